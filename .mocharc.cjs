@@ -1,0 +1,8 @@
+// Tests run transpile-only (type-checking is `npm run typecheck`, once); one DynamoDB Local for the run.
+module.exports = {
+  require: ['ts-node/register/transpile-only', 'test/support/dynamodb.ts'],
+  extension: ['ts'],
+  spec: ['test/**/*.test.ts'],
+  timeout: 20000,
+  recursive: true,
+};

@@ -1,0 +1,123 @@
+/**
+ * The runtime contract shared by the APPSYNC_JS resolvers (schema/resolvers) and the Lambda handlers
+ * (handlers/): item validation limits, the app-state item layout and the write rule table of DESIGN §6.
+ *
+ * This file is bundled into APPSYNC_JS resolvers, so it must stay inside that runtime's subset: no
+ * try/catch/throw, no while or classic for loops, no ++/--, no `in`, no regex literals, no imports.
+ */
+
+/** Ids: 1–128 characters of letters, digits and `_ . : -`, starting with a letter or digit. */
+export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
+export const ID_RULE = '1-128 characters of letters, digits and _ . : -, starting with a letter or digit';
+
+/**
+ * Values: a string of 1 to 16384 characters. 16384 UTF-16 code units are at most 64 KiB in UTF-8, well
+ * under DynamoDB's 400 KB item limit (and measurable the same way in APPSYNC_JS, which has no TextEncoder).
+ */
+export const MAX_VALUE_CHARS = 16384;
+export const VALUE_RULE = `a string of 1 to ${MAX_VALUE_CHARS} characters`;
+
+/** List page size bounds for listItems. */
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** The app-config table holds the app state under this key, and one drain flag item per region. */
+export const APP_STATE_ID = 'app-state';
+export const drainFlagId = (region: string): string => `drain#${region}`;
+
+export type AppStateName = 'active' | 'fenced' | 'failover';
+export const APP_STATES: readonly AppStateName[] = ['active', 'fenced', 'failover'];
+export type WriteMode = 'multi-master' | 'primary';
+export const WRITE_MODES: readonly WriteMode[] = ['multi-master', 'primary'];
+
+/** State transitions the state updater allows (from → to). Same-state writes are no-ops, not errors. */
+export const STATE_TRANSITIONS: Readonly<Record<AppStateName, readonly AppStateName[]>> = {
+  active: ['fenced', 'failover'],
+  fenced: ['active', 'failover'],
+  failover: ['fenced', 'active'],
+};
+
+export interface WriteContext {
+  /** App state as read from the app-config table; anything unknown is treated as `fenced` (fail closed). */
+  state: string | null | undefined;
+  writeMode: WriteMode;
+  /** The region serving the request. */
+  region: string;
+  primaryRegion: string;
+}
+
+/** Error codes, shared by GraphQL errors (errorType) and REST answers. */
+export const WRITE_FENCED = 'WriteFenced';
+export const WRITE_REJECTED_IN_PRIMARY = 'WriteRejectedInPrimary';
+export const VERSION_CONFLICT = 'VersionConflict';
+export const NOT_FOUND = 'NotFound';
+export const BAD_INPUT = 'BadInput';
+
+export type WriteDecision =
+  | { allowed: true; target: 'local' | 'primary'; targetRegion: string }
+  | { allowed: false; errorType: string; message: string };
+
+/**
+ * DESIGN §6, the write rule table:
+ *
+ * | state    | multi-master               | primary                                    |
+ * |----------|----------------------------|--------------------------------------------|
+ * | active   | write to the local replica | write to the primary region's replica      |
+ * | fenced   | reject every write         | reject every write                         |
+ * | failover | write locally, except in the primary (rejected), both modes            |
+ */
+export function decideWrite(ctx: WriteContext): WriteDecision {
+  const state = ctx.state;
+  if (state === 'active') {
+    if (ctx.writeMode === 'primary') {
+      return { allowed: true, target: 'primary', targetRegion: ctx.primaryRegion };
+    }
+    return { allowed: true, target: 'local', targetRegion: ctx.region };
+  }
+  if (state === 'failover') {
+    if (ctx.region === ctx.primaryRegion) {
+      return {
+        allowed: false,
+        errorType: WRITE_REJECTED_IN_PRIMARY,
+        message: `writes are rejected in the primary region ${ctx.primaryRegion} during failover; write through another region`,
+      };
+    }
+    return { allowed: true, target: 'local', targetRegion: ctx.region };
+  }
+  if (state === 'fenced') {
+    return { allowed: false, errorType: WRITE_FENCED, message: 'the application is fenced (read-only): writes are rejected, nothing was written' };
+  }
+  return {
+    allowed: false,
+    errorType: WRITE_FENCED,
+    message: `app state is ${state === null || state === undefined ? 'missing' : `unknown (${String(state)})`}: writes are rejected until it is one of active, fenced, failover`,
+  };
+}
+
+/** Checks an id; returns an error message or null. */
+export function idProblem(id: unknown, matches: (pattern: string, s: string) => boolean): string | null {
+  if (typeof id !== 'string' || id.length === 0) {
+    return `id is required: ${ID_RULE}`;
+  }
+  if (!matches(ID_PATTERN, id)) {
+    return `id ${JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id)} is invalid: ${ID_RULE}`;
+  }
+  return null;
+}
+
+/** Checks a value; returns an error message or null. */
+export function valueProblem(value: unknown): string | null {
+  if (value === undefined || value === null) {
+    return `value is required: ${VALUE_RULE}`;
+  }
+  if (typeof value !== 'string') {
+    return `value must be a string (got ${typeof value}): ${VALUE_RULE}`;
+  }
+  if (value.length === 0) {
+    return `value is empty: ${VALUE_RULE}`;
+  }
+  if (value.length > MAX_VALUE_CHARS) {
+    return `value is ${value.length} characters, over the limit: ${VALUE_RULE}`;
+  }
+  return null;
+}

@@ -1,0 +1,59 @@
+/**
+ * Mocha global fixture: one DynamoDB Local JVM for the whole test run (started before the first test, stopped
+ * after the last), plus helpers to make clients and tables in any emulated region.
+ * The endpoint reaches every AWS SDK client through AWS_ENDPOINT_URL_DYNAMODB, the SDK's own
+ * service-specific endpoint variable, so handlers run against it unchanged.
+ */
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBLocal, startDynamoDBLocal } from '../../local/dynamodbLocal';
+import { HASH_KEY, HASH_KEY_TYPE, STREAM_VIEW_TYPE } from '../../schema/tables';
+
+let ddb: DynamoDBLocal | undefined;
+
+export async function mochaGlobalSetup(): Promise<void> {
+  ddb = await startDynamoDBLocal();
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = ddb.endpoint;
+  process.env.AWS_ACCESS_KEY_ID = 'local';
+  process.env.AWS_SECRET_ACCESS_KEY = 'local';
+  process.env.AWS_REGION ??= 'eu-west-1';
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  await ddb?.stop();
+}
+
+export function dynamoEndpoint(): string {
+  const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB;
+  if (!endpoint) throw new Error('DynamoDB Local is not running: the mocha global setup did not start it');
+  return endpoint;
+}
+
+export function ddbClient(region: string): DynamoDBClient {
+  return new DynamoDBClient({ region, endpoint: dynamoEndpoint(), credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
+
+/** Creates (or re-creates, empty) a table with the project's key layout and a NEW_AND_OLD_IMAGES stream. */
+export async function createTable(region: string, name: string): Promise<void> {
+  const client = ddbClient(region);
+  try {
+    await client.send(new DeleteTableCommand({ TableName: name }));
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException)) throw err;
+  }
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: HASH_KEY, AttributeType: HASH_KEY_TYPE }],
+      KeySchema: [{ AttributeName: HASH_KEY, KeyType: 'HASH' }],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
+    }),
+  );
+}
+
+let counter = 0;
+/** A table name unique to this test run, so test files never see each other's items. */
+export function uniqueTableName(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${counter}`;
+}
