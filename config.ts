@@ -1,0 +1,344 @@
+/**
+ * The ONLY reader of raw stack config (DESIGN §3). Everything else receives the typed, validated, frozen
+ * StackConfig this module returns. Every problem is collected and reported at once, each naming the key, the
+ * bad value and what is allowed; the program throws before registering any resource when there is one.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { WRITE_MODES, type WriteMode } from './schema/rules';
+import { type AuthMode } from './schema/source';
+import { appConfigTableName } from './schema/tables';
+
+export const PROJECT = 'global-appsync';
+
+/**
+ * AWS regions of the commercial `aws` partition, taken from the `aws.Region` enum of @pulumi/aws 7.48.0
+ * (node_modules/@pulumi/aws/types/enums/index.d.ts). China (cn-*), GovCloud (us-gov-*) and the ISO regions are
+ * left out: they are other partitions, with their own accounts, ARNs and Route53, and cannot share one global
+ * table or hosted zone with these.
+ */
+export const AWS_REGIONS: readonly string[] = [
+  'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1',
+  'ap-south-2', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5',
+  'ap-southeast-6', 'ap-southeast-7', 'ca-central-1', 'ca-west-1', 'eu-central-1', 'eu-central-2', 'eu-north-1',
+  'eu-south-1', 'eu-south-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'il-central-1', 'me-central-1', 'me-south-1',
+  'mx-central-1', 'sa-east-1', 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
+];
+
+export const AUTH_MODES: readonly AuthMode[] = ['apiKey', 'lambda', 'cognito', 'oidc'];
+
+export type AuthConfig =
+  | { mode: 'apiKey'; /** days until the API key expires (AppSync allows 1–365) */ expiresInDays: number }
+  | { mode: 'lambda'; authorizerArn: string; ttlSeconds: number }
+  | { mode: 'cognito'; userPoolId: string; awsRegion: string; appIdClientRegex?: string }
+  | { mode: 'oidc'; issuer: string; clientId?: string };
+
+export interface DomainConfig {
+  /** the Route53 hosted zone, e.g. example.com */
+  zoneName: string;
+  /** the global API name, e.g. api.example.com; each region also gets <region>.<name> */
+  name: string;
+  /** the hosted zone's id, when known (skips the look-up by name) */
+  zoneId?: string;
+}
+
+export interface StackConfig {
+  project: string;
+  stack: string;
+  regions: readonly string[];
+  homeRegion: string;
+  primaryRegion: string;
+  writeMode: WriteMode;
+  domain?: Readonly<DomainConfig>;
+  auth: Readonly<AuthConfig>;
+  tableName: string;
+  appConfigTableName: string;
+  protect: boolean;
+  alarmEmail?: string;
+}
+
+/** One config problem: the key, the value as given, and what is allowed. */
+export interface ConfigProblem {
+  key: string;
+  value: string;
+  allowed: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `${PROJECT} stack config has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p.key}: ${p.value} — ${p.allowed}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** The config keys this program reads (without the `global-appsync:` prefix). */
+export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail'] as const;
+
+/** Raw config as Pulumi hands it over: key (without project prefix) → string (structured values as JSON). */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+const show = (v: unknown): string => (v === undefined ? '(not set)' : JSON.stringify(v) ?? String(v));
+const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const isDnsName = (s: string): boolean => s.length <= 253 && s.split('.').length >= 2 && s.split('.').every((l) => DNS_LABEL.test(l));
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const LAMBDA_ARN = /^arn:aws:lambda:([a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
+const USER_POOL_ID = /^([a-z]{2}-[a-z]+-\d)_[A-Za-z0-9]+$/;
+
+/** Parses a JSON/YAML-ish structured value, which Pulumi passes as a JSON string. */
+function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(raw) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function parseRegions(raw: string | undefined, problems: ConfigProblem[]): string[] {
+  const allowed = `a list of 1 or more distinct AWS regions (YAML list, JSON array or "a,b,c"), each one of: ${AWS_REGIONS.join(', ')}`;
+  if (raw === undefined || raw.trim() === '') {
+    problems.push({ key: 'regions', value: '(not set)', allowed: `required: ${allowed}; e.g. pulumi config set regions eu-west-1,ap-southeast-2` });
+    return [];
+  }
+  let list: unknown;
+  if (raw.trim().startsWith('[')) {
+    const parsed = parseJson(raw);
+    if (!parsed.ok) {
+      problems.push({ key: 'regions', value: show(raw), allowed: `not valid JSON; ${allowed}` });
+      return [];
+    }
+    list = parsed.value;
+  } else {
+    list = raw.split(',').map((s) => s.trim());
+  }
+  if (!Array.isArray(list) || list.length === 0) {
+    problems.push({ key: 'regions', value: show(raw), allowed });
+    return [];
+  }
+  const regions: string[] = [];
+  const seen = new Set<string>();
+  list.forEach((r, i) => {
+    if (typeof r !== 'string' || !AWS_REGIONS.includes(r)) {
+      problems.push({ key: `regions[${i}]`, value: show(r), allowed: `not an AWS region of the aws partition; one of: ${AWS_REGIONS.join(', ')}` });
+    } else if (seen.has(r)) {
+      problems.push({ key: `regions[${i}]`, value: show(r), allowed: 'duplicate: each region may appear once' });
+    } else {
+      seen.add(r);
+      regions.push(r);
+    }
+  });
+  return regions;
+}
+
+function regionIn(key: string, raw: string | undefined, regions: string[], problems: ConfigProblem[]): string {
+  if (raw === undefined || raw === '') return regions[0] ?? '';
+  if (!regions.includes(raw)) {
+    problems.push({ key, value: show(raw), allowed: `must be one of regions (${regions.join(', ') || 'none valid'})` });
+  }
+  return raw;
+}
+
+function parseObject(key: string, raw: string, problems: ConfigProblem[], hint: string): Record<string, unknown> | undefined {
+  const parsed = parseJson(raw);
+  if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
+    problems.push({ key, value: show(raw), allowed: `an object ${hint}` });
+    return undefined;
+  }
+  return parsed.value as Record<string, unknown>;
+}
+
+function unknownFields(key: string, obj: Record<string, unknown>, known: readonly string[], problems: ConfigProblem[]): void {
+  for (const f of Object.keys(obj)) {
+    if (!known.includes(f)) problems.push({ key: `${key}.${f}`, value: show(obj[f]), allowed: `unknown field; ${key} takes: ${known.join(', ')}` });
+  }
+}
+
+function parseDomain(raw: string | undefined, problems: ConfigProblem[]): DomainConfig | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const hint = '{zoneName, name[, zoneId]}, e.g. {"zoneName": "example.com", "name": "api.example.com"}';
+  const obj = parseObject('domain', raw, problems, hint);
+  if (!obj) return undefined;
+  unknownFields('domain', obj, ['zoneName', 'name', 'zoneId'], problems);
+  const { zoneName, name, zoneId } = obj;
+  let ok = true;
+  if (typeof zoneName !== 'string' || !isDnsName(zoneName)) {
+    problems.push({ key: 'domain.zoneName', value: show(zoneName), allowed: 'a lower-case DNS name such as example.com' });
+    ok = false;
+  }
+  if (typeof name !== 'string' || !isDnsName(name)) {
+    problems.push({ key: 'domain.name', value: show(name), allowed: 'a lower-case DNS name such as api.example.com' });
+    ok = false;
+  } else if (typeof zoneName === 'string' && !name.endsWith(`.${zoneName}`)) {
+    problems.push({ key: 'domain.name', value: show(name), allowed: `must be a name inside the zone ${zoneName} (end with .${zoneName})` });
+    ok = false;
+  }
+  if (zoneId !== undefined && (typeof zoneId !== 'string' || !/^Z[A-Z0-9]{1,32}$/.test(zoneId))) {
+    problems.push({ key: 'domain.zoneId', value: show(zoneId), allowed: 'a Route53 hosted zone id such as Z0123456789ABCDEFGHIJ' });
+    ok = false;
+  }
+  return ok ? { zoneName: zoneName as string, name: name as string, ...(zoneId ? { zoneId: zoneId as string } : {}) } : undefined;
+}
+
+function parseAuth(raw: string | undefined, problems: ConfigProblem[]): AuthConfig {
+  const fallback: AuthConfig = { mode: 'apiKey', expiresInDays: 365 };
+  if (raw === undefined || raw === '') return fallback;
+  const obj = parseObject('auth', raw, problems, `{mode: ${AUTH_MODES.join(' | ')}, ...}`);
+  if (!obj) return fallback;
+  const mode = obj.mode;
+  const bad = (field: string, allowed: string): void => {
+    problems.push({ key: `auth.${field}`, value: show(obj[field]), allowed });
+  };
+  switch (mode) {
+    case 'apiKey': {
+      unknownFields('auth', obj, ['mode', 'expiresInDays'], problems);
+      const days = obj.expiresInDays ?? 365;
+      if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 365) bad('expiresInDays', 'a whole number of days from 1 to 365 (AppSync API key lifetime)');
+      return { mode, expiresInDays: typeof days === 'number' ? days : 365 };
+    }
+    case 'lambda': {
+      unknownFields('auth', obj, ['mode', 'authorizerArn', 'ttlSeconds'], problems);
+      const arn = obj.authorizerArn;
+      const ttl = obj.ttlSeconds ?? 300;
+      if (typeof arn !== 'string' || !LAMBDA_ARN.test(arn)) bad('authorizerArn', 'a Lambda function ARN, arn:aws:lambda:<region>:<account>:function:<name>');
+      if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > 3600) bad('ttlSeconds', 'a whole number of seconds from 0 to 3600');
+      return { mode, authorizerArn: String(arn), ttlSeconds: Number(ttl) };
+    }
+    case 'cognito': {
+      unknownFields('auth', obj, ['mode', 'userPoolId', 'awsRegion', 'appIdClientRegex'], problems);
+      const id = obj.userPoolId;
+      const m = typeof id === 'string' ? USER_POOL_ID.exec(id) : null;
+      if (!m) bad('userPoolId', 'a Cognito user pool id, <region>_<id> such as eu-west-1_AbC123');
+      const region = obj.awsRegion ?? m?.[1];
+      if (region !== undefined && (typeof region !== 'string' || !AWS_REGIONS.includes(region))) bad('awsRegion', 'the user pool\'s AWS region');
+      if (obj.appIdClientRegex !== undefined && typeof obj.appIdClientRegex !== 'string') bad('appIdClientRegex', 'a string (regular expression of allowed app client ids)');
+      return { mode, userPoolId: String(id), awsRegion: String(region), ...(typeof obj.appIdClientRegex === 'string' ? { appIdClientRegex: obj.appIdClientRegex } : {}) };
+    }
+    case 'oidc': {
+      unknownFields('auth', obj, ['mode', 'issuer', 'clientId'], problems);
+      const issuer = obj.issuer;
+      let okIssuer = typeof issuer === 'string';
+      if (okIssuer) {
+        try {
+          okIssuer = new URL(issuer as string).protocol === 'https:';
+        } catch {
+          okIssuer = false;
+        }
+      }
+      if (!okIssuer) bad('issuer', 'the OIDC issuer, an https:// URL');
+      if (obj.clientId !== undefined && (typeof obj.clientId !== 'string' || obj.clientId === '')) bad('clientId', 'a non-empty string');
+      return { mode, issuer: String(issuer), ...(typeof obj.clientId === 'string' ? { clientId: obj.clientId } : {}) };
+    }
+    default:
+      bad('mode', `one of ${AUTH_MODES.join(', ')}`);
+      return fallback;
+  }
+}
+
+function parseBoolean(key: string, raw: string | undefined, dflt: boolean, problems: ConfigProblem[]): boolean {
+  if (raw === undefined || raw === '') return dflt;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  problems.push({ key, value: show(raw), allowed: 'true or false' });
+  return dflt;
+}
+
+/**
+ * Validates raw config. Pure: no Pulumi runtime needed (the plan script and the tests call it directly).
+ * Throws ConfigError listing every problem; returns a deeply frozen StackConfig otherwise.
+ */
+export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: string }): StackConfig {
+  const problems: ConfigProblem[] = [];
+  const project = ctx.project ?? PROJECT;
+  for (const key of Object.keys(raw)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+      problems.push({ key, value: show(raw[key]), allowed: `unknown key of ${project}; the keys are: ${CONFIG_KEYS.join(', ')}` });
+    }
+  }
+  const regions = parseRegions(raw.regions, problems);
+  const homeRegion = regionIn('homeRegion', raw.homeRegion, regions, problems);
+  const primaryRegion = regionIn('primaryRegion', raw.primaryRegion, regions, problems);
+  const writeMode = (raw.writeMode ?? 'multi-master') as WriteMode;
+  if (!WRITE_MODES.includes(writeMode)) {
+    problems.push({ key: 'writeMode', value: show(raw.writeMode), allowed: `one of ${WRITE_MODES.join(', ')}` });
+  }
+  const domain = parseDomain(raw.domain, problems);
+  const auth = parseAuth(raw.auth, problems);
+  const tableName = raw.tableName ?? `${project}-${ctx.stack}-items`;
+  const appConfig = appConfigTableName(tableName);
+  if (!TABLE_NAME.test(tableName) || !TABLE_NAME.test(appConfig)) {
+    problems.push({ key: 'tableName', value: show(tableName), allowed: 'a DynamoDB table name: 3 to 255 of A-Z a-z 0-9 _ . - (the app-config table adds "-app-config")' });
+  }
+  const protect = parseBoolean('protect', raw.protect, ctx.stack === 'prod' || ctx.stack.startsWith('prod-'), problems);
+  const alarmEmail = raw.alarmEmail;
+  if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
+    problems.push({ key: 'alarmEmail', value: show(alarmEmail), allowed: 'an e-mail address such as ops@example.com' });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return deepFreeze({
+    project,
+    stack: ctx.stack,
+    regions,
+    homeRegion,
+    primaryRegion,
+    writeMode,
+    ...(domain ? { domain } : {}),
+    auth,
+    tableName,
+    appConfigTableName: appConfig,
+    protect,
+    ...(alarmEmail ? { alarmEmail } : {}),
+  });
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Reads this project's keys from the running Pulumi program's config and validates them. */
+export function loadConfig(): StackConfig {
+  const project = pulumi.getProject();
+  return parseConfig(projectKeys(pulumi.runtime.allConfig(), project), { project, stack: pulumi.getStack() });
+}
+
+/**
+ * Reads Pulumi.<stack>.yaml from disk the way the Pulumi CLI hands config to a program: every key fully
+ * qualified (`global-appsync:regions`, `aws:region`), strings as they are, everything else as JSON.
+ * Used by `npm run plan`, `npm run state` and the tests, which run without the CLI.
+ */
+export function readStackFile(stack: string, dir: string = __dirname): Record<string, string> {
+  const file = path.join(dir, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) {
+    const stacks = fs.readdirSync(dir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
+    throw new ConfigError([{ key: '--stack', value: JSON.stringify(stack), allowed: `no ${path.basename(file)}; stacks here: ${stacks.join(', ') || 'none'}` }]);
+  }
+  const doc: unknown = YAML.parse(fs.readFileSync(file, 'utf8'));
+  const config = (doc as { config?: unknown } | null)?.config ?? {};
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ConfigError([{ key: 'config', value: path.basename(file), allowed: 'a `config:` mapping of keys to values' }]);
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+    if (value && typeof value === 'object' && Object.hasOwn(value, 'secure')) continue; // encrypted: the CLI's business
+    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+/** The project's own keys (prefix removed) out of fully qualified config. */
+export function projectKeys(all: Readonly<Record<string, string>>, project: string = PROJECT): Record<string, string> {
+  const raw: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all)) {
+    if (k.startsWith(`${project}:`)) raw[k.slice(project.length + 1)] = v;
+  }
+  return raw;
+}
