@@ -1,0 +1,90 @@
+/**
+ * The environment contract of the Lambda handlers: the ONE place that names the variables the Pulumi
+ * components (components/regionalApi.ts, components/appState.ts) and the local emulator must set.
+ *
+ * | variable                     | used by                         | meaning                                                     |
+ * |------------------------------|---------------------------------|-------------------------------------------------------------|
+ * | ITEMS_TABLE                  | items                           | items global table name (same name in every region)          |
+ * | APP_CONFIG_TABLE             | items, health, state, stateUpdater | app-config global table name (app state + drain flags)     |
+ * | PRIMARY_REGION               | items, health, state, stateUpdater | the write region in `primary` write mode; rejected for writes during failover |
+ * | WRITE_MODE                   | items, state                    | `multi-master` (default) or `primary` (read local, write global) |
+ * | DRAIN                        | health                          | `true` drains this region (health answers 503); anything else = not drained |
+ * | HEALTH_TIMEOUT_MS            | health                          | optional, default 2000: budget for the deep check's GetItem  |
+ * | AWS_REGION                   | all                             | the serving region (set by Lambda itself)                    |
+ * | AWS_ENDPOINT_URL_DYNAMODB    | all (SDK)                       | optional; honoured by the AWS SDK itself (DynamoDB Local)    |
+ *
+ * The variables are read on every invocation (`loadConfig()`), never at module load, so the same bundle can run
+ * with different settings per region (the local emulator runs each region's handlers in its own worker thread)
+ * and tests can change them between calls. Reading process.env is cheap; DynamoDB clients are cached
+ * separately (handlers/lib/dynamo.ts).
+ */
+import { WRITE_MODES, type WriteMode } from '../../schema/rules';
+
+export const ENV = {
+  ITEMS_TABLE: 'ITEMS_TABLE',
+  APP_CONFIG_TABLE: 'APP_CONFIG_TABLE',
+  PRIMARY_REGION: 'PRIMARY_REGION',
+  WRITE_MODE: 'WRITE_MODE',
+  DRAIN: 'DRAIN',
+  HEALTH_TIMEOUT_MS: 'HEALTH_TIMEOUT_MS',
+  AWS_REGION: 'AWS_REGION',
+} as const;
+
+export const DEFAULT_HEALTH_TIMEOUT_MS = 2000;
+
+export interface HandlerConfig {
+  /** The region serving the request (AWS_REGION). */
+  region: string;
+  itemsTable: string;
+  appConfigTable: string;
+  primaryRegion: string;
+  writeMode: WriteMode;
+  drain: boolean;
+  healthTimeoutMs: number;
+}
+
+/** A deployment mistake (a missing or bad variable): handlers answer 500 naming the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+type Need = 'itemsTable' | 'appConfigTable';
+
+function required(env: Env, name: string): string {
+  const v = env[name];
+  if (v === undefined || v.trim() === '') throw new ConfigError(`environment variable ${name} is not set`);
+  return v.trim();
+}
+
+/**
+ * Reads and checks the environment. `needs` lists the table variables the calling handler requires
+ * (health/state/stateUpdater do not need ITEMS_TABLE).
+ */
+export function loadConfig(needs: readonly Need[] = ['itemsTable', 'appConfigTable'], env: Env = process.env): HandlerConfig {
+  const region = required(env, ENV.AWS_REGION);
+  const writeModeRaw = (env[ENV.WRITE_MODE] ?? '').trim() || 'multi-master';
+  if (!(WRITE_MODES as readonly string[]).includes(writeModeRaw)) {
+    throw new ConfigError(`environment variable ${ENV.WRITE_MODE} is ${JSON.stringify(writeModeRaw)}: allowed are ${WRITE_MODES.join(', ')}`);
+  }
+  const timeoutRaw = (env[ENV.HEALTH_TIMEOUT_MS] ?? '').trim();
+  let healthTimeoutMs = DEFAULT_HEALTH_TIMEOUT_MS;
+  if (timeoutRaw !== '') {
+    healthTimeoutMs = Number(timeoutRaw);
+    if (!Number.isInteger(healthTimeoutMs) || healthTimeoutMs < 1 || healthTimeoutMs > 60_000) {
+      throw new ConfigError(`environment variable ${ENV.HEALTH_TIMEOUT_MS} is ${JSON.stringify(timeoutRaw)}: allowed is an integer from 1 to 60000`);
+    }
+  }
+  return {
+    region,
+    itemsTable: needs.includes('itemsTable') ? required(env, ENV.ITEMS_TABLE) : (env[ENV.ITEMS_TABLE] ?? '').trim(),
+    appConfigTable: needs.includes('appConfigTable') ? required(env, ENV.APP_CONFIG_TABLE) : (env[ENV.APP_CONFIG_TABLE] ?? '').trim(),
+    primaryRegion: required(env, ENV.PRIMARY_REGION),
+    writeMode: writeModeRaw as WriteMode,
+    drain: (env[ENV.DRAIN] ?? '').trim().toLowerCase() === 'true',
+    healthTimeoutMs,
+  };
+}
