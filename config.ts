@@ -106,7 +106,7 @@ function parseRegions(raw: string | undefined, problems: ConfigProblem[]): strin
     return [];
   }
   let list: unknown;
-  if (raw.trim().startsWith('[')) {
+  if (/^[[{]/.test(raw.trim())) {
     const parsed = parseJson(raw);
     if (!parsed.ok) {
       problems.push({ key: 'regions', value: show(raw), allowed: `not valid JSON; ${allowed}` });

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { AWS_REGIONS, CONFIG_KEYS, ConfigError, parseConfig, projectKeys, readStackFile } from '../../config';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const ok = { regions: 'eu-west-1,ap-southeast-2' };
+
+/** Each bad config: the raw keys, then the key and the value the error message must name. */
+export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, string>; key: string; value: string }> = [
+  { what: 'regions missing', raw: {}, key: 'regions', value: '(not set)' },
+  { what: 'regions empty string', raw: { regions: '' }, key: 'regions', value: '(not set)' },
+  { what: 'regions empty JSON array', raw: { regions: '[]' }, key: 'regions', value: '"[]"' },
+  { what: 'regions broken JSON', raw: { regions: '["eu-west-1",' }, key: 'regions', value: '"[\\"eu-west-1\\","' },
+  { what: 'regions JSON object', raw: { regions: '{"a":1}' }, key: 'regions', value: '"{\\"a\\":1}"' },
+  { what: 'unknown region', raw: { regions: 'eu-west-1,eu-west-9' }, key: 'regions[1]', value: '"eu-west-9"' },
+  { what: 'region with capitals', raw: { regions: 'EU-WEST-1' }, key: 'regions[0]', value: '"EU-WEST-1"' },
+  { what: 'China partition region', raw: { regions: 'cn-north-1' }, key: 'regions[0]', value: '"cn-north-1"' },
+  { what: 'GovCloud region', raw: { regions: '["us-gov-west-1"]' }, key: 'regions[0]', value: '"us-gov-west-1"' },
+  { what: 'duplicate region', raw: { regions: 'eu-west-1,ap-southeast-2,eu-west-1' }, key: 'regions[2]', value: '"eu-west-1"' },
+  { what: 'empty entry in comma list', raw: { regions: 'eu-west-1,,ap-southeast-2' }, key: 'regions[1]', value: '""' },
+  { what: 'number in region array', raw: { regions: '["eu-west-1", 5]' }, key: 'regions[1]', value: '5' },
+  { what: 'homeRegion not in regions', raw: { ...ok, homeRegion: 'us-east-1' }, key: 'homeRegion', value: '"us-east-1"' },
+  { what: 'primaryRegion not in regions', raw: { ...ok, primaryRegion: 'us-west-2' }, key: 'primaryRegion', value: '"us-west-2"' },
+  { what: 'primaryRegion not a region', raw: { ...ok, primaryRegion: 'mars-1' }, key: 'primaryRegion', value: '"mars-1"' },
+  { what: 'writeMode unknown', raw: { ...ok, writeMode: 'single' }, key: 'writeMode', value: '"single"' },
+  { what: 'writeMode wrong case', raw: { ...ok, writeMode: 'Primary' }, key: 'writeMode', value: '"Primary"' },
+  { what: 'domain not JSON', raw: { ...ok, domain: 'api.example.com' }, key: 'domain', value: '"api.example.com"' },
+  { what: 'domain name outside zone', raw: { ...ok, domain: '{"zoneName":"example.com","name":"api.example.org"}' }, key: 'domain.name', value: '"api.example.org"' },
+  { what: 'domain name equals zone', raw: { ...ok, domain: '{"zoneName":"example.com","name":"example.com"}' }, key: 'domain.name', value: '"example.com"' },
+  { what: 'domain zoneName missing', raw: { ...ok, domain: '{"name":"api.example.com"}' }, key: 'domain.zoneName', value: '(not set)' },
+  { what: 'domain bad label', raw: { ...ok, domain: '{"zoneName":"example.com","name":"-api.example.com"}' }, key: 'domain.name', value: '"-api.example.com"' },
+  { what: 'domain upper case', raw: { ...ok, domain: '{"zoneName":"Example.com","name":"api.Example.com"}' }, key: 'domain.zoneName', value: '"Example.com"' },
+  { what: 'domain unknown field', raw: { ...ok, domain: '{"zoneName":"example.com","name":"api.example.com","ttl":60}' }, key: 'domain.ttl', value: '60' },
+  { what: 'domain bad zoneId', raw: { ...ok, domain: '{"zoneName":"example.com","name":"api.example.com","zoneId":"abc"}' }, key: 'domain.zoneId', value: '"abc"' },
+  { what: 'auth not an object', raw: { ...ok, auth: '"apiKey"' }, key: 'auth', value: '"\\"apiKey\\""' },
+  { what: 'auth unknown mode', raw: { ...ok, auth: '{"mode":"iam"}' }, key: 'auth.mode', value: '"iam"' },
+  { what: 'auth mode missing', raw: { ...ok, auth: '{}' }, key: 'auth.mode', value: '(not set)' },
+  { what: 'apiKey expiry too long', raw: { ...ok, auth: '{"mode":"apiKey","expiresInDays":400}' }, key: 'auth.expiresInDays', value: '400' },
+  { what: 'apiKey expiry not a number', raw: { ...ok, auth: '{"mode":"apiKey","expiresInDays":"7"}' }, key: 'auth.expiresInDays', value: '"7"' },
+  { what: 'lambda authorizer not an ARN', raw: { ...ok, auth: '{"mode":"lambda","authorizerArn":"my-function"}' }, key: 'auth.authorizerArn', value: '"my-function"' },
+  { what: 'lambda ttl too long', raw: { ...ok, auth: '{"mode":"lambda","authorizerArn":"arn:aws:lambda:eu-west-1:123456789012:function:auth","ttlSeconds":7200}' }, key: 'auth.ttlSeconds', value: '7200' },
+  { what: 'cognito pool id missing', raw: { ...ok, auth: '{"mode":"cognito"}' }, key: 'auth.userPoolId', value: '(not set)' },
+  { what: 'cognito pool id malformed', raw: { ...ok, auth: '{"mode":"cognito","userPoolId":"pool-1"}' }, key: 'auth.userPoolId', value: '"pool-1"' },
+  { what: 'oidc issuer http', raw: { ...ok, auth: '{"mode":"oidc","issuer":"http://id.example.com"}' }, key: 'auth.issuer', value: '"http://id.example.com"' },
+  { what: 'oidc unknown field', raw: { ...ok, auth: '{"mode":"oidc","issuer":"https://id.example.com","secret":"x"}' }, key: 'auth.secret', value: '"x"' },
+  { what: 'tableName too short', raw: { ...ok, tableName: 'ab' }, key: 'tableName', value: '"ab"' },
+  { what: 'tableName with space', raw: { ...ok, tableName: 'my items' }, key: 'tableName', value: '"my items"' },
+  { what: 'protect not boolean', raw: { ...ok, protect: 'yes' }, key: 'protect', value: '"yes"' },
+  { what: 'alarmEmail not an address', raw: { ...ok, alarmEmail: 'ops-at-example' }, key: 'alarmEmail', value: '"ops-at-example"' },
+  { what: 'unknown key (typo of regions)', raw: { ...ok, region: 'eu-west-1' }, key: 'region', value: '"eu-west-1"' },
+];
+
+function problemsOf(raw: Record<string, string>, stack = 'dev'): ConfigError {
+  try {
+    parseConfig(raw, { stack });
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  assert.fail(`config ${JSON.stringify(raw)} was accepted`);
+}
+
+describe('config.ts', () => {
+  describe(`rejects ${BAD_CONFIGS.length} bad configs, naming key and value`, () => {
+    for (const c of BAD_CONFIGS) {
+      it(c.what, () => {
+        const err = problemsOf(c.raw);
+        const line = err.message.split('\n').find((l) => l.startsWith(`  - ${c.key}: `));
+        assert.ok(line, `no line for key ${c.key} in:\n${err.message}`);
+        assert.ok(line.includes(c.value), `line does not name the value ${c.value}: ${line}`);
+        assert.ok(err.problems.some((p) => p.key === c.key && p.allowed.length > 10), 'the problem says what is allowed');
+      });
+    }
+  });
+
+  it('reports every problem at once', () => {
+    const err = problemsOf({ regions: 'eu-west-1,xx-1', writeMode: 'x', alarmEmail: 'nope', protect: 'maybe' });
+    assert.deepEqual(err.problems.map((p) => p.key).sort(), ['alarmEmail', 'protect', 'regions[1]', 'writeMode']);
+    assert.match(err.message, /has 4 problems/);
+  });
+
+  it('takes regions as a comma list, a JSON array (YAML list from the CLI) or with spaces', () => {
+    const want = ['eu-west-1', 'ap-southeast-2'];
+    assert.deepEqual(parseConfig({ regions: 'eu-west-1,ap-southeast-2' }, { stack: 'dev' }).regions, want);
+    assert.deepEqual(parseConfig({ regions: '["eu-west-1","ap-southeast-2"]' }, { stack: 'dev' }).regions, want);
+    assert.deepEqual(parseConfig({ regions: ' eu-west-1 , ap-southeast-2 ' }, { stack: 'dev' }).regions, want);
+  });
+
+  it('defaults homeRegion and primaryRegion to the first region, writeMode to multi-master, auth to apiKey', () => {
+    const cfg = parseConfig({ regions: 'ap-southeast-2,eu-west-1' }, { stack: 'dev' });
+    assert.equal(cfg.homeRegion, 'ap-southeast-2');
+    assert.equal(cfg.primaryRegion, 'ap-southeast-2');
+    assert.equal(cfg.writeMode, 'multi-master');
+    assert.deepEqual(cfg.auth, { mode: 'apiKey', expiresInDays: 365 });
+    assert.equal(cfg.tableName, 'global-appsync-dev-items');
+    assert.equal(cfg.appConfigTableName, 'global-appsync-dev-app-config');
+    assert.equal(cfg.protect, false);
+    assert.equal(parseConfig(ok, { stack: 'prod' }).protect, true);
+  });
+
+  it('keeps homeRegion apart from primaryRegion', () => {
+    const cfg = parseConfig({ regions: 'us-east-1,eu-west-1', homeRegion: 'us-east-1', primaryRegion: 'eu-west-1' }, { stack: 'dev' });
+    assert.equal(cfg.homeRegion, 'us-east-1');
+    assert.equal(cfg.primaryRegion, 'eu-west-1');
+  });
+
+  it('parses every auth mode', () => {
+    const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:authorizer';
+    assert.deepEqual(parseConfig({ ...ok, auth: JSON.stringify({ mode: 'lambda', authorizerArn: arn }) }, { stack: 'dev' }).auth, { mode: 'lambda', authorizerArn: arn, ttlSeconds: 300 });
+    assert.deepEqual(parseConfig({ ...ok, auth: '{"mode":"cognito","userPoolId":"eu-west-1_AbC123"}' }, { stack: 'dev' }).auth, { mode: 'cognito', userPoolId: 'eu-west-1_AbC123', awsRegion: 'eu-west-1' });
+    assert.deepEqual(parseConfig({ ...ok, auth: '{"mode":"oidc","issuer":"https://id.example.com","clientId":"web"}' }, { stack: 'dev' }).auth, { mode: 'oidc', issuer: 'https://id.example.com', clientId: 'web' });
+  });
+
+  it('returns a deeply frozen object', () => {
+    const cfg = parseConfig({ ...ok, domain: '{"zoneName":"example.com","name":"api.example.com"}' }, { stack: 'dev' });
+    assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.regions) && Object.isFrozen(cfg.domain) && Object.isFrozen(cfg.auth));
+    assert.throws(() => (cfg.regions as string[]).push('us-east-1'), TypeError);
+  });
+
+  it('lists only commercial-partition regions, each once', () => {
+    assert.equal(new Set(AWS_REGIONS).size, AWS_REGIONS.length);
+    assert.ok(AWS_REGIONS.every((r) => /^[a-z]{2}-[a-z]+-\d$/.test(r) && !r.startsWith('cn-') && !r.startsWith('us-gov-')));
+  });
+
+  describe('the stack files on disk', () => {
+    it('Pulumi.dev.yaml: 2 regions, no domain, unprotected', () => {
+      const cfg = parseConfig(projectKeys(readStackFile('dev', ROOT)), { stack: 'dev' });
+      assert.equal(cfg.regions.length, 2);
+      assert.equal(cfg.domain, undefined);
+      assert.equal(cfg.protect, false);
+    });
+    it('Pulumi.prod.yaml: 3 regions, a domain, protected', () => {
+      const cfg = parseConfig(projectKeys(readStackFile('prod', ROOT)), { stack: 'prod' });
+      assert.equal(cfg.regions.length, 3);
+      assert.deepEqual(cfg.domain, { zoneName: 'example.com', name: 'api.example.com' });
+      assert.equal(cfg.protect, true);
+    });
+    it('an unknown stack names the stacks there are', () => {
+      assert.throws(() => readStackFile('staging', ROOT), /--stack: "staging" — no Pulumi.staging.yaml; stacks here: dev, prod/);
+    });
+    it('Pulumi.yaml declares only keys config.ts reads, with types the stack files satisfy', () => {
+      const project = YAML.parse(fs.readFileSync(path.join(ROOT, 'Pulumi.yaml'), 'utf8'));
+      assert.equal(project.name, 'global-appsync');
+      const declared = project.config as Record<string, { type: string; default?: unknown }>;
+      for (const [key, decl] of Object.entries(declared)) {
+        assert.ok((CONFIG_KEYS as readonly string[]).includes(key), `Pulumi.yaml declares ${key}, which config.ts does not read`);
+        assert.ok(['string', 'integer', 'boolean', 'array'].includes(decl.type), `${key} has type ${decl.type}`);
+        for (const stack of ['dev', 'prod']) {
+          const v = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), 'utf8')).config[`global-appsync:${key}`];
+          if (v !== undefined) assert.equal(typeof v, decl.type === 'integer' ? 'number' : decl.type, `${stack}: ${key}`);
+        }
+      }
+    });
+  });
+});
