@@ -35,6 +35,35 @@ export interface PipelineResolverSpec {
 
 export type ResolverSpec = UnitResolverSpec | PipelineResolverSpec;
 
-/** Filled in by the runtime-code work: see schema/resolvers/*.ts. */
-export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {};
-export const RESOLVERS: readonly ResolverSpec[] = [];
+/**
+ * Pipeline functions by name (the name is what PipelineResolverSpec.functions lists; also a fine AppSync function
+ * name). The local and primary write functions are separate files because code cannot see its data source.
+ */
+export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
+  writeGuard: { file: 'writeGuard', dataSource: 'appConfig' },
+  putItemLocal: { file: 'putItemLocal', dataSource: 'localItems' },
+  putItemPrimary: { file: 'putItemPrimary', dataSource: 'primaryItems' },
+  deleteItemLocal: { file: 'deleteItemLocal', dataSource: 'localItems' },
+  deleteItemPrimary: { file: 'deleteItemPrimary', dataSource: 'primaryItems' },
+};
+
+export const RESOLVERS: readonly ResolverSpec[] = [
+  { kind: 'unit', typeName: 'Query', fieldName: 'getItem', file: 'getItem', dataSource: 'localItems' },
+  { kind: 'unit', typeName: 'Query', fieldName: 'listItems', file: 'listItems', dataSource: 'localItems' },
+  { kind: 'unit', typeName: 'Query', fieldName: 'appState', file: 'appState', dataSource: 'appConfig' },
+  { kind: 'pipeline', typeName: 'Mutation', fieldName: 'putItem', file: 'putItem', functions: ['writeGuard', 'putItemLocal', 'putItemPrimary'] },
+  { kind: 'pipeline', typeName: 'Mutation', fieldName: 'deleteItem', file: 'deleteItem', functions: ['writeGuard', 'deleteItemLocal', 'deleteItemPrimary'] },
+  { kind: 'unit', typeName: 'Mutation', fieldName: 'publishItemChange', file: 'publishItemChange', dataSource: 'none' },
+];
+
+/** Every entry file the manifest uses (resolvers and functions), each bundled once per region. */
+export function resolverFiles(): string[] {
+  const files: string[] = [];
+  for (const spec of RESOLVERS) {
+    if (files.indexOf(spec.file) < 0) files.push(spec.file);
+  }
+  for (const name of Object.keys(FUNCTIONS)) {
+    if (files.indexOf(FUNCTIONS[name].file) < 0) files.push(FUNCTIONS[name].file);
+  }
+  return files;
+}

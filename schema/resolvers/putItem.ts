@@ -1,0 +1,11 @@
+/** Mutation.putItem — pipeline: writeGuard → putItemLocal → putItemPrimary (see items.ts, writeGuard.ts). */
+import { type Context } from '@aws-appsync/utils';
+import { checkPutInput, writeResult } from './items';
+
+export function request(ctx: Context) {
+  return checkPutInput(ctx);
+}
+
+export function response(ctx: Context) {
+  return writeResult(ctx);
+}

@@ -1,0 +1,31 @@
+/**
+ * Pipeline function 1 of putItem / deleteItem, on appConfig: reads the app state (consistent read) and applies
+ * the write rule table (DESIGN §6, decideWrite in schema/rules.ts). A rejected write ends the pipeline here with
+ * util.error(message, WriteFenced | WriteRejectedInPrimary): no write function runs, nothing is written.
+ * An allowed decision is stashed as ctx.stash.decision ({target: 'local' | 'primary', targetRegion}) for the write
+ * functions, each of which runs only when the target is its own data source.
+ */
+import { type Context, util } from '@aws-appsync/utils';
+import { APP_STATE_ID, decideWrite } from '../rules';
+import { SETTINGS } from './settings';
+
+export function request() {
+  return { operation: 'GetItem', key: util.dynamodb.toMapValues({ id: APP_STATE_ID }), consistentRead: true };
+}
+
+export function response(ctx: Context) {
+  if (ctx.error) {
+    util.error(`app state could not be read, so the write was not attempted: ${ctx.error.message}`, ctx.error.type);
+  }
+  const decision = decideWrite({
+    state: ctx.result ? ctx.result.state : null,
+    writeMode: SETTINGS.writeMode,
+    region: SETTINGS.region,
+    primaryRegion: SETTINGS.primaryRegion,
+  });
+  if (!decision.allowed) {
+    util.error(decision.message, decision.errorType);
+  }
+  ctx.stash.decision = decision;
+  return decision;
+}
