@@ -1,0 +1,99 @@
+/**
+ * `GET /health`: the deep check Route53 polls (DESIGN §6). One strongly consistent GetItem of the app state
+ * item and one of this region's drain flag, from the local app-config replica, both under one deadline
+ * (HEALTH_TIMEOUT_MS, default 2000 ms, enforced with an AbortController; the SDK makes a single attempt).
+ *
+ * 200 `{status: 'ok', region, state, checkedMs}`; 503 `{status: 'unhealthy', region, reason, checkedMs}` when
+ * - DRAIN=true in the environment (checked first, no table call),
+ * - the app-config table is unreachable, missing or slower than the deadline,
+ * - the drain flag item `{id: drainFlagId(region), drained: true, reason}` is present,
+ * - this region is PRIMARY_REGION and the state is `failover`.
+ * A missing state item is healthy (state: null): the region can serve reads, and writes are refused by the items
+ * handler anyway; marking every region unhealthy would make Route53 fail open on all of them.
+ * Any method other than GET/HEAD answers 405.
+ */
+import { readAppState, readDrainFlag, type AppStateItem } from './lib/appState';
+import { documentClient, errorName } from './lib/dynamo';
+import { loadConfig } from './lib/env';
+import { methodNotAllowed, restHandler, type HttpRequest, type HttpResponse } from './lib/http';
+
+export interface HealthDeps {
+  region: string;
+  primaryRegion: string;
+  drainEnv: boolean;
+  timeoutMs: number;
+  readState(signal: AbortSignal): Promise<AppStateItem | null>;
+  readDrainFlag(signal: AbortSignal): Promise<{ reason: string } | null>;
+  /** Milliseconds clock for checkedMs. */
+  nowMs(): number;
+}
+
+export interface HealthAnswer {
+  status: 'ok' | 'unhealthy';
+  region: string;
+  state?: string | null;
+  reason?: string;
+  checkedMs: number;
+}
+
+class Timeout extends Error {}
+
+/** The pure core. */
+export async function checkHealth(deps: HealthDeps): Promise<{ healthy: boolean; body: HealthAnswer }> {
+  const started = deps.nowMs();
+  const done = (healthy: boolean, extra: { state?: string | null; reason?: string }) => ({
+    healthy,
+    body: { status: healthy ? ('ok' as const) : ('unhealthy' as const), region: deps.region, ...extra, checkedMs: deps.nowMs() - started },
+  });
+  if (deps.drainEnv) return done(false, { reason: `region ${deps.region} is drained by the DRAIN environment variable` });
+
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Timeout());
+    }, deps.timeoutMs);
+  });
+  let state: AppStateItem | null;
+  let drain: { reason: string } | null;
+  try {
+    [state, drain] = await Promise.race([Promise.all([deps.readState(controller.signal), deps.readDrainFlag(controller.signal)]), deadline]);
+  } catch (err) {
+    const why =
+      err instanceof Timeout || controller.signal.aborted
+        ? `the app-config table did not answer within ${deps.timeoutMs} ms`
+        : `the app-config table is unreachable (${errorName(err)}: ${(err as Error).message ?? ''})`;
+    return done(false, { reason: why });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (drain) return done(false, { reason: `region ${deps.region} is drained by its drain flag: ${drain.reason}` });
+  if (state && state.state === 'failover' && deps.region === deps.primaryRegion) {
+    return done(false, { state: state.state, reason: `region ${deps.region} is the primary and the app state is failover` });
+  }
+  return done(true, { state: state ? state.state : null });
+}
+
+export async function handleHealth(req: HttpRequest, deps: HealthDeps): Promise<HttpResponse> {
+  const method = req.method.toUpperCase();
+  if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(method, ['GET', 'HEAD']);
+  const { healthy, body } = await checkHealth(deps);
+  return { status: healthy ? 200 : 503, body };
+}
+
+export function healthDeps(): HealthDeps {
+  const cfg = loadConfig(['appConfigTable']);
+  const doc = documentClient(cfg.region, { maxAttempts: 1 });
+  return {
+    region: cfg.region,
+    primaryRegion: cfg.primaryRegion,
+    drainEnv: cfg.drain,
+    timeoutMs: cfg.healthTimeoutMs,
+    readState: (signal) => readAppState(doc, cfg.appConfigTable, signal),
+    readDrainFlag: (signal) => readDrainFlag(doc, cfg.appConfigTable, cfg.region, signal),
+    nowMs: () => Date.now(),
+  };
+}
+
+export const handler = restHandler((req) => handleHealth(req, healthDeps()));
