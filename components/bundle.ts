@@ -35,6 +35,9 @@ export function bundleHandler(name: HandlerName): string {
     platform: 'node',
     target: 'node22',
     format: 'cjs',
+    // Prefer the packages' ES module builds so esbuild can drop what a handler does not use (the @smithy
+    // packages ship both; their CommonJS builds are one file each and would come in whole).
+    mainFields: ['module', 'main'],
     external: ['@aws-sdk/*'],
     minify: false,
     sourcemap: false,

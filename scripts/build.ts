@@ -9,11 +9,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, projectKeys, readStackFile } from '../config';
 import { bundleHandler, bundleResolver, DIST, HANDLER_NAMES, handlerSize } from '../components/bundle';
-import { FUNCTIONS, RESOLVERS } from '../schema/resolvers/manifest';
+import { resolverFiles } from '../schema/resolvers/manifest';
 
-export function resolverFiles(): string[] {
-  return [...new Set([...Object.values(FUNCTIONS).map((f) => f.file), ...RESOLVERS.map((r) => r.file)])].sort();
-}
+/** AppSync's limit on a resolver's or function's code (Service Quotas: "Code size", 32 KB). */
+export const APPSYNC_CODE_LIMIT = 32 * 1024;
 
 function main(argv: string[]): void {
   const { values } = parseArgs({ args: argv, options: { stack: { type: 'string', default: 'dev' } } });
@@ -30,6 +29,9 @@ function main(argv: string[]): void {
     const code = bundleResolver(file, settings);
     const out = path.join(DIST, 'resolvers', `${file}.js`);
     fs.writeFileSync(out, code);
+    if (Buffer.byteLength(code) > APPSYNC_CODE_LIMIT) {
+      throw new Error(`${file}: bundled resolver is ${Buffer.byteLength(code)} bytes, over AppSync's ${APPSYNC_CODE_LIMIT}-byte code limit`);
+    }
     rows.push([path.relative(path.dirname(DIST), out), Buffer.byteLength(code)]);
   }
   const width = Math.max(...rows.map(([n]) => n.length));
