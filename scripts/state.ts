@@ -1,0 +1,165 @@
+/**
+ * `npm run state -- <active|fenced|failover> [--reason "..."] [--stack S] [--region R] [--function F]`
+ *
+ * Sets the app state (DESIGN §6) by invoking the stack's state updater Lambda (handlers/stateUpdater.ts) with
+ * `{newState, reason}` and prints its JSON answer.
+ * - --stack: the Pulumi stack (default: $PULUMI_STACK, else `dev`); its Pulumi.<stack>.yaml is read and
+ *   validated through config.ts (readStackFile + parseConfig) for the regions and primaryRegion.
+ * - --region: the region whose state updater is invoked (default: the stack's primaryRegion). The state item
+ *   lives in a global table, so any region's updater works: during a failover pass a healthy region.
+ * - --function: the function name (default `global-appsync-<stack>-state-updater`, the name the appState
+ *   component gives it).
+ * - --reason: why (default: "set by npm run state (<user>@<host>)"); the updater requires a non-empty reason.
+ * Exit codes: 0 the updater answered ok, 1 it answered an error (or the invoke failed), 2 bad arguments/config.
+ *
+ * The invoke step is the `Invoker` argument of main(), so the local emulator can swap in a local target.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { APP_STATES } from '../schema/rules';
+
+export interface InvokeRequest {
+  functionName: string;
+  region: string;
+  payload: { newState: string; reason: string };
+}
+
+/** Invokes the state updater and returns its parsed answer. */
+export type Invoker = (req: InvokeRequest) => Promise<unknown>;
+
+export interface MainIO {
+  invoke?: Invoker;
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+  /** Folder holding Pulumi.<stack>.yaml (default: the project root). */
+  projectDir?: string;
+}
+
+export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reason "why"] [--stack S] [--region R] [--function NAME]
+
+  Sets the app state by invoking the stack's state updater Lambda.
+  --reason    why the state changes (default: "set by npm run state (<user>@<host>)")
+  --stack     Pulumi stack whose Pulumi.<stack>.yaml is read (default: $PULUMI_STACK or dev)
+  --region    region of the state updater to invoke (default: the stack's primaryRegion)
+  --function  function name (default: global-appsync-<stack>-state-updater)`;
+
+/** The real invoke: AWS Lambda Invoke (RequestResponse) with the default credential chain. */
+export const lambdaInvoker: Invoker = async ({ functionName, region, payload }) => {
+  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+  const client = new LambdaClient({ region });
+  try {
+    const out = await client.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
+    );
+    const text = out.Payload ? new TextDecoder().decode(out.Payload) : 'null';
+    if (out.FunctionError) throw new Error(`the function failed (${out.FunctionError}): ${text}`);
+    return JSON.parse(text) as unknown;
+  } finally {
+    client.destroy();
+  }
+};
+
+class UsageError extends Error {}
+
+interface StackInfo {
+  regions: readonly string[];
+  primaryRegion: string;
+}
+
+/** The stack's regions and primary region, validated by config.ts. */
+function readStack(stack: string, dir: string): StackInfo {
+  // Required lazily: config.ts pulls in @pulumi/pulumi, which only the stack look-up needs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const config = require('../config') as typeof import('../config');
+  const cfg = config.parseConfig(config.projectKeys(config.readStackFile(stack, dir)), { stack });
+  return { regions: cfg.regions, primaryRegion: cfg.primaryRegion };
+}
+
+export async function main(argv: readonly string[], io: MainIO = {}): Promise<number> {
+  const out = io.out ?? ((l: string) => console.log(l));
+  const err = io.err ?? ((l: string) => console.error(l));
+  const invoke = io.invoke ?? lambdaInvoker;
+  let request: InvokeRequest;
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: [...argv],
+        allowPositionals: true,
+        strict: true,
+        options: {
+          reason: { type: 'string', short: 'r' },
+          stack: { type: 'string', short: 's' },
+          region: { type: 'string' },
+          function: { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      });
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      out(USAGE);
+      return 0;
+    }
+    if (positionals.length !== 1) {
+      throw new UsageError(positionals.length === 0 ? 'the new state is required' : `give exactly one state, got ${positionals.length}: ${positionals.join(' ')}`);
+    }
+    const newState = positionals[0];
+    if (!(APP_STATES as readonly string[]).includes(newState)) {
+      throw new UsageError(`${JSON.stringify(newState)} is not a state: allowed are ${APP_STATES.join(', ')}`);
+    }
+    const reason = values.reason ?? `set by npm run state (${os.userInfo().username}@${os.hostname()})`;
+    if (reason.trim() === '') throw new UsageError('--reason is empty: say why the state changes');
+    const stack = values.stack ?? process.env.PULUMI_STACK ?? 'dev';
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name`);
+    let region = values.region;
+    if (region === undefined || values.function === undefined) {
+      let info: StackInfo | undefined;
+      try {
+        info = readStack(stack, io.projectDir ?? path.resolve(__dirname, '..'));
+      } catch (e) {
+        if (region === undefined) throw new UsageError(`cannot tell which region to use from stack ${stack}: ${(e as Error).message}\n(pass --region)`);
+      }
+      if (info && region !== undefined && !info.regions.includes(region)) {
+        throw new UsageError(`--region ${region} is not one of stack ${stack}'s regions: ${info.regions.join(', ')}`);
+      }
+      region ??= info?.primaryRegion;
+    }
+    if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`--region ${JSON.stringify(region)} is not an AWS region name`);
+    const functionName = values.function ?? `global-appsync-${stack}-state-updater`;
+    if (functionName.trim() === '') throw new UsageError('--function is empty');
+    request = { functionName, region, payload: { newState, reason } };
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`error: ${e.message}`);
+      err(USAGE);
+      return 2;
+    }
+    throw e;
+  }
+
+  err(`invoking ${request.functionName} in ${request.region}: ${request.payload.newState} (${request.payload.reason})`);
+  let answer: unknown;
+  try {
+    answer = await invoke(request);
+  } catch (e) {
+    err(`error: invoking ${request.functionName} in ${request.region} failed: ${(e as Error).message}`);
+    return 1;
+  }
+  out(JSON.stringify(answer, null, 2));
+  const okAnswer = typeof answer === 'object' && answer !== null && (answer as { ok?: unknown }).ok === true;
+  return okAnswer ? 0 : 1;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
