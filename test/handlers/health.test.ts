@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { handler } from '../../handlers/health';
+import { drainFlagId } from '../../schema/rules';
+import { freePort } from '../../local/dynamodbLocal';
+import { call, restEvent, setEnv } from '../support/apigw';
+import { AP, EU, createTables, doc, setState } from './helpers';
+
+const healthEvent = (method = 'GET') => restEvent({ method, resource: '/health' });
+
+describe('health handler (deep check, DynamoDB Local)', () => {
+  let tables: { items: string; appConfig: string };
+  let restore: () => void = () => undefined;
+  function env(region: string, extra: Record<string, string | undefined> = {}): void {
+    restore();
+    restore = setEnv({ AWS_REGION: region, APP_CONFIG_TABLE: tables.appConfig, PRIMARY_REGION: EU, DRAIN: undefined, HEALTH_TIMEOUT_MS: undefined, ...extra });
+  }
+  before(async () => {
+    tables = await createTables('health');
+    await setState(tables.appConfig, 'active');
+  });
+  afterEach(async () => {
+    restore();
+    restore = () => undefined;
+  });
+
+  it('200 with the state when the table answers and nothing drains the region', async () => {
+    env(AP);
+    const res = await call(handler, healthEvent());
+    assert.equal(res.status, 200);
+    assert.equal(res.body.status, 'ok');
+    assert.equal(res.body.region, AP);
+    assert.equal(res.body.state, 'active');
+    assert.equal(typeof res.body.checkedMs, 'number');
+    assert.ok(res.body.checkedMs >= 0 && res.body.checkedMs < 2000);
+  });
+
+  it('503 when DRAIN=true in the environment', async () => {
+    env(AP, { DRAIN: 'true' });
+    const res = await call(handler, healthEvent());
+    assert.equal(res.status, 503);
+    assert.deepEqual({ status: res.body.status, region: res.body.region }, { status: 'unhealthy', region: AP });
+    assert.match(res.body.reason, /drained by the DRAIN environment variable/);
+  });
+
+  it('DRAIN other than "true" does not drain', async () => {
+    env(AP, { DRAIN: 'false' });
+    assert.equal((await call(handler, healthEvent())).status, 200);
+  });
+
+  it('503 for the region whose drain flag item says drained; other regions and drained:false stay healthy', async () => {
+    await doc(AP).send(new PutCommand({ TableName: tables.appConfig, Item: { id: drainFlagId(AP), drained: true, reason: 'maintenance window' } }));
+    await doc(EU).send(new PutCommand({ TableName: tables.appConfig, Item: { id: drainFlagId(AP), drained: true, reason: 'replicated flag' } }));
+    await doc(EU).send(new PutCommand({ TableName: tables.appConfig, Item: { id: drainFlagId(EU), drained: false, reason: 'undrained' } }));
+    try {
+      env(AP);
+      const drained = await call(handler, healthEvent());
+      assert.equal(drained.status, 503);
+      assert.match(drained.body.reason, /region ap-southeast-2 is drained by its drain flag: maintenance window/);
+      env(EU);
+      const eu = await call(handler, healthEvent());
+      assert.equal(eu.status, 200, JSON.stringify(eu.body));
+    } finally {
+      await doc(AP).send(new PutCommand({ TableName: tables.appConfig, Item: { id: drainFlagId(AP), drained: false } }));
+    }
+    env(AP);
+    assert.equal((await call(handler, healthEvent())).status, 200);
+  });
+
+  it('503 in the primary during failover; 200 elsewhere', async () => {
+    await setState(tables.appConfig, 'failover');
+    try {
+      env(EU);
+      const primary = await call(handler, healthEvent());
+      assert.equal(primary.status, 503);
+      assert.match(primary.body.reason, /eu-west-1 is the primary and the app state is failover/);
+      env(AP);
+      const other = await call(handler, healthEvent());
+      assert.equal(other.status, 200);
+      assert.equal(other.body.state, 'failover');
+    } finally {
+      await setState(tables.appConfig, 'active');
+    }
+  });
+
+  it('fenced is healthy (reads are served)', async () => {
+    await setState(tables.appConfig, 'fenced', [EU]);
+    try {
+      env(EU);
+      const res = await call(handler, healthEvent());
+      assert.equal(res.status, 200);
+      assert.equal(res.body.state, 'fenced');
+    } finally {
+      await setState(tables.appConfig, 'active', [EU]);
+    }
+  });
+
+  it('a missing state item is healthy with state null', async () => {
+    await setState(tables.appConfig, null, [AP]);
+    try {
+      env(AP);
+      const res = await call(handler, healthEvent());
+      assert.equal(res.status, 200);
+      assert.equal(res.body.state, null);
+    } finally {
+      await setState(tables.appConfig, 'active', [AP]);
+    }
+  });
+
+  it('503 when the app-config table does not exist', async () => {
+    env(EU, { APP_CONFIG_TABLE: 'no-such-table-anywhere' });
+    const res = await call(handler, healthEvent());
+    assert.equal(res.status, 503);
+    assert.match(res.body.reason, /app-config table is unreachable \(ResourceNotFoundException/);
+  });
+
+  it('503 when DynamoDB is unreachable (closed port)', async () => {
+    const port = await freePort();
+    env(EU, { AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}`, HEALTH_TIMEOUT_MS: '1500' });
+    const res = await call(handler, healthEvent());
+    assert.equal(res.status, 503);
+    assert.match(res.body.reason, /app-config table (is unreachable|did not answer within 1500 ms)/);
+    assert.ok(res.body.checkedMs < 1500 + 500, `checkedMs ${res.body.checkedMs}`);
+  });
+
+  it('503 within the deadline when DynamoDB accepts but never answers', async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => sockets.push(s)); // accepts, never answers
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      env(EU, { AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}`, HEALTH_TIMEOUT_MS: '300' });
+      const started = Date.now();
+      const res = await call(handler, healthEvent());
+      const took = Date.now() - started;
+      assert.equal(res.status, 503);
+      assert.match(res.body.reason, /did not answer within 300 ms/);
+      assert.ok(took < 1500, `took ${took} ms`);
+      assert.ok(res.body.checkedMs >= 290, `checkedMs ${res.body.checkedMs}`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('405 for POST; 500 naming a bad HEALTH_TIMEOUT_MS', async () => {
+    env(EU);
+    const post = await call(handler, healthEvent('POST'));
+    assert.equal(post.status, 405);
+    assert.match(post.body.error, /method POST is not allowed here: allowed are GET, HEAD/);
+    env(EU, { HEALTH_TIMEOUT_MS: 'soon' });
+    const bad = await call(handler, healthEvent());
+    assert.equal(bad.status, 500);
+    assert.match(bad.body.error, /HEALTH_TIMEOUT_MS is "soon"/);
+  });
+});

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { handler } from '../../handlers/state';
+import { APP_STATE_ID } from '../../schema/rules';
+import { call, restEvent, setEnv } from '../support/apigw';
+import { AP, EU, createTables, doc, setState } from './helpers';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+
+const stateEvent = (method = 'GET') => restEvent({ method, resource: '/state' });
+
+describe('state handler (GET /state, DynamoDB Local)', () => {
+  let tables: { items: string; appConfig: string };
+  let restore: () => void = () => undefined;
+  function env(region: string, extra: Record<string, string | undefined> = {}): void {
+    restore();
+    restore = setEnv({ AWS_REGION: region, APP_CONFIG_TABLE: tables.appConfig, PRIMARY_REGION: EU, WRITE_MODE: 'multi-master', ...extra });
+  }
+  before(async () => {
+    tables = await createTables('state');
+  });
+  afterEach(() => {
+    restore();
+    restore = () => undefined;
+  });
+
+  it('answers the stored state with the region, write mode and whether it is writable', async () => {
+    await doc(AP).send(
+      new PutCommand({ TableName: tables.appConfig, Item: { id: APP_STATE_ID, state: 'active', version: 4, updatedAt: '2026-02-01T10:00:00.000Z', reason: 'all clear' } }),
+    );
+    env(AP);
+    const res = await call(handler, stateEvent());
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, {
+      state: 'active',
+      updatedAt: '2026-02-01T10:00:00.000Z',
+      reason: 'all clear',
+      version: 4,
+      region: AP,
+      writeMode: 'multi-master',
+      primaryRegion: EU,
+      writable: true,
+      writeRegion: AP,
+    });
+    env(AP, { WRITE_MODE: 'primary' });
+    const primary = await call(handler, stateEvent());
+    assert.equal(primary.body.writeMode, 'primary');
+    assert.equal(primary.body.writeRegion, EU);
+  });
+
+  it('fenced and failover-in-the-primary are not writable; failover elsewhere is', async () => {
+    await setState(tables.appConfig, 'fenced');
+    env(EU);
+    let res = await call(handler, stateEvent());
+    assert.equal(res.body.state, 'fenced');
+    assert.equal(res.body.writable, false);
+    assert.match(res.body.notWritableBecause, /fenced/);
+    await setState(tables.appConfig, 'failover');
+    res = await call(handler, stateEvent());
+    assert.equal(res.body.writable, false);
+    env(AP);
+    res = await call(handler, stateEvent());
+    assert.equal(res.body.writable, true);
+    assert.equal(res.body.writeRegion, AP);
+  });
+
+  it('a missing state item answers state null, not writable', async () => {
+    await setState(tables.appConfig, null);
+    env(EU);
+    const res = await call(handler, stateEvent());
+    assert.equal(res.status, 200);
+    assert.equal(res.body.state, null);
+    assert.equal(res.body.writable, false);
+  });
+
+  it('405 for PUT; 503 when the table is missing; 500 when APP_CONFIG_TABLE is unset', async () => {
+    env(EU);
+    const put = await call(handler, stateEvent('PUT'));
+    assert.equal(put.status, 405);
+    assert.match(put.body.error, /method PUT is not allowed here: allowed are GET/);
+    env(EU, { APP_CONFIG_TABLE: 'no-such-table' });
+    const missing = await call(handler, stateEvent());
+    assert.equal(missing.status, 503);
+    assert.match(missing.body.error, /reading the app state failed \(ResourceNotFoundException\)/);
+    env(EU, { APP_CONFIG_TABLE: undefined });
+    const unset = await call(handler, stateEvent());
+    assert.equal(unset.status, 500);
+    assert.match(unset.body.error, /APP_CONFIG_TABLE is not set/);
+  });
+});
