@@ -1,0 +1,228 @@
+/**
+ * The AppSync DynamoDB data source, locally: translates the request objects that APPSYNC_JS resolvers return
+ * (AppSync's DynamoDB request reference) into @aws-sdk/client-dynamodb calls against one table in one region, and
+ * the answers back into what the response handler sees: ctx.result (plain, unmarshalled) or ctx.error
+ * ({message, type: 'DynamoDB:<ExceptionName>'}, e.g. 'DynamoDB:ConditionalCheckFailedException').
+ *
+ * | operation  | request fields supported                                            | ctx.result                      |
+ * |------------|---------------------------------------------------------------------|---------------------------------|
+ * | GetItem    | key, consistentRead                                                 | the item, or null               |
+ * | PutItem    | key, attributeValues, condition                                     | the item as written             |
+ * | UpdateItem | key, update{expression,expressionNames,expressionValues}, condition | the item after the update       |
+ * | DeleteItem | key, condition                                                      | the item as it was, or null     |
+ * | Scan       | limit, nextToken, consistentRead, filter, index                     | {items, nextToken, scannedCount}|
+ * | Query      | query, index, limit, nextToken, scanIndexForward, consistentRead, filter | {items, nextToken, scannedCount} |
+ * condition = {expression, expressionNames, expressionValues}; its names/values are merged with the update's, as
+ * AppSync does. Anything else (projection, select, segments, _version, equalsIgnore, conditionalCheckFailedHandler,
+ * other operations) throws an UnsupportedRequestError naming the field, so a resolver never silently gets different
+ * behaviour here than in AppSync.
+ *
+ * Not emulated: AppSync's "treat a failed condition as success when the stored item already equals the desired
+ * result" rule — our writes always change version and updatedAt, so it can never apply to them.
+ * nextToken: AppSync's tokens are opaque and encrypted; here they are base64url(JSON(LastEvaluatedKey)). A token
+ * that does not decode becomes ctx.error {type: 'DynamoDB:ValidationException'} like a bad ExclusiveStartKey.
+ */
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+
+export interface TableRef {
+  tableName: string;
+  region: string;
+}
+
+export interface DataSourceError {
+  message: string;
+  type: string;
+}
+
+export interface DataSourceOutcome {
+  result?: unknown;
+  error?: DataSourceError;
+}
+
+export class UnsupportedRequestError extends Error {
+  constructor(what: string) {
+    super(`${what} is not supported by the local AppSync DynamoDB data source (local/appsync/dynamodb.ts)`);
+    this.name = 'UnsupportedRequestError';
+  }
+}
+
+type AV = Record<string, AttributeValue>;
+interface Expr {
+  expression: string;
+  expressionNames?: Record<string, string>;
+  expressionValues?: AV;
+}
+
+const ALLOWED: Record<string, readonly string[]> = {
+  GetItem: ['operation', 'key', 'consistentRead'],
+  PutItem: ['operation', 'key', 'attributeValues', 'condition'],
+  UpdateItem: ['operation', 'key', 'update', 'condition'],
+  DeleteItem: ['operation', 'key', 'condition'],
+  Scan: ['operation', 'limit', 'nextToken', 'consistentRead', 'filter', 'index'],
+  Query: ['operation', 'query', 'index', 'limit', 'nextToken', 'scanIndexForward', 'consistentRead', 'filter'],
+};
+const EXPR_FIELDS = ['expression', 'expressionNames', 'expressionValues'];
+
+function checkShape(req: Record<string, unknown>): string {
+  const op = req.operation;
+  if (typeof op !== 'string' || !Object.hasOwn(ALLOWED, op)) {
+    throw new UnsupportedRequestError(`operation ${JSON.stringify(op)}`);
+  }
+  for (const key of Object.keys(req)) {
+    if (!ALLOWED[op].includes(key)) throw new UnsupportedRequestError(`${op}.${key}`);
+  }
+  for (const key of ['update', 'condition', 'filter', 'query']) {
+    const e = req[key] as Record<string, unknown> | undefined;
+    if (e === undefined || e === null) continue;
+    for (const k of Object.keys(e)) {
+      if (!EXPR_FIELDS.includes(k)) throw new UnsupportedRequestError(`${op}.${key}.${k}`);
+    }
+    if (typeof e.expression !== 'string') throw new UnsupportedRequestError(`${op}.${key} without an expression`);
+  }
+  return op;
+}
+
+/** Merges the names/values of several expressions into one ExpressionAttributeNames/Values pair. */
+function merged(...exprs: (Expr | undefined)[]) {
+  let names: Record<string, string> | undefined;
+  let values: AV | undefined;
+  for (const e of exprs) {
+    if (!e) continue;
+    if (e.expressionNames && Object.keys(e.expressionNames).length) names = { ...names, ...e.expressionNames };
+    if (e.expressionValues && Object.keys(e.expressionValues).length) values = { ...values, ...e.expressionValues };
+  }
+  return { ExpressionAttributeNames: names, ExpressionAttributeValues: values };
+}
+
+export function encodeNextToken(key: AV | undefined): string | null {
+  return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : null;
+}
+
+function decodeNextToken(token: unknown): AV | undefined {
+  if (token === undefined || token === null) return undefined;
+  let parsed: unknown;
+  if (typeof token === 'string' && /^[A-Za-z0-9_-]+$/.test(token)) {
+    try {
+      parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw Object.assign(new Error('The provided starting key (nextToken) is invalid: it is not a token this API issued'), { name: 'ValidationException' });
+  }
+  return parsed as AV;
+}
+
+const clients = new Map<string, DynamoDBClient>();
+
+/** One client per region; the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local) like every SDK client. */
+export function defaultClientFor(region: string): DynamoDBClient {
+  let c = clients.get(region);
+  if (!c) {
+    c = new DynamoDBClient({ region });
+    clients.set(region, c);
+  }
+  return c;
+}
+
+function items(list: AV[] | undefined): unknown[] {
+  return (list ?? []).map((i) => unmarshall(i));
+}
+
+/** Runs one AppSync DynamoDB request against `table`. Service errors become `error`; malformed requests throw. */
+export async function executeDynamoDBRequest(
+  table: TableRef,
+  request: unknown,
+  clientFor: (region: string) => DynamoDBClient = defaultClientFor,
+): Promise<DataSourceOutcome> {
+  if (!request || typeof request !== 'object') throw new UnsupportedRequestError(`a request of type ${typeof request}`);
+  const req = request as Record<string, any>;
+  const op = checkShape(req);
+  const client = clientFor(table.region);
+  const TableName = table.tableName;
+  const condition = req.condition as Expr | undefined;
+  try {
+    switch (op) {
+      case 'GetItem': {
+        const out = await client.send(new GetItemCommand({ TableName, Key: req.key, ConsistentRead: req.consistentRead === true }));
+        return { result: out.Item ? unmarshall(out.Item) : null };
+      }
+      case 'PutItem': {
+        const Item = { ...(req.attributeValues ?? {}), ...req.key };
+        await client.send(new PutItemCommand({ TableName, Item, ConditionExpression: condition?.expression, ...merged(condition) }));
+        return { result: unmarshall(Item) };
+      }
+      case 'UpdateItem': {
+        const update = req.update as Expr | undefined;
+        if (!update) throw new UnsupportedRequestError('UpdateItem without update');
+        const out = await client.send(
+          new UpdateItemCommand({
+            TableName,
+            Key: req.key,
+            UpdateExpression: update.expression,
+            ConditionExpression: condition?.expression,
+            ReturnValues: 'ALL_NEW',
+            ...merged(update, condition),
+          }),
+        );
+        return { result: out.Attributes ? unmarshall(out.Attributes) : null };
+      }
+      case 'DeleteItem': {
+        const out = await client.send(
+          new DeleteItemCommand({ TableName, Key: req.key, ConditionExpression: condition?.expression, ReturnValues: 'ALL_OLD', ...merged(condition) }),
+        );
+        return { result: out.Attributes ? unmarshall(out.Attributes) : null };
+      }
+      case 'Scan': {
+        const filter = req.filter as Expr | undefined;
+        const out = await client.send(
+          new ScanCommand({
+            TableName,
+            IndexName: req.index,
+            Limit: req.limit,
+            ExclusiveStartKey: decodeNextToken(req.nextToken),
+            ConsistentRead: req.consistentRead === true,
+            FilterExpression: filter?.expression,
+            ...merged(filter),
+          }),
+        );
+        return { result: { items: items(out.Items), nextToken: encodeNextToken(out.LastEvaluatedKey), scannedCount: out.ScannedCount ?? 0 } };
+      }
+      case 'Query': {
+        const query = req.query as Expr | undefined;
+        if (!query) throw new UnsupportedRequestError('Query without query');
+        const filter = req.filter as Expr | undefined;
+        const out = await client.send(
+          new QueryCommand({
+            TableName,
+            IndexName: req.index,
+            KeyConditionExpression: query.expression,
+            FilterExpression: filter?.expression,
+            Limit: req.limit,
+            ExclusiveStartKey: decodeNextToken(req.nextToken),
+            ScanIndexForward: req.scanIndexForward !== false,
+            ConsistentRead: req.consistentRead === true,
+            ...merged(query, filter),
+          }),
+        );
+        return { result: { items: items(out.Items), nextToken: encodeNextToken(out.LastEvaluatedKey), scannedCount: out.ScannedCount ?? 0 } };
+      }
+    }
+  } catch (err) {
+    if (err instanceof UnsupportedRequestError) throw err;
+    const e = err as Error;
+    return { error: { message: e.message, type: `DynamoDB:${e.name || 'Error'}` } };
+  }
+  throw new UnsupportedRequestError(`operation ${op}`);
+}
