@@ -60,7 +60,7 @@ export type PublishResult =
   | { ok: false; attempts: number; retryable: boolean; reason: string };
 
 /** One attempt's verdict. */
-type Attempt = { ok: true } | { ok: false; retryable: boolean; reason: string; retryAfterMs?: number };
+export type Attempt = { ok: true } | { ok: false; retryable: boolean; reason: string; retryAfterMs?: number };
 
 const RETRYABLE_ERROR_TYPE = /throttl|toomanyrequests|limitexceeded|rate exceeded|internalfailure|serviceunavailable/i;
 

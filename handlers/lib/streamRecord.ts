@@ -7,9 +7,10 @@
  * - changedAt is the item's updatedAt for CREATED/UPDATED; for DELETED (the old image's updatedAt is when the item
  *   was last written, not when it was deleted) it is the record's ApproximateCreationDateTime ("when the stream
  *   saw it"), or the time of processing if the record carries none.
- * - Anything else — unknown eventName, no sequence number, no `id` key, a missing image, an image field missing or
- *   of the wrong type, an undecodable attribute — is a `ParseFailure` carrying the reason. It never throws: the
- *   caller reports it (see handlers/notifier.ts for what that means for the event source mapping).
+ * - Anything else — unknown eventName, no sequence number, no `id` key or one outside the id rule, a missing
+ *   image, an image field missing or of the wrong type, an undecodable attribute — is a `ParseFailure` carrying
+ *   the reason. It never throws: the caller reports it (see handlers/notifier.ts for what that means for the
+ *   event source mapping).
  *
  * No I/O, no environment: plain data in, plain data out.
  */
@@ -17,6 +18,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { isDeepStrictEqual } from 'node:util';
+import { idProblem } from '../../schema/rules';
 import { HASH_KEY } from '../../schema/tables';
 
 export type ChangeKind = 'CREATED' | 'UPDATED' | 'DELETED';
@@ -74,6 +76,16 @@ type Image = Record<string, AttributeValue>;
  * this is). `now` is used only for a REMOVE record without ApproximateCreationDateTime.
  */
 export function toItemChange(record: DynamoDBRecord, region: string, now: () => Date = () => new Date()): RecordOutcome {
+  try {
+    return parseRecord(record, region, now);
+  } catch (err) {
+    // Defence in depth: whatever a malformed record makes the code below trip over is a parse failure too.
+    const seq = record?.dynamodb?.SequenceNumber;
+    return { status: 'invalid', sequenceNumber: typeof seq === 'string' && seq ? seq : undefined, reason: `cannot be parsed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function parseRecord(record: DynamoDBRecord, region: string, now: () => Date): RecordOutcome {
   const ddb = record?.dynamodb;
   const rawSeq = ddb?.SequenceNumber;
   const sequenceNumber = typeof rawSeq === 'string' && rawSeq.length > 0 ? rawSeq : undefined;
@@ -88,6 +100,9 @@ export function toItemChange(record: DynamoDBRecord, region: string, now: () => 
   const keyAttr = (ddb.Keys as Image | undefined)?.[HASH_KEY];
   const id = keyAttr && typeof keyAttr.S === 'string' && keyAttr.S.length > 0 ? keyAttr.S : undefined;
   if (id === undefined) return fail(`record has no string key dynamodb.Keys.${HASH_KEY}.S`);
+  // publishItemChange rejects ids outside the contract (schema/rules.ts); no point sending one.
+  const idBad = idProblem(id, (pattern, str) => new RegExp(pattern).test(str));
+  if (idBad !== null) return fail(idBad);
 
   const newImage = ddb.NewImage as Image | undefined;
   const oldImage = ddb.OldImage as Image | undefined;
@@ -155,6 +170,11 @@ export function approximateCreation(value: unknown): Date | undefined {
 
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v) ?? String(v);
+  let s: string;
+  try {
+    s = typeof v === 'bigint' ? `${v} (beyond a safe integer)` : (JSON.stringify(v) ?? String(v));
+  } catch {
+    s = Object.prototype.toString.call(v);
+  }
   return s.length > 60 ? `${s.slice(0, 60)}…` : s;
 }
