@@ -1,0 +1,87 @@
+/**
+ * AppState: the initial `active` app-state item and the state updater Lambdas.
+ *
+ * - The item ({id: APP_STATE_ID, state, updatedAt, reason, version}) is written ONCE, when the stack is
+ *   created, with `ignoreChanges: ['item']`: the state is then owned by the state updater / `npm run state`,
+ *   and no later `pulumi up` ever resets it.
+ *   It is written through the HOME region's provider, not the primary's. The table is global, so the item
+ *   replicates to every region either way, but a resource whose provider changes is replaced: tying it to
+ *   `primaryRegion` would make a primary switch (typically done during an incident) delete and re-create the
+ *   item, i.e. reset the state to `active` and then delete it. The home region never moves (it owns the tables)
+ *   and is where the table exists first; the item depends on the table resource, which is only complete once
+ *   every replica exists.
+ * - The state updater λ is deployed in EVERY region (through each region's provider), not only the primary:
+ *   fencing or failing over is exactly what one does when a region — often the primary — is down, so it must be
+ *   invokable in any surviving region. Each writes its local replica of the app-config table (version-checked
+ *   writes; the global table replicates them).
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { APP_STATE_ID } from '../schema/rules';
+import { HASH_KEY } from '../schema/tables';
+import type { WriteMode } from '../schema/rules';
+import type { RegionTable } from './globalTable';
+import { type CodeSource, regionalLambda } from './lambda';
+
+export const INITIAL_STATE_REASON = 'initial state, written by pulumi up when the stack was created';
+
+export interface AppStateArgs {
+  appConfigTable: aws.dynamodb.Table;
+  /** region → that region's replica of the app-config table */
+  appConfigByRegion: Readonly<Record<string, RegionTable>>;
+  homeRegion: string;
+  primaryRegion: string;
+  writeMode: WriteMode;
+  /** region → its provider (every region of the stack, config order) */
+  providers: ReadonlyMap<string, aws.Provider>;
+  code: CodeSource;
+  now: Date;
+}
+
+export class AppState extends pulumi.ComponentResource {
+  /** region → state updater function name */
+  readonly updaterNames: Readonly<Record<string, pulumi.Output<string>>>;
+
+  constructor(name: string, args: AppStateArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super('global-appsync:index:AppState', name, {}, opts);
+    const homeProvider = args.providers.get(args.homeRegion);
+    if (!homeProvider) throw new Error(`no provider for homeRegion ${args.homeRegion}`);
+
+    new aws.dynamodb.TableItem(
+      `${name}-initial`,
+      {
+        tableName: args.appConfigTable.name,
+        hashKey: HASH_KEY,
+        item: JSON.stringify({
+          [HASH_KEY]: { S: APP_STATE_ID },
+          state: { S: 'active' },
+          // midnight UTC of the deploy day: stable across runs of one day (and ignored after creation anyway)
+          updatedAt: { S: new Date(Math.floor(args.now.getTime() / 86_400_000) * 86_400_000).toISOString() },
+          reason: { S: INITIAL_STATE_REASON },
+          version: { N: '1' },
+        }),
+      },
+      { parent: this, provider: homeProvider, dependsOn: [args.appConfigTable], ignoreChanges: ['item'] },
+    );
+
+    const updaterNames: Record<string, pulumi.Output<string>> = {};
+    for (const [region, provider] of args.providers) {
+      const local = args.appConfigByRegion[region];
+      if (!local) throw new Error(`no app-config replica for ${region}`);
+      const fn = regionalLambda(
+        `${name}-${region}-updater`,
+        {
+          handler: 'stateUpdater',
+          code: args.code,
+          description: `sets the app state (active|fenced|failover), ${region}`,
+          environment: { APP_CONFIG_TABLE: args.appConfigTable.name, PRIMARY_REGION: args.primaryRegion, WRITE_MODE: args.writeMode },
+          statements: [{ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [local.tableArn] }],
+        },
+        { parent: this, provider },
+      );
+      updaterNames[region] = fn.fn.name;
+    }
+    this.updaterNames = updaterNames;
+    this.registerOutputs({ updaterNames });
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * GlobalTable: the items table and the app-config table, each one DynamoDB global table (version 2019.11.21)
+ * whose own resource lives in `homeRegion` with an inline replica in every other region.
+ *
+ * - `homeRegion`, not `primaryRegion`, owns the tables: a table with a physical name is delete-before-replace,
+ *   so moving its resource would destroy data. Changing `primaryRegion` therefore never touches a table.
+ * - `streamEnabled: true` is set explicitly: with replicas, leaving it implicit makes every update try to
+ *   disable the stream (terraform-provider-aws#43625).
+ * - Each region's stream ARN comes from `replicas[].streamArn` (home region: the table's own `streamArn`),
+ *   known after one `pulumi up` — no second deploy, no CLI look-up.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { HASH_KEY, HASH_KEY_TYPE, STREAM_VIEW_TYPE } from '../schema/tables';
+
+export interface GlobalTableArgs {
+  /** All regions, in config order. */
+  regions: readonly string[];
+  homeRegion: string;
+  /** The home region's provider: both tables' own resources go through it and never move. */
+  homeProvider: aws.Provider;
+  itemsTableName: string;
+  appConfigTableName: string;
+  protect: boolean;
+}
+
+/** One table's ARN and stream ARN as seen from one region (its replica there). */
+export interface RegionTable {
+  tableArn: pulumi.Output<string>;
+  streamArn: pulumi.Output<string>;
+}
+
+export interface TableRefs {
+  table: aws.dynamodb.Table;
+  name: pulumi.Output<string>;
+  /** region → that region's replica (home region: the table itself) */
+  byRegion: Readonly<Record<string, RegionTable>>;
+}
+
+export class GlobalTable extends pulumi.ComponentResource {
+  readonly items: TableRefs;
+  readonly appConfig: TableRefs;
+
+  constructor(name: string, args: GlobalTableArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super('global-appsync:index:GlobalTable', name, {}, opts);
+    if (!args.regions.includes(args.homeRegion)) throw new Error(`homeRegion ${args.homeRegion} is not one of ${args.regions.join(', ')}`);
+    const replicaRegions = args.regions.filter((r) => r !== args.homeRegion);
+
+    const makeTable = (suffix: string, tableName: string): TableRefs => {
+      const table = new aws.dynamodb.Table(
+        `${name}-${suffix}`,
+        {
+          name: tableName,
+          billingMode: 'PAY_PER_REQUEST',
+          hashKey: HASH_KEY,
+          attributes: [{ name: HASH_KEY, type: HASH_KEY_TYPE }],
+          streamEnabled: true,
+          streamViewType: STREAM_VIEW_TYPE,
+          pointInTimeRecovery: { enabled: true },
+          // AWS managed KMS key (alias/aws/dynamodb) in each region; replicas use their own region's.
+          serverSideEncryption: { enabled: true },
+          deletionProtectionEnabled: args.protect,
+          replicas: replicaRegions.map((regionName) => ({
+            regionName,
+            pointInTimeRecovery: true,
+            propagateTags: true,
+            deletionProtectionEnabled: args.protect,
+          })),
+        },
+        { parent: this, provider: args.homeProvider, protect: args.protect },
+      );
+      const byRegion: Record<string, RegionTable> = {
+        [args.homeRegion]: { tableArn: table.arn, streamArn: table.streamArn },
+      };
+      for (const region of replicaRegions) {
+        const replica = table.replicas.apply((rs) => {
+          const r = (rs ?? []).find((x) => x.regionName === region);
+          if (!r) throw new Error(`table ${tableName} has no replica in ${region}`);
+          return r;
+        });
+        byRegion[region] = { tableArn: replica.apply((r) => r.arn), streamArn: replica.apply((r) => r.streamArn) };
+      }
+      return { table, name: table.name, byRegion };
+    };
+
+    this.items = makeTable('items', args.itemsTableName);
+    this.appConfig = makeTable('app-config', args.appConfigTableName);
+    this.registerOutputs({ itemsTableName: this.items.name, appConfigTableName: this.appConfig.name });
+  }
+}

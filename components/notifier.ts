@@ -1,0 +1,121 @@
+/**
+ * Notifier (one per region): this region's items stream → notifier λ → `publishItemChange` on this region's
+ * AppSync API (SigV4, AWS_IAM), so this region's subscribers see every change of its replica exactly once.
+ *
+ * The event source mapping never blocks the shard: bisect on error, bounded retries and record age,
+ * ReportBatchItemFailures, and records that still fail go (as metadata) to an SQS DLQ. Alarms on the DLQ depth,
+ * the iterator age and the function's errors go to an SNS topic in this region (+ e-mail when configured).
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { type CodeSource, regionalLambda } from './lambda';
+
+/** The event source mapping's settings (tests assert them; the README quotes them). */
+export const STREAM_MAPPING = {
+  startingPosition: 'LATEST',
+  batchSize: 100,
+  maximumBatchingWindowInSeconds: 0,
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 5,
+  maximumRecordAgeInSeconds: 3600,
+  functionResponseTypes: ['ReportBatchItemFailures'],
+} as const;
+
+/** The one AppSync field the notifier may call. */
+export const publishFieldArn = (apiArn: pulumi.Input<string>): pulumi.Output<string> => pulumi.interpolate`${apiArn}/types/Mutation/fields/publishItemChange`;
+
+export interface NotifierArgs {
+  region: string;
+  /** This region's items stream (its replica's `streamArn`). */
+  streamArn: pulumi.Input<string>;
+  apiArn: pulumi.Input<string>;
+  graphqlUrl: pulumi.Input<string>;
+  code: CodeSource;
+  alarmEmail?: string;
+}
+
+export class Notifier extends pulumi.ComponentResource {
+  readonly functionName: pulumi.Output<string>;
+  readonly dlqUrl: pulumi.Output<string>;
+  readonly alarmTopicArn: pulumi.Output<string>;
+
+  constructor(name: string, args: NotifierArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super('global-appsync:index:Notifier', name, {}, opts);
+    const child = { parent: this };
+
+    const dlq = new aws.sqs.Queue(`${name}-dlq`, { messageRetentionSeconds: 14 * 86_400, sqsManagedSseEnabled: true }, child);
+    const fn = regionalLambda(
+      name,
+      {
+        handler: 'notifier',
+        code: args.code,
+        description: `items stream → AppSync publishItemChange, ${args.region}`,
+        timeout: 60,
+        environment: { APPSYNC_URL: args.graphqlUrl },
+        statements: [
+          { actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [args.streamArn] },
+          { actions: ['dynamodb:ListStreams'], resources: ['*'] },
+          { actions: ['sqs:SendMessage'], resources: [dlq.arn] },
+          { actions: ['appsync:GraphQL'], resources: [publishFieldArn(args.apiArn)] },
+        ],
+      },
+      child,
+    );
+    new aws.lambda.EventSourceMapping(
+      `${name}-stream`,
+      {
+        eventSourceArn: args.streamArn,
+        functionName: fn.fn.arn,
+        startingPosition: STREAM_MAPPING.startingPosition,
+        batchSize: STREAM_MAPPING.batchSize,
+        maximumBatchingWindowInSeconds: STREAM_MAPPING.maximumBatchingWindowInSeconds,
+        bisectBatchOnFunctionError: STREAM_MAPPING.bisectBatchOnFunctionError,
+        maximumRetryAttempts: STREAM_MAPPING.maximumRetryAttempts,
+        maximumRecordAgeInSeconds: STREAM_MAPPING.maximumRecordAgeInSeconds,
+        functionResponseTypes: [...STREAM_MAPPING.functionResponseTypes],
+        destinationConfig: { onFailure: { destinationArn: dlq.arn } },
+      },
+      { ...child, dependsOn: [fn.policy] },
+    );
+
+    const topic = new aws.sns.Topic(`${name}-alarms`, {}, child);
+    if (args.alarmEmail) new aws.sns.TopicSubscription(`${name}-alarms-email`, { topic: topic.arn, protocol: 'email', endpoint: args.alarmEmail }, child);
+    const alarm = (key: string, a: Partial<aws.cloudwatch.MetricAlarmArgs>): void => {
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${key}`,
+        { comparisonOperator: 'GreaterThanThreshold', evaluationPeriods: 1, period: 60, treatMissingData: 'notBreaching', alarmActions: [topic.arn], okActions: [topic.arn], ...a },
+        child,
+      );
+    };
+    alarm('dlq-depth', {
+      alarmDescription: `stream records the notifier gave up on (${args.region}); see the DLQ`,
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: dlq.name },
+      statistic: 'Maximum',
+      threshold: 0,
+    });
+    alarm('iterator-age', {
+      alarmDescription: `notifier is behind its stream by more than a minute (${args.region})`,
+      namespace: 'AWS/Lambda',
+      metricName: 'IteratorAge',
+      dimensions: { FunctionName: fn.fn.name },
+      statistic: 'Maximum',
+      threshold: 60_000,
+      evaluationPeriods: 5,
+    });
+    alarm('errors', {
+      alarmDescription: `notifier invocation errors (${args.region})`,
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      dimensions: { FunctionName: fn.fn.name },
+      statistic: 'Sum',
+      threshold: 0,
+    });
+
+    this.functionName = fn.fn.name;
+    this.dlqUrl = dlq.url;
+    this.alarmTopicArn = topic.arn;
+    this.registerOutputs({ functionName: this.functionName, dlqUrl: this.dlqUrl, alarmTopicArn: this.alarmTopicArn });
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * global-appsync: config → providers → components → outputs (DESIGN §2). Nothing else happens here.
+ *
+ * The module exports the program as a function; the Pulumi nodejs runtime calls it (no arguments) and uses the
+ * returned object as the stack outputs. Tests and `npm run plan` call it under mocks, any number of times, with
+ * ProgramOptions to substitute the code archives or the clock.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { loadConfig } from './config';
+import { AppState } from './components/appState';
+import { GlobalRouting } from './components/globalRouting';
+import { GlobalTable } from './components/globalTable';
+import { bundledCode, type CodeSource } from './components/lambda';
+import { Notifier } from './components/notifier';
+import { providerFor, regionProviders, ROUTE53_METRICS_REGION } from './components/providers';
+import { RegionalApi } from './components/regionalApi';
+
+interface ProgramOptions {
+  /** Lambda code archives (default: esbuild bundles of handlers/, once per process). */
+  code?: CodeSource;
+  /** Deploy time (API key expiry, initial state's updatedAt; default: now). */
+  now?: Date;
+}
+
+interface RegionOutputs {
+  graphqlUrl: pulumi.Output<string>;
+  realtimeUrl: pulumi.Output<string>;
+  restUrl: pulumi.Output<string>;
+  healthCheckId: pulumi.Output<string>;
+  /** `https://<region>.<domain.name>` with a domain */
+  url?: pulumi.Output<string>;
+}
+
+function program(options: ProgramOptions = {}) {
+  const cfg = loadConfig(); // throws ConfigError (every problem at once) before any resource exists
+  const code = options.code ?? bundledCode;
+  const now = options.now ?? new Date();
+  const providers = regionProviders(cfg.regions, [ROUTE53_METRICS_REGION]);
+  const stackProviders = new Map(cfg.regions.map((r) => [r, providerFor(providers, r)] as const));
+  const homeProvider = providerFor(providers, cfg.homeRegion);
+
+  const tables = new GlobalTable('tables', {
+    regions: cfg.regions,
+    homeRegion: cfg.homeRegion,
+    homeProvider,
+    itemsTableName: cfg.tableName,
+    appConfigTableName: cfg.appConfigTableName,
+    protect: cfg.protect,
+  });
+
+  const apis = cfg.regions.map((region) => {
+    const aws = providerFor(providers, region);
+    const api = new RegionalApi(
+      `api-${region}`,
+      {
+        region,
+        primaryRegion: cfg.primaryRegion,
+        writeMode: cfg.writeMode,
+        auth: cfg.auth,
+        project: cfg.project,
+        stack: cfg.stack,
+        items: { name: tables.items.name, local: tables.items.byRegion[region], primary: tables.items.byRegion[cfg.primaryRegion] },
+        appConfig: { name: tables.appConfig.name, local: tables.appConfig.byRegion[region] },
+        code,
+        now,
+      },
+      { providers: { aws } },
+    );
+    new Notifier(
+      `notifier-${region}`,
+      { region, streamArn: tables.items.byRegion[region].streamArn, apiArn: api.apiArn, graphqlUrl: api.graphqlUrl, code, alarmEmail: cfg.alarmEmail },
+      { providers: { aws } },
+    );
+    return { region, api, provider: aws };
+  });
+
+  new AppState('app-state', {
+    appConfigTable: tables.appConfig.table,
+    appConfigByRegion: tables.appConfig.byRegion,
+    homeRegion: cfg.homeRegion,
+    primaryRegion: cfg.primaryRegion,
+    writeMode: cfg.writeMode,
+    providers: stackProviders,
+    code,
+    now,
+  });
+
+  const routing = new GlobalRouting('routing', {
+    regions: apis.map(({ region, api, provider }) => ({ region, provider, restApiId: api.restApiId, stageName: api.stageName, executeApiHost: api.executeApiHost })),
+    homeRegion: cfg.homeRegion,
+    metricsProvider: providerFor(providers, ROUTE53_METRICS_REGION),
+    domain: cfg.domain,
+    alarmEmail: cfg.alarmEmail,
+  });
+
+  const regions: Record<string, RegionOutputs> = {};
+  const apiKeys: Record<string, pulumi.Output<string>> = {};
+  for (const { region, api } of apis) {
+    regions[region] = {
+      graphqlUrl: api.graphqlUrl,
+      realtimeUrl: api.realtimeUrl,
+      restUrl: api.restUrl,
+      healthCheckId: routing.healthCheckIds[region],
+      ...(routing.regionalUrls[region] ? { url: routing.regionalUrls[region] } : {}),
+    };
+    if (api.apiKey) apiKeys[region] = api.apiKey;
+  }
+  return {
+    regions,
+    ...(routing.globalUrl ? { globalUrl: routing.globalUrl } : {}),
+    ...(cfg.auth.mode === 'apiKey' ? { apiKeys: pulumi.secret(apiKeys) } : {}),
+    tables: { items: tables.items.name, appConfig: tables.appConfig.name },
+    primaryRegion: cfg.primaryRegion,
+    writeMode: cfg.writeMode,
+  };
+}
+
+export = program;
