@@ -316,7 +316,8 @@ export function createGraphQLExecutor(opts: GraphQLExecutorOptions): GraphQLExec
         ...(original && original.errorInfo !== undefined ? { errorInfo: original.errorInfo } : {}),
       });
     }
-    const data = (result.data ?? null) as Record<string, unknown> | null;
+    // Plain JSON, as AppSync answers over HTTP (graphql-js builds null-prototype objects).
+    const data = (result.data ? JSON.parse(JSON.stringify(result.data)) : null) as Record<string, unknown> | null;
     const operation = document.definitions.find(
       (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!req.operationName || d.name?.value === req.operationName),
     );
