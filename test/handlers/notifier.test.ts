@@ -304,6 +304,16 @@ describe('notifier (stream → signed publishItemChange)', function () {
       assert.deepEqual(sleeps, [50, 100, 150, 150]); // 0.5 × min(300, 100·2^(n-1))
     });
 
+    it('honours Retry-After on a 429, capped at the maximum delay', async () => {
+      const sleeps: number[] = [];
+      fake.script({ answer: { ...THROTTLED, headers: { 'retry-after': '1' } }, times: 1 });
+      fake.script({ answer: { ...THROTTLED, headers: { 'retry-after': '0.05' } }, times: 1 });
+      const p = publisher({ baseDelayMs: 10, maxDelayMs: 300, random: () => 0, sleep: async (ms) => void sleeps.push(ms) });
+      const result = await p.publish((toItemChange(records[0], REGION) as { input: ItemChangeInput }).input);
+      assert.deepEqual(result, { ok: true, attempts: 3 });
+      assert.deepEqual(sleeps, [300, 50]);
+    });
+
     it('classifies answers', () => {
       const c = (status: number, body: unknown): string => {
         const v = classify({ status, headers: {}, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -405,8 +415,9 @@ describe('notifier (stream → signed publishItemChange)', function () {
   it('keeps each id in stream order under concurrency, never two calls for one id at once', async () => {
     const table = await freshTable();
     const ids = ['o-a', 'o-b', 'o-c', 'o-d', 'o-e', 'o-f'];
-    for (let v = 1; v <= 5; v += 1) {
-      for (const id of ids) await (v === 1 ? put(table, row(id, `${id}-${v}`, v)) : update(table, row(id, `${id}-${v}`, v)));
+    // Each id's writes back to back, so a notifier that parallelised within an id would have them in flight at once.
+    for (const id of ids) {
+      for (let v = 1; v <= 5; v += 1) await (v === 1 ? put(table, row(id, `${id}-${v}`, v)) : update(table, row(id, `${id}-${v}`, v)));
     }
     const records = await readStream(REGION, table);
     assert.equal(records.length, 30);
