@@ -2,7 +2,6 @@
 module.exports = {
   require: ['ts-node/register/transpile-only', 'test/support/dynamodb.ts'],
   extension: ['ts'],
-  spec: ['test/**/*.test.ts'],
   timeout: 20000,
   recursive: true,
 };
