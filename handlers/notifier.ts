@@ -41,12 +41,15 @@
  *      back later records of its id: it will never succeed, and holding them would only lose them.
  *   4. batchItemFailures lists exactly the failed records (parse failures, publishes that failed, records held
  *      back behind them) in stream order. Skipped records (identical MODIFY) are successes.
+ *   4b. Near the function timeout (context.getRemainingTimeInMillis, minus NOTIFIER_REQUEST_TIMEOUT_MS and 1 s)
+ *      no new attempt or record is started; the records not done are reported like failures, so a slow AppSync
+ *      ends in a partial batch response, not in a timeout that would throw away what was published.
  *   5. A record without a sequence number cannot be reported (an empty itemIdentifier makes Lambda fail the whole
  *      batch anyway); after publishing the rest, the invocation throws, and bisect isolates that record.
  * Consequence: delivery is at-least-once. A retried batch re-publishes the records after the checkpoint that had
  * already gone out; subscribers can de-duplicate by (publishedRegion, sequenceNumber), or by item version.
  */
-import type { DynamoDBBatchItemFailure, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchItemFailure, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { type Credentials, PUBLISH_DEFAULTS, type PublishResult, Publisher } from './lib/publish';
 import { type ItemChangeInput, type ParsedChange, toItemChange } from './lib/streamRecord';
@@ -57,6 +60,8 @@ export interface NotifierDeps {
   /** This region: published as publishedRegion. */
   region: string;
   publish: (input: ItemChangeInput) => Promise<PublishResult>;
+  /** Epoch ms after which no further record is started (the rest are reported); default: none. */
+  deadlineAt?: number;
   /** Parallel publishes (distinct ids); default 8. */
   concurrency?: number;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
@@ -65,8 +70,11 @@ export interface NotifierDeps {
 
 export interface RecordFailure {
   sequenceNumber: string | undefined;
-  /** invalid: cannot be parsed; publish: publishing failed; held: not published behind a failed record of its id. */
-  cause: 'invalid' | 'publish' | 'held';
+  /**
+   * invalid: cannot be parsed; publish: publishing failed; held: not published behind a failed record of its id;
+   * deadline: not attempted, the invocation was about to time out.
+   */
+  cause: 'invalid' | 'publish' | 'held' | 'deadline';
   reason: string;
   id?: string;
 }
@@ -121,6 +129,11 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
           failureAt.set(index, { sequenceNumber: seq, cause: 'held', id, reason: `not published: earlier record ${blockedBy} of the same id failed` });
           continue;
         }
+        if (deps.deadlineAt !== undefined && Date.now() >= deps.deadlineAt) {
+          blockedBy = seq;
+          failureAt.set(index, { sequenceNumber: seq, cause: 'deadline', id, reason: 'not attempted: the invocation is about to time out' });
+          continue;
+        }
         const result = await deps.publish(change.input);
         if (result.ok) {
           published.push(seq);
@@ -144,13 +157,15 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
   const batchItemFailures: DynamoDBBatchItemFailure[] = failures
     .filter((f) => f.sequenceNumber !== undefined)
     .map((f) => ({ itemIdentifier: f.sequenceNumber as string }));
-  const held = failures.filter((f) => f.cause === 'held').length;
+  const count = (cause: RecordFailure['cause']): number => failures.filter((f) => f.cause === cause).length;
   log(failures.length > 0 ? 'warn' : 'info', 'batch done', {
     records: records.length,
     published: published.length,
     skipped: skipped.length,
-    failed: failures.length - held,
-    heldBack: held,
+    invalid: count('invalid'),
+    failed: count('publish'),
+    heldBack: count('held'),
+    notAttemptedDeadline: count('deadline'),
   });
   if (failures.some((f) => f.sequenceNumber === undefined)) {
     throw new Error('a stream record without a sequence number cannot be reported as a batch item failure; failing the whole batch');
@@ -205,8 +220,13 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
   return n;
 }
 
-export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+/** Margin kept before the function's timeout: no publish is started that could run past it. */
+const DEADLINE_MARGIN_MS = 1000;
+
+export async function handler(event: DynamoDBStreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<DynamoDBBatchResponse> {
   const s = readSettings(); // synchronously, before any await: per-invocation env is captured here
+  const remaining = context?.getRemainingTimeInMillis?.();
+  const deadlineAt = typeof remaining === 'number' ? Date.now() + remaining - DEADLINE_MARGIN_MS : undefined;
   credentials ??= defaultProvider();
   const key = JSON.stringify([s.url, s.region, s.maxAttempts, s.baseDelayMs, s.maxDelayMs, s.requestTimeoutMs]);
   let publisher = publishers.get(key);
@@ -218,7 +238,8 @@ export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatch
   const report = await processRecords(event.Records ?? [], {
     region: s.region,
     concurrency: s.concurrency,
-    publish: (input) => p.publish(input),
+    deadlineAt,
+    publish: (input) => p.publish(input, deadlineAt),
   });
   return report.response;
 }

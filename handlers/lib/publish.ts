@@ -95,17 +95,26 @@ export class Publisher {
     this.sleep = cfg.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** Publishes one change, retrying as described above. Never throws. */
-  async publish(input: ItemChangeInput): Promise<PublishResult> {
+  /**
+   * Publishes one change, retrying as described above. Never throws. With `deadlineAt` (epoch ms), no attempt is
+   * started (and no backoff slept) that could not finish by then: the result is then a retryable failure.
+   */
+  async publish(input: ItemChangeInput, deadlineAt = Number.POSITIVE_INFINITY): Promise<PublishResult> {
     const body = JSON.stringify({ query: PUBLISH_ITEM_CHANGE, variables: { input } });
     let last: Attempt = { ok: false, retryable: true, reason: 'not attempted' };
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
+      let wait = 0;
       if (attempt > 1) {
         const cap = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 2));
         const jitter = this.random() * cap;
         const hinted = !last.ok && last.retryAfterMs !== undefined ? Math.min(this.maxDelayMs, last.retryAfterMs) : 0;
-        await this.sleep(Math.max(jitter, hinted));
+        wait = Math.max(jitter, hinted);
       }
+      if (Date.now() + wait + this.requestTimeoutMs > deadlineAt) {
+        const why = last.ok ? '' : `; last error: ${last.reason}`;
+        return { ok: false, attempts: attempt - 1, retryable: true, reason: `no time left in this invocation for attempt ${attempt}${why}` };
+      }
+      if (wait > 0) await this.sleep(wait);
       last = await this.attempt(body);
       if (last.ok) return { ok: true, attempts: attempt };
       if (!last.retryable) return { ok: false, attempts: attempt, retryable: false, reason: last.reason };

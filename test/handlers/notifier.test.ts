@@ -314,6 +314,17 @@ describe('notifier (stream → signed publishItemChange)', function () {
       assert.deepEqual(sleeps, [300, 50]);
     });
 
+    it('starts no attempt that could not finish before the deadline', async () => {
+      fake.script({ answer: SERVER_ERROR });
+      const p = publisher({ maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 1000, requestTimeoutMs: 200, random: () => 1 });
+      const input = (toItemChange(records[0], REGION) as { input: ItemChangeInput }).input;
+      const result = await p.publish(input, Date.now() + 300);
+      assert.equal(result.ok, false);
+      assert.equal(result.attempts, 1, 'attempt 1 fits, attempt 2 (after a 200 ms backoff) would not');
+      assert.match(result.ok ? '' : result.reason, /no time left in this invocation for attempt 2; last error: HTTP 500/);
+      assert.equal(fake.requests.length, 1);
+    });
+
     it('classifies answers', () => {
       const c = (status: number, body: unknown): string => {
         const v = classify({ status, headers: {}, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -412,6 +423,18 @@ describe('notifier (stream → signed publishItemChange)', function () {
     assert.deepEqual(fake.publishes.map((p) => p.kind), ['UPDATED']);
   });
 
+  it('past the invocation deadline, starts nothing more and reports the rest', async () => {
+    const table = await freshTable();
+    await put(table, row('late-1', 'a', 1));
+    await put(table, row('late-2', 'b', 1));
+    const records = await readStream(REGION, table);
+    const p = publisher();
+    const report = await processRecords(records, { region: REGION, publish: (i) => p.publish(i), deadlineAt: Date.now() - 1, log: quiet });
+    assert.deepEqual(failedIds(report.response), records.map(seqOf));
+    assert.deepEqual(report.failures.map((f) => f.cause), ['deadline', 'deadline']);
+    assert.equal(fake.requests.length, 0);
+  });
+
   it('keeps each id in stream order under concurrency, never two calls for one id at once', async () => {
     const table = await freshTable();
     const ids = ['o-a', 'o-b', 'o-c', 'o-d', 'o-e', 'o-f'];
@@ -462,7 +485,7 @@ describe('notifier (stream → signed publishItemChange)', function () {
       NOTIFIER_BACKOFF_MAX_MS: '5',
       NOTIFIER_CONCURRENCY: '4',
     };
-    let handler: (e: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
+    let handler: (e: DynamoDBStreamEvent, ctx?: { getRemainingTimeInMillis(): number }) => Promise<DynamoDBBatchResponse>;
     const logs: string[] = [];
     const consoleSaved = { log: console.log, warn: console.warn, error: console.error };
 
@@ -506,6 +529,18 @@ describe('notifier (stream → signed publishItemChange)', function () {
       assert.ok(fake.requests.every((r) => r.authError === undefined), 'every call correctly signed');
       const errorLines = logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 'error');
       assert.deepEqual(errorLines.map((l) => [l.sequenceNumber, l.id, l.kind, l.attempts]), [[seqOf(records[3]), 'b-2', 'DELETED', 3]]);
+    });
+
+    it('uses the Lambda context\'s remaining time: too little left → nothing sent, everything reported', async () => {
+      const table = await freshTable();
+      await put(table, row('t-1', 'a', 1));
+      const records = await readStream(REGION, table);
+      const res = await handler({ Records: records }, { getRemainingTimeInMillis: () => 3000 }); // < 5 s request timeout + 1 s
+      assert.deepEqual(failedIds(res), records.map(seqOf));
+      assert.equal(fake.requests.length, 0);
+      const plenty = await handler({ Records: records }, { getRemainingTimeInMillis: () => 60_000 });
+      assert.deepEqual(plenty.batchItemFailures, []);
+      assert.equal(fake.publishes.length, 1);
     });
 
     it('reads APPSYNC_URL and AWS_REGION per invocation (another region, another endpoint)', async () => {
