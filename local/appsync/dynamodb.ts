@@ -63,6 +63,22 @@ interface Expr {
   expressionValues?: AV;
 }
 
+/** The request fields this data source understands (checked by checkShape before use). */
+interface AppSyncDynamoDBRequest {
+  operation: string;
+  key: AV;
+  attributeValues?: AV;
+  consistentRead?: boolean;
+  limit?: number;
+  nextToken?: string | null;
+  index?: string;
+  scanIndexForward?: boolean;
+  update?: Expr;
+  condition?: Expr;
+  filter?: Expr;
+  query?: Expr;
+}
+
 const ALLOWED: Record<string, readonly string[]> = {
   GetItem: ['operation', 'key', 'consistentRead'],
   PutItem: ['operation', 'key', 'attributeValues', 'condition'],
@@ -147,11 +163,11 @@ export async function executeDynamoDBRequest(
   clientFor: (region: string) => DynamoDBClient = defaultClientFor,
 ): Promise<DataSourceOutcome> {
   if (!request || typeof request !== 'object') throw new UnsupportedRequestError(`a request of type ${typeof request}`);
-  const req = request as Record<string, any>;
-  const op = checkShape(req);
+  const op = checkShape(request as Record<string, unknown>);
+  const req = request as AppSyncDynamoDBRequest;
   const client = clientFor(table.region);
   const TableName = table.tableName;
-  const condition = req.condition as Expr | undefined;
+  const condition = req.condition;
   try {
     switch (op) {
       case 'GetItem': {
@@ -164,7 +180,7 @@ export async function executeDynamoDBRequest(
         return { result: unmarshall(Item) };
       }
       case 'UpdateItem': {
-        const update = req.update as Expr | undefined;
+        const update = req.update;
         if (!update) throw new UnsupportedRequestError('UpdateItem without update');
         const out = await client.send(
           new UpdateItemCommand({
@@ -185,7 +201,7 @@ export async function executeDynamoDBRequest(
         return { result: out.Attributes ? unmarshall(out.Attributes) : null };
       }
       case 'Scan': {
-        const filter = req.filter as Expr | undefined;
+        const filter = req.filter;
         const out = await client.send(
           new ScanCommand({
             TableName,
@@ -200,9 +216,9 @@ export async function executeDynamoDBRequest(
         return { result: { items: items(out.Items), nextToken: encodeNextToken(out.LastEvaluatedKey), scannedCount: out.ScannedCount ?? 0 } };
       }
       case 'Query': {
-        const query = req.query as Expr | undefined;
+        const query = req.query;
         if (!query) throw new UnsupportedRequestError('Query without query');
-        const filter = req.filter as Expr | undefined;
+        const filter = req.filter;
         const out = await client.send(
           new QueryCommand({
             TableName,

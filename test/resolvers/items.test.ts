@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { IAM_CALLER, type PublishEvent } from '../../local/appsync/graphql';
 import { PUBLISH_ITEM_CHANGE } from '../../schema/publish';
 import { DEFAULT_PAGE_SIZE } from '../../schema/rules';
-import { AP, APP_STATE, createFixture, DELETE, EU, type Fixture, GET, LIST, PUT, rawItem, rawItems, seedItem, setState } from './support';
+import { AP, APP_STATE, createFixture, DELETE, EU, type Fixture, GET, LIST, PUT, rawItem, seedItem, setState } from './support';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
