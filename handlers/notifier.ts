@@ -37,13 +37,17 @@
  *   3. Records of the same item id are published one after another in stream order; different ids run in
  *      parallel (bounded). If a publish for id X fails (after its retries), the later records of X in this batch
  *      are NOT published — they are reported as failed too, so Lambda's retry from the checkpoint replays them
- *      after the failed one and subscribers never see X's changes out of order. A parse failure does not hold
- *      back later records of its id: it will never succeed, and holding them would only lose them.
+ *      after the failed one and subscribers never see X's changes out of order. The price: if X's failing record
+ *      keeps failing until it goes to the DLQ, the held-back records of X in its final batch go with it (they are
+ *      inside the DLQ'd range; the log lists each one). Ordering wins over delivery for retryable failures, which
+ *      are normally transient. A parse failure does not hold back later records of its id: it will never
+ *      succeed, and holding them would only lose them.
  *   4. batchItemFailures lists exactly the failed records (parse failures, publishes that failed, records held
  *      back behind them) in stream order. Skipped records (identical MODIFY) are successes.
  *   4b. Near the function timeout (context.getRemainingTimeInMillis, minus NOTIFIER_REQUEST_TIMEOUT_MS and 1 s)
  *      no new attempt or record is started; the records not done are reported like failures, so a slow AppSync
- *      ends in a partial batch response, not in a timeout that would throw away what was published.
+ *      ends in a partial batch response (checkpointing what was published) rather than a timeout, which Lambda
+ *      treats as a function error: the whole batch again.
  *   5. A record without a sequence number cannot be reported (an empty itemIdentifier makes Lambda fail the whole
  *      batch anyway); after publishing the rest, the invocation throws, and bisect isolates that record.
  * Consequence: delivery is at-least-once. A retried batch re-publishes the records after the checkpoint that had
@@ -127,11 +131,13 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
         const seq = change.sequenceNumber;
         if (blockedBy !== undefined) {
           failureAt.set(index, { sequenceNumber: seq, cause: 'held', id, reason: `not published: earlier record ${blockedBy} of the same id failed` });
+          log('warn', 'record held back behind a failed record of the same id; reported as a batch item failure', { sequenceNumber: seq, id, behind: blockedBy });
           continue;
         }
         if (deps.deadlineAt !== undefined && Date.now() >= deps.deadlineAt) {
           blockedBy = seq;
           failureAt.set(index, { sequenceNumber: seq, cause: 'deadline', id, reason: 'not attempted: the invocation is about to time out' });
+          log('warn', 'record not attempted, the invocation is about to time out; reported as a batch item failure', { sequenceNumber: seq, id });
           continue;
         }
         const result = await deps.publish(change.input);
