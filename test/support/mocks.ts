@@ -31,6 +31,13 @@ export interface Recorded {
   region?: string;
   custom: boolean;
   state: Record<string, any>;
+  /** resource options as the monitor received them */
+  protect: boolean;
+  ignoreChanges: string[];
+  /** URNs this resource depends on (dependsOn + input dependencies) */
+  dependencies: string[];
+  /** the parent's URN ('' at the top) */
+  parent: string;
 }
 
 export interface Invoke {
@@ -46,6 +53,27 @@ export interface ProgramRun {
   /** output key → whether it is a secret */
   secret: Record<string, boolean>;
 }
+
+// The mock monitor hands mocks no resource options: record them from the request on the way in.
+interface RequestOptions {
+  protect: boolean;
+  ignoreChanges: string[];
+  dependencies: string[];
+  parent: string;
+}
+const requestOptions = new Map<string, RequestOptions>();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { MockMonitor } = require('@pulumi/pulumi/runtime/mocks') as { MockMonitor: { prototype: { registerResource: (req: any, cb: any) => Promise<void> } } };
+const registerResource = MockMonitor.prototype.registerResource;
+MockMonitor.prototype.registerResource = function (req: any, cb: any) {
+  requestOptions.set(`${req.getType()}::${req.getName()}`, {
+    protect: req.getProtect() === true,
+    ignoreChanges: req.getIgnorechangesList(),
+    dependencies: req.getDependenciesList(),
+    parent: req.getParent(),
+  });
+  return registerResource.call(this, req, cb);
+};
 
 let resources: Recorded[] = [];
 let invokes: Invoke[] = [];
@@ -137,6 +165,7 @@ const mocks: pulumi.runtime.Mocks = {
       region: args.provider ? providerRegions.get(providerNameOf(args.provider) ?? '') : undefined,
       custom: args.custom !== false,
       state,
+      ...(requestOptions.get(`${args.type}::${args.name}`) ?? { protect: false, ignoreChanges: [], dependencies: [], parent: '' }),
     });
     return { id, state };
   },
@@ -194,17 +223,94 @@ export async function runProgram(config: Record<string, string>, stack = 'dev', 
   resources = [];
   invokes = [];
   providerRegions.clear();
+  requestOptions.clear();
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
   pulumi.runtime.setAllConfig(qualify(config));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const program = require('../../index') as Program;
-  const outputs = program({ code: opts.code ?? testCode, now: opts.now ?? FIXED_NOW });
-  const { values, secret } = await settle(outputs);
-  await waitForRPCs();
-  return { resources: [...resources], invokes: [...invokes], outputs: values, secret };
+  // Pulumi captures a stack trace for every promise and resource; ts-node's source-map formatter makes each one
+  // expensive (most of a run's time). V8's own formatter is used while the program runs (stacks of errors
+  // thrown in between show transpiled positions), then the mapped one is restored.
+  const prepare = Error.prepareStackTrace;
+  Error.prepareStackTrace = undefined;
+  try {
+    const outputs = program({ code: opts.code ?? testCode, now: opts.now ?? FIXED_NOW });
+    const { values, secret } = await settle(outputs);
+    await waitForRPCs();
+    return { resources: [...resources], invokes: [...invokes], outputs: values, secret };
+  } finally {
+    Error.prepareStackTrace = prepare;
+  }
 }
 
 /** What the last run registered (also after it threw). */
 export function lastRun(): { resources: Recorded[]; invokes: Invoke[] } {
   return { resources: [...resources], invokes: [...invokes] };
+}
+
+const cache = new Map<string, Promise<ProgramRun>>();
+/** runProgram, memoised by (config, stack) for the process: several tests look at the same topology. */
+export function cachedRun(config: Record<string, string>, stack = 'dev'): Promise<ProgramRun> {
+  const key = `${stack}|${JSON.stringify(Object.entries(config).sort())}`;
+  let run = cache.get(key);
+  if (!run) {
+    // chained: runs share the Pulumi runtime's global state and must not overlap
+    run = (cache.size === 0 ? Promise.resolve() : Promise.all([...cache.values()].map((p) => p.catch(() => undefined)))).then(() => runProgram(config, stack));
+    cache.set(key, run);
+  }
+  return run;
+}
+
+// ---- helpers for assertions -------------------------------------------------------------------------------
+
+export const custom = (run: ProgramRun): Recorded[] => run.resources.filter((r) => r.custom);
+export const ofType = (run: ProgramRun, type: string): Recorded[] => run.resources.filter((r) => r.type === type);
+/** The resource called `name` (an AWS resource before a component of the same name). */
+export function named(run: ProgramRun, name: string): Recorded {
+  const r = run.resources.find((x) => x.name === name && x.custom) ?? run.resources.find((x) => x.name === name);
+  if (!r) throw new Error(`no resource named ${name}; have: ${run.resources.map((x) => x.name).join(', ')}`);
+  return r;
+}
+export function countByType(run: ProgramRun): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of run.resources) out[r.type] = (out[r.type] ?? 0) + 1;
+  return out;
+}
+
+export interface RunDiff {
+  added: string[];
+  removed: string[];
+  /** name → the input keys (or 'provider' / 'protect' / 'ignoreChanges') that differ */
+  changed: Record<string, string[]>;
+}
+
+/** What changes between two runs, resource by resource (by type + name), the way `pulumi preview` would diff. */
+export function diffRuns(a: ProgramRun, b: ProgramRun): RunDiff {
+  const key = (r: Recorded): string => `${r.type}::${r.name}`;
+  const before = new Map(a.resources.map((r) => [key(r), r]));
+  const after = new Map(b.resources.map((r) => [key(r), r]));
+  const diff: RunDiff = { added: [], removed: [], changed: {} };
+  for (const [k, r] of after) if (!before.has(k)) diff.added.push(r.name);
+  for (const [k, r] of before) if (!after.has(k)) diff.removed.push(r.name);
+  for (const [k, r] of after) {
+    const old = before.get(k);
+    if (!old) continue;
+    const keys = new Set([...Object.keys(old.inputs), ...Object.keys(r.inputs)]);
+    const changed = [...keys].filter((i) => JSON.stringify(old.inputs[i]) !== JSON.stringify(r.inputs[i]));
+    if (providerNameOf(old.provider) !== providerNameOf(r.provider)) changed.push('provider');
+    if (old.protect !== r.protect) changed.push('protect');
+    if (JSON.stringify(old.ignoreChanges) !== JSON.stringify(r.ignoreChanges)) changed.push('ignoreChanges');
+    if (changed.length > 0) diff.changed[r.name] = changed.sort();
+  }
+  return diff;
+}
+
+/** The IAM policy documents of a run: role inline policies (RolePolicy) and trust policies (Role). */
+export function policies(run: ProgramRun): { name: string; kind: 'policy' | 'trust'; doc: { Statement: { Effect: string; Action: string | string[]; Resource?: string | string[] }[] } }[] {
+  const out: ReturnType<typeof policies> = [];
+  for (const r of run.resources) {
+    if (r.type === 'aws:iam/rolePolicy:RolePolicy') out.push({ name: r.name, kind: 'policy', doc: JSON.parse(r.inputs.policy) });
+    if (r.type === 'aws:iam/role:Role') out.push({ name: r.name, kind: 'trust', doc: JSON.parse(r.inputs.assumeRolePolicy) });
+  }
+  return out;
 }
