@@ -72,7 +72,6 @@ export interface ItemAnswer {
   readRegion: string;
 }
 
-const matches = (pattern: string, s: string): boolean => new RegExp(pattern).test(s);
 
 function answer(item: ItemRecord, readRegion: string): ItemAnswer {
   return { id: item.id, value: item.value, version: item.version, updatedAt: item.updatedAt, writeRegion: item.updatedRegion, readRegion };
@@ -164,7 +163,7 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps): Promise<Ht
   if (!(ALLOWED_METHODS as readonly string[]).includes(method)) return methodNotAllowed(method, ALLOWED_METHODS);
 
   const id = req.pathParameters.id;
-  const idp = idProblem(id, matches);
+  const idp = idProblem(id);
   if (idp) return bad(idp);
   const itemId = id as string;
 

@@ -94,12 +94,29 @@ export function decideWrite(ctx: WriteContext): WriteDecision {
   };
 }
 
-/** Checks an id; returns an error message or null. */
-export function idProblem(id: unknown, matches: (pattern: string, s: string) => boolean): string | null {
+const ID_FIRST_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const ID_CHARS = `${ID_FIRST_CHARS}_.:-`;
+export const ID_MAX_LENGTH = 128;
+
+/**
+ * Checks an id against ID_PATTERN's rule; returns an error message or null. Written with plain string
+ * methods rather than a regex or a passed-in matcher so it means the same in Node and in APPSYNC_JS (which
+ * has no regex literals and may not accept functions passed as values).
+ */
+export function idProblem(id: unknown): string | null {
   if (typeof id !== 'string' || id.length === 0) {
     return `id is required: ${ID_RULE}`;
   }
-  if (!matches(ID_PATTERN, id)) {
+  let ok = id.length <= ID_MAX_LENGTH && ID_FIRST_CHARS.indexOf(id.charAt(0)) >= 0;
+  if (ok) {
+    for (const ch of id.split('')) {
+      if (ID_CHARS.indexOf(ch) < 0) {
+        ok = false;
+        break;
+      }
+    }
+  }
+  if (!ok) {
     return `id ${JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id)} is invalid: ${ID_RULE}`;
   }
   return null;

@@ -4,7 +4,7 @@ import { BAD_INPUT, idProblem } from '../rules';
 
 export function request(ctx: Context) {
   const id = ctx.args.id;
-  const problem = idProblem(id, util.matches);
+  const problem = idProblem(id);
   if (problem !== null) {
     util.error(problem, BAD_INPUT);
   }

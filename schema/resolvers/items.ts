@@ -30,7 +30,7 @@ export function expectedVersionProblem(expected: unknown): string | null {
 /** Pipeline resolver `before` for putItem: validate everything before any read or write. */
 export function checkPutInput(ctx: Context) {
   const input = ctx.args.input ?? {};
-  const problem = idProblem(input.id, util.matches) ?? valueProblem(input.value) ?? expectedVersionProblem(input.expectedVersion);
+  const problem = idProblem(input.id) ?? valueProblem(input.value) ?? expectedVersionProblem(input.expectedVersion);
   if (problem !== null) {
     util.error(problem, BAD_INPUT);
   }
@@ -39,7 +39,7 @@ export function checkPutInput(ctx: Context) {
 
 /** Pipeline resolver `before` for deleteItem. */
 export function checkDeleteInput(ctx: Context) {
-  const problem = idProblem(ctx.args.id, util.matches) ?? expectedVersionProblem(ctx.args.expectedVersion);
+  const problem = idProblem(ctx.args.id) ?? expectedVersionProblem(ctx.args.expectedVersion);
   if (problem !== null) {
     util.error(problem, BAD_INPUT);
   }

@@ -10,7 +10,7 @@ const KINDS = ['CREATED', 'UPDATED', 'DELETED'];
 
 export function request(ctx: Context) {
   const input = ctx.args.input ?? {};
-  const problem = idProblem(input.id, util.matches);
+  const problem = idProblem(input.id);
   if (problem !== null) {
     util.error(problem, BAD_INPUT);
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { util, runtime, UnsupportedUtilError, UtilError, EarlyReturn, withAppendedErrors, type AppSyncError } from '../../local/appsync/util';
-import { ID_PATTERN } from '../../schema/rules';
+import { ID_PATTERN, idProblem } from '../../schema/rules';
 
 describe('APPSYNC_JS util stand-in', () => {
   it('util.matches matches the whole string, like AppSync (Java String.matches)', () => {
@@ -33,5 +33,16 @@ describe('APPSYNC_JS util stand-in', () => {
     assert.throws(() => u.str, (e: unknown) => e instanceof UnsupportedUtilError && /util\.str is not covered/.test(e.message));
     assert.throws(() => u.dynamodb.toS, /util\.dynamodb\.toS is not covered/);
     assert.throws(() => (runtime as unknown as Record<string, unknown>).foo, /runtime\.foo is not covered/);
+  });
+});
+
+describe('idProblem (schema/rules.ts) agrees with ID_PATTERN', () => {
+  it('accepts and rejects exactly what the documented pattern does', () => {
+    const re = new RegExp(ID_PATTERN);
+    const samples = ['a', 'item-1', 'A.b:c_d-e', '0', 'x'.repeat(128), 'x'.repeat(129), '', '-a', '_a', 'a b', 'a/b', "x' OR 1=1", '<script>', 'é', 'a\n', 'id#1', 'a%20'];
+    for (const s of samples) {
+      assert.equal(idProblem(s) === null, re.test(s), `disagree on ${JSON.stringify(s)}`);
+    }
+    assert.match(idProblem(undefined) ?? '', /id is required/);
   });
 });
