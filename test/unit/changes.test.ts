@@ -1,0 +1,144 @@
+/**
+ * What each config change does to the resources, diffed resource by resource (type + name → inputs, provider,
+ * protect), the way `pulumi preview` would see it: each key changes exactly what it should and nothing else.
+ */
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../config';
+import { FUNCTIONS, RESOLVERS } from '../../schema/resolvers/manifest';
+import { AUTH_DIRECTIVE } from '../../schema/source';
+import { cachedRun, diffRuns, lastRun, named, ofType, runProgram, type ProgramRun } from '../support/mocks';
+
+const R = ['eu-west-1', 'ap-southeast-2'];
+const BASE = { regions: JSON.stringify(R) };
+const base = (): Promise<ProgramRun> => cachedRun(BASE);
+const variant = (extra: Record<string, string>): Promise<ProgramRun> => cachedRun({ ...BASE, ...extra });
+const resolverNames = (region: string): string[] => [
+  ...RESOLVERS.map((s) => `api-${region}-resolver-${s.typeName}-${s.fieldName}`),
+  ...Object.keys(FUNCTIONS).map((f) => `api-${region}-fn-${f}`),
+];
+
+describe('config changes (diff of two runs)', function () {
+  this.timeout(120_000);
+
+  it('writeMode: only the Lambdas\' WRITE_MODE and resolver code change, in every region', async () => {
+    const d = diffRuns(await base(), await variant({ writeMode: 'primary' }));
+    assert.deepEqual([d.added, d.removed], [[], []]);
+    const lambdas = R.flatMap((r) => [`api-${r}-items`, `api-${r}-state`, `app-state-${r}-updater`]);
+    for (const name of lambdas) assert.deepEqual(d.changed[name], ['environment'], name);
+    const allowed = new Set([...lambdas, ...R.flatMap(resolverNames)]);
+    for (const [name, keys] of Object.entries(d.changed)) {
+      assert.ok(allowed.has(name), `${name} changed (${keys})`);
+      if (!lambdas.includes(name)) assert.deepEqual(keys, ['code'], name);
+    }
+    assert.ok(R.every((r) => Object.keys(d.changed).some((n) => n.startsWith(`api-${r}-`) && resolverNames(r).includes(n))), 'some resolver code of each region carries the write mode');
+    const run = await variant({ writeMode: 'primary' });
+    assert.equal(named(run, `api-${R[1]}-items`).inputs.environment.variables.WRITE_MODE, 'primary');
+  });
+
+  const AUTH: Record<string, { auth: object; type: string; key: string }> = {
+    lambda: { auth: { mode: 'lambda', authorizerArn: 'arn:aws:lambda:eu-west-1:123456789012:function:authz', ttlSeconds: 60 }, type: 'AWS_LAMBDA', key: 'lambdaAuthorizerConfig' },
+    cognito: { auth: { mode: 'cognito', userPoolId: 'eu-west-1_AbC123' }, type: 'AMAZON_COGNITO_USER_POOLS', key: 'userPoolConfig' },
+    oidc: { auth: { mode: 'oidc', issuer: 'https://login.example.com', clientId: 'abc' }, type: 'OPENID_CONNECT', key: 'openidConnectConfig' },
+  };
+  it('auth apiKey (default): API_KEY + AWS_IAM, one key per region with an explicit expiry', async () => {
+    const run = await base();
+    for (const r of R) {
+      const api = named(run, `api-${r}-graphql`);
+      assert.equal(api.inputs.authenticationType, 'API_KEY');
+      assert.deepEqual(api.inputs.additionalAuthenticationProviders, [{ authenticationType: 'AWS_IAM' }]);
+      assert.ok(api.inputs.schema.includes(AUTH_DIRECTIVE.apiKey));
+      const key = named(run, `api-${r}-api-key`);
+      assert.match(key.inputs.expires, /^\d{4}-\d\d-\d\dT00:00:00Z$/);
+      assert.deepEqual(key.ignoreChanges, ['expires']);
+    }
+  });
+  for (const [mode, { auth, type, key }] of Object.entries(AUTH)) {
+    it(`auth ${mode}: only the GraphQL APIs change (auth type, its config, the schema's directive) and the API keys go`, async () => {
+      const run = await variant({ auth: JSON.stringify(auth) });
+      const d = diffRuns(await base(), run);
+      assert.deepEqual(d.added, []);
+      assert.deepEqual(d.removed.sort(), R.map((r) => `api-${r}-api-key`).sort());
+      assert.deepEqual(Object.keys(d.changed).sort(), R.map((r) => `api-${r}-graphql`).sort());
+      for (const r of R) {
+        assert.deepEqual(d.changed[`api-${r}-graphql`], ['authenticationType', key, 'schema'].sort());
+        const api = named(run, `api-${r}-graphql`);
+        assert.equal(api.inputs.authenticationType, type);
+        assert.deepEqual(api.inputs.additionalAuthenticationProviders, [{ authenticationType: 'AWS_IAM' }]);
+        assert.ok(api.inputs.schema.includes(AUTH_DIRECTIVE[mode as keyof typeof AUTH_DIRECTIVE]));
+        assert.ok(!api.inputs.schema.includes(AUTH_DIRECTIVE.apiKey));
+      }
+      assert.equal(run.outputs.apiKeys, undefined);
+    });
+  }
+
+  it('protect: only the two tables change (protect option + deletion protection on table and replicas)', async () => {
+    const run = await variant({ protect: 'true' });
+    const d = diffRuns(await base(), run);
+    assert.deepEqual([d.added, d.removed], [[], []]);
+    assert.deepEqual(d.changed, {
+      'tables-items': ['deletionProtectionEnabled', 'protect', 'replicas'],
+      'tables-app-config': ['deletionProtectionEnabled', 'protect', 'replicas'],
+    });
+    for (const t of ofType(run, 'aws:dynamodb/table:Table')) {
+      assert.equal(t.protect, true);
+      assert.ok(t.inputs.replicas.every((r: { deletionProtectionEnabled: boolean }) => r.deletionProtectionEnabled));
+    }
+  });
+
+  it('domain: only adds (certificates, validations, custom domains, mappings, records), changes nothing', async () => {
+    const run = await variant({ domain: JSON.stringify({ zoneName: 'example.com', name: 'api.example.com' }) });
+    const d = diffRuns(await base(), run);
+    assert.deepEqual(d.removed, []);
+    assert.deepEqual(d.changed, {});
+    const perRegion = ['cert', 'cert-validation', 'cert-validated', 'domain', 'domain-mapping', 'regional-domain', 'regional-domain-mapping', 'latency', 'direct'];
+    assert.deepEqual(d.added.sort(), ['routing-cert-validation', ...R.flatMap((r) => perRegion.map((k) => `routing-${r}-${k}`))].sort());
+    assert.equal(run.outputs.globalUrl, 'https://api.example.com');
+  });
+
+  it('primaryRegion: both tables (and the state item) keep their provider and inputs; the primary-items wiring follows', async () => {
+    const run = await variant({ primaryRegion: R[1] });
+    const d = diffRuns(await base(), run);
+    assert.deepEqual([d.added, d.removed], [[], []]);
+    for (const name of ['tables-items', 'tables-app-config', 'app-state-initial']) assert.equal(d.changed[name], undefined, `${name} changed: ${d.changed[name]}`);
+    for (const t of ofType(run, 'aws:dynamodb/table:Table')) assert.equal(t.region, R[0]);
+    for (const r of R) {
+      assert.deepEqual(d.changed[`api-${r}-ds-primaryItems`], ['dynamodbConfig']);
+      assert.equal(named(run, `api-${r}-ds-primaryItems`).inputs.dynamodbConfig.region, R[1]);
+      assert.equal(named(run, `api-${r}-items`).inputs.environment.variables.PRIMARY_REGION, R[1]);
+    }
+    const allowed = /^(api-[a-z0-9-]+-(items|health|state|items-policy|ds-primaryItems|ds-primaryItems-policy|fn-[A-Za-z]+|resolver-[A-Za-z]+-[A-Za-z]+)|app-state-[a-z0-9-]+-updater)$/;
+    for (const [name, keys] of Object.entries(d.changed)) assert.match(name, allowed, `${name} changed (${keys})`);
+  });
+
+  it('adding a region adds one replica per table and that region\'s resources, and changes nothing else', async () => {
+    const added = 'eu-central-1';
+    const before = await base();
+    const after = await variant({ regions: JSON.stringify([...R, added]) });
+    const d = diffRuns(before, after);
+    assert.deepEqual(d.removed, []);
+    assert.deepEqual(d.changed, { 'tables-items': ['replicas'], 'tables-app-config': ['replicas'] });
+    for (const t of ofType(after, 'aws:dynamodb/table:Table')) assert.deepEqual(t.inputs.replicas.map((x: { regionName: string }) => x.regionName), [R[1], added]);
+    for (const name of d.added) assert.ok(new RegExp(`(^|-)${added}(-|$)`).test(name), `${name} added but not ${added}'s`);
+    // exactly one region's worth: what a region adds is what the second region added to the first
+    const one = await cachedRun({ regions: JSON.stringify([R[0]]) });
+    assert.equal(d.added.length, before.resources.length - one.resources.length);
+    for (const r of after.resources.filter((x) => d.added.includes(x.name) && x.custom && x.type !== 'pulumi:providers:aws')) {
+      assert.equal(r.region, r.name.endsWith('-health-alarm') ? 'us-east-1' : added, r.name);
+    }
+  });
+
+  describe('bad config registers nothing', () => {
+    for (const [label, config] of Object.entries({
+      'unknown region': { regions: JSON.stringify(['eu-west-1', 'mars-north-1']) },
+      'primaryRegion outside regions, bad writeMode': { regions: 'eu-west-1,ap-southeast-2', primaryRegion: 'us-east-1', writeMode: 'both' },
+    })) {
+      it(label, async () => {
+        await assert.rejects(runProgram(config), (err: unknown) => {
+          assert.ok(err instanceof ConfigError, String(err));
+          return true;
+        });
+        assert.equal(lastRun().resources.length, 0);
+      });
+    }
+  });
+});

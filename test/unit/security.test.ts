@@ -1,0 +1,140 @@
+/**
+ * Least privilege, checked on every IAM document the program registers: no Resource "*" outside the one list
+ * of actions AWS only authorises on "*"; each role scoped to exactly its own resources; the notifier may only
+ * publish on its own region's publishItemChange; the stream mapping cannot block its shard; keys expire.
+ */
+import assert from 'node:assert/strict';
+import { WILDCARD_RESOURCE_EXCEPTIONS, policyDocument } from '../../components/lambda';
+import { STREAM_MAPPING } from '../../components/notifier';
+import { apiKeyExpiry } from '../../components/regionalApi';
+import { cachedRun, named, ofType, policies, type ProgramRun } from '../support/mocks';
+
+const R = ['eu-west-1', 'ap-southeast-2', 'us-west-2'];
+const run3 = (): Promise<ProgramRun> => cachedRun({ regions: JSON.stringify(R), domain: JSON.stringify({ zoneName: 'example.com', name: 'api.example.com' }), alarmEmail: 'ops@example.com' });
+const list = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+type Doc = ReturnType<typeof policies>[number]['doc'];
+const statementsWith = (doc: Doc, action: string): Doc['Statement'] => doc.Statement.filter((s) => list(s.Action).includes(action));
+
+describe('least privilege', function () {
+  this.timeout(120_000);
+
+  it('no policy grants Resource "*" except for the listed actions (and the list holds only such actions)', async () => {
+    for (const run of [await run3(), await cachedRun({ regions: 'eu-west-1' })]) {
+      const docs = policies(run);
+      assert.ok(docs.length >= 20, `${docs.length} documents`);
+      // every role has exactly one inline policy: `<role name minus -role>-policy`
+      const roles = docs.filter((d) => d.kind === 'trust').map((d) => d.name.replace(/-role$/, ''));
+      assert.deepEqual(docs.filter((d) => d.kind === 'policy').map((d) => d.name.replace(/-policy$/, '')).sort(), [...roles].sort());
+      let wildcards = 0;
+      for (const { name, kind, doc } of docs) {
+        for (const s of doc.Statement) {
+          assert.equal(s.Effect, 'Allow', name);
+          if (kind === 'trust') continue;
+          const resources = list(s.Resource);
+          assert.ok(resources.length > 0, `${name}: statement without resources`);
+          if (resources.includes('*')) {
+            wildcards += 1;
+            assert.deepEqual(resources, ['*'], `${name}: "*" mixed with ARNs`);
+            for (const a of list(s.Action)) assert.ok(WILDCARD_RESOURCE_EXCEPTIONS.includes(a), `${name}: ${a} on "*"`);
+          }
+          for (const a of list(s.Action)) assert.ok(!a.includes('*'), `${name}: wildcard action ${a}`);
+        }
+      }
+      assert.ok(wildcards > 0, 'the exceptions are in use (X-Ray at least)');
+    }
+    assert.throws(() => policyDocument([{ actions: ['dynamodb:GetItem'], resources: ['*'] }]), /not allowed for dynamodb:GetItem/);
+  });
+
+  it("each data source's role reaches exactly its table replica; the NONE one has no role", async () => {
+    const run = await run3();
+    const items = named(run, 'tables-items');
+    const appConfig = named(run, 'tables-app-config');
+    const arnIn = (t: typeof items, region: string): string =>
+      region === t.region ? t.state.arn : t.state.replicas.find((r: { regionName: string }) => r.regionName === region).arn;
+    for (const region of R) {
+      const expected: Record<string, string> = { localItems: arnIn(items, region), primaryItems: arnIn(items, R[0]), appConfig: arnIn(appConfig, region) };
+      for (const [key, arn] of Object.entries(expected)) {
+        const doc = JSON.parse(named(run, `api-${region}-ds-${key}-policy`).inputs.policy) as Doc;
+        assert.deepEqual(doc.Statement.flatMap((s) => list(s.Resource)), [arn], `${region} ${key}`);
+        const ds = named(run, `api-${region}-ds-${key}`);
+        assert.equal(ds.inputs.serviceRoleArn, named(run, `api-${region}-ds-${key}-role`).state.arn);
+        const trust = JSON.parse(named(run, `api-${region}-ds-${key}-role`).inputs.assumeRolePolicy);
+        assert.equal(trust.Statement[0].Condition.ArnLike['aws:SourceArn'], named(run, `api-${region}-graphql`).state.arn);
+      }
+      assert.equal(named(run, `api-${region}-ds-none`).inputs.serviceRoleArn, undefined);
+    }
+  });
+
+  it("the notifier may call appsync:GraphQL only on its own region's Mutation.publishItemChange, read only its own stream, send only to its DLQ", async () => {
+    const run = await run3();
+    for (const region of R) {
+      const doc = JSON.parse(named(run, `notifier-${region}-policy`).inputs.policy) as Doc;
+      const apiArn = named(run, `api-${region}-graphql`).state.arn;
+      const graphql = statementsWith(doc, 'appsync:GraphQL');
+      assert.equal(graphql.length, 1);
+      assert.deepEqual(list(graphql[0].Resource), [`${apiArn}/types/Mutation/fields/publishItemChange`]);
+      assert.deepEqual(list(graphql[0].Action), ['appsync:GraphQL']);
+      const stream = named(run, `notifier-${region}-stream`).inputs.eventSourceArn;
+      assert.deepEqual(list(statementsWith(doc, 'dynamodb:GetRecords')[0].Resource), [stream]);
+      assert.deepEqual(list(statementsWith(doc, 'sqs:SendMessage')[0].Resource), [named(run, `notifier-${region}-dlq`).state.arn]);
+      // nobody else may publish: no other policy mentions appsync:GraphQL
+      for (const other of policies(run).filter((p) => p.kind === 'policy' && !p.name.startsWith(`notifier-`))) {
+        assert.equal(statementsWith(other.doc, 'appsync:GraphQL').length, 0, other.name);
+      }
+    }
+  });
+
+  it('the Lambdas reach only their own region\'s replicas (the items λ also the primary\'s, for writeMode primary)', async () => {
+    const run = await run3();
+    const items = named(run, 'tables-items');
+    for (const region of R) {
+      const tableArns = (name: string): string[] =>
+        (JSON.parse(named(run, name).inputs.policy) as Doc).Statement.flatMap((s) => list(s.Resource)).filter((r) => r.includes(':dynamodb:'));
+      for (const arn of tableArns(`api-${region}-health-policy`)) assert.ok(arn.includes(`:${region}:`), arn);
+      for (const arn of tableArns(`api-${region}-state-policy`)) assert.ok(arn.includes(`:${region}:`), arn);
+      for (const arn of tableArns(`app-state-${region}-updater-policy`)) assert.ok(arn.includes(`:${region}:`), arn);
+      assert.deepEqual(new Set(tableArns(`api-${region}-items-policy`).filter((a) => a.includes(':table/global-appsync-dev-items'))), new Set([items.state.arn, ...items.state.replicas.map((r: { arn: string }) => r.arn)].filter((a: string) => a.includes(`:${region}:`) || a.includes(`:${R[0]}:`))));
+    }
+  });
+
+  it('the stream mapping cannot block its shard: LATEST, ≤ 100, no batching wait, bisect, bounded retries and age, partial failures, DLQ', async () => {
+    const run = await run3();
+    const esms = ofType(run, 'aws:lambda/eventSourceMapping:EventSourceMapping');
+    assert.equal(esms.length, R.length);
+    for (const region of R) {
+      const m = named(run, `notifier-${region}-stream`).inputs;
+      assert.equal(m.startingPosition, 'LATEST');
+      assert.ok(m.batchSize >= 1 && m.batchSize <= 100);
+      assert.equal(m.maximumBatchingWindowInSeconds, 0);
+      assert.equal(m.bisectBatchOnFunctionError, true);
+      assert.ok(m.maximumRetryAttempts >= 0 && m.maximumRetryAttempts <= 10, `retries ${m.maximumRetryAttempts}`);
+      assert.ok(m.maximumRecordAgeInSeconds >= 60 && m.maximumRecordAgeInSeconds <= 86_400, `age ${m.maximumRecordAgeInSeconds}`);
+      assert.deepEqual(m.functionResponseTypes, ['ReportBatchItemFailures']);
+      assert.equal(m.destinationConfig.onFailure.destinationArn, named(run, `notifier-${region}-dlq`).state.arn);
+      assert.equal(m.functionName, named(run, `notifier-${region}`).state.arn);
+      assert.deepEqual({ ...STREAM_MAPPING, functionResponseTypes: [...STREAM_MAPPING.functionResponseTypes] }, Object.fromEntries(Object.keys(STREAM_MAPPING).map((k) => [k, m[k]])));
+      // alarms on the DLQ, the iterator age and the errors, to this region's topic
+      const alarms = ofType(run, 'aws:cloudwatch/metricAlarm:MetricAlarm').filter((a) => a.name.startsWith(`notifier-${region}-`));
+      assert.deepEqual(alarms.map((a) => a.inputs.metricName).sort(), ['ApproximateNumberOfMessagesVisible', 'Errors', 'IteratorAge']);
+      for (const a of alarms) assert.deepEqual(a.inputs.alarmActions, [named(run, `notifier-${region}-alarms`).state.arn]);
+    }
+    const hcAlarms = ofType(run, 'aws:cloudwatch/metricAlarm:MetricAlarm').filter((a) => a.inputs.namespace === 'AWS/Route53');
+    assert.equal(hcAlarms.length, R.length);
+    for (const a of hcAlarms) assert.equal(a.region, 'us-east-1');
+  });
+
+  it('API keys expire: explicit, stable within a UTC day, between 1 and 365 days ahead', async () => {
+    const run = await run3();
+    for (const k of ofType(run, 'aws:appsync/apiKey:ApiKey')) assert.ok(k.inputs.expires);
+    const day = 86_400_000;
+    for (const iso of ['2026-11-25T00:00:01Z', '2026-11-25T12:00:00Z', '2026-11-25T23:59:59Z']) {
+      const now = new Date(iso);
+      for (const days of [1, 2, 7, 364, 365]) {
+        const t = Date.parse(apiKeyExpiry(now, days));
+        assert.ok(t - now.getTime() >= day, `${iso} ${days}: at least a day ahead`);
+        assert.ok(t - now.getTime() <= 365 * day, `${iso} ${days}: at most 365 days ahead`);
+        assert.equal(apiKeyExpiry(now, days), apiKeyExpiry(new Date('2026-11-25T06:00:00Z'), days), 'same all day');
+      }
+    }
+  });
+});
