@@ -101,7 +101,7 @@ function parseRecord(record: DynamoDBRecord, region: string, now: () => Date): R
   const id = keyAttr && typeof keyAttr.S === 'string' && keyAttr.S.length > 0 ? keyAttr.S : undefined;
   if (id === undefined) return fail(`record has no string key dynamodb.Keys.${HASH_KEY}.S`);
   // publishItemChange rejects ids outside the contract (schema/rules.ts); no point sending one.
-  const idBad = idProblem(id, (pattern, str) => new RegExp(pattern).test(str));
+  const idBad = idProblem(id);
   if (idBad !== null) return fail(idBad);
 
   const newImage = ddb.NewImage as Image | undefined;
