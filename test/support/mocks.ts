@@ -205,11 +205,21 @@ async function settle(outputs: Record<string, any>): Promise<{ values: Record<st
   const values: Record<string, any> = {};
   const secret: Record<string, boolean> = {};
   for (const [k, v] of Object.entries(outputs)) {
-    const o = pulumi.output(v);
-    values[k] = await new Promise((resolve) => o.apply(resolve));
-    secret[k] = await (o as any).isSecret;
+    const o = pulumi.output(v) as pulumi.Output<unknown> & { promise(): Promise<unknown>; isSecret: Promise<boolean> };
+    // promise() (unlike apply) rejects when the program fails inside an output
+    values[k] = await o.promise();
+    secret[k] = await o.isSecret;
   }
   return { values, secret };
+}
+
+/** A program that fails inside an output can leave promises pending forever: fail the run instead of hanging. */
+function withTimeout<T>(p: Promise<T>, what: string, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the program did not settle ${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 export const FIXED_NOW = new Date('2026-11-25T12:34:56Z');
@@ -233,12 +243,20 @@ export async function runProgram(config: Record<string, string>, stack = 'dev', 
   // thrown in between show transpiled positions), then the mapped one is restored.
   const prepare = Error.prepareStackTrace;
   Error.prepareStackTrace = undefined;
+  // An error thrown inside an apply() of the program surfaces as an unhandled rejection (Pulumi then waits on
+  // the failed outputs forever): fail the run with it at once.
+  let onError: (reason: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    onError = (reason) => reject(reason instanceof Error ? reason : new Error(String(reason)));
+  });
+  process.on('unhandledRejection', onError);
   try {
     const outputs = program({ code: opts.code ?? testCode, now: opts.now ?? FIXED_NOW });
-    const { values, secret } = await settle(outputs);
-    await waitForRPCs();
+    const { values, secret } = await Promise.race([withTimeout(settle(outputs), 'the outputs'), failed]);
+    await Promise.race([withTimeout(waitForRPCs(), 'the resource registrations'), failed]);
     return { resources: [...resources], invokes: [...invokes], outputs: values, secret };
   } finally {
+    process.off('unhandledRejection', onError);
     Error.prepareStackTrace = prepare;
   }
 }
