@@ -7,6 +7,7 @@
  * registration and returns what was registered plus the resolved stack outputs. It can run any number of
  * times in one process; each run gets a fresh mock monitor.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- recorded inputs and outputs are whatever JSON the program registered */
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -242,7 +243,7 @@ export async function runProgram(config: Record<string, string>, stack = 'dev', 
   // expensive (most of a run's time). V8's own formatter is used while the program runs (stacks of errors
   // thrown in between show transpiled positions), then the mapped one is restored.
   const prepare = Error.prepareStackTrace;
-  Error.prepareStackTrace = undefined;
+  (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
   // An error thrown inside an apply() of the program surfaces as an unhandled rejection (Pulumi then waits on
   // the failed outputs forever): fail the run with it at once.
   let onError: (reason: unknown) => void = () => undefined;

@@ -128,10 +128,11 @@ describe('config changes (diff of two runs)', function () {
   });
 
   describe('bad config registers nothing', () => {
-    for (const [label, config] of Object.entries({
+    const bad: Record<string, Record<string, string>> = {
       'unknown region': { regions: JSON.stringify(['eu-west-1', 'mars-north-1']) },
       'primaryRegion outside regions, bad writeMode': { regions: 'eu-west-1,ap-southeast-2', primaryRegion: 'us-east-1', writeMode: 'both' },
-    })) {
+    };
+    for (const [label, config] of Object.entries(bad)) {
       it(label, async () => {
         await assert.rejects(runProgram(config), (err: unknown) => {
           assert.ok(err instanceof ConfigError, String(err));
