@@ -109,6 +109,9 @@ describe('topology (Pulumi mocks)', function () {
         const providers = ofType(run, 'pulumi:providers:aws');
         assert.deepEqual(providers.map((p) => p.name).sort(), [...regions, 'us-east-1'].map((r) => `aws-${r}`).sort());
         for (const p of providers) assert.equal(p.inputs.region, p.name.slice('aws-'.length));
+        // invokes too (account id per region, the zone look-up in the home region): never the default provider
+        for (const i of run.invokes) assert.ok(i.provider && providers.some((p) => i.provider!.includes(`::${p.name}::`)), `${i.token} without a provider`);
+        assert.deepEqual(run.invokes.filter((i) => i.token === 'aws:index/getCallerIdentity:getCallerIdentity').length, n);
         for (const r of custom(run).filter((x) => x.type !== 'pulumi:providers:aws')) {
           assert.ok(r.region, `${r.type} ${r.name} has no explicit provider (${r.provider ?? 'default provider'})`);
           const named = regions.filter((region) => mentions(r.name, region));
