@@ -8,6 +8,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { loadConfig } from './config';
 import { AppState } from './components/appState';
+import { stateUpdaterFunctionName } from './components/names';
 import { GlobalRouting } from './components/globalRouting';
 import { GlobalTable } from './components/globalTable';
 import { bundledCode, type CodeSource } from './components/lambda';
@@ -83,6 +84,7 @@ function program(options: ProgramOptions = {}) {
     providers: stackProviders,
     code,
     now,
+    updaterFunctionName: stateUpdaterFunctionName(cfg.project, cfg.stack),
   });
 
   const routing = new GlobalRouting('routing', {

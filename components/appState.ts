@@ -36,6 +36,8 @@ export interface AppStateArgs {
   providers: ReadonlyMap<string, aws.Provider>;
   code: CodeSource;
   now: Date;
+  /** physical name of the updater function in every region (components/names.ts) */
+  updaterFunctionName: string;
 }
 
 export class AppState extends pulumi.ComponentResource {
@@ -72,6 +74,7 @@ export class AppState extends pulumi.ComponentResource {
         `${name}-${region}-updater`,
         {
           handler: 'stateUpdater',
+          functionName: args.updaterFunctionName,
           code: args.code,
           description: `sets the app state (active|fenced|failover), ${region}`,
           environment: { APP_CONFIG_TABLE: args.appConfigTable.name, PRIMARY_REGION: args.primaryRegion, WRITE_MODE: args.writeMode },

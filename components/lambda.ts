@@ -80,6 +80,8 @@ export interface LambdaArgs {
   /** What the function may do besides writing its own logs and traces. */
   statements: Statement[];
   description: string;
+  /** A fixed physical name (Lambda names are per region, so every region may use the same one). */
+  functionName?: string;
   timeout?: number;
   memorySize?: number;
   logRetentionDays?: number;
@@ -115,6 +117,7 @@ export function regionalLambda(name: string, args: LambdaArgs, opts: { parent: p
   const fn = new aws.lambda.Function(
     name,
     {
+      ...(args.functionName ? { name: args.functionName } : {}),
       description: args.description,
       runtime: 'nodejs22.x',
       architectures: ['arm64'],

@@ -17,6 +17,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { stateUpdaterFunctionName } from '../components/names';
 import { APP_STATES } from '../schema/rules';
 
 export interface InvokeRequest {
@@ -129,7 +130,7 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
       region ??= info?.primaryRegion;
     }
     if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`--region ${JSON.stringify(region)} is not an AWS region name`);
-    const functionName = values.function ?? `global-appsync-${stack}-state-updater`;
+    const functionName = values.function ?? stateUpdaterFunctionName('global-appsync', stack);
     if (functionName.trim() === '') throw new UsageError('--function is empty');
     request = { functionName, region, payload: { newState, reason } };
   } catch (e) {

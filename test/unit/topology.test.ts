@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readStackFile } from '../../config';
 import { HANDLER_NAMES } from '../../components/bundle';
 import { ROUTE53_CHECKER_REGIONS, HEALTH_CHECK } from '../../components/globalRouting';
+import { stateUpdaterFunctionName } from '../../components/names';
 import { STAGE_NAME } from '../../components/regionalApi';
 import { FUNCTIONS, RESOLVERS } from '../../schema/resolvers/manifest';
 import { cachedRun, countByType, custom, named, ofType, type ProgramRun, type Recorded } from '../support/mocks';
@@ -353,6 +354,14 @@ describe('topology (Pulumi mocks)', function () {
       assert.equal(env(`api-${region}-items`).PRIMARY_REGION, ALL[0]);
       assert.equal(env(`api-${region}-items`).ITEMS_TABLE, 'global-appsync-dev-items');
       assert.equal(env(`notifier-${region}`).APPSYNC_URL, named(run, `api-${region}-graphql`).state.uris.GRAPHQL);
+    });
+
+    it('the state updater has the same fixed name in every region, the one `npm run state` invokes', async () => {
+      const run = await withDomain(3);
+      const updaters = ofType(run, 'aws:lambda/function:Function').filter((f) => f.name.endsWith('-updater'));
+      assert.deepEqual(updaters.map((f) => f.region).sort(), ALL.slice(0, 3).sort());
+      for (const f of updaters) assert.equal(f.inputs.name, stateUpdaterFunctionName('global-appsync', 'dev'));
+      assert.equal(stateUpdaterFunctionName('global-appsync', 'dev'), 'global-appsync-dev-state-updater');
     });
 
     it('the REST API routes /graphql, /items/{id}, /health, /state, and each Lambda permission names its route on this API', async () => {
