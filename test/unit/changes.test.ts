@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '../../config';
 import { FUNCTIONS, RESOLVERS } from '../../schema/resolvers/manifest';
 import { AUTH_DIRECTIVE } from '../../schema/source';
-import { cachedRun, diffRuns, lastRun, named, ofType, runProgram, type ProgramRun } from '../support/mocks';
+import { cachedRun, diffRuns, lastRun, named, ofType, runProgram, type ProgramRun } from '../../scripts/mockCloud';
 
 const R = ['eu-west-1', 'ap-southeast-2'];
 const BASE = { regions: JSON.stringify(R) };

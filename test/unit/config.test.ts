@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { AWS_REGIONS, CONFIG_KEYS, ConfigError, parseConfig, projectKeys, readStackFile } from '../../config';
+import { lastRun, runProgram } from '../../scripts/mockCloud';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ok = { regions: 'eu-west-1,ap-southeast-2' };
@@ -65,7 +66,10 @@ function problemsOf(raw: Record<string, string>, stack = 'dev'): ConfigError {
 describe('config.ts', () => {
   describe(`rejects ${BAD_CONFIGS.length} bad configs, naming key and value`, () => {
     for (const c of BAD_CONFIGS) {
-      it(c.what, () => {
+      it(c.what, async () => {
+        // the whole program, under mocks: it throws the same error and registers nothing
+        await assert.rejects(runProgram(c.raw, 'dev'), (e: unknown) => e instanceof ConfigError && e.message.includes(`  - ${c.key}: `));
+        assert.equal(lastRun().resources.length, 0, 'no resource registered');
         const err = problemsOf(c.raw);
         const line = err.message.split('\n').find((l) => l.startsWith(`  - ${c.key}: `));
         assert.ok(line, `no line for key ${c.key} in:\n${err.message}`);

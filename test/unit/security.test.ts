@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { WILDCARD_RESOURCE_EXCEPTIONS, policyDocument } from '../../components/lambda';
 import { STREAM_MAPPING } from '../../components/notifier';
 import { apiKeyExpiry } from '../../components/regionalApi';
-import { cachedRun, named, ofType, policies, type ProgramRun } from '../support/mocks';
+import { cachedRun, named, ofType, policies, type ProgramRun } from '../../scripts/mockCloud';
 
 const R = ['eu-west-1', 'ap-southeast-2', 'us-west-2'];
 const run3 = (): Promise<ProgramRun> => cachedRun({ regions: JSON.stringify(R), domain: JSON.stringify({ zoneName: 'example.com', name: 'api.example.com' }), alarmEmail: 'ops@example.com' });

@@ -10,7 +10,7 @@ import { ROUTE53_CHECKER_REGIONS, HEALTH_CHECK } from '../../components/globalRo
 import { stateUpdaterFunctionName } from '../../components/names';
 import { STAGE_NAME } from '../../components/regionalApi';
 import { FUNCTIONS, RESOLVERS } from '../../schema/resolvers/manifest';
-import { cachedRun, countByType, custom, named, ofType, type ProgramRun, type Recorded } from '../support/mocks';
+import { cachedRun, countByType, custom, named, ofType, type ProgramRun, type Recorded } from '../../scripts/mockCloud';
 
 const ALL = ['eu-west-1', 'ap-southeast-2', 'eu-central-1', 'us-west-2', 'ap-northeast-1'];
 const DOMAIN = JSON.stringify({ zoneName: 'example.com', name: 'api.example.com' });

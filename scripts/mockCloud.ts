@@ -1,5 +1,5 @@
 /**
- * Pulumi mocks for the unit tests and `npm run plan`: records every resource registration ({type, name,
+ * The offline cloud: Pulumi mocks for `npm run plan` and the unit tests: records every resource registration ({type, name,
  * inputs, provider → region}) and answers the invokes the program makes, with outputs shaped like AWS's
  * (ARNs, stream ARNs per replica, AppSync URIs, ACM validation options...) so components wire real values.
  *
@@ -10,11 +10,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- recorded inputs and outputs are whatever JSON the program registered */
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { HANDLER_NAMES, ROOT } from '../../components/bundle';
-import { bundledCode, type CodeSource } from '../../components/lambda';
-import { PROJECT } from '../../config';
+import { bundledCode, type CodeSource } from '../components/lambda';
+import { PROJECT } from '../config';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { waitForRPCs } = require('@pulumi/pulumi/runtime/settings') as { waitForRPCs: () => Promise<void> };
@@ -183,17 +180,6 @@ const mocks: pulumi.runtime.Mocks = {
   },
 };
 
-/** Lambda code for tests: the real bundles when the handler file exists, else a stub (logged once). */
-const warned = new Set<string>();
-export const testCode: CodeSource = (handler) => {
-  if (fs.existsSync(path.join(ROOT, 'handlers', `${handler}.ts`))) return bundledCode(handler);
-  if (!warned.has(handler)) {
-    warned.add(handler);
-    console.warn(`  (handlers/${handler}.ts missing: using a stub archive)`);
-  }
-  return new pulumi.asset.AssetArchive({ 'index.js': new pulumi.asset.StringAsset('exports.handler = async () => ({});') });
-};
-export { HANDLER_NAMES };
 
 /** Fully qualifies short keys (`regions` → `global-appsync:regions`); qualified keys pass through. */
 function qualify(config: Record<string, string>): Record<string, string> {
@@ -238,7 +224,7 @@ export async function runProgram(config: Record<string, string>, stack = 'dev', 
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
   pulumi.runtime.setAllConfig(qualify(config));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require('../../index') as Program;
+  const program = require('../index') as Program;
   // Pulumi captures a stack trace for every promise and resource; ts-node's source-map formatter makes each one
   // expensive (most of a run's time). V8's own formatter is used while the program runs (stacks of errors
   // thrown in between show transpiled positions), then the mapped one is restored.
@@ -252,7 +238,7 @@ export async function runProgram(config: Record<string, string>, stack = 'dev', 
   });
   process.on('unhandledRejection', onError);
   try {
-    const outputs = program({ code: opts.code ?? testCode, now: opts.now ?? FIXED_NOW });
+    const outputs = program({ code: opts.code ?? bundledCode, now: opts.now ?? FIXED_NOW });
     const { values, secret } = await Promise.race([withTimeout(settle(outputs), 'the outputs'), failed]);
     await Promise.race([withTimeout(waitForRPCs(), 'the resource registrations'), failed]);
     return { resources: [...resources], invokes: [...invokes], outputs: values, secret };
