@@ -2,6 +2,7 @@
 module.exports = {
   require: ['ts-node/register/transpile-only', 'test/support/dynamodb.ts'],
   extension: ['ts'],
+  reporter: 'test/support/reporter.js',
   timeout: 20000,
   recursive: true,
 };
