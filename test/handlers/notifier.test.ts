@@ -141,6 +141,12 @@ describe('notifier (stream → signed publishItemChange)', function () {
     assert.deepEqual(fake.publishes, expected);
     // Every call was signed, accepted, executed against the schema and sent the exact mutation document.
     assert.deepEqual(fake.requests.map((r) => r.status), [200, 200, 200]);
+    // ...through the real publishItemChange resolver, and what onItemChange subscribers would receive is the
+    // whole ItemChange, nested item included (AppSync delivers only the mutation's selection).
+    assert.deepEqual(
+      fake.published.map((e) => ({ field: e.mutationField, to: e.subscriptionFields, data: e.data })),
+      expected.map((data) => ({ field: 'publishItemChange', to: ['onItemChange'], data })),
+    );
     assert.ok(Math.abs(Date.parse(removedAt) - Date.now()) < 120_000, `REMOVE changedAt ${removedAt} is when the stream saw it`);
   });
 

@@ -7,9 +7,10 @@
  *      it names in SignedHeaders, the body — with @smithy/signature-v4 and the known secret and compares the
  *      signature. Unsigned → 401 UnauthorizedException; unknown key, bad scope, stale date or wrong signature →
  *      403 (AppSync-like `{errors:[{errorType,message}]}` bodies);
- *   2. executes the GraphQL body with graphql-js against schema/schema.graphql (AppSync's scalars/directives
- *      declared), publishItemChange returning its input as the NONE-data-source resolver does — so a document or
- *      variables that don't fit the schema get GraphQL errors, as from AppSync;
+ *   2. executes the GraphQL body with the project's own AppSync executor (local/appsync/graphql.ts: schema.graphql
+ *      + AppSync's prelude, the real publishItemChange resolver on its NONE data source, @aws_iam enforced for
+ *      the verified IAM caller) — so a document or variables that don't fit get AppSync-like GraphQL errors, and
+ *      `published` holds exactly what subscribers would receive (the mutation's selection);
  *   3. records every request (`requests`) and every successful publish (`publishes`), tracks in-flight requests
  *      overall and per item id;
  *   4. can be scripted (`script`) to answer 429 / 5xx / GraphQL errors / dropped connections N times (or always),
@@ -18,11 +19,10 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { buildSchema, graphql, type GraphQLSchema } from 'graphql';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { schemaSource } from '../../schema/source';
+import { createGraphQLExecutor, IAM_CALLER, type GraphQLExecutor, type PublishEvent } from '../../local/appsync/graphql';
 import type { ItemChangeInput } from '../../handlers/lib/streamRecord';
 
 export interface FakeCredentials {
@@ -75,18 +75,13 @@ export function graphqlError(errorType: string, message = `${errorType} (scripte
   return { status: 200, body: { data: { publishItemChange: null }, errors: [{ path: ['publishItemChange'], errorType, message }] } };
 }
 
-/** AppSync's own scalars and directives, which schema.graphql uses without declaring. */
-const APPSYNC_PRELUDE = `
-scalar AWSDateTime
-directive @aws_api_key on OBJECT | FIELD_DEFINITION
-directive @aws_iam on OBJECT | FIELD_DEFINITION
-directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION
-`;
-
-let schema: GraphQLSchema | undefined;
-function appSyncSchema(): GraphQLSchema {
-  schema ??= buildSchema(APPSYNC_PRELUDE + schemaSource('apiKey'));
-  return schema;
+/** One region's AppSync as the notifier sees it: publishItemChange only, so no table is ever touched. */
+function regionExecutor(region: string): GraphQLExecutor {
+  const unused = { tableName: 'not-used-by-publishItemChange', region };
+  return createGraphQLExecutor({
+    settings: { region, primaryRegion: region, writeMode: 'multi-master' },
+    dataSources: { localItems: unused, primaryItems: unused, appConfig: unused },
+  });
 }
 
 const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
@@ -94,6 +89,9 @@ const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)
 export class FakeAppSync {
   readonly requests: RecordedRequest[] = [];
   readonly publishes: ItemChangeInput[] = [];
+  /** What AppSync would deliver to onItemChange subscribers for each publish (the mutation's selection). */
+  readonly published: PublishEvent[] = [];
+  private readonly executor: GraphQLExecutor;
   /** Most requests executing at once, overall and for any single item id. */
   maxInFlight = 0;
   maxInFlightPerId = 0;
@@ -109,6 +107,10 @@ export class FakeAppSync {
     readonly region: string,
     readonly credentials: FakeCredentials,
   ) {
+    this.executor = regionExecutor(region);
+    this.executor.onPublish((event) => {
+      this.published.push(event);
+    });
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -195,16 +197,14 @@ export class FakeAppSync {
         return;
       }
 
-      const result = await graphql({
-        schema: appSyncSchema(),
-        source: query ?? '',
-        variableValues: parsed.variables as Record<string, unknown> | undefined,
-        rootValue: { publishItemChange: (args: { input: ItemChangeInput }) => args.input },
+      const result = await this.executor.execute({
+        query: query ?? '',
+        variables: parsed.variables as Record<string, unknown> | undefined,
+        identity: IAM_CALLER,
       });
-      const errors = result.errors?.map((e) => ({ errorType: 'ValidationError', message: e.message, path: e.path }));
       this.requests.push({ ...seen, status: 200, scripted: false });
-      if (!errors && input) this.publishes.push(input);
-      reply(200, errors ? { data: result.data ?? null, errors } : { data: result.data });
+      if (!result.errors?.length && input) this.publishes.push(input);
+      reply(200, result.errors?.length ? result : { data: result.data });
     } finally {
       this.inFlight -= 1;
       this.inFlightById.set(id, (this.inFlightById.get(id) ?? 1) - 1);
