@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { WRITE_MODES, type WriteMode } from './schema/rules';
+import { stateUpdaterFunctionName } from './components/names';
 import { type AuthMode } from './schema/source';
 import { appConfigTableName } from './schema/tables';
 
@@ -274,6 +275,14 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
     problems.push({ key: 'tableName', value: show(tableName), allowed: 'a DynamoDB table name: 3 to 255 of A-Z a-z 0-9 _ . - (the app-config table adds "-app-config")' });
   }
   const protect = parseBoolean('protect', raw.protect, ctx.stack === 'prod' || ctx.stack.startsWith('prod-'), problems);
+  const updater = stateUpdaterFunctionName(project, ctx.stack);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(updater)) {
+    problems.push({
+      key: '(stack name)',
+      value: show(ctx.stack),
+      allowed: `must make a valid Lambda function name: "${updater}" needs 1-64 of A-Z a-z 0-9 _ -, so a stack name of at most ${64 - updater.length + ctx.stack.length} such characters`,
+    });
+  }
   const alarmEmail = raw.alarmEmail;
   if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
     problems.push({ key: 'alarmEmail', value: show(alarmEmail), allowed: 'an e-mail address such as ops@example.com' });

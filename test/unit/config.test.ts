@@ -79,6 +79,13 @@ describe('config.ts', () => {
     }
   });
 
+  it('refuses a stack name that cannot name the state updater Lambda (64 characters, no dots)', () => {
+    const long = 'x'.repeat(36);
+    assert.match(problemsOf(ok, long).message, new RegExp(`\\(stack name\\): "${long}" — must make a valid Lambda function name: "global-appsync-${long}-state-updater" .* at most 35`));
+    assert.match(problemsOf(ok, 'team.prod').message, /\(stack name\): "team\.prod"/);
+    assert.equal(parseConfig(ok, { stack: 'x'.repeat(35) }).stack.length, 35);
+  });
+
   it('reports every problem at once', () => {
     const err = problemsOf({ regions: 'eu-west-1,xx-1', writeMode: 'x', alarmEmail: 'nope', protect: 'maybe' });
     assert.deepEqual(err.problems.map((p) => p.key).sort(), ['alarmEmail', 'protect', 'regions[1]', 'writeMode']);
@@ -129,6 +136,9 @@ describe('config.ts', () => {
   });
 
   describe('the stack files on disk', () => {
+    it('both stack files pin homeRegion, so reordering regions can never move the tables', () => {
+      for (const stack of ['dev', 'prod']) assert.ok(readStackFile(stack, ROOT)['global-appsync:homeRegion'], stack);
+    });
     it('Pulumi.dev.yaml: 2 regions, no domain, unprotected', () => {
       const cfg = parseConfig(projectKeys(readStackFile('dev', ROOT)), { stack: 'dev' });
       assert.equal(cfg.regions.length, 2);
@@ -148,6 +158,13 @@ describe('config.ts', () => {
       const project = YAML.parse(fs.readFileSync(path.join(ROOT, 'Pulumi.yaml'), 'utf8'));
       assert.equal(project.name, 'global-appsync');
       const declared = project.config as Record<string, { type: string; default?: unknown }>;
+      // the keys Pulumi's schema cannot type (objects, or a list that must also take "a,b,c"), each explained there
+      const undeclared = ['regions', 'domain', 'auth'];
+      for (const key of CONFIG_KEYS) {
+        assert.ok(Object.hasOwn(declared, key) !== undeclared.includes(key), `${key}: declared in Pulumi.yaml unless it is one of ${undeclared.join(', ')}`);
+      }
+      const comments = fs.readFileSync(path.join(ROOT, 'Pulumi.yaml'), 'utf8');
+      for (const key of undeclared) assert.match(comments, new RegExp(`^#\\s+${key}\\s+—`, 'm'), `Pulumi.yaml explains why ${key} is not declared`);
       for (const [key, decl] of Object.entries(declared)) {
         assert.ok((CONFIG_KEYS as readonly string[]).includes(key), `Pulumi.yaml declares ${key}, which config.ts does not read`);
         assert.ok(['string', 'integer', 'boolean', 'array'].includes(decl.type), `${key} has type ${decl.type}`);
