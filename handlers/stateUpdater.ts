@@ -6,10 +6,19 @@
  * have no meaning here).
  * - newState must be one of APP_STATES; reason a non-empty string (after trimming) of at most 500 characters.
  * - The current state item is read strongly consistently from the local app-config replica; the move must be
- *   in STATE_TRANSITIONS (schema/rules.ts). Asking for the current state is a no-op answer (changed: false),
- *   nothing written. A stored state that is not a known one can be replaced by any valid state (repair).
- * - The write is a PutItem conditional on the version it read (or on the item's absence), so of two racing
- *   updaters starting from the same version exactly one wins; the other answers StateConflict.
+ *   in STATE_TRANSITIONS (schema/rules.ts), the runbook rule: active → fenced | failover; fenced → active |
+ *   failover; failover → fenced only (failing back goes failover → fenced → active, so writes stop everywhere
+ *   while replication settles before the primary takes writes again). A refused move answers
+ *   TransitionNotAllowed naming the states allowed from the current one. Asking for the current state is a
+ *   no-op answer (changed: false), nothing written. A stored state that is not a known one can be replaced by
+ *   any valid state (repair).
+ * - The write is a PutItem conditional on the version it read (or on the item's absence), against the LOCAL
+ *   replica. So of two updaters racing in the SAME region from the same version exactly one wins; the other
+ *   answers StateConflict. Across regions this does not hold: each region's updater checks and writes its own
+ *   replica of the global table, so updaters invoked in two regions at about the same time can both answer
+ *   ok (often with the same version number), and global-table replication then keeps the last writer's item
+ *   everywhere. Drive state changes through one region's updater at a time (`npm run state` picks one) and
+ *   re-read the state (GET /state in each region) after changing it.
  * - A missing state item is created (version 1, previousState null) — only for a valid newState and reason.
  * - Stored: {id: APP_STATE_ID, state, version, updatedAt, reason, previousState, updatedRegion}.
  *
@@ -128,9 +137,12 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
   }
   const allowed = current ? transitions[current.state] : undefined;
   if (current && allowed && !allowed.includes(newState)) {
+    const failBack = current.state === 'failover' && newState === 'active' && allowed.includes('fenced');
     return failure(
       TRANSITION_NOT_ALLOWED,
-      `moving from ${current.state} to ${newState} is not allowed: from ${current.state} the state can move to ${allowed.join(', ') || 'nothing'}; nothing was written`,
+      `moving from ${current.state} to ${newState} is not allowed: from ${current.state} the state can move to ${allowed.join(', ') || 'nothing'}` +
+        (failBack ? ' (fail back through fenced: set fenced, let replication settle, then active)' : '') +
+        '; nothing was written',
     );
   }
   const ifVersion = current ? (current.version ?? 0) : null;
@@ -148,7 +160,7 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
     if (!won) {
       return failure(
         STATE_CONFLICT,
-        `the app state changed while updating it (expected ${ifVersion === null ? 'no state item' : `version ${ifVersion}`}): another update won; re-read the state and retry. Nothing was written`,
+        `the app state changed while updating it (expected ${ifVersion === null ? 'no state item' : `version ${ifVersion}`}): another update in region ${deps.region} won; re-read the state and retry. Nothing was written`,
       );
     }
   } catch (err) {

@@ -30,11 +30,18 @@ export const APP_STATES: readonly AppStateName[] = ['active', 'fenced', 'failove
 export type WriteMode = 'multi-master' | 'primary';
 export const WRITE_MODES: readonly WriteMode[] = ['multi-master', 'primary'];
 
-/** State transitions the state updater allows (from → to). Same-state writes are no-ops, not errors. */
+/**
+ * State transitions the state updater allows (from → to), the runbook rule:
+ * - active   → fenced | failover
+ * - fenced   → active | failover
+ * - failover → fenced ONLY: failing back goes through fenced, so writes stop in every region while the
+ *   writes taken outside the primary replicate back; only then does `active` let the primary take writes again.
+ * Same-state writes are no-ops, not errors (the updater answers changed: false before consulting this table).
+ */
 export const STATE_TRANSITIONS: Readonly<Record<AppStateName, readonly AppStateName[]>> = {
   active: ['fenced', 'failover'],
   fenced: ['active', 'failover'],
-  failover: ['fenced', 'active'],
+  failover: ['fenced'],
 };
 
 export interface WriteContext {

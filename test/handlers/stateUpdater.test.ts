@@ -99,14 +99,71 @@ describe('state updater (direct invoke, DynamoDB Local)', () => {
     });
   }
 
-  it('refuses a move outside STATE_TRANSITIONS and writes nothing', async () => {
+  it('refuses failover → active (TransitionNotAllowed, nothing written, names the allowed next state); fails back through fenced', async () => {
+    assert.ok((await handler({ newState: 'active', reason: 'bootstrap' })).ok);
+    assert.ok((await handler({ newState: 'failover', reason: 'eu-west-1 down' })).ok);
+    const before = await scan(EU, tables.appConfig);
+    assert.equal((await stored())?.state, 'failover');
+
+    const refused = await handler({ newState: 'active', reason: 'eu-west-1 back' });
+    assert.ok(!refused.ok, JSON.stringify(refused));
+    assert.equal(refused.errorType, 'TransitionNotAllowed');
+    assert.match(refused.error, /moving from failover to active is not allowed: from failover the state can move to fenced \(fail back through fenced/);
+    assert.match(refused.error, /nothing was written$/);
+    assert.deepEqual(await scan(EU, tables.appConfig), before, 'the refused move must not write anything');
+
+    const fenced = await handler({ newState: 'fenced', reason: 'fail back: stop writes while replication settles' });
+    assert.ok(fenced.ok, JSON.stringify(fenced));
+    assert.deepEqual({ state: fenced.state, previousState: fenced.previousState, version: fenced.version }, { state: 'fenced', previousState: 'failover', version: 3 });
+    const active = await handler({ newState: 'active', reason: 'fail back: primary takes writes again' });
+    assert.ok(active.ok, JSON.stringify(active));
+    assert.deepEqual({ state: active.state, previousState: active.previousState, version: active.version }, { state: 'active', previousState: 'fenced', version: 4 });
+    assert.deepEqual(
+      { state: (await stored())?.state, previousState: (await stored())?.previousState, version: (await stored())?.version },
+      { state: 'active', previousState: 'fenced', version: 4 },
+    );
+  });
+
+  // The runbook rule spelled out independently of STATE_TRANSITIONS, so a vacuous table fails here.
+  const RUNBOOK: Array<[string, string, 'moved' | 'no-op' | RegExp]> = [
+    ['active', 'active', 'no-op'],
+    ['active', 'fenced', 'moved'],
+    ['active', 'failover', 'moved'],
+    ['fenced', 'active', 'moved'],
+    ['fenced', 'fenced', 'no-op'],
+    ['fenced', 'failover', 'moved'],
+    ['failover', 'active', /from failover the state can move to fenced \(/],
+    ['failover', 'fenced', 'moved'],
+    ['failover', 'failover', 'no-op'],
+  ];
+  for (const [from, to, expected] of RUNBOOK) {
+    it(`runbook: ${from} → ${to} ${expected instanceof RegExp ? 'is refused' : expected === 'moved' ? 'moves' : 'is a no-op'}`, async () => {
+      await putItem(EU, tables.appConfig, { id: APP_STATE_ID, state: from, version: 7, updatedAt: '2026-01-01T00:00:00.000Z', reason: 'seeded' });
+      const before = await stored();
+      const res = await handler({ newState: to, reason: 'runbook check' });
+      if (expected instanceof RegExp) {
+        assert.ok(!res.ok, JSON.stringify(res));
+        assert.equal(res.errorType, 'TransitionNotAllowed');
+        assert.match(res.error, expected);
+        assert.deepEqual(await stored(), before);
+      } else {
+        assert.ok(res.ok, JSON.stringify(res));
+        assert.equal(res.changed, expected === 'moved');
+        assert.equal(res.version, expected === 'moved' ? 8 : 7);
+        if (expected === 'no-op') assert.deepEqual(await stored(), before);
+        else assert.deepEqual({ state: (await stored())?.state, previousState: (await stored())?.previousState }, { state: to, previousState: from });
+      }
+    });
+  }
+
+  it('takes the transition table from deps (refuses a move outside it and writes nothing)', async () => {
     await handler({ newState: 'active', reason: 'bootstrap' });
     const before = await stored();
     const deps = { ...stateUpdaterDeps(), transitions: { active: ['fenced'], fenced: ['active'], failover: ['fenced'] } };
     const res = await updateState({ newState: 'failover', reason: 'x' }, deps);
     assert.ok(!res.ok);
     assert.equal(res.errorType, 'TransitionNotAllowed');
-    assert.match(res.error, /moving from active to failover is not allowed: from active the state can move to fenced/);
+    assert.match(res.error, /moving from active to failover is not allowed: from active the state can move to fenced; nothing was written/);
     assert.deepEqual(await stored(), before);
     const allowed = await updateState({ newState: 'fenced', reason: 'x' }, deps);
     assert.ok(allowed.ok);
@@ -121,7 +178,7 @@ describe('state updater (direct invoke, DynamoDB Local)', () => {
   });
 
   for (const start of ['missing', 'existing'] as const) {
-    it(`two updaters racing from the same version (${start} item): exactly one wins`, async () => {
+    it(`two updaters racing in one region from the same version (${start} item): exactly one wins`, async () => {
       if (start === 'existing') await handler({ newState: 'active', reason: 'bootstrap' });
       const real = stateUpdaterDeps();
       // a barrier: neither writes before both have read, so both try to write on the same version
@@ -150,6 +207,7 @@ describe('state updater (direct invoke, DynamoDB Local)', () => {
       assert.ok(!loser.ok);
       assert.equal(loser.errorType, 'StateConflict');
       assert.match(loser.error, start === 'missing' ? /expected no state item/ : /expected version 1/);
+      assert.match(loser.error, /another update in region eu-west-1 won/);
       const winner = winners[0];
       assert.ok(winner.ok);
       const item = await stored();
