@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../handlers/health';
+import { DEFAULT_HEALTH_TIMEOUT_MS, loadConfig } from '../../handlers/lib/env';
 import { drainFlagId } from '../../schema/rules';
 import { freePort } from '../../local/dynamodbLocal';
 import { call, restEvent, setEnv } from '../support/apigw';
@@ -14,7 +15,8 @@ describe('health handler (deep check, DynamoDB Local)', () => {
   let restore: () => void = () => undefined;
   function env(region: string, extra: Record<string, string | undefined> = {}): void {
     restore();
-    restore = setEnv({ AWS_REGION: region, APP_CONFIG_TABLE: tables.appConfig, PRIMARY_REGION: EU, DRAIN: undefined, HEALTH_TIMEOUT_MS: undefined, ...extra });
+    // ITEMS_TABLE unset in every test: the health Lambda is deployed without it
+    restore = setEnv({ AWS_REGION: region, APP_CONFIG_TABLE: tables.appConfig, PRIMARY_REGION: EU, ITEMS_TABLE: undefined, DRAIN: undefined, HEALTH_TIMEOUT_MS: undefined, ...extra });
   }
   before(async () => {
     tables = await createTables('health');
@@ -33,7 +35,26 @@ describe('health handler (deep check, DynamoDB Local)', () => {
     assert.equal(res.body.region, AP);
     assert.equal(res.body.state, 'active');
     assert.equal(typeof res.body.checkedMs, 'number');
-    assert.ok(res.body.checkedMs >= 0 && res.body.checkedMs < 2000);
+    assert.ok(res.body.checkedMs >= 0 && res.body.checkedMs < DEFAULT_HEALTH_TIMEOUT_MS);
+  });
+
+  it('needs no ITEMS_TABLE (only the app-config table); a missing APP_CONFIG_TABLE is a 500 naming it', async () => {
+    env(EU, { ITEMS_TABLE: undefined });
+    assert.equal(process.env.ITEMS_TABLE, undefined);
+    const res = await call(handler, healthEvent());
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.state, 'active');
+    env(EU, { APP_CONFIG_TABLE: undefined });
+    const unset = await call(handler, healthEvent());
+    assert.equal(unset.status, 500);
+    assert.match(unset.body.error, /APP_CONFIG_TABLE is not set/);
+    assert.doesNotMatch(unset.body.error, /ITEMS_TABLE/);
+  });
+
+  it('the deadline defaults to 1000 ms (inside Route53\'s 2 s, leaving room for API Gateway and Lambda)', () => {
+    assert.equal(DEFAULT_HEALTH_TIMEOUT_MS, 1000);
+    assert.equal(loadConfig(['appConfigTable'], { AWS_REGION: EU, APP_CONFIG_TABLE: 't', PRIMARY_REGION: EU }).healthTimeoutMs, 1000);
+    assert.equal(loadConfig(['appConfigTable'], { AWS_REGION: EU, APP_CONFIG_TABLE: 't', PRIMARY_REGION: EU, HEALTH_TIMEOUT_MS: ' ' }).healthTimeoutMs, 1000);
   });
 
   it('503 when DRAIN=true in the environment', async () => {
@@ -138,6 +159,26 @@ describe('health handler (deep check, DynamoDB Local)', () => {
       assert.match(res.body.reason, /did not answer within 300 ms/);
       assert.ok(took < 1500, `took ${took} ms`);
       assert.ok(res.body.checkedMs >= 290, `checkedMs ${res.body.checkedMs}`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('without HEALTH_TIMEOUT_MS a hanging table is 503 after the 1000 ms default, well inside 2 s', async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => sockets.push(s)); // accepts, never answers
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      env(EU, { AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}` });
+      const started = Date.now();
+      const res = await call(handler, healthEvent());
+      const took = Date.now() - started;
+      assert.equal(res.status, 503);
+      assert.match(res.body.reason, /did not answer within 1000 ms/);
+      assert.ok(res.body.checkedMs >= 990, `checkedMs ${res.body.checkedMs}`);
+      assert.ok(took < 1500, `took ${took} ms`);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((r) => server.close(r));
