@@ -5,8 +5,15 @@
  * `{newState, reason}` and prints its JSON answer.
  * - --stack: the Pulumi stack (default: $PULUMI_STACK, else `dev`); its Pulumi.<stack>.yaml is read and
  *   validated through config.ts (readStackFile + parseConfig) for the regions and primaryRegion.
- * - --region: the region whose state updater is invoked (default: the stack's primaryRegion). The state item
- *   lives in a global table, so any region's updater works: during a failover pass a healthy region.
+ * - --region: the region whose state updater is invoked. Default for `failover`: the first of the stack's
+ *   regions that is not its primaryRegion, because failover is declared when the primary is likely down (a
+ *   single-region stack has no other region: the primary is used, with a note). Default for `active` and
+ *   `fenced`: the stack's primaryRegion. The state item lives in a global table, so any healthy region's
+ *   updater works; the CLI prints which region it uses and why. Use one region's updater at a time: the
+ *   updater's version check only covers its own replica, so updates in two regions can both succeed and
+ *   replication keeps the last one.
+ * - Transitions (enforced by the updater, STATE_TRANSITIONS in schema/rules.ts): active → fenced | failover,
+ *   fenced → active | failover, failover → fenced only. Failing back is `fenced`, wait for replication, `active`.
  * - --function: the function name (default `global-appsync-<stack>-state-updater`, the name the appState
  *   component gives it).
  * - --reason: why (default: "set by npm run state (<user>@<host>)"); the updater requires a non-empty reason.
@@ -18,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stateUpdaterFunctionName } from '../components/names';
-import { APP_STATES } from '../schema/rules';
+import { APP_STATES, STATE_TRANSITIONS } from '../schema/rules';
 
 export interface InvokeRequest {
   functionName: string;
@@ -42,8 +49,13 @@ export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reaso
   Sets the app state by invoking the stack's state updater Lambda.
   --reason    why the state changes (default: "set by npm run state (<user>@<host>)")
   --stack     Pulumi stack whose Pulumi.<stack>.yaml is read (default: $PULUMI_STACK or dev)
-  --region    region of the state updater to invoke (default: the stack's primaryRegion)
-  --function  function name (default: global-appsync-<stack>-state-updater)`;
+  --region    region of the state updater to invoke (default for failover: the first of the stack's
+              regions that is not the primaryRegion, since the primary is likely down; default for
+              active and fenced: the stack's primaryRegion)
+  --function  function name (default: global-appsync-<stack>-state-updater)
+
+  Allowed moves: ${APP_STATES.map((s) => `${s} -> ${STATE_TRANSITIONS[s].join('|')}`).join(', ')}.
+  Failing back: set fenced (writes stop everywhere while replication settles), then active.`;
 
 /** The real invoke: AWS Lambda Invoke (RequestResponse) with the default credential chain. */
 export const lambdaInvoker: Invoker = async ({ functionName, region, payload }) => {
@@ -63,7 +75,7 @@ export const lambdaInvoker: Invoker = async ({ functionName, region, payload }) 
 
 class UsageError extends Error {}
 
-interface StackInfo {
+export interface StackInfo {
   regions: readonly string[];
   primaryRegion: string;
 }
@@ -77,11 +89,33 @@ function readStack(stack: string, dir: string): StackInfo {
   return { regions: cfg.regions, primaryRegion: cfg.primaryRegion };
 }
 
+/**
+ * The region whose updater to invoke when --region is not given, and why. `failover` is declared when the
+ * primary is likely down, so it goes to the first other region; everything else to the primary.
+ */
+export function defaultRegion(newState: string, stack: string, info: StackInfo): { region: string; why: string } {
+  if (newState !== 'failover') {
+    return { region: info.primaryRegion, why: `stack ${stack}'s primaryRegion, the default for ${newState} (pass --region to use another)` };
+  }
+  const other = info.regions.find((r) => r !== info.primaryRegion);
+  if (other === undefined) {
+    return {
+      region: info.primaryRegion,
+      why: `note: stack ${stack} has only one region, so failover goes through the primary ${info.primaryRegion}'s updater (there is no other region to fail over to)`,
+    };
+  }
+  return {
+    region: other,
+    why: `failover goes through the first of stack ${stack}'s regions (${info.regions.join(', ')}) that is not the primary ${info.primaryRegion}, which is likely the region that is down (pass --region to use another)`,
+  };
+}
+
 export async function main(argv: readonly string[], io: MainIO = {}): Promise<number> {
   const out = io.out ?? ((l: string) => console.log(l));
   const err = io.err ?? ((l: string) => console.error(l));
   const invoke = io.invoke ?? lambdaInvoker;
   let request: InvokeRequest;
+  let why: string;
   try {
     let parsed;
     try {
@@ -117,6 +151,7 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
     const stack = values.stack ?? process.env.PULUMI_STACK ?? 'dev';
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name`);
     let region = values.region;
+    why = 'given with --region';
     if (region === undefined || values.function === undefined) {
       let info: StackInfo | undefined;
       try {
@@ -127,7 +162,7 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
       if (info && region !== undefined && !info.regions.includes(region)) {
         throw new UsageError(`--region ${region} is not one of stack ${stack}'s regions: ${info.regions.join(', ')}`);
       }
-      region ??= info?.primaryRegion;
+      if (region === undefined && info) ({ region, why } = defaultRegion(newState, stack, info));
     }
     if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`--region ${JSON.stringify(region)} is not an AWS region name`);
     const functionName = values.function ?? stateUpdaterFunctionName('global-appsync', stack);
@@ -142,6 +177,7 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
     throw e;
   }
 
+  err(`region ${request.region}: ${why}`);
   err(`invoking ${request.functionName} in ${request.region}: ${request.payload.newState} (${request.payload.reason})`);
   let answer: unknown;
   try {

@@ -13,6 +13,12 @@ describe('npm run state (scripts/state.ts main)', () => {
       'config:\n  global-appsync:regions:\n    - eu-west-1\n    - ap-southeast-2\n  global-appsync:primaryRegion: ap-southeast-2\n',
     );
     fs.writeFileSync(path.join(dir, 'Pulumi.broken.yaml'), 'config:\n  global-appsync:regions: []\n');
+    // primary listed first: failover must skip it, not just take regions[0]
+    fs.writeFileSync(
+      path.join(dir, 'Pulumi.tri.yaml'),
+      'config:\n  global-appsync:regions:\n    - us-east-1\n    - eu-west-1\n    - ap-southeast-2\n  global-appsync:primaryRegion: us-east-1\n',
+    );
+    fs.writeFileSync(path.join(dir, 'Pulumi.solo.yaml'), 'config:\n  global-appsync:regions:\n    - eu-central-1\n');
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -41,7 +47,7 @@ describe('npm run state (scripts/state.ts main)', () => {
     ['option without value', ['fenced', '--reason'], /--reason/],
     ['empty reason', ['fenced', '--reason', '  '], /--reason is empty/],
     ['bad stack name', ['fenced', '--stack', '../etc', '--region', 'eu-west-1'], /--stack "..\/etc" is not a stack name/],
-    ['unknown stack without --region', ['fenced', '--stack', 'nope'], /cannot tell which region to use from stack nope.*no Pulumi.nope.yaml; stacks here: broken, qa/s],
+    ['unknown stack without --region', ['fenced', '--stack', 'nope'], /cannot tell which region to use from stack nope.*no Pulumi.nope.yaml; stacks here: broken, qa, solo, tri/s],
     ['invalid stack config without --region', ['fenced', '--stack', 'broken'], /cannot tell which region.*regions/s],
     ['region not in the stack', ['fenced', '--stack', 'qa', '--region', 'us-east-1'], /--region us-east-1 is not one of stack qa's regions: eu-west-1, ap-southeast-2/],
     ['region not a region name', ['fenced', '--stack', 'nope', '--region', 'mars'], /--region "mars" is not an AWS region name/],
@@ -56,11 +62,45 @@ describe('npm run state (scripts/state.ts main)', () => {
     });
   }
 
-  it("invokes the stack's state updater in its primary region with the state and reason, and prints the answer", async () => {
-    const r = await run(['failover', '--reason', 'eu down', '--stack', 'qa']);
+  it("failover without --region invokes the updater in the first region that is not the primary, says why, prints the answer", async () => {
+    const r = await run(['failover', '--reason', 'ap-southeast-2 down', '--stack', 'qa']);
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(r.calls, [{ functionName: 'global-appsync-qa-state-updater', region: 'ap-southeast-2', payload: { newState: 'failover', reason: 'eu down' } }]);
+    assert.deepEqual(r.calls, [{ functionName: 'global-appsync-qa-state-updater', region: 'eu-west-1', payload: { newState: 'failover', reason: 'ap-southeast-2 down' } }]);
+    assert.match(r.err, /^region eu-west-1: failover goes through the first of stack qa's regions \(eu-west-1, ap-southeast-2\) that is not the primary ap-southeast-2, which is likely the region that is down/m);
+    assert.match(r.err, /invoking global-appsync-qa-state-updater in eu-west-1: failover \(ap-southeast-2 down\)/);
     assert.deepEqual(JSON.parse(r.out), { ok: true, changed: true });
+  });
+
+  it('failover skips the primary even when it is listed first', async () => {
+    const r = await run(['failover', '--stack', 'tri']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.calls.map((c) => c.region), ['eu-west-1']);
+    assert.match(r.err, /region eu-west-1: .*not the primary us-east-1/);
+  });
+
+  it('failover on a single-region stack uses the primary, with a note', async () => {
+    const r = await run(['failover', '--stack', 'solo']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.calls.map((c) => c.region), ['eu-central-1']);
+    assert.match(r.err, /region eu-central-1: note: stack solo has only one region, so failover goes through the primary eu-central-1's updater/);
+  });
+
+  for (const state of ['active', 'fenced']) {
+    it(`${state} without --region invokes the primary's updater and says so`, async () => {
+      const qa = await run([state, '--stack', 'qa']);
+      assert.equal(qa.code, 0, qa.err);
+      assert.deepEqual(qa.calls.map((c) => [c.region, c.payload.newState]), [['ap-southeast-2', state]]);
+      assert.match(qa.err, new RegExp(`region ap-southeast-2: stack qa's primaryRegion, the default for ${state}`));
+      const tri = await run([state, '--stack', 'tri']);
+      assert.deepEqual(tri.calls.map((c) => c.region), ['us-east-1']);
+    });
+  }
+
+  it('--region overrides the default for failover too, and says so', async () => {
+    const r = await run(['failover', '--stack', 'tri', '--region', 'ap-southeast-2']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.calls.map((c) => c.region), ['ap-southeast-2']);
+    assert.match(r.err, /region ap-southeast-2: given with --region/);
   });
 
   it('honours --region and --function, defaults the reason', async () => {
@@ -84,5 +124,7 @@ describe('npm run state (scripts/state.ts main)', () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);
     assert.match(r.out, /usage: npm run state/);
+    assert.match(r.out, /default for failover: the first of the stack's\s+regions that is not the primaryRegion/);
+    assert.match(r.out, /Allowed moves: active -> fenced\|failover, fenced -> active\|failover, failover -> fenced\./);
   });
 });
