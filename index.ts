@@ -97,6 +97,7 @@ function program(options: ProgramOptions = {}) {
 
   const regions: Record<string, RegionOutputs> = {};
   const apiKeys: Record<string, pulumi.Output<string>> = {};
+  const apiKeyExpires: Record<string, pulumi.Output<string>> = {};
   for (const { region, api } of apis) {
     regions[region] = {
       graphqlUrl: api.graphqlUrl,
@@ -106,11 +107,13 @@ function program(options: ProgramOptions = {}) {
       ...(routing.regionalUrls[region] ? { url: routing.regionalUrls[region] } : {}),
     };
     if (api.apiKey) apiKeys[region] = api.apiKey;
+    if (api.apiKeyExpires) apiKeyExpires[region] = api.apiKeyExpires;
   }
   return {
     regions,
     ...(routing.globalUrl ? { globalUrl: routing.globalUrl } : {}),
-    ...(cfg.auth.mode === 'apiKey' ? { apiKeys: pulumi.secret(apiKeys) } : {}),
+    // the keys are secret; their expiry dates are not (the keys never roll by themselves: watch these)
+    ...(cfg.auth.mode === 'apiKey' ? { apiKeys: pulumi.secret(apiKeys), apiKeyExpires } : {}),
     tables: { items: tables.items.name, appConfig: tables.appConfig.name },
     primaryRegion: cfg.primaryRegion,
     writeMode: cfg.writeMode,

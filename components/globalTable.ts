@@ -64,6 +64,15 @@ export class GlobalTable extends pulumi.ComponentResource {
             regionName,
             pointInTimeRecovery: true,
             propagateTags: true,
+            // Deliberate: a protected stack's replicas cannot be deleted, so removing a region from `regions`
+            // fails in a protected stack (DynamoDB refuses to remove the replica) — that is the point, it guards
+            // the data. Removing a region from a protected stack takes three updates:
+            //   1. `pulumi config set protect false` for that stack, `pulumi up` (lifts deletion protection on the
+            //      tables and replicas, and Pulumi's protect);
+            //   2. remove the region from `regions`, `pulumi up` (drops the replica and that region's resources);
+            //   3. `pulumi config set protect true`, `pulumi up`.
+            // Keep 1 and 2 separate updates: the protection must be off in AWS before the replica removal runs.
+            // The README documents the same procedure.
             deletionProtectionEnabled: args.protect,
           })),
         },

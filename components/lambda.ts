@@ -19,8 +19,6 @@ export const WILDCARD_RESOURCE_EXCEPTIONS: readonly string[] = [
   'xray:PutTelemetryRecords',
   // Lambda's DynamoDB stream poller lists the table's streams before reading the one it was given.
   'dynamodb:ListStreams',
-  // API Gateway's account-level CloudWatch role (access logs) describes log groups, which only works on "*".
-  'logs:DescribeLogGroups',
 ];
 
 export interface Statement {

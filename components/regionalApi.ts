@@ -23,10 +23,28 @@ import { assumeRolePolicy, type CodeSource, policyDocument, regionalLambda } fro
 export const STAGE_NAME = 'live';
 const DAY_MS = 86_400_000;
 
-/** What the items data sources may do (the resolvers' GetItem/Scan/Query/PutItem/UpdateItem/DeleteItem). */
-export const ITEMS_DS_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
-/** The app-config data source only reads (app state, drain flags); writes go through the state updater λ. */
-export const APP_CONFIG_DS_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+/**
+ * What each DynamoDB data source's role may do: exactly the operations the resolvers and functions that the
+ * manifest (schema/resolvers/manifest.ts) puts on it send, nothing "for later" (test/unit/security.test.ts
+ * derives the same sets from the deployed resolver code and compares):
+ * - localItems:   Query.getItem → GetItem; Query.listItems → Scan; putItemLocal → UpdateItem (the put is a
+ *                 conditional upsert, items.ts putRequest: no PutItem); deleteItemLocal → DeleteItem.
+ * - primaryItems: putItemPrimary → UpdateItem; deleteItemPrimary → DeleteItem (reads are always local).
+ * - appConfig:    Query.appState and the writeGuard function → GetItem (consistent read of the app-state item);
+ *                 writes go through the state updater λ, and nothing batches or queries it.
+ * No table has a secondary index, so no Query anywhere.
+ */
+export const DATA_SOURCE_ACTIONS: Readonly<Record<Exclude<DataSourceKey, 'none'>, readonly string[]>> = {
+  localItems: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  primaryItems: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  appConfig: ['dynamodb:GetItem'],
+};
+
+/**
+ * AWS-managed policy for API Gateway's account-level CloudWatch role (AWS docs, "Permissions for CloudWatch
+ * logging"): see the comment where the role is created.
+ */
+export const APIGW_CLOUDWATCH_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs';
 
 /**
  * The API key's expiry, deterministic within a UTC day: midnight UTC of `now` + `days` days (a 1-day key gets
@@ -91,6 +109,11 @@ export class RegionalApi extends pulumi.ComponentResource {
   readonly realtimeUrl: pulumi.Output<string>;
   /** Secret; only in apiKey mode. */
   readonly apiKey?: pulumi.Output<string>;
+  /**
+   * The key's expiry (ISO 8601) as deployed; only in apiKey mode. Not secret: `ignoreChanges: ['expires']` keeps
+   * later `up`s from rolling the key, so it lapses unless someone replaces it — this output makes the date visible.
+   */
+  readonly apiKeyExpires?: pulumi.Output<string>;
   readonly restApiId: pulumi.Output<string>;
   readonly restUrl: pulumi.Output<string>;
   readonly stageName: pulumi.Output<string>;
@@ -102,7 +125,6 @@ export class RegionalApi extends pulumi.ComponentResource {
     const child = { parent: this };
     const { region } = args;
     const prefix = `${args.project}-${args.stack}`;
-    const account = aws.getCallerIdentityOutput({}, child).accountId;
 
     // ---- AppSync API, its logs -------------------------------------------------------------------------------
     const logsRole = new aws.iam.Role(`${name}-appsync-logs-role`, { assumeRolePolicy: assumeRolePolicy('appsync.amazonaws.com'), description: `AppSync logging, ${region}` }, child);
@@ -127,10 +149,10 @@ export class RegionalApi extends pulumi.ComponentResource {
     );
 
     // ---- data sources: each DynamoDB one with a role scoped to exactly its table replica ----------------------
-    const dynamoSource = (key: DataSourceKey, tableName: pulumi.Input<string>, tableRegion: string, table: RegionTable, actions: string[]): aws.appsync.DataSource => {
+    const dynamoSource = (key: Exclude<DataSourceKey, 'none'>, tableName: pulumi.Input<string>, tableRegion: string, table: RegionTable): aws.appsync.DataSource => {
       const role = new aws.iam.Role(`${name}-ds-${key}-role`, { assumeRolePolicy: assumeRolePolicy('appsync.amazonaws.com', api.arn), description: `AppSync data source ${key}, ${region}` }, child);
       // The tables have no secondary indexes; if one is added, add `${tableArn}/index/<name>` here.
-      const policy = new aws.iam.RolePolicy(`${name}-ds-${key}-policy`, { role: role.id, policy: policyDocument([{ actions, resources: [table.tableArn] }]) }, child);
+      const policy = new aws.iam.RolePolicy(`${name}-ds-${key}-policy`, { role: role.id, policy: policyDocument([{ actions: [...DATA_SOURCE_ACTIONS[key]], resources: [table.tableArn] }]) }, child);
       return new aws.appsync.DataSource(
         `${name}-ds-${key}`,
         { apiId: api.id, name: key, type: 'AMAZON_DYNAMODB', serviceRoleArn: role.arn, dynamodbConfig: { tableName, region: tableRegion } },
@@ -138,9 +160,9 @@ export class RegionalApi extends pulumi.ComponentResource {
       );
     };
     const dataSources: Record<DataSourceKey, aws.appsync.DataSource> = {
-      localItems: dynamoSource('localItems', args.items.name, region, args.items.local, ITEMS_DS_ACTIONS),
-      primaryItems: dynamoSource('primaryItems', args.items.name, args.primaryRegion, args.items.primary, ITEMS_DS_ACTIONS),
-      appConfig: dynamoSource('appConfig', args.appConfig.name, region, args.appConfig.local, APP_CONFIG_DS_ACTIONS),
+      localItems: dynamoSource('localItems', args.items.name, region, args.items.local),
+      primaryItems: dynamoSource('primaryItems', args.items.name, args.primaryRegion, args.items.primary),
+      appConfig: dynamoSource('appConfig', args.appConfig.name, region, args.appConfig.local),
       none: new aws.appsync.DataSource(`${name}-ds-none`, { apiId: api.id, name: 'none', type: 'NONE' }, child),
     };
 
@@ -176,6 +198,8 @@ export class RegionalApi extends pulumi.ComponentResource {
         { ...child, ignoreChanges: ['expires'], additionalSecretOutputs: ['key'] },
       );
       this.apiKey = pulumi.secret(key.key);
+      // the provider's state (what AWS has), not our input: with ignoreChanges the two differ after day one
+      this.apiKeyExpires = key.expires.apply((e) => e ?? '');
     }
 
     // ---- Lambdas behind the REST API -------------------------------------------------------------------------
@@ -202,8 +226,9 @@ export class RegionalApi extends pulumi.ComponentResource {
         code: args.code,
         description: `REST /health (Route53 probes it), ${region}`,
         timeout: 5,
-        environment: { APP_CONFIG_TABLE: args.appConfig.name, ITEMS_TABLE: args.items.name, PRIMARY_REGION: args.primaryRegion, DRAIN: 'false' },
-        statements: [{ actions: ['dynamodb:GetItem'], resources: [args.appConfig.local.tableArn, args.items.local.tableArn] }],
+        // reads only the app-state item (and drain flag) of the local app-config replica: no items table access
+        environment: { APP_CONFIG_TABLE: args.appConfig.name, PRIMARY_REGION: args.primaryRegion, DRAIN: 'false' },
+        statements: [{ actions: ['dynamodb:GetItem'], resources: [args.appConfig.local.tableArn] }],
       },
       child,
     );
@@ -266,27 +291,25 @@ export class RegionalApi extends pulumi.ComponentResource {
       { ...child, dependsOn: routeParts },
     );
 
-    // API Gateway writes access logs through the account's per-region CloudWatch role (aws.apigateway.Account).
-    // The role is scoped to this project's access log groups, so stacks of this project sharing an account and
-    // region set equivalent roles.
-    const accessLogPrefix = `/aws/apigateway/${args.project}/`;
-    const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, { name: `${accessLogPrefix}${args.stack}`, retentionInDays: 30 }, child);
-    const apigwRole = new aws.iam.Role(`${name}-apigw-logs-role`, { assumeRolePolicy: assumeRolePolicy('apigateway.amazonaws.com'), description: `API Gateway access logs, ${region}` }, child);
-    const apigwPolicy = new aws.iam.RolePolicy(
-      `${name}-apigw-logs-policy`,
-      {
-        role: apigwRole.id,
-        policy: policyDocument([
-          {
-            actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents', 'logs:GetLogEvents', 'logs:FilterLogEvents'],
-            resources: [pulumi.interpolate`arn:aws:logs:${region}:${account}:log-group:${accessLogPrefix}*`],
-          },
-          { actions: ['logs:DescribeLogGroups'], resources: ['*'] },
-        ]),
-      },
-      child,
+    // API Gateway writes access logs through ONE CloudWatch role per account and region, set by
+    // aws.apigateway.Account: a singleton that every stack of this project (dev, prod, ...) in that account and
+    // region sets, and that other APIs in the account (not ours) rely on for their execution logs too. So:
+    // - the role gets the AWS-managed AmazonAPIGatewayPushToCloudWatchLogs policy (the documented standard for
+    //   this account-level role: any log group), not a document scoped to our log groups — a scoped role would
+    //   break every other API's logging in this account/region as soon as our stack set it;
+    // - the role, its attachment and the Account setting are `retainOnDelete`: destroying one stack never deletes
+    //   the role the account setting (possibly written by another stack) points to, nor resets the setting.
+    //   Two stacks in one account/region each set their own equivalent role; the last `up` wins, harmlessly.
+    //   Retained roles are left for an operator to delete once no stack or API in that account/region uses them.
+    const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, { name: `/aws/apigateway/${args.project}/${args.stack}`, retentionInDays: 30 }, child);
+    const retained = { ...child, retainOnDelete: true };
+    const apigwRole = new aws.iam.Role(
+      `${name}-apigw-logs-role`,
+      { assumeRolePolicy: assumeRolePolicy('apigateway.amazonaws.com'), description: `API Gateway CloudWatch logging (account-wide setting), ${region}` },
+      retained,
     );
-    const apigwAccount = new aws.apigateway.Account(`${name}-apigw-account`, { cloudwatchRoleArn: apigwRole.arn }, { ...child, dependsOn: [apigwPolicy] });
+    const apigwPolicy = new aws.iam.RolePolicyAttachment(`${name}-apigw-logs-attachment`, { role: apigwRole.name, policyArn: APIGW_CLOUDWATCH_POLICY_ARN }, retained);
+    const apigwAccount = new aws.apigateway.Account(`${name}-apigw-account`, { cloudwatchRoleArn: apigwRole.arn }, { ...retained, dependsOn: [apigwPolicy] });
     const stage = new aws.apigateway.Stage(
       `${name}-stage`,
       {

@@ -31,6 +31,7 @@ export interface Recorded {
   state: Record<string, any>;
   /** resource options as the monitor received them */
   protect: boolean;
+  retainOnDelete: boolean;
   ignoreChanges: string[];
   /** URNs this resource depends on (dependsOn + input dependencies) */
   dependencies: string[];
@@ -55,6 +56,7 @@ export interface ProgramRun {
 // The mock monitor hands mocks no resource options: record them from the request on the way in.
 interface RequestOptions {
   protect: boolean;
+  retainOnDelete: boolean;
   ignoreChanges: string[];
   dependencies: string[];
   parent: string;
@@ -66,6 +68,7 @@ const registerResource = MockMonitor.prototype.registerResource;
 MockMonitor.prototype.registerResource = function (req: any, cb: any) {
   requestOptions.set(`${req.getType()}::${req.getName()}`, {
     protect: req.getProtect() === true,
+    retainOnDelete: req.getRetainondelete() === true,
     ignoreChanges: req.getIgnorechangesList(),
     dependencies: req.getDependenciesList(),
     parent: req.getParent(),
@@ -163,7 +166,7 @@ const mocks: pulumi.runtime.Mocks = {
       region: args.provider ? providerRegions.get(providerNameOf(args.provider) ?? '') : undefined,
       custom: args.custom !== false,
       state,
-      ...(requestOptions.get(`${args.type}::${args.name}`) ?? { protect: false, ignoreChanges: [], dependencies: [], parent: '' }),
+      ...(requestOptions.get(`${args.type}::${args.name}`) ?? { protect: false, retainOnDelete: false, ignoreChanges: [], dependencies: [], parent: '' }),
     });
     return { id, state };
   },
@@ -285,8 +288,20 @@ export function countByType(run: ProgramRun): Record<string, number> {
 export interface RunDiff {
   added: string[];
   removed: string[];
-  /** name → the input keys (or 'provider' / 'protect' / 'ignoreChanges') that differ */
+  /** name → the input keys (or 'provider' / 'protect' / 'retainOnDelete' / 'ignoreChanges') that differ */
   changed: Record<string, string[]>;
+}
+
+/**
+ * Inputs the provider schema declares as sets (Terraform `TypeSet` blocks): element order is not a change, as in
+ * the provider's own diff. Only the ones the program sets are listed.
+ */
+const SET_INPUTS: Readonly<Record<string, readonly string[]>> = {
+  'aws:dynamodb/table:Table': ['replicas', 'attributes'],
+};
+function comparable(type: string, input: string, value: unknown): string {
+  if (Array.isArray(value) && SET_INPUTS[type]?.includes(input)) return JSON.stringify(value.map((v) => JSON.stringify(v)).sort());
+  return JSON.stringify(value);
 }
 
 /** What changes between two runs, resource by resource (by type + name), the way `pulumi preview` would diff. */
@@ -301,9 +316,10 @@ export function diffRuns(a: ProgramRun, b: ProgramRun): RunDiff {
     const old = before.get(k);
     if (!old) continue;
     const keys = new Set([...Object.keys(old.inputs), ...Object.keys(r.inputs)]);
-    const changed = [...keys].filter((i) => JSON.stringify(old.inputs[i]) !== JSON.stringify(r.inputs[i]));
+    const changed = [...keys].filter((i) => comparable(r.type, i, old.inputs[i]) !== comparable(r.type, i, r.inputs[i]));
     if (providerNameOf(old.provider) !== providerNameOf(r.provider)) changed.push('provider');
     if (old.protect !== r.protect) changed.push('protect');
+    if (old.retainOnDelete !== r.retainOnDelete) changed.push('retainOnDelete');
     if (JSON.stringify(old.ignoreChanges) !== JSON.stringify(r.ignoreChanges)) changed.push('ignoreChanges');
     if (changed.length > 0) diff.changed[r.name] = changed.sort();
   }

@@ -127,6 +127,43 @@ describe('config changes (diff of two runs)', function () {
     }
   });
 
+  describe('reordering regions', () => {
+    const ABC = ['eu-west-1', 'ap-southeast-2', 'us-west-2'];
+    const CAB = [ABC[2], ABC[0], ABC[1]];
+    const TABLES = ['tables-items', 'tables-app-config'];
+    const providerChanges = (d: ReturnType<typeof diffRuns>): string[] => Object.entries(d.changed).filter(([, keys]) => keys.includes('provider')).map(([name]) => name);
+
+    it('with homeRegion set: no table, no state item and no resource\'s provider changes, nothing is added or removed', async () => {
+      const before = await cachedRun({ regions: JSON.stringify(ABC), homeRegion: ABC[0] });
+      const after = await cachedRun({ regions: JSON.stringify(CAB), homeRegion: ABC[0] });
+      const d = diffRuns(before, after);
+      assert.deepEqual([d.added, d.removed], [[], []]);
+      for (const name of [...TABLES, 'app-state-initial']) assert.equal(d.changed[name], undefined, `${name} changed: ${d.changed[name]}`);
+      assert.deepEqual(providerChanges(d), []);
+      for (const t of ofType(after, 'aws:dynamodb/table:Table')) assert.equal(t.region, ABC[0]);
+      // only the primary region (which defaults to regions[0]) moved: pinning it too makes the reorder a no-op
+      for (const [name, keys] of Object.entries(d.changed)) assert.ok(keys.every((k) => ['dynamodbConfig', 'environment', 'code', 'policy'].includes(k)), `${name} changed (${keys})`);
+      const pinned = diffRuns(
+        await cachedRun({ regions: JSON.stringify(ABC), homeRegion: ABC[0], primaryRegion: ABC[0] }),
+        await cachedRun({ regions: JSON.stringify(CAB), homeRegion: ABC[0], primaryRegion: ABC[0] }),
+      );
+      assert.deepEqual(pinned, { added: [], removed: [], changed: {} });
+    });
+
+    it('without homeRegion (it defaults to regions[0]): a reorder that changes regions[0] moves both tables to another provider (the hazard; stack files pin homeRegion)', async () => {
+      const before = await cachedRun({ regions: JSON.stringify(ABC) });
+      const after = await cachedRun({ regions: JSON.stringify(CAB) });
+      const d = diffRuns(before, after);
+      for (const name of TABLES) {
+        assert.ok(d.changed[name]?.includes('provider'), `${name}: ${d.changed[name]}`);
+        assert.equal(named(before, name).region, ABC[0]);
+        // a table with a physical name is delete-before-replace in its new home region: the data would go
+        assert.equal(named(after, name).region, CAB[0]);
+      }
+      assert.ok(d.changed['app-state-initial']?.includes('provider'), 'the state item moves too');
+    });
+  });
+
   describe('bad config registers nothing', () => {
     const bad: Record<string, Record<string, string>> = {
       'unknown region': { regions: JSON.stringify(['eu-west-1', 'mars-north-1']) },

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { WILDCARD_RESOURCE_EXCEPTIONS, policyDocument } from '../../components/lambda';
 import { STREAM_MAPPING } from '../../components/notifier';
-import { apiKeyExpiry } from '../../components/regionalApi';
-import { cachedRun, named, ofType, policies, type ProgramRun } from '../../scripts/mockCloud';
+import { APIGW_CLOUDWATCH_POLICY_ARN, DATA_SOURCE_ACTIONS, apiKeyExpiry } from '../../components/regionalApi';
+import { FIXED_NOW, cachedRun, named, ofType, policies, type ProgramRun } from '../../scripts/mockCloud';
 
 const R = ['eu-west-1', 'ap-southeast-2', 'us-west-2'];
 const run3 = (): Promise<ProgramRun> => cachedRun({ regions: JSON.stringify(R), domain: JSON.stringify({ zoneName: 'example.com', name: 'api.example.com' }), alarmEmail: 'ops@example.com' });
@@ -21,9 +21,13 @@ describe('least privilege', function () {
   it('no policy grants Resource "*" except for the listed actions (and the list holds only such actions)', async () => {
     for (const run of [await run3(), await cachedRun({ regions: 'eu-west-1' })]) {
       const docs = policies(run);
-      assert.ok(docs.length >= 20, `${docs.length} documents`);
-      // every role has exactly one inline policy: `<role name minus -role>-policy`
+      assert.ok(docs.length >= 15, `${docs.length} documents`); // one region: 10 trust + 9 inline documents
+      // every role has exactly one inline policy: `<role name minus -role>-policy`, except API Gateway's
+      // account-level logging role, which carries only the AWS-managed policy (checked below)
+      const managed = (n: string): boolean => /^api-[a-z0-9-]+-apigw-logs$/.test(n);
       const roles = docs.filter((d) => d.kind === 'trust').map((d) => d.name.replace(/-role$/, ''));
+      assert.equal(roles.filter(managed).length, ofType(run, 'aws:apigateway/account:Account').length);
+      roles.splice(0, roles.length, ...roles.filter((n) => !managed(n)));
       assert.deepEqual(docs.filter((d) => d.kind === 'policy').map((d) => d.name.replace(/-policy$/, '')).sort(), [...roles].sort());
       let wildcards = 0;
       for (const { name, kind, doc } of docs) {
@@ -43,6 +47,29 @@ describe('least privilege', function () {
       assert.ok(wildcards > 0, 'the exceptions are in use (X-Ray at least)');
     }
     assert.throws(() => policyDocument([{ actions: ['dynamodb:GetItem'], resources: ['*'] }]), /not allowed for dynamodb:GetItem/);
+  });
+
+  it("API Gateway's account-level logging role: AWS-managed policy only, and role, attachment and setting survive a stack's destroy", async () => {
+    for (const run of [await run3(), await cachedRun({ regions: 'eu-west-1' })]) {
+      const accounts = ofType(run, 'aws:apigateway/account:Account');
+      assert.equal(accounts.length, ofType(run, 'aws:apigateway/restApi:RestApi').length, 'one per region');
+      for (const account of accounts) {
+        const prefix = account.name.replace(/-apigw-account$/, '');
+        const role = named(run, `${prefix}-apigw-logs-role`);
+        assert.equal(account.inputs.cloudwatchRoleArn, role.state.arn);
+        assert.equal(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal.Service, 'apigateway.amazonaws.com');
+        const attachments = ofType(run, 'aws:iam/rolePolicyAttachment:RolePolicyAttachment').filter((a) => a.inputs.role === role.state.name);
+        assert.deepEqual(attachments.map((a) => a.inputs.policyArn), ['arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']);
+        assert.equal(APIGW_CLOUDWATCH_POLICY_ARN, attachments[0].inputs.policyArn);
+        // no inline document of ours on it (a scoped one would break other APIs' logs in the account)
+        assert.equal(ofType(run, 'aws:iam/rolePolicy:RolePolicy').filter((p) => p.inputs.role === role.state.name || p.inputs.role === `${role.name}-id`).length, 0);
+        for (const r of [account, role, attachments[0]]) assert.equal(r.retainOnDelete, true, `${r.name} retainOnDelete`);
+        assert.equal(account.region, role.region);
+      }
+      // nothing else is retained: every other resource goes with its stack
+      const retained = run.resources.filter((r) => r.retainOnDelete).map((r) => r.type).sort();
+      assert.deepEqual(retained, accounts.flatMap(() => ['aws:apigateway/account:Account', 'aws:iam/role:Role', 'aws:iam/rolePolicyAttachment:RolePolicyAttachment']).sort());
+    }
   });
 
   it("each data source's role reaches exactly its table replica; the NONE one has no role", async () => {
@@ -65,6 +92,40 @@ describe('least privilege', function () {
     }
   });
 
+  it('each data source role may do exactly the DynamoDB operations its deployed resolvers and functions send', async () => {
+    const run = await run3();
+    const operations = (code: string): string[] => [...code.matchAll(/\boperation:\s*["']([A-Za-z]+)["']/g)].map((m) => m[1]);
+    for (const region of R) {
+      // what the code on each data source sends, read from the bundles actually deployed in this region
+      const sent: Record<string, Set<string>> = {};
+      const onSource = [
+        ...ofType(run, 'aws:appsync/function:Function').filter((f) => f.region === region),
+        ...ofType(run, 'aws:appsync/resolver:Resolver').filter((r) => r.region === region && r.inputs.kind === 'UNIT'),
+      ];
+      for (const r of onSource) {
+        const ops = operations(r.inputs.code);
+        if (r.inputs.dataSource !== 'none') assert.ok(ops.length > 0, `${r.name}: no DynamoDB operation found in its code`);
+        for (const op of ops) (sent[r.inputs.dataSource] ??= new Set()).add(`dynamodb:${op}`);
+      }
+      // pipeline resolvers' own before/after code has no data source, so sends nothing
+      for (const r of ofType(run, 'aws:appsync/resolver:Resolver').filter((x) => x.region === region && x.inputs.kind === 'PIPELINE')) assert.deepEqual(operations(r.inputs.code), [], r.name);
+      assert.equal(sent.none, undefined, 'the NONE data source sends no DynamoDB operation');
+      assert.deepEqual(Object.keys(sent).sort(), Object.keys(DATA_SOURCE_ACTIONS).sort());
+      for (const [key, actions] of Object.entries(sent)) {
+        const doc = JSON.parse(named(run, `api-${region}-ds-${key}-policy`).inputs.policy) as Doc;
+        const granted = doc.Statement.flatMap((st) => list(st.Action));
+        assert.deepEqual([...granted].sort(), [...actions].sort(), `${region} ${key}: granted vs sent`);
+        assert.deepEqual([...DATA_SOURCE_ACTIONS[key as keyof typeof DATA_SOURCE_ACTIONS]].sort(), [...actions].sort(), key);
+      }
+    }
+    // spelled out, so a change shows in review
+    assert.deepEqual(DATA_SOURCE_ACTIONS, {
+      localItems: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      primaryItems: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      appConfig: ['dynamodb:GetItem'],
+    });
+  });
+
   it("the notifier may call appsync:GraphQL only on its own region's Mutation.publishItemChange, read only its own stream, send only to its DLQ", async () => {
     const run = await run3();
     for (const region of R) {
@@ -84,13 +145,18 @@ describe('least privilege', function () {
     }
   });
 
-  it('the Lambdas reach only their own region\'s replicas (the items λ also the primary\'s, for writeMode primary)', async () => {
+  it('the Lambdas reach only their own region\'s replicas (the items λ also the primary\'s, for writeMode primary; health only app-config)', async () => {
     const run = await run3();
     const items = named(run, 'tables-items');
     for (const region of R) {
       const tableArns = (name: string): string[] =>
         (JSON.parse(named(run, name).inputs.policy) as Doc).Statement.flatMap((s) => list(s.Resource)).filter((r) => r.includes(':dynamodb:'));
-      for (const arn of tableArns(`api-${region}-health-policy`)) assert.ok(arn.includes(`:${region}:`), arn);
+      // health reads only the app-state item of its own app-config replica: no items table at all
+      const appConfig = named(run, 'tables-app-config');
+      const appConfigArn = region === appConfig.region ? appConfig.state.arn : appConfig.state.replicas.find((r: { regionName: string }) => r.regionName === region).arn;
+      assert.deepEqual(tableArns(`api-${region}-health-policy`), [appConfigArn]);
+      const healthDoc = JSON.parse(named(run, `api-${region}-health-policy`).inputs.policy) as Doc;
+      assert.deepEqual(healthDoc.Statement.filter((st) => list(st.Action).some((a) => a.startsWith('dynamodb:'))).flatMap((st) => list(st.Action)), ['dynamodb:GetItem']);
       for (const arn of tableArns(`api-${region}-state-policy`)) assert.ok(arn.includes(`:${region}:`), arn);
       for (const arn of tableArns(`app-state-${region}-updater-policy`)) assert.ok(arn.includes(`:${region}:`), arn);
       assert.deepEqual(new Set(tableArns(`api-${region}-items-policy`).filter((a) => a.includes(':table/global-appsync-dev-items'))), new Set([items.state.arn, ...items.state.replicas.map((r: { arn: string }) => r.arn)].filter((a: string) => a.includes(`:${region}:`) || a.includes(`:${R[0]}:`))));
@@ -121,6 +187,31 @@ describe('least privilege', function () {
     const hcAlarms = ofType(run, 'aws:cloudwatch/metricAlarm:MetricAlarm').filter((a) => a.inputs.namespace === 'AWS/Route53');
     assert.equal(hcAlarms.length, R.length);
     for (const a of hcAlarms) assert.equal(a.region, 'us-east-1');
+  });
+
+  it('each region\'s API key expiry is a plain stack output next to the secret key: the UTC day of now + expiresInDays', async () => {
+    const day = 86_400_000;
+    const midnight = (d: Date): number => Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    for (const [days, config, literal] of [
+      [365, { regions: JSON.stringify(R) }, '2027-11-25T00:00:00Z'], // the default
+      [30, { regions: JSON.stringify(R), auth: JSON.stringify({ mode: 'apiKey', expiresInDays: 30 }) }, '2026-12-25T00:00:00Z'],
+    ] as const) {
+      const run = await cachedRun(config);
+      const expected = new Date(midnight(FIXED_NOW) + days * day).toISOString().replace('.000Z', 'Z');
+      assert.equal(expected, literal, 'FIXED_NOW is 2026-11-25');
+      assert.deepEqual(Object.keys(run.outputs.apiKeyExpires), R);
+      assert.deepEqual(Object.keys(run.outputs.apiKeys), R);
+      for (const region of R) {
+        assert.equal(run.outputs.apiKeyExpires[region], expected, `${region}, ${days} days`);
+        assert.equal(named(run, `api-${region}-api-key`).inputs.expires, expected);
+        assert.deepEqual(named(run, `api-${region}-api-key`).ignoreChanges, ['expires'], 'the key still never rolls by itself');
+      }
+      assert.equal(run.secret.apiKeys, true, 'the keys are secret');
+      assert.equal(run.secret.apiKeyExpires, false, 'their expiry is not');
+    }
+    // no API key, no expiry output
+    const cognito = await cachedRun({ regions: JSON.stringify(R), auth: JSON.stringify({ mode: 'cognito', userPoolId: 'eu-west-1_AbC123' }) });
+    assert.equal(cognito.outputs.apiKeyExpires, undefined);
   });
 
   it('API keys expire: explicit, stable within a UTC day, between 1 and 365 days ahead', async () => {
