@@ -12,7 +12,13 @@
  *          both given must agree) makes the write conditional: n ≥ 1 = the stored item must have version n,
  *          0 = the item must not exist yet (as PutItemInput.expectedVersion in the GraphQL schema). Without it
  *          the write still compare-and-sets on the version it just read (retried up to 3 times), so concurrent
- *          writers never overwrite each other silently: each write gets its own version.
+ *          writers to the same replica never overwrite each other silently: each write gets its own version.
+ *          That holds within one region (one replica checks every condition). Across regions in `multi-master`,
+ *          each region's write is checked only against its own replica, so two writes to the same id in two
+ *          regions can both succeed (even with the same expectedVersion, and often with the same version
+ *          number); global-table replication then keeps the last writer's item everywhere (last-writer-wins).
+ *          For strict ordering use expectedVersion with writeMode `primary`, where every write is checked by
+ *          the primary region's replica.
  * - DELETE `?expectedVersion=n` (n ≥ 1) or If-Match; 200 with the deleted item and `deleted: true`; 404 if absent.
  * - other methods: 405 with Allow.
  *

@@ -1,7 +1,11 @@
 /**
  * The items table through the DocumentClient, as the items handler needs it: strongly consistent reads and
  * compare-and-set writes. Every write carries a ConditionExpression on the version it read (or on the item's
- * absence), so two concurrent writers can never silently overwrite each other: the loser gets `conflict`.
+ * absence), so two concurrent writers to the same replica can never silently overwrite each other: the loser
+ * gets `conflict`. The condition is evaluated by the one replica written to, so this holds within one region;
+ * across regions in `multi-master`, writes to the same id on two replicas can both succeed and global-table
+ * replication keeps the last writer's item (last-writer-wins). Strict ordering needs expectedVersion with
+ * writeMode `primary` (every write goes to, and is checked by, the primary region's replica).
  */
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailed } from './dynamo';

@@ -133,7 +133,7 @@ describe('items handler (REST, DynamoDB Local)', () => {
       }
     });
 
-    it('concurrent unconditional PUTs never overwrite silently: every success gets its own version', async () => {
+    it('concurrent unconditional PUTs in one region never overwrite silently: every success gets its own version', async () => {
       env(EU);
       const results = await Promise.all([1, 2, 3, 4, 5].map((n) => call(handler, itemsEvent('PUT', 'race-1', { body: { value: `w${n}` } }))));
       const wins = results.filter((r) => r.status === 200 || r.status === 201);
@@ -146,7 +146,30 @@ describe('items handler (REST, DynamoDB Local)', () => {
       assert.equal(stored?.value, wins.find((r) => r.body.version === wins.length)?.body.value);
     });
 
-    it('concurrent PUTs with the same expectedVersion: exactly one wins, the others get 409', async () => {
+    it('across regions in multi-master each replica checks expectedVersion alone: both regions accept version 1 → 2', async () => {
+      // DynamoDB Local does not replicate, which is exactly the window in which two regions race: each
+      // conditional write sees only its own replica, so both succeed and replication would keep the last one.
+      for (const r of [EU, AP]) await putItem(r, tables.items, { id: 'race-x', value: 'base', version: 1, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU });
+      env(EU);
+      const eu = await call(handler, itemsEvent('PUT', 'race-x', { body: { value: 'from-eu', expectedVersion: 1 } }));
+      env(AP);
+      const ap = await call(handler, itemsEvent('PUT', 'race-x', { body: { value: 'from-ap', expectedVersion: 1 } }));
+      assert.deepEqual([eu.status, ap.status], [200, 200]);
+      assert.deepEqual([eu.body.version, ap.body.version], [2, 2]);
+    });
+
+    it('in primary writeMode expectedVersion orders writes from every region: the second region gets 409', async () => {
+      for (const r of [EU, AP]) await putItem(r, tables.items, { id: 'race-p', value: 'base', version: 1, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU });
+      env(EU, { WRITE_MODE: 'primary' });
+      const eu = await call(handler, itemsEvent('PUT', 'race-p', { body: { value: 'from-eu', expectedVersion: 1 } }));
+      env(AP, { WRITE_MODE: 'primary' });
+      const ap = await call(handler, itemsEvent('PUT', 'race-p', { body: { value: 'from-ap', expectedVersion: 1 } }));
+      assert.deepEqual([eu.status, ap.status], [200, 409], JSON.stringify(ap.body));
+      assert.match(ap.body.error, /expected version 1, found version 2/);
+      assert.deepEqual({ value: (await getItem(EU, tables.items, 'race-p'))?.value, version: (await getItem(EU, tables.items, 'race-p'))?.version }, { value: 'from-eu', version: 2 });
+    });
+
+    it('concurrent PUTs in one region with the same expectedVersion: exactly one wins, the others get 409', async () => {
       env(EU);
       await call(handler, itemsEvent('PUT', 'race-2', { body: { value: 'base' } }));
       const results = await Promise.all([1, 2, 3].map((n) => call(handler, itemsEvent('PUT', 'race-2', { body: { value: `c${n}`, expectedVersion: 1 } }))));
