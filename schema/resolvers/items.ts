@@ -6,7 +6,10 @@
  *
  * Versioning: an item is created with version 1 and every write adds 1 (DynamoDB ADD, atomic). With
  * expectedVersion the write carries a condition — 0: attribute_not_exists(id); n > 0: version = n — so two
- * writers holding the same version can never both succeed; the loser gets VersionConflict. Without
+ * writers holding the same version against the same replica can never both succeed; the loser gets
+ * VersionConflict. Across regions in multi-master mode each region checks its own replica, and concurrent writes
+ * to one id are reconciled by global-table replication, last writer wins (writeMode primary sends every write to
+ * one replica, where the condition orders them all). Without
  * expectedVersion a put is an explicit last-writer-wins update (still a fresh version number per write).
  * deleteItem: without expectedVersion deletes unconditionally; with it, only when the stored version matches or
  * the item is already gone. Deleting a missing item returns null (deletes are idempotent).
