@@ -9,10 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { DeleteItemCommand, DescribeTableCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { bundleHandler } from '../../components/bundle';
+import { readStreamRecords } from '../../local/dynamodbStreams';
 import { processRecords, readSettings } from '../../handlers/notifier';
 import { classify, Publisher } from '../../handlers/lib/publish';
 import { type ItemChangeInput, toItemChange } from '../../handlers/lib/streamRecord';
@@ -27,44 +28,8 @@ const quiet = (): void => undefined;
 
 // ── DynamoDB Local: write items, read the stream back ──────────────────────────────────────────────────────
 
-async function streamsCall<T>(region: string, target: string, payload: unknown): Promise<T> {
-  const res = await fetch(dynamoEndpoint(), {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-amz-json-1.0',
-      'x-amz-target': `DynamoDBStreams_20120810.${target}`,
-      // DynamoDB Local keeps one database per access key and region; it does not check the signature itself.
-      authorization: `AWS4-HMAC-SHA256 Credential=local/20260101/${region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: JSON.stringify(payload),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${target}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
 /** Every record of the table's stream so far, in sequence-number order, shaped as in a Lambda event. */
-async function readStream(region: string, table: string): Promise<DynamoDBRecord[]> {
-  const desc = await ddbClient(region).send(new DescribeTableCommand({ TableName: table }));
-  const arn = desc.Table?.LatestStreamArn;
-  assert.ok(arn, 'table has a stream');
-  const stream = await streamsCall<{ StreamDescription: { Shards: { ShardId: string }[] } }>(region, 'DescribeStream', { StreamArn: arn });
-  const records: DynamoDBRecord[] = [];
-  for (const shard of stream.StreamDescription.Shards) {
-    let { ShardIterator: it } = await streamsCall<{ ShardIterator?: string }>(region, 'GetShardIterator', {
-      StreamArn: arn,
-      ShardId: shard.ShardId,
-      ShardIteratorType: 'TRIM_HORIZON',
-    });
-    for (let page = 0; it && page < 50; page += 1) {
-      const out = await streamsCall<{ Records: DynamoDBRecord[]; NextShardIterator?: string }>(region, 'GetRecords', { ShardIterator: it, Limit: 1000 });
-      if (out.Records.length === 0) break;
-      records.push(...out.Records.map((r) => ({ ...r, eventSourceARN: arn })));
-      it = out.NextShardIterator;
-    }
-  }
-  return records.sort((a, b) => (BigInt(a.dynamodb!.SequenceNumber!) < BigInt(b.dynamodb!.SequenceNumber!) ? -1 : 1));
-}
+const readStream = (region: string, table: string): Promise<DynamoDBRecord[]> => readStreamRecords(dynamoEndpoint(), region, table);
 
 interface Row {
   id: string;
