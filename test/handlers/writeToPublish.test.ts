@@ -24,10 +24,12 @@ describe('write → stream → bundled notifier → publishItemChange (what subs
   let fx: Fixture;
   let notifier: Handler;
   const fakes = new Map<string, FakeAppSync>();
-  const savedEnv = { ...process.env };
   const quiet = console.log;
+  let savedEnv: Record<string, string | undefined> = {};
 
   before(async () => {
+    // snapshot here, not at load time: the global setup sets DynamoDB Local's endpoint after files load
+    savedEnv = { AWS_REGION: process.env.AWS_REGION, APPSYNC_URL: process.env.APPSYNC_URL };
     fx = await createFixture('multi-master', EU);
     await setState(fx, 'active');
     const file = path.join(bundleHandler('notifier'), 'index.js');
@@ -41,7 +43,10 @@ describe('write → stream → bundled notifier → publishItemChange (what subs
   });
   after(async () => {
     console.log = quiet;
-    process.env = savedEnv;
+    for (const [k, v] of Object.entries(savedEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     for (const f of fakes.values()) await f.stop();
   });
 
