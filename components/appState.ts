@@ -22,6 +22,7 @@ import { HASH_KEY } from '../schema/tables';
 import type { WriteMode } from '../schema/rules';
 import type { RegionTable } from './globalTable';
 import { type CodeSource, regionalLambda } from './lambda';
+import { lambdaEnvironments } from './lambdaEnv';
 
 export const INITIAL_STATE_REASON = 'initial state, written by pulumi up when the stack was created';
 
@@ -77,7 +78,13 @@ export class AppState extends pulumi.ComponentResource {
           functionName: args.updaterFunctionName,
           code: args.code,
           description: `sets the app state (active|fenced|failover), ${region}`,
-          environment: { APP_CONFIG_TABLE: args.appConfigTable.name, PRIMARY_REGION: args.primaryRegion, WRITE_MODE: args.writeMode },
+          environment: lambdaEnvironments<pulumi.Input<string>>({
+            itemsTable: '',
+            appConfigTable: args.appConfigTable.name,
+            primaryRegion: args.primaryRegion,
+            writeMode: args.writeMode,
+            graphqlUrl: '',
+          }).stateUpdater,
           statements: [{ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [local.tableArn] }],
         },
         { parent: this, provider },

@@ -9,6 +9,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { type CodeSource, regionalLambda } from './lambda';
+import { lambdaEnvironments } from './lambdaEnv';
 
 /** The event source mapping's settings (tests assert them; the README quotes them). */
 export const STREAM_MAPPING = {
@@ -51,7 +52,7 @@ export class Notifier extends pulumi.ComponentResource {
         code: args.code,
         description: `items stream → AppSync publishItemChange, ${args.region}`,
         timeout: 60,
-        environment: { APPSYNC_URL: args.graphqlUrl },
+        environment: lambdaEnvironments<pulumi.Input<string>>({ itemsTable: '', appConfigTable: '', primaryRegion: '', writeMode: '', graphqlUrl: args.graphqlUrl }).notifier,
         statements: [
           { actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [args.streamArn] },
           { actions: ['dynamodb:ListStreams'], resources: ['*'] },

@@ -18,6 +18,7 @@ import { schemaSource } from '../schema/source';
 import { FUNCTIONS, RESOLVERS, type DataSourceKey } from '../schema/resolvers/manifest';
 import { bundleResolver, type ResolverSettings } from './bundle';
 import type { RegionTable } from './globalTable';
+import { lambdaEnvironments } from './lambdaEnv';
 import { assumeRolePolicy, type CodeSource, policyDocument, regionalLambda } from './lambda';
 
 export const STAGE_NAME = 'live';
@@ -203,6 +204,13 @@ export class RegionalApi extends pulumi.ComponentResource {
     }
 
     // ---- Lambdas behind the REST API -------------------------------------------------------------------------
+    const env = lambdaEnvironments<pulumi.Input<string>>({
+      itemsTable: args.items.name,
+      appConfigTable: args.appConfig.name,
+      primaryRegion: args.primaryRegion,
+      writeMode: args.writeMode,
+      graphqlUrl: api.uris.apply((u) => u.GRAPHQL),
+    });
     const itemsTables = [args.items.local.tableArn, ...(args.primaryRegion === region ? [] : [args.items.primary.tableArn])];
     const items = regionalLambda(
       `${name}-items`,
@@ -210,7 +218,7 @@ export class RegionalApi extends pulumi.ComponentResource {
         handler: 'items',
         code: args.code,
         description: `REST /items/{id}, ${region}`,
-        environment: { ITEMS_TABLE: args.items.name, APP_CONFIG_TABLE: args.appConfig.name, PRIMARY_REGION: args.primaryRegion, WRITE_MODE: args.writeMode },
+        environment: env.items,
         statements: [
           // the primary's replica too: writeMode primary writes there (read local, write global)
           { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: itemsTables },
@@ -226,8 +234,7 @@ export class RegionalApi extends pulumi.ComponentResource {
         code: args.code,
         description: `REST /health (Route53 probes it), ${region}`,
         timeout: 5,
-        // reads only the app-state item (and drain flag) of the local app-config replica: no items table access
-        environment: { APP_CONFIG_TABLE: args.appConfig.name, PRIMARY_REGION: args.primaryRegion, DRAIN: 'false' },
+        environment: env.health,
         statements: [{ actions: ['dynamodb:GetItem'], resources: [args.appConfig.local.tableArn] }],
       },
       child,
@@ -238,7 +245,7 @@ export class RegionalApi extends pulumi.ComponentResource {
         handler: 'state',
         code: args.code,
         description: `REST GET /state, ${region}`,
-        environment: { APP_CONFIG_TABLE: args.appConfig.name, PRIMARY_REGION: args.primaryRegion, WRITE_MODE: args.writeMode },
+        environment: env.state,
         statements: [{ actions: ['dynamodb:GetItem'], resources: [args.appConfig.local.tableArn] }],
       },
       child,
