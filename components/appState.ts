@@ -17,14 +17,14 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { APP_STATE_ID } from '../schema/rules';
 import { HASH_KEY } from '../schema/tables';
 import type { WriteMode } from '../schema/rules';
 import type { RegionTable } from './globalTable';
 import { type CodeSource, regionalLambda } from './lambda';
+import { initialStateItem } from './initialState';
 import { lambdaEnvironments } from './lambdaEnv';
 
-export const INITIAL_STATE_REASON = 'initial state, written by pulumi up when the stack was created';
+export { INITIAL_STATE_REASON } from './initialState';
 
 export interface AppStateArgs {
   appConfigTable: aws.dynamodb.Table;
@@ -55,14 +55,7 @@ export class AppState extends pulumi.ComponentResource {
       {
         tableName: args.appConfigTable.name,
         hashKey: HASH_KEY,
-        item: JSON.stringify({
-          [HASH_KEY]: { S: APP_STATE_ID },
-          state: { S: 'active' },
-          // midnight UTC of the deploy day: stable across runs of one day (and ignored after creation anyway)
-          updatedAt: { S: new Date(Math.floor(args.now.getTime() / 86_400_000) * 86_400_000).toISOString() },
-          reason: { S: INITIAL_STATE_REASON },
-          version: { N: '1' },
-        }),
+        item: JSON.stringify(initialStateItem(args.now)),
       },
       { parent: this, provider: homeProvider, dependsOn: [args.appConfigTable], ignoreChanges: ['item'] },
     );
