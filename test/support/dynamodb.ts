@@ -4,9 +4,9 @@
  * The endpoint reaches every AWS SDK client through AWS_ENDPOINT_URL_DYNAMODB, the SDK's own
  * service-specific endpoint variable, so handlers run against it unchanged.
  */
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBLocal, startDynamoDBLocal } from '../../local/dynamodbLocal';
-import { HASH_KEY, HASH_KEY_TYPE, STREAM_VIEW_TYPE } from '../../schema/tables';
+import { createTable as createLocalTable } from '../../local/tables';
 
 let ddb: DynamoDBLocal | undefined;
 
@@ -40,19 +40,10 @@ export function ddbClient(region: string): DynamoDBClient {
 export async function createTable(region: string, name: string): Promise<void> {
   const client = ddbClient(region);
   try {
-    await client.send(new DeleteTableCommand({ TableName: name }));
-  } catch (err) {
-    if (!(err instanceof ResourceNotFoundException)) throw err;
+    await createLocalTable(client, name);
+  } finally {
+    client.destroy();
   }
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: HASH_KEY, AttributeType: HASH_KEY_TYPE }],
-      KeySchema: [{ AttributeName: HASH_KEY, KeyType: 'HASH' }],
-      StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
-    }),
-  );
 }
 
 let counter = 0;
