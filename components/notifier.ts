@@ -10,17 +10,10 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { type CodeSource, regionalLambda } from './lambda';
 import { lambdaEnvironments } from './lambdaEnv';
+import { STREAM_MAPPING } from './streamMapping';
 
-/** The event source mapping's settings (tests assert them; the README quotes them). */
-export const STREAM_MAPPING = {
-  startingPosition: 'LATEST',
-  batchSize: 100,
-  maximumBatchingWindowInSeconds: 0,
-  bisectBatchOnFunctionError: true,
-  maximumRetryAttempts: 5,
-  maximumRecordAgeInSeconds: 3600,
-  functionResponseTypes: ['ReportBatchItemFailures'],
-} as const;
+/** The event source mapping's settings live in ./streamMapping.ts (no @pulumi imports, so the local emulator can load them). */
+export { STREAM_MAPPING };
 
 /** The one AppSync field the notifier may call. */
 export const publishFieldArn = (apiArn: pulumi.Input<string>): pulumi.Output<string> => pulumi.interpolate`${apiArn}/types/Mutation/fields/publishItemChange`;
