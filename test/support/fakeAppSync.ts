@@ -1,12 +1,9 @@
 /**
  * A local stand-in for one region's AppSync GraphQL endpoint, as far as the notifier sees it: an HTTP server on
  * 127.0.0.1 (random port) that
- *   1. VERIFIES SigV4 like AppSync's IAM auth: parses the Authorization header, checks the access key (and the
- *      session token, if the known credentials have one), the credential scope (date/region/appsync/aws4_request)
- *      and x-amz-date freshness (±5 min), then re-signs the received request — method, path, query, the headers
- *      it names in SignedHeaders, the body — with @smithy/signature-v4 and the known secret and compares the
- *      signature. Unsigned → 401 UnauthorizedException; unknown key, bad scope, stale date or wrong signature →
- *      403 (AppSync-like `{errors:[{errorType,message}]}` bodies);
+ *   1. VERIFIES SigV4 like AppSync's IAM auth, with the local endpoint's own verifier (local/appsync/auth.ts, an
+ *      IAM-only API here: no API key): unsigned → 401 UnauthorizedException; unknown key, bad scope, stale date
+ *      or wrong signature → 403 (AppSync-like `{errors:[{errorType,message}]}` bodies);
  *   2. executes the GraphQL body with the project's own AppSync executor (local/appsync/graphql.ts: schema.graphql
  *      + AppSync's prelude, the real publishItemChange resolver on its NONE data source, @aws_iam enforced for
  *      the verified IAM caller) — so a document or variables that don't fit get AppSync-like GraphQL errors, and
@@ -16,12 +13,9 @@
  *   4. can be scripted (`script`) to answer 429 / 5xx / GraphQL errors / dropped connections N times (or always),
  *      optionally only for inputs matching a predicate, and to delay answers.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { authenticate } from '../../local/appsync/auth';
 import { createGraphQLExecutor, IAM_CALLER, type GraphQLExecutor, type PublishEvent } from '../../local/appsync/graphql';
 import type { ItemChangeInput } from '../../handlers/lib/streamRecord';
 
@@ -83,8 +77,6 @@ function regionExecutor(region: string): GraphQLExecutor {
     dataSources: { localItems: unused, primaryItems: unused, appConfig: unused },
   });
 }
-
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 
 export class FakeAppSync {
   readonly requests: RecordedRequest[] = [];
@@ -158,7 +150,11 @@ export class FakeAppSync {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
     };
-    const auth = await this.verify(req, body);
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    const auth = await authenticate(
+      { method: req.method ?? 'POST', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body },
+      { region: this.region, credentials: this.credentials },
+    );
     if (!auth.ok) {
       this.requests.push({ status: auth.status, authError: auth.message, scripted: false, headers: req.headers, remotePort: req.socket.remotePort });
       reply(auth.status, { errors: [{ errorType: auth.errorType, message: auth.message }] });
@@ -209,71 +205,5 @@ export class FakeAppSync {
       this.inFlight -= 1;
       this.inFlightById.set(id, (this.inFlightById.get(id) ?? 1) - 1);
     }
-  }
-
-  private async verify(
-    req: http.IncomingMessage,
-    body: string,
-  ): Promise<{ ok: true } | { ok: false; status: number; errorType: string; message: string }> {
-    const deny = (status: number, errorType: string, message: string) => ({ ok: false as const, status, errorType, message });
-    const authorization = req.headers.authorization;
-    if (!authorization) return deny(401, 'UnauthorizedException', 'Valid authorization header not provided.');
-    const m = AUTH.exec(authorization);
-    if (!m) return deny(403, 'IncompleteSignatureException', 'Authorization header is not a well-formed SigV4 header.');
-    const [, accessKeyId, scopeDate, scopeRegion, scopeService, signedHeaderList, signature] = m;
-    if (accessKeyId !== this.credentials.accessKeyId) {
-      return deny(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
-    }
-    if (this.credentials.sessionToken !== undefined && req.headers['x-amz-security-token'] !== this.credentials.sessionToken) {
-      return deny(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
-    }
-    if (scopeService !== 'appsync' || scopeRegion !== this.region) {
-      return deny(403, 'InvalidSignatureException', `Credential should be scoped to correct service/region: 'appsync' in '${this.region}'.`);
-    }
-    const amzDate = String(req.headers['x-amz-date'] ?? '');
-    const dm = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
-    if (!dm || !signedHeaderList.split(';').includes('x-amz-date') || !signedHeaderList.split(';').includes('host')) {
-      return deny(403, 'IncompleteSignatureException', 'The request must sign host and x-amz-date.');
-    }
-    const signingDate = new Date(Date.UTC(+dm[1], +dm[2] - 1, +dm[3], +dm[4], +dm[5], +dm[6]));
-    if (Math.abs(Date.now() - signingDate.getTime()) > 5 * 60_000 || amzDate.slice(0, 8) !== scopeDate) {
-      return deny(403, 'InvalidSignatureException', 'Signature expired or credential scope date does not match x-amz-date.');
-    }
-
-    const headers: Record<string, string> = {};
-    for (const name of signedHeaderList.split(';')) {
-      const v = req.headers[name];
-      if (v === undefined) return deny(403, 'InvalidSignatureException', `Signed header ${name} is missing.`);
-      headers[name] = Array.isArray(v) ? v.join(',') : v;
-    }
-    // The signer trusts a given x-amz-content-sha256 instead of hashing the body: check it against the body.
-    const claimed = headers['x-amz-content-sha256'];
-    if (claimed !== undefined && claimed !== createHash('sha256').update(body).digest('hex')) {
-      return deny(400, 'InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match what was computed.');
-    }
-    const url = new URL(req.url ?? '/', 'http://placeholder');
-    const signer = new SignatureV4({ service: 'appsync', region: this.region, credentials: this.credentials, sha256: Sha256 });
-    const resigned = await signer.sign(
-      new HttpRequest({
-        method: req.method ?? 'POST',
-        protocol: 'http:',
-        hostname: String(req.headers.host ?? ''),
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers,
-        body,
-      }),
-      { signingDate },
-    );
-    const expected = /Signature=([0-9a-f]{64})/.exec(resigned.headers.authorization ?? '')?.[1] ?? '';
-    const expectedSigned = /SignedHeaders=([a-z0-9;-]+)/.exec(resigned.headers.authorization ?? '')?.[1];
-    if (expectedSigned !== signedHeaderList || expected.length !== 64 || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
-      return deny(
-        403,
-        'InvalidSignatureException',
-        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
-      );
-    }
-    return { ok: true };
   }
 }
