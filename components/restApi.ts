@@ -1,0 +1,209 @@
+/**
+ * One region's REST side of RegionalApi (children of the RegionalApi component, so names and URNs are what they
+ * were before the split): the items, health and state Lambdas and a regional API Gateway REST API —
+ * /graphql → HTTP proxy to this region's AppSync; /items/{id} GET|PUT|DELETE → items λ; /health GET → health λ;
+ * /state GET → state λ — with one stage, its access logs and the account-level logging role.
+ *
+ * The deployment is re-created whenever ANY input of any Method or Integration changes (deploymentTrigger):
+ * API Gateway serves a stage from a deployment snapshot, so a changed authorization, parameter or timeout that
+ * does not make a new deployment never reaches clients.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { createHash } from 'node:crypto';
+import type { RegionTable } from './globalTable';
+import type { LambdaEnvironments } from './lambdaEnv';
+import { assumeRolePolicy, type CodeSource, regionalLambda } from './lambda';
+
+export const STAGE_NAME = 'live';
+
+/**
+ * AWS-managed policy for API Gateway's account-level CloudWatch role (AWS docs, "Permissions for CloudWatch
+ * logging"): see the comment where the role is created.
+ */
+export const APIGW_CLOUDWATCH_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs';
+
+/** JSON with object keys sorted at every level and undefined members dropped: equal inputs, equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+/** One route as deployed: its key, and the full inputs of its Method and its Integration. */
+export interface RouteInputs {
+  key: string;
+  method: Record<string, unknown>;
+  integration: Record<string, unknown>;
+}
+
+/** The deployment's `triggers.redeployment`: a hash over every input of every route's Method and Integration. */
+export function deploymentTrigger(routes: readonly RouteInputs[]): string {
+  return createHash('sha256').update(canonicalJson([...routes].sort((a, b) => (a.key < b.key ? -1 : 1)))).digest('hex');
+}
+
+export interface RestApiArgs {
+  region: string;
+  primaryRegion: string;
+  project: string;
+  stack: string;
+  items: { local: RegionTable; primary: RegionTable };
+  appConfig: { local: RegionTable };
+  /** this region's Lambda environments (components/lambdaEnv.ts) */
+  env: LambdaEnvironments<pulumi.Input<string>>;
+  /** this region's AppSync GraphQL URL: /graphql proxies to it */
+  graphqlUrl: pulumi.Input<string>;
+  code: CodeSource;
+}
+
+export interface RestApi {
+  rest: aws.apigateway.RestApi;
+  stage: aws.apigateway.Stage;
+  deployment: aws.apigateway.Deployment;
+}
+
+export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource): RestApi {
+  const child = { parent };
+  const { region } = args;
+  const prefix = `${args.project}-${args.stack}`;
+
+  // ---- Lambdas behind the REST API -------------------------------------------------------------------------
+  const itemsTables = [args.items.local.tableArn, ...(args.primaryRegion === region ? [] : [args.items.primary.tableArn])];
+  const items = regionalLambda(
+    `${name}-items`,
+    {
+      handler: 'items',
+      code: args.code,
+      description: `REST /items/{id}, ${region}`,
+      environment: args.env.items,
+      statements: [
+        // the primary's replica too: writeMode primary writes there (read local, write global)
+        { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: itemsTables },
+        { actions: ['dynamodb:GetItem'], resources: [args.appConfig.local.tableArn] },
+      ],
+    },
+    child,
+  );
+  const health = regionalLambda(
+    `${name}-health`,
+    {
+      handler: 'health',
+      code: args.code,
+      description: `REST /health (Route53 probes it), ${region}`,
+      timeout: 5,
+      environment: args.env.health,
+      statements: [{ actions: ['dynamodb:GetItem'], resources: [args.appConfig.local.tableArn] }],
+    },
+    child,
+  );
+  const state = regionalLambda(
+    `${name}-state`,
+    {
+      handler: 'state',
+      code: args.code,
+      description: `REST GET /state, ${region}`,
+      environment: args.env.state,
+      statements: [{ actions: ['dynamodb:GetItem'], resources: [args.appConfig.local.tableArn] }],
+    },
+    child,
+  );
+
+  // ---- REST API ---------------------------------------------------------------------------------------------
+  const rest = new aws.apigateway.RestApi(`${name}-rest`, { name: `${prefix}-${region}`, endpointConfiguration: { types: 'REGIONAL' } }, child);
+  const resource = (key: string, parentId: pulumi.Input<string>, pathPart: string): aws.apigateway.Resource =>
+    new aws.apigateway.Resource(`${name}-rest-${key}`, { restApi: rest.id, parentId, pathPart }, child);
+  const graphqlRes = resource('graphql', rest.rootResourceId, 'graphql');
+  const itemsRes = resource('items', rest.rootResourceId, 'items');
+  const itemRes = resource('item', itemsRes.id, '{id}');
+  const healthRes = resource('health', rest.rootResourceId, 'health');
+  const stateRes = resource('state', rest.rootResourceId, 'state');
+
+  const routeParts: pulumi.Resource[] = [];
+  const routes: pulumi.Output<RouteInputs>[] = [];
+  const route = (key: string, res: aws.apigateway.Resource, httpMethod: string, integration: { type: string; uri: pulumi.Input<string> }): void => {
+    // the inputs are built once and used both for the resources and for the deployment trigger, so every input
+    // (present or added later) is covered
+    const methodArgs: aws.apigateway.MethodArgs = { restApi: rest.id, resourceId: res.id, httpMethod, authorization: 'NONE' };
+    const method = new aws.apigateway.Method(`${name}-${key}`, methodArgs, child);
+    const integrationArgs: aws.apigateway.IntegrationArgs = {
+      restApi: rest.id,
+      resourceId: res.id,
+      httpMethod: method.httpMethod,
+      type: integration.type,
+      integrationHttpMethod: 'POST',
+      uri: integration.uri,
+    };
+    const integ = new aws.apigateway.Integration(`${name}-${key}-integration`, integrationArgs, child);
+    routeParts.push(method, integ);
+    routes.push(pulumi.output({ key, method: methodArgs, integration: integrationArgs }) as unknown as pulumi.Output<RouteInputs>);
+  };
+  // AppSync authenticates (API key / JWT headers pass through the HTTP proxy unchanged).
+  route('graphql-post', graphqlRes, 'POST', { type: 'HTTP_PROXY', uri: args.graphqlUrl });
+  const lambdaRoute = (key: string, res: aws.apigateway.Resource, httpMethod: string, fn: aws.lambda.Function, sourcePath: string): void => {
+    route(key, res, httpMethod, { type: 'AWS_PROXY', uri: fn.invokeArn });
+    new aws.lambda.Permission(
+      `${name}-${key}-permission`,
+      { action: 'lambda:InvokeFunction', function: fn.name, principal: 'apigateway.amazonaws.com', sourceArn: pulumi.interpolate`${rest.executionArn}/${STAGE_NAME}/${httpMethod}${sourcePath}` },
+      child,
+    );
+  };
+  for (const m of ['GET', 'PUT', 'DELETE']) lambdaRoute(`item-${m.toLowerCase()}`, itemRes, m, items.fn, '/items/*');
+  lambdaRoute('health-get', healthRes, 'GET', health.fn, '/health');
+  lambdaRoute('state-get', stateRes, 'GET', state.fn, '/state');
+
+  const deployment = new aws.apigateway.Deployment(
+    `${name}-deployment`,
+    {
+      restApi: rest.id,
+      description: `global-appsync ${region}`,
+      // a new deployment whenever any input of any route's Method or Integration changes
+      triggers: { redeployment: pulumi.all(routes).apply((r) => deploymentTrigger(r)) },
+    },
+    { ...child, dependsOn: routeParts },
+  );
+
+  // API Gateway writes access logs through ONE CloudWatch role per account and region, set by
+  // aws.apigateway.Account: a singleton that every stack of this project (dev, prod, ...) in that account and
+  // region sets, and that other APIs in the account (not ours) rely on for their execution logs too. So:
+  // - the role gets the AWS-managed AmazonAPIGatewayPushToCloudWatchLogs policy (the documented standard for
+  //   this account-level role: any log group), not a document scoped to our log groups — a scoped role would
+  //   break every other API's logging in this account/region as soon as our stack set it;
+  // - the role, its attachment and the Account setting are `retainOnDelete`: destroying one stack never deletes
+  //   the role the account setting (possibly written by another stack) points to, nor resets the setting.
+  //   Two stacks in one account/region each set their own equivalent role; the last `up` wins, harmlessly.
+  //   Retained roles are left for an operator to delete once no stack or API in that account/region uses them.
+  const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, { name: `/aws/apigateway/${args.project}/${args.stack}`, retentionInDays: 30 }, child);
+  const retained = { ...child, retainOnDelete: true };
+  const apigwRole = new aws.iam.Role(
+    `${name}-apigw-logs-role`,
+    { assumeRolePolicy: assumeRolePolicy('apigateway.amazonaws.com'), description: `API Gateway CloudWatch logging (account-wide setting), ${region}` },
+    retained,
+  );
+  const apigwPolicy = new aws.iam.RolePolicyAttachment(`${name}-apigw-logs-attachment`, { role: apigwRole.name, policyArn: APIGW_CLOUDWATCH_POLICY_ARN }, retained);
+  const apigwAccount = new aws.apigateway.Account(`${name}-apigw-account`, { cloudwatchRoleArn: apigwRole.arn }, { ...retained, dependsOn: [apigwPolicy] });
+  const stage = new aws.apigateway.Stage(
+    `${name}-stage`,
+    {
+      restApi: rest.id,
+      deployment: deployment.id,
+      stageName: STAGE_NAME,
+      xrayTracingEnabled: true,
+      accessLogSettings: {
+        destinationArn: accessLogs.arn,
+        format: JSON.stringify({
+          requestId: '$context.requestId',
+          ip: '$context.identity.sourceIp',
+          requestTime: '$context.requestTime',
+          httpMethod: '$context.httpMethod',
+          resourcePath: '$context.resourcePath',
+          status: '$context.status',
+          responseLength: '$context.responseLength',
+          integrationLatency: '$context.integrationLatency',
+          integrationError: '$context.integration.error',
+        }),
+      },
+    },
+    { ...child, dependsOn: [apigwAccount] },
+  );
+  return { rest, stage, deployment };
+}
