@@ -3,6 +3,7 @@
  * handler tests and, later, the local emulator's REST endpoints; plus small env helpers for handler tests.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { proxyEvent } from '../../local/apigwEvent';
 
 export interface EventInit {
   method: string;
@@ -23,54 +24,20 @@ export function restEvent(init: EventInit): APIGatewayProxyEvent {
   const path =
     init.path ?? init.resource.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(pathParameters?.[k] ?? ''));
   const headers = { Accept: 'application/json', Host: 'abc123.execute-api.eu-west-1.amazonaws.com', 'User-Agent': 'mocha', ...(init.headers ?? {}) };
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(headers)) multiValueHeaders[k] = [v];
-  const query = init.query ?? null;
-  const multiQuery: Record<string, string[]> | null = query ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])) : null;
-  const stage = init.stage ?? 'v1';
-  return {
+  return proxyEvent({
+    method: init.method,
     resource: init.resource,
     path,
-    httpMethod: init.method,
-    headers,
-    multiValueHeaders,
-    queryStringParameters: query,
-    multiValueQueryStringParameters: multiQuery,
     pathParameters,
-    stageVariables: null,
+    headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    query: Object.fromEntries(Object.entries(init.query ?? {}).map(([k, v]) => [k, [v]])),
     body: init.body ?? null,
     isBase64Encoded: init.isBase64Encoded ?? false,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: init.method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '127.0.0.1',
-        user: null,
-        userAgent: 'mocha',
-        userArn: null,
-      },
-      path: `/${stage}${path}`,
-      stage,
-      requestId: `req-${Math.random().toString(16).slice(2)}`,
-      requestTimeEpoch: Date.now(),
-      resourceId: 'res123',
-      resourcePath: init.resource,
-    },
-  };
+    stage: init.stage ?? 'v1',
+    apiId: 'abc123',
+    sourceIp: '127.0.0.1',
+    accountId: '123456789012',
+  });
 }
 
 /** `/items/{id}` event; `id` undefined → no path parameters at all. */
