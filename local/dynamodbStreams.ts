@@ -1,48 +1,453 @@
 /**
- * Reads a table's DynamoDB stream from DynamoDB Local through its Streams JSON API (DescribeStream,
- * GetShardIterator, GetRecords), returning records shaped as Lambda delivers them in a stream event
- * (eventSourceARN added, as Lambda does). Used by the tests and, later, the emulator's stream poller.
- * (@aws-sdk/client-dynamodb-streams would do the same; this avoids a dependency for three JSON calls.)
+ * DynamoDB Streams on DynamoDB Local, read through its JSON API (DescribeStream, GetShardIterator, GetRecords) with
+ * records shaped exactly as Lambda delivers them in a DynamoDB stream event. Two ways in:
+ *   - readStreamRecords: every record so far, once (tests);
+ *   - startStreamPoller: a long-running poller (the emulator's notifier loops and replicator) that hands records to
+ *     a callback in stream order and hands the ones it did not finish over again, like an event source mapping.
+ * (@aws-sdk/client-dynamodb-streams would do the same calls; a few JSON POSTs avoid the dependency.)
+ *
+ * Where DynamoDB Local differs from the documented Lambda event, records are normalised
+ * (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html, sample event; StreamRecord in the DynamoDB Streams
+ * API reference, https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_StreamRecord.html):
+ *   - awsRegion: DynamoDB Local says "ddblocal"; the poller puts the emulated region.
+ *   - eventSourceARN: added (Lambda adds it); the stream ARN with the emulated region instead of "ddblocal"
+ *     (`streamArn` is that ARN; the poller keeps DynamoDB Local's own ARN for its calls).
+ *   - dynamodb.ApproximateCreationDateTime: AWS gives epoch seconds "rounded down to the closest second"; DynamoDB
+ *     Local rounds down to the minute. The poller uses the second it first read the record (it polls every ≤ 50 ms),
+ *     kept inside DynamoDB Local's minute, so the value stays a whole epoch second no later than the truth allows.
+ *     The first-read time at full resolution (epoch ms with a fraction) is available through recordSeenAt(record).
+ * Everything else (eventID, eventName, eventVersion "1.1", eventSource "aws:dynamodb", Keys, NewImage, OldImage,
+ * SequenceNumber, SizeBytes, StreamViewType) is passed through as DynamoDB Local returns it.
+ *
+ * Shards: a shard is read only once its parent shard is finished (stream order per key survives a split). A closed
+ * shard's GetRecords answers no NextShardIterator; once its records are all handled the poller calls DescribeStream
+ * again and moves on to the child shards (DynamoDB Local closes its one shard when the stream is disabled; it never
+ * splits). An expired or invalid iterator (ExpiredIteratorException, or DynamoDB Local's "Invalid ShardIterator") is
+ * re-fetched with AFTER_SEQUENCE_NUMBER from the last record read (or the starting position if none was read yet);
+ * TrimmedDataAccessException restarts at TRIM_HORIZON. Any other error while polling is remembered (lastError) and
+ * retried with exponential backoff (intervalMs doubling up to 2 s); the poller never throws into the process.
  */
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
+import { performance } from 'node:perf_hooks';
+import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
 
-async function streamsCall<T>(endpoint: string, region: string, target: string, payload: unknown): Promise<T> {
+/** An error answered by DynamoDB Local, with its `__type` short name (e.g. ExpiredIteratorException). */
+export class DynamoDBLocalError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DynamoDBLocalError';
+  }
+}
+
+type Service = 'DynamoDB_20120810' | 'DynamoDBStreams_20120810';
+
+/** One JSON API call to DynamoDB Local as `region` (a DynamoDBLocalError when it answers non-200). */
+export async function jsonCall<T>(endpoint: string, region: string, service: Service, target: string, payload: unknown): Promise<T> {
   const res = await fetch(endpoint, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-amz-json-1.0',
-      'x-amz-target': `DynamoDBStreams_20120810.${target}`,
+      'x-amz-target': `${service}.${target}`,
       // DynamoDB Local keeps one database per access key and region; it does not check the signature itself.
       authorization: `AWS4-HMAC-SHA256 Credential=local/20260101/${region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
     },
     body: JSON.stringify(payload),
   });
   const text = await res.text();
-  if (res.status !== 200) throw new Error(`DynamoDB Streams ${target} (${region}): HTTP ${res.status} ${text}`);
+  if (res.status !== 200) {
+    let code = `HTTP${res.status}`;
+    let message = text;
+    try {
+      const body = JSON.parse(text) as { __type?: string; Message?: string; message?: string };
+      code = body.__type?.split('#').pop() ?? code;
+      message = body.Message ?? body.message ?? text;
+    } catch {
+      // not JSON: keep the raw text
+    }
+    throw new DynamoDBLocalError(code, res.status, `${service.startsWith('DynamoDBStreams') ? 'DynamoDB Streams' : 'DynamoDB'} ${target} (${region}): ${code}: ${message}`);
+  }
   return JSON.parse(text) as T;
 }
 
-/** Every record of the table's stream so far (from TRIM_HORIZON), in sequence-number order. */
-export async function readStreamRecords(endpoint: string, region: string, table: string): Promise<DynamoDBRecord[]> {
-  const client = new DynamoDBClient({ region, endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const desc = await client.send(new DescribeTableCommand({ TableName: table }));
+interface RawShard {
+  ShardId: string;
+  ParentShardId?: string;
+  SequenceNumberRange?: { StartingSequenceNumber?: string; EndingSequenceNumber?: string };
+}
+interface RawStreamDescription {
+  StreamArn: string;
+  StreamStatus?: string;
+  Shards: RawShard[];
+  LastEvaluatedShardId?: string;
+}
+
+/** The table's current stream ARN as DynamoDB Local names it (region "ddblocal"). */
+export async function localStreamArn(endpoint: string, region: string, table: string): Promise<string> {
+  const desc = await jsonCall<{ Table?: { LatestStreamArn?: string; StreamSpecification?: { StreamEnabled?: boolean } } }>(
+    endpoint,
+    region,
+    'DynamoDB_20120810',
+    'DescribeTable',
+    { TableName: table },
+  );
   const arn = desc.Table?.LatestStreamArn;
-  if (!arn) throw new Error(`table ${table} in ${region} has no stream`);
-  const stream = await streamsCall<{ StreamDescription: { Shards: { ShardId: string }[] } }>(endpoint, region, 'DescribeStream', { StreamArn: arn });
+  if (!arn) throw new Error(`table ${table} in ${region} has no stream (create it with a NEW_AND_OLD_IMAGES stream)`);
+  return arn;
+}
+
+/** The stream ARN as AWS (and Lambda's eventSourceARN) would show it: DynamoDB Local's, with the emulated region. */
+export function awsStreamArn(localArn: string, region: string): string {
+  return localArn.replace(/^arn:aws:dynamodb:[^:]*:/, `arn:aws:dynamodb:${region}:`);
+}
+
+async function describeShards(endpoint: string, region: string, arn: string): Promise<{ status: string | undefined; shards: RawShard[] }> {
+  const shards: RawShard[] = [];
+  let status: string | undefined;
+  let start: string | undefined;
+  for (let page = 0; page < 1000; page += 1) {
+    const out = await jsonCall<{ StreamDescription: RawStreamDescription }>(endpoint, region, 'DynamoDBStreams_20120810', 'DescribeStream', {
+      StreamArn: arn,
+      ...(start ? { ExclusiveStartShardId: start } : {}),
+    });
+    status = out.StreamDescription.StreamStatus;
+    shards.push(...out.StreamDescription.Shards);
+    start = out.StreamDescription.LastEvaluatedShardId;
+    if (!start) break;
+  }
+  return { status, shards };
+}
+
+const seenAt = new WeakMap<object, number>();
+
+/** When the poller first read this record: epoch milliseconds at sub-millisecond resolution (undefined for other objects). */
+export function recordSeenAt(record: DynamoDBRecord): number | undefined {
+  return seenAt.get(record);
+}
+
+function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** One record as DynamoDB Local returns it → the record as Lambda delivers it (see the header). */
+export function toLambdaRecord(raw: DynamoDBRecord, region: string, streamArn: string, seenAtMs: number): DynamoDBRecord {
+  const d = raw.dynamodb ?? {};
+  const rawTime = Number(d.ApproximateCreationDateTime);
+  const seenSec = Math.floor(seenAtMs / 1000);
+  let approx = seenSec;
+  if (Number.isFinite(rawTime) && rawTime > 0) {
+    const floor = Math.floor(rawTime);
+    // Minute-aligned (DynamoDB Local): the read second, kept within that minute; otherwise already per-second.
+    approx = floor % 60 === 0 ? Math.max(floor, Math.min(seenSec, floor + 59)) : floor;
+  }
+  const dynamodb: StreamRecord = { ApproximateCreationDateTime: approx, Keys: d.Keys };
+  if (d.NewImage !== undefined) dynamodb.NewImage = d.NewImage;
+  if (d.OldImage !== undefined) dynamodb.OldImage = d.OldImage;
+  dynamodb.SequenceNumber = d.SequenceNumber;
+  dynamodb.SizeBytes = d.SizeBytes;
+  dynamodb.StreamViewType = d.StreamViewType;
+  const record: DynamoDBRecord = {
+    eventID: raw.eventID,
+    eventName: raw.eventName,
+    eventVersion: raw.eventVersion,
+    eventSource: raw.eventSource ?? 'aws:dynamodb',
+    awsRegion: region,
+    dynamodb,
+    eventSourceARN: streamArn,
+  };
+  if (raw.userIdentity !== undefined) record.userIdentity = raw.userIdentity;
+  seenAt.set(record, seenAtMs);
+  return record;
+}
+
+/** Orders two stream sequence numbers (decimal strings of any length). */
+export function compareSequenceNumbers(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Every record of the table's stream so far (from TRIM_HORIZON), in sequence-number order, as DynamoDB Local returns them plus eventSourceARN. */
+export async function readStreamRecords(endpoint: string, region: string, table: string): Promise<DynamoDBRecord[]> {
+  const arn = await localStreamArn(endpoint, region, table);
+  const { shards } = await describeShards(endpoint, region, arn);
   const records: DynamoDBRecord[] = [];
-  for (const shard of stream.StreamDescription.Shards) {
-    let { ShardIterator: it } = await streamsCall<{ ShardIterator?: string }>(endpoint, region, 'GetShardIterator', {
+  for (const shard of shards) {
+    let { ShardIterator: it } = await jsonCall<{ ShardIterator?: string }>(endpoint, region, 'DynamoDBStreams_20120810', 'GetShardIterator', {
       StreamArn: arn,
       ShardId: shard.ShardId,
       ShardIteratorType: 'TRIM_HORIZON',
     });
     for (let page = 0; it && page < 50; page += 1) {
-      const out = await streamsCall<{ Records: DynamoDBRecord[]; NextShardIterator?: string }>(endpoint, region, 'GetRecords', { ShardIterator: it, Limit: 1000 });
+      const out = await jsonCall<{ Records: DynamoDBRecord[]; NextShardIterator?: string }>(endpoint, region, 'DynamoDBStreams_20120810', 'GetRecords', {
+        ShardIterator: it,
+        Limit: 1000,
+      });
       if (out.Records.length === 0) break;
       records.push(...out.Records.map((r) => ({ ...r, eventSourceARN: arn })));
       it = out.NextShardIterator;
     }
   }
-  return records.sort((a, b) => (BigInt(a.dynamodb!.SequenceNumber!) < BigInt(b.dynamodb!.SequenceNumber!) ? -1 : 1));
+  return records.sort((a, b) => compareSequenceNumbers(a.dynamodb!.SequenceNumber!, b.dynamodb!.SequenceNumber!));
+}
+
+// ── The poller ───────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface StreamPollerOptions {
+  endpoint: string;
+  region: string;
+  table: string;
+  /** Milliseconds between polls, ≤ 50; default 25. */
+  intervalMs?: number;
+  /** Max records per handle() call; default 100 (Lambda's default for DynamoDB streams). */
+  batchSize?: number;
+  /** Where to start reading the shards open at start-up; default TRIM_HORIZON. */
+  from?: 'TRIM_HORIZON' | 'LATEST';
+  /** Handles records in stream order; returns how many leading records are done. The rest are handed over again. */
+  handle(records: DynamoDBRecord[]): Promise<number>;
+  /** Where problems are reported (one line each); default console.warn. */
+  log?: (line: string) => void;
+}
+
+export interface PollerError {
+  message: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+export interface StreamPoller {
+  stop(): Promise<void>;
+  /** Records read from the stream and not yet handled. */
+  backlog(): number;
+  /** The stream ARN as Lambda's eventSourceARN shows it (emulated region). */
+  readonly streamArn: string;
+  /** The last error met while polling (or thrown by handle), if any; polling goes on regardless. */
+  lastError(): PollerError | null;
+  /**
+   * Resolves once a poll round that began after this call found no new record in any readable shard and nothing
+   * is left to hand over: everything written before the call has been handled.
+   */
+  settled(): Promise<void>;
+  stats(): { polls: number; records: number; handled: number; errors: number; shards: number; finishedShards: number };
+}
+
+export const MAX_INTERVAL_MS = 50;
+const MAX_BACKOFF_MS = 2000;
+
+interface ShardState {
+  id: string;
+  parent?: string;
+  /** undefined: ask for one; null: shard closed and fully read. */
+  iterator: string | null | undefined;
+  /** How to (re-)fetch an iterator before any record was read. */
+  startType: 'TRIM_HORIZON' | 'LATEST';
+  lastSeq?: string;
+  buffer: DynamoDBRecord[];
+  done: boolean;
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${name} must be an integer from 1 to ${max}, got ${value}`);
+  return value;
+}
+
+export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamPoller> {
+  if (!o || typeof o.handle !== 'function') throw new Error('startStreamPoller: handle(records) is required');
+  for (const key of ['endpoint', 'region', 'table'] as const) {
+    if (typeof o[key] !== 'string' || o[key].length === 0) throw new Error(`startStreamPoller: ${key} must be a non-empty string, got ${JSON.stringify(o[key])}`);
+  }
+  const intervalMs = positiveInt('intervalMs', o.intervalMs, 25, MAX_INTERVAL_MS);
+  const batchSize = positiveInt('batchSize', o.batchSize, 100, 10_000);
+  const from = o.from ?? 'TRIM_HORIZON';
+  if (from !== 'TRIM_HORIZON' && from !== 'LATEST') throw new Error(`startStreamPoller: from must be TRIM_HORIZON or LATEST, got ${JSON.stringify(from)}`);
+  const log = o.log ?? ((line: string) => console.warn(line));
+  const { endpoint, region, table } = o;
+
+  const localArn = await localStreamArn(endpoint, region, table);
+  const streamArn = awsStreamArn(localArn, region);
+  const shards = new Map<string, ShardState>();
+  let firstDescribe = true;
+  let needDescribe = true;
+  let lastError: PollerError | null = null;
+  let stopped = false;
+  const counters = { polls: 0, records: 0, handled: 0, errors: 0 };
+  let waiters: { since: number; resolve: () => void }[] = [];
+  let round = 0;
+
+  const call = <T>(target: string, payload: unknown): Promise<T> => jsonCall<T>(endpoint, region, 'DynamoDBStreams_20120810', target, payload);
+
+  const remember = (err: unknown): void => {
+    const message = err instanceof Error ? err.message : String(err);
+    counters.errors += 1;
+    if (lastError?.message !== message) log(`stream poller ${region}/${table}: ${message}`);
+    lastError = { message, at: Date.now() };
+  };
+
+  const discover = async (): Promise<void> => {
+    const { shards: found } = await describeShards(endpoint, region, localArn);
+    for (const s of found) {
+      if (shards.has(s.ShardId)) continue;
+      const closed = s.SequenceNumberRange?.EndingSequenceNumber !== undefined;
+      // Shards open at start-up begin at `from`; shards found later (children of a closed one) from their start.
+      const startType = firstDescribe && from === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON';
+      shards.set(s.ShardId, {
+        id: s.ShardId,
+        parent: s.ParentShardId,
+        iterator: undefined,
+        startType,
+        buffer: [],
+        // LATEST on a shard that is already closed: nothing will ever come after "now".
+        done: startType === 'LATEST' && closed,
+      });
+    }
+    firstDescribe = false;
+    needDescribe = false;
+  };
+
+  const ready = (s: ShardState): boolean => {
+    if (s.done) return false;
+    const parent = s.parent ? shards.get(s.parent) : undefined;
+    return !parent || parent.done;
+  };
+
+  const fetchIterator = async (s: ShardState): Promise<string> => {
+    const payload = s.lastSeq
+      ? { StreamArn: localArn, ShardId: s.id, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: s.lastSeq }
+      : { StreamArn: localArn, ShardId: s.id, ShardIteratorType: s.startType };
+    const out = await call<{ ShardIterator?: string }>('GetShardIterator', payload);
+    if (!out.ShardIterator) throw new Error(`GetShardIterator for ${s.id} answered no iterator`);
+    return out.ShardIterator;
+  };
+
+  /** Reads one page into the shard's buffer; answers how many records came. */
+  const read = async (s: ShardState): Promise<number> => {
+    if (s.iterator === null) return 0;
+    s.iterator ??= await fetchIterator(s);
+    let out: { Records?: DynamoDBRecord[]; NextShardIterator?: string | null };
+    try {
+      out = await call('GetRecords', { ShardIterator: s.iterator, Limit: 1000 });
+    } catch (err) {
+      if (err instanceof DynamoDBLocalError) {
+        if (err.code === 'ExpiredIteratorException' || (err.code === 'ValidationException' && /ShardIterator/i.test(err.message))) {
+          s.iterator = undefined; // re-fetched from lastSeq on the next round
+        } else if (err.code === 'TrimmedDataAccessException') {
+          s.iterator = undefined;
+          s.lastSeq = undefined;
+          s.startType = 'TRIM_HORIZON';
+        }
+      }
+      throw err;
+    }
+    counters.polls += 1;
+    const at = nowMs();
+    const records = (out.Records ?? []).map((r) => toLambdaRecord(r, region, streamArn, at));
+    if (records.length > 0) {
+      s.buffer.push(...records);
+      s.lastSeq = records[records.length - 1].dynamodb?.SequenceNumber ?? s.lastSeq;
+      counters.records += records.length;
+    }
+    if (!out.NextShardIterator) {
+      s.iterator = null; // closed shard, read to its end
+    } else {
+      s.iterator = out.NextShardIterator;
+    }
+    return records.length;
+  };
+
+  const deliver = async (s: ShardState): Promise<void> => {
+    while (s.buffer.length > 0 && !stopped) {
+      const batch = s.buffer.slice(0, batchSize);
+      let done: number;
+      try {
+        done = await o.handle(batch);
+      } catch (err) {
+        remember(new Error(`handle() threw, ${batch.length} records will be handed over again: ${err instanceof Error ? err.message : String(err)}`));
+        return;
+      }
+      if (!Number.isInteger(done) || done < 0 || done > batch.length) {
+        remember(new Error(`handle() must answer an integer from 0 to ${batch.length} (records done), got ${String(done)}; treating it as 0`));
+        return;
+      }
+      s.buffer.splice(0, done);
+      counters.handled += done;
+      if (done < batch.length) return; // the rest is handed over again next round
+    }
+  };
+
+  const tick = async (): Promise<boolean> => {
+    if (needDescribe) await discover();
+    let quiet = true;
+    for (const s of [...shards.values()]) {
+      if (stopped) break;
+      if (!ready(s)) continue;
+      if (s.buffer.length < batchSize && s.iterator !== null) {
+        if ((await read(s)) > 0) quiet = false;
+      }
+      await deliver(s);
+      if (s.buffer.length > 0) quiet = false;
+      if (s.iterator === null && s.buffer.length === 0) {
+        s.done = true;
+        needDescribe = true; // children of the closed shard may be waiting
+        quiet = false; // read them before calling the stream settled
+      }
+    }
+    return quiet;
+  };
+
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(t);
+        wake = undefined;
+        resolve();
+      };
+    });
+
+  const loop = (async () => {
+    let failures = 0;
+    while (!stopped) {
+      const started = ++round;
+      try {
+        const quiet = await tick();
+        failures = 0;
+        if (quiet) {
+          const due = waiters.filter((w) => w.since < started);
+          waiters = waiters.filter((w) => w.since >= started);
+          for (const w of due) w.resolve();
+        }
+      } catch (err) {
+        failures += 1;
+        remember(err);
+      }
+      if (stopped) break;
+      await sleep(failures > 0 ? Math.min(intervalMs * 2 ** failures, MAX_BACKOFF_MS) : intervalMs);
+    }
+  })();
+
+  return {
+    streamArn,
+    backlog: () => [...shards.values()].reduce((n, s) => n + s.buffer.length, 0),
+    lastError: () => lastError,
+    settled: () =>
+      new Promise<void>((resolve) => {
+        if (stopped) return resolve();
+        waiters.push({ since: round, resolve });
+      }),
+    stats: () => ({ ...counters, shards: shards.size, finishedShards: [...shards.values()].filter((s) => s.done).length }),
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      for (const w of waiters) w.resolve();
+      waiters = [];
+    },
+  };
 }

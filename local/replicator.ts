@@ -1,0 +1,414 @@
+/**
+ * What a DynamoDB global table (version 2019.11.21, multi-Region eventual consistency) does between regions, for
+ * the local emulator: every region's writes to each replicated table (items and app-config) are applied to the same
+ * table in every other region after that pair's lag, with last-writer-wins conflict resolution, no echo, and
+ * pause/resume per region pair (the emulator's stand-in for AWS FIS aws:dynamodb:global-table-pause-replication).
+ * AWS behaviour followed: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html
+ * (asynchronous replication, conflicts resolved last writer wins, no attributes added to items).
+ *
+ * How:
+ *   - one stream poller (./dynamodbStreams.ts) per region × table; each record that is not an echo is queued on every
+ *     pair (from → to) in stream order, due at (first read time + lag(from, to)); a pair applies its queue strictly in
+ *     order, one write at a time, to the destination's table in DynamoDB Local.
+ *   - last writer wins, decided by DynamoDB itself with a conditional write, so a newer local item is never
+ *     overwritten even if it lands between our read and write: an INSERT/MODIFY image is written only if the
+ *     destination has no such item, or its item has no `updatedAt`, or an older one, or the same one and a lower
+ *     region (its `updatedRegion`, else the destination region, against the image's `updatedRegion`, else the source
+ *     region). updatedAt is compared as a string: the project writes ISO-8601 UTC from toISOString(), whose string
+ *     order is time order. Images without a string `updatedAt` (e.g. drain flags) are applied unconditionally.
+ *   - deletes: a REMOVE is timestamped with the time the REMOVE itself was first read from the source stream (at
+ *     sub-ms resolution, ≤ one poll interval after the delete), NOT with the deleted image's updatedAt: a delete is a
+ *     write that happened when it happened, so it beats every write with an earlier updatedAt and loses to later ones
+ *     (ties go to the delete). It is applied with `attribute_not_exists(updatedAt) OR updatedAt <= :deleteTime`.
+ *     The replicator also keeps a tombstone (region, table, key → latest delete time) so that an older write that
+ *     arrives after the delete does not resurrect the item (DynamoDB keeps tombstones too); tombstones live in
+ *     memory for the replicator's lifetime.
+ *   - no echo, with no bookkeeping attribute on items: before each replicated write the replicator remembers
+ *     (destination, table, key, canonical hash of the written image | "REMOVE"); the destination's stream record
+ *     matching it is consumed and not replicated again. A write that changes nothing (condition failed, identical
+ *     image, delete of an absent item) produces no stream record, so its expectation is dropped at once; expectations
+ *     left over for a minute are dropped too.
+ *   - lag per pair: a number (all pairs), 'realistic' (./latency.ts), or a function (from, to) → ms; default 0.
+ *     Measured lag (stats) = apply time − the source record's first read time, both high-resolution clocks.
+ *   - DynamoDB Local errors while applying are remembered per pair (lastError) and retried with backoff; the record
+ *     stays at the head of its pair's queue, so order is kept.
+ */
+import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
+import { performance } from 'node:perf_hooks';
+import { DynamoDBLocalError, jsonCall, recordSeenAt, type StreamPoller, startStreamPoller } from './dynamodbStreams';
+import { realisticLagMs } from './latency';
+
+export interface ReplicatorOptions {
+  endpoint: string;
+  regions: string[];
+  /** Every replicated table (both the items and app-config tables); same name in every region. */
+  tables: string[];
+  lagMs?: number | 'realistic' | ((from: string, to: string) => number);
+  /** Milliseconds between scheduler passes and stream polls; ≤ 50, default 10. */
+  intervalMs?: number;
+  from?: 'TRIM_HORIZON' | 'LATEST';
+  log?: (line: string) => void;
+}
+
+export interface PairStats {
+  from: string;
+  to: string;
+  paused: boolean;
+  configuredLagMs: number;
+  pending: number;
+  lastLagMs: number | null;
+  maxLagMs: number | null;
+  /** Replicated writes that changed the destination. */
+  applied: number;
+  /** Replicated writes the destination refused because it held a newer item (last writer wins) or a newer delete. */
+  superseded: number;
+  lastError: string | null;
+}
+
+export interface ReplicatorTotals {
+  /** Stream records read in any region and replicated (not echoes). */
+  sourceRecords: number;
+  /** Stream records recognised as the echo of a replicated write and not replicated again. */
+  echoesSkipped: number;
+}
+
+export interface Replicator {
+  /** No args: every pair; `from` only: every pair out of it; `to` only (from undefined): every pair into it. */
+  pause(from?: string, to?: string): void;
+  resume(from?: string, to?: string): void;
+  stats(): PairStats[];
+  totals(): ReplicatorTotals;
+  /** Resolves when every stream has been read up to date and nothing is pending on unpaused pairs. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Pending {
+  table: string;
+  record: DynamoDBRecord;
+  /** First read of the source record (epoch ms, fractional). */
+  seenAt: number;
+  dueAt: number;
+}
+
+interface Pair {
+  from: string;
+  to: string;
+  paused: boolean;
+  lagMs: number;
+  queue: Pending[];
+  busy: boolean;
+  notBefore: number;
+  failures: number;
+  lastLagMs: number | null;
+  maxLagMs: number | null;
+  applied: number;
+  superseded: number;
+  lastError: string | null;
+}
+
+const ECHO_TTL_MS = 60_000;
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+/** Canonical JSON of DynamoDB attribute values: map keys sorted, set members sorted (lists keep their order). */
+export function canonicalImage(value: unknown): string {
+  const norm = (v: unknown, key?: string): unknown => {
+    if (Array.isArray(v)) {
+      const items = v.map((x) => norm(x));
+      return key === 'SS' || key === 'NS' || key === 'BS' ? items.map((x) => JSON.stringify(x)).sort() : items;
+    }
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, norm((v as Record<string, unknown>)[k], k)]),
+      );
+    }
+    return v;
+  };
+  return JSON.stringify(norm(value));
+}
+
+function resolveLag(lag: ReplicatorOptions['lagMs']): (from: string, to: string) => number {
+  const check = (from: string, to: string, ms: unknown): number => {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new Error(`replicator lagMs for ${from} → ${to} must be a finite number ≥ 0, got ${String(ms)}`);
+    return ms;
+  };
+  if (lag === undefined) return () => 0;
+  if (lag === 'realistic') return realisticLagMs;
+  if (typeof lag === 'number') {
+    check('every pair', '', lag);
+    return () => lag;
+  }
+  if (typeof lag === 'function') return (from, to) => check(from, to, lag(from, to));
+  throw new Error(`replicator lagMs must be a number, 'realistic' or a function (from, to) → ms, got ${JSON.stringify(lag)}`);
+}
+
+export async function startReplicator(o: ReplicatorOptions): Promise<Replicator> {
+  const regions = o?.regions;
+  if (!Array.isArray(regions) || regions.length < 2 || new Set(regions).size !== regions.length || regions.some((r) => typeof r !== 'string' || !r)) {
+    throw new Error(`replicator regions must be at least two distinct region names, got ${JSON.stringify(regions)}`);
+  }
+  if (!Array.isArray(o.tables) || o.tables.length === 0 || o.tables.some((t) => typeof t !== 'string' || !t)) {
+    throw new Error(`replicator tables must be a non-empty list of table names, got ${JSON.stringify(o.tables)}`);
+  }
+  const intervalMs = o.intervalMs ?? 10;
+  if (!Number.isInteger(intervalMs) || intervalMs < 1 || intervalMs > 50) throw new Error(`replicator intervalMs must be an integer from 1 to 50, got ${intervalMs}`);
+  const lagOf = resolveLag(o.lagMs);
+  const log = o.log ?? ((line: string) => console.warn(line));
+  const { endpoint } = o;
+
+  const pairs = new Map<string, Pair>();
+  for (const from of regions) {
+    for (const to of regions) {
+      if (from === to) continue;
+      pairs.set(`${from}\u0000${to}`, {
+        from,
+        to,
+        paused: false,
+        lagMs: lagOf(from, to),
+        queue: [],
+        busy: false,
+        notBefore: 0,
+        failures: 0,
+        lastLagMs: null,
+        maxLagMs: null,
+        applied: 0,
+        superseded: 0,
+        lastError: null,
+      });
+    }
+  }
+  const totals: ReplicatorTotals = { sourceRecords: 0, echoesSkipped: 0 };
+  let enqueued = 0;
+  /** (region, table, key) → expected echoes of our own writes. */
+  const echoes = new Map<string, { hash: string; at: number }[]>();
+  /** (region, table, key) → latest delete time (epoch ms). */
+  const tombstones = new Map<string, number>();
+  const slot = (region: string, table: string, keys: unknown): string => `${region}\u0000${table}\u0000${canonicalImage(keys)}`;
+
+  const expectEcho = (k: string, hash: string): { hash: string; at: number } => {
+    const entry = { hash, at: now() };
+    const list = echoes.get(k) ?? [];
+    list.push(entry);
+    echoes.set(k, list);
+    return entry;
+  };
+  const forgetEcho = (k: string, entry: { hash: string; at: number }): void => {
+    const list = echoes.get(k);
+    if (!list) return;
+    const i = list.indexOf(entry);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) echoes.delete(k);
+  };
+  const consumeEcho = (k: string, hash: string): boolean => {
+    const list = echoes.get(k);
+    if (!list) return false;
+    const t = now();
+    const live = list.filter((e) => t - e.at < ECHO_TTL_MS);
+    const i = live.findIndex((e) => e.hash === hash);
+    if (i >= 0) live.splice(i, 1);
+    if (live.length === 0) echoes.delete(k);
+    else echoes.set(k, live);
+    return i >= 0;
+  };
+
+  const recordHash = (r: DynamoDBRecord): string => (r.eventName === 'REMOVE' ? 'REMOVE' : canonicalImage(r.dynamodb?.NewImage));
+  const recordTime = (r: DynamoDBRecord): number => recordSeenAt(r) ?? Number(r.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000;
+
+  const handleFrom = (region: string, table: string) => async (records: DynamoDBRecord[]): Promise<number> => {
+    for (const r of records) {
+      const k = slot(region, table, r.dynamodb?.Keys);
+      if (consumeEcho(k, recordHash(r))) {
+        totals.echoesSkipped += 1;
+        continue;
+      }
+      const seenAt = recordTime(r);
+      if (r.eventName === 'REMOVE') tombstones.set(k, Math.max(tombstones.get(k) ?? 0, seenAt));
+      totals.sourceRecords += 1;
+      for (const pair of pairs.values()) {
+        if (pair.from !== region) continue;
+        pair.queue.push({ table, record: r, seenAt, dueAt: seenAt + pair.lagMs });
+        enqueued += 1;
+      }
+    }
+    return records.length;
+  };
+
+  const call = <T>(region: string, target: string, payload: unknown): Promise<T> => jsonCall<T>(endpoint, region, 'DynamoDB_20120810', target, payload);
+  const conditionFailed = (err: unknown): boolean => err instanceof DynamoDBLocalError && err.code === 'ConditionalCheckFailedException';
+
+  /** Applies one record to the pair's destination; answers whether it changed the destination. */
+  const apply = async (pair: Pair, p: Pending): Promise<boolean> => {
+    const { record, table } = p;
+    const keys = record.dynamodb?.Keys ?? {};
+    const keyName = Object.keys(keys)[0];
+    if (!keyName) throw new Error(`stream record ${record.dynamodb?.SequenceNumber} of ${pair.from}/${table} has no Keys`);
+    const k = slot(pair.to, table, keys);
+
+    if (record.eventName === 'REMOVE') {
+      const deleteIso = new Date(p.seenAt).toISOString();
+      const entry = expectEcho(k, 'REMOVE');
+      try {
+        const out = await call<{ Attributes?: Record<string, AttributeValue> }>(pair.to, 'DeleteItem', {
+          TableName: table,
+          Key: keys,
+          ReturnValues: 'ALL_OLD',
+          ConditionExpression: 'attribute_not_exists(#u) OR #u <= :t',
+          ExpressionAttributeNames: { '#u': 'updatedAt' },
+          ExpressionAttributeValues: { ':t': { S: deleteIso } },
+        });
+        tombstones.set(k, Math.max(tombstones.get(k) ?? 0, p.seenAt));
+        if (!out.Attributes) forgetEcho(k, entry); // nothing was there: no stream record
+        return out.Attributes !== undefined;
+      } catch (err) {
+        forgetEcho(k, entry);
+        if (conditionFailed(err)) return false;
+        throw err;
+      }
+    }
+
+    const image = record.dynamodb?.NewImage;
+    if (!image) throw new Error(`${record.eventName} record ${record.dynamodb?.SequenceNumber} of ${pair.from}/${table} has no NewImage (the stream must be NEW_AND_OLD_IMAGES)`);
+    const updatedAt = image.updatedAt?.S;
+    let condition: Record<string, unknown> = {};
+    if (typeof updatedAt === 'string') {
+      const region = image.updatedRegion?.S ?? pair.from;
+      const tomb = tombstones.get(k);
+      const incoming = Date.parse(updatedAt);
+      // An absent item may be absent because of a newer delete: then only an existing older item may be replaced.
+      const absentOk = tomb === undefined || Number.isNaN(incoming) || incoming > tomb;
+      // A local item without updatedRegion counts as written in the destination region.
+      const localUnnamedLoses = pair.to < region;
+      const newer = `attribute_not_exists(#u) OR #u < :u OR (#u = :u AND (#r < :r${localUnnamedLoses ? ' OR attribute_not_exists(#r)' : ''}))`;
+      condition = {
+        ConditionExpression: absentOk ? `attribute_not_exists(#k) OR (${newer})` : `attribute_exists(#k) AND (${newer})`,
+        ExpressionAttributeNames: { '#k': keyName, '#u': 'updatedAt', '#r': 'updatedRegion' },
+        ExpressionAttributeValues: { ':u': { S: updatedAt }, ':r': { S: region } },
+      };
+    }
+    const hash = canonicalImage(image);
+    const entry = expectEcho(k, hash);
+    try {
+      const out = await call<{ Attributes?: Record<string, AttributeValue> }>(pair.to, 'PutItem', { TableName: table, Item: image, ReturnValues: 'ALL_OLD', ...condition });
+      const unchanged = out.Attributes !== undefined && canonicalImage(out.Attributes) === hash;
+      if (unchanged) forgetEcho(k, entry); // DynamoDB writes no stream record for a write that changes nothing
+      return !unchanged;
+    } catch (err) {
+      forgetEcho(k, entry);
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  };
+
+  const drain = async (pair: Pair): Promise<void> => {
+    pair.busy = true;
+    try {
+      while (!stopped && !pair.paused && pair.queue.length > 0) {
+        const head = pair.queue[0];
+        if (head.dueAt > now() || Date.now() < pair.notBefore) break;
+        try {
+          const changed = await apply(pair, head);
+          const lag = now() - head.seenAt;
+          pair.lastLagMs = lag;
+          pair.maxLagMs = Math.max(pair.maxLagMs ?? 0, lag);
+          if (changed) pair.applied += 1;
+          else pair.superseded += 1;
+          pair.queue.shift();
+          pair.failures = 0;
+        } catch (err) {
+          pair.failures += 1;
+          const message = err instanceof Error ? err.message : String(err);
+          if (pair.lastError !== message) log(`replicator ${pair.from} → ${pair.to}: ${message}; retrying`);
+          pair.lastError = message;
+          pair.notBefore = Date.now() + Math.min(intervalMs * 2 ** pair.failures, 2000);
+          break;
+        }
+      }
+    } finally {
+      pair.busy = false;
+    }
+  };
+
+  let stopped = false;
+  const pollers: StreamPoller[] = [];
+  try {
+    for (const region of regions) {
+      for (const table of o.tables) {
+        pollers.push(
+          await startStreamPoller({ endpoint, region, table, intervalMs: Math.min(intervalMs * 2, 50), batchSize: 1000, from: o.from ?? 'TRIM_HORIZON', handle: handleFrom(region, table), log }),
+        );
+      }
+    }
+  } catch (err) {
+    await Promise.all(pollers.map((p) => p.stop()));
+    throw err;
+  }
+
+  const inFlight = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    for (const pair of pairs.values()) {
+      if (pair.busy || pair.paused || pair.queue.length === 0) continue;
+      const head = pair.queue[0];
+      if (head.dueAt > now() || Date.now() < pair.notBefore) continue;
+      const run = drain(pair).finally(() => inFlight.delete(run));
+      inFlight.add(run);
+    }
+  }, intervalMs);
+
+  const select = (from: string | undefined, to: string | undefined): Pair[] => {
+    for (const [name, r] of [
+      ['from', from],
+      ['to', to],
+    ] as const) {
+      if (r !== undefined && !regions.includes(r)) throw new Error(`replicator: ${name} ${JSON.stringify(r)} is not one of the regions ${regions.join(', ')}`);
+    }
+    if (from !== undefined && from === to) throw new Error(`replicator: ${from} → ${to} is not a region pair`);
+    return [...pairs.values()].filter((p) => (from === undefined || p.from === from) && (to === undefined || p.to === to));
+  };
+
+  const quiet = (): boolean => [...pairs.values()].every((p) => p.paused || (p.queue.length === 0 && !p.busy));
+  const waitQuiet = async (): Promise<void> => {
+    while (!stopped && !quiet()) await new Promise((r) => setTimeout(r, intervalMs));
+  };
+
+  return {
+    pause(from, to) {
+      for (const p of select(from, to)) p.paused = true;
+    },
+    resume(from, to) {
+      for (const p of select(from, to)) p.paused = false;
+    },
+    stats: () =>
+      [...pairs.values()].map((p) => ({
+        from: p.from,
+        to: p.to,
+        paused: p.paused,
+        configuredLagMs: p.lagMs,
+        pending: p.queue.length,
+        lastLagMs: p.lastLagMs,
+        maxLagMs: p.maxLagMs,
+        applied: p.applied,
+        superseded: p.superseded,
+        lastError: p.lastError,
+      })),
+    totals: () => ({ ...totals }),
+    async idle() {
+      for (;;) {
+        const before = enqueued;
+        await Promise.all(pollers.map((p) => p.settled()));
+        await waitQuiet();
+        // Replicated writes come back as stream records in their destinations: read them too (they are echoes).
+        await Promise.all(pollers.map((p) => p.settled()));
+        if (stopped || (enqueued === before && quiet())) return;
+      }
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await Promise.all([...inFlight]);
+      await Promise.all(pollers.map((p) => p.stop()));
+    },
+  };
+}
