@@ -10,3 +10,6 @@
 export function stateUpdaterFunctionName(project: string, stack: string): string {
   return `${project}-${stack}-state-updater`;
 }
+
+/** The API Gateway stage every region deploys; its invoke URL (`.../live`) is the region's restUrl. */
+export const STAGE_NAME = 'live';

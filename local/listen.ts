@@ -1,0 +1,27 @@
+/**
+ * Listens on 127.0.0.1 only (never every interface), turning "address in use" into one line that names the port.
+ */
+import type { Server } from 'node:net';
+
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use on 127.0.0.1: stop what holds it, or choose other ports with --port`);
+    this.name = 'PortInUseError';
+  }
+}
+
+export function listen(server: Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(err.code === 'EADDRINUSE' ? new PortInUseError(port) : err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, '127.0.0.1');
+  });
+}
