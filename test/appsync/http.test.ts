@@ -33,7 +33,7 @@ describe('local AppSync endpoint: HTTP', function () {
   });
 
   it('refuses an unknown or missing key with 401 UnauthorizedException', async () => {
-    for (const headers of [{ 'x-api-key': 'da2-someoneelseskey' }, {}]) {
+    for (const headers of [{ 'x-api-key': 'da2-someoneelseskey' }, {}] as Record<string, string>[]) {
       const res = await post(r.server.graphqlUrl, { query: GET, variables: { id: 'h-1' } }, headers);
       assert.equal(res.status, 401, JSON.stringify(headers));
       assert.deepEqual(res.json, { errors: [{ errorType: 'UnauthorizedException', message: 'You are not authorized to make this call.' }] });
