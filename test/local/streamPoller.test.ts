@@ -1,0 +1,194 @@
+/**
+ * Stream poller (local/dynamodbStreams.ts) on DynamoDB Local: records exactly in Lambda's DynamoDB-event format,
+ * stream order and batch limits, redelivery of records handle() did not finish, LATEST, a closed shard (DynamoDB
+ * Local closes its shard when the stream is disabled), and recovery from an expired iterator and from errors,
+ * injected by a proxy in front of DynamoDB Local.
+ */
+import assert from 'node:assert/strict';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { recordSeenAt, type StreamPoller, startStreamPoller } from '../../local/dynamodbStreams';
+import { createTable, dynamoEndpoint, uniqueTableName } from '../support/dynamodb';
+import { del, disableStream, FaultyProxy, item, put, waitFor } from './support';
+
+const REGION = 'eu-west-1';
+
+describe('local stream poller', function () {
+  this.timeout(30_000);
+  const pollers: StreamPoller[] = [];
+  const logs: string[] = [];
+  const start = async (o: Omit<Parameters<typeof startStreamPoller>[0], 'endpoint' | 'region' | 'log'> & { endpoint?: string; region?: string }): Promise<StreamPoller> => {
+    const p = await startStreamPoller({ endpoint: dynamoEndpoint(), region: REGION, log: (l) => logs.push(l), ...o });
+    pollers.push(p);
+    return p;
+  };
+  afterEach(async () => {
+    while (pollers.length) await pollers.pop()!.stop();
+    logs.length = 0;
+  });
+
+  it('delivers INSERT, MODIFY and REMOVE exactly in the format of a Lambda DynamoDB stream event', async () => {
+    const table = uniqueTableName('poll-format');
+    await createTable(REGION, table);
+    const got: DynamoDBRecord[] = [];
+    const poller = await start({ table, handle: async (rs) => (got.push(...rs), rs.length) });
+    const before = Date.now();
+    const v1 = item('fmt-1', 'one', '2026-11-30T10:00:00.000Z', REGION);
+    const v2 = { ...v1, value: 'two', version: 2, updatedAt: '2026-11-30T10:00:01.000Z' };
+    await put(REGION, table, v1);
+    await put(REGION, table, v2);
+    await del(REGION, table, 'fmt-1');
+    await waitFor('3 records', () => got.length >= 3);
+    const after = Date.now();
+
+    assert.match(poller.streamArn, new RegExp(`^arn:aws:dynamodb:${REGION}:\\d{12}:table/${table}/stream/\\d{4}-\\d{2}-\\d{2}T[\\d:.]+$`));
+    const S = (v: string) => ({ S: v });
+    const N = (v: number) => ({ N: String(v) });
+    const image = (x: typeof v1) => ({ id: S(x.id), value: S(x.value as string), version: N(x.version as number), updatedAt: S(x.updatedAt as string), updatedRegion: S(REGION) });
+    const expected = [
+      { eventName: 'INSERT', NewImage: image(v1) },
+      { eventName: 'MODIFY', NewImage: image(v2), OldImage: image(v1) },
+      { eventName: 'REMOVE', OldImage: image(v2) },
+    ];
+    const seqs = got.map((r) => BigInt(r.dynamodb!.SequenceNumber!));
+    assert.ok(seqs[0] < seqs[1] && seqs[1] < seqs[2], 'sequence numbers increase');
+    got.forEach((r, i) => {
+      assert.deepEqual(Object.keys(r).sort(), ['awsRegion', 'dynamodb', 'eventID', 'eventName', 'eventSource', 'eventSourceARN', 'eventVersion']);
+      assert.match(r.eventID!, /^[0-9a-f-]{16,}$/);
+      assert.equal(r.eventName, expected[i].eventName);
+      assert.equal(r.eventVersion, '1.1');
+      assert.equal(r.eventSource, 'aws:dynamodb');
+      assert.equal(r.awsRegion, REGION, 'the emulated region, not DynamoDB Local\'s "ddblocal"');
+      assert.equal(r.eventSourceARN, poller.streamArn);
+      const d = r.dynamodb!;
+      const t = d.ApproximateCreationDateTime!;
+      assert.ok(Number.isInteger(t), `ApproximateCreationDateTime is whole epoch seconds, got ${t}`);
+      assert.ok(t >= Math.floor(before / 1000) && t <= Math.ceil(after / 1000), `ApproximateCreationDateTime ${t} lies within the write's second(s) ${before / 1000}..${after / 1000}`);
+      const seen = recordSeenAt(r)!;
+      assert.ok(seen >= before && seen <= after + 1, 'high-resolution first-read time is kept');
+      assert.deepEqual(d.Keys, { id: S('fmt-1') });
+      assert.deepEqual(d.NewImage, expected[i].NewImage);
+      assert.deepEqual(d.OldImage, expected[i].OldImage);
+      assert.match(d.SequenceNumber!, /^\d+$/);
+      assert.ok(Number.isInteger(d.SizeBytes) && d.SizeBytes! > 0);
+      assert.equal(d.StreamViewType, 'NEW_AND_OLD_IMAGES');
+      const keys = ['ApproximateCreationDateTime', 'Keys', ...(expected[i].NewImage ? ['NewImage'] : []), ...(expected[i].OldImage ? ['OldImage'] : []), 'SequenceNumber', 'SizeBytes', 'StreamViewType'];
+      assert.deepEqual(Object.keys(d), keys);
+    });
+    assert.equal(poller.lastError(), null);
+  });
+
+  it('hands records over in stream order, at most batchSize at a time', async () => {
+    const table = uniqueTableName('poll-order');
+    await createTable(REGION, table);
+    for (let i = 0; i < 25; i += 1) await put(REGION, table, item(`order-${String(i).padStart(2, '0')}`, `v${i}`, '2026-11-30T10:00:00.000Z', REGION));
+    const batches: string[][] = [];
+    const poller = await start({ table, batchSize: 10, handle: async (rs) => (batches.push(rs.map((r) => r.dynamodb!.Keys!.id.S!)), rs.length) });
+    await poller.settled();
+    assert.deepEqual(batches.map((b) => b.length), [10, 10, 5]);
+    assert.deepEqual(batches.flat(), Array.from({ length: 25 }, (_, i) => `order-${String(i).padStart(2, '0')}`));
+    assert.equal(poller.backlog(), 0);
+  });
+
+  it('hands over again the records handle() did not finish, and those of a handle() that threw', async () => {
+    const table = uniqueTableName('poll-redeliver');
+    await createTable(REGION, table);
+    for (let i = 0; i < 5; i += 1) await put(REGION, table, item(`re-${i}`, 'v', '2026-11-30T10:00:00.000Z', REGION));
+    const calls: string[][] = [];
+    let n = 0;
+    const poller = await start({
+      table,
+      handle: async (rs) => {
+        calls.push(rs.map((r) => r.dynamodb!.Keys!.id.S!));
+        n += 1;
+        if (n === 1) return 2; // the first two are done
+        if (n === 2) throw new Error('boom');
+        return rs.length;
+      },
+    });
+    await waitFor('three calls', () => calls.length >= 3);
+    await poller.settled();
+    assert.deepEqual(calls, [
+      ['re-0', 're-1', 're-2', 're-3', 're-4'],
+      ['re-2', 're-3', 're-4'],
+      ['re-2', 're-3', 're-4'],
+    ]);
+    assert.match(poller.lastError()!.message, /handle\(\) threw.*boom/);
+    assert.equal(poller.stats().handled, 5);
+  });
+
+  it('from LATEST skips what was written before it started', async () => {
+    const table = uniqueTableName('poll-latest');
+    await createTable(REGION, table);
+    await put(REGION, table, item('old-1', 'v', '2026-11-30T10:00:00.000Z', REGION));
+    const got: string[] = [];
+    const poller = await start({ table, from: 'LATEST', handle: async (rs) => (got.push(...rs.map((r) => r.dynamodb!.Keys!.id.S!)), rs.length) });
+    await poller.settled();
+    await put(REGION, table, item('new-1', 'v', '2026-11-30T10:00:00.000Z', REGION));
+    await waitFor('the new record', () => got.length >= 1);
+    await poller.settled();
+    assert.deepEqual(got, ['new-1']);
+  });
+
+  it('reads a closed shard to its end, then finishes it (no child shard: the stream was disabled) without errors', async () => {
+    const table = uniqueTableName('poll-closed');
+    await createTable(REGION, table);
+    const got: string[] = [];
+    const poller = await start({ table, handle: async (rs) => (got.push(...rs.map((r) => r.dynamodb!.Keys!.id.S!)), rs.length) });
+    await put(REGION, table, item('c-1', 'v', '2026-11-30T10:00:00.000Z', REGION));
+    await waitFor('c-1', () => got.length === 1);
+    await put(REGION, table, item('c-2', 'v', '2026-11-30T10:00:00.000Z', REGION));
+    await disableStream(REGION, table);
+    await put(REGION, table, item('c-3', 'v', '2026-11-30T10:00:00.000Z', REGION)); // not on any stream
+    await waitFor('the shard finished', () => poller.stats().finishedShards === 1);
+    await poller.settled();
+    assert.deepEqual(got, ['c-1', 'c-2']);
+    assert.deepEqual({ shards: poller.stats().shards, finished: poller.stats().finishedShards }, { shards: 1, finished: 1 });
+    assert.equal(poller.lastError(), null);
+  });
+
+  it('re-fetches an expired iterator after the last record read, and rides out errors with backoff, remembering the last one', async () => {
+    const table = uniqueTableName('poll-faults');
+    await createTable(REGION, table);
+    const proxy = await FaultyProxy.start();
+    try {
+      const got: string[] = [];
+      const seqs: string[] = [];
+      const poller = await start({
+        endpoint: proxy.endpoint,
+        table,
+        handle: async (rs) => (got.push(...rs.map((r) => r.dynamodb!.Keys!.id.S!)), seqs.push(...rs.map((r) => r.dynamodb!.SequenceNumber!)), rs.length),
+      });
+      await put(REGION, table, item('f-1', 'v', '2026-11-30T10:00:00.000Z', REGION));
+      await waitFor('f-1', () => got.length === 1);
+
+      proxy.fault({ target: 'GetRecords', status: 400, type: 'ExpiredIteratorException', message: 'Iterator expired', times: 1 });
+      await waitFor('the expired iterator to be answered', () => proxy.calls.some((c) => c.status === 400));
+      await put(REGION, table, item('f-2', 'v', '2026-11-30T10:00:00.000Z', REGION));
+      await waitFor('f-2', () => got.length === 2);
+      const refetch = proxy.calls.filter((c) => c.target === 'GetShardIterator').pop()!;
+      assert.equal(refetch.body.ShardIteratorType, 'AFTER_SEQUENCE_NUMBER');
+      assert.equal(refetch.body.SequenceNumber, seqs[0], 'from just after the last record read');
+      assert.match(poller.lastError()!.message, /ExpiredIteratorException/);
+
+      proxy.fault({ target: 'GetRecords', status: 500, type: 'InternalServerError', message: 'DynamoDB Local is unwell', times: 4 });
+      await waitFor('the faults to be used up', () => proxy.calls.filter((c) => c.status === 500).length === 4);
+      await put(REGION, table, item('f-3', 'v', '2026-11-30T10:00:00.000Z', REGION));
+      await waitFor('f-3', () => got.length === 3);
+      assert.deepEqual(got, ['f-1', 'f-2', 'f-3'], 'nothing lost, nothing twice');
+      assert.match(poller.lastError()!.message, /InternalServerError: DynamoDB Local is unwell/);
+      assert.ok(logs.some((l) => l.includes('InternalServerError')), 'the error is logged');
+      assert.ok(poller.stats().errors >= 5, 'each failed round is counted');
+      const t = proxy.calls.filter((c) => c.status === 500).map((c) => c.at);
+      const gaps = t.slice(1).map((x, i) => x - t[i]);
+      assert.ok(gaps[2] >= 150 && gaps[2] > gaps[0], `retries back off (gaps ${gaps.join(', ')} ms)`);
+    } finally {
+      while (pollers.length) await pollers.pop()!.stop();
+      await proxy.stop();
+    }
+  });
+
+  it('refuses bad options with a clear error', async () => {
+    await assert.rejects(startStreamPoller({ endpoint: dynamoEndpoint(), region: REGION, table: 'x-table', intervalMs: 500, handle: async () => 0 }), /intervalMs must be an integer from 1 to 50, got 500/);
+    await assert.rejects(startStreamPoller({ endpoint: dynamoEndpoint(), region: REGION, table: 'no-such-table-here', handle: async () => 0 }), /DescribeTable \(eu-west-1\): ResourceNotFoundException/);
+  });
+});
