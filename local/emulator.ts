@@ -1,0 +1,201 @@
+/**
+ * The whole stack on one machine: config (through config.ts, from the real Pulumi.<stack>.yaml) → DynamoDB Local →
+ * both tables in every region → the replicator (what the global table does) → one Region per configured region →
+ * `.emulator/endpoints.json`. `npm start` (local/start.ts) and the end-to-end tests call startEmulator().
+ *
+ * Ports: with `basePort` B the global endpoint will take B, the admin API B+1, and region i takes B+10+10i (AppSync:
+ * GraphQL + realtime) and B+11+10i (REST); basePort 0 picks free ports everywhere (tests).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../components/bundle';
+import { ConfigError, parseConfig, projectKeys, readStackFile, type StackConfig } from '../config';
+import { ensureBundles } from './bundles';
+import { ensureDynamoDBLocal, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
+import { Region, type RegionEndpoints } from './region';
+import { startReplicator, type Replicator, type ReplicatorOptions } from './replicator';
+import { createRegionTables } from './tables';
+
+// The SDK's notice that releases after January 2027 need Node 22 is known (the lockfile pins versions for Node 20).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export const DEFAULT_ENDPOINTS_FILE = path.join(ROOT, '.emulator', 'endpoints.json');
+export const DEFAULT_BASE_PORT = 4010;
+
+export interface EmulatorOptions {
+  stack?: string;
+  /** Overrides the stack's regions (validated like the stack file's). */
+  regions?: readonly string[];
+  /** See the header; default DEFAULT_BASE_PORT. */
+  basePort?: number;
+  replicationLag?: ReplicatorOptions['lagMs'];
+  /** Where to write the endpoints file; null = don't write one. Default .emulator/endpoints.json */
+  endpointsFile?: string | null;
+  /** Folder holding Pulumi.<stack>.yaml (default: the project root). */
+  projectDir?: string;
+  /** Raw config keys (without the project prefix) laid over the stack file's, validated the same way. */
+  configOverrides?: Readonly<Record<string, string>>;
+  /** Use this DynamoDB Local instead of starting one (it is then left running on stop). */
+  dynamodbEndpoint?: string;
+  /** One line per step. */
+  log?: (line: string) => void;
+}
+
+export interface EndpointsFile {
+  stack: string;
+  regions: Record<string, RegionEndpoints>;
+  dynamodbEndpoint: string;
+  primaryRegion: string;
+  writeMode: string;
+}
+
+/** A problem the user can fix (Java missing, a port in use, bad config): printed as one message, no stack trace. */
+export class StartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartError';
+  }
+}
+
+export const JAVA_HINT =
+  'DynamoDB Local (AWS\'s own jar) needs a Java 17+ JDK (java and javac): ' +
+  'Debian/Ubuntu: sudo apt-get install openjdk-17-jdk-headless; macOS: brew install openjdk@17; ' +
+  'Windows: winget install Microsoft.OpenJDK.17. Then run npm start again.';
+
+export function checkJava(): void {
+  for (const cmd of ['java', 'javac']) {
+    const r = spawnSync(cmd, ['-version'], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) throw new StartError(`${cmd} was not found. ${JAVA_HINT}`);
+    const m = /version "?(\d+)/.exec(`${r.stderr}${r.stdout}`);
+    if (m && Number(m[1]) < 17) throw new StartError(`${cmd} is version ${m[1]}. ${JAVA_HINT}`);
+  }
+}
+
+/** The stack's config through config.ts; --regions replaces the list (pinned home/primary regions it drops are reset). */
+export function emulatorConfig(
+  stack: string,
+  regions: readonly string[] | undefined,
+  projectDir?: string,
+  overrides: Readonly<Record<string, string>> = {},
+): { config: StackConfig; notes: string[] } {
+  const raw = { ...projectKeys(readStackFile(stack, projectDir)), ...overrides };
+  const notes: string[] = [];
+  if (regions) {
+    raw.regions = JSON.stringify(regions);
+    for (const key of ['homeRegion', 'primaryRegion'] as const) {
+      if (raw[key] !== undefined && !regions.includes(raw[key])) {
+        notes.push(`${key} ${raw[key]} is not among --regions: using ${regions[0]}`);
+        delete raw[key];
+      }
+    }
+  }
+  return { config: parseConfig(raw, { stack }), notes };
+}
+
+export class Emulator {
+  private constructor(
+    readonly config: StackConfig,
+    readonly dynamodb: DynamoDBLocal,
+    readonly replicator: Replicator,
+    readonly regions: ReadonlyMap<string, Region>,
+    readonly endpointsFile: string | null,
+  ) {}
+
+  get endpoints(): EndpointsFile {
+    const regions: Record<string, RegionEndpoints> = {};
+    for (const [name, r] of this.regions) regions[name] = r.endpoints;
+    return { stack: this.config.stack, regions, dynamodbEndpoint: this.dynamodb.endpoint, primaryRegion: this.config.primaryRegion, writeMode: this.config.writeMode };
+  }
+
+  region(name: string): Region {
+    const r = this.regions.get(name);
+    if (!r) throw new Error(`no region ${name} in this emulator (regions: ${[...this.regions.keys()].join(', ')})`);
+    return r;
+  }
+
+  static async start(opts: EmulatorOptions = {}): Promise<Emulator> {
+    const log = opts.log ?? (() => {});
+    const stack = opts.stack ?? 'dev';
+    const basePort = opts.basePort ?? DEFAULT_BASE_PORT;
+    const { config, notes } = emulatorConfig(stack, opts.regions, opts.projectDir, opts.configOverrides);
+    log(`stack ${stack}: ${config.regions.join(', ')} (primary ${config.primaryRegion}, ${config.writeMode})`);
+    for (const n of notes) log(`  note: ${n}`);
+    if (config.auth.mode !== 'apiKey') log(`  note: auth.mode ${config.auth.mode} is served locally as API keys (plus IAM for the notifier)`);
+
+    if (!opts.dynamodbEndpoint) {
+      checkJava();
+      ensureDynamoDBLocal();
+    }
+    const rebuilt = ensureBundles();
+    log(rebuilt.length ? `bundles rebuilt: ${rebuilt.join(', ')}` : 'bundles up to date (dist/handlers)');
+
+    const dynamodb: DynamoDBLocal = opts.dynamodbEndpoint
+      ? { endpoint: opts.dynamodbEndpoint, port: Number(new URL(opts.dynamodbEndpoint).port), stop: async () => {} }
+      : await startDynamoDBLocal();
+    log(`DynamoDB Local on ${dynamodb.endpoint}`);
+    const regions = new Map<string, Region>();
+    let replicator: Replicator | undefined;
+    try {
+      await Promise.all(config.regions.map((r) => createRegionTables(dynamodb.endpoint, r, { items: config.tableName, appConfig: config.appConfigTableName })));
+      log(`tables ${config.tableName}, ${config.appConfigTableName} in ${config.regions.length} regions (state: active)`);
+      replicator = await startReplicator({
+        endpoint: dynamodb.endpoint,
+        regions: [...config.regions],
+        tables: [config.tableName, config.appConfigTableName],
+        lagMs: opts.replicationLag ?? 0,
+      });
+      log(`replicator: ${config.regions.length * (config.regions.length - 1)} region pairs, lag ${describeLag(opts.replicationLag)}`);
+      const started = await Promise.allSettled(
+        config.regions.map((region, i) =>
+          Region.start({
+            region,
+            config,
+            dynamodbEndpoint: dynamodb.endpoint,
+            ports: basePort ? { graphql: basePort + 10 + 10 * i, rest: basePort + 11 + 10 * i } : { graphql: 0, rest: 0 },
+          }),
+        ),
+      );
+      started.forEach((s, i) => {
+        if (s.status === 'fulfilled') regions.set(config.regions[i], s.value);
+      });
+      const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      for (const r of regions.values()) log(`region ${r.name}: AppSync ${r.endpoints.graphqlUrl}, REST ${r.endpoints.restUrl}`);
+    } catch (err) {
+      await Promise.all([...regions.values()].map((r) => r.stop()));
+      await replicator?.stop();
+      await dynamodb.stop();
+      throw err;
+    }
+    const endpointsFile = opts.endpointsFile === undefined ? DEFAULT_ENDPOINTS_FILE : opts.endpointsFile;
+    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile);
+    emulator.writeEndpoints();
+    return emulator;
+  }
+
+  /** Writes the endpoints file atomically (scripts never see half a file). */
+  writeEndpoints(): void {
+    if (!this.endpointsFile) return;
+    fs.mkdirSync(path.dirname(this.endpointsFile), { recursive: true });
+    const tmp = `${this.endpointsFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${JSON.stringify(this.endpoints, null, 2)}\n`);
+    fs.renameSync(tmp, this.endpointsFile);
+  }
+
+  async stop(): Promise<void> {
+    if (this.endpointsFile) fs.rmSync(this.endpointsFile, { force: true });
+    await Promise.all([...this.regions.values()].map((r) => r.stop()));
+    await this.replicator.stop();
+    await this.dynamodb.stop();
+  }
+}
+
+function describeLag(lag: ReplicatorOptions['lagMs']): string {
+  if (lag === undefined || lag === 0) return '0 ms';
+  if (typeof lag === 'number') return `${lag} ms`;
+  if (lag === 'realistic') return 'realistic (measured inter-region latencies, local/latency.ts)';
+  return 'custom';
+}
+
+export { ConfigError };

@@ -1,0 +1,178 @@
+/**
+ * One emulated region: what `pulumi up` deploys per region, started and stopped together.
+ *   - AppSync endpoint (local/appsync/server.ts): schema/schema.graphql + the manifest's APPSYNC_JS resolvers on the
+ *     executor, this region's data sources (local items, primary items, app-config), API key + IAM auth, realtime;
+ *   - the five *bundled* Lambda functions (local/lambdaHost.ts) with the environment components/lambdaEnv.ts gives
+ *     them in this region;
+ *   - the REST endpoint (local/rest.ts) invoking them;
+ *   - the notifier loop (local/notifierLoop.ts): this region's items stream → the bundled notifier → SigV4
+ *     publishItemChange on this region's AppSync endpoint.
+ * `stopEndpoints()`/`startEndpoints()` take the region's HTTP endpoints away and back on the same ports (a regional
+ * outage as clients see it); the functions and the notifier keep their state.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HANDLER_NAMES, type HandlerName } from '../components/bundle';
+import { lambdaEnvironments } from '../components/lambdaEnv';
+import { stateUpdaterFunctionName } from '../components/names';
+import type { StackConfig } from '../config';
+import { createGraphQLExecutor, type GraphQLExecutor } from './appsync/graphql';
+import { startAppSyncServer, type AppSyncServer } from './appsync/server';
+import { LambdaHost } from './lambdaHost';
+import { startNotifierLoop, type NotifierLoop } from './notifierLoop';
+import { startRestServer, type RestServer } from './rest';
+import { LOCAL_CREDENTIALS, localClient } from './tables';
+
+/** Function timeouts as deployed (components: lambda.ts default 10 s, health 5 s, notifier 60 s). */
+const TIMEOUT_MS: Record<HandlerName, number> = { items: 10_000, health: 5_000, state: 10_000, stateUpdater: 10_000, notifier: 60_000 };
+
+/** An AppSync-style API key: `da2-` and 26 lower-case letters and digits. */
+export function newApiKey(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return `da2-${[...randomBytes(26)].map((b) => alphabet[b % alphabet.length]).join('')}`;
+}
+
+export interface RegionOptions {
+  region: string;
+  config: StackConfig;
+  dynamodbEndpoint: string;
+  /** 0 = any free port */
+  ports: { graphql: number; rest: number };
+  apiKey?: string;
+}
+
+export interface RegionEndpoints {
+  graphqlUrl: string;
+  realtimeUrl: string;
+  restUrl: string;
+  apiKey: string;
+}
+
+export class Region {
+  readonly name: string;
+  readonly apiKey: string;
+  readonly functions: Record<HandlerName, LambdaHost>;
+  readonly executor: GraphQLExecutor;
+  private appsync?: AppSyncServer;
+  private rest?: RestServer;
+  private notifier?: NotifierLoop;
+  private ports: { graphql: number; rest: number };
+  private readonly clients = new Map<string, DynamoDBClient>();
+
+  private constructor(opts: RegionOptions) {
+    const { region, config } = opts;
+    this.name = region;
+    this.apiKey = opts.apiKey ?? newApiKey();
+    this.ports = { ...opts.ports };
+    this.executor = createGraphQLExecutor({
+      settings: { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode },
+      dataSources: {
+        localItems: { tableName: config.tableName, region },
+        primaryItems: { tableName: config.tableName, region: config.primaryRegion },
+        appConfig: { tableName: config.appConfigTableName, region },
+      },
+      clientFor: (r) => {
+        let c = this.clients.get(r);
+        if (!c) this.clients.set(r, (c = localClient(opts.dynamodbEndpoint, r)));
+        return c;
+      },
+      // the emulator serves API keys (and IAM for the notifier) whatever the stack's client auth is
+      authMode: 'apiKey',
+    });
+    // graphqlUrl is known only once the AppSync server listens: the notifier's environment is set then
+    const env = lambdaEnvironments<string>({
+      itemsTable: config.tableName,
+      appConfigTable: config.appConfigTableName,
+      primaryRegion: config.primaryRegion,
+      writeMode: config.writeMode,
+      graphqlUrl: '',
+    });
+    const fns = {} as Record<HandlerName, LambdaHost>;
+    for (const handler of HANDLER_NAMES) {
+      fns[handler] = new LambdaHost({
+        handler,
+        region,
+        functionName: handler === 'stateUpdater' ? stateUpdaterFunctionName(config.project, config.stack) : `${config.project}-${config.stack}-${handler}`,
+        environment: env[handler] as Record<string, string>,
+        dynamodbEndpoint: opts.dynamodbEndpoint,
+        credentials: LOCAL_CREDENTIALS,
+        timeoutMs: TIMEOUT_MS[handler],
+      });
+    }
+    this.functions = fns;
+  }
+
+  static async start(opts: RegionOptions): Promise<Region> {
+    const r = new Region(opts);
+    try {
+      await r.startEndpoints();
+      r.notifier = await startNotifierLoop({
+        endpoint: opts.dynamodbEndpoint,
+        region: opts.region,
+        table: opts.config.tableName,
+        invoke: (event) => r.functions.notifier.invoke(event),
+      });
+    } catch (err) {
+      await r.stop();
+      throw err;
+    }
+    return r;
+  }
+
+  get endpoints(): RegionEndpoints {
+    if (!this.appsync || !this.rest) throw new Error(`region ${this.name} is stopped`);
+    return { graphqlUrl: this.appsync.graphqlUrl, realtimeUrl: this.appsync.realtimeUrl, restUrl: this.rest.restUrl, apiKey: this.apiKey };
+  }
+
+  get running(): boolean {
+    return !!this.appsync && !!this.rest;
+  }
+
+  /** Records of this region's items stream not yet handed to the notifier successfully. */
+  notifierBacklog(): number {
+    return this.notifier?.backlog() ?? 0;
+  }
+
+  notifierStats() {
+    return this.notifier?.stats();
+  }
+
+  subscriptions(): number {
+    return this.appsync?.subscriptions() ?? 0;
+  }
+
+  /** Serves the AppSync and REST endpoints (again, on the same ports after stopEndpoints). */
+  async startEndpoints(): Promise<void> {
+    if (this.running) return;
+    this.appsync = await startAppSyncServer({
+      region: this.name,
+      executor: this.executor,
+      apiKey: this.apiKey,
+      credentials: LOCAL_CREDENTIALS,
+      port: this.ports.graphql,
+    });
+    this.ports.graphql = this.appsync.port;
+    if (this.functions.notifier.environment.APPSYNC_URL !== this.appsync.graphqlUrl) {
+      this.functions.notifier.updateEnvironment({ APPSYNC_URL: this.appsync.graphqlUrl });
+    }
+    this.rest = await startRestServer({ region: this.name, functions: this.functions, graphqlUrl: this.appsync.graphqlUrl, port: this.ports.rest });
+    this.ports.rest = this.rest.port;
+  }
+
+  /** Closes the AppSync (HTTP + realtime) and REST endpoints; connections are dropped, ports freed. */
+  async stopEndpoints(): Promise<void> {
+    const { appsync, rest } = this;
+    this.appsync = undefined;
+    this.rest = undefined;
+    await Promise.all([appsync?.close(), rest?.close()]);
+  }
+
+  async stop(): Promise<void> {
+    await this.notifier?.stop();
+    this.notifier = undefined;
+    await this.stopEndpoints();
+    await Promise.all(Object.values(this.functions).map((f) => f.stop()));
+    for (const c of this.clients.values()) c.destroy();
+    this.clients.clear();
+  }
+}

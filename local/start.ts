@@ -1,0 +1,119 @@
+/**
+ * `npm start [-- --stack dev|prod] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]`
+ *
+ * Runs the whole stack locally (local/emulator.ts), prints one line per step and then the endpoints of every
+ * region, writes .emulator/endpoints.json once everything serves, and stops everything (the DynamoDB Local JVM
+ * included) on Ctrl-C / SIGTERM. A problem the user can fix (config, Java, a port in use, a bad flag) is one
+ * message without a stack trace: exit code 2 for bad arguments or config, 1 otherwise.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config';
+import { DEFAULT_BASE_PORT, Emulator, StartError } from './emulator';
+import { PortInUseError } from './listen';
+
+export const USAGE = `usage: npm start [-- --stack S] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
+
+  --stack             Pulumi stack whose Pulumi.<stack>.yaml is read (default: dev)
+  --regions           regions to emulate instead of the stack's (validated the same way)
+  --port              first port (default ${DEFAULT_BASE_PORT}); region i uses N+10+10i (AppSync) and N+11+10i (REST)
+  --replication-lag   delay before a write reaches the other regions: 0 (default), milliseconds, or
+                      realistic (measured inter-region latencies)
+  --endpoints         where to write the endpoints file (default .emulator/endpoints.json)`;
+
+class UsageError extends Error {}
+
+export function parseStartArgs(argv: string[]) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        stack: { type: 'string', default: 'dev' },
+        regions: { type: 'string' },
+        port: { type: 'string', default: String(DEFAULT_BASE_PORT) },
+        'replication-lag': { type: 'string', default: '0' },
+        endpoints: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 1024 || port > 65_400) throw new UsageError(`--port ${values.port}: a whole number from 1024 to 65400`);
+  const lagRaw = values['replication-lag'] ?? '0';
+  let lag: number | 'realistic';
+  if (lagRaw === 'realistic') lag = 'realistic';
+  else {
+    lag = Number(lagRaw);
+    if (!/^\d+$/.test(lagRaw) || lag > 600_000) throw new UsageError(`--replication-lag ${lagRaw}: 0, a number of milliseconds up to 600000, or realistic`);
+  }
+  const regions = values.regions?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (values.regions !== undefined && !regions?.length) throw new UsageError('--regions: give at least one region, e.g. --regions eu-west-1,ap-southeast-2');
+  return { help: values.help ?? false, stack: values.stack ?? 'dev', regions, port, lag, endpointsFile: values.endpoints ? path.resolve(values.endpoints) : undefined };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseStartArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const t0 = Date.now();
+  const log = (line: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`);
+  let emulator: Emulator;
+  try {
+    emulator = await Emulator.start({ stack: args.stack, regions: args.regions, basePort: args.port, replicationLag: args.lag, endpointsFile: args.endpointsFile, log });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    if (err instanceof StartError || err instanceof PortInUseError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const e = emulator.endpoints;
+  const rows = [['region', 'GraphQL', 'realtime', 'REST', 'API key']];
+  for (const [name, r] of Object.entries(e.regions)) rows.push([name, r.graphqlUrl, r.realtimeUrl, r.restUrl, r.apiKey]);
+  log(`ready: ${emulator.endpointsFile ? path.relative(process.cwd(), emulator.endpointsFile) : '(no endpoints file)'} written`);
+  console.log(`\n${table(rows)}\n\nCtrl-C stops everything.`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping`);
+    emulator
+      .stop()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,170 @@
+/**
+ * The emulator end to end (local/emulator.ts), over real sockets: the headline of the project — a subscriber in any
+ * region hears about a write made in any region, exactly once — plus the app state and the refused calls, through
+ * GraphQL (HTTP + realtime) and REST, with the bundled handlers, the notifier loops and the replicator running.
+ */
+import assert from 'node:assert/strict';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { PUBLISH_ITEM_CHANGE } from '../../schema/publish';
+import { apiKeyHeaders, RealtimeClient } from '../appsync/support';
+import { eventually, gql, rest, startTestEmulator, Subscriber, type TestEmulator } from '../support/emulator';
+
+const EU = 'eu-west-1';
+const AP = 'ap-southeast-2';
+const PUT = 'mutation Put($input: PutItemInput!) { putItem(input: $input) { id value version updatedAt updatedRegion } }';
+const DEL = 'mutation Del($id: ID!) { deleteItem(id: $id) { id value version } }';
+const GET = 'query Get($id: ID!) { getItem(id: $id) { id value version updatedAt updatedRegion } }';
+const ITEM_KEYS = ['id', 'updatedAt', 'updatedRegion', 'value', 'version'];
+const CHANGE_KEYS = ['changedAt', 'id', 'item', 'kind', 'publishedRegion', 'sequenceNumber'];
+
+describe('emulator end to end (two regions, multi-master)', function () {
+  this.timeout(60_000);
+  let t: TestEmulator;
+  const ep = (r: string) => t.endpoints.regions[r];
+
+  before(async () => {
+    t = await startTestEmulator();
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  it('writes the endpoints file with every region', () => {
+    assert.equal(t.endpoints.stack, 'dev');
+    assert.deepEqual(Object.keys(t.endpoints.regions).sort(), [AP, EU]);
+    for (const r of [EU, AP]) {
+      const e = ep(r);
+      assert.match(e.graphqlUrl, /^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+      assert.equal(e.realtimeUrl, `${e.graphqlUrl.replace('http://', 'ws://')}/realtime`);
+      assert.match(e.restUrl, /^http:\/\/127\.0\.0\.1:\d+\/live$/);
+      assert.match(e.apiKey, /^da2-[a-z0-9]{26}$/);
+    }
+    assert.notEqual(ep(EU).apiKey, ep(AP).apiKey, 'AppSync keys are per API, so per region');
+  });
+
+  it('every subscriber, in either region, gets each change of a write in either region exactly once, with every field', async () => {
+    const subs = {
+      [EU]: await Subscriber.open(ep(EU).realtimeUrl, ep(EU).graphqlUrl, ep(EU).apiKey),
+      [AP]: await Subscriber.open(ep(AP).realtimeUrl, ep(AP).graphqlUrl, ep(AP).apiKey),
+    };
+    const onlyMine = await Subscriber.open(ep(AP).realtimeUrl, ep(AP).graphqlUrl, ep(AP).apiKey, { id: 'from-eu' });
+    try {
+      for (const [writer, id] of [[EU, 'from-eu'], [AP, 'from-ap']] as const) {
+        const w = ep(writer);
+        const created = await gql(w.graphqlUrl, w.apiKey, PUT, { input: { id, value: 'one' } });
+        assert.equal(created.body.data.putItem.version, 1, JSON.stringify(created.body));
+        const updated = await gql(w.graphqlUrl, w.apiKey, PUT, { input: { id, value: 'two' } });
+        assert.equal(updated.body.data.putItem.version, 2, JSON.stringify(updated.body));
+        const deleted = await gql(w.graphqlUrl, w.apiKey, DEL, { id });
+        assert.equal(deleted.body.data.deleteItem.value, 'two', JSON.stringify(deleted.body));
+        for (const [region, sub] of Object.entries(subs)) {
+          await eventually(`3 changes of ${id} on ${region}`, () => sub.changes(id).length >= 3);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 400)); // room for a duplicate to show up
+      for (const [region, sub] of Object.entries(subs)) {
+        for (const [writer, id] of [[EU, 'from-eu'], [AP, 'from-ap']] as const) {
+          const got = sub.changes(id);
+          assert.deepEqual(got.map((c) => c.kind), ['CREATED', 'UPDATED', 'DELETED'], `${region} subscriber, write in ${writer}`);
+          for (const c of got) {
+            assert.deepEqual(Object.keys(c).sort(), CHANGE_KEYS);
+            assert.equal(c.publishedRegion, region, 'each region publishes its own replica\'s changes');
+            assert.match(String(c.sequenceNumber), /^\d+$/);
+            const item = c.item as Record<string, unknown>;
+            assert.deepEqual(Object.keys(item).sort(), ITEM_KEYS);
+            assert.equal(item.updatedRegion, writer);
+          }
+          assert.deepEqual(got.map((c) => (c.item as { value: string }).value), ['one', 'two', 'two']);
+          assert.deepEqual(got.map((c) => (c.item as { version: number }).version), [1, 2, 2]);
+        }
+      }
+      assert.deepEqual(onlyMine.changes('from-eu').map((c) => c.kind), ['CREATED', 'UPDATED', 'DELETED']);
+      assert.equal(onlyMine.data.length, 3, 'onItemChange(id) gets only its own id');
+    } finally {
+      await Promise.all([subs[EU].close(), subs[AP].close(), onlyMine.close()]);
+    }
+  });
+
+  it('REST writes in one region are read in the other, with writeRegion and readRegion', async () => {
+    const put = await rest(`${ep(EU).restUrl}/items/rest-1`, 'PUT', { value: 'hello' });
+    assert.equal(put.status, 201);
+    assert.equal(put.body.writeRegion, EU);
+    let got = await rest(`${ep(AP).restUrl}/items/rest-1`, 'GET');
+    await eventually('rest-1 replicated to ap-southeast-2', async () => {
+      got = await rest(`${ep(AP).restUrl}/items/rest-1`, 'GET');
+      return got.status === 200;
+    });
+    assert.deepEqual({ value: got.body.value, writeRegion: got.body.writeRegion, readRegion: got.body.readRegion }, { value: 'hello', writeRegion: EU, readRegion: AP });
+    const health = await rest(`${ep(AP).restUrl}/health`, 'GET');
+    assert.equal(health.status, 200);
+    assert.equal(health.body.region, AP);
+    const missing = await rest(`${ep(AP).restUrl}/nothing-here`, 'GET');
+    assert.deepEqual([missing.status, missing.body], [403, { message: 'Missing Authentication Token' }]);
+    const viaRest = await fetch(`${ep(AP).restUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': ep(AP).apiKey },
+      body: JSON.stringify({ query: GET, variables: { id: 'rest-1' } }),
+    });
+    assert.equal(((await viaRest.json()) as { data: { getItem: { value: string } } }).data.getItem.value, 'hello', '/graphql is proxied to AppSync');
+  });
+
+  it('fenced (set through the bundled state updater) refuses every write in every region, writes nothing, serves reads; active again works', async () => {
+    await gql(ep(EU).graphqlUrl, ep(EU).apiKey, PUT, { input: { id: 'fence-1', value: 'before' } });
+    await eventually('fence-1 in ap-southeast-2', async () => (await rest(`${ep(AP).restUrl}/items/fence-1`, 'GET')).status === 200);
+    const answer = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean }>({ newState: 'fenced', reason: 'e2e fence' });
+    assert.equal(answer.ok, true, JSON.stringify(answer));
+    await eventually('fenced state replicated', async () => (await rest(`${ep(AP).restUrl}/state`, 'GET')).body.state === 'fenced');
+    for (const r of [EU, AP]) {
+      const g = await gql(ep(r).graphqlUrl, ep(r).apiKey, PUT, { input: { id: 'fence-1', value: `during-${r}` } });
+      assert.equal(g.body.data?.putItem ?? null, null);
+      assert.match(g.body.errors[0].errorType, /Fenced/i, JSON.stringify(g.body));
+      const d = await gql(ep(r).graphqlUrl, ep(r).apiKey, DEL, { id: 'fence-1' });
+      assert.match(d.body.errors[0].errorType, /Fenced/i, JSON.stringify(d.body));
+      const p = await rest(`${ep(r).restUrl}/items/fence-1`, 'PUT', { value: `rest-during-${r}` });
+      assert.equal(p.status, 503);
+      const del = await rest(`${ep(r).restUrl}/items/fence-1`, 'DELETE');
+      assert.equal(del.status, 503);
+      const read = await gql(ep(r).graphqlUrl, ep(r).apiKey, GET, { id: 'fence-1' });
+      assert.equal(read.body.data.getItem.value, 'before', 'reads are served and nothing was written');
+      assert.equal(read.body.data.getItem.version, 1);
+    }
+    const back = await t.emulator.region(AP).functions.stateUpdater.invoke<{ ok: boolean }>({ newState: 'active', reason: 'e2e unfence' });
+    assert.equal(back.ok, true, JSON.stringify(back));
+    await eventually('active state replicated', async () => (await rest(`${ep(EU).restUrl}/state`, 'GET')).body.state === 'active');
+    const after = await gql(ep(EU).graphqlUrl, ep(EU).apiKey, PUT, { input: { id: 'fence-1', value: 'after' } });
+    assert.equal(after.body.data.putItem.version, 2, JSON.stringify(after.body));
+  });
+
+  it('refuses an API-key publishItemChange over HTTP and over the socket, a bad key and a forged signature', async () => {
+    const input = { id: 'forged', kind: 'CREATED', publishedRegion: EU, sequenceNumber: '1', changedAt: new Date().toISOString(), item: { id: 'forged', value: 'x', version: 1, updatedAt: new Date().toISOString(), updatedRegion: EU } };
+    const sub = await Subscriber.open(ep(EU).realtimeUrl, ep(EU).graphqlUrl, ep(EU).apiKey);
+    try {
+      const byKey = await gql(ep(EU).graphqlUrl, ep(EU).apiKey, PUBLISH_ITEM_CHANGE, { input });
+      assert.equal(byKey.body.data?.publishItemChange ?? null, null);
+      assert.equal(byKey.body.errors[0].errorType, 'Unauthorized');
+
+      const socket = await RealtimeClient.connect(ep(EU).realtimeUrl, apiKeyHeaders(ep(EU).graphqlUrl, ep(EU).apiKey));
+      const overSocket = await socket.start('pub', PUBLISH_ITEM_CHANGE, { input }, apiKeyHeaders(ep(EU).graphqlUrl, ep(EU).apiKey));
+      assert.equal(overSocket.type, 'error');
+      await socket.close();
+
+      const otherRegionsKey = await gql(ep(EU).graphqlUrl, ep(AP).apiKey, GET, { id: 'x' });
+      assert.equal(otherRegionsKey.status, 401);
+      assert.equal(otherRegionsKey.body.errors[0].errorType, 'UnauthorizedException');
+
+      const body = JSON.stringify({ query: PUBLISH_ITEM_CHANGE, variables: { input } });
+      const url = new URL(ep(EU).graphqlUrl);
+      const signed = await new SignatureV4({ service: 'appsync', region: EU, credentials: { accessKeyId: 'local', secretAccessKey: 'not-the-secret' }, sha256: Sha256 }).sign(
+        new HttpRequest({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers: { host: url.host, 'content-type': 'application/json' }, body }),
+      );
+      const forged = await fetch(ep(EU).graphqlUrl, { method: 'POST', headers: signed.headers, body });
+      assert.ok(forged.status === 401 || forged.status === 403, `forged signature answered ${forged.status}`);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(sub.changes('forged').length, 0, 'nothing refused reached a subscriber');
+    } finally {
+      await sub.close();
+    }
+  });
+});

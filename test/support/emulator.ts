@@ -1,0 +1,108 @@
+/**
+ * The end-to-end tests' emulator: the real Emulator (local/emulator.ts) on free ports, on the test run's DynamoDB
+ * Local with tables of its own (a unique tableName), writing its endpoints file into a temp folder, plus the small
+ * clients the tests talk to it with (GraphQL over HTTP, REST, the raw realtime client of test/appsync/support.ts).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Emulator, type EndpointsFile } from '../../local/emulator';
+import { dynamoEndpoint, uniqueTableName } from './dynamodb';
+import { apiKeyHeaders, ON_CHANGE, RealtimeClient, type Frame } from '../appsync/support';
+
+export { ON_CHANGE, RealtimeClient, type Frame };
+
+export interface TestEmulator {
+  emulator: Emulator;
+  endpoints: EndpointsFile;
+  endpointsFile: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestEmulator(overrides: Record<string, string> = {}, opts: { replicationLag?: number; regions?: string[] } = {}): Promise<TestEmulator> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ga-e2e-'));
+  const endpointsFile = path.join(dir, 'endpoints.json');
+  const emulator = await Emulator.start({
+    stack: 'dev',
+    basePort: 0,
+    dynamodbEndpoint: dynamoEndpoint(),
+    endpointsFile,
+    regions: opts.regions,
+    replicationLag: opts.replicationLag ?? 0,
+    configOverrides: { tableName: `${uniqueTableName('e2e')}-items`, ...overrides },
+  });
+  const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8')) as EndpointsFile;
+  return {
+    emulator,
+    endpoints,
+    endpointsFile,
+    stop: async () => {
+      await emulator.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface GqlAnswer {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+export async function gql(url: string, apiKey: string, query: string, variables: Record<string, unknown> = {}): Promise<GqlAnswer> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey }, body: JSON.stringify({ query, variables }) });
+  return { status: res.status, body: await res.json() };
+}
+
+export async function rest(url: string, method: string, body?: unknown): Promise<GqlAnswer> {
+  const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** A realtime subscriber on one region: connected, started, collecting data frames. */
+export class Subscriber {
+  readonly data: Record<string, unknown>[] = [];
+  private constructor(
+    readonly client: RealtimeClient,
+    readonly id: string,
+  ) {}
+
+  static async open(realtimeUrl: string, graphqlUrl: string, apiKey: string, variables: Record<string, unknown> = {}): Promise<Subscriber> {
+    const client = await RealtimeClient.connect(realtimeUrl, apiKeyHeaders(graphqlUrl, apiKey));
+    const id = `sub-${Math.random().toString(16).slice(2)}`;
+    const data = JSON.stringify({ query: ON_CHANGE, variables });
+    client.send({ id, type: 'start', payload: { data, extensions: { authorization: apiKeyHeaders(graphqlUrl, apiKey) } } });
+    const ack = await client.next();
+    if (ack.type !== 'start_ack') throw new Error(`expected start_ack, got ${JSON.stringify(ack)}`);
+    const s = new Subscriber(client, id);
+    client.socket.on('message', () => s.drain());
+    return s;
+  }
+
+  private drain(): void {
+    for (let f = this.client.frames.shift(); f; f = this.client.frames.shift()) {
+      if (f.type === 'data' && f.id === this.id) this.data.push((f.payload?.data as Record<string, unknown>).onItemChange as Record<string, unknown>);
+    }
+  }
+
+  /** Changes received so far for an id, in arrival order. */
+  changes(id: string): Record<string, unknown>[] {
+    this.drain();
+    return this.data.filter((c) => c.id === id);
+  }
+
+  close(): Promise<unknown> {
+    return this.client.close();
+  }
+}
+
+/** Polls until check() returns true (or throws with `what` after timeoutMs). */
+export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
