@@ -11,6 +11,8 @@ import { WRITE_MODES, type WriteMode } from './schema/rules';
 import { stateUpdaterFunctionName } from './components/names';
 import { type AuthMode } from './schema/source';
 import { appConfigTableName } from './schema/tables';
+import { missingServices, SERVICE_REGIONS_SOURCE } from './components/serviceRegions';
+import type * as awsTypes from '@pulumi/aws/types/input';
 
 export const PROJECT = 'global-appsync';
 
@@ -27,6 +29,13 @@ export const AWS_REGIONS: readonly string[] = [
   'eu-south-1', 'eu-south-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'il-central-1', 'me-central-1', 'me-south-1',
   'mx-central-1', 'sa-east-1', 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
 ];
+
+/**
+ * The regions of AWS_REGIONS where every regional service this program deploys (AppSync, API Gateway, Lambda,
+ * DynamoDB, SQS, SNS, CloudWatch, ACM, X-Ray: components/serviceRegions.ts) has an endpoint. A region outside
+ * it is refused with the services it lacks, instead of failing halfway through `pulumi up`.
+ */
+export const SUPPORTED_REGIONS: readonly string[] = AWS_REGIONS.filter((r) => missingServices(r).length === 0);
 
 export const AUTH_MODES: readonly AuthMode[] = ['apiKey', 'lambda', 'cognito', 'oidc'];
 
@@ -58,6 +67,13 @@ export interface StackConfig {
   appConfigTableName: string;
   protect: boolean;
   alarmEmail?: string;
+  /**
+   * Regions kept deployed but taken out of routing (`drainRegions`): health forced unhealthy (DRAIN=true) and no
+   * latency record. Always a subset of `regions`, never all of them.
+   */
+  drainRegions: readonly string[];
+  /** Region-independent `aws:*` stack settings, forwarded into every region's explicit provider. */
+  providerSettings: Readonly<AwsProviderSettings>;
 }
 
 /** One config problem: the key, the value as given, and what is allowed. */
@@ -78,7 +94,7 @@ export class ConfigError extends Error {
 }
 
 /** The config keys this program reads (without the `global-appsync:` prefix). */
-export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail'] as const;
+export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions'] as const;
 
 /** Raw config as Pulumi hands it over: key (without project prefix) → string (structured values as JSON). */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -126,6 +142,12 @@ function parseRegions(raw: string | undefined, problems: ConfigProblem[]): strin
   list.forEach((r, i) => {
     if (typeof r !== 'string' || !AWS_REGIONS.includes(r)) {
       problems.push({ key: `regions[${i}]`, value: show(r), allowed: `not an AWS region of the aws partition; one of: ${AWS_REGIONS.join(', ')}` });
+    } else if (missingServices(r).length > 0) {
+      problems.push({
+        key: `regions[${i}]`,
+        value: show(r),
+        allowed: `${missingServices(r).join(', ')} not available in ${r} (${SERVICE_REGIONS_SOURCE}); regions with every service this program deploys: ${SUPPORTED_REGIONS.join(', ')}`,
+      });
     } else if (seen.has(r)) {
       problems.push({ key: `regions[${i}]`, value: show(r), allowed: 'duplicate: each region may appear once' });
     } else {
@@ -136,12 +158,51 @@ function parseRegions(raw: string | undefined, problems: ConfigProblem[]): strin
   return regions;
 }
 
+/** What the homeRegion error says: moving it is state surgery, never a config edit (README, "Retiring the home region"). */
+export const HOME_REGION_HINT =
+  'the global tables live in homeRegion and are deleted and re-created if it changes; to retire the home region, do not edit this key: follow the README section "Retiring the home region" (pulumi state delete + pulumi import of the tables in the new home region)';
+
 function regionIn(key: string, raw: string | undefined, regions: string[], problems: ConfigProblem[]): string {
   if (raw === undefined || raw === '') return regions[0] ?? '';
   if (!regions.includes(raw)) {
-    problems.push({ key, value: show(raw), allowed: `must be one of regions (${regions.join(', ') || 'none valid'})` });
+    problems.push({ key, value: show(raw), allowed: `must be one of regions (${regions.join(', ') || 'none valid'})${key === 'homeRegion' ? `; ${HOME_REGION_HINT}` : ''}` });
   }
   return raw;
+}
+
+/**
+ * drainRegions: a subset of regions, not all of them. Whether a region being REMOVED from `regions` was drained
+ * first cannot be checked here: the program sees only the config being applied, never the one deployed before
+ * (Pulumi hands no previous config; a self StackReference would need the org and a deployed stack, and would be
+ * read only after resources start registering). So the README's removal procedure (drain → up → remove → up)
+ * is the guard, and the error for a drained region missing from `regions` repeats it.
+ */
+function parseDrainRegions(raw: string | undefined, regions: string[], problems: ConfigProblem[]): string[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const procedure = 'to remove a region: add it to drainRegions, pulumi up, then remove it from both regions and drainRegions, pulumi up (README, "Removing a region")';
+  let list: unknown;
+  if (/^[[{]/.test(raw.trim())) {
+    const parsed = parseJson(raw);
+    list = parsed.ok ? parsed.value : undefined;
+  } else {
+    list = raw.split(',').map((x) => x.trim());
+  }
+  if (!Array.isArray(list)) {
+    problems.push({ key: 'drainRegions', value: show(raw), allowed: 'a list of regions (YAML list, JSON array or "a,b")' });
+    return [];
+  }
+  const out: string[] = [];
+  list.forEach((r, i) => {
+    if (typeof r !== 'string' || !regions.includes(r)) {
+      problems.push({ key: `drainRegions[${i}]`, value: show(r), allowed: `must be one of regions (${regions.join(', ')}): a drained region stays deployed; ${procedure}` });
+    } else if (!out.includes(r)) {
+      out.push(r);
+    }
+  });
+  if (regions.length > 0 && regions.every((r) => out.includes(r))) {
+    problems.push({ key: 'drainRegions', value: show(raw), allowed: 'at least one region must stay routed: draining every region would leave no healthy latency record' });
+  }
+  return out;
 }
 
 function parseObject(key: string, raw: string, problems: ConfigProblem[], hint: string): Record<string, unknown> | undefined {
@@ -240,6 +301,143 @@ function parseAuth(raw: string | undefined, problems: ConfigProblem[]): AuthConf
   }
 }
 
+// ---- aws:* stack settings ------------------------------------------------------------------------------------
+
+/**
+ * The region-independent settings of the pulumi-aws 7.48.0 provider (ProviderArgs in
+ * node_modules/@pulumi/aws/provider.d.ts). An explicit `aws.Provider` ignores `aws:*` stack config
+ * (pulumi/pulumi-aws#1307, #3259): without forwarding, a stack that sets `aws:profile` or `aws:allowedAccountIds`
+ * would deploy with whatever credentials the environment has, possibly into the wrong account.
+ */
+export interface AwsProviderSettings {
+  accessKey?: string;
+  secretKey?: string;
+  token?: string;
+  profile?: string;
+  sharedConfigFiles?: string[];
+  sharedCredentialsFiles?: string[];
+  assumeRoles?: awsTypes.ProviderAssumeRole[];
+  assumeRoleWithWebIdentity?: awsTypes.ProviderAssumeRoleWithWebIdentity;
+  allowedAccountIds?: string[];
+  forbiddenAccountIds?: string[];
+  defaultTags?: awsTypes.ProviderDefaultTags;
+  ignoreTags?: awsTypes.ProviderIgnoreTags;
+  customCaBundle?: string;
+  httpProxy?: string;
+  httpsProxy?: string;
+  noProxy?: string;
+  insecure?: boolean;
+  maxRetries?: number;
+  retryMode?: string;
+  stsRegion?: string;
+  tagPolicyCompliance?: string;
+  tokenBucketRateLimiterCapacity?: number;
+  skipCredentialsValidation?: boolean;
+  skipMetadataApiCheck?: boolean;
+  skipRegionValidation?: boolean;
+  skipRequestingAccountId?: boolean;
+  useDualstackEndpoint?: boolean;
+  useFipsEndpoint?: boolean;
+  userAgents?: string[];
+}
+
+type SettingKind = 'string' | 'secret' | 'boolean' | 'number' | 'stringList' | 'accountIds' | 'object' | 'objectList';
+
+/** Every forwarded `aws:*` key and how its value is read. Keys that hold credentials are kept secret. */
+export const AWS_SETTINGS: Readonly<Record<keyof AwsProviderSettings, SettingKind>> = {
+  accessKey: 'secret',
+  secretKey: 'secret',
+  token: 'secret',
+  profile: 'string',
+  sharedConfigFiles: 'stringList',
+  sharedCredentialsFiles: 'stringList',
+  assumeRoles: 'objectList',
+  assumeRoleWithWebIdentity: 'object',
+  allowedAccountIds: 'accountIds',
+  forbiddenAccountIds: 'accountIds',
+  defaultTags: 'object',
+  ignoreTags: 'object',
+  customCaBundle: 'string',
+  httpProxy: 'string',
+  httpsProxy: 'string',
+  noProxy: 'string',
+  insecure: 'boolean',
+  maxRetries: 'number',
+  retryMode: 'string',
+  stsRegion: 'string',
+  tagPolicyCompliance: 'string',
+  tokenBucketRateLimiterCapacity: 'number',
+  skipCredentialsValidation: 'boolean',
+  skipMetadataApiCheck: 'boolean',
+  skipRegionValidation: 'boolean',
+  skipRequestingAccountId: 'boolean',
+  useDualstackEndpoint: 'boolean',
+  useFipsEndpoint: 'boolean',
+  userAgents: 'stringList',
+};
+
+/** `aws:*` keys read but deliberately not forwarded, and why. */
+export const AWS_NOT_FORWARDED: Readonly<Record<string, string>> = {
+  region: 'each region has its own provider; aws:region only sets the default provider, which nothing uses',
+  endpoints: 'custom endpoints are URLs of one region; forwarding them to every region would send all regions to it',
+};
+
+/** Reads the `aws:*` settings (keys without the `aws:` prefix; values as the CLI hands them). */
+function parseAwsSettings(raw: RawConfig, problems: ConfigProblem[]): AwsProviderSettings {
+  const out: Record<string, unknown> = {};
+  // the old single-role key of pulumi-aws < 6 is read as a one-element assumeRoles
+  const entries = Object.entries(raw).map(([k, v]) => (k === 'assumeRole' ? (['assumeRoles', v === undefined ? v : `[${v}]`] as const) : ([k, v] as const)));
+  for (const [key, value] of entries) {
+    if (value === undefined) continue;
+    const k = `aws:${key}`;
+    if (Object.hasOwn(AWS_NOT_FORWARDED, key)) continue;
+    const kind = (AWS_SETTINGS as Record<string, SettingKind>)[key];
+    if (!kind) {
+      problems.push({ key: k, value: show(value), allowed: `not a setting this program forwards to its providers; forwarded: ${Object.keys(AWS_SETTINGS).map((x) => `aws:${x}`).join(', ')}` });
+      continue;
+    }
+    const json = (): unknown => {
+      const p = parseJson(value);
+      return p.ok ? p.value : undefined;
+    };
+    switch (kind) {
+      case 'string':
+      case 'secret':
+        out[key] = value;
+        break;
+      case 'boolean':
+        if (value === 'true' || value === 'false') out[key] = value === 'true';
+        else problems.push({ key: k, value: show(value), allowed: 'true or false' });
+        break;
+      case 'number':
+        if (/^\d+$/.test(value)) out[key] = Number(value);
+        else problems.push({ key: k, value: show(value), allowed: 'a whole number' });
+        break;
+      case 'stringList':
+      case 'accountIds': {
+        const list = /^\s*\[/.test(value) ? json() : value.split(',').map((x) => x.trim());
+        const item = kind === 'accountIds' ? /^\d{12}$/ : /./;
+        if (Array.isArray(list) && list.length > 0 && list.every((x) => typeof x === 'string' && item.test(x))) out[key] = list;
+        else problems.push({ key: k, value: show(value), allowed: kind === 'accountIds' ? 'a list of 12-digit AWS account ids' : 'a list of strings' });
+        break;
+      }
+      case 'object': {
+        const o = json();
+        if (o && typeof o === 'object' && !Array.isArray(o)) out[key] = o;
+        else problems.push({ key: k, value: show(value), allowed: 'an object (see the pulumi-aws provider configuration reference)' });
+        break;
+      }
+      case 'objectList': {
+        const l = json();
+        if (Array.isArray(l) && l.every((x) => x && typeof x === 'object' && !Array.isArray(x))) out[key] = l;
+        else problems.push({ key: k, value: show(value), allowed: 'a list of objects, e.g. [{"roleArn": "arn:aws:iam::123456789012:role/deploy"}]' });
+        break;
+      }
+    }
+  }
+  return out as AwsProviderSettings;
+}
+
 function parseBoolean(key: string, raw: string | undefined, dflt: boolean, problems: ConfigProblem[]): boolean {
   if (raw === undefined || raw === '') return dflt;
   if (raw === 'true') return true;
@@ -252,7 +450,7 @@ function parseBoolean(key: string, raw: string | undefined, dflt: boolean, probl
  * Validates raw config. Pure: no Pulumi runtime needed (the plan script and the tests call it directly).
  * Throws ConfigError listing every problem; returns a deeply frozen StackConfig otherwise.
  */
-export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: string }): StackConfig {
+export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: string; aws?: RawConfig }): StackConfig {
   const problems: ConfigProblem[] = [];
   const project = ctx.project ?? PROJECT;
   for (const key of Object.keys(raw)) {
@@ -287,6 +485,8 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
   if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
     problems.push({ key: 'alarmEmail', value: show(alarmEmail), allowed: 'an e-mail address such as ops@example.com' });
   }
+  const drainRegions = parseDrainRegions(raw.drainRegions, regions, problems);
+  const providerSettings = parseAwsSettings(ctx.aws ?? {}, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -302,6 +502,8 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
     appConfigTableName: appConfig,
     protect,
     ...(alarmEmail ? { alarmEmail } : {}),
+    drainRegions,
+    providerSettings,
   });
 }
 
@@ -316,7 +518,8 @@ function deepFreeze<T>(o: T): T {
 /** Reads this project's keys from the running Pulumi program's config and validates them. */
 export function loadConfig(): StackConfig {
   const project = pulumi.getProject();
-  return parseConfig(projectKeys(pulumi.runtime.allConfig(), project), { project, stack: pulumi.getStack() });
+  const all = pulumi.runtime.allConfig();
+  return parseConfig(projectKeys(all, project), { project, stack: pulumi.getStack(), aws: projectKeys(all, 'aws') });
 }
 
 /**

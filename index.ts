@@ -36,7 +36,7 @@ function program(options: ProgramOptions = {}) {
   const cfg = loadConfig(); // throws ConfigError (every problem at once) before any resource exists
   const code = options.code ?? bundledCode;
   const now = options.now ?? new Date();
-  const providers = regionProviders(cfg.regions, [ROUTE53_METRICS_REGION]);
+  const providers = regionProviders(cfg.regions, [ROUTE53_METRICS_REGION], cfg.providerSettings);
   const stackProviders = new Map(cfg.regions.map((r) => [r, providerFor(providers, r)] as const));
   const homeProvider = providerFor(providers, cfg.homeRegion);
 
@@ -64,6 +64,7 @@ function program(options: ProgramOptions = {}) {
         appConfig: { name: tables.appConfig.name, local: tables.appConfig.byRegion[region] },
         code,
         now,
+        drain: cfg.drainRegions.includes(region),
       },
       { providers: { aws } },
     );
@@ -90,6 +91,7 @@ function program(options: ProgramOptions = {}) {
   const routing = new GlobalRouting('routing', {
     regions: apis.map(({ region, api, provider }) => ({ region, provider, restApiId: api.restApiId, stageName: api.stageName, executeApiHost: api.executeApiHost })),
     homeRegion: cfg.homeRegion,
+    drainRegions: cfg.drainRegions,
     metricsProvider: providerFor(providers, ROUTE53_METRICS_REGION),
     domain: cfg.domain,
     alarmEmail: cfg.alarmEmail,
@@ -117,6 +119,8 @@ function program(options: ProgramOptions = {}) {
     tables: { items: tables.items.name, appConfig: tables.appConfig.name },
     primaryRegion: cfg.primaryRegion,
     writeMode: cfg.writeMode,
+    // regions deployed but out of latency routing (health 503): the removal procedure's first step
+    drainedRegions: [...cfg.drainRegions],
   };
 }
 

@@ -7,9 +7,18 @@
  *
  * Providers: everything of region R goes through R's provider (Route53 and health checks are global services,
  * any provider reaches them; using R's means adding/removing R adds/removes exactly R's records). The one
- * record shared by every region — the DNS validation record of `<name>`, identical for all the account's
- * certificates of that name — is created once, through the home region's provider (which never moves), with
- * allowOverwrite. Health-check alarms go through the us-east-1 provider.
+ * record shared by every region — the DNS validation record of `<name>` — is created once, through the home
+ * region's provider (which never moves), with allowOverwrite. Health-check alarms go through the us-east-1
+ * provider.
+ *
+ * ACM validation: records come from each certificate's OWN domainValidationOptions. The names are known before
+ * deploy (`<name>` and `<region>.<name>`), so there is one record resource per name, created outside any
+ * apply(); their values are outputs, de-duplicated by (name, value) over every certificate that validates that
+ * name. If two certificates ask for different records for one name, or a certificate asks for a name we create
+ * no record for, the program fails and says which — instead of validating one region with another's record.
+ *
+ * A drained region (`drainRegions`) keeps its health check, certificate and custom domains, but has no latency
+ * record: Route53 stops sending it traffic while everything stays deployed (README, "Removing a region").
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -31,6 +40,8 @@ export interface RoutedRegion {
 export interface GlobalRoutingArgs {
   regions: readonly RoutedRegion[];
   homeRegion: string;
+  /** regions kept deployed but without a latency record */
+  drainRegions?: readonly string[];
   /** us-east-1's provider (Route53 health-check metrics live there). */
   metricsProvider: aws.Provider;
   domain?: Readonly<DomainConfig>;
@@ -39,13 +50,38 @@ export interface GlobalRoutingArgs {
 
 type Dvo = aws.types.output.acm.CertificateDomainValidationOption;
 
-/** The validation option of one name out of a certificate's outputs (no resources created here). */
-function dvoFor(cert: aws.acm.Certificate, domainName: string): pulumi.Output<Dvo> {
-  return cert.domainValidationOptions.apply((opts) => {
+/** The DNS record one validation option asks for. */
+export interface ValidationRecord {
+  name: string;
+  type: string;
+  value: string;
+}
+
+/**
+ * The single record that validates `domainName` for every certificate listed (region → that certificate's
+ * validation options). Throws, naming the regions, when a certificate lacks the name, asks for names outside
+ * `known`, or when the certificates disagree on the record (de-duplicated by name and value).
+ */
+export function validationRecordFor(domainName: string, known: readonly string[], byRegion: Readonly<Record<string, readonly Dvo[]>>): ValidationRecord {
+  const records = new Map<string, { record: ValidationRecord; regions: string[] }>();
+  for (const [region, opts] of Object.entries(byRegion)) {
+    const unknown = opts.map((o) => o.domainName).filter((d) => !known.includes(d));
+    if (unknown.length > 0) throw new Error(`ACM certificate in ${region} asks to validate ${unknown.join(', ')}, for which this program creates no DNS record (it creates: ${known.join(', ')})`);
     const o = opts.find((d) => d.domainName === domainName);
-    if (!o) throw new Error(`certificate has no validation option for ${domainName}`);
-    return o;
-  });
+    if (!o) throw new Error(`ACM certificate in ${region} has no validation option for ${domainName}`);
+    const record = { name: o.resourceRecordName, type: o.resourceRecordType, value: o.resourceRecordValue };
+    const key = `${record.name}|${record.type}|${record.value}`;
+    const seen = records.get(key) ?? { record, regions: [] };
+    seen.regions.push(region);
+    records.set(key, seen);
+  }
+  if (records.size !== 1) {
+    throw new Error(
+      `ACM asks for ${records.size} different validation records for ${domainName}, one DNS name can hold only one: ` +
+        [...records.values()].map((r) => `${r.record.type} ${r.record.name} → ${r.record.value} (${r.regions.join(', ')})`).join('; '),
+    );
+  }
+  return [...records.values()][0].record;
 }
 
 export class GlobalRouting extends pulumi.ComponentResource {
@@ -114,18 +150,29 @@ export class GlobalRouting extends pulumi.ComponentResource {
           on(r.provider),
         );
       }
-      const validationRecord = (key: string, dvo: pulumi.Output<Dvo>, provider: aws.Provider): aws.route53.Record =>
-        new aws.route53.Record(
-          key,
-          { zoneId, name: dvo.resourceRecordName, type: dvo.resourceRecordType, records: [dvo.resourceRecordValue], ttl: 300, allowOverwrite: true },
-          on(provider),
-        );
-      // `<name>` has the same validation record in every region: created once, from the home region's cert.
-      const sharedRecord = validationRecord(`${name}-cert-validation`, dvoFor(certs[home.region], domain.name), home.provider);
+      const known = (region: string): string[] => [domain.name, `${region}.${domain.name}`];
+      const optionsOf = (regions: readonly string[]): pulumi.Output<Record<string, Dvo[]>> =>
+        pulumi.all(Object.fromEntries(regions.map((r) => [r, certs[r].domainValidationOptions])) as Record<string, pulumi.Output<Dvo[]>>);
+      // one resource per known name, created here (never inside apply); only its values come from outputs
+      const validationRecord = (key: string, record: pulumi.Output<ValidationRecord>, provider: aws.Provider): aws.route53.Record =>
+        new aws.route53.Record(key, { zoneId, name: record.name, type: record.type, records: [record.value], ttl: 300, allowOverwrite: true }, on(provider));
+      const regionNames = args.regions.map((r) => r.region);
+      // `<name>`: every certificate validates it; the record is what all of them ask for (or the run fails)
+      const sharedRecord = validationRecord(
+        `${name}-cert-validation`,
+        optionsOf(regionNames).apply((byRegion) =>
+          validationRecordFor(domain.name, [domain.name, ...regionNames.map((r) => `${r}.${domain.name}`)], byRegion),
+        ),
+        home.provider,
+      );
 
       for (const r of args.regions) {
         const regionalName = `${r.region}.${domain.name}`;
-        const regionalRecord = validationRecord(`${name}-${r.region}-cert-validation`, dvoFor(certs[r.region], regionalName), r.provider);
+        const regionalRecord = validationRecord(
+          `${name}-${r.region}-cert-validation`,
+          optionsOf([r.region]).apply((byRegion) => validationRecordFor(regionalName, known(r.region), byRegion)),
+          r.provider,
+        );
         const validation = new aws.acm.CertificateValidation(
           `${name}-${r.region}-cert-validated`,
           { certificateArn: certs[r.region].arn, validationRecordFqdns: [sharedRecord.fqdn, regionalRecord.fqdn] },
@@ -143,7 +190,7 @@ export class GlobalRouting extends pulumi.ComponentResource {
         const globalDomain = customDomain('domain', domain.name);
         const regionalDomain = customDomain('regional-domain', regionalName);
 
-        new aws.route53.Record(
+        if (!(args.drainRegions ?? []).includes(r.region)) new aws.route53.Record(
           `${name}-${r.region}-latency`,
           {
             zoneId,

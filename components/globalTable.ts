@@ -37,6 +37,19 @@ export interface TableRefs {
   byRegion: Readonly<Record<string, RegionTable>>;
 }
 
+/**
+ * A stream ARN, or a clear failure: the provider fills `replicas[].streamArn` best-effort (terraform-provider-aws
+ * `enrichReplicas` ignores a failed DescribeTable in the replica's region), and an empty ARN would silently give
+ * that region's notifier an event source mapping on nothing. Unknown during preview is fine (not a string yet).
+ */
+export function requireStreamArn(arn: string | undefined, tableName: string, region: string, field: string): string {
+  if (typeof arn === 'string' && arn.startsWith('arn:')) return arn;
+  throw new Error(
+    `table ${tableName}: ${field} is empty for ${region}, so ${region}'s notifier has no stream to read. The provider reads replica ` +
+      'streams best-effort and may leave it empty when DescribeTable in that region fails: run `pulumi refresh`, then `pulumi up` again.',
+  );
+}
+
 export class GlobalTable extends pulumi.ComponentResource {
   readonly items: TableRefs;
   readonly appConfig: TableRefs;
@@ -79,7 +92,7 @@ export class GlobalTable extends pulumi.ComponentResource {
         { parent: this, provider: args.homeProvider, protect: args.protect },
       );
       const byRegion: Record<string, RegionTable> = {
-        [args.homeRegion]: { tableArn: table.arn, streamArn: table.streamArn },
+        [args.homeRegion]: { tableArn: table.arn, streamArn: table.streamArn.apply((a) => requireStreamArn(a, tableName, args.homeRegion, 'streamArn')) },
       };
       for (const region of replicaRegions) {
         const replica = table.replicas.apply((rs) => {
@@ -87,7 +100,7 @@ export class GlobalTable extends pulumi.ComponentResource {
           if (!r) throw new Error(`table ${tableName} has no replica in ${region}`);
           return r;
         });
-        byRegion[region] = { tableArn: replica.apply((r) => r.arn), streamArn: replica.apply((r) => r.streamArn) };
+        byRegion[region] = { tableArn: replica.apply((r) => r.arn), streamArn: replica.apply((r) => requireStreamArn(r.streamArn, tableName, region, `replicas[${region}].streamArn`)) };
       }
       return { table, name: table.name, byRegion };
     };

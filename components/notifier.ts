@@ -43,7 +43,7 @@ export class Notifier extends pulumi.ComponentResource {
       {
         handler: 'notifier',
         code: args.code,
-        description: `items stream → AppSync publishItemChange, ${args.region}`,
+        description: `items stream to AppSync publishItemChange, ${args.region}`, // IAM descriptions are Latin-1 only (the role copies it)
         timeout: 60,
         environment: lambdaEnvironments<pulumi.Input<string>>({ itemsTable: '', appConfigTable: '', primaryRegion: '', writeMode: '', graphqlUrl: args.graphqlUrl }).notifier,
         statements: [

@@ -76,6 +76,10 @@ MockMonitor.prototype.registerResource = function (req: any, cb: any) {
   return registerResource.call(this, req, cb);
 };
 
+/** Rewrites the state a mock returns (tests use it to make the cloud answer what AWS sometimes does). */
+export type StateHook = (type: string, name: string, state: Record<string, any>) => Record<string, any>;
+let stateHook: StateHook | undefined;
+
 let resources: Recorded[] = [];
 let invokes: Invoke[] = [];
 const providerRegions = new Map<string, string>();
@@ -157,7 +161,8 @@ const mocks: pulumi.runtime.Mocks = {
     if (args.type === 'pulumi:providers:aws') providerRegions.set(args.name, args.inputs.region);
     const region = providerRegions.get(providerNameOf(args.provider) ?? '') ?? 'default-region';
     const id = `${args.name}-id`;
-    const state = { ...args.inputs, ...computed(args.type, args.name, args.inputs, region) };
+    const computedState = { ...args.inputs, ...computed(args.type, args.name, args.inputs, region) };
+    const state = stateHook ? stateHook(args.type, args.name, computedState) : computedState;
     resources.push({
       type: args.type,
       name: args.name,
@@ -219,7 +224,8 @@ export const FIXED_NOW = new Date('2026-11-25T12:34:56Z');
  * structured values as JSON) for `stack`. Rejects with the program's error (e.g. ConfigError); `lastRun()`
  * still shows what was registered before it.
  */
-export async function runProgram(config: Record<string, string>, stack = 'dev', opts: { code?: CodeSource; now?: Date } = {}): Promise<ProgramRun> {
+export async function runProgram(config: Record<string, string>, stack = 'dev', opts: { code?: CodeSource; now?: Date; state?: StateHook } = {}): Promise<ProgramRun> {
+  stateHook = opts.state;
   resources = [];
   invokes = [];
   providerRegions.clear();
