@@ -4,7 +4,8 @@
  * 200 with the executor's result as AppSync answers GraphQL over HTTP (field errors, including
  * `publishItemChange` refused to an API key caller by its @aws_iam, ride in a 200 body).
  *
- * Other answers: auth failures with ./auth.ts's status and `{errors:[{errorType, message}]}`; a body that is not
+ * Other answers (error type also in the x-amzn-ErrorType header, as AWS sends it; Amplify reads it from there):
+ * auth failures with ./auth.ts's status and `{errors:[{errorType, message}]}`; a body that is not
  * JSON → 400 MalformedHttpRequestException; JSON without a string `query` → 400 BadRequestException; a body over
  * 1 MB → 413 (AppSync's request payload limit); another method on /graphql → 405; any other path → 404.
  * CORS: OPTIONS answers the preflight like AppSync (any origin; the headers browsers and Amplify send:
@@ -37,7 +38,10 @@ export interface GraphQLHttpOptions {
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
+  // AppSync names the error type of a refused request in x-amzn-ErrorType too; SDKs (Amplify's included) read it.
+  const errorType = status >= 300 ? (body as { errors?: { errorType?: string }[] }).errors?.[0]?.errorType : undefined;
   res.writeHead(status, {
+    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
     'content-type': 'application/json; charset=UTF-8',
     'content-length': String(Buffer.byteLength(text)),
     ...CORS_HEADERS,
