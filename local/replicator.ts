@@ -16,13 +16,15 @@
  *     region (its `updatedRegion`, else the destination region, against the image's `updatedRegion`, else the source
  *     region). updatedAt is compared as a string: the project writes ISO-8601 UTC from toISOString(), whose string
  *     order is time order. Images without a string `updatedAt` (e.g. drain flags) are applied unconditionally.
- *   - deletes: a REMOVE is timestamped with the time the REMOVE itself was first read from the source stream (at
- *     sub-ms resolution, ≤ one poll interval after the delete), NOT with the deleted image's updatedAt: a delete is a
- *     write that happened when it happened, so it beats every write with an earlier updatedAt and loses to later ones
- *     (ties go to the delete). It is applied with `attribute_not_exists(updatedAt) OR updatedAt <= :deleteTime`.
- *     The replicator also keeps a tombstone (region, table, key → latest delete time) so that an older write that
- *     arrives after the delete does not resurrect the item (DynamoDB keeps tombstones too); tombstones live in
- *     memory for the replicator's lifetime.
+ *   - deletes: a REMOVE is timestamped with the later of (a) when the REMOVE was first read from the source stream
+ *     (sub-ms resolution, ≤ one poll interval after the delete) and (b) the deleted image's updatedAt. (a) because a
+ *     delete is a write that happened when it happened, so it beats every write with an earlier updatedAt and loses
+ *     to later ones; (b) because the source accepted the delete after that write, so the delete must beat it (and
+ *     every copy of it) even when the writer's clock ran ahead of ours — otherwise the other replicas would keep an
+ *     item their source no longer has. Ties go to the delete. It is applied with
+ *     `attribute_not_exists(updatedAt) OR updatedAt <= :deleteTime`. The replicator keeps a tombstone (region, table,
+ *     key → latest delete time) so that an older write that arrives after the delete does not resurrect the item
+ *     (DynamoDB keeps tombstones too); tombstones live in memory for the replicator's lifetime.
  *   - no echo, with no bookkeeping attribute on items: before each replicated write the replicator remembers
  *     (destination, table, key, canonical hash of the written image | "REMOVE"); the destination's stream record
  *     matching it is consumed and not replicated again. A write that changes nothing (condition failed, identical
@@ -88,6 +90,8 @@ interface Pending {
   record: DynamoDBRecord;
   /** First read of the source record (epoch ms, fractional). */
   seenAt: number;
+  /** For a REMOVE: its last-writer-wins time (see header). */
+  deleteAt: number;
   dueAt: number;
 }
 
@@ -216,6 +220,11 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
 
   const recordHash = (r: DynamoDBRecord): string => (r.eventName === 'REMOVE' ? 'REMOVE' : canonicalImage(r.dynamodb?.NewImage));
   const recordTime = (r: DynamoDBRecord): number => recordSeenAt(r) ?? Number(r.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000;
+  /** A delete's LWW time (see header): when it was read, but never before the write it deleted. */
+  const deleteTime = (r: DynamoDBRecord, seenAt: number): number => {
+    const deleted = Date.parse(r.dynamodb?.OldImage?.updatedAt?.S ?? '');
+    return Number.isNaN(deleted) ? seenAt : Math.max(seenAt, deleted);
+  };
 
   const handleFrom = (region: string, table: string) => async (records: DynamoDBRecord[]): Promise<number> => {
     for (const r of records) {
@@ -225,11 +234,12 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
         continue;
       }
       const seenAt = recordTime(r);
-      if (r.eventName === 'REMOVE') tombstones.set(k, Math.max(tombstones.get(k) ?? 0, seenAt));
+      const lwwAt = r.eventName === 'REMOVE' ? deleteTime(r, seenAt) : seenAt;
+      if (r.eventName === 'REMOVE') tombstones.set(k, Math.max(tombstones.get(k) ?? 0, lwwAt));
       totals.sourceRecords += 1;
       for (const pair of pairs.values()) {
         if (pair.from !== region) continue;
-        pair.queue.push({ table, record: r, seenAt, dueAt: seenAt + pair.lagMs });
+        pair.queue.push({ table, record: r, seenAt, deleteAt: lwwAt, dueAt: seenAt + pair.lagMs });
         enqueued += 1;
       }
     }
@@ -239,16 +249,39 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
   const call = <T>(region: string, target: string, payload: unknown): Promise<T> => jsonCall<T>(endpoint, region, 'DynamoDB_20120810', target, payload);
   const conditionFailed = (err: unknown): boolean => err instanceof DynamoDBLocalError && err.code === 'ConditionalCheckFailedException';
 
-  /** Applies one record to the pair's destination; answers whether it changed the destination. */
+  /** Tail of the chain of replicated writes per (destination, table, key): one at a time per item. */
+  const keyLocks = new Map<string, Promise<void>>();
+
+  /**
+   * Applies one record to the pair's destination; answers whether it changed the destination. Writes to one item
+   * from different source regions run one after another, so a write's tombstone check never races a delete of the
+   * same item still in flight (DynamoDB evaluates each condition atomically; the tombstone is ours).
+   */
   const apply = async (pair: Pair, p: Pending): Promise<boolean> => {
+    const keys = p.record.dynamodb?.Keys ?? {};
+    const k = slot(pair.to, p.table, keys);
+    const previous = keyLocks.get(k) ?? Promise.resolve();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => gate);
+    keyLocks.set(k, tail);
+    await previous;
+    try {
+      return await applyNow(pair, p, k);
+    } finally {
+      release();
+      if (keyLocks.get(k) === tail) keyLocks.delete(k);
+    }
+  };
+
+  const applyNow = async (pair: Pair, p: Pending, k: string): Promise<boolean> => {
     const { record, table } = p;
     const keys = record.dynamodb?.Keys ?? {};
     const keyName = Object.keys(keys)[0];
     if (!keyName) throw new Error(`stream record ${record.dynamodb?.SequenceNumber} of ${pair.from}/${table} has no Keys`);
-    const k = slot(pair.to, table, keys);
 
     if (record.eventName === 'REMOVE') {
-      const deleteIso = new Date(p.seenAt).toISOString();
+      const deleteIso = new Date(p.deleteAt).toISOString();
       const entry = expectEcho(k, 'REMOVE');
       try {
         const out = await call<{ Attributes?: Record<string, AttributeValue> }>(pair.to, 'DeleteItem', {
@@ -259,7 +292,7 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
           ExpressionAttributeNames: { '#u': 'updatedAt' },
           ExpressionAttributeValues: { ':t': { S: deleteIso } },
         });
-        tombstones.set(k, Math.max(tombstones.get(k) ?? 0, p.seenAt));
+        tombstones.set(k, Math.max(tombstones.get(k) ?? 0, p.deleteAt));
         if (!out.Attributes) forgetEcho(k, entry); // nothing was there: no stream record
         return out.Attributes !== undefined;
       } catch (err) {
