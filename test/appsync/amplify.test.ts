@@ -97,7 +97,7 @@ describe('aws-amplify v6 against the local AppSync endpoint', function () {
 
   it('a wrong API key is refused over HTTP: Amplify reports UnauthorizedException (from x-amzn-ErrorType, as with AppSync)', async () => {
     const client = amplifyClient({ graphqlUrl: r.server.graphqlUrl, apiKey: 'da2-wrongkey', region: REGION });
-    await assert.rejects(client.graphql({ query: GET, variables: { id: 'amp-1' } }), (e: { errors?: { originalError?: { name?: string } }[] }) => {
+    await assert.rejects(client.graphql({ query: GET, variables: { id: 'amp-1' } }) as Promise<unknown>, (e: { errors?: { originalError?: { name?: string } }[] }) => {
       assert.equal(e.errors?.[0]?.originalError?.name, 'UnauthorizedException');
       return true;
     });
