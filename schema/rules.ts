@@ -3,7 +3,9 @@
  * (handlers/): item validation limits, the app-state item layout and the write rule table of DESIGN §6.
  *
  * This file is bundled into APPSYNC_JS resolvers, so it must stay inside that runtime's subset: no
- * try/catch/throw, no while or classic for loops, no ++/--, no `in`, no regex literals, no imports.
+ * try/catch/throw, no while or classic for loops, no ++/--, no `in`, no `new`, no regex literals, no imports, and
+ * no globals or built-in methods but those AWS lists (no String(), Number(), Array.isArray...): the bundle check
+ * (local/appsync/runtimeCheck.ts) refuses anything else.
  */
 
 /** Ids: 1–128 characters of letters, digits and `_ . : -`, starting with a letter or digit. */
@@ -97,7 +99,7 @@ export function decideWrite(ctx: WriteContext): WriteDecision {
   return {
     allowed: false,
     errorType: WRITE_FENCED,
-    message: `app state is ${state === null || state === undefined ? 'missing' : `unknown (${String(state)})`}: writes are rejected until it is one of active, fenced, failover`,
+    message: `app state is ${state === null || state === undefined ? 'missing' : `unknown (${JSON.stringify(state)})`}: writes are rejected until it is one of active, fenced, failover`,
   };
 }
 

@@ -13,7 +13,13 @@
  * | Scan       | limit, nextToken, consistentRead, filter, index                     | {items, nextToken, scannedCount}|
  * | Query      | query, index, limit, nextToken, scanIndexForward, consistentRead, filter | {items, nextToken, scannedCount} |
  * condition = {expression, expressionNames, expressionValues}; its names/values are merged with the update's, as
- * AppSync does. Anything else (projection, select, segments, _version, equalsIgnore, conditionalCheckFailedHandler,
+ * AppSync does, and like AppSync (since aws/aws-appsync-community#162, "duplicates are not allowed") a placeholder
+ * defined in both the update's and the condition's maps is refused: DuplicatePlaceholderError naming each one.
+ * AWS documents neither the refusal nor its wording, so the message here is this emulator's own.
+ * Attribute values (key, attributeValues, expressionValues) are taken in AppSync's request form, "Type system
+ * (request mapping)" (https://docs.aws.amazon.com/appsync/latest/devguide/js-aws-appsync-resolver-reference-dynamodb-typed-values-request.html):
+ * one type key per value, numbers as JSON numbers or strings ({ "N" : 1234 }), which is what util.dynamodb
+ * produces; they are converted to the SDK's form (N as a string) before sending. Anything else (projection, select, segments, _version, equalsIgnore, conditionalCheckFailedHandler,
  * other operations) throws an UnsupportedRequestError naming the field, so a resolver never silently gets different
  * behaviour here than in AppSync.
  *
@@ -53,6 +59,14 @@ export class UnsupportedRequestError extends Error {
   constructor(what: string) {
     super(`${what} is not supported by the local AppSync DynamoDB data source (local/appsync/dynamodb.ts)`);
     this.name = 'UnsupportedRequestError';
+  }
+}
+
+/** A request AppSync refuses before calling DynamoDB (the resolver's request object is wrong). */
+export class InvalidRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRequestError';
   }
 }
 
@@ -106,6 +120,65 @@ function checkShape(req: Record<string, unknown>): string {
     if (typeof e.expression !== 'string') throw new UnsupportedRequestError(`${op}.${key} without an expression`);
   }
   return op;
+}
+
+/**
+ * Refuses placeholders defined in both the update's and the condition's expressionNames or expressionValues:
+ * AppSync merges the two maps into one request and refuses duplicates (aws/aws-appsync-community#162).
+ */
+function checkNoDuplicatePlaceholders(op: string, update: Expr | undefined, condition: Expr | undefined): void {
+  if (!update || !condition) return;
+  const dupes: string[] = [];
+  for (const field of ['expressionNames', 'expressionValues'] as const) {
+    const a = update[field] ?? {};
+    const b = condition[field] ?? {};
+    for (const k of Object.keys(a)) if (Object.hasOwn(b, k)) dupes.push(`${field} ${k}`);
+  }
+  if (dupes.length) {
+    throw new InvalidRequestError(
+      `${op}: ${dupes.join(', ')} defined in both update and condition; AppSync merges the two maps and refuses duplicate placeholders (aws/aws-appsync-community#162): give the condition its own placeholder names`,
+    );
+  }
+}
+
+/** One attribute value from AppSync's request form (N as number or string) to the SDK's (N as string). */
+function sdkAttr(av: unknown, where: string): AttributeValue {
+  if (!av || typeof av !== 'object' || Array.isArray(av)) throw new InvalidRequestError(`${where}: an attribute value must be an object like {"S": "..."}, got ${JSON.stringify(av)}`);
+  const entries = Object.entries(av);
+  if (entries.length !== 1) throw new InvalidRequestError(`${where}: an attribute value has exactly one type key, got ${JSON.stringify(Object.keys(av))}`);
+  const [type, value] = entries[0];
+  const num = (n: unknown, w: string): string => {
+    if ((typeof n === 'number' && Number.isFinite(n)) || (typeof n === 'string' && n.trim() !== '' && Number.isFinite(Number(n)))) return `${n}`;
+    throw new InvalidRequestError(`${w}: N must be a finite number (or its string), got ${JSON.stringify(n)}`);
+  };
+  switch (type) {
+    case 'N':
+      return { N: num(value, where) };
+    case 'NS':
+      if (!Array.isArray(value)) throw new InvalidRequestError(`${where}: NS must be a list`);
+      return { NS: value.map((n, i) => num(n, `${where}.NS[${i}]`)) };
+    case 'L':
+      if (!Array.isArray(value)) throw new InvalidRequestError(`${where}: L must be a list`);
+      return { L: value.map((v, i) => sdkAttr(v, `${where}.L[${i}]`)) };
+    case 'M':
+      return { M: sdkMap(value, `${where}.M`) };
+    case 'NULL':
+      return { NULL: true };
+    default:
+      return { [type]: value } as unknown as AttributeValue;
+  }
+}
+
+function sdkMap(map: unknown, where: string): AV {
+  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new InvalidRequestError(`${where} must be a map of attribute values`);
+  const out: AV = {};
+  for (const [k, v] of Object.entries(map)) out[k] = sdkAttr(v, `${where}.${k}`);
+  return out;
+}
+
+function sdkExpr(e: Expr | undefined, where: string): Expr | undefined {
+  if (!e) return e;
+  return { ...e, expressionValues: e.expressionValues ? sdkMap(e.expressionValues, `${where}.expressionValues`) : undefined };
 }
 
 /** Merges the names/values of several expressions into one ExpressionAttributeNames/Values pair. */
@@ -164,7 +237,17 @@ export async function executeDynamoDBRequest(
 ): Promise<DataSourceOutcome> {
   if (!request || typeof request !== 'object') throw new UnsupportedRequestError(`a request of type ${typeof request}`);
   const op = checkShape(request as Record<string, unknown>);
-  const req = request as AppSyncDynamoDBRequest;
+  const raw = request as AppSyncDynamoDBRequest;
+  checkNoDuplicatePlaceholders(op, raw.update, raw.condition);
+  const req: AppSyncDynamoDBRequest = {
+    ...raw,
+    key: raw.key === undefined ? raw.key : sdkMap(raw.key, `${op}.key`),
+    attributeValues: raw.attributeValues && sdkMap(raw.attributeValues, `${op}.attributeValues`),
+    update: sdkExpr(raw.update, `${op}.update`),
+    condition: sdkExpr(raw.condition, `${op}.condition`),
+    filter: sdkExpr(raw.filter, `${op}.filter`),
+    query: sdkExpr(raw.query, `${op}.query`),
+  };
   const client = clientFor(table.region);
   const TableName = table.tableName;
   const condition = req.condition;
@@ -236,7 +319,7 @@ export async function executeDynamoDBRequest(
       }
     }
   } catch (err) {
-    if (err instanceof UnsupportedRequestError) throw err;
+    if (err instanceof UnsupportedRequestError || err instanceof InvalidRequestError) throw err;
     const e = err as Error;
     return { error: { message: e.message, type: `DynamoDB:${e.name || 'Error'}` } };
   }

@@ -10,8 +10,10 @@
  *   client auth). The API's modes are the client auth + AWS_IAM (DESIGN §4). A caller whose mode is not allowed gets
  *   the field as null and {errorType: 'Unauthorized', message: 'Not Authorized to access <field> on type <Type>'}.
  * - ctx.identity: null for API key callers; the given identity object otherwise (IAM: {accountId, userArn, ...}).
- * - errors: [{message, errorType, path, locations, data, errorInfo}]; util.error nulls the field (null propagates up
- *   through non-null fields like graphql-js/AppSync do).
+ * - errors: [{message, errorType, path, locations, data, errorInfo}], data and errorInfo always present (null when
+ *   util.error/appendError gave none), as AppSync answers: its errors carry "data": null, "errorInfo": null (the
+ *   error shape of AWS's util.error(message, errorType, data, errorInfo), built-in-util-js.html "Error utils").
+ *   util.error nulls the field (null propagates up through non-null fields like graphql-js/AppSync do).
  * - requests that fail to parse, validate or coerce variables: {data: null, errors: [{errorType: 'ValidationError'}]}
  *   (the errorType label is this emulator's; AppSync's wording differs per case).
  * - scalars: AWSDateTime (ISO 8601 with time zone), AWSTimestamp (integer seconds) and AWSJSON (JSON text) are checked
@@ -96,8 +98,15 @@ export interface GraphQLErrorOut {
   errorType?: string;
   path: (string | number)[] | null;
   locations?: { line: number; column: number }[];
+  /** util.error's data argument; null when none was given (always present, as in AppSync's answers). */
   data?: unknown;
+  /** util.error's errorInfo argument; null when none was given (always present, as in AppSync's answers). */
   errorInfo?: unknown;
+}
+
+/** An AppSync-shaped error: data and errorInfo always present, null when not given. */
+function errorOut(e: Omit<GraphQLErrorOut, 'data' | 'errorInfo'> & { data?: unknown; errorInfo?: unknown }): GraphQLErrorOut {
+  return { ...e, data: e.data ?? null, errorInfo: e.errorInfo ?? null };
 }
 
 export interface PublishEvent {
@@ -256,10 +265,10 @@ export function createGraphQLExecutor(opts: GraphQLExecutorOptions): GraphQLExec
         const path = responsePathAsArray(info.path);
         if (out.aborted) {
           const last = out.errors[out.errors.length - 1];
-          for (const e of out.errors.slice(0, -1)) context.extraErrors.push({ ...e, path });
+          for (const e of out.errors.slice(0, -1)) context.extraErrors.push(errorOut({ ...e, path }));
           throw new FieldError(last);
         }
-        for (const e of out.errors) context.extraErrors.push({ ...e, path });
+        for (const e of out.errors) context.extraErrors.push(errorOut({ ...e, path }));
         return out.data;
       };
     }
@@ -268,7 +277,7 @@ export function createGraphQLExecutor(opts: GraphQLExecutorOptions): GraphQLExec
   function requestError(errors: readonly GraphQLError[]): GraphQLResponse {
     return {
       data: null,
-      errors: errors.map((e) => ({ message: e.message, errorType: 'ValidationError', path: null, locations: e.locations ? [...e.locations] : undefined })),
+      errors: errors.map((e) => errorOut({ message: e.message, errorType: 'ValidationError', path: null, locations: e.locations ? [...e.locations] : undefined })),
     };
   }
 
@@ -300,21 +309,23 @@ export function createGraphQLExecutor(opts: GraphQLExecutorOptions): GraphQLExec
     if (invalid.length) return requestError(invalid);
     const context: ExecContext = { caller: req.identity ?? opts.identity ?? API_KEY_CALLER, extraErrors: [] };
     if (!apiModes.includes(context.caller.mode)) {
-      return { data: null, errors: [{ message: `Unauthorized: this API accepts ${apiModes.join(' and ')} callers`, errorType: 'UnauthorizedException', path: null }] };
+      return { data: null, errors: [errorOut({ message: `Unauthorized: this API accepts ${apiModes.join(' and ')} callers`, errorType: 'UnauthorizedException', path: null })] };
     }
     const result = await gqlExecute({ schema, document, variableValues: req.variables ?? undefined, operationName: req.operationName ?? undefined, contextValue: context });
     if (result.data === undefined) return requestError(result.errors ?? []);
     const errors: GraphQLErrorOut[] = [...context.extraErrors];
     for (const e of result.errors ?? []) {
       const original = e.originalError instanceof FieldError ? e.originalError.appsync : undefined;
-      errors.push({
-        message: e.message,
-        errorType: original ? original.errorType : e.originalError ? 'InternalFailure' : 'ValidationError',
-        path: e.path ? [...e.path] : null,
-        locations: e.locations ? [...e.locations] : undefined,
-        ...(original && original.data !== undefined ? { data: original.data } : {}),
-        ...(original && original.errorInfo !== undefined ? { errorInfo: original.errorInfo } : {}),
-      });
+      errors.push(
+        errorOut({
+          message: e.message,
+          errorType: original ? original.errorType : e.originalError ? 'InternalFailure' : 'ValidationError',
+          path: e.path ? [...e.path] : null,
+          locations: e.locations ? [...e.locations] : undefined,
+          data: original?.data,
+          errorInfo: original?.errorInfo,
+        }),
+      );
     }
     // Plain JSON, as AppSync answers over HTTP (graphql-js builds null-prototype objects).
     const data = (result.data ? JSON.parse(JSON.stringify(result.data)) : null) as Record<string, unknown> | null;

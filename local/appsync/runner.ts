@@ -3,28 +3,36 @@
  * tests and the local emulator execute the very code `pulumi up` deploys:
  *
  * - code: components/bundle.ts bundles each file per region settings (ESM, `@aws-appsync/utils` external); here it
- *   is transformed to CommonJS and evaluated once per (file, settings) with `require('@aws-appsync/utils')` bound to
- *   the documented stand-in (./util.ts). Compiled modules are cached.
+ *   is evaluated once per (file, settings) in the APPSYNC_JS sandbox (./sandbox.ts: a vm context holding only what
+ *   AWS's "Supported runtime features" page lists), with `@aws-appsync/utils` bound to the documented stand-in
+ *   (./util.ts). Compiled modules are cached. The same bundles pass the AST check of ./runtimeCheck.ts.
  * - data sources: localItems / primaryItems / appConfig → ./dynamodb.ts against {tableName, region};
  *   none → ctx.result = the request's `payload` (AppSync's NONE data source).
  * - unit resolver: request → data source → response.
  * - pipeline resolver: before (request) → each function (request → data source → response; ctx.stash shared,
  *   ctx.prev.result = the previous step's result) → after (response, with ctx.prev.result).
- *   runtime.earlyReturn(v): in a function's request skips its data source and response (its result is v); in the
- *   before handler skips every function and the after handler; in a unit resolver's request skips data source and
- *   response; in any response handler it just returns v.
+ * - runtime.earlyReturn(obj, {skipTo}?), as AWS's "Runtime utilities" page documents it
+ *   (https://docs.aws.amazon.com/appsync/latest/devguide/runtime-utils-js.html):
+ *   in a function's request handler: its data source and response handler are skipped and the next function (or,
+ *   after the last, the pipeline's response handler) runs with ctx.prev.result = obj; skipTo 'END' goes straight to
+ *   the pipeline's response handler instead. In the pipeline's request (before) handler: the functions are skipped
+ *   and the pipeline's response handler IS called, with ctx.prev.result = obj; skipTo 'NEXT' there runs the
+ *   functions after all (the next pipeline handler), obj being the before handler's result. In a function's
+ *   response handler: obj is the function's result (skipTo 'END' skips the remaining functions). In a unit
+ *   resolver's request handler: data source and response are skipped, obj is the field's value; in any final
+ *   response handler: obj is the value.
  * - util.error aborts the whole resolver: the field's data is null and the error is reported; errors appended with
  *   util.appendError are reported too, but the field keeps its value.
  * - like AppSync, a data source error is NOT raised by itself: it is in ctx.error for the response handler to raise.
- * - arguments, requests and results pass through JSON like they do in AppSync (no undefined, no prototypes).
+ * - arguments, requests and results pass through JSON like they do in AppSync (no undefined, no prototypes); what a
+ *   handler sees is rebuilt inside the sandbox realm.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { transformSync } from 'esbuild';
-import vm from 'node:vm';
 import { bundleResolver, type ResolverSettings } from '../../components/bundle';
-import { type DataSourceKey, FUNCTIONS, RESOLVERS, type ResolverSpec } from '../../schema/resolvers/manifest';
+import { type DataSourceKey, FUNCTIONS, type FunctionSpec, RESOLVERS, type ResolverSpec } from '../../schema/resolvers/manifest';
 import { defaultClientFor, executeDynamoDBRequest, type TableRef } from './dynamodb';
-import { type AppSyncError, appsyncUtilsModule, EarlyReturn, UnsupportedUtilError, UtilError, withAppendedErrors } from './util';
+import { createSandbox, type Sandbox } from './sandbox';
+import { type AppSyncError, appsyncUtilsModule, EarlyReturn, type SkipTo, UnsupportedUtilError, UtilError, withAppendedErrors } from './util';
 
 export type { AppSyncError } from './util';
 export type { TableRef } from './dynamodb';
@@ -38,6 +46,8 @@ export interface ResolverEnvironment {
   dataSources: DataSourceTables;
   /** DynamoDB client per region; default: one SDK client per region (endpoint from AWS_ENDPOINT_URL_DYNAMODB). */
   clientFor?: (region: string) => DynamoDBClient;
+  /** Resolvers and functions to run; default: schema/resolvers/manifest.ts (tests give their own fixtures). */
+  manifest?: { resolvers: readonly ResolverSpec[]; functions: Readonly<Record<string, FunctionSpec>> };
 }
 
 export interface ResolveInput {
@@ -64,9 +74,16 @@ interface ResolverModule {
 }
 
 const moduleCache = new Map<string, ResolverModule>();
+let sandbox: Sandbox | undefined;
 
-function requireForResolver(id: string): unknown {
-  if (id === '@aws-appsync/utils') return appsyncUtilsModule;
+/** The one APPSYNC_JS realm every resolver runs in (one realm, so ctx objects keep one set of prototypes). */
+function appsyncRealm(): Sandbox {
+  sandbox ??= createSandbox(appsyncUtilsModule as unknown as Record<string, object>);
+  return sandbox;
+}
+
+function requireForResolver(id: string): void {
+  if (id === '@aws-appsync/utils') return;
   if (id.startsWith('@aws-appsync/utils/')) throw new UnsupportedUtilError(`the module ${id}`);
   throw new Error(`a resolver may import only @aws-appsync/utils (AppSync provides nothing else), not ${id}`);
 }
@@ -77,15 +94,13 @@ export function loadResolverModule(file: string, settings: ResolverSettings): Re
   const cached = moduleCache.get(cacheKey);
   if (cached) return cached;
   const esm = bundleResolver(file, settings);
-  const cjs = transformSync(esm, { format: 'cjs', loader: 'js', target: 'es2020', sourcefile: `${file}.js` }).code;
-  const wrapper = vm.runInThisContext(`(function (exports, require, module) {${cjs}\n})`, { filename: `schema/resolvers/${file}.js (bundled)` });
-  const mod: { exports: ResolverModule } = { exports: {} };
-  wrapper(mod.exports, requireForResolver, mod);
-  moduleCache.set(cacheKey, mod.exports);
-  return mod.exports;
+  const mod = appsyncRealm().evaluate(esm, `schema/resolvers/${file}.js (bundled)`, appsyncUtilsModule as unknown as Record<string, object>, requireForResolver);
+  moduleCache.set(cacheKey, mod);
+  return mod;
 }
 
-type HandlerOutcome = { early: boolean; value: unknown };
+/** A handler's outcome: its value, and whether (and where to) it returned early. */
+type HandlerOutcome = { early: boolean; skipTo: SkipTo; value: unknown };
 
 function callHandler(mod: ResolverModule, name: 'request' | 'response', file: string, ctx: unknown, errors: AppSyncError[]): HandlerOutcome {
   const fn = mod[name];
@@ -95,15 +110,20 @@ function callHandler(mod: ResolverModule, name: 'request' | 'response', file: st
     if (value && typeof (value as Promise<unknown>).then === 'function') {
       throw new Error(`schema/resolvers/${file}.ts ${name} returned a promise: APPSYNC_JS handlers are synchronous`);
     }
-    return { early: false, value: json(value) };
+    return { early: false, skipTo: null, value: json(value) };
   } catch (err) {
-    if (err instanceof EarlyReturn) return { early: true, value: json(err.value) };
+    if (err instanceof EarlyReturn) return { early: true, skipTo: err.skipTo, value: json(err.value) };
     throw err;
   }
 }
 
 function json(v: unknown): unknown {
   return v === undefined ? null : JSON.parse(JSON.stringify(v));
+}
+
+/** A value handed to resolver code: JSON, rebuilt in the APPSYNC_JS realm. */
+function inRealm<T>(v: T): T {
+  return appsyncRealm().toSandbox(v === undefined ? (null as T) : v);
 }
 
 export interface ResolverRunner {
@@ -116,63 +136,69 @@ export interface ResolverRunner {
 
 export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
   const clientFor = env.clientFor ?? defaultClientFor;
+  const resolvers = env.manifest?.resolvers ?? RESOLVERS;
+  const functions = env.manifest?.functions ?? FUNCTIONS;
 
   async function dataSource(key: DataSourceKey, request: unknown, ctx: Record<string, unknown>): Promise<void> {
     delete ctx.error;
     if (key === 'none') {
-      ctx.result = json((request as { payload?: unknown } | null)?.payload ?? null);
+      ctx.result = inRealm((request as { payload?: unknown } | null)?.payload ?? null);
       return;
     }
     const table = env.dataSources[key];
     if (!table) throw new Error(`data source ${key} is not configured for region ${env.settings.region}`);
     const out = await executeDynamoDBRequest(table, request, clientFor);
-    ctx.result = out.error ? null : json(out.result);
-    if (out.error) ctx.error = out.error;
+    ctx.result = out.error ? null : inRealm(out.result);
+    if (out.error) ctx.error = inRealm(out.error);
   }
 
-  /** request → data source → response for one unit resolver or pipeline function. */
-  async function step(file: string, key: DataSourceKey, ctx: Record<string, unknown>, errors: AppSyncError[]): Promise<unknown> {
+  /** request → data source → response for one unit resolver or pipeline function; `end`: skipTo 'END' was asked. */
+  async function step(file: string, key: DataSourceKey, ctx: Record<string, unknown>, errors: AppSyncError[]): Promise<{ value: unknown; end: boolean }> {
     const mod = loadResolverModule(file, env.settings);
     const req = callHandler(mod, 'request', file, ctx, errors);
-    if (req.early) return req.value;
+    if (req.early) return { value: req.value, end: req.skipTo === 'END' };
     await dataSource(key, req.value, ctx);
-    return callHandler(mod, 'response', file, ctx, errors).value;
+    const res = callHandler(mod, 'response', file, ctx, errors);
+    return { value: res.value, end: res.early && res.skipTo === 'END' };
   }
 
   async function resolve(typeName: string, fieldName: string, input: ResolveInput): Promise<ResolveOutcome> {
-    const spec = RESOLVERS.find((r) => r.typeName === typeName && r.fieldName === fieldName);
+    const spec = resolvers.find((r) => r.typeName === typeName && r.fieldName === fieldName);
     if (!spec) throw new Error(`no resolver for ${typeName}.${fieldName} in schema/resolvers/manifest.ts`);
     const args = json(input.arguments ?? {}) as Record<string, unknown>;
-    const ctx: Record<string, unknown> = {
+    const ctx = inRealm({
       arguments: args,
-      args,
       identity: input.identity ?? null,
       source: input.source ?? null,
       stash: {},
-      prev: undefined,
       info: input.info ?? { fieldName, parentTypeName: typeName, variables: {}, selectionSetList: [], selectionSetGraphQL: '' },
       request: input.request ?? { headers: {}, domainName: null },
       env: {},
-    };
+    }) as Record<string, unknown>;
+    ctx.args = ctx.arguments;
+    ctx.prev = undefined;
     const errors: AppSyncError[] = [];
     try {
       if (spec.kind === 'unit') {
-        return { data: await step(spec.file, spec.dataSource, ctx, errors), errors, aborted: false };
+        return { data: (await step(spec.file, spec.dataSource, ctx, errors)).value, errors, aborted: false };
       }
       const mod = loadResolverModule(spec.file, env.settings);
       const before = callHandler(mod, 'request', spec.file, ctx, errors);
-      if (before.early) return { data: before.value, errors, aborted: false };
-      ctx.prev = { result: before.value };
-      for (const name of spec.functions) {
-        const fn = FUNCTIONS[name];
-        if (!fn) throw new Error(`pipeline ${typeName}.${fieldName} names unknown function ${name}`);
-        delete ctx.result;
-        delete ctx.error;
-        const result = await step(fn.file, fn.dataSource, ctx, errors);
-        ctx.prev = { result };
+      ctx.prev = inRealm({ result: before.value });
+      // earlyReturn in the before handler skips the functions unless it asked for the NEXT handler.
+      if (!before.early || before.skipTo === 'NEXT') {
+        for (const name of spec.functions) {
+          const fn = functions[name];
+          if (!fn) throw new Error(`pipeline ${typeName}.${fieldName} names unknown function ${name}`);
+          delete ctx.result;
+          delete ctx.error;
+          const out = await step(fn.file, fn.dataSource, ctx, errors);
+          ctx.prev = inRealm({ result: out.value });
+          if (out.end) break;
+        }
       }
       delete ctx.error;
-      ctx.result = (ctx.prev as { result: unknown }).result;
+      ctx.result = inRealm((ctx.prev as { result: unknown }).result);
       return { data: callHandler(mod, 'response', spec.file, ctx, errors).value, errors, aborted: false };
     } catch (err) {
       if (err instanceof UtilError) {
@@ -185,7 +211,7 @@ export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
 
   return {
     env,
-    spec: (typeName, fieldName) => RESOLVERS.find((r) => r.typeName === typeName && r.fieldName === fieldName),
+    spec: (typeName, fieldName) => resolvers.find((r) => r.typeName === typeName && r.fieldName === fieldName),
     resolve,
   };
 }

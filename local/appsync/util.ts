@@ -12,22 +12,28 @@
  * | util.autoId()                    | a random UUID v4 (crypto.randomUUID)                                          |
  * | util.matches(pattern, s)         | true when the WHOLE string matches (AppSync follows Java String.matches,     |
  * |                                  | so the pattern is implicitly anchored at both ends)                          |
- * | util.isNull(v)                   | v === null or undefined                                                       |
- * | util.isNullOrEmpty(v)            | isNull(v) or v is ''                                                          |
  * | util.time.nowISO8601()           | UTC ISO-8601 with milliseconds, e.g. 2026-01-02T03:04:05.678Z                 |
  * | util.time.nowEpochMilliSeconds() | Date.now()                                                                    |
- * | util.dynamodb.toDynamoDB(v)      | one attribute value ({S}, {N}, {M}...) via @aws-sdk/util-dynamodb            |
- * | util.dynamodb.toMapValues(obj)   | map of attribute values via @aws-sdk/util-dynamodb marshall (undefined dropped)|
- * | runtime.earlyReturn(obj?)        | in a request handler: skip the data source and the response handler, the     |
- * |                                  | function/resolver result is obj; in a pipeline's before handler: skip every  |
- * |                                  | function and the after handler; in a response handler: return obj            |
+ * | util.dynamodb.toDynamoDB(v)      | one attribute value in AppSync's form: numbers stay JSON numbers ({N: 12345}),|
+ * |                                  | arrays are lists ({L: [...]}, never SS/NS/BS sets), objects maps ({M: ...})   |
+ * | util.dynamodb.toMapValues(obj)   | a map of such attribute values (undefined members dropped)                    |
+ * | runtime.earlyReturn(obj?, {skipTo}?) | ends the handler; the runner (./runner.ts) decides what runs next, as AWS |
+ * |                                  | documents it, from where it was called and skipTo 'END' | 'NEXT'             |
+ *
+ * util.dynamodb's form is AWS's "DynamoDB helpers in util.dynamodb" page
+ * (https://docs.aws.amazon.com/appsync/latest/devguide/dynamodb-helpers-in-util-dynamodb-js.html): toDynamoDB(12345)
+ * is { "N" : 12345 }, and "it will use lists ("L") rather than sets". The SDK's marshall writes numbers as strings
+ * and JS Sets as sets, so its output is converted to that form (the local data source, ./dynamodb.ts, turns it
+ * back into what the SDK sends, as AppSync's data source does).
+ * runtime.earlyReturn: https://docs.aws.amazon.com/appsync/latest/devguide/runtime-utils-js.html
  *
  * Not covered (throws): every other member, e.g. util.unauthorized, util.str.*, util.transform.*,
  * util.dynamodb.toS..., util.http.*, runtime.* other than earlyReturn, extensions.*, the
- * `@aws-appsync/utils/dynamodb` helper module.
+ * `@aws-appsync/utils/dynamodb` helper module. Not in APPSYNC_JS at all: util.isNull, util.isNullOrEmpty and the
+ * other VTL-only helpers (AWS's "Built-in utilities" page for APPSYNC_JS lists none of them), so they throw too.
  */
 import { randomUUID } from 'node:crypto';
-import { convertToAttr, marshall } from '@aws-sdk/util-dynamodb';
+import { convertToAttr } from '@aws-sdk/util-dynamodb';
 
 /** A GraphQL error as AppSync reports it. */
 export interface AppSyncError {
@@ -45,9 +51,15 @@ export class UtilError extends Error {
   }
 }
 
+/** runtime.earlyReturn's documented returnOptions.skipTo; null when no options were given. */
+export type SkipTo = 'END' | 'NEXT' | null;
+
 /** Thrown by runtime.earlyReturn: caught by the runner at the handler boundary. */
 export class EarlyReturn extends Error {
-  constructor(readonly value: unknown) {
+  constructor(
+    readonly value: unknown,
+    readonly skipTo: SkipTo = null,
+  ) {
     super('runtime.earlyReturn');
     this.name = 'EarlyReturn';
   }
@@ -115,12 +127,6 @@ export const util = strict('util', {
     }
     return typeof s === 'string' && re.test(s);
   },
-  isNull(v: unknown): boolean {
-    return v === null || v === undefined;
-  },
-  isNullOrEmpty(v: unknown): boolean {
-    return v === null || v === undefined || v === '';
-  },
   time: strict('util.time', {
     nowISO8601(): string {
       return new Date().toISOString();
@@ -130,18 +136,56 @@ export const util = strict('util', {
     },
   }),
   dynamodb: strict('util.dynamodb', {
-    toDynamoDB(v: unknown) {
-      return convertToAttr(v, { removeUndefinedValues: true });
-    },
+    toDynamoDB,
     toMapValues(obj: Record<string, unknown>) {
-      return marshall(obj, { removeUndefinedValues: true });
+      if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
+        throw new TypeError(`util.dynamodb.toMapValues takes an object, not ${Array.isArray(obj) ? 'an array' : typeof obj}`);
+      }
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(obj)) {
+        if (v !== undefined) out[k] = toDynamoDB(v);
+      }
+      return out;
     },
   }),
 });
 
+/** The SDK's attribute value (N as a string, JS Sets as SS/NS/BS) in AppSync's documented form. */
+function appsyncAttr(av: Record<string, unknown>): Record<string, unknown> {
+  const [type, value] = Object.entries(av)[0];
+  switch (type) {
+    case 'N':
+      return { N: Number(value) };
+    case 'NS':
+      return { L: (value as string[]).map((n) => ({ N: Number(n) })) };
+    case 'SS':
+      return { L: (value as string[]).map((s) => ({ S: s })) };
+    case 'BS':
+      return { L: (value as unknown[]).map((b) => ({ B: b })) };
+    case 'L':
+      return { L: (value as Record<string, unknown>[]).map(appsyncAttr) };
+    case 'M':
+      return { M: Object.fromEntries(Object.entries(value as Record<string, Record<string, unknown>>).map(([k, v]) => [k, appsyncAttr(v)])) };
+    default:
+      return { [type]: value };
+  }
+}
+
+function toDynamoDB(v: unknown): Record<string, unknown> {
+  return appsyncAttr(convertToAttr(v, { removeUndefinedValues: true }) as unknown as Record<string, unknown>);
+}
+
 export const runtime = strict('runtime', {
-  earlyReturn(value?: unknown): never {
-    throw new EarlyReturn(value === undefined ? null : value);
+  earlyReturn(value?: unknown, returnOptions?: { skipTo?: unknown }): never {
+    let skipTo: SkipTo = null;
+    if (returnOptions !== undefined && returnOptions !== null) {
+      const s = returnOptions.skipTo;
+      if (s !== 'END' && s !== 'NEXT') {
+        throw new TypeError(`runtime.earlyReturn: returnOptions.skipTo must be 'END' or 'NEXT', not ${JSON.stringify(s)}`);
+      }
+      skipTo = s;
+    }
+    throw new EarlyReturn(value === undefined ? null : value, skipTo);
   },
 });
 

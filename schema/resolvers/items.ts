@@ -80,9 +80,10 @@ export function putRequest(ctx: Context, target: Target) {
     req.condition = { expression: 'attribute_not_exists(#id)', expressionNames: { '#id': 'id' } };
   }
   if (typeof expected === 'number' && expected > 0) {
+    // The condition's own placeholder: AppSync merges update and condition maps and refuses duplicates.
     req.condition = {
-      expression: '#version = :expected',
-      expressionNames: { '#version': 'version' },
+      expression: '#expectedVersion = :expected',
+      expressionNames: { '#expectedVersion': 'version' },
       expressionValues: util.dynamodb.toMapValues({ ':expected': expected }),
     };
   }

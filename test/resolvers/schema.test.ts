@@ -9,6 +9,8 @@ import {
   validateSchema,
   type GraphQLSchema,
   type SelectionSetNode,
+  type StringValueNode,
+  visit,
 } from 'graphql';
 import { bundleResolver } from '../../components/bundle';
 import { APPSYNC_PRELUDE, buildAppSyncSchema, subscriptionBindings } from '../../local/appsync/graphql';
@@ -49,6 +51,20 @@ describe('schema and manifest (resolvers)', () => {
       assert.equal(String(schema.getMutationType()?.getFields().putItem.type), 'Item!');
     });
   }
+
+  it('the deployed schema text has no "…" descriptions (AppSync rejects or strips them, aws/aws-appsync-community#38)', () => {
+    for (const mode of ['apiKey', 'lambda', 'cognito', 'oidc'] as AuthMode[]) {
+      const described: string[] = [];
+      visit(parse(schemaSource(mode)), {
+        enter(node) {
+          const d = (node as { description?: StringValueNode }).description;
+          if (d !== undefined) described.push(`${node.kind} ${(node as { name?: { value: string } }).name?.value ?? ''}: ${JSON.stringify(d.value)}`);
+        },
+      });
+      assert.deepEqual(described, [], `auth ${mode}: descriptions found`);
+    }
+    assert.match(schemaSource(), /^\s*# 1 on creation, then \+1 on every write\.$/m, 'the documentation is kept as # comments');
+  });
 
   it('needs the prelude: without it the AppSync directives and scalars are unknown', () => {
     assert.throws(() => buildSchema(schemaSource('apiKey')), /Unknown directive "@aws_api_key"|Unknown type "AWSDateTime"/);

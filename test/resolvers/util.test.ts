@@ -21,10 +21,11 @@ describe('APPSYNC_JS util stand-in', () => {
     assert.deepEqual(sink, [{ message: 'soft', errorType: 'Warn' }]);
   });
 
-  it('runtime.earlyReturn carries its value; util.dynamodb marshals with the SDK', () => {
-    assert.throws(() => runtime.earlyReturn({ a: 1 }), (e: unknown) => e instanceof EarlyReturn && (e.value as { a: number }).a === 1);
-    assert.deepEqual(util.dynamodb.toMapValues({ id: 'x', version: 2, gone: undefined }), { id: { S: 'x' }, version: { N: '2' } });
-    assert.deepEqual(util.dynamodb.toDynamoDB(['a', 1]), { L: [{ S: 'a' }, { N: '1' }] });
+  it("runtime.earlyReturn carries its value and skipTo; util.dynamodb gives AppSync's form ({N: number}, lists)", () => {
+    assert.throws(() => runtime.earlyReturn({ a: 1 }), (e: unknown) => e instanceof EarlyReturn && (e.value as { a: number }).a === 1 && e.skipTo === null);
+    assert.throws(() => runtime.earlyReturn(2, { skipTo: 'END' }), (e: unknown) => e instanceof EarlyReturn && e.value === 2 && e.skipTo === 'END');
+    assert.deepEqual(util.dynamodb.toMapValues({ id: 'x', version: 2, gone: undefined }), { id: { S: 'x' }, version: { N: 2 } });
+    assert.deepEqual(util.dynamodb.toDynamoDB(['a', 1]), { L: [{ S: 'a' }, { N: 1 }] });
     assert.match(util.time.nowISO8601(), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   });
 
