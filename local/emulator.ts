@@ -22,6 +22,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const DEFAULT_ENDPOINTS_FILE = path.join(ROOT, '.emulator', 'endpoints.json');
 export const DEFAULT_BASE_PORT = 4010;
+export const DEFAULT_LOG_DIR = path.join(ROOT, '.emulator', 'logs');
 
 export interface EmulatorOptions {
   stack?: string;
@@ -36,6 +37,8 @@ export interface EmulatorOptions {
   projectDir?: string;
   /** Raw config keys (without the project prefix) laid over the stack file's, validated the same way. */
   configOverrides?: Readonly<Record<string, string>>;
+  /** Folder for the functions' logs, one file per region and function; null = dropped. Default .emulator/logs */
+  logDir?: string | null;
   /** Use this DynamoDB Local instead of starting one (it is then left running on stop). */
   dynamodbEndpoint?: string;
   /** One line per step. */
@@ -152,6 +155,7 @@ export class Emulator {
             region,
             config,
             dynamodbEndpoint: dynamodb.endpoint,
+            logDir: opts.logDir === undefined ? DEFAULT_LOG_DIR : (opts.logDir ?? undefined),
             ports: basePort ? { graphql: basePort + 10 + 10 * i, rest: basePort + 11 + 10 * i } : { graphql: 0, rest: 0 },
           }),
         ),
@@ -162,6 +166,7 @@ export class Emulator {
       const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason;
       for (const r of regions.values()) log(`region ${r.name}: AppSync ${r.endpoints.graphqlUrl}, REST ${r.endpoints.restUrl}`);
+      if (opts.logDir !== null) log(`function logs: ${path.relative(process.cwd(), opts.logDir ?? DEFAULT_LOG_DIR) || '.'}/<region>.<function>.log`);
     } catch (err) {
       await Promise.all([...regions.values()].map((r) => r.stop()));
       await replicator?.stop();

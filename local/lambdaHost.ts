@@ -7,6 +7,7 @@
  * - A handler that throws gives {errorType, errorMessage} like Lambda's function error; `invoke` rejects with a
  *   FunctionError carrying them. So does a handler that runs past the timeout (the worker is then replaced, as Lambda
  *   discards a timed-out sandbox).
+ * - What the function prints goes to `log` line by line (CloudWatch Logs' part; the emulator writes a file per function).
  * - `updateEnvironment` replaces the worker (Lambda starts new sandboxes after a configuration update).
  * - Invocations may overlap in one worker (Node's event loop); Lambda would use several sandboxes, which only
  *   differs in cold starts and module-level state that our handlers keep per (url, region) anyway.
@@ -62,6 +63,8 @@ export interface LambdaHostOptions {
   dynamodbEndpoint: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   timeoutMs?: number;
+  /** Receives each line the function writes to stdout/stderr (Lambda sends them to CloudWatch Logs); default: dropped. */
+  log?: (line: string) => void;
 }
 
 interface Pending {
@@ -110,6 +113,8 @@ export class LambdaHost {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       env,
+      stdout: true,
+      stderr: true,
       workerData: {
         bundle: path.join(DIST, 'handlers', opts.handler, 'index.js'),
         functionName: opts.functionName,
@@ -128,6 +133,15 @@ export class LambdaHost {
         p.resolve(JSON.parse(msg.result ?? 'null'));
       }
     });
+    for (const stream of [worker.stdout, worker.stderr]) {
+      let partial = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) opts.log?.(line);
+      });
+    }
     worker.on('error', (err) => this.failAll(worker, 'Runtime.ExitError', err.message));
     worker.on('exit', (code) => this.failAll(worker, 'Runtime.ExitError', `the sandbox exited with code ${code}`));
     this.worker = worker;

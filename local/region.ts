@@ -11,12 +11,16 @@
  * outage as clients see it); the functions and the notifier keep their state.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HANDLER_NAMES, type HandlerName } from '../components/bundle';
 import { lambdaEnvironments } from '../components/lambdaEnv';
 import { stateUpdaterFunctionName } from '../components/names';
 import type { StackConfig } from '../config';
+import { resolverFiles } from '../schema/resolvers/manifest';
 import { createGraphQLExecutor, type GraphQLExecutor } from './appsync/graphql';
+import { loadResolverModule } from './appsync/runner';
 import { startAppSyncServer, type AppSyncServer } from './appsync/server';
 import { LambdaHost } from './lambdaHost';
 import { startNotifierLoop, type NotifierLoop } from './notifierLoop';
@@ -25,6 +29,13 @@ import { LOCAL_CREDENTIALS, localClient } from './tables';
 
 /** Function timeouts as deployed (components: lambda.ts default 10 s, health 5 s, notifier 60 s). */
 const TIMEOUT_MS: Record<HandlerName, number> = { items: 10_000, health: 5_000, state: 10_000, stateUpdater: 10_000, notifier: 60_000 };
+
+/** Appends lines to a file (created empty), like a CloudWatch log stream. */
+function fileLog(file: string): (line: string) => void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const out = fs.createWriteStream(file, { flags: 'w' });
+  return (line) => out.write(`${new Date().toISOString()} ${line}\n`);
+}
 
 /** An AppSync-style API key: `da2-` and 26 lower-case letters and digits. */
 export function newApiKey(): string {
@@ -39,6 +50,8 @@ export interface RegionOptions {
   /** 0 = any free port */
   ports: { graphql: number; rest: number };
   apiKey?: string;
+  /** Folder for the functions' logs (<region>.<function>.log); undefined = dropped. */
+  logDir?: string;
 }
 
 export interface RegionEndpoints {
@@ -79,6 +92,10 @@ export class Region {
       // the emulator serves API keys (and IAM for the notifier) whatever the stack's client auth is
       authMode: 'apiKey',
     });
+    // Load every resolver now (bundle + evaluate, cached per settings), as AppSync has them deployed before the first
+    // request: otherwise the first call to each field pays for esbuild.
+    const settings = { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode };
+    for (const file of resolverFiles()) loadResolverModule(file, settings);
     // graphqlUrl is known only once the AppSync server listens: the notifier's environment is set then
     const env = lambdaEnvironments<string>({
       itemsTable: config.tableName,
@@ -97,6 +114,7 @@ export class Region {
         dynamodbEndpoint: opts.dynamodbEndpoint,
         credentials: LOCAL_CREDENTIALS,
         timeoutMs: TIMEOUT_MS[handler],
+        log: opts.logDir ? fileLog(path.join(opts.logDir, `${region}.${handler}.log`)) : undefined,
       });
     }
     this.functions = fns;
