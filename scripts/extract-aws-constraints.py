@@ -8,7 +8,10 @@ Python nor botocore).
     python3 scripts/extract-aws-constraints.py [output.json]
 
 Needs botocore importable (Debian: apt-get install python3-botocore; or pip). The output records the botocore
-version, its path and the date, because both the limits and the region lists change over time.
+version, its path and the date, because both the limits and the region lists change over time. Use a recent
+botocore: Debian 12's 1.29.27 (December 2022) still has IAM's old description pattern (\p{L}\p{M}..., which
+accepts '→' although IAM refuses it today) and lists AppSync in 22 regions only; the committed file comes from
+botocore 1.43.11, and test/unit/constraints.test.ts refuses a file with the old IAM pattern.
 """
 import datetime
 import json
