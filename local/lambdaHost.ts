@@ -128,6 +128,7 @@ export class LambdaHost {
       clearTimeout(p.timer);
       if (msg.error) {
         this.errors += 1;
+        opts.log?.(JSON.stringify({ level: 'ERROR', errorType: msg.error.errorType, errorMessage: msg.error.errorMessage, requestId: msg.id }));
         p.reject(new FunctionError(opts.functionName, msg.error.errorType, msg.error.errorMessage));
       } else {
         p.resolve(JSON.parse(msg.result ?? 'null'));
@@ -165,6 +166,7 @@ export class LambdaHost {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         this.errors += 1;
+        this.opts.log?.(`${id} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
         reject(new FunctionError(this.opts.functionName, 'Sandbox.Timedout', `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`));
         this.restart();
       }, timeoutMs);

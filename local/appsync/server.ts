@@ -13,6 +13,7 @@ import type { StaticCredentials } from './auth';
 import type { GraphQLExecutor } from './graphql';
 import { createGraphQLHandler, GRAPHQL_PATH } from './http';
 import { createRealtime } from './realtime';
+import { listen } from '../listen';
 
 export const REALTIME_PATH = `${GRAPHQL_PATH}/realtime`;
 export const DEFAULT_KEEP_ALIVE_MS = 60_000;
@@ -68,17 +69,10 @@ export async function startAppSyncServer(o: AppSyncServerOptions): Promise<AppSy
   server.on('upgrade', (req, socket, head) => realtime.handleUpgrade(req, socket, head));
 
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(o.port ?? 0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, o.port ?? 0); // a port in use is a PortInUseError naming it
   } catch (err) {
     await realtime.close();
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`port ${o.port} is already in use`);
     if (code === 'EACCES') throw new Error(`port ${o.port} needs privileges this process does not have`);
     throw err;
   }

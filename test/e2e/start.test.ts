@@ -1,0 +1,138 @@
+/**
+ * `npm start` as a user runs it (local/start.ts in a child process, real ports): ready with a table of endpoints and
+ * the endpoints file; SIGINT stops everything — the DynamoDB Local JVM included — and leaves no port listening; a
+ * port in use, a missing Java and bad config are one clear message each, with no stack trace and nothing left behind.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { EndpointsFile } from '../../local/emulator';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+interface Run {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'local/start.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, out: () => out, err: () => err, exited };
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
+}
+
+/** A base port whose emulator ports (base+10 .. base+31) are free now. */
+async function freeBase(): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const ports = [base + 10, base + 11, base + 20, base + 21];
+    if ((await Promise.all(ports.map(refused))).every(Boolean)) return base;
+  }
+}
+
+function javaProcessesOn(port: number): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes('LoopbackDynamoDBLocal') && new RegExp(`-port ${port}(\\s|$)`).test(l));
+}
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ga-start-'));
+
+describe('npm start (local/start.ts as a child process)', function () {
+  this.timeout(90_000);
+
+  it('serves every region of the dev stack, prints the endpoints, and SIGINT leaves no process and no listening port', async () => {
+    const base = await freeBase();
+    const file = path.join(tmp(), 'endpoints.json');
+    const r = run(['--port', String(base), '--endpoints', file]);
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!fs.existsSync(file) && Date.now() < deadline && r.child.exitCode === null) await new Promise((res) => setTimeout(res, 100));
+      assert.ok(fs.existsSync(file), `no endpoints file; stdout:\n${r.out()}\nstderr:\n${r.err()}`);
+      const e = JSON.parse(fs.readFileSync(file, 'utf8')) as EndpointsFile;
+      assert.deepEqual(Object.keys(e.regions), ['eu-west-1', 'ap-southeast-2']);
+      assert.equal(e.regions['eu-west-1'].graphqlUrl, `http://127.0.0.1:${base + 10}/graphql`);
+      assert.equal(e.regions['ap-southeast-2'].restUrl, `http://127.0.0.1:${base + 21}/live`);
+      await new Promise((res) => setTimeout(res, 200)); // the table is printed right after the file is written
+      for (const [name, reg] of Object.entries(e.regions)) {
+        const row = r.out().split('\n').find((l) => l.startsWith(name));
+        assert.ok(row, `a table row for ${name} in:\n${r.out()}`);
+        for (const v of [reg.graphqlUrl, reg.realtimeUrl, reg.restUrl, reg.apiKey]) assert.ok(row.includes(v), `${v} in "${row}"`);
+      }
+      let health = 0;
+      for (let i = 0; i < 50 && health !== 200; i += 1) health = (await fetch(`${e.regions['ap-southeast-2'].restUrl}/health`)).status;
+      assert.equal(health, 200, 'the region answers /health (first calls may time out on a loaded machine)');
+      const ddbPort = Number(new URL(e.dynamodbEndpoint).port);
+      assert.equal(javaProcessesOn(ddbPort).length, 1, 'one DynamoDB Local JVM');
+
+      r.child.kill('SIGINT');
+      assert.equal(await r.exited, 0, r.err());
+      const ports = [base + 10, base + 11, base + 20, base + 21, ddbPort];
+      assert.deepEqual(await Promise.all(ports.map(refused)), ports.map(() => true), 'nothing listens any more');
+      assert.deepEqual(javaProcessesOn(ddbPort), [], 'the JVM is gone');
+      assert.equal(fs.existsSync(file), false, 'the endpoints file is removed with the emulator');
+    } finally {
+      r.child.kill('SIGKILL');
+    }
+  });
+
+  it('a port in use is one line naming the port, and nothing is left running', async () => {
+    const base = await freeBase();
+    const blocker = net.createServer();
+    await new Promise<void>((res) => blocker.listen(base + 20, '127.0.0.1', res));
+    const file = path.join(tmp(), 'endpoints.json');
+    try {
+      const r = run(['--port', String(base), '--endpoints', file]);
+      assert.equal(await r.exited, 1);
+      assert.equal(r.err().trim(), `port ${base + 20} is already in use on 127.0.0.1: stop what holds it, or choose other ports with --port`);
+      assert.equal(fs.existsSync(file), false);
+      assert.equal(await refused(base + 10), true, 'the region that did start was stopped again');
+      const lines = r.out().split('\n');
+      const ddb = lines.find((l) => l.includes('DynamoDB Local on'));
+      const ddbPort = Number(/127\.0\.0\.1:(\d+)/.exec(ddb ?? '')?.[1]);
+      assert.deepEqual(javaProcessesOn(ddbPort), []);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('without Java it says what to install, with no stack trace', async () => {
+    const bin = tmp();
+    fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+    const r = run(['--port', String(await freeBase()), '--endpoints', path.join(bin, 'e.json')], { ...process.env, PATH: bin });
+    assert.equal(await r.exited, 1);
+    assert.match(r.err(), /^java was not found\. DynamoDB Local .* needs a Java 17\+ JDK .*openjdk-17-jdk-headless/);
+    assert.doesNotMatch(r.err(), /\n\s+at /, 'no stack trace');
+  });
+
+  it('bad config and bad flags are named, exit code 2', async () => {
+    const stack = run(['--stack', 'nope']);
+    assert.equal(await stack.exited, 2);
+    assert.match(stack.err(), /--stack: "nope" — no Pulumi\.nope\.yaml; stacks here: dev, prod/);
+    const regions = run(['--regions', 'eu-west-1,eu-west-9']);
+    assert.equal(await regions.exited, 2);
+    assert.match(regions.err(), /regions\[1\]: "eu-west-9" — not an AWS region/);
+    const lag = run(['--replication-lag', 'soon']);
+    assert.equal(await lag.exited, 2);
+    assert.match(lag.err(), /--replication-lag soon: 0, a number of milliseconds up to 600000, or realistic/);
+  });
+});
