@@ -23,8 +23,9 @@
  * shard's GetRecords answers no NextShardIterator; once its records are all handled the poller calls DescribeStream
  * again and moves on to the child shards (DynamoDB Local closes its one shard when the stream is disabled; it never
  * splits). An expired or invalid iterator (ExpiredIteratorException, or DynamoDB Local's "Invalid ShardIterator") is
- * re-fetched with AFTER_SEQUENCE_NUMBER from the last record read (or the starting position if none was read yet);
- * TrimmedDataAccessException restarts at TRIM_HORIZON. Any other error while polling is remembered (lastError) and
+ * re-fetched at once with AFTER_SEQUENCE_NUMBER from the last record read (or the starting position if none was read
+ * yet); so is one that answers TrimmedDataAccessException (DynamoDB Local answers that for an iterator taken while
+ * its shard was still empty), and if even that position is trimmed the shard restarts at TRIM_HORIZON. Any other error while polling is remembered (lastError) and
  * retried with exponential backoff (intervalMs doubling up to 2 s); the poller never throws into the process.
  */
 import { performance } from 'node:perf_hooks';
@@ -230,7 +231,8 @@ export interface StreamPoller {
    * is left to hand over: everything written before the call has been handled.
    */
   settled(): Promise<void>;
-  stats(): { polls: number; records: number; handled: number; errors: number; shards: number; finishedShards: number };
+  /** iteratorRefreshes: iterators re-fetched because DynamoDB Local called them expired or trimmed. */
+  stats(): { polls: number; records: number; handled: number; errors: number; iteratorRefreshes: number; shards: number; finishedShards: number };
 }
 
 export const MAX_INTERVAL_MS = 50;
@@ -273,7 +275,7 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
   let needDescribe = true;
   let lastError: PollerError | null = null;
   let stopped = false;
-  const counters = { polls: 0, records: 0, handled: 0, errors: 0 };
+  const counters = { polls: 0, records: 0, handled: 0, errors: 0, iteratorRefreshes: 0 };
   let waiters: { since: number; resolve: () => void }[] = [];
   let round = 0;
 
@@ -322,6 +324,11 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
     return out.ShardIterator;
   };
 
+  /** An iterator DynamoDB will not read any more: fetch a new one from where we are. */
+  const staleIterator = (err: unknown): boolean =>
+    err instanceof DynamoDBLocalError &&
+    (err.code === 'ExpiredIteratorException' || err.code === 'TrimmedDataAccessException' || (err.code === 'ValidationException' && /ShardIterator/i.test(err.message)));
+
   /** Reads one page into the shard's buffer; answers how many records came. */
   const read = async (s: ShardState): Promise<number> => {
     if (s.iterator === null) return 0;
@@ -330,16 +337,24 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
     try {
       out = await call('GetRecords', { ShardIterator: s.iterator, Limit: 1000 });
     } catch (err) {
-      if (err instanceof DynamoDBLocalError) {
-        if (err.code === 'ExpiredIteratorException' || (err.code === 'ValidationException' && /ShardIterator/i.test(err.message))) {
-          s.iterator = undefined; // re-fetched from lastSeq on the next round
-        } else if (err.code === 'TrimmedDataAccessException') {
-          s.iterator = undefined;
+      if (!staleIterator(err)) throw err;
+      // Re-fetch at once, after the last record read (DynamoDB Local also answers TrimmedDataAccessException for
+      // an iterator taken on a shard that was still empty: nothing was read, so nothing is lost or repeated).
+      // Counted, not reported: it is routine. If the fresh iterator fails too, that error is reported.
+      counters.iteratorRefreshes += 1;
+      s.iterator = undefined;
+      s.iterator = await fetchIterator(s);
+      try {
+        out = await call('GetRecords', { ShardIterator: s.iterator, Limit: 1000 });
+      } catch (again) {
+        s.iterator = undefined;
+        if (again instanceof DynamoDBLocalError && again.code === 'TrimmedDataAccessException') {
+          // Even the position after our last record is gone: restart from the oldest record still there.
           s.lastSeq = undefined;
           s.startType = 'TRIM_HORIZON';
         }
+        throw again;
       }
-      throw err;
     }
     counters.polls += 1;
     const at = nowMs();

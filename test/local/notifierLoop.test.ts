@@ -153,7 +153,7 @@ describe('local notifier loop (event source mapping semantics)', function () {
       await l.poller.settled();
       await new Promise((r) => setTimeout(r, 200));
       assert.deepEqual(
-        fake.publishes.map((p) => [p.id, p.kind, p.item.value, p.publishedRegion]).sort(), // ids publish in parallel
+        fake.publishes.map((p) => [p.id, p.kind, p.item?.value, p.publishedRegion]).sort(), // ids publish in parallel
         [
           ['real-1', 'CREATED', 'a', REGION],
           ['real-2', 'CREATED', 'b', REGION],
