@@ -33,7 +33,11 @@
  *   - lag per pair: a number (all pairs), 'realistic' (./latency.ts), or a function (from, to) → ms; default 0.
  *     Measured lag (stats) = apply time − the source record's first read time, both high-resolution clocks.
  *   - DynamoDB Local errors while applying are remembered per pair (lastError) and retried with backoff; the record
- *     stays at the head of its pair's queue, so order is kept.
+ *     stays at the head of its pair's queue, so order is kept (and idle() waits for it).
+ * Known limit: a client's own delete in the destination is known to the replicator only once that region's stream
+ * has been read (≤ one poll interval later); an older replicated write landing inside that window can recreate the
+ * item there. Replicated writes to one item are serialised, so deletes that come through the replicator have no
+ * such window.
  */
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
