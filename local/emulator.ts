@@ -1,9 +1,11 @@
 /**
  * The whole stack on one machine: config (through config.ts, from the real Pulumi.<stack>.yaml) → DynamoDB Local →
  * both tables in every region → the replicator (what the global table does) → one Region per configured region →
- * `.emulator/endpoints.json`. `npm start` (local/start.ts) and the end-to-end tests call startEmulator().
+ * the global endpoint (local/router.ts: health checks like Route53, one API key) → the admin API (local/admin.ts,
+ * fault controls of local/drills.ts) → `.emulator/endpoints.json`. `npm start` (local/start.ts) and the end-to-end
+ * tests call startEmulator().
  *
- * Ports: with `basePort` B the global endpoint will take B, the admin API B+1, and region i takes B+10+10i (AppSync:
+ * Ports: with `basePort` B the global endpoint takes B, the admin API B+1, and region i takes B+10+10i (AppSync:
  * GraphQL + realtime) and B+11+10i (REST); basePort 0 picks free ports everywhere (tests).
  */
 import { spawnSync } from 'node:child_process';
@@ -13,8 +15,11 @@ import { ROOT } from '../components/bundle';
 import { ConfigError, parseConfig, projectKeys, readStackFile, type StackConfig } from '../config';
 import { ensureBundles } from './bundles';
 import { ensureDynamoDBLocal, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
-import { Region, type RegionEndpoints } from './region';
+import { startAdminServer, type AdminServer } from './admin';
+import { FaultControls } from './drills';
+import { newApiKey, Region, type RegionEndpoints } from './region';
 import { startReplicator, type Replicator, type ReplicatorOptions } from './replicator';
+import { describeHealth, startRouter, type HealthSettings, type Router } from './router';
 import { createRegionTables } from './tables';
 
 // The SDK's notice that releases after January 2027 need Node 22 is known (the lockfile pins versions for Node 20).
@@ -41,6 +46,10 @@ export interface EmulatorOptions {
   logDir?: string | null;
   /** Use this DynamoDB Local instead of starting one (it is then left running on stop). */
   dynamodbEndpoint?: string;
+  /** The global endpoint's health checks; default 1 s × 3 (Route53's 30 s × 3 scaled 1:30). */
+  health?: Partial<HealthSettings>;
+  /** The global endpoint's one API key (default: a fresh `da2-` key). */
+  globalApiKey?: string;
   /** One line per step. */
   log?: (line: string) => void;
 }
@@ -51,6 +60,12 @@ export interface EndpointsFile {
   dynamodbEndpoint: string;
   primaryRegion: string;
   writeMode: string;
+  /** The global endpoint: POST /graphql (x-api-key: globalApiKey) and /live/... routed to a healthy region. */
+  globalUrl: string;
+  /** The key for GraphQL through globalUrl (the router swaps in the chosen region's AppSync key). */
+  globalApiKey: string;
+  /** The admin API (fault controls). */
+  adminUrl: string;
 }
 
 /** A problem the user can fix (Java missing, a port in use, bad config): printed as one message, no stack trace. */
@@ -103,12 +118,25 @@ export class Emulator {
     readonly replicator: Replicator,
     readonly regions: ReadonlyMap<string, Region>,
     readonly endpointsFile: string | null,
+    readonly router: Router,
+    readonly admin: AdminServer,
+    readonly controls: FaultControls,
+    readonly globalApiKey: string,
   ) {}
 
   get endpoints(): EndpointsFile {
     const regions: Record<string, RegionEndpoints> = {};
     for (const [name, r] of this.regions) regions[name] = r.endpoints;
-    return { stack: this.config.stack, regions, dynamodbEndpoint: this.dynamodb.endpoint, primaryRegion: this.config.primaryRegion, writeMode: this.config.writeMode };
+    return {
+      stack: this.config.stack,
+      regions,
+      dynamodbEndpoint: this.dynamodb.endpoint,
+      primaryRegion: this.config.primaryRegion,
+      writeMode: this.config.writeMode,
+      globalUrl: this.router.url,
+      globalApiKey: this.globalApiKey,
+      adminUrl: this.admin.url,
+    };
   }
 
   region(name: string): Region {
@@ -139,6 +167,10 @@ export class Emulator {
     log(`DynamoDB Local on ${dynamodb.endpoint}`);
     const regions = new Map<string, Region>();
     let replicator: Replicator | undefined;
+    let router: Router | undefined;
+    let admin: AdminServer | undefined;
+    let controls: FaultControls | undefined;
+    const globalApiKey = opts.globalApiKey ?? newApiKey();
     try {
       await Promise.all(config.regions.map((r) => createRegionTables(dynamodb.endpoint, r, { items: config.tableName, appConfig: config.appConfigTableName })));
       log(`tables ${config.tableName}, ${config.appConfigTableName} in ${config.regions.length} regions (state: active)`);
@@ -167,14 +199,29 @@ export class Emulator {
       if (failed) throw failed.reason;
       for (const r of regions.values()) log(`region ${r.name}: AppSync ${r.endpoints.graphqlUrl}, REST ${r.endpoints.restUrl}`);
       if (opts.logDir !== null) log(`function logs: ${path.relative(process.cwd(), opts.logDir ?? DEFAULT_LOG_DIR) || '.'}/<region>.<function>.log`);
+      // A deployed health λ is warm (Route53 calls it every few seconds): warm each region's before the first check.
+      await Promise.all([...regions.values()].map((r) => fetch(`${r.endpoints.restUrl}/health`).then((res) => res.arrayBuffer(), () => undefined)));
+      router = await startRouter({
+        targets: config.regions.map((name) => ({ region: name, ...(regions.get(name) as Region).endpoints })),
+        globalApiKey,
+        health: opts.health,
+        port: basePort || 0,
+      });
+      log(`global endpoint ${router.url} (${describeHealth(router.settings)})`);
+      const r = router;
+      controls = new FaultControls({ config, regions, replicator, router: () => r });
+      admin = await startAdminServer({ controls, router: () => r, port: basePort ? basePort + 1 : 0 });
+      log(`admin API ${admin.url} (npm run emulator -- --help)`);
     } catch (err) {
+      await admin?.close();
+      await router?.close();
       await Promise.all([...regions.values()].map((r) => r.stop()));
       await replicator?.stop();
       await dynamodb.stop();
       throw err;
     }
     const endpointsFile = opts.endpointsFile === undefined ? DEFAULT_ENDPOINTS_FILE : opts.endpointsFile;
-    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile);
+    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey);
     emulator.writeEndpoints();
     return emulator;
   }
@@ -190,6 +237,8 @@ export class Emulator {
 
   async stop(): Promise<void> {
     if (this.endpointsFile) fs.rmSync(this.endpointsFile, { force: true });
+    await this.admin.close();
+    await this.router.close();
     await Promise.all([...this.regions.values()].map((r) => r.stop()));
     await this.replicator.stop();
     await this.dynamodb.stop();

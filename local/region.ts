@@ -9,13 +9,17 @@
  *     publishItemChange on this region's AppSync endpoint.
  * `stopEndpoints()`/`startEndpoints()` take the region's HTTP endpoints away and back on the same ports (a regional
  * outage as clients see it); the functions and the notifier keep their state.
+ * `suspend()`/`resume()` are the emulator's regional outage (local/drills.ts adds replication): endpoints down AND
+ * the notifier held — its event source mapping stops invoking, the stream keeps every record (Lambda resumes a
+ * mapping from its checkpoint), so after `resume()` the notifier publishes what it had not yet published, in order.
+ * `setDrained()` flips the health λ's DRAIN variable through components/lambdaEnv.ts (as `drainRegions` deploys it).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HANDLER_NAMES, type HandlerName } from '../components/bundle';
-import { lambdaEnvironments } from '../components/lambdaEnv';
+import { lambdaEnvironments, type LambdaEnvArgs } from '../components/lambdaEnv';
 import { stateUpdaterFunctionName } from '../components/names';
 import type { StackConfig } from '../config';
 import { resolverFiles } from '../schema/resolvers/manifest';
@@ -70,6 +74,12 @@ export class Region {
   private rest?: RestServer;
   private notifier?: NotifierLoop;
   private ports: { graphql: number; rest: number };
+  private lastEndpoints?: RegionEndpoints;
+  /** While suspended: resolves when the region resumes (held notifier invocations wait on it). */
+  private hold?: { promise: Promise<void>; release: () => void };
+  private stopping = false;
+  private drained = false;
+  private readonly envArgs: LambdaEnvArgs<string>;
   private readonly clients = new Map<string, DynamoDBClient>();
 
   private constructor(opts: RegionOptions) {
@@ -97,13 +107,14 @@ export class Region {
     const settings = { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode };
     for (const file of resolverFiles()) loadResolverModule(file, settings);
     // graphqlUrl is known only once the AppSync server listens: the notifier's environment is set then
-    const env = lambdaEnvironments<string>({
+    this.envArgs = {
       itemsTable: config.tableName,
       appConfigTable: config.appConfigTableName,
       primaryRegion: config.primaryRegion,
       writeMode: config.writeMode,
       graphqlUrl: '',
-    });
+    };
+    const env = lambdaEnvironments<string>(this.envArgs);
     const fns = {} as Record<HandlerName, LambdaHost>;
     for (const handler of HANDLER_NAMES) {
       fns[handler] = new LambdaHost({
@@ -128,7 +139,7 @@ export class Region {
         endpoint: opts.dynamodbEndpoint,
         region: opts.region,
         table: opts.config.tableName,
-        invoke: (event) => r.functions.notifier.invoke(event),
+        invoke: (event) => r.invokeNotifier(event),
       });
     } catch (err) {
       await r.stop();
@@ -137,9 +148,51 @@ export class Region {
     return r;
   }
 
+  /** The region's URLs; unchanged while its endpoints are stopped (they come back on the same ports). */
   get endpoints(): RegionEndpoints {
-    if (!this.appsync || !this.rest) throw new Error(`region ${this.name} is stopped`);
-    return { graphqlUrl: this.appsync.graphqlUrl, realtimeUrl: this.appsync.realtimeUrl, restUrl: this.rest.restUrl, apiKey: this.apiKey };
+    if (!this.lastEndpoints) throw new Error(`region ${this.name} has not served yet`);
+    return { ...this.lastEndpoints };
+  }
+
+  get suspended(): boolean {
+    return this.hold !== undefined;
+  }
+
+  get isDrained(): boolean {
+    return this.drained;
+  }
+
+  /** The event source mapping's invoke: waits while the region is suspended (see header). */
+  private async invokeNotifier(event: unknown): Promise<unknown> {
+    while (this.hold) await this.hold.promise;
+    if (this.stopping) throw new Error(`region ${this.name} is stopping`);
+    return this.functions.notifier.invoke(event);
+  }
+
+  /** A regional outage as this region sees it: endpoints down (connections dropped), the notifier held. */
+  async suspend(): Promise<void> {
+    if (!this.hold) {
+      let release!: () => void;
+      const promise = new Promise<void>((resolve) => (release = resolve));
+      this.hold = { promise, release };
+    }
+    await this.stopEndpoints();
+  }
+
+  /** Back from suspend(): endpoints on the same ports first, then the notifier goes on from where it stopped. */
+  async resume(): Promise<void> {
+    await this.startEndpoints();
+    const hold = this.hold;
+    this.hold = undefined;
+    hold?.release();
+  }
+
+  /** Sets the health λ's DRAIN variable (components/lambdaEnv.ts): drained → /health answers 503 saying why. */
+  setDrained(drained: boolean): void {
+    if (this.drained === drained) return;
+    this.drained = drained;
+    const env = lambdaEnvironments<string>({ ...this.envArgs, drain: drained });
+    this.functions.health.updateEnvironment({ DRAIN: env.health.DRAIN });
   }
 
   get running(): boolean {
@@ -175,6 +228,7 @@ export class Region {
     }
     this.rest = await startRestServer({ region: this.name, functions: this.functions, graphqlUrl: this.appsync.graphqlUrl, port: this.ports.rest });
     this.ports.rest = this.rest.port;
+    this.lastEndpoints = { graphqlUrl: this.appsync.graphqlUrl, realtimeUrl: this.appsync.realtimeUrl, restUrl: this.rest.restUrl, apiKey: this.apiKey };
   }
 
   /** Closes the AppSync (HTTP + realtime) and REST endpoints; connections are dropped, ports freed. */
@@ -186,6 +240,10 @@ export class Region {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    const hold = this.hold;
+    this.hold = undefined;
+    hold?.release();
     await this.notifier?.stop();
     this.notifier = undefined;
     await this.stopEndpoints();

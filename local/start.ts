@@ -1,8 +1,9 @@
 /**
- * `npm start [-- --stack dev|prod] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]`
+ * `npm start [-- --stack dev|prod] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
+ *   [--health-interval <ms>] [--failure-threshold N]`
  *
  * Runs the whole stack locally (local/emulator.ts), prints one line per step and then the endpoints of every
- * region, writes .emulator/endpoints.json once everything serves, and stops everything (the DynamoDB Local JVM
+ * region, the global endpoint (with its health-check scale) and the admin API, writes .emulator/endpoints.json once everything serves, and stops everything (the DynamoDB Local JVM
  * included) on Ctrl-C / SIGTERM. A problem the user can fix (config, Java, a port in use, a bad flag) is one
  * message without a stack trace: exit code 2 for bad arguments or config, 1 otherwise.
  */
@@ -11,15 +12,20 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config';
 import { DEFAULT_BASE_PORT, Emulator, StartError } from './emulator';
 import { PortInUseError } from './listen';
+import { DEFAULT_HEALTH, describeHealth } from './router';
 
 export const USAGE = `usage: npm start [-- --stack S] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
+                    [--health-interval MS] [--failure-threshold N]
 
   --stack             Pulumi stack whose Pulumi.<stack>.yaml is read (default: dev)
   --regions           regions to emulate instead of the stack's (validated the same way)
-  --port              first port (default ${DEFAULT_BASE_PORT}); region i uses N+10+10i (AppSync) and N+11+10i (REST)
+  --port              first port (default ${DEFAULT_BASE_PORT}): the global endpoint takes N, the admin API N+1,
+                      region i N+10+10i (AppSync) and N+11+10i (REST)
   --replication-lag   delay before a write reaches the other regions: 0 (default), milliseconds, or
                       realistic (measured inter-region latencies)
-  --endpoints         where to write the endpoints file (default .emulator/endpoints.json)`;
+  --endpoints         where to write the endpoints file (default .emulator/endpoints.json)
+  --health-interval   the global endpoint's health-check interval in ms (default ${DEFAULT_HEALTH.intervalMs}: Route53's 30 s scaled 1:30)
+  --failure-threshold consecutive failed (or passed) checks that flip a region's health, 1-10 (default ${DEFAULT_HEALTH.failureThreshold}, as Route53)`;
 
 class UsageError extends Error {}
 
@@ -34,6 +40,8 @@ export function parseStartArgs(argv: string[]) {
         port: { type: 'string', default: String(DEFAULT_BASE_PORT) },
         'replication-lag': { type: 'string', default: '0' },
         endpoints: { type: 'string' },
+        'health-interval': { type: 'string', default: String(DEFAULT_HEALTH.intervalMs) },
+        'failure-threshold': { type: 'string', default: String(DEFAULT_HEALTH.failureThreshold) },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -50,9 +58,15 @@ export function parseStartArgs(argv: string[]) {
     lag = Number(lagRaw);
     if (!/^\d+$/.test(lagRaw) || lag > 600_000) throw new UsageError(`--replication-lag ${lagRaw}: 0, a number of milliseconds up to 600000, or realistic`);
   }
+  const intervalRaw = values['health-interval'] ?? '';
+  const intervalMs = Number(intervalRaw);
+  if (!/^\d+$/.test(intervalRaw) || intervalMs < 10 || intervalMs > 60_000) throw new UsageError(`--health-interval ${intervalRaw}: a whole number of milliseconds from 10 to 60000`);
+  const thresholdRaw = values['failure-threshold'] ?? '';
+  const failureThreshold = Number(thresholdRaw);
+  if (!/^\d+$/.test(thresholdRaw) || failureThreshold < 1 || failureThreshold > 10) throw new UsageError(`--failure-threshold ${thresholdRaw}: a whole number from 1 to 10 (Route53's range)`);
   const regions = values.regions?.split(',').map((s) => s.trim()).filter(Boolean);
   if (values.regions !== undefined && !regions?.length) throw new UsageError('--regions: give at least one region, e.g. --regions eu-west-1,ap-southeast-2');
-  return { help: values.help ?? false, stack: values.stack ?? 'dev', regions, port, lag, endpointsFile: values.endpoints ? path.resolve(values.endpoints) : undefined };
+  return { help: values.help ?? false, stack: values.stack ?? 'dev', regions, port, lag, endpointsFile: values.endpoints ? path.resolve(values.endpoints) : undefined, health: { intervalMs, failureThreshold } };
 }
 
 function table(rows: string[][]): string {
@@ -76,7 +90,7 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`);
   let emulator: Emulator;
   try {
-    emulator = await Emulator.start({ stack: args.stack, regions: args.regions, basePort: args.port, replicationLag: args.lag, endpointsFile: args.endpointsFile, log });
+    emulator = await Emulator.start({ stack: args.stack, regions: args.regions, basePort: args.port, replicationLag: args.lag, endpointsFile: args.endpointsFile, health: args.health, log });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -92,7 +106,11 @@ async function main(): Promise<void> {
   const rows = [['region', 'GraphQL', 'realtime', 'REST', 'API key']];
   for (const [name, r] of Object.entries(e.regions)) rows.push([name, r.graphqlUrl, r.realtimeUrl, r.restUrl, r.apiKey]);
   log(`ready: ${emulator.endpointsFile ? path.relative(process.cwd(), emulator.endpointsFile) : '(no endpoints file)'} written`);
-  console.log(`\n${table(rows)}\n\nCtrl-C stops everything.`);
+  const global = [
+    ['global', e.globalUrl, `x-api-key ${e.globalApiKey}`, `${describeHealth(emulator.router.settings)}`],
+    ['admin', e.adminUrl, 'npm run emulator -- --help', ''],
+  ];
+  console.log(`\n${table(rows)}\n\n${table(global)}\n\nCtrl-C stops everything.`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,5 +1,5 @@
 /**
- * `npm run state -- <active|fenced|failover> [--reason "..."] [--stack S] [--region R] [--function F]`
+ * `npm run state -- <active|fenced|failover> [--reason "..."] [--stack S] [--region R] [--function F] [--local [--endpoints F]]`
  *
  * Sets the app state (DESIGN §6) by invoking the stack's state updater Lambda (handlers/stateUpdater.ts) with
  * `{newState, reason}` and prints its JSON answer.
@@ -17,6 +17,9 @@
  * - --function: the function name (default `global-appsync-<stack>-state-updater`, the name the appState
  *   component gives it).
  * - --reason: why (default: "set by npm run state (<user>@<host>)"); the updater requires a non-empty reason.
+ * - --local: the running emulator's (npm start) bundled state updater instead, invoked through its admin API
+ *   (`POST <adminUrl>/state`, adminUrl from .emulator/endpoints.json or --endpoints); regions, primaryRegion and
+ *   stack come from that file (the emulator may run with --regions), the same default-region rule applies.
  * Exit codes: 0 the updater answered ok, 1 it answered an error (or the invoke failed), 2 bad arguments/config.
  *
  * The invoke step is the `Invoker` argument of main(), so the local emulator can swap in a local target.
@@ -44,7 +47,17 @@ export interface MainIO {
   projectDir?: string;
 }
 
-export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reason "why"] [--stack S] [--region R] [--function NAME]
+/** --local: the emulator's state updater through its admin API (local/admin.ts, POST /state). */
+export function adminInvoker(adminUrl: string): Invoker {
+  return async ({ functionName, region, payload }) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { adminCall } = require('./emulator') as typeof import('./emulator');
+    const out = (await adminCall(adminUrl, 'POST', '/state', { state: payload.newState, reason: payload.reason, region, functionName })) as { answer?: unknown };
+    return out.answer;
+  };
+}
+
+export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reason "why"] [--stack S] [--region R] [--function NAME] [--local]
 
   Sets the app state by invoking the stack's state updater Lambda.
   --reason    why the state changes (default: "set by npm run state (<user>@<host>)")
@@ -53,6 +66,8 @@ export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reaso
               regions that is not the primaryRegion, since the primary is likely down; default for
               active and fenced: the stack's primaryRegion)
   --function  function name (default: global-appsync-<stack>-state-updater)
+  --local     the local emulator's (npm start) state updater, through its admin API; stack and regions
+              come from its endpoints file (--endpoints F, default .emulator/endpoints.json)
 
   Allowed moves: ${APP_STATES.map((s) => `${s} -> ${STATE_TRANSITIONS[s].join('|')}`).join(', ')}.
   Failing back: set fenced (writes stop everywhere while replication settles), then active.`;
@@ -113,9 +128,10 @@ export function defaultRegion(newState: string, stack: string, info: StackInfo):
 export async function main(argv: readonly string[], io: MainIO = {}): Promise<number> {
   const out = io.out ?? ((l: string) => console.log(l));
   const err = io.err ?? ((l: string) => console.error(l));
-  const invoke = io.invoke ?? lambdaInvoker;
+  let invoke = io.invoke ?? lambdaInvoker;
   let request: InvokeRequest;
   let why: string;
+  let where = '';
   try {
     let parsed;
     try {
@@ -128,6 +144,8 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
           stack: { type: 'string', short: 's' },
           region: { type: 'string' },
           function: { type: 'string' },
+          local: { type: 'boolean' },
+          endpoints: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -148,11 +166,31 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
     }
     const reason = values.reason ?? `set by npm run state (${os.userInfo().username}@${os.hostname()})`;
     if (reason.trim() === '') throw new UsageError('--reason is empty: say why the state changes');
-    const stack = values.stack ?? process.env.PULUMI_STACK ?? 'dev';
+    if (values.endpoints !== undefined && !values.local) throw new UsageError('--endpoints is for --local only');
+    let local: { stack: string; info: StackInfo; adminUrl: string } | undefined;
+    if (values.local) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { readEndpoints } = require('./emulator') as typeof import('./emulator');
+      let e;
+      try {
+        e = readEndpoints(values.endpoints ? path.resolve(values.endpoints) : undefined);
+      } catch (x) {
+        err(`error: ${(x as Error).message}`);
+        return 1;
+      }
+      if (values.stack !== undefined && values.stack !== e.stack) throw new UsageError(`--stack ${values.stack}: the running emulator serves stack ${e.stack}`);
+      local = { stack: e.stack, info: { regions: Object.keys(e.regions), primaryRegion: e.primaryRegion }, adminUrl: e.adminUrl };
+      if (!io.invoke) invoke = adminInvoker(e.adminUrl);
+      where = ` (the local emulator's, through its admin API ${e.adminUrl})`;
+    }
+    const stack = local?.stack ?? values.stack ?? process.env.PULUMI_STACK ?? 'dev';
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack ${JSON.stringify(stack)} is not a stack name`);
     let region = values.region;
     why = 'given with --region';
-    if (region === undefined || values.function === undefined) {
+    if (local) {
+      if (region !== undefined && !local.info.regions.includes(region)) throw new UsageError(`--region ${region} is not one of the emulator's regions: ${local.info.regions.join(', ')}`);
+      if (region === undefined) ({ region, why } = defaultRegion(newState, stack, local.info));
+    } else if (region === undefined || values.function === undefined) {
       let info: StackInfo | undefined;
       try {
         info = readStack(stack, io.projectDir ?? path.resolve(__dirname, '..'));
@@ -178,7 +216,7 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
   }
 
   err(`region ${request.region}: ${why}`);
-  err(`invoking ${request.functionName} in ${request.region}: ${request.payload.newState} (${request.payload.reason})`);
+  err(`invoking ${request.functionName} in ${request.region}${where}: ${request.payload.newState} (${request.payload.reason})`);
   let answer: unknown;
   try {
     answer = await invoke(request);

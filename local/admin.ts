@@ -1,0 +1,137 @@
+/**
+ * The emulator's admin API: fault controls (local/drills.ts) over JSON HTTP on 127.0.0.1, found by scripts through
+ * `adminUrl` in .emulator/endpoints.json (`npm run emulator -- <command>` is its client, scripts/emulator.ts).
+ *
+ *   GET  /status                       everything below in one answer
+ *   GET  /health                       the global endpoint's view: settings + per-region health
+ *   GET  /replication                  per pair: paused (and why), pending, last/max lag, applied, superseded
+ *   GET  /notifier                     per region: stream records not yet handed to the notifier, held or not
+ *   POST /regions/{region}/stop        regional outage (endpoints down, notifier held, replication queued)
+ *   POST /regions/{region}/start       recovery (endpoints back on the same ports, catch-up)
+ *   POST /regions/{region}/drain       health λ DRAIN=true → /health 503 saying why
+ *   POST /regions/{region}/undrain
+ *   POST /replication/pause   {from?, to?}   aws:dynamodb:global-table-pause-replication (all pairs by default)
+ *   POST /replication/resume  {from?, to?}
+ *   POST /state {state, reason, region?, functionName?}   the bundled state updater λ; answers its reply
+ *
+ * Answers are JSON. Bad input → 400 {error} naming what was wrong; an unknown path → 404 listing the routes; a
+ * known path with another method → 405; a request the emulator cannot serve now (state updater of a stopped
+ * region) → 409.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FaultConflictError, FaultInputError, type FaultControls } from './drills';
+import { listen } from './listen';
+import type { Router } from './router';
+
+export interface AdminOptions {
+  controls: FaultControls;
+  router?: () => Router | undefined;
+  port?: number;
+}
+
+export interface AdminServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export const ADMIN_ROUTES = [
+  'GET /status',
+  'GET /health',
+  'GET /replication',
+  'GET /notifier',
+  'POST /regions/{region}/stop',
+  'POST /regions/{region}/start',
+  'POST /regions/{region}/drain',
+  'POST /regions/{region}/undrain',
+  'POST /replication/pause {from?, to?}',
+  'POST /replication/resume {from?, to?}',
+  'POST /state {state, reason, region?, functionName?}',
+] as const;
+
+type Body = Record<string, unknown>;
+
+function parseBody(raw: string, allowed: readonly string[]): Body {
+  if (raw.trim() === '') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (err) {
+    throw new FaultInputError(`the body is not JSON: ${(err as Error).message}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FaultInputError('the body must be a JSON object');
+  const unknown = Object.keys(v).filter((k) => !allowed.includes(k));
+  if (unknown.length) throw new FaultInputError(`unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: allowed are ${allowed.join(', ') || '(none)'}`);
+  return v as Body;
+}
+
+export async function startAdminServer(opts: AdminOptions): Promise<AdminServer> {
+  const c = opts.controls;
+  const healthView = () => {
+    const r = opts.router?.();
+    return { settings: r?.settings ?? null, globalUrl: r?.url ?? null, regions: c.health() };
+  };
+
+  /** Answers [status, body]; throws FaultInputError / FaultConflictError for 400 / 409. */
+  async function route(method: string, path: string, raw: string): Promise<[number, unknown]> {
+    const get = (fn: () => unknown): [number, unknown] => {
+      if (method !== 'GET') return [405, { error: `${method} ${path}: use GET` }];
+      return [200, fn()];
+    };
+    const post = async (allowed: readonly string[], fn: (b: Body) => unknown): Promise<[number, unknown]> => {
+      if (method !== 'POST') return [405, { error: `${method} ${path}: use POST` }];
+      return [200, await fn(parseBody(raw, allowed))];
+    };
+    if (path === '/status') return get(() => ({ regions: c.regionsView(), health: healthView(), replication: c.replication(), notifier: c.notifier() }));
+    if (path === '/health') return get(healthView);
+    if (path === '/replication') return get(() => c.replication());
+    if (path === '/notifier') return get(() => c.notifier());
+    if (path === '/replication/pause') return post(['from', 'to'], (b) => c.pauseReplication(b.from, b.to));
+    if (path === '/replication/resume') return post(['from', 'to'], (b) => c.resumeReplication(b.from, b.to));
+    if (path === '/state') return post(['state', 'reason', 'region', 'functionName'], (b) => c.setState(b));
+    const m = /^\/regions\/([^/]+)\/([^/]+)$/.exec(path);
+    if (m) {
+      const region = decodeURIComponent(m[1]);
+      const action = m[2];
+      const actions: Record<string, () => unknown> = {
+        stop: () => c.stopRegion(region),
+        start: () => c.startRegion(region),
+        drain: () => c.drain(region, true),
+        undrain: () => c.drain(region, false),
+      };
+      if (!actions[action]) throw new FaultInputError(`unknown region action ${JSON.stringify(action)}: one of ${Object.keys(actions).join(', ')}`);
+      return post([], () => actions[action]());
+    }
+    return [404, { error: `no route ${method} ${path}`, routes: ADMIN_ROUTES }];
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
+      route((req.method ?? 'GET').toUpperCase(), path, Buffer.concat(chunks).toString('utf8'))
+        .catch((err: unknown): [number, unknown] => {
+          if (err instanceof FaultInputError) return [400, { error: err.message }];
+          if (err instanceof FaultConflictError) return [409, { error: err.message }];
+          return [500, { error: `admin API failed: ${(err as Error).message}` }];
+        })
+        .then(([status, body]) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(`${JSON.stringify(body, null, 2)}\n`);
+        });
+    });
+  });
+  await listen(server, opts.port ?? 0);
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

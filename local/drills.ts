@@ -1,0 +1,189 @@
+/**
+ * The emulator's fault controls (what the admin API, local/admin.ts, exposes): the operations a failure drill
+ * needs, each one what its AWS counterpart does to the deployed stack.
+ *
+ *   - stopRegion / startRegion: a regional outage. The region's endpoints go down (clients get refused
+ *     connections, so the global endpoint's health checks fail), its notifier is held (Region.suspend) and
+ *     replication to and from it is paused, as a global table queues replication to an unreachable replica: writes
+ *     accepted elsewhere wait, and on recovery the region catches up in order (its notifier publishes them to its
+ *     new subscribers; subscriptions do not survive an outage — AppSync has no replay). Not emulated: the region's
+ *     DynamoDB replica itself stays reachable for other regions' direct calls (writeMode primary's
+ *     "write global" path), because DynamoDB Local is one process for every region.
+ *   - drain / undrain: the health λ's DRAIN variable (components/lambdaEnv.ts, as `drainRegions` deploys it), so
+ *     /health answers 503 "region X is drained by the DRAIN environment variable".
+ *   - pauseReplication / resumeReplication: per pair, every pair out of or into a region, or all. This is AWS
+ *     FIS's action `aws:dynamodb:global-table-pause-replication`
+ *     (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#dynamodb-actions-reference):
+ *     writes keep being accepted in every region and queue per pair; resume (in FIS: the action's duration ends)
+ *     lets them through, last writer wins. A pause asked for by the user and one caused by an outage are tracked
+ *     apart: starting a region never resumes a pair the user paused.
+ *   - setState: the app state through the region's bundled state updater λ (the same function `npm run state`
+ *     invokes in AWS), default region chosen as scripts/state.ts chooses it.
+ *   - replication(): lag and queue per pair; notifier(): backlog per region; health(): the router's view.
+ * Every bad input throws a FaultInputError naming what was wrong (the admin API answers it as 400).
+ */
+import type { StackConfig } from '../config';
+import { defaultRegion } from '../scripts/state';
+import { APP_STATES } from '../schema/rules';
+import type { Region } from './region';
+import type { PairStats, Replicator } from './replicator';
+import type { RegionHealth, Router } from './router';
+
+export const PAUSE_ACTION = 'aws:dynamodb:global-table-pause-replication';
+
+/** Bad input from the caller (unknown region, bad state...): the admin API answers 400 with the message. */
+export class FaultInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FaultInputError';
+  }
+}
+
+/** The request cannot be served in the emulator's current condition (e.g. the region is stopped): 409. */
+export class FaultConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FaultConflictError';
+  }
+}
+
+export interface PairView extends PairStats {
+  /** Why the pair is paused: 'user' (pause-replication) and/or 'outage of <region>'. */
+  pausedBy: string[];
+}
+
+export interface RegionView {
+  region: string;
+  running: boolean;
+  drained: boolean;
+  notifierBacklog: number;
+  subscriptions: number;
+}
+
+export interface FaultControlsOptions {
+  config: StackConfig;
+  regions: ReadonlyMap<string, Region>;
+  replicator: Replicator;
+  router?: () => Router | undefined;
+}
+
+export class FaultControls {
+  private readonly userPaused = new Set<string>();
+  private readonly down = new Set<string>();
+  private readonly names: string[];
+
+  constructor(private readonly o: FaultControlsOptions) {
+    this.names = [...o.regions.keys()];
+  }
+
+  region(name: unknown): Region {
+    if (typeof name !== 'string' || !name) throw new FaultInputError(`region is required: one of ${this.names.join(', ')}`);
+    const r = this.o.regions.get(name);
+    if (!r) throw new FaultInputError(`region ${JSON.stringify(name)} is not one of this emulator's regions: ${this.names.join(', ')}`);
+    return r;
+  }
+
+  private pairs(from: unknown, to: unknown): Array<[string, string]> {
+    for (const [what, v] of [['from', from], ['to', to]] as const) {
+      if (v === undefined || v === null) continue;
+      if (typeof v !== 'string' || !this.o.regions.has(v)) throw new FaultInputError(`${what} ${JSON.stringify(v)} is not one of this emulator's regions: ${this.names.join(', ')}`);
+    }
+    const f = (from ?? undefined) as string | undefined;
+    const t = (to ?? undefined) as string | undefined;
+    if (f !== undefined && f === t) throw new FaultInputError(`from and to are both ${f}: a replication pair is two different regions`);
+    const out: Array<[string, string]> = [];
+    for (const a of this.names) for (const b of this.names) if (a !== b && (f === undefined || a === f) && (t === undefined || b === t)) out.push([a, b]);
+    return out;
+  }
+
+  /** Applies the effective pause of every pair: paused by the user or by an outage at either end. */
+  private sync(): void {
+    for (const [a, b] of this.pairs(undefined, undefined)) {
+      if (this.userPaused.has(`${a}>${b}`) || this.down.has(a) || this.down.has(b)) this.o.replicator.pause(a, b);
+      else this.o.replicator.resume(a, b);
+    }
+  }
+
+  async stopRegion(name: unknown): Promise<RegionView> {
+    const r = this.region(name);
+    this.down.add(r.name);
+    this.sync();
+    await r.suspend();
+    return this.regionView(r);
+  }
+
+  async startRegion(name: unknown): Promise<RegionView> {
+    const r = this.region(name);
+    // endpoints (and the notifier) first, so that replicated catch-up writes are published to a serving AppSync
+    await r.resume();
+    this.down.delete(r.name);
+    this.sync();
+    return this.regionView(r);
+  }
+
+  drain(name: unknown, drained: boolean): RegionView {
+    const r = this.region(name);
+    r.setDrained(drained);
+    return this.regionView(r);
+  }
+
+  pauseReplication(from?: unknown, to?: unknown): { action: string; paused: Array<[string, string]> } {
+    const pairs = this.pairs(from, to);
+    for (const [a, b] of pairs) this.userPaused.add(`${a}>${b}`);
+    this.sync();
+    return { action: PAUSE_ACTION, paused: pairs };
+  }
+
+  resumeReplication(from?: unknown, to?: unknown): { action: string; resumed: Array<[string, string]>; stillPausedByOutage: Array<[string, string]> } {
+    const pairs = this.pairs(from, to);
+    for (const [a, b] of pairs) this.userPaused.delete(`${a}>${b}`);
+    this.sync();
+    return { action: PAUSE_ACTION, resumed: pairs, stillPausedByOutage: pairs.filter(([a, b]) => this.down.has(a) || this.down.has(b)) };
+  }
+
+  async setState(input: { state?: unknown; reason?: unknown; region?: unknown; functionName?: unknown }): Promise<{ region: string; why: string; answer: unknown }> {
+    const { state, reason } = input;
+    if (typeof state !== 'string' || !(APP_STATES as readonly string[]).includes(state)) throw new FaultInputError(`state must be one of ${APP_STATES.join(', ')}, got ${JSON.stringify(state)}`);
+    if (typeof reason !== 'string' || reason.trim() === '') throw new FaultInputError('reason is required: say why the state changes');
+    let region: Region;
+    let why = 'given';
+    if (input.region === undefined || input.region === null) {
+      const d = defaultRegion(state, this.o.config.stack, { regions: this.names, primaryRegion: this.o.config.primaryRegion });
+      region = this.region(d.region);
+      why = d.why;
+    } else region = this.region(input.region);
+    const fn = region.functions.stateUpdater;
+    if (input.functionName !== undefined && input.functionName !== fn.name) {
+      throw new FaultInputError(`functionName ${JSON.stringify(input.functionName)} is not this emulator's state updater (${fn.name})`);
+    }
+    if (region.suspended) throw new FaultConflictError(`region ${region.name} is stopped (a regional outage): its state updater cannot be invoked; use another region`);
+    const answer = await fn.invoke({ newState: state, reason });
+    return { region: region.name, why, answer };
+  }
+
+  regionView(r: Region): RegionView {
+    return { region: r.name, running: r.running, drained: r.isDrained, notifierBacklog: r.notifierBacklog(), subscriptions: r.subscriptions() };
+  }
+
+  regionsView(): RegionView[] {
+    return [...this.o.regions.values()].map((r) => this.regionView(r));
+  }
+
+  replication(): PairView[] {
+    return this.o.replicator.stats().map((p) => ({
+      ...p,
+      pausedBy: [
+        ...(this.userPaused.has(`${p.from}>${p.to}`) ? ['user'] : []),
+        ...[p.from, p.to].filter((r) => this.down.has(r)).map((r) => `outage of ${r}`),
+      ],
+    }));
+  }
+
+  notifier(): Array<{ region: string; backlog: number; held: boolean; stats: unknown }> {
+    return [...this.o.regions.values()].map((r) => ({ region: r.name, backlog: r.notifierBacklog(), held: r.suspended, stats: r.notifierStats() ?? null }));
+  }
+
+  health(): RegionHealth[] {
+    return this.o.router?.()?.health() ?? [];
+  }
+}

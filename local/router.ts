@@ -1,0 +1,303 @@
+/**
+ * The emulator's global endpoint: what Route53 latency records + health checks + the project's one-key API layer
+ * give clients in AWS (one name for every region), on one 127.0.0.1 port.
+ *
+ * Health, as Route53 decides it (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html):
+ *   - every region's `GET <restUrl>/health` (the bundled health λ through the region's REST endpoint, the path the
+ *     deployed health check polls) is requested every `intervalMs` after the previous answer; an answer with a
+ *     status from 200 to 399 within `timeoutMs` is a pass, anything else (503, refused connection, timeout) a fail;
+ *   - a region's status changes only after `failureThreshold` consecutive checks the other way (healthy → unhealthy
+ *     after N fails, unhealthy → healthy after N passes), and a new check counts as healthy until then;
+ *   - deployed (components/globalRouting.ts HEALTH_CHECK): 30 s interval, threshold 3, 2 s to answer. Here the
+ *     defaults are scaled down 1:30 for a laptop (1 s × 3); the answer deadline stays Route53's 2 s, not scaled,
+ *     because a scaled 67 ms would fail a busy laptop's cold Lambda worker rather than detect an outage (a refused
+ *     connection, what a stopped region gives, fails at once).
+ * Routing: the preferred region (header `x-preferred-region` or query parameter `region`, standing in for the
+ * latency Route53 measures) when it is healthy, else the first healthy region in config order; every proxied answer
+ * carries `x-served-by: <region>`. No healthy region → 503 with a JSON error naming each region's last failure.
+ * Unlike DNS, the choice is made per request (no record TTL, no client DNS cache): failover takes the detection time.
+ *
+ * Proxied: `POST /graphql` → the region's AppSync endpoint, `/live/...` → the region's REST endpoint (API Gateway
+ * stage path). API keys: an AppSync key belongs to one API, so to one region; a client of the global name holds ONE
+ * key (`globalApiKey` in the endpoints file, the stand-in for the project's API Gateway key of DESIGN §9, same
+ * value in every region), and the router swaps in the chosen region's AppSync key server-side. That is what a user
+ * expects of a global name: failover never requires a different credential. SigV4 (IAM) callers sign for one
+ * region's host, so they use regional URLs; realtime WebSockets too (API Gateway cannot proxy them).
+ * A region that fails between two checks makes the request fail with 502 (as a client would see until DNS moves).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { listen } from './listen';
+
+/** Route53's values as deployed (components/globalRouting.ts HEALTH_CHECK, not imported: it loads @pulumi/aws). */
+export const ROUTE53_HEALTH = { requestIntervalMs: 30_000, failureThreshold: 3, answerWithinMs: 2_000 } as const;
+export const DEFAULT_HEALTH = { intervalMs: 1_000, failureThreshold: 3 } as const;
+export const PREFERRED_HEADER = 'x-preferred-region';
+export const PREFERRED_QUERY = 'region';
+
+export interface RouteTarget {
+  region: string;
+  /** e.g. http://127.0.0.1:4021/live */
+  restUrl: string;
+  graphqlUrl: string;
+  /** the region's own AppSync API key */
+  apiKey: string;
+}
+
+export interface HealthSettings {
+  intervalMs: number;
+  failureThreshold: number;
+  /** how long an answer may take; default 2000 (Route53's) */
+  timeoutMs?: number;
+}
+
+export interface RouterOptions {
+  /** In config order (the fallback order). */
+  targets: readonly RouteTarget[];
+  /** The one key clients of the global endpoint send as x-api-key for GraphQL. */
+  globalApiKey: string;
+  health?: Partial<HealthSettings>;
+  port?: number;
+}
+
+export interface RegionHealth {
+  region: string;
+  healthy: boolean;
+  consecutiveFailures: number;
+  consecutivePasses: number;
+  checks: number;
+  lastStatus: number | null;
+  /** Why the last check failed (status and body reason, or the connection error); null after a pass. */
+  lastFailure: string | null;
+  lastCheckedAt: string | null;
+  /** When the status last changed (null: never, healthy since start). */
+  changedAt: string | null;
+  /** Requests proxied to this region. */
+  served: number;
+}
+
+export interface Router {
+  readonly url: string;
+  readonly port: number;
+  readonly settings: Required<HealthSettings>;
+  health(): RegionHealth[];
+  /** Resolves once `region`'s status is `healthy` (used by drills to time detection). */
+  waitFor(region: string, healthy: boolean, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** "health checks every 1 s, 3 failures = unhealthy (Route53: 30 s × 3, scaled 1:30)" */
+export function describeHealth(s: HealthSettings): string {
+  const secs = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
+  const ratio = ROUTE53_HEALTH.requestIntervalMs / s.intervalMs;
+  const scale = Number.isInteger(ratio) ? `1:${ratio}` : `1:${ratio.toFixed(1)}`;
+  return `health checks every ${secs(s.intervalMs)}, ${s.failureThreshold} failures = unhealthy (Route53: ${secs(ROUTE53_HEALTH.requestIntervalMs)} × ${ROUTE53_HEALTH.failureThreshold}, scaled ${scale})`;
+}
+
+export function resolveHealth(h: Partial<HealthSettings> = {}): Required<HealthSettings> {
+  const intervalMs = h.intervalMs ?? DEFAULT_HEALTH.intervalMs;
+  const failureThreshold = h.failureThreshold ?? DEFAULT_HEALTH.failureThreshold;
+  if (!Number.isInteger(intervalMs) || intervalMs < 10 || intervalMs > 60_000) throw new Error(`health check intervalMs must be an integer from 10 to 60000, got ${intervalMs}`);
+  // Route53 accepts 1 to 10 (HealthCheckConfig.FailureThreshold)
+  if (!Number.isInteger(failureThreshold) || failureThreshold < 1 || failureThreshold > 10) throw new Error(`health check failureThreshold must be an integer from 1 to 10 (as Route53's), got ${failureThreshold}`);
+  const timeoutMs = h.timeoutMs ?? ROUTE53_HEALTH.answerWithinMs;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 10) throw new Error(`health check timeoutMs must be an integer ≥ 10, got ${timeoutMs}`);
+  return { intervalMs, failureThreshold, timeoutMs };
+}
+
+const HOP_BY_HOP = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'content-encoding']);
+const MAX_BODY = 10 * 1024 * 1024;
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export async function startRouter(opts: RouterOptions): Promise<Router> {
+  const settings = resolveHealth(opts.health);
+  if (!opts.targets?.length) throw new Error('router: at least one region (target) is required');
+  if (typeof opts.globalApiKey !== 'string' || opts.globalApiKey.length < 8) throw new Error('router: globalApiKey must be a string of at least 8 characters');
+  const names = opts.targets.map((t) => t.region);
+  const state = new Map<string, RegionHealth>(
+    opts.targets.map((t) => [
+      t.region,
+      { region: t.region, healthy: true, consecutiveFailures: 0, consecutivePasses: 0, checks: 0, lastStatus: null, lastFailure: null, lastCheckedAt: null, changedAt: null, served: 0 },
+    ]),
+  );
+  const watchers = new Set<() => void>();
+  let closed = false;
+
+  const record = (h: RegionHealth, pass: boolean, status: number | null, failure: string | null): void => {
+    h.checks += 1;
+    h.lastStatus = status;
+    h.lastFailure = failure;
+    h.lastCheckedAt = new Date().toISOString();
+    if (pass) {
+      h.consecutivePasses += 1;
+      h.consecutiveFailures = 0;
+      if (!h.healthy && h.consecutivePasses >= settings.failureThreshold) {
+        h.healthy = true;
+        h.changedAt = h.lastCheckedAt;
+      }
+    } else {
+      h.consecutiveFailures += 1;
+      h.consecutivePasses = 0;
+      if (h.healthy && h.consecutiveFailures >= settings.failureThreshold) {
+        h.healthy = false;
+        h.changedAt = h.lastCheckedAt;
+      }
+    }
+    for (const w of watchers) w();
+  };
+
+  const checkOnce = async (t: RouteTarget): Promise<void> => {
+    const h = state.get(t.region) as RegionHealth;
+    try {
+      const res = await fetch(`${t.restUrl}/health`, { signal: AbortSignal.timeout(settings.timeoutMs) });
+      const text = await res.text();
+      if (res.status >= 200 && res.status < 400) return record(h, true, res.status, null);
+      let reason = text.slice(0, 300);
+      try {
+        reason = (JSON.parse(text) as { reason?: string; message?: string }).reason ?? (JSON.parse(text) as { message?: string }).message ?? reason;
+      } catch {
+        // not JSON: keep the text
+      }
+      record(h, false, res.status, `HTTP ${res.status}: ${reason}`);
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const why = e.name === 'TimeoutError' ? `no answer within ${settings.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+      record(h, false, null, why);
+    }
+  };
+
+  const timers = new Map<string, NodeJS.Timeout>();
+  const inFlight = new Set<Promise<void>>();
+  const loop = (t: RouteTarget): void => {
+    if (closed) return;
+    const run = checkOnce(t).finally(() => {
+      inFlight.delete(run);
+      if (!closed) timers.set(t.region, setTimeout(() => loop(t), settings.intervalMs));
+    });
+    inFlight.add(run);
+  };
+
+  const choose = (preferred: string | undefined): RouteTarget | undefined => {
+    const byName = (n: string) => opts.targets.find((t) => t.region === n);
+    if (preferred && state.get(preferred)?.healthy) return byName(preferred);
+    return opts.targets.find((t) => state.get(t.region)?.healthy);
+  };
+
+  async function handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const isGraphql = url.pathname === '/graphql';
+    const isRest = url.pathname.startsWith('/live/');
+    if (!isGraphql && !isRest) {
+      return sendJson(res, 404, { message: `no route for ${method} ${url.pathname}: the global endpoint serves POST /graphql and the REST API under /live/ (e.g. /live/items/{id}, /live/health)` });
+    }
+    if (isGraphql && method !== 'POST') return sendJson(res, 405, { message: `${method} /graphql: the global endpoint takes POST /graphql only` }, { allow: 'POST' });
+
+    const headerPref = req.headers[PREFERRED_HEADER];
+    const preferred = (Array.isArray(headerPref) ? headerPref[0] : headerPref) ?? url.searchParams.get(PREFERRED_QUERY) ?? undefined;
+    if (preferred !== undefined && !names.includes(preferred)) {
+      return sendJson(res, 400, { message: `preferred region ${JSON.stringify(preferred)} (${PREFERRED_HEADER} header or ?${PREFERRED_QUERY}=) is not one of this stack's regions: ${names.join(', ')}` });
+    }
+    const target = choose(preferred);
+    if (!target) {
+      const regions = [...state.values()].map((h) => ({ region: h.region, healthy: h.healthy, lastFailure: h.lastFailure, since: h.changedAt }));
+      return sendJson(res, 503, {
+        message: `no healthy region: ${regions.map((r) => `${r.region} (${r.lastFailure ?? 'unhealthy'})`).join(', ')}`,
+        errorType: 'NoHealthyRegion',
+        regions,
+      });
+    }
+
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && k !== PREFERRED_HEADER && v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+    let upstreamUrl: string;
+    if (isGraphql) {
+      if (headers['x-api-key'] !== opts.globalApiKey) {
+        const why = headers['x-api-key'] === undefined
+          ? 'send the global API key (globalApiKey in .emulator/endpoints.json) as x-api-key; SigV4 callers use a regional URL'
+          : 'x-api-key is not the global API key (globalApiKey in .emulator/endpoints.json; a regional AppSync key works only on its own region\'s URL)';
+        return sendJson(res, 401, { errors: [{ errorType: 'UnauthorizedException', message: `You are not authorized to make this call: ${why}` }] }, { 'x-amzn-errortype': 'UnauthorizedException' });
+      }
+      headers['x-api-key'] = target.apiKey;
+      delete headers.authorization;
+      upstreamUrl = target.graphqlUrl;
+    } else {
+      url.searchParams.delete(PREFERRED_QUERY);
+      upstreamUrl = `${target.restUrl}${url.pathname.slice('/live'.length)}${url.search}`;
+    }
+    const h = state.get(target.region) as RegionHealth;
+    h.served += 1;
+    let upstream: Response;
+    try {
+      upstream = await fetch(upstreamUrl, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body });
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string } };
+      return sendJson(res, 502, { message: `region ${target.region} did not answer (${e.cause?.code ?? e.message}); it is still marked healthy until ${settings.failureThreshold} health checks fail`, errorType: 'RegionUnreachable', region: target.region }, { 'x-served-by': target.region });
+    }
+    const out: Record<string, string> = {};
+    upstream.headers.forEach((v, k) => {
+      if (!HOP_BY_HOP.has(k)) out[k] = v;
+    });
+    const payload = Buffer.from(await upstream.arrayBuffer());
+    res.writeHead(upstream.status, { ...out, 'x-served-by': target.region });
+    res.end(payload);
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY) return sendJson(res, 413, { message: 'Request Too Long' });
+      handle(req, Buffer.concat(chunks), res).catch((err: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, { message: `global endpoint failed: ${(err as Error).message}` });
+        else res.destroy();
+      });
+    });
+  });
+  await listen(server, opts.port ?? 0);
+  const { port } = server.address() as AddressInfo;
+  for (const t of opts.targets) loop(t);
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    settings,
+    health: () => [...state.values()].map((h) => ({ ...h })),
+    waitFor(region, healthy, timeoutMs = 60_000) {
+      const h = state.get(region);
+      if (!h) return Promise.reject(new Error(`router: no region ${region} (regions: ${names.join(', ')})`));
+      if (h.healthy === healthy) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          watchers.delete(w);
+          reject(new Error(`router: ${region} not ${healthy ? 'healthy' : 'unhealthy'} after ${timeoutMs} ms (last check: ${h.lastFailure ?? 'pass'})`));
+        }, timeoutMs);
+        const w = () => {
+          if (h.healthy !== healthy) return;
+          clearTimeout(timer);
+          watchers.delete(w);
+          resolve();
+        };
+        watchers.add(w);
+      });
+    },
+    async close() {
+      closed = true;
+      for (const t of timers.values()) clearTimeout(t);
+      await Promise.allSettled([...inFlight]);
+      for (const t of timers.values()) clearTimeout(t);
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * `npm run emulator -- <command> [options]`: the fault controls of a running emulator (`npm start`), a client of
+ * its admin API (local/admin.ts) found through `adminUrl` in .emulator/endpoints.json. For failure drills by hand:
+ * stop a region and watch the global endpoint move, pause replication, drain, flip the app state.
+ * Exit codes: 0 done, 1 the emulator refused or is not reachable, 2 bad arguments.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+export const DEFAULT_ENDPOINTS = path.resolve(__dirname, '..', '.emulator', 'endpoints.json');
+
+export const USAGE = `usage: npm run emulator -- <command> [options]
+
+  status                          regions, health as the global endpoint sees it, replication, notifier backlog
+  health                          the global endpoint's health checks per region
+  stop <region>                   regional outage: endpoints down, notifier held, replication to/from it queued
+  start <region>                  recovery: endpoints back, the region catches up
+  drain <region>                  health λ DRAIN=true: /health answers 503, the global endpoint stops sending to it
+  undrain <region>
+  pause-replication [--from R] [--to R]    aws:dynamodb:global-table-pause-replication (default: every pair)
+  resume-replication [--from R] [--to R]
+  lag                             replication lag and queue per region pair
+  backlog                         notifier backlog per region
+  state <active|fenced|failover> --reason "why" [--region R]   through the bundled state updater
+                                  (same as: npm run state -- <state> --local)
+
+  --endpoints F   the emulator's endpoints file (default .emulator/endpoints.json)
+  --json          print the admin API's JSON answer as is
+  --help          this text`;
+
+export interface EndpointsInfo {
+  stack: string;
+  regions: Record<string, unknown>;
+  primaryRegion: string;
+  adminUrl: string;
+  globalUrl?: string;
+}
+
+/** Reads the endpoints file of a running emulator; the error says how to get one. */
+export function readEndpoints(file: string = DEFAULT_ENDPOINTS): EndpointsInfo {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`no emulator endpoints file at ${file}: start the emulator first (npm start), or pass --endpoints`);
+  }
+  const e = JSON.parse(text) as Partial<EndpointsInfo>;
+  if (typeof e.adminUrl !== 'string' || !e.regions || typeof e.stack !== 'string' || typeof e.primaryRegion !== 'string') {
+    throw new Error(`${file} has no adminUrl (or stack, regions, primaryRegion): it was written by an older emulator; restart npm start`);
+  }
+  return e as EndpointsInfo;
+}
+
+/** One admin API call; throws with the API's error message on a non-2xx answer or when the emulator is down. */
+export async function adminCall(adminUrl: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(`${adminUrl}${route}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    throw new Error(`the emulator's admin API at ${adminUrl} does not answer (${e.cause?.code ?? e.message}): is npm start still running?`);
+  }
+  const text = await res.text();
+  const answer = text ? (JSON.parse(text) as unknown) : null;
+  if (!res.ok) throw new Error(`${method} ${route} → ${res.status}: ${(answer as { error?: string })?.error ?? text}`);
+  return answer;
+}
+
+class UsageError extends Error {}
+
+interface Command {
+  method: 'GET' | 'POST';
+  route: string;
+  body?: Record<string, unknown>;
+  render?: (answer: unknown) => string;
+}
+
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${v.toFixed(1)} ms`);
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+type Pair = { from: string; to: string; paused: boolean; pausedBy: string[]; pending: number; lastLagMs: number | null; maxLagMs: number | null; applied: number; superseded: number };
+type Health = { region: string; healthy: boolean; consecutiveFailures: number; lastFailure: string | null; served: number };
+type Notifier = { region: string; backlog: number; held: boolean };
+
+const renderLag = (a: unknown) =>
+  table([
+    ['from', 'to', 'paused', 'pending', 'last lag', 'max lag', 'applied', 'superseded'],
+    ...(a as Pair[]).map((p) => [p.from, p.to, p.paused ? `yes (${p.pausedBy.join(', ')})` : 'no', String(p.pending), ms(p.lastLagMs), ms(p.maxLagMs), String(p.applied), String(p.superseded)]),
+  ]);
+const renderHealth = (a: unknown) => {
+  const h = a as { settings: { intervalMs: number; failureThreshold: number } | null; regions: Health[] };
+  const head = h.settings ? `checks every ${h.settings.intervalMs} ms, ${h.settings.failureThreshold} failures = unhealthy\n` : '';
+  return head + table([['region', 'healthy', 'failures in a row', 'last failure', 'requests served'], ...h.regions.map((r) => [r.region, r.healthy ? 'yes' : 'NO', String(r.consecutiveFailures), r.lastFailure ?? '-', String(r.served)])]);
+};
+const renderBacklog = (a: unknown) => table([['region', 'backlog', 'notifier'], ...(a as Notifier[]).map((n) => [n.region, String(n.backlog), n.held ? 'held (region stopped)' : 'running'])]);
+
+function parseCommand(argv: readonly string[]): { cmd: Command; endpoints: string; json: boolean } | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        reason: { type: 'string', short: 'r' },
+        region: { type: 'string' },
+        endpoints: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return 'help';
+  const [name, ...rest] = positionals;
+  if (!name) throw new UsageError('a command is required');
+  const only = (allowed: string[]) => {
+    const given = (['from', 'to', 'reason', 'region'] as const).filter((k) => v[k] !== undefined && !allowed.includes(k));
+    if (given.length) throw new UsageError(`${name} takes no --${given.join(', --')}`);
+  };
+  const args = (n: number, what: string) => {
+    if (rest.length !== n) throw new UsageError(n === 0 ? `${name} takes no arguments, got: ${rest.join(' ')}` : `${name} needs ${what}${rest.length ? `, got: ${rest.join(' ')}` : ''}`);
+  };
+  let cmd: Command;
+  switch (name) {
+    case 'status':
+      only([]);
+      args(0, '');
+      cmd = { method: 'GET', route: '/status', render: (a) => {
+        const s = a as { regions: Array<{ region: string; running: boolean; drained: boolean; subscriptions: number }>; health: unknown; replication: unknown; notifier: unknown };
+        const regions = table([['region', 'endpoints', 'drained', 'subscriptions'], ...s.regions.map((r) => [r.region, r.running ? 'up' : 'STOPPED', r.drained ? 'yes' : 'no', String(r.subscriptions)])]);
+        return `${regions}\n\n${renderHealth(s.health)}\n\n${renderLag(s.replication)}\n\n${renderBacklog(s.notifier)}`;
+      } };
+      break;
+    case 'health':
+      only([]);
+      args(0, '');
+      cmd = { method: 'GET', route: '/health', render: renderHealth };
+      break;
+    case 'lag':
+      only([]);
+      args(0, '');
+      cmd = { method: 'GET', route: '/replication', render: renderLag };
+      break;
+    case 'backlog':
+      only([]);
+      args(0, '');
+      cmd = { method: 'GET', route: '/notifier', render: renderBacklog };
+      break;
+    case 'stop':
+    case 'start':
+    case 'drain':
+    case 'undrain':
+      only([]);
+      args(1, 'a region, e.g. eu-west-1');
+      cmd = { method: 'POST', route: `/regions/${encodeURIComponent(rest[0])}/${name}` };
+      break;
+    case 'pause-replication':
+    case 'resume-replication':
+      only(['from', 'to']);
+      args(0, '');
+      cmd = { method: 'POST', route: `/replication/${name.split('-')[0]}`, body: { ...(v.from ? { from: v.from } : {}), ...(v.to ? { to: v.to } : {}) } };
+      break;
+    case 'state':
+      only(['reason', 'region']);
+      args(1, 'a state: active, fenced or failover');
+      if (!v.reason?.trim()) throw new UsageError('state needs --reason "why"');
+      cmd = { method: 'POST', route: '/state', body: { state: rest[0], reason: v.reason, ...(v.region ? { region: v.region } : {}) } };
+      break;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+  }
+  return { cmd, endpoints: v.endpoints ? path.resolve(v.endpoints) : DEFAULT_ENDPOINTS, json: v.json ?? false };
+}
+
+export async function main(argv: readonly string[], io: { out?: (l: string) => void; err?: (l: string) => void } = {}): Promise<number> {
+  const out = io.out ?? ((l: string) => console.log(l));
+  const err = io.err ?? ((l: string) => console.error(l));
+  let parsed;
+  try {
+    parsed = parseCommand(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`error: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (parsed === 'help') {
+    out(USAGE);
+    return 0;
+  }
+  try {
+    const { adminUrl } = readEndpoints(parsed.endpoints);
+    const answer = await adminCall(adminUrl, parsed.cmd.method, parsed.cmd.route, parsed.cmd.body);
+    out(parsed.json || !parsed.cmd.render ? JSON.stringify(answer, null, 2) : parsed.cmd.render(answer));
+    const updater = (answer as { answer?: { ok?: unknown } } | null)?.answer;
+    return parsed.cmd.route === '/state' && updater?.ok !== true ? 1 : 0;
+  } catch (e) {
+    err(`error: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
