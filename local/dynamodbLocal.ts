@@ -17,6 +17,8 @@ const LAUNCHER_DIR = path.join(DDB_DIR, 'launcher');
 export interface DynamoDBLocal {
   endpoint: string;
   port: number;
+  /** The JVM's process id (absent when the emulator was given an endpoint to use). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export async function startDynamoDBLocal(opts: StartOptions = {}): Promise<Dynam
   return {
     endpoint,
     port,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited !== null) return resolve();
