@@ -188,7 +188,8 @@ export class LambdaHost {
     const old = this.worker;
     this.spawn();
     // let in-flight invocations of the old sandbox finish
-    setTimeout(() => void old.terminate(), this.opts.timeoutMs ?? 10_000).unref();
+    if (this.pending.size === 0) void old.terminate();
+    else setTimeout(() => void old.terminate(), this.opts.timeoutMs ?? 10_000).unref();
   }
 
   async stop(): Promise<void> {
