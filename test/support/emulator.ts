@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Emulator, type EndpointsFile } from '../../local/emulator';
+import { Emulator, type EmulatorOptions, type EndpointsFile } from '../../local/emulator';
 import { dynamoEndpoint, uniqueTableName } from './dynamodb';
 import { apiKeyHeaders, ON_CHANGE, RealtimeClient, type Frame } from '../appsync/support';
 
@@ -19,7 +19,10 @@ export interface TestEmulator {
   stop(): Promise<void>;
 }
 
-export async function startTestEmulator(overrides: Record<string, string> = {}, opts: { replicationLag?: number; regions?: string[] } = {}): Promise<TestEmulator> {
+export async function startTestEmulator(
+  overrides: Record<string, string> = {},
+  opts: { replicationLag?: number; regions?: string[]; health?: EmulatorOptions['health'] } = {},
+): Promise<TestEmulator> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ga-e2e-'));
   const endpointsFile = path.join(dir, 'endpoints.json');
   const emulator = await Emulator.start({
@@ -30,6 +33,7 @@ export async function startTestEmulator(overrides: Record<string, string> = {}, 
     logDir: path.join(dir, 'logs'),
     regions: opts.regions,
     replicationLag: opts.replicationLag ?? 0,
+    health: opts.health,
     configOverrides: { tableName: `${uniqueTableName('e2e')}-items`, ...overrides },
   });
   const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8')) as EndpointsFile;
