@@ -9,6 +9,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { PUBLISH_ITEM_CHANGE } from '../../schema/publish';
 import { apiKeyHeaders, RealtimeClient } from '../appsync/support';
+import { amplifyClient } from '../support/amplify';
 import { eventually, gql, rest, startTestEmulator, Subscriber, type TestEmulator } from '../support/emulator';
 
 const EU = 'eu-west-1';
@@ -165,6 +166,32 @@ describe('emulator end to end (two regions, multi-master)', function () {
       assert.equal(sub.changes('forged').length, 0, 'nothing refused reached a subscriber');
     } finally {
       await sub.close();
+    }
+  });
+
+  it('aws-amplify v6, unchanged but for the ws shim, queries, mutates and hears a write made in the other region', async () => {
+    const client = amplifyClient({ graphqlUrl: ep(EU).graphqlUrl, apiKey: ep(EU).apiKey, region: EU });
+    const heard: Record<string, unknown>[] = [];
+    const observable = client.graphql({ query: 'subscription S($id: ID) { onItemChange(id: $id) { id kind publishedRegion item { value updatedRegion } } }', variables: { id: 'amp-1' } }) as {
+      subscribe(o: { next: (v: { data: { onItemChange: Record<string, unknown> } }) => void; error: (e: unknown) => void }): { unsubscribe(): void };
+    };
+    const errors: unknown[] = [];
+    const sub = observable.subscribe({ next: ({ data }) => heard.push(data.onItemChange), error: (e) => errors.push(e) });
+    try {
+      await eventually('Amplify subscribed', () => t.emulator.region(EU).subscriptions() > 0 || errors.length > 0);
+      assert.deepEqual(errors, []);
+      const put = (await client.graphql({ query: PUT, variables: { input: { id: 'amp-1', value: 'by amplify' } } })) as { data: { putItem: { version: number; updatedRegion: string } } };
+      assert.deepEqual([put.data.putItem.version, put.data.putItem.updatedRegion], [1, EU]);
+      await gql(ep(AP).graphqlUrl, ep(AP).apiKey, PUT, { input: { id: 'amp-1', value: 'from ap' } });
+      await eventually('both changes heard', () => heard.length >= 2);
+      assert.deepEqual(heard, [
+        { id: 'amp-1', kind: 'CREATED', publishedRegion: EU, item: { value: 'by amplify', updatedRegion: EU } },
+        { id: 'amp-1', kind: 'UPDATED', publishedRegion: EU, item: { value: 'from ap', updatedRegion: AP } },
+      ]);
+      const got = (await client.graphql({ query: GET, variables: { id: 'amp-1' } })) as { data: { getItem: { value: string; version: number } } };
+      assert.deepEqual([got.data.getItem.value, got.data.getItem.version], ['from ap', 2]);
+    } finally {
+      sub.unsubscribe();
     }
   });
 });
