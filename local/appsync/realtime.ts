@@ -392,9 +392,18 @@ export function createRealtime(o: RealtimeOptions): Realtime {
     return out;
   }
 
+  /**
+   * AppSync's argument filtering: an omitted argument filters nothing; a given one must equal the published field of
+   * the same name — and an explicit null is a filter too, matching only a null or missing field ("Argument null value
+   * has meaning", AppSync developer guide, "Using subscriptions for real-time data applications").
+   */
   function matches(sub: Subscription, data: unknown): boolean {
     const published = (data ?? {}) as Record<string, unknown>;
-    return Object.entries(sub.args).every(([name, want]) => want === null || want === undefined || (name in published && isDeepStrictEqual(published[name], want)));
+    return Object.entries(sub.args).every(([name, want]) => {
+      if (want === undefined) return true;
+      if (want === null) return published[name] === null || published[name] === undefined;
+      return Object.hasOwn(published, name) && isDeepStrictEqual(published[name], want);
+    });
   }
 
   function deliver(event: PublishEvent): void {

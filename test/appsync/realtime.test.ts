@@ -149,6 +149,13 @@ describe('local AppSync endpoint: realtime WebSocket', function () {
       assert.equal(await c.quietFor(200), undefined, 'only-a did not get f-b');
     });
 
+    it('an explicit null argument is a filter (AppSync: "argument null value has meaning"), not the absence of one', async () => {
+      const c = await client();
+      assert.equal((await c.start('null-id', ON_CHANGE, { id: null })).type, 'start_ack');
+      await publish(change('z-1'));
+      assert.equal(await c.quietFor(300), undefined, 'id is always set, so onItemChange(id: null) hears nothing');
+    });
+
     it('matches the argument against the published data: a mutation that does not select `id` reaches no id-filtered subscriber', async () => {
       const c = await client();
       assert.equal((await c.start('by-id', ON_CHANGE, { id: 'n-1' })).type, 'start_ack');
