@@ -1,7 +1,9 @@
 /**
- * The ONLY reader of raw stack config (DESIGN §3). Everything else receives the typed, validated, frozen
- * StackConfig this module returns. Every problem is collected and reported at once, each naming the key, the
- * bad value and what is allowed; the program throws before registering any resource when there is one.
+ * The ONLY reader of raw stack config (docs/architecture.md, "Stack config"). Everything else receives the typed,
+ * validated, frozen StackConfig this module returns. Every problem is collected and reported at once, each naming
+ * the key, the bad value and what is allowed, with a "did you mean" when a near miss is close to one valid value
+ * (regions, keys, auth modes, the `global-appsync:` namespace); long lists (the AWS regions) are printed once, at
+ * the end. The program throws before registering any resource when there is a problem.
  */
 import * as pulumi from '@pulumi/pulumi';
 import fs from 'node:fs';
@@ -84,14 +86,51 @@ export interface ConfigProblem {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly ConfigProblem[]) {
+  /** `notes`: lines printed once after the problems (e.g. the list of AWS regions several problems refer to). */
+  constructor(
+    readonly problems: readonly ConfigProblem[],
+    readonly notes: readonly string[] = [],
+  ) {
     super(
       `${PROJECT} stack config has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
-        problems.map((p) => `  - ${p.key}: ${p.value} — ${p.allowed}`).join('\n'),
+        problems.map((p) => `  - ${p.key}: ${p.value} — ${p.allowed}`).join('\n') +
+        notes.map((n) => `\n${n}`).join(''),
     );
     this.name = 'ConfigError';
   }
 }
+
+/** Edit distance (Levenshtein) between two short strings. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j += 1) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The one valid value a near miss most likely meant: same letters ignoring case and punctuation
+ * (`EU-WEST-1`, `eu-west1`, `globalappsync`), else the single closest within an edit distance of 2.
+ * Undefined when nothing is close or two candidates are equally close.
+ */
+export function didYouMean(value: string, candidates: readonly string[]): string | undefined {
+  const fold = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const same = candidates.filter((c) => fold(c) === fold(value));
+  if (same.length === 1) return same[0];
+  const scored = candidates.map((c) => ({ c, d: distance(value.toLowerCase(), c.toLowerCase()) })).sort((x, y) => x.d - y.d);
+  if (scored.length === 0 || scored[0].d > 2 || scored[0].d >= value.length) return undefined;
+  return scored.length > 1 && scored[1].d === scored[0].d ? undefined : scored[0].c;
+}
+const hint = (value: unknown, candidates: readonly string[]): string => {
+  const s = typeof value === 'string' ? didYouMean(value, candidates) : undefined;
+  return s ? `did you mean ${JSON.stringify(s)}? ` : '';
+};
+
+/** The note listing every AWS region, printed once however many region problems refer to it. */
+export const REGIONS_NOTE = `AWS regions of the aws partition: ${AWS_REGIONS.join(', ')}`;
 
 /** The config keys this program reads (without the `global-appsync:` prefix). */
 export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions'] as const;
@@ -117,7 +156,7 @@ function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
 }
 
 function parseRegions(raw: string | undefined, problems: ConfigProblem[]): string[] {
-  const allowed = `a list of 1 or more distinct AWS regions (YAML list, JSON array or "a,b,c"), each one of: ${AWS_REGIONS.join(', ')}`;
+  const allowed = 'a list of 1 or more distinct AWS regions (YAML list, JSON array or "a,b,c"), each one of the AWS regions (the list is below)';
   if (raw === undefined || raw.trim() === '') {
     problems.push({ key: 'regions', value: '(not set)', allowed: `required: ${allowed}; e.g. pulumi config set regions eu-west-1,ap-southeast-2` });
     return [];
@@ -141,7 +180,7 @@ function parseRegions(raw: string | undefined, problems: ConfigProblem[]): strin
   const seen = new Set<string>();
   list.forEach((r, i) => {
     if (typeof r !== 'string' || !AWS_REGIONS.includes(r)) {
-      problems.push({ key: `regions[${i}]`, value: show(r), allowed: `not an AWS region of the aws partition; one of: ${AWS_REGIONS.join(', ')}` });
+      problems.push({ key: `regions[${i}]`, value: show(r), allowed: `${hint(r, AWS_REGIONS)}not an AWS region of the aws partition (the list is below)` });
     } else if (missingServices(r).length > 0) {
       problems.push({
         key: `regions[${i}]`,
@@ -165,7 +204,7 @@ export const HOME_REGION_HINT =
 function regionIn(key: string, raw: string | undefined, regions: string[], problems: ConfigProblem[]): string {
   if (raw === undefined || raw === '') return regions[0] ?? '';
   if (!regions.includes(raw)) {
-    problems.push({ key, value: show(raw), allowed: `must be one of regions (${regions.join(', ') || 'none valid'})${key === 'homeRegion' ? `; ${HOME_REGION_HINT}` : ''}` });
+    problems.push({ key, value: show(raw), allowed: `${hint(raw, regions)}must be one of regions (${regions.join(', ') || 'none valid'})${key === 'homeRegion' ? `; ${HOME_REGION_HINT}` : ''}` });
   }
   return raw;
 }
@@ -194,7 +233,7 @@ function parseDrainRegions(raw: string | undefined, regions: string[], problems:
   const out: string[] = [];
   list.forEach((r, i) => {
     if (typeof r !== 'string' || !regions.includes(r)) {
-      problems.push({ key: `drainRegions[${i}]`, value: show(r), allowed: `must be one of regions (${regions.join(', ')}): a drained region stays deployed; ${procedure}` });
+      problems.push({ key: `drainRegions[${i}]`, value: show(r), allowed: `${hint(r, regions)}must be one of regions (${regions.join(', ')}): a drained region stays deployed; ${procedure}` });
     } else if (!out.includes(r)) {
       out.push(r);
     }
@@ -216,7 +255,7 @@ function parseObject(key: string, raw: string, problems: ConfigProblem[], hint: 
 
 function unknownFields(key: string, obj: Record<string, unknown>, known: readonly string[], problems: ConfigProblem[]): void {
   for (const f of Object.keys(obj)) {
-    if (!known.includes(f)) problems.push({ key: `${key}.${f}`, value: show(obj[f]), allowed: `unknown field; ${key} takes: ${known.join(', ')}` });
+    if (!known.includes(f)) problems.push({ key: `${key}.${f}`, value: show(obj[f]), allowed: `${hint(f, known)}unknown field; ${key} takes: ${known.join(', ')}` });
   }
 }
 
@@ -226,7 +265,11 @@ function parseDomain(raw: string | undefined, problems: ConfigProblem[]): Domain
   const obj = parseObject('domain', raw, problems, hint);
   if (!obj) return undefined;
   unknownFields('domain', obj, ['zoneName', 'name', 'zoneId'], problems);
-  const { zoneName, name, zoneId } = obj;
+  // a fully qualified name's trailing dot (`example.com.`, as Route53 shows zone names) means the same name
+  const undot = (v: unknown): unknown => (typeof v === 'string' && v.endsWith('.') && !v.endsWith('..') ? v.slice(0, -1) : v);
+  const zoneName = undot(obj.zoneName);
+  const name = undot(obj.name);
+  const zoneId = obj.zoneId;
   let ok = true;
   if (typeof zoneName !== 'string' || !isDnsName(zoneName)) {
     problems.push({ key: 'domain.zoneName', value: show(zoneName), allowed: 'a lower-case DNS name such as example.com' });
@@ -251,19 +294,39 @@ function parseAuth(raw: string | undefined, problems: ConfigProblem[]): AuthConf
   if (raw === undefined || raw === '') return fallback;
   const obj = parseObject('auth', raw, problems, `{mode: ${AUTH_MODES.join(' | ')}, ...}`);
   if (!obj) return fallback;
-  const mode = obj.mode;
   const bad = (field: string, allowed: string): void => {
     problems.push({ key: `auth.${field}`, value: show(obj[field]), allowed });
   };
+  const mode = obj.mode;
+  if (typeof mode === 'string' && (AUTH_MODES as readonly string[]).includes(mode)) return authOfMode(mode as AuthMode, obj, bad, problems);
+  // A bad mode: name it, then still check the other fields as the mode the user most likely meant (the near miss
+  // of `mode`, else the one mode whose fields are all the given ones), so one run reports every problem.
+  const fields = Object.keys(obj).filter((f) => f !== 'mode');
+  const byFields = AUTH_MODES.filter((m) => fields.length > 0 && fields.every((f) => AUTH_FIELDS[m].includes(f)));
+  const meant = (typeof mode === 'string' ? didYouMean(mode, AUTH_MODES) : undefined) ?? (byFields.length === 1 ? byFields[0] : undefined);
+  bad('mode', `${meant && typeof mode === 'string' && didYouMean(mode, AUTH_MODES) ? `did you mean ${JSON.stringify(meant)}? ` : ''}one of ${AUTH_MODES.join(', ')}`);
+  if (meant) authOfMode(meant as AuthMode, obj, bad, problems);
+  else unknownFields('auth', Object.fromEntries(fields.map((f) => [f, obj[f]])), [...new Set(AUTH_MODES.flatMap((m) => AUTH_FIELDS[m]))], problems);
+  return fallback;
+}
+
+/** The fields each auth mode takes (besides `mode`). */
+const AUTH_FIELDS: Readonly<Record<AuthMode, readonly string[]>> = {
+  apiKey: ['expiresInDays'],
+  lambda: ['authorizerArn', 'ttlSeconds'],
+  cognito: ['userPoolId', 'awsRegion', 'appIdClientRegex'],
+  oidc: ['issuer', 'clientId'],
+};
+
+function authOfMode(mode: AuthMode, obj: Record<string, unknown>, bad: (field: string, allowed: string) => void, problems: ConfigProblem[]): AuthConfig {
+  unknownFields('auth', obj, ['mode', ...AUTH_FIELDS[mode]], problems);
   switch (mode) {
     case 'apiKey': {
-      unknownFields('auth', obj, ['mode', 'expiresInDays'], problems);
       const days = obj.expiresInDays ?? 365;
       if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 365) bad('expiresInDays', 'a whole number of days from 1 to 365 (AppSync API key lifetime)');
       return { mode, expiresInDays: typeof days === 'number' ? days : 365 };
     }
     case 'lambda': {
-      unknownFields('auth', obj, ['mode', 'authorizerArn', 'ttlSeconds'], problems);
       const arn = obj.authorizerArn;
       const ttl = obj.ttlSeconds ?? 300;
       if (typeof arn !== 'string' || !LAMBDA_ARN.test(arn)) bad('authorizerArn', 'a Lambda function ARN, arn:aws:lambda:<region>:<account>:function:<name>');
@@ -271,17 +334,15 @@ function parseAuth(raw: string | undefined, problems: ConfigProblem[]): AuthConf
       return { mode, authorizerArn: String(arn), ttlSeconds: Number(ttl) };
     }
     case 'cognito': {
-      unknownFields('auth', obj, ['mode', 'userPoolId', 'awsRegion', 'appIdClientRegex'], problems);
       const id = obj.userPoolId;
       const m = typeof id === 'string' ? USER_POOL_ID.exec(id) : null;
       if (!m) bad('userPoolId', 'a Cognito user pool id, <region>_<id> such as eu-west-1_AbC123');
       const region = obj.awsRegion ?? m?.[1];
-      if (region !== undefined && (typeof region !== 'string' || !AWS_REGIONS.includes(region))) bad('awsRegion', 'the user pool\'s AWS region');
+      if (region !== undefined && (typeof region !== 'string' || !AWS_REGIONS.includes(region))) bad('awsRegion', `${hint(region, AWS_REGIONS)}the user pool's AWS region`);
       if (obj.appIdClientRegex !== undefined && typeof obj.appIdClientRegex !== 'string') bad('appIdClientRegex', 'a string (regular expression of allowed app client ids)');
       return { mode, userPoolId: String(id), awsRegion: String(region), ...(typeof obj.appIdClientRegex === 'string' ? { appIdClientRegex: obj.appIdClientRegex } : {}) };
     }
     case 'oidc': {
-      unknownFields('auth', obj, ['mode', 'issuer', 'clientId'], problems);
       const issuer = obj.issuer;
       let okIssuer = typeof issuer === 'string';
       if (okIssuer) {
@@ -295,9 +356,6 @@ function parseAuth(raw: string | undefined, problems: ConfigProblem[]): AuthConf
       if (obj.clientId !== undefined && (typeof obj.clientId !== 'string' || obj.clientId === '')) bad('clientId', 'a non-empty string');
       return { mode, issuer: String(issuer), ...(typeof obj.clientId === 'string' ? { clientId: obj.clientId } : {}) };
     }
-    default:
-      bad('mode', `one of ${AUTH_MODES.join(', ')}`);
-      return fallback;
   }
 }
 
@@ -393,7 +451,7 @@ function parseAwsSettings(raw: RawConfig, problems: ConfigProblem[]): AwsProvide
     if (Object.hasOwn(AWS_NOT_FORWARDED, key)) continue;
     const kind = (AWS_SETTINGS as Record<string, SettingKind>)[key];
     if (!kind) {
-      problems.push({ key: k, value: show(value), allowed: `not a setting this program forwards to its providers; forwarded: ${Object.keys(AWS_SETTINGS).map((x) => `aws:${x}`).join(', ')}` });
+      problems.push({ key: k, value: show(value), allowed: `${hint(key, Object.keys(AWS_SETTINGS)).replace(/"([^"]+)"/, '"aws:$1"')}not a setting this program forwards to its providers; forwarded: ${Object.keys(AWS_SETTINGS).map((x) => `aws:${x}`).join(', ')}` });
       continue;
     }
     const json = (): unknown => {
@@ -450,20 +508,21 @@ function parseBoolean(key: string, raw: string | undefined, dflt: boolean, probl
  * Validates raw config. Pure: no Pulumi runtime needed (the plan script and the tests call it directly).
  * Throws ConfigError listing every problem; returns a deeply frozen StackConfig otherwise.
  */
-export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: string; aws?: RawConfig }): StackConfig {
+export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: string; aws?: RawConfig; all?: Readonly<Record<string, string>> }): StackConfig {
   const problems: ConfigProblem[] = [];
   const project = ctx.project ?? PROJECT;
   for (const key of Object.keys(raw)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-      problems.push({ key, value: show(raw[key]), allowed: `unknown key of ${project}; the keys are: ${CONFIG_KEYS.join(', ')}` });
+      problems.push({ key, value: show(raw[key]), allowed: `${hint(key, CONFIG_KEYS)}unknown key of ${project}; the keys are: ${CONFIG_KEYS.join(', ')}` });
     }
   }
+  problems.push(...namespaceProblems(ctx.all ?? {}, project));
   const regions = parseRegions(raw.regions, problems);
   const homeRegion = regionIn('homeRegion', raw.homeRegion, regions, problems);
   const primaryRegion = regionIn('primaryRegion', raw.primaryRegion, regions, problems);
   const writeMode = (raw.writeMode ?? 'multi-master') as WriteMode;
   if (!WRITE_MODES.includes(writeMode)) {
-    problems.push({ key: 'writeMode', value: show(raw.writeMode), allowed: `one of ${WRITE_MODES.join(', ')}` });
+    problems.push({ key: 'writeMode', value: show(raw.writeMode), allowed: `${hint(raw.writeMode, WRITE_MODES)}one of ${WRITE_MODES.join(', ')}` });
   }
   const domain = parseDomain(raw.domain, problems);
   const auth = parseAuth(raw.auth, problems);
@@ -487,7 +546,7 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
   }
   const drainRegions = parseDrainRegions(raw.drainRegions, regions, problems);
   const providerSettings = parseAwsSettings(ctx.aws ?? {}, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems, problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
 
   return deepFreeze({
     project,
@@ -519,7 +578,24 @@ function deepFreeze<T>(o: T): T {
 export function loadConfig(): StackConfig {
   const project = pulumi.getProject();
   const all = pulumi.runtime.allConfig();
-  return parseConfig(projectKeys(all, project), { project, stack: pulumi.getStack(), aws: projectKeys(all, 'aws') });
+  return parseConfig(projectKeys(all, project), { project, stack: pulumi.getStack(), aws: projectKeys(all, 'aws'), all });
+}
+
+/**
+ * Keys whose namespace is a near miss of the project's (`globalappsync:regions`, `global_appsync:regions`): the
+ * Pulumi CLI accepts any namespace, so without this such a key would be ignored in silence and `regions` reported
+ * as not set. Other namespaces (`aws:`, `pulumi:`, other packages') are not this module's business.
+ */
+export function namespaceProblems(all: Readonly<Record<string, string>>, project: string = PROJECT): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const key of Object.keys(all)) {
+    const at = key.indexOf(':');
+    if (at < 0) continue;
+    const ns = key.slice(0, at);
+    if (ns === project || ns === 'aws' || didYouMean(ns, [project]) !== project) continue;
+    out.push({ key, value: show(all[key]), allowed: `did you mean "${project}:${key.slice(at + 1)}"? the namespace "${ns}:" is not this project's (${project}), so the key would be ignored` });
+  }
+  return out;
 }
 
 /**
@@ -533,10 +609,27 @@ export function readStackFile(stack: string, dir: string = __dirname): Record<st
     const stacks = fs.readdirSync(dir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
     throw new ConfigError([{ key: '--stack', value: JSON.stringify(stack), allowed: `no ${path.basename(file)}; stacks here: ${stacks.join(', ') || 'none'}` }]);
   }
-  const doc: unknown = YAML.parse(fs.readFileSync(file, 'utf8'));
+  return parseStackYaml(fs.readFileSync(file, 'utf8'), path.relative(process.cwd(), file) || file);
+}
+
+/**
+ * A stack file's text → fully qualified config, as readStackFile does. A YAML syntax error is a ConfigError naming
+ * the file, the line and column and the YAML parser's message (no stack trace); `label` names the file in messages.
+ */
+export function parseStackYaml(text: string, label: string): Record<string, string> {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    if (!(e instanceof YAML.YAMLError)) throw e;
+    const [line, col] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [0, 0];
+    const source = line > 0 ? text.split('\n')[line - 1] ?? '' : '';
+    const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError([{ key: `${label}:${line}:${col}`, value: JSON.stringify(source.trim()), allowed: `not valid YAML: ${message}` }]);
+  }
   const config = (doc as { config?: unknown } | null)?.config ?? {};
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new ConfigError([{ key: 'config', value: path.basename(file), allowed: 'a `config:` mapping of keys to values' }]);
+    throw new ConfigError([{ key: 'config', value: label, allowed: 'a `config:` mapping of keys to values' }]);
   }
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(config as Record<string, unknown>)) {

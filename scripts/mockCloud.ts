@@ -37,6 +37,8 @@ export interface Recorded {
   dependencies: string[];
   /** the parent's URN ('' at the top) */
   parent: string;
+  /** top-level inputs the program passed as secrets (pulumi.secret): never printed */
+  secretInputs: string[];
 }
 
 export interface Invoke {
@@ -60,6 +62,15 @@ interface RequestOptions {
   ignoreChanges: string[];
   dependencies: string[];
   parent: string;
+  secretInputs: string[];
+}
+// Pulumi's wire marker of a secret value (sdk/nodejs/runtime/rpc.ts: specialSigKey, specialSecretSig)
+const SIG_KEY = '4dabf18193072939515e22adb298388d';
+const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
+function holdsSecret(v: unknown): boolean {
+  if (!v || typeof v !== 'object') return false;
+  if ((v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG) return true;
+  return Object.values(v).some(holdsSecret);
 }
 const requestOptions = new Map<string, RequestOptions>();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -72,6 +83,7 @@ MockMonitor.prototype.registerResource = function (req: any, cb: any) {
     ignoreChanges: req.getIgnorechangesList(),
     dependencies: req.getDependenciesList(),
     parent: req.getParent(),
+    secretInputs: Object.entries((req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>).filter(([, v]) => holdsSecret(v)).map(([k]) => k),
   });
   return registerResource.call(this, req, cb);
 };
@@ -171,7 +183,7 @@ const mocks: pulumi.runtime.Mocks = {
       region: args.provider ? providerRegions.get(providerNameOf(args.provider) ?? '') : undefined,
       custom: args.custom !== false,
       state,
-      ...(requestOptions.get(`${args.type}::${args.name}`) ?? { protect: false, retainOnDelete: false, ignoreChanges: [], dependencies: [], parent: '' }),
+      ...(requestOptions.get(`${args.type}::${args.name}`) ?? { protect: false, retainOnDelete: false, ignoreChanges: [], dependencies: [], parent: '', secretInputs: [] }),
     });
     return { id, state };
   },
@@ -308,10 +320,10 @@ export interface RunDiff {
  * Inputs the provider schema declares as sets (Terraform `TypeSet` blocks): element order is not a change, as in
  * the provider's own diff. Only the ones the program sets are listed.
  */
-const SET_INPUTS: Readonly<Record<string, readonly string[]>> = {
+export const SET_INPUTS: Readonly<Record<string, readonly string[]>> = {
   'aws:dynamodb/table:Table': ['replicas', 'attributes'],
 };
-function comparable(type: string, input: string, value: unknown): string {
+export function comparable(type: string, input: string, value: unknown): string {
   if (Array.isArray(value) && SET_INPUTS[type]?.includes(input)) return JSON.stringify(value.map((v) => JSON.stringify(v)).sort());
   return JSON.stringify(value);
 }

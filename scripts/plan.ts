@@ -4,14 +4,40 @@
  * config read from Pulumi.<stack>.yaml the way the CLI hands it over, then prints the resources region by
  * region (type and name), the totals and the stack outputs. A bad config prints every problem and exits 1.
  *
+ * With `--diff <stack file | git revision>[:<stack>]` it runs the program twice — the baseline config, then the
+ * current one — and prints what the change would do (scripts/planDiff.ts): per region, what is created, updated
+ * (changed inputs, secrets masked), replaced (why, and what data that destroys) and deleted.
+ *
  *   npm run plan -- --stack prod [--json]
+ *   npm run plan -- --stack prod --diff HEAD          # the working copy's Pulumi.prod.yaml against the last commit
+ *   npm run plan -- --stack prod --diff old.yaml:prod # against a saved stack file
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, readStackFile } from '../config';
+import { ConfigError, parseStackYaml, readStackFile } from '../config';
 import { bundledCode } from '../components/lambda';
 import { type ProgramRun, type Recorded, runProgram } from './mockCloud';
+import { diffPlans, formatDiff, type PlanDiff } from './planDiff';
 
-const USAGE = 'usage: npm run plan -- [--stack <name>] [--json]   (default stack: dev; stacks are the Pulumi.<name>.yaml files)';
+const ROOT = path.resolve(__dirname, '..');
+
+export const USAGE = `usage: npm run plan -- [--stack <name>] [--diff <stack file | git revision>[:<stack>]] [--json]
+
+  What \`pulumi up\` would do for a stack, offline: the real program runs under Pulumi mocks, so no
+  credentials, no backend and no AWS calls are needed, and nothing is deployed.
+
+  --stack, -s <name>   the stack: Pulumi.<name>.yaml in the project directory (default: dev)
+  --diff <baseline>    compare with a baseline config and print, per region, what would be created, updated
+                       (changed inputs, secrets masked), replaced (why, and what data it destroys) and deleted.
+                       <baseline> is a stack file (old.yaml) or a git revision (HEAD, main, HEAD~1) whose
+                       Pulumi.<stack>.yaml is used; ":<stack>" names the baseline's stack when it differs.
+                       The program's code is today's in both runs: the diff is what the CONFIG change does.
+  --json               the same as data
+  --help, -h           this text
+
+  Exit status: 0 planned, 1 config problems (each one printed), 2 bad arguments.`;
 
 /** Region of a resource: its provider's region; providers carry their own; components have none. */
 function regionOf(r: Recorded): string {
@@ -66,31 +92,100 @@ function print(plan: PlanSummary, out: (line: string) => void): void {
   out(JSON.stringify(plan.outputs, null, 2));
 }
 
+/** Where the baseline config of `--diff` comes from: a file, or a git revision's stack file. */
+export function readBaseline(spec: string, stack: string, root: string = ROOT): { label: string; stack: string; config: Record<string, string> } {
+  const at = spec.lastIndexOf(':');
+  const [source, baseStack] = at > 0 && /^[A-Za-z0-9_.-]+$/.test(spec.slice(at + 1)) && !fs.existsSync(path.resolve(root, spec)) ? [spec.slice(0, at), spec.slice(at + 1)] : [spec, stack];
+  const file = path.resolve(root, source);
+  if (fs.existsSync(file) && fs.statSync(file).isFile()) return { label: source, stack: baseStack, config: parseStackYaml(fs.readFileSync(file, 'utf8'), source) };
+  const blob = `${source}:Pulumi.${baseStack}.yaml`;
+  let text: string;
+  try {
+    text = execFileSync('git', ['show', blob], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const why = String((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n')[0];
+    throw new BaselineError(`--diff ${spec}: not a file, and git has no ${blob} (${why})`);
+  }
+  return { label: blob, stack: baseStack, config: parseStackYaml(text, blob) };
+}
+
+export class BaselineError extends Error {}
+
+/** Config keys whose value differs between two stack configs (qualified keys, raw values). */
+export function configChanges(before: Record<string, string>, after: Record<string, string>): Array<{ key: string; before?: string; after?: string }> {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return keys.filter((k) => before[k] !== after[k]).map((k) => ({ key: k, before: before[k], after: after[k] }));
+}
+
+export interface PlanDiffReport extends PlanDiff {
+  stack: string;
+  baseline: string;
+  configChanges: ReturnType<typeof configChanges>;
+}
+
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
   let stack: string;
   let json: boolean;
+  let diff: string | undefined;
   try {
-    const { values } = parseArgs({ args: argv, options: { stack: { type: 'string', short: 's', default: 'dev' }, json: { type: 'boolean', default: false } }, strict: true, allowPositionals: false });
+    const { values } = parseArgs({
+      args: argv,
+      options: { stack: { type: 'string', short: 's', default: 'dev' }, json: { type: 'boolean', default: false }, diff: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      out(USAGE);
+      return 0;
+    }
     stack = values.stack ?? 'dev';
     json = values.json === true;
+    diff = values.diff;
+    if (diff === '') throw new Error('--diff needs a stack file or a git revision');
   } catch (e) {
     err(`${(e as Error).message}\n${USAGE}`);
     return 2;
   }
+  let phase = `Pulumi.${stack}.yaml`;
   try {
-    const run = await runProgram(readStackFile(stack), stack, { code: bundledCode, now: new Date() });
-    const plan = summarize(stack, run);
-    if (json) out(JSON.stringify(plan, null, 2));
-    else print(plan, out);
+    const now = new Date();
+    const current = readStackFile(stack);
+    if (diff === undefined) {
+      const plan = summarize(stack, await runProgram(current, stack, { code: bundledCode, now }));
+      if (json) out(JSON.stringify(plan, null, 2));
+      else print(plan, out);
+      return 0;
+    }
+    const base = readBaseline(diff, stack);
+    phase = `the baseline ${base.label}`;
+    const before = await runProgram(base.config, base.stack, { code: bundledCode, now });
+    phase = `Pulumi.${stack}.yaml`;
+    const after = await runProgram(current, stack, { code: bundledCode, now });
+    const report: PlanDiffReport = { stack, baseline: base.label, configChanges: configChanges(base.config, current), ...diffPlans(before, after) };
+    if (json) out(JSON.stringify(report, null, 2));
+    else printDiff(report, out);
     return 0;
   } catch (e) {
+    if (e instanceof BaselineError) {
+      err(e.message);
+      return 2;
+    }
     if (e instanceof ConfigError) {
       err(e.message);
-      if (!e.problems.some((p) => p.key === '--stack')) err(`nothing was planned: fix Pulumi.${stack}.yaml (or \`pulumi config set\`) and run again`);
+      if (!e.problems.some((p) => p.key === '--stack')) err(`nothing was planned: fix ${phase} (or \`pulumi config set\`) and run again`);
       return 1;
     }
     throw e;
   }
+}
+
+function printDiff(report: PlanDiffReport, out: (line: string) => void): void {
+  out(`global-appsync plan for stack "${report.stack}" against ${report.baseline} — offline, under Pulumi mocks: nothing is deployed`);
+  out('');
+  out('── config changes');
+  if (report.configChanges.length === 0) out('   none');
+  for (const c of report.configChanges) out(`   ${c.key}: ${c.before ?? '(not set)'} → ${c.after ?? '(not set)'}`);
+  formatDiff(report, out);
 }
 
 if (require.main === module) {
