@@ -128,6 +128,8 @@ export class GlobalRouting extends pulumi.ComponentResource {
           period: 60,
           evaluationPeriods: 1,
           treatMissingData: 'breaching',
+          // a drained region fails its check on purpose: keep the alarm (its state stays visible) but don't page anyone
+          actionsEnabled: !(args.drainRegions ?? []).includes(r.region),
           alarmActions: [topic.arn],
           okActions: [topic.arn],
         },

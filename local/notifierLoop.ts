@@ -79,6 +79,8 @@ export function interpretResponse(response: unknown, batch: readonly DynamoDBRec
     const id = f && typeof f === 'object' ? (f as { itemIdentifier?: unknown }).itemIdentifier : undefined;
     if (typeof id !== 'string' || id.length === 0) return { kind: 'error', reason: `batchItemFailures has an empty or missing itemIdentifier (${JSON.stringify(f)})` };
     const index = batch.findIndex((r) => r.dynamodb?.SequenceNumber === id);
+    // AWS documents only an empty/null identifier or a bad key as failing the whole batch; an identifier that is not
+    // in the batch is this emulator's own rule (it can only be a handler bug, which this makes loud).
     if (index < 0) return { kind: 'error', reason: `itemIdentifier ${JSON.stringify(id)} is not a sequence number of this batch` };
     checkpoint = Math.min(checkpoint, index);
   }
@@ -88,9 +90,12 @@ export function interpretResponse(response: unknown, batch: readonly DynamoDBRec
 function checkMapping(m: NotifierMapping): void {
   const problems: string[] = [];
   if (!Number.isInteger(m.batchSize) || m.batchSize < 1 || m.batchSize > 10_000) problems.push(`batchSize must be an integer from 1 to 10000, got ${m.batchSize}`);
-  if (!Number.isInteger(m.maximumRetryAttempts) || m.maximumRetryAttempts < -1) problems.push(`maximumRetryAttempts must be an integer ≥ -1 (-1 = forever), got ${m.maximumRetryAttempts}`);
-  if (!Number.isInteger(m.maximumRecordAgeInSeconds) || (m.maximumRecordAgeInSeconds < 60 && m.maximumRecordAgeInSeconds !== -1)) {
-    problems.push(`maximumRecordAgeInSeconds must be -1 or an integer ≥ 60, got ${m.maximumRecordAgeInSeconds}`);
+  // Lambda's limits for stream event source mappings (Lambda developer guide, "Lambda parameters for DynamoDB streams")
+  if (!Number.isInteger(m.maximumRetryAttempts) || m.maximumRetryAttempts < -1 || m.maximumRetryAttempts > 10_000) {
+    problems.push(`maximumRetryAttempts must be an integer from -1 (forever) to 10000, got ${m.maximumRetryAttempts}`);
+  }
+  if (!Number.isInteger(m.maximumRecordAgeInSeconds) || (m.maximumRecordAgeInSeconds !== -1 && (m.maximumRecordAgeInSeconds < 60 || m.maximumRecordAgeInSeconds > 604_800))) {
+    problems.push(`maximumRecordAgeInSeconds must be -1 or an integer from 60 to 604800, got ${m.maximumRecordAgeInSeconds}`);
   }
   if (typeof m.bisectBatchOnFunctionError !== 'boolean') problems.push(`bisectBatchOnFunctionError must be a boolean, got ${String(m.bisectBatchOnFunctionError)}`);
   if (problems.length > 0) throw new Error(`notifier loop mapping: ${problems.join('; ')}`);

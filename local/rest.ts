@@ -69,8 +69,11 @@ const missingToken = (res: http.ServerResponse): void =>
   send(res, 403, JSON.stringify({ message: 'Missing Authentication Token' }), { 'x-amzn-errortype': 'MissingAuthenticationTokenException' });
 const internalError = (res: http.ServerResponse): void => send(res, 502, JSON.stringify({ message: 'Internal server error' }));
 
+/** A Lambda proxy result API Gateway accepts: an integer statusCode and, if present, a string body. */
 function isProxyResult(v: unknown): v is APIGatewayProxyResult {
-  return !!v && typeof v === 'object' && Number.isInteger((v as { statusCode?: unknown }).statusCode);
+  if (!v || typeof v !== 'object') return false;
+  const r = v as { statusCode?: unknown; body?: unknown };
+  return Number.isInteger(r.statusCode) && (r.body === undefined || r.body === null || typeof r.body === 'string');
 }
 
 export async function startRestServer(opts: RestServerOptions): Promise<RestServer> {

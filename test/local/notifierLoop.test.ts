@@ -179,7 +179,11 @@ describe('local notifier loop (event source mapping semantics)', function () {
   it('refuses a bad mapping with a clear error', async () => {
     await assert.rejects(
       startNotifierLoop({ endpoint: dynamoEndpoint(), region: REGION, table: 'x-table', invoke: async () => ({}), mapping: small({ batchSize: 0, maximumRetryAttempts: -5 }) }),
-      /batchSize must be an integer from 1 to 10000, got 0; maximumRetryAttempts must be an integer ≥ -1/,
+      /batchSize must be an integer from 1 to 10000, got 0; maximumRetryAttempts must be an integer from -1 \(forever\) to 10000, got -5/,
+    );
+    await assert.rejects(
+      startNotifierLoop({ endpoint: dynamoEndpoint(), region: REGION, table: 'x-table', invoke: async () => ({}), mapping: small({ maximumRetryAttempts: 10_001, maximumRecordAgeInSeconds: 604_801 }) }),
+      /maximumRetryAttempts must be an integer from -1 \(forever\) to 10000, got 10001; maximumRecordAgeInSeconds must be -1 or an integer from 60 to 604800, got 604801/,
     );
   });
 });

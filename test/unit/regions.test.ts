@@ -30,7 +30,9 @@ describe('regions: drain, availability, failures', function () {
     const d = diffRuns(before, after);
     assert.deepEqual(d.added, []);
     assert.deepEqual(d.removed, [`routing-${R[1]}-latency`]);
-    assert.deepEqual(d.changed, { [`api-${R[1]}-health`]: ['environment'] });
+    assert.deepEqual(d.changed, { [`api-${R[1]}-health`]: ['environment'], [`routing-${R[1]}-health-alarm`]: ['actionsEnabled'] });
+    assert.equal(named(after, `routing-${R[1]}-health-alarm`).inputs.actionsEnabled, false, 'a planned drain pages nobody');
+    assert.equal(named(after, `routing-${R[0]}-health-alarm`).inputs.actionsEnabled, true);
     assert.equal(named(after, `api-${R[1]}-health`).inputs.environment.variables.DRAIN, 'true');
     for (const r of [R[0], R[2]]) assert.equal(named(after, `api-${r}-health`).inputs.environment.variables.DRAIN, 'false');
     assert.deepEqual(after.outputs.drainedRegions, [R[1]]);
