@@ -34,6 +34,11 @@
  *     Measured lag (stats) = apply time − the source record's first read time, both high-resolution clocks.
  *   - DynamoDB Local errors while applying are remembered per pair (lastError) and retried with backoff; the record
  *     stays at the head of its pair's queue, so order is kept (and idle() waits for it).
+ * Where this differs from DynamoDB: DynamoDB orders conflicting writes by its own internal per-item write time, never
+ * by an attribute. Here the writer's `updatedAt` stands in for it — every write path of this project (resolvers,
+ * items λ, state updater) sets it at write time from the machine's one clock, so locally the two orders agree; an
+ * item written by something else without `updatedAt` falls back to arrival order (unconditional apply), and the
+ * tie-break on region name is this emulator's own rule (DynamoDB documents none).
  * Known limit: a client's own delete in the destination is known to the replicator only once that region's stream
  * has been read (≤ one poll interval later); an older replicated write landing inside that window can recreate the
  * item there. Replicated writes to one item are serialised, so deletes that come through the replicator have no

@@ -13,7 +13,9 @@
  * - errors: [{message, errorType, path, locations, data, errorInfo}], data and errorInfo always present (null when
  *   util.error/appendError gave none), as AppSync answers: its errors carry "data": null, "errorInfo": null (the
  *   error shape of AWS's util.error(message, errorType, data, errorInfo), built-in-util-js.html "Error utils").
- *   util.error nulls the field (null propagates up through non-null fields like graphql-js/AppSync do).
+ *   util.error nulls the field (null propagates up through non-null fields like graphql-js/AppSync do). Not
+ *   emulated: AppSync filters an error's `data` by the query's selection set; here it is passed as given (no resolver
+ *   of this project passes data to util.error).
  * - requests that fail to parse, validate or coerce variables: {data: null, errors: [{errorType: 'ValidationError'}]}
  *   (the errorType label is this emulator's; AppSync's wording differs per case).
  * - scalars: AWSDateTime (ISO 8601 with time zone), AWSTimestamp (integer seconds) and AWSJSON (JSON text) are checked

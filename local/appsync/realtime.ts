@@ -20,12 +20,14 @@
  *   (field directives, else the type's, else API key: the executor's rule) → `start_ack`. Failures are
  *   `{type:'error', id, payload:{errors:[{errorType, message}]}}`.
  * - Delivery (executor.onPublish): a subscription on one of the event's subscription fields receives the event
- *   when every argument it gave with a non-null value equals the field of the same name in the published data —
+ *   when every argument it gave equals the field of the same name in the published data (an explicit null matches
+ *   only a null or missing field; an omitted argument filters nothing) —
  *   the mutation's selection, not its arguments
  *   (https://docs.aws.amazon.com/appsync/latest/devguide/aws-appsync-real-time-data.html,
  *   https://github.com/aws/aws-appsync-community/issues/109). The data frame carries the subscription's own
- *   selection projected from the published data: fields the mutation did not select are null; `__typename` is
- *   filled from the schema.
+ *   selection projected from the published data: fields the mutation did not select are null (even non-null ones:
+ *   AppSync may answer an error there instead — not verified; the project's notifier selects every field, so the
+ *   case does not arise); `__typename` is filled from the schema.
  * - `stop {id}` → `complete {id}`; an unknown id → an error frame. A closed socket drops its subscriptions.
  */
 import {
