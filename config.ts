@@ -511,12 +511,13 @@ function parseBoolean(key: string, raw: string | undefined, dflt: boolean, probl
 export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: string; aws?: RawConfig; all?: Readonly<Record<string, string>> }): StackConfig {
   const problems: ConfigProblem[] = [];
   const project = ctx.project ?? PROJECT;
+  const misspaced = namespaceProblems({ ...(ctx.all ?? {}), ...Object.fromEntries(Object.entries(raw).filter(([k]) => k.includes(':'))) } as Record<string, string>, project);
   for (const key of Object.keys(raw)) {
-    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+    if (!(CONFIG_KEYS as readonly string[]).includes(key) && !misspaced.some((p) => p.key === key)) {
       problems.push({ key, value: show(raw[key]), allowed: `${hint(key, CONFIG_KEYS)}unknown key of ${project}; the keys are: ${CONFIG_KEYS.join(', ')}` });
     }
   }
-  problems.push(...namespaceProblems(ctx.all ?? {}, project));
+  problems.push(...misspaced);
   const regions = parseRegions(raw.regions, problems);
   const homeRegion = regionIn('homeRegion', raw.homeRegion, regions, problems);
   const primaryRegion = regionIn('primaryRegion', raw.primaryRegion, regions, problems);
@@ -609,7 +610,8 @@ export function readStackFile(stack: string, dir: string = __dirname): Record<st
     const stacks = fs.readdirSync(dir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
     throw new ConfigError([{ key: '--stack', value: JSON.stringify(stack), allowed: `no ${path.basename(file)}; stacks here: ${stacks.join(', ') || 'none'}` }]);
   }
-  return parseStackYaml(fs.readFileSync(file, 'utf8'), path.relative(process.cwd(), file) || file);
+  const rel = path.relative(process.cwd(), file);
+  return parseStackYaml(fs.readFileSync(file, 'utf8'), rel && !rel.startsWith('..') ? rel : file);
 }
 
 /**

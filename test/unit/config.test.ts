@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { AWS_REGIONS, CONFIG_KEYS, ConfigError, parseConfig, projectKeys, readStackFile } from '../../config';
@@ -8,15 +9,17 @@ import { lastRun, runProgram } from '../../scripts/mockCloud';
 const ROOT = path.resolve(__dirname, '..', '..');
 const ok = { regions: 'eu-west-1,ap-southeast-2' };
 
-/** Each bad config: the raw keys, then the key and the value the error message must name. */
-export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, string>; key: string; value: string }> = [
+/** Each bad config: the raw keys, then the key and the value the error message must name (and what it must say). */
+export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, string>; key: string; value: string; says?: string }> = [
   { what: 'regions missing', raw: {}, key: 'regions', value: '(not set)' },
   { what: 'regions empty string', raw: { regions: '' }, key: 'regions', value: '(not set)' },
   { what: 'regions empty JSON array', raw: { regions: '[]' }, key: 'regions', value: '"[]"' },
   { what: 'regions broken JSON', raw: { regions: '["eu-west-1",' }, key: 'regions', value: '"[\\"eu-west-1\\","' },
   { what: 'regions JSON object', raw: { regions: '{"a":1}' }, key: 'regions', value: '"{\\"a\\":1}"' },
   { what: 'unknown region', raw: { regions: 'eu-west-1,eu-west-9' }, key: 'regions[1]', value: '"eu-west-9"' },
-  { what: 'region with capitals', raw: { regions: 'EU-WEST-1' }, key: 'regions[0]', value: '"EU-WEST-1"' },
+  { what: 'region with capitals', raw: { regions: 'EU-WEST-1' }, key: 'regions[0]', value: '"EU-WEST-1"', says: 'did you mean "eu-west-1"?' },
+  { what: 'region missing a dash', raw: { regions: 'eu-west1' }, key: 'regions[0]', value: '"eu-west1"', says: 'did you mean "eu-west-1"?' },
+  { what: 'region one letter off', raw: { regions: 'eu-wset-1' }, key: 'regions[0]', value: '"eu-wset-1"', says: 'did you mean "eu-west-1"?' },
   { what: 'China partition region', raw: { regions: 'cn-north-1' }, key: 'regions[0]', value: '"cn-north-1"' },
   { what: 'GovCloud region', raw: { regions: '["us-gov-west-1"]' }, key: 'regions[0]', value: '"us-gov-west-1"' },
   { what: 'duplicate region', raw: { regions: 'eu-west-1,ap-southeast-2,eu-west-1' }, key: 'regions[2]', value: '"eu-west-1"' },
@@ -26,7 +29,8 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'primaryRegion not in regions', raw: { ...ok, primaryRegion: 'us-west-2' }, key: 'primaryRegion', value: '"us-west-2"' },
   { what: 'primaryRegion not a region', raw: { ...ok, primaryRegion: 'mars-1' }, key: 'primaryRegion', value: '"mars-1"' },
   { what: 'writeMode unknown', raw: { ...ok, writeMode: 'single' }, key: 'writeMode', value: '"single"' },
-  { what: 'writeMode wrong case', raw: { ...ok, writeMode: 'Primary' }, key: 'writeMode', value: '"Primary"' },
+  { what: 'writeMode wrong case', raw: { ...ok, writeMode: 'Primary' }, key: 'writeMode', value: '"Primary"', says: 'did you mean "primary"?' },
+  { what: 'writeMode without its dash', raw: { ...ok, writeMode: 'multimaster' }, key: 'writeMode', value: '"multimaster"', says: 'did you mean "multi-master"?' },
   { what: 'domain not JSON', raw: { ...ok, domain: 'api.example.com' }, key: 'domain', value: '"api.example.com"' },
   { what: 'domain name outside zone', raw: { ...ok, domain: '{"zoneName":"example.com","name":"api.example.org"}' }, key: 'domain.name', value: '"api.example.org"' },
   { what: 'domain name equals zone', raw: { ...ok, domain: '{"zoneName":"example.com","name":"example.com"}' }, key: 'domain.name', value: '"example.com"' },
@@ -37,6 +41,9 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'domain bad zoneId', raw: { ...ok, domain: '{"zoneName":"example.com","name":"api.example.com","zoneId":"abc"}' }, key: 'domain.zoneId', value: '"abc"' },
   { what: 'auth not an object', raw: { ...ok, auth: '"apiKey"' }, key: 'auth', value: '"\\"apiKey\\""' },
   { what: 'auth unknown mode', raw: { ...ok, auth: '{"mode":"iam"}' }, key: 'auth.mode', value: '"iam"' },
+  { what: 'auth mode in the wrong case', raw: { ...ok, auth: '{"mode":"apikey"}' }, key: 'auth.mode', value: '"apikey"', says: 'did you mean "apiKey"?' },
+  { what: 'bad auth mode: its other fields are still checked', raw: { ...ok, auth: '{"mode":"apikey","expiresInDays":400}' }, key: 'auth.expiresInDays', value: '400' },
+  { what: 'bad auth mode: fields of the mode they belong to are checked', raw: { ...ok, auth: '{"mode":"jwt","issuer":"http://id.example.com"}' }, key: 'auth.issuer', value: '"http://id.example.com"' },
   { what: 'auth mode missing', raw: { ...ok, auth: '{}' }, key: 'auth.mode', value: '(not set)' },
   { what: 'apiKey expiry too long', raw: { ...ok, auth: '{"mode":"apiKey","expiresInDays":400}' }, key: 'auth.expiresInDays', value: '400' },
   { what: 'apiKey expiry not a number', raw: { ...ok, auth: '{"mode":"apiKey","expiresInDays":"7"}' }, key: 'auth.expiresInDays', value: '"7"' },
@@ -50,12 +57,17 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'tableName with space', raw: { ...ok, tableName: 'my items' }, key: 'tableName', value: '"my items"' },
   { what: 'protect not boolean', raw: { ...ok, protect: 'yes' }, key: 'protect', value: '"yes"' },
   { what: 'alarmEmail not an address', raw: { ...ok, alarmEmail: 'ops-at-example' }, key: 'alarmEmail', value: '"ops-at-example"' },
-  { what: 'unknown key (typo of regions)', raw: { ...ok, region: 'eu-west-1' }, key: 'region', value: '"eu-west-1"' },
+  { what: 'unknown key (typo of regions)', raw: { ...ok, region: 'eu-west-1' }, key: 'region', value: '"eu-west-1"', says: 'did you mean "regions"?' },
+  { what: 'unknown key (typo of primaryRegion)', raw: { ...ok, primaryregion: 'eu-west-1' }, key: 'primaryregion', value: '"eu-west-1"', says: 'did you mean "primaryRegion"?' },
+  { what: 'project namespace misspelt', raw: { 'globalappsync:regions': 'eu-west-1' }, key: 'globalappsync:regions', value: '"eu-west-1"', says: 'did you mean "global-appsync:regions"?' },
+  { what: 'aws setting misspelt', raw: { ...ok, 'aws:profil': 'prod' }, key: 'aws:profil', value: '"prod"', says: 'did you mean "aws:profile"?' },
 ];
 
+/** parseConfig as loadConfig calls it: short keys are the project's, `ns:key` keys keep their namespace. */
 function problemsOf(raw: Record<string, string>, stack = 'dev'): ConfigError {
+  const all = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k.includes(':') ? k : `global-appsync:${k}`, v]));
   try {
-    parseConfig(raw, { stack });
+    parseConfig(projectKeys(all), { stack, aws: projectKeys(all, 'aws'), all });
   } catch (err) {
     if (err instanceof ConfigError) return err;
     throw err;
@@ -74,6 +86,7 @@ describe('config.ts', () => {
         const line = err.message.split('\n').find((l) => l.startsWith(`  - ${c.key}: `));
         assert.ok(line, `no line for key ${c.key} in:\n${err.message}`);
         assert.ok(line.includes(c.value), `line does not name the value ${c.value}: ${line}`);
+        if (c.says) assert.ok(line.includes(c.says), `line does not say ${c.says}: ${line}`);
         assert.ok(err.problems.some((p) => p.key === c.key && p.allowed.length > 10), 'the problem says what is allowed');
       });
     }
@@ -133,6 +146,31 @@ describe('config.ts', () => {
   it('lists only commercial-partition regions, each once', () => {
     assert.equal(new Set(AWS_REGIONS).size, AWS_REGIONS.length);
     assert.ok(AWS_REGIONS.every((r) => /^[a-z]{2}-[a-z]+-\d$/.test(r) && !r.startsWith('cn-') && !r.startsWith('us-gov-')));
+  });
+
+  it('prints the list of AWS regions once, after the problems, however many regions are wrong', () => {
+    const err = problemsOf({ regions: 'eu-west-9,mars-1,us-east-7', homeRegion: 'moon-1' });
+    assert.equal(err.message.split('us-east-2').length - 1, 1, err.message);
+    assert.match(err.message.split('\n').at(-1)!, /^AWS regions of the aws partition: af-south-1, .*us-west-2$/);
+    assert.equal(problemsOf({ writeMode: 'x', regions: 'eu-west-1' }).message.includes('af-south-1'), false, 'no list when no region is wrong');
+  });
+
+  it('accepts a domain written with the trailing dot of a fully qualified name', () => {
+    const cfg = parseConfig({ ...ok, domain: '{"zoneName":"example.com.","name":"api.example.com."}' }, { stack: 'dev' });
+    assert.deepEqual(cfg.domain, { zoneName: 'example.com', name: 'api.example.com' });
+  });
+
+  it('a YAML syntax error in a stack file names the file, the line and the column, with no stack trace', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stackfile-'));
+    fs.writeFileSync(path.join(dir, 'Pulumi.broken.yaml'), 'config:\n  global-appsync:regions: eu-west-1\n\tglobal-appsync:writeMode: primary\n  global-appsync:protect: true\n');
+    try {
+      assert.throws(
+        () => readStackFile('broken', dir),
+        (e: unknown) => e instanceof ConfigError && /^ {2}- \S*Pulumi\.broken\.yaml:3:\d+: .* — not valid YAML: /m.test(e.message) && !e.message.includes('    at '),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 
   describe('the stack files on disk', () => {
