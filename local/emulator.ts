@@ -14,7 +14,7 @@ import path from 'node:path';
 import { ROOT } from '../components/bundle';
 import { ConfigError, parseConfig, projectKeys, readStackFile, type StackConfig } from '../config';
 import { ensureBundles } from './bundles';
-import { ensureDynamoDBLocal, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
+import { ensureDynamoDBLocal, freePort, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
 import { startAdminServer, type AdminServer } from './admin';
 import { FaultControls } from './drills';
 import { newApiKey, Region, type RegionEndpoints } from './region';
@@ -158,12 +158,20 @@ export class Emulator {
       checkJava();
       ensureDynamoDBLocal();
     }
-    const rebuilt = ensureBundles();
+    // the JVM takes seconds to answer: bundle the handlers meanwhile (with its port chosen first, the JVM is spawned
+    // before startDynamoDBLocal's first await, so the synchronous bundling below does not hold it back)
+    const starting: Promise<DynamoDBLocal> = opts.dynamodbEndpoint
+      ? Promise.resolve({ endpoint: opts.dynamodbEndpoint, port: Number(new URL(opts.dynamodbEndpoint).port), stop: async () => {} })
+      : startDynamoDBLocal({ port: await freePort() });
+    let rebuilt: string[];
+    try {
+      rebuilt = ensureBundles();
+    } catch (err) {
+      await (await starting).stop();
+      throw err;
+    }
     log(rebuilt.length ? `bundles rebuilt: ${rebuilt.join(', ')}` : 'bundles up to date (dist/handlers)');
-
-    const dynamodb: DynamoDBLocal = opts.dynamodbEndpoint
-      ? { endpoint: opts.dynamodbEndpoint, port: Number(new URL(opts.dynamodbEndpoint).port), stop: async () => {} }
-      : await startDynamoDBLocal();
+    const dynamodb = await starting;
     log(`DynamoDB Local on ${dynamodb.endpoint}`);
     const regions = new Map<string, Region>();
     let replicator: Replicator | undefined;
