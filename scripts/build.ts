@@ -1,49 +1,75 @@
 /**
  * `npm run build`: writes one bundle per Lambda handler (dist/handlers/<name>/index.js) and one per resolver
  * file (dist/resolvers/<file>.js, with a stack's first region's settings baked in) and prints their sizes.
- * `pulumi up` bundles the same way by itself (components/bundle.ts); this is for looking at what ships.
+ * `pulumi up` bundles the same way by itself (components/bundle.ts); this is for looking at what ships. It refuses
+ * (exit 1) a resolver bundle AppSync would refuse: over the 32 KB code limit, or using a construct the APPSYNC_JS
+ * runtime does not support (local/appsync/runtimeCheck.ts, checked on the bundles as built).
  *   npm run build [-- --stack dev]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseConfig, projectKeys, readStackFile } from '../config';
+import { ConfigError, parseConfig, projectKeys, readStackFile } from '../config';
 import { bundleHandler, bundleResolver, DIST, HANDLER_NAMES, handlerSize } from '../components/bundle';
+import { assertResolverBundles } from '../local/appsync/runtimeCheck';
 import { resolverFiles } from '../schema/resolvers/manifest';
 
 /** AppSync's limit on a resolver's or function's code (Service Quotas: "Code size", 32 KB). */
 export const APPSYNC_CODE_LIMIT = 32 * 1024;
 
-function main(argv: string[]): void {
-  const { values } = parseArgs({ args: argv, options: { stack: { type: 'string', default: 'dev' } } });
-  const stack = values.stack ?? 'dev';
-  const cfg = parseConfig(projectKeys(readStackFile(stack)), { stack });
-  const rows: Array<[string, number]> = [];
-  for (const name of HANDLER_NAMES) {
-    bundleHandler(name);
-    rows.push([`dist/handlers/${name}/index.js`, handlerSize(name)]);
-  }
-  const settings = { region: cfg.regions[0], primaryRegion: cfg.primaryRegion, writeMode: cfg.writeMode };
-  fs.mkdirSync(path.join(DIST, 'resolvers'), { recursive: true });
-  for (const file of resolverFiles()) {
-    const code = bundleResolver(file, settings);
-    const out = path.join(DIST, 'resolvers', `${file}.js`);
-    fs.writeFileSync(out, code);
-    if (Buffer.byteLength(code) > APPSYNC_CODE_LIMIT) {
-      throw new Error(`${file}: bundled resolver is ${Buffer.byteLength(code)} bytes, over AppSync's ${APPSYNC_CODE_LIMIT}-byte code limit`);
+export const USAGE = `usage: npm run build [-- --stack <name>]
+
+  Writes every Lambda bundle (dist/handlers/<name>/index.js) and every resolver bundle (dist/resolvers/<file>.js,
+  built with the stack's first region, primaryRegion and writeMode) and prints their sizes. Refuses a resolver
+  bundle over AppSync's 32 KB code limit or using what the APPSYNC_JS runtime does not support.
+
+  --stack, -s <name>   the stack whose settings the resolvers are built with (default: dev)
+  --help, -h           this text
+
+  Exit status: 0 built, 1 config problems or a bundle AppSync would refuse, 2 bad arguments.`;
+
+export function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): number {
+  let stack: string;
+  try {
+    const { values } = parseArgs({ args: argv, options: { stack: { type: 'string', short: 's', default: 'dev' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true, allowPositionals: false });
+    if (values.help) {
+      out(USAGE);
+      return 0;
     }
-    rows.push([path.relative(path.dirname(DIST), out), Buffer.byteLength(code)]);
+    stack = values.stack ?? 'dev';
+  } catch (e) {
+    err(`${(e as Error).message}\n${USAGE}`);
+    return 2;
   }
-  const width = Math.max(...rows.map(([n]) => n.length));
-  for (const [name, size] of rows) console.log(`${name.padEnd(width)}  ${(size / 1024).toFixed(1).padStart(7)} KiB`);
-  console.log(`${rows.length} bundles, ${(rows.reduce((s, [, n]) => s + n, 0) / 1024).toFixed(1)} KiB in all (resolvers built for ${stack}/${settings.region})`);
+  try {
+    const all = readStackFile(stack);
+    const cfg = parseConfig(projectKeys(all), { stack, aws: projectKeys(all, 'aws'), all });
+    const rows: Array<[string, number]> = [];
+    for (const name of HANDLER_NAMES) {
+      bundleHandler(name);
+      rows.push([`dist/handlers/${name}/index.js`, handlerSize(name)]);
+    }
+    const settings = { region: cfg.regions[0], primaryRegion: cfg.primaryRegion, writeMode: cfg.writeMode };
+    fs.mkdirSync(path.join(DIST, 'resolvers'), { recursive: true });
+    for (const file of resolverFiles()) {
+      const code = bundleResolver(file, settings);
+      const dest = path.join(DIST, 'resolvers', `${file}.js`);
+      fs.writeFileSync(dest, code);
+      if (Buffer.byteLength(code) > APPSYNC_CODE_LIMIT) {
+        throw new Error(`${file}: bundled resolver is ${Buffer.byteLength(code)} bytes, over AppSync's ${APPSYNC_CODE_LIMIT}-byte code limit`);
+      }
+      rows.push([path.relative(path.dirname(DIST), dest), Buffer.byteLength(code)]);
+    }
+    // the bundles as built, with this stack's settings: what `pulumi up` would upload
+    assertResolverBundles([settings]);
+    const width = Math.max(...rows.map(([n]) => n.length));
+    for (const [name, size] of rows) out(`${name.padEnd(width)}  ${(size / 1024).toFixed(1).padStart(7)} KiB`);
+    out(`${rows.length} bundles, ${(rows.reduce((s, [, n]) => s + n, 0) / 1024).toFixed(1)} KiB in all (resolvers built for ${stack}/${settings.region}; APPSYNC_JS runtime check passed)`);
+    return 0;
+  } catch (e) {
+    err(e instanceof ConfigError ? e.message : `build refused: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
 }
 
-if (require.main === module) {
-  try {
-    main(process.argv.slice(2));
-  } catch (err) {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  }
-}
+if (require.main === module) process.exit(main(process.argv.slice(2)));

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleHandler, bundleResolver, HANDLER_NAMES } from '../../components/bundle';
 import { resolverFiles } from '../../schema/resolvers/manifest';
-import { APPSYNC_CODE_LIMIT } from '../../scripts/build';
+import { APPSYNC_CODE_LIMIT, main } from '../../scripts/build';
 
 describe('bundles (what pulumi up deploys)', function () {
   this.timeout(60_000);
@@ -21,6 +21,35 @@ describe('bundles (what pulumi up deploys)', function () {
       assert.ok(!/AWS SDK for JavaScript v3/.test(code) || required.some((m) => m.startsWith('@aws-sdk/')));
     });
   }
+
+  it('npm run build: --help exits 0 with the usage, a bad argument exits 2, a build prints every bundle and the runtime check', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    assert.equal(main(['--help'], (l) => out.push(l), (l) => err.push(l)), 0);
+    assert.match(out.join('\n'), /^usage: npm run build/);
+    assert.equal(main(['--stak', 'dev'], (l) => out.push(l), (l) => err.push(l)), 2);
+    assert.match(err.join('\n'), /Unknown option '--stak'[\s\S]*usage: npm run build/);
+    assert.equal(main(['--stack', 'nope'], (l) => out.push(l), (l) => err.push(l)), 1);
+    assert.match(err.join('\n'), /no Pulumi\.nope\.yaml/);
+    out.length = 0;
+    assert.equal(main(['--stack', 'prod'], (l) => out.push(l), (l) => err.push(l)), 0);
+    assert.equal(out.length, HANDLER_NAMES.length + resolverFiles().length + 1);
+    assert.match(out.at(-1)!, /resolvers built for prod\/us-east-1; APPSYNC_JS runtime check passed\)$/);
+  });
+
+  it('npm run build refuses a resolver bundle that uses what APPSYNC_JS does not support (exit 1, naming the construct)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object, to swap the bundler for this test
+    const bundle = require('../../components/bundle') as { bundleResolver: typeof bundleResolver };
+    const real = bundle.bundleResolver;
+    bundle.bundleResolver = (file, settings) => `${real(file, settings)}\nexport function later(x) { while (x) { x = x - 1; } return x; }\n`;
+    const err: string[] = [];
+    try {
+      assert.equal(main(['--stack', 'dev'], () => undefined, (l) => err.push(l)), 1);
+    } finally {
+      bundle.bundleResolver = real;
+    }
+    assert.match(err.join('\n'), /^build refused: resolver bundles use \d+ construct\(s\) APPSYNC_JS does not support:[\s\S]*while/);
+  });
 
   it('every resolver file bundles to an ESM module under AppSync\'s 32 KB code limit, importing only @aws-appsync/utils', () => {
     const settings = { region: 'eu-west-1', primaryRegion: 'us-east-1', writeMode: 'primary' as const };
