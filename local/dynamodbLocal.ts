@@ -90,7 +90,8 @@ export async function startDynamoDBLocal(opts: StartOptions = {}): Promise<Dynam
     '-disableTelemetry',
     ...(opts.dbPath ? ['-dbPath', opts.dbPath] : ['-inMemory']),
   ];
-  const child: ChildProcess = spawn('java', args, { cwd: DDB_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin stays an open pipe: the launcher exits when it closes, i.e. when this process dies however it dies
+  const child: ChildProcess = spawn('java', args, { cwd: DDB_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

@@ -1,7 +1,8 @@
 // Starts DynamoDB Local bound to 127.0.0.1 only. DynamoDB Local has a -port option but no bind address and
 // listens on every interface; this launcher builds the server exactly as `java -jar DynamoDBLocal.jar` does
 // (same command-line options), then sets the host of its Jetty connectors to the loopback address before
-// starting it. Compiled against DynamoDBLocal.jar by local/dynamodbLocal.ts.
+// starting it. It also exits when its stdin closes (its parent died), so a killed test run or emulator never leaves
+// a JVM behind. Compiled against DynamoDBLocal.jar by local/dynamodbLocal.ts.
 import com.amazonaws.services.dynamodbv2.local.main.ServerRunner;
 import com.amazonaws.services.dynamodbv2.local.server.DynamoDBProxyServer;
 import java.lang.reflect.Field;
@@ -20,6 +21,19 @@ public final class LoopbackDynamoDBLocal {
         ((ServerConnector) connector).setHost("127.0.0.1");
       }
     }
+    // Exit with the parent: it holds our stdin open, so end-of-file means it is gone, even if it was killed -9.
+    Thread watchdog = new Thread(() -> {
+      try {
+        while (System.in.read() != -1) {
+          // nothing is ever sent; keep reading until the pipe closes
+        }
+      } catch (java.io.IOException ignored) {
+        // a broken pipe means the same
+      }
+      System.exit(0);
+    });
+    watchdog.setDaemon(true);
+    watchdog.start();
     proxy.start();
     System.out.println("DynamoDB Local listening on 127.0.0.1");
     proxy.join();
