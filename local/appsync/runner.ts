@@ -31,6 +31,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { bundleResolver, type ResolverSettings } from '../../components/bundle';
 import { type DataSourceKey, FUNCTIONS, type FunctionSpec, RESOLVERS, type ResolverSpec } from '../../schema/resolvers/manifest';
 import { defaultClientFor, executeDynamoDBRequest, type TableRef } from './dynamodb';
+import { unemulatedModuleMessage } from './runtimeFeatures';
 import { createSandbox, type Sandbox } from './sandbox';
 import { type AppSyncError, appsyncUtilsModule, EarlyReturn, type SkipTo, UnsupportedUtilError, UtilError, withAppendedErrors } from './util';
 
@@ -84,6 +85,9 @@ function appsyncRealm(): Sandbox {
 
 function requireForResolver(id: string): void {
   if (id === '@aws-appsync/utils') return;
+  // A real AppSync module ("Built-in modules") the stand-in does not emulate: refused, and said so.
+  const unemulated = unemulatedModuleMessage(id);
+  if (unemulated) throw new Error(`a resolver imports ${unemulated}`);
   if (id.startsWith('@aws-appsync/utils/')) throw new UnsupportedUtilError(`the module ${id}`);
   throw new Error(`a resolver may import only @aws-appsync/utils (AppSync provides nothing else), not ${id}`);
 }

@@ -12,12 +12,19 @@
  *   assertResolverBundles(settings?)   → throws one error listing them all (for `npm run build`)
  *
  * What it refuses: try/catch/finally, throw, while, do-while, classic for, continue, labels, class, debugger,
- * with; ++, --, ~, `in`, `new`, `this`, regex literals, async/await, generators, dynamic import(); imports other
- * than @aws-appsync/utils; any global but NaN, Infinity, undefined, util, extensions, runtime and the listed
+ * with; ++, --, ~, `in`, `instanceof`, `new`, `this`, regex literals, async/await, generators, dynamic import();
+ * imports other than @aws-appsync/utils (@aws-appsync/utils/dynamodb is a real AppSync module, refused because the
+ * stand-in does not emulate it); any global but NaN, Infinity, undefined, util, extensions, runtime and the listed
  * members of Object, String, Number, Math, JSON, console (so `String(x)`, `Number(x)`, `Date`, `parseInt` fail);
  * any method call whose name is not a listed String/Array method (receiver types are unknown in JS, so a name must
  * be on one of the two lists); util/runtime/extensions members the local stand-in (./util.ts) does not provide;
- * functions passed as arguments except to the listed Array callback methods; sort() with arguments; recursion.
+ * `.replace()`/`.replaceAll()` whose pattern is not a string literal free of regex metacharacters (AppSync reads a
+ * string pattern as a regular expression); sort() with arguments; recursion; and, as @aws-appsync/eslint-plugin's
+ * recommended rules do (no-function-passing, no-function-return, no-function-reassign,
+ * no-disallowed-binary-operator), functions passed as arguments except to the listed Array callback methods,
+ * functions returned from functions, and functions assigned to another binding. "Is a function" follows bindings
+ * through TypeScript's checker (scopes, aliases), looks through parentheses, `?:`, `||`/`&&`/`??`, and counts
+ * util/runtime/extensions members the stand-in provides.
  */
 import ts from 'typescript';
 import { bundleResolver, type ResolverSettings } from '../../components/bundle';
@@ -27,7 +34,10 @@ import {
   CALLBACK_METHODS,
   FEATURES_PAGE,
   GLOBAL_MEMBERS,
+  REGEX_METACHARACTERS,
+  REGEX_PATTERN_METHODS,
   STRING_METHODS,
+  unemulatedModuleMessage,
   UTIL_GLOBALS,
   UTILS_MODULE,
   VALUE_GLOBALS,
@@ -85,6 +95,11 @@ const STATEMENTS: Partial<Record<ts.SyntaxKind, string>> = {
 
 function isFunctionLike(n: ts.Node | undefined): n is ts.FunctionDeclaration | ts.FunctionExpression | ts.ArrowFunction {
   return !!n && (ts.isFunctionDeclaration(n) || ts.isFunctionExpression(n) || ts.isArrowFunction(n));
+}
+
+/** `e` without the parentheses around it. */
+function unwrap(e: ts.Expression): ts.Expression {
+  return ts.isParenthesizedExpression(e) ? unwrap(e.expression) : e;
 }
 
 /** Names bound anywhere in the module (declarations, parameters, imports): an identifier not among them is a global. */
@@ -152,6 +167,16 @@ function memberPath(e: ts.Expression): string[] | null {
   return null;
 }
 
+/** A type checker over this one file (no lib, no imports resolved): used only to resolve names to declarations. */
+function bindingChecker(sf: ts.SourceFile): ts.TypeChecker {
+  const options: ts.CompilerOptions = { allowJs: true, noLib: true, noResolve: true, types: [], target: ts.ScriptTarget.ES2022 };
+  const host = ts.createCompilerHost(options);
+  host.getSourceFile = (name) => (name === sf.fileName ? sf : undefined);
+  host.fileExists = (name) => name === sf.fileName;
+  host.readFile = (name) => (name === sf.fileName ? sf.text : undefined);
+  return ts.createProgram([sf.fileName], options, host).getTypeChecker();
+}
+
 /** Checks one resolver bundle (ESM source as bundleResolver returns it). */
 export function checkResolverCode(code: string, file: string): RuntimeViolation[] {
   const sf = ts.createSourceFile(`${file}.js`, code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
@@ -169,6 +194,41 @@ export function checkResolverCode(code: string, file: string): RuntimeViolation[
   const { all, functions, utils } = declaredNames(sf);
   const provided = standInPaths();
   const calls = new Map<ts.Node, Set<string>>();
+  const checker = bindingChecker(sf);
+
+  /**
+   * True when `e` evaluates to a function: an inline function, a name bound (in its scope) to a function
+   * declaration or to a variable initialised with a function value, a util/runtime/extensions function the
+   * stand-in provides, or either branch of `?:`, `||`, `&&`, `??` or the last operand of `,` being one.
+   */
+  const isFunctionValue = (e: ts.Expression, depth = 0): boolean => {
+    if (depth > 20) return false;
+    const x = unwrap(e);
+    if (isFunctionLike(x)) return true;
+    if (ts.isConditionalExpression(x)) return isFunctionValue(x.whenTrue, depth + 1) || isFunctionValue(x.whenFalse, depth + 1);
+    if (ts.isBinaryExpression(x)) {
+      const op = x.operatorToken.kind;
+      if (op === ts.SyntaxKind.CommaToken) return isFunctionValue(x.right, depth + 1);
+      if ([ts.SyntaxKind.BarBarToken, ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.QuestionQuestionToken].includes(op)) {
+        return isFunctionValue(x.left, depth + 1) || isFunctionValue(x.right, depth + 1);
+      }
+      return false;
+    }
+    if (ts.isIdentifier(x)) {
+      const decl = checker.getSymbolAtLocation(x)?.valueDeclaration;
+      if (!decl) return false;
+      if (ts.isFunctionDeclaration(decl) || ts.isFunctionExpression(decl)) return true;
+      return ts.isVariableDeclaration(decl) && !!decl.initializer && isFunctionValue(decl.initializer, depth + 1);
+    }
+    if (ts.isPropertyAccessExpression(x)) {
+      const path = memberPath(x);
+      const root = path?.[0];
+      if (!path || !root) return false;
+      if (UTIL_GLOBALS.includes(root) && !all.has(root)) return provided.has(path.join('.'));
+      if (utils.has(root)) return provided.has((utils.get(root) === '*' ? path.slice(1) : [utils.get(root) as string, ...path.slice(1)]).join('.'));
+    }
+    return false;
+  };
 
   const enclosingFunction = (n: ts.Node): ts.Node | undefined => {
     for (let p = n.parent; p; p = p.parent) if (isFunctionLike(p)) return p;
@@ -236,8 +296,19 @@ export function checkResolverCode(code: string, file: string): RuntimeViolation[
         calls.get(fn)!.add(callee.text);
       }
     }
+    if (method && REGEX_PATTERN_METHODS.includes(method) && call.arguments.length > 0) {
+      const pattern = unwrap(call.arguments[0]);
+      const why = 'APPSYNC_JS reads a string pattern of replace/replaceAll as a (Java-style) regular expression, not as literal text as Node does';
+      if (ts.isStringLiteral(pattern) || ts.isNoSubstitutionTemplateLiteral(pattern)) {
+        if (REGEX_METACHARACTERS.test(pattern.text)) {
+          report(pattern, `\`.${method}(${JSON.stringify(pattern.text)}, …)\`: the pattern has regular-expression metacharacters and ${why}, so it would match differently there (${FEATURES_PAGE})`);
+        }
+      } else if (!ts.isRegularExpressionLiteral(pattern)) {
+        report(pattern, `\`.${method}()\` with a pattern that is not a string literal: ${why}, so a computed pattern cannot be checked to mean the same in both (${FEATURES_PAGE})`);
+      }
+    }
     for (const arg of call.arguments) {
-      const passesFunction = isFunctionLike(arg) || (ts.isIdentifier(arg) && functions.has(arg.text));
+      const passesFunction = isFunctionValue(arg);
       if (passesFunction && !(method && CALLBACKS.has(method))) {
         report(arg, `function passed as an argument: APPSYNC_JS allows that only for ${CALLBACK_METHODS.join(', ')}`);
       }
@@ -251,12 +322,24 @@ export function checkResolverCode(code: string, file: string): RuntimeViolation[
       report(n, `unary operator ${ts.tokenToString(n.operator)}`);
     }
     if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.InKeyword) report(n.operatorToken, '`in` operator (use Object.hasOwn)');
+    // @aws-appsync/eslint-plugin no-disallowed-binary-operator: "`instanceof` operator is not allowed".
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.InstanceOfKeyword) report(n.operatorToken, '`instanceof` operator (refused by @aws-appsync/eslint-plugin no-disallowed-binary-operator)');
+    // no-function-return: "functions cannot be the return value of functions".
+    if (ts.isReturnStatement(n) && n.expression && isFunctionValue(n.expression)) report(n, 'function returned from a function (@aws-appsync/eslint-plugin no-function-return)');
+    if (ts.isArrowFunction(n) && !ts.isBlock(n.body) && isFunctionValue(n.body)) report(n.body, 'function returned from an arrow function (@aws-appsync/eslint-plugin no-function-return)');
+    // no-function-reassign: "Functions cannot be reassigned" — an existing function given to another binding.
+    const reassigned =
+      ts.isVariableDeclaration(n) && n.initializer ? n.initializer : ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken ? n.right : undefined;
+    if (reassigned && !isFunctionLike(unwrap(reassigned)) && isFunctionValue(reassigned)) {
+      report(reassigned, 'function reassigned to another binding (@aws-appsync/eslint-plugin no-function-reassign)');
+    }
     if (isFunctionLike(n) || ts.isMethodDeclaration(n)) {
       if (n.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) report(n, 'async function (promises are not supported)');
       if ((n as ts.FunctionLikeDeclarationBase).asteriskToken) report(n, 'generator function');
     }
     if (ts.isImportDeclaration(n) && ts.isStringLiteral(n.moduleSpecifier) && n.moduleSpecifier.text !== UTILS_MODULE) {
-      report(n, `import from ${n.moduleSpecifier.text}: AppSync provides only ${UTILS_MODULE}`);
+      const id = n.moduleSpecifier.text;
+      report(n, `import from ${id}: ${unemulatedModuleMessage(id) ?? `AppSync provides only ${UTILS_MODULE}`}`);
     }
     if (ts.isIdentifier(n) && isReference(n) && !all.has(n.text)) checkGlobal(n);
     if (ts.isCallExpression(n)) checkCall(n);

@@ -99,8 +99,35 @@ export const CALLBACK_METHODS: readonly string[] = [
   'findLastIndex',
 ];
 
-/** The only module a resolver may import ("Built-in modules"): AppSync provides nothing else. */
+/** The only module a resolver may import here: the one the local stand-in (./util.ts) emulates. */
 export const UTILS_MODULE = '@aws-appsync/utils';
+
+/** AWS's "Built-in modules" page for APPSYNC_JS, where the modules below are documented. */
+export const BUILT_IN_MODULES_PAGE = 'https://docs.aws.amazon.com/appsync/latest/devguide/built-in-modules-js.html';
+
+/**
+ * Real APPSYNC_JS built-in modules that this local runtime does NOT emulate: AppSync would run a resolver importing
+ * them, the stand-in would not, so the bundle check and the runner refuse them and say so (use the util.dynamodb
+ * helpers of @aws-appsync/utils instead). Source: "Built-in modules" (BUILT_IN_MODULES_PAGE), "Modules are
+ * imported using @aws-appsync/utils/dynamodb".
+ */
+export const UNEMULATED_MODULES: readonly string[] = ['@aws-appsync/utils/dynamodb'];
+
+/** The refusal for an import of one of UNEMULATED_MODULES; null for any other id (which keeps its usual refusal). */
+export function unemulatedModuleMessage(id: string): string | null {
+  if (!UNEMULATED_MODULES.includes(id)) return null;
+  return `${id} is a real APPSYNC_JS built-in module (${BUILT_IN_MODULES_PAGE}) that this local runtime does not emulate: use the util.dynamodb helpers of ${UTILS_MODULE} instead`;
+}
+
+/**
+ * String.prototype.replace/replaceAll: AppSync reads a STRING pattern as a (Java-style) regular expression, not as
+ * literal text as JavaScript does ("Supported runtime features", String section, FEATURES_PAGE below), so
+ * `'a.b'.replace('.', '-')` is '-.b' there and 'a-b' in Node. The sandbox does as AppSync does; the bundle check
+ * refuses a pattern whose meaning differs between the two (a literal with any of these characters) or that it
+ * cannot see (not a literal).
+ */
+export const REGEX_PATTERN_METHODS: readonly string[] = ['replace', 'replaceAll'];
+export const REGEX_METACHARACTERS = /[\\^$.|?*+()[\]{}]/;
 
 /** Where every rule above comes from, for error messages. */
 export const FEATURES_PAGE = 'https://docs.aws.amazon.com/appsync/latest/devguide/supported-features.html';

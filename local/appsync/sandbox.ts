@@ -13,7 +13,9 @@
  *   none; Function.prototype loses apply/bind/call ("not supported"); Object.prototype keeps only what the
  *   language itself needs (toString/valueOf, used by template literals). Symbol-keyed members (iteration) stay.
  * - documented quirks: JSON.parse "returns a blank string if the parsed string is not valid JSON";
- *   "Array.prototype.sort() doesn't support arguments" (throws here). Strict mode always.
+ *   "Array.prototype.sort() doesn't support arguments" (throws here); String.prototype.replace/replaceAll read a
+ *   string pattern as a regular expression (as AppSync does, ./runtimeFeatures.ts REGEX_PATTERN_METHODS), so
+ *   `'a.b'.replace('.', '-')` is '-.b' here as there. Strict mode always.
  * - values crossing in (ctx, data source results) are rebuilt in this realm (`toSandbox`), so their arrays and
  *   objects have the pruned prototypes too; util/runtime calls get host copies of their arguments and hand back
  *   sandbox values.
@@ -44,6 +46,8 @@ const SETUP = `(function setup(members, stringMethods, arrayMethods, utilGlobals
   const parse = JSON.parse, stringify = JSON.stringify;
   const ownKeys = Reflect.ownKeys, del = Reflect.deleteProperty, getDesc = Object.getOwnPropertyDescriptor;
   const origSort = Array.prototype.sort;
+  const RX = RegExp, apply = Reflect.apply;
+  const origReplace = String.prototype.replace, origReplaceAll = String.prototype.replaceAll;
   const sortCall = Function.prototype.call.bind(origSort);
   const source = { Object, String, Number, Math, JSON, console: {} };
   const namespaces = {};
@@ -67,6 +71,13 @@ const SETUP = `(function setup(members, stringMethods, arrayMethods, utilGlobals
   Array.prototype.sort = function sort() {
     if (arguments.length > 0) throw new TE('Array.prototype.sort() does not support arguments in APPSYNC_JS');
     return sortCall(this);
+  };
+  // AppSync reads a string pattern as a regular expression: replace → first match, replaceAll → every match.
+  String.prototype.replace = function replace(pattern, replacement) {
+    return apply(origReplace, this, [typeof pattern === 'string' ? new RX(pattern) : pattern, replacement]);
+  };
+  String.prototype.replaceAll = function replaceAll(pattern, replacement) {
+    return apply(origReplaceAll, this, [typeof pattern === 'string' ? new RX(pattern, 'g') : pattern, replacement]);
   };
   prune(String.prototype, ['constructor', 'length', ...stringMethods]);
   prune(Array.prototype, ['constructor', 'length', ...arrayMethods]);

@@ -2,12 +2,16 @@
  * APPSYNC_JS strictness (issue 8, item 2): the bundle check (local/appsync/runtimeCheck.ts) refuses each construct
  * AWS's "Supported runtime features" page does not list, in small samples, and passes every real bundle; the
  * sandbox the runner evaluates resolvers in (local/appsync/sandbox.ts) has only the listed globals and methods.
+ * Also: the rules of AWS's own @aws-appsync/eslint-plugin (instanceof, functions returned, reassigned or passed
+ * however written), replace/replaceAll reading a string pattern as a regular expression in both the check and the
+ * sandbox, and @aws-appsync/utils/dynamodb refused as a real module the local runtime does not emulate.
  */
 import assert from 'node:assert/strict';
 import { bundleResolver } from '../../components/bundle';
 import { checkResolverBundles, checkResolverCode, formatViolation, assertResolverBundles } from '../../local/appsync/runtimeCheck';
+import { loadResolverModule } from '../../local/appsync/runner';
 import { createSandbox } from '../../local/appsync/sandbox';
-import { appsyncUtilsModule } from '../../local/appsync/util';
+import { appsyncUtilsModule, UnsupportedUtilError } from '../../local/appsync/util';
 import { resolverFiles } from '../../schema/resolvers/manifest';
 
 const IMPORT = 'import { util, runtime } from "@aws-appsync/utils";\n';
@@ -45,6 +49,19 @@ const BANNED: [string, string, RegExp][] = [
   ['Function.prototype.call', 'return sample.call(null, ctx);', /method `\.call\(\)`/],
   ['sort with a comparator', 'return a.sort((x, y) => x - y);', /`sort\(\)` with arguments/],
   ['function as an argument', 'return util.error(() => 1);', /function passed as an argument/],
+  ['parenthesized function as an argument', 'return util.error((() => 1));', /function passed as an argument/],
+  ['function alias as an argument', 'const f = (x) => x; const g = f; return util.error(g);', /function passed as an argument/],
+  ['function in a ?: as an argument', 'const f = (x) => x; return util.error(s ? f : s);', /function passed as an argument/],
+  ['util function as an argument', 'return util.error(util.autoId);', /function passed as an argument/],
+  ['instanceof', 'return a instanceof s;', /`instanceof` operator/],
+  ['function returned', 'const f = (x) => x; return f;', /function returned from a function \(@aws-appsync\/eslint-plugin no-function-return\)/],
+  ['inline function returned', 'return function inner() { return 1; };', /function returned from a function/],
+  ['arrow returning a function', 'return a.map((x) => () => x);', /function returned from an arrow function/],
+  ['function reassigned (declaration)', 'const f = (x) => x; const g = f; return g(1);', /function reassigned to another binding \(@aws-appsync\/eslint-plugin no-function-reassign\)/],
+  ['function reassigned (assignment)', 'let g = 0; g = sample; return g === 0;', /function reassigned to another binding/],
+  ['replace with a metacharacter pattern', "return s.replace('.', '-');", /`\.replace\("\.", …\)`: the pattern has regular-expression metacharacters .*Java-style/],
+  ['replaceAll with a metacharacter pattern', "return s.replaceAll('a+', '-');", /`\.replaceAll\("a\+", …\)`: the pattern has regular-expression metacharacters/],
+  ['replace with a computed pattern', "return s.replace(a[0], '-');", /`\.replace\(\)` with a pattern that is not a string literal/],
   ['async', 'const f = async () => 1; return f;', /async function/],
   ['generator', 'function* g() { yield 1; } return g;', /generator function/],
   ['util.isNull (VTL only)', 'return util.isNull(a);', /`util\.isNull` is not provided/],
@@ -60,6 +77,7 @@ describe('APPSYNC_JS bundle check (AST, local/appsync/runtimeCheck.ts)', () => {
         "for (const k in ctx) { out.push(k); }",
         'const m = a.map((x) => x * 2).filter((x) => x > 1);',
         "switch (s) { case 'a': return m; default: break; }",
+        "const p = (x) => x + 1; const r = s.replace('-', '+').replaceAll('ab', `c`); out.push(r, p(1));",
         'return { n: Math.floor(1.5) + Math.max(1, 2), j: JSON.stringify(ctx), keys: Object.keys(ctx), own: Object.hasOwn(ctx, "a"),',
         '  ok: Number.isFinite(1), r: String.raw`a${1}`, s: s.slice(1).split(",").join(";"), id: util.autoId(), n2: NaN, u: undefined, sp: { ...ctx }, t: typeof s, ...(a ?? [])[0] };',
       ].join('\n'),
@@ -85,6 +103,28 @@ describe('APPSYNC_JS bundle check (AST, local/appsync/runtimeCheck.ts)', () => {
     const found = checkResolverCode(code, 'rec').map((v) => v.construct);
     assert.ok(found.some((c) => /import from lodash/.test(c)), found.join(' | '));
     assert.ok(found.some((c) => /recursive function `f` \(f → g → f\)/.test(c)), found.join(' | '));
+  });
+
+  it('refuses @aws-appsync/utils/dynamodb as a real AppSync module the local runtime does not emulate; other imports as before', () => {
+    const one = (id: string) => {
+      const found = checkResolverCode(`import { get } from "${id}";\nexport { get as request };\n`, 'imp').map((v) => v.construct);
+      assert.equal(found.length, 1, found.join(' | '));
+      return found[0];
+    };
+    const ddb = one('@aws-appsync/utils/dynamodb');
+    assert.match(ddb, /^import from @aws-appsync\/utils\/dynamodb: @aws-appsync\/utils\/dynamodb is a real APPSYNC_JS built-in module \(https:\/\/docs\.aws\.amazon\.com\/appsync\/latest\/devguide\/built-in-modules-js\.html\) that this local runtime does not emulate/);
+    assert.doesNotMatch(ddb, /provides only|nothing else/);
+    assert.equal(one('@aws-appsync/utils/rds'), 'import from @aws-appsync/utils/rds: AppSync provides only @aws-appsync/utils');
+    assert.equal(one('lodash'), 'import from lodash: AppSync provides only @aws-appsync/utils');
+  });
+
+  it('the runner refuses a resolver importing @aws-appsync/utils/dynamodb, saying it is real but not emulated', () => {
+    const settings = { region: 'eu-west-1', primaryRegion: 'eu-west-1', writeMode: 'multi-master' as const };
+    assert.throws(
+      () => loadResolverModule('../../test/resolvers/fixtures/ddbModule', settings),
+      (e: unknown) => e instanceof Error && /@aws-appsync\/utils\/dynamodb is a real APPSYNC_JS built-in module .* that this local runtime does not emulate/.test(e.message) && !/nothing else/.test(e.message),
+    );
+    assert.throws(() => loadResolverModule('../../test/resolvers/fixtures/rdsModule', settings), (e: unknown) => e instanceof UnsupportedUtilError && /the module @aws-appsync\/utils\/rds is not covered/.test(e.message));
   });
 
   it('every manifest file, as built for both write modes, passes', () => {
@@ -143,6 +183,31 @@ describe('APPSYNC_JS sandbox (local/appsync/sandbox.ts)', () => {
     assert.equal(run("return JSON.parse('{nope');"), '');
     assert.deepEqual(run('return [3, 1, 2].sort();'), [1, 2, 3]);
     assert.throws(() => run('return [3, 1, 2].sort((a, b) => a - b);'), /sort\(\) does not support arguments/);
+  });
+
+  it('replace/replaceAll read a string pattern as a regular expression, as AppSync does', () => {
+    assert.equal('a.b'.replace('.', '-'), 'a-b', 'Node: literal text');
+    assert.equal(run("return 'a.b'.replace('.', '-');"), '-.b');
+    assert.equal(run("return 'a.b'.replaceAll('.', '-');"), '---');
+    assert.equal(run("return 'a-b-c'.replaceAll('-', '+');"), 'a+b+c');
+    assert.equal(run("return 'a-b-c'.replace('-', '+');"), 'a+b-c');
+  });
+
+  it('the check and the sandbox agree: a replace pattern the check passes means the same here as in Node', () => {
+    const input = 'a.b-ab+$[x](y)|z';
+    let refused = 0;
+    for (const pattern of ['-', 'a', 'ab', 'x', '.', 'a+', '$', '[x]', '(y)', '|', 'b-', '\\.']) {
+      for (const method of ['replace', 'replaceAll'] as const) {
+        const call = `'${input}'.${method}(${JSON.stringify(pattern)}, '#')`;
+        const passes = checkResolverCode(wrap(`return ${call};`), 'agree').length === 0;
+        if (!passes) {
+          refused += 1;
+          continue;
+        }
+        assert.equal(run(`return ${call};`), input[method](pattern, '#'), `${call} passes the check, so it must mean the same in both`);
+      }
+    }
+    assert.equal(refused, 2 * 7, 'the 7 patterns with metacharacters are refused for both methods');
   });
 
   it('code generation from strings is off', () => {

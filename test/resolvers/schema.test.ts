@@ -10,6 +10,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
   type StringValueNode,
+  TokenKind,
   visit,
 } from 'graphql';
 import { bundleResolver } from '../../components/bundle';
@@ -42,6 +43,26 @@ function selectedPaths(set: SelectionSetNode | undefined, prefix = ''): string[]
   return out.sort();
 }
 
+/**
+ * `#` comments inside enum bodies (between `enum X {` and `}`), as "Enum: comment" lines. AppSync rejects them
+ * (aws/aws-appsync-community#55; serverless-appsync-plugin PR #340, "AppSync does not support old-style (#)
+ * comments in Enums"). graphql-js keeps comment tokens in each node's token chain, so this reads them from there.
+ */
+function enumBodyComments(source: string): string[] {
+  const out: string[] = [];
+  visit(parse(source), {
+    enter(node) {
+      if ((node.kind !== Kind.ENUM_TYPE_DEFINITION && node.kind !== Kind.ENUM_TYPE_EXTENSION) || !node.loc) return;
+      let inBody = false;
+      for (let t = node.loc.startToken; t && t !== node.loc.endToken.next; t = t.next!) {
+        if (t.kind === TokenKind.BRACE_L) inBody = true;
+        if (inBody && t.kind === TokenKind.COMMENT) out.push(`${node.name.value}: #${t.value}`);
+      }
+    },
+  });
+  return out;
+}
+
 describe('schema and manifest (resolvers)', () => {
   for (const mode of ['apiKey', 'lambda', 'cognito', 'oidc'] as AuthMode[]) {
     it(`schema.graphql builds and validates with the AppSync prelude (auth ${mode})`, () => {
@@ -64,6 +85,16 @@ describe('schema and manifest (resolvers)', () => {
       assert.deepEqual(described, [], `auth ${mode}: descriptions found`);
     }
     assert.match(schemaSource(), /^\s*# 1 on creation, then \+1 on every write\.$/m, 'the documentation is kept as # comments');
+  });
+
+  it('the deployed schema text has no # comments inside enum bodies (AppSync rejects them, aws/aws-appsync-community#55)', () => {
+    // The detector itself: a comment inside the body is found, one above the enum is not.
+    assert.deepEqual(enumBodyComments('# above is fine\nenum E {\n  # inside is not\n  A\n  B # nor trailing\n}\ntype Q { e: E }'), ['E: # inside is not', 'E: # nor trailing']);
+    for (const mode of ['apiKey', 'lambda', 'cognito', 'oidc'] as AuthMode[]) {
+      const source = schemaSource(mode);
+      assert.match(source, /^enum \w+ \{$/m, `auth ${mode}: the schema has enums to check`);
+      assert.deepEqual(enumBodyComments(source), [], `auth ${mode}: # comments inside enum bodies (move them above the enum)`);
+    }
   });
 
   it('needs the prelude: without it the AppSync directives and scalars are unknown', () => {
