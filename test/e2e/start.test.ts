@@ -41,11 +41,11 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
-/** A base port whose emulator ports (base+10 .. base+31) are free now. */
+/** A base port whose emulator ports (router base, admin base+1, regions base+10 .. base+21) are free now. */
 async function freeBase(): Promise<number> {
   for (;;) {
     const base = 20_000 + Math.floor(Math.random() * 20_000);
-    const ports = [base + 10, base + 11, base + 20, base + 21];
+    const ports = [base, base + 1, base + 10, base + 11, base + 20, base + 21];
     if ((await Promise.all(ports.map(refused))).every(Boolean)) return base;
   }
 }
@@ -86,7 +86,7 @@ describe('npm start (local/start.ts as a child process)', function () {
 
       r.child.kill('SIGINT');
       assert.equal(await r.exited, 0, r.err());
-      const ports = [base + 10, base + 11, base + 20, base + 21, ddbPort];
+      const ports = [base, base + 1, base + 10, base + 11, base + 20, base + 21, ddbPort];
       assert.deepEqual(await Promise.all(ports.map(refused)), ports.map(() => true), 'nothing listens any more');
       assert.deepEqual(javaProcessesOn(ddbPort), [], 'the JVM is gone');
       assert.equal(fs.existsSync(file), false, 'the endpoints file is removed with the emulator');
