@@ -1,6 +1,9 @@
-// Tests run transpile-only (type-checking is `npm run typecheck`, once); one DynamoDB Local for the run.
+// Tests run transpile-only (type-checking is `npm run typecheck`, once); one DynamoDB Local for the run, which needs
+// a JDK: test/support/requireJdk.js stops the run at once with one line when there is none (`npm run test:unit`
+// runs the tests that need no database, with test/unit/mocharc.cjs). test/support/quiet.ts keeps what the code
+// under test prints in .local/test-output.log (and under a failed test); DEBUG=1 prints it as it happens.
 module.exports = {
-  require: ['ts-node/register/transpile-only', 'test/support/dynamodb.ts'],
+  require: ['test/support/requireJdk.js', 'ts-node/register/transpile-only', 'test/support/quiet.ts', 'test/support/dynamodb.ts'],
   extension: ['ts'],
   reporter: 'test/support/reporter.js',
   timeout: 20000,

@@ -1,0 +1,9 @@
+// `npm run test:unit`: every test that needs no database (no JDK, no DynamoDB Local) — Pulumi mocks, config, plan,
+// build, the APPSYNC_JS runtime check. Same options as .mocharc.cjs without the DynamoDB Local fixture.
+module.exports = {
+  require: ['ts-node/register/transpile-only', 'test/support/quiet.ts'],
+  extension: ['ts'],
+  reporter: 'test/support/reporter.js',
+  timeout: 20000,
+  spec: ['test/unit/**/*.test.ts', 'test/resolvers/runtimeFeatures.test.ts', 'test/resolvers/schema.test.ts', 'test/resolvers/util.test.ts', 'test/handlers/stateCli.test.ts', 'test/docs/*.test.ts'],
+};
