@@ -11,7 +11,7 @@ export interface TableNames {
   appConfig: string;
 }
 
-/** Default physical names: `<project>-<stack>-items` (DESIGN §3) and `<project>-<stack>-app-config`. */
+/** Default physical names: `<project>-<stack>-items` (docs/architecture.md, "Stack config") and `<project>-<stack>-app-config`. */
 export function defaultTableNames(project: string, stack: string): TableNames {
   return { items: `${project}-${stack}-items`, appConfig: `${project}-${stack}-app-config` };
 }
