@@ -1,6 +1,6 @@
 /**
  * Pipeline function 1 of putItem / deleteItem, on appConfig: reads the app state (consistent read) and applies
- * the write rule table (DESIGN §6, decideWrite in schema/rules.ts). A rejected write ends the pipeline here with
+ * the write rule table (docs/architecture.md, "Write rules"; decideWrite in schema/rules.ts). A rejected write ends the pipeline here with
  * util.error(message, WriteFenced | WriteRejectedInPrimary): no write function runs, nothing is written.
  * An allowed decision is stashed as ctx.stash.decision ({target: 'local' | 'primary', targetRegion}) for the write
  * functions, each of which runs only when the target is its own data source.
