@@ -2,7 +2,7 @@
  * Which resolver runs on which field, with which data source: the one list that the RegionalApi component
  * deploys and the resolver tests (and the local emulator) execute. Files are schema/resolvers/<file>.ts.
  *
- * Data sources per region (DESIGN §4):
+ * Data sources per region (docs/architecture.md, "Per-region picture"):
  * - localItems:   the items table's replica in the region serving the request
  * - primaryItems: the items table's replica in the primary region (read local, write global)
  * - appConfig:    the app-config table's local replica (app state, drain flags)
