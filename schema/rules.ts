@@ -1,6 +1,6 @@
 /**
  * The runtime contract shared by the APPSYNC_JS resolvers (schema/resolvers) and the Lambda handlers
- * (handlers/): item validation limits, the app-state item layout and the write rule table of DESIGN §6.
+ * (handlers/): item validation limits, the app-state item layout and the write rule table (docs/architecture.md, "Write rules").
  *
  * This file is bundled into APPSYNC_JS resolvers, so it must stay inside that runtime's subset: no
  * try/catch/throw, no while or classic for loops, no ++/--, no `in`, no `new`, no regex literals, no imports, and
@@ -67,7 +67,7 @@ export type WriteDecision =
   | { allowed: false; errorType: string; message: string };
 
 /**
- * DESIGN §6, the write rule table:
+ * The write rule table (docs/architecture.md, "Write rules"):
  *
  * | state    | multi-master               | primary                                    |
  * |----------|----------------------------|--------------------------------------------|
