@@ -1,6 +1,6 @@
 /**
  * One explicit `aws.Provider` per region, named `aws-<region>`. Every regional resource goes through its own
- * region's provider (DESIGN §4): nothing relies on the ambient `aws:region`, so adding a region to the stack
+ * region's provider: nothing relies on the ambient `aws:region`, so adding a region to the stack
  * config adds a provider and that region's resources, and touches nothing else.
  *
  * Explicit providers do not read `aws:*` stack config (pulumi/pulumi-aws#1307, #3259), so every
