@@ -1,5 +1,5 @@
 /**
- * global-appsync: config → providers → components → outputs (DESIGN §2). Nothing else happens here.
+ * global-appsync: config → providers → components → outputs (docs/architecture.md, "Layout"). Nothing else happens here.
  *
  * The module exports the program as a function; the Pulumi nodejs runtime calls it (no arguments) and uses the
  * returned object as the stack outputs. Tests and `npm run plan` call it under mocks, any number of times, with
