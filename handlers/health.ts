@@ -1,5 +1,5 @@
 /**
- * `GET /health`: the deep check Route53 polls (DESIGN §6). One strongly consistent GetItem of the app state
+ * `GET /health`: the deep check Route53 polls (docs/architecture.md, "Per-region picture"). One strongly consistent GetItem of the app state
  * item and one of this region's drain flag, from the local app-config replica, both under one deadline
  * (HEALTH_TIMEOUT_MS, default 1000 ms, enforced with an AbortController; the SDK makes a single attempt). The
  * default leaves room inside Route53's 2 s (2xx within 2 s of connecting) for API Gateway and Lambda overhead.
