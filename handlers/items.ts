@@ -25,7 +25,7 @@
  * Errors are JSON `{error, errorType}` and name what was wrong; nothing is written on any error:
  * 400 BadInput (malformed JSON, body not an object, unknown fields, value/id/expectedVersion/If-Match problems),
  * 404 NotFound, 409 VersionConflict (says expected vs actual), 503 WriteFenced / WriteRejectedInPrimary with
- * `Retry-After: 30` (DESIGN §6: the app state, read strongly consistently from the local app-config replica,
+ * `Retry-After: 30` (docs/architecture.md, "Write rules": the app state, read strongly consistently from the local app-config replica,
  * refuses the write; the state is temporary, and during failover clients should go through another region,
  * which is where Route53 sends them since /health is 503 in the primary), 503 Unavailable + Retry-After: 5
  * when DynamoDB fails, 500 ConfigError when the environment contract (handlers/lib/env.ts) is broken.
