@@ -1,5 +1,5 @@
 /**
- * Notifier Lambda (DESIGN §4): every record of this region's replica stream — local and replicated writes alike,
+ * Notifier Lambda (docs/architecture.md, "Per-region picture"): every record of this region's replica stream — local and replicated writes alike,
  * INSERT/MODIFY/REMOVE — becomes exactly one SigV4-signed `publishItemChange` call to this region's AppSync API,
  * which fans it out to `onItemChange` subscribers connected to this region.
  *
