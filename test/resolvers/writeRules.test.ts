@@ -1,5 +1,5 @@
 /**
- * DESIGN §6, every cell: writeMode × app state × serving region (the primary, eu-west-1, or not, ap-southeast-2),
+ * The write rule table (docs/architecture.md, "Write rules"), every cell: writeMode × app state × serving region (the primary, eu-west-1, or not, ap-southeast-2),
  * for putItem and deleteItem, checked in the tables themselves.
  */
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ function expected(mode: string, state: string, region: string): { lands: string 
   return mode === 'primary' ? { lands: PRIMARY } : { lands: region };
 }
 
-describe('write rule table (DESIGN §6) through putItem and deleteItem', () => {
+describe('write rule table through putItem and deleteItem', () => {
   const fixtures = new Map<string, Fixture>();
   before(async () => {
     for (const mode of WRITE_MODES) fixtures.set(mode, await createFixture(mode, PRIMARY));
