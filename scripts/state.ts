@@ -1,7 +1,7 @@
 /**
  * `npm run state -- <active|fenced|failover> [--reason "..."] [--stack S] [--region R] [--function F] [--local [--endpoints F]]`
  *
- * Sets the app state (DESIGN §6) by invoking the stack's state updater Lambda (handlers/stateUpdater.ts) with
+ * Sets the app state (docs/architecture.md, "Write rules") by invoking the stack's state updater Lambda (handlers/stateUpdater.ts) with
  * `{newState, reason}` and prints its JSON answer.
  * - --stack: the Pulumi stack (default: $PULUMI_STACK, else `dev`); its Pulumi.<stack>.yaml is read and
  *   validated through config.ts (readStackFile + parseConfig) for the regions and primaryRegion.
