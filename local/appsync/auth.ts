@@ -1,7 +1,7 @@
 /**
  * Caller verification for one region's local AppSync endpoint, shared by the HTTP face (./http.ts), the realtime
  * WebSocket (./realtime.ts) and the tests' stand-in (test/support/fakeAppSync.ts), so every way in checks callers
- * the same way. The API's modes are API_KEY (when the region has a key) + AWS_IAM (DESIGN §4):
+ * the same way. The API's modes are API_KEY (when the region has a key) + AWS_IAM:
  *
  * - API key: `x-api-key` equal to the region's key → API_KEY_CALLER. Missing or unknown key → 401
  *   UnauthorizedException "You are not authorized to make this call." (AppSync's wording for a rejected key, see
