@@ -7,7 +7,7 @@
  * - the schema is built with APPSYNC_PRELUDE: AppSync's scalars and @aws_* directives declared as SDL, so the real
  *   file validates as AppSync would see it.
  * - auth per field: a field's @aws_* auth directives, else its type's, else the API's default mode (the configured
- *   client auth). The API's modes are the client auth + AWS_IAM (DESIGN §4). A caller whose mode is not allowed gets
+ *   client auth). The API's modes are the client auth + AWS_IAM. A caller whose mode is not allowed gets
  *   the field as null and {errorType: 'Unauthorized', message: 'Not Authorized to access <field> on type <Type>'}.
  * - ctx.identity: null for API key callers; the given identity object otherwise (IAM: {accountId, userArn, ...}).
  * - errors: [{message, errorType, path, locations, data, errorInfo}], data and errorInfo always present (null when
