@@ -182,6 +182,7 @@ describe('emulator end to end (two regions, multi-master)', function () {
       assert.deepEqual(errors, []);
       const put = (await client.graphql({ query: PUT, variables: { input: { id: 'amp-1', value: 'by amplify' } } })) as { data: { putItem: { version: number; updatedRegion: string } } };
       assert.deepEqual([put.data.putItem.version, put.data.putItem.updatedRegion], [1, EU]);
+      await eventually('amp-1 replicated to ap-southeast-2', async () => (await gql(ep(AP).graphqlUrl, ep(AP).apiKey, GET, { id: 'amp-1' })).body.data.getItem !== null);
       await gql(ep(AP).graphqlUrl, ep(AP).apiKey, PUT, { input: { id: 'amp-1', value: 'from ap' } });
       await eventually('both changes heard', () => heard.length >= 2);
       assert.deepEqual(heard, [

@@ -245,7 +245,7 @@ describe('items handler (REST, DynamoDB Local)', () => {
       { name: 'PUT in the primary during failover, primary mode', ...put({ value: 'x' }), env: { WRITE_MODE: 'primary' }, state: 'failover', status: 503, errorType: 'WriteRejectedInPrimary', error: /during failover/ },
       { name: 'PUT from another region while fenced, primary mode', ...put({ value: 'x' }), region: AP, env: { WRITE_MODE: 'primary' }, state: 'fenced', status: 503, errorType: 'WriteFenced', error: /fenced/ },
       { name: 'PUT with no state item', ...put({ value: 'x' }), state: null, status: 503, errorType: 'WriteFenced', error: /app state is missing/ },
-      { name: 'PUT with an unknown state', ...put({ value: 'x' }), state: 'paused', status: 503, errorType: 'WriteFenced', error: /unknown \(paused\)/ },
+      { name: 'PUT with an unknown state', ...put({ value: 'x' }), state: 'paused', status: 503, errorType: 'WriteFenced', error: /unknown \("paused"\)/ },
       { name: 'ITEMS_TABLE unset', ...put({ value: 'x' }), env: { ITEMS_TABLE: undefined }, status: 500, errorType: 'ConfigError', error: /environment variable ITEMS_TABLE is not set/ },
       { name: 'WRITE_MODE bogus', ...put({ value: 'x' }), env: { WRITE_MODE: 'sideways' }, status: 500, errorType: 'ConfigError', error: /WRITE_MODE is "sideways": allowed are multi-master, primary/ },
     ];
