@@ -179,7 +179,7 @@ export async function main(argv: string[], out: (line: string) => void = console
   }
 }
 
-function printDiff(report: PlanDiffReport, out: (line: string) => void): void {
+export function printDiff(report: PlanDiffReport, out: (line: string) => void): void {
   out(`global-appsync plan for stack "${report.stack}" against ${report.baseline} — offline, under Pulumi mocks: nothing is deployed`);
   out('');
   out('── config changes');

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { readStackFile } from '../../config';
 import { cachedRun, type ProgramRun } from '../../scripts/mockCloud';
 import { diffPlans, type PlanDiff, type ResourceChange } from '../../scripts/planDiff';
-import { main } from '../../scripts/plan';
+import { configChanges, main, printDiff } from '../../scripts/plan';
 
 const PROD = readStackFile('prod');
 const R = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
@@ -116,6 +116,21 @@ describe('npm run plan -- --diff (offline preview)', function () {
       { path: 'secretKey', before: '[secret]', after: '[secret]' },
     ]);
     assert.doesNotMatch(JSON.stringify(d), /AKIA(OLD|NEW)|secret-value/);
+  });
+
+  it('the README quotes what the preview really prints for prod with homeRegion moved', async () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    const quoted = /npm run plan -- --stack prod --diff HEAD\n```\n```\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    assert.ok(quoted, 'README has the quoted preview after `npm run plan -- --stack prod --diff HEAD`');
+    const moved = { ...PROD, [key('homeRegion')]: 'eu-west-1' };
+    const lines: string[] = [];
+    printDiff({ stack: 'prod', baseline: 'HEAD:Pulumi.prod.yaml', configChanges: configChanges(PROD, moved), ...diffPlans(await base(), await cachedRun(moved, 'prod')) }, (l) => lines.push(l));
+    const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const q of quoted.split('\n').filter((l) => l.trim() !== '' && l.trim() !== '...')) {
+      // "(...)" and "..." in the README stand for text left out
+      const re = new RegExp(`^${q.split(/\(\.\.\.\)|\.\.\./).map(escape).join('.*')}$`);
+      assert.ok(lines.some((l) => re.test(l)), `README line not in the output: ${q}`);
+    }
   });
 
   describe('the command', () => {
