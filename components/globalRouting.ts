@@ -23,11 +23,13 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { DomainConfig } from '../config';
+import { HEALTH_CHECK } from './healthCheck';
 
 /** Where Route53 health checkers may run (the only valid values of HealthCheck.regions); we use them all. */
 export const ROUTE53_CHECKER_REGIONS = ['us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'sa-east-1'] as const;
 
-export const HEALTH_CHECK = { type: 'HTTPS', port: 443, enableSni: true, failureThreshold: 3, requestInterval: 30 } as const;
+/** The health check settings live in ./healthCheck.ts (no @pulumi imports), so local/router.ts reads the same values. */
+export { HEALTH_CHECK } from './healthCheck';
 
 export interface RoutedRegion {
   region: string;

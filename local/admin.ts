@@ -3,15 +3,19 @@
  * `adminUrl` in .emulator/endpoints.json (`npm run emulator -- <command>` is its client, scripts/emulator.ts).
  *
  *   GET  /status                       everything below in one answer
- *   GET  /health                       the global endpoint's view: settings + per-region health
+ *   GET  /health                       the global endpoint's view: settings, failOpen (no region healthy, so
+ *                                      routing as if all were, as Route53 does) + per-region health and last failure
  *   GET  /replication                  per pair: paused (and why), pending, last/max lag, applied, superseded
  *   GET  /notifier                     per region: stream records not yet handed to the notifier, held or not
  *   POST /regions/{region}/stop        regional outage (endpoints down, notifier held, replication queued)
  *   POST /regions/{region}/start       recovery (endpoints back on the same ports, catch-up)
  *   POST /regions/{region}/drain       health λ DRAIN=true → /health 503 saying why
  *   POST /regions/{region}/undrain
- *   POST /replication/pause   {from?, to?}   aws:dynamodb:global-table-pause-replication (all pairs by default)
- *   POST /replication/resume  {from?, to?}
+ *   POST /replication/pause   {region?, duration?, from?, to?}   an approximation of FIS's
+ *                                      aws:dynamodb:global-table-pause-replication: region = every pair into and out
+ *                                      of it (FIS's shape), duration = ISO 8601 (PT5M) after which it ends by itself;
+ *                                      from/to = one direction (emulator-only); nothing = every pair (local/drills.ts)
+ *   POST /replication/resume  {region?, from?, to?}
  *   POST /state {state, reason, region?, functionName?}   the bundled state updater λ; answers its reply
  *
  * Answers are JSON. Bad input → 400 {error} naming what was wrong; an unknown path → 404 listing the routes; a
@@ -45,8 +49,8 @@ export const ADMIN_ROUTES = [
   'POST /regions/{region}/start',
   'POST /regions/{region}/drain',
   'POST /regions/{region}/undrain',
-  'POST /replication/pause {from?, to?}',
-  'POST /replication/resume {from?, to?}',
+  'POST /replication/pause {region?, duration?, from?, to?}',
+  'POST /replication/resume {region?, from?, to?}',
   'POST /state {state, reason, region?, functionName?}',
 ] as const;
 
@@ -70,7 +74,7 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
   const c = opts.controls;
   const healthView = () => {
     const r = opts.router?.();
-    return { settings: r?.settings ?? null, globalUrl: r?.url ?? null, regions: c.health() };
+    return { settings: r?.settings ?? null, globalUrl: r?.url ?? null, failOpen: r?.failOpen() ?? false, regions: c.health() };
   };
 
   /** Answers [status, body]; throws FaultInputError / FaultConflictError for 400 / 409. */
@@ -87,8 +91,8 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
     if (path === '/health') return get(healthView);
     if (path === '/replication') return get(() => c.replication());
     if (path === '/notifier') return get(() => c.notifier());
-    if (path === '/replication/pause') return post(['from', 'to'], (b) => c.pauseReplication(b.from, b.to));
-    if (path === '/replication/resume') return post(['from', 'to'], (b) => c.resumeReplication(b.from, b.to));
+    if (path === '/replication/pause') return post(['region', 'duration', 'from', 'to'], (b) => c.pauseReplication(b));
+    if (path === '/replication/resume') return post(['region', 'from', 'to'], (b) => c.resumeReplication(b));
     if (path === '/state') return post(['state', 'reason', 'region', 'functionName'], (b) => c.setState(b));
     const m = /^\/regions\/([^/]+)\/([^/]+)$/.exec(path);
     if (m) {

@@ -11,12 +11,19 @@
  *     "write global" path), because DynamoDB Local is one process for every region.
  *   - drain / undrain: the health λ's DRAIN variable (components/lambdaEnv.ts, as `drainRegions` deploys it), so
  *     /health answers 503 "region X is drained by the DRAIN environment variable".
- *   - pauseReplication / resumeReplication: per pair, every pair out of or into a region, or all. This is AWS
- *     FIS's action `aws:dynamodb:global-table-pause-replication`
- *     (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#dynamodb-actions-reference):
- *     writes keep being accepted in every region and queue per pair; resume (in FIS: the action's duration ends)
- *     lets them through, last writer wins. A pause asked for by the user and one caused by an outage are tracked
- *     apart: starting a region never resumes a pair the user paused.
+ *   - pauseReplication / resumeReplication: an APPROXIMATION of AWS FIS's action
+ *     `aws:dynamodb:global-table-pause-replication`
+ *     (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#global-table-pause-replication).
+ *     FIS targets one replica table (the experiment's region) and cuts replication to AND from it; its parameter
+ *     is `duration` (ISO 8601, e.g. PT5M) and the action ends by itself; writes keep being accepted everywhere and
+ *     queue, then flow again, last writer wins. The FIS shape here is `region` (every pair into and out of it)
+ *     with an optional `duration` after which the pause ends by itself; `from`/`to` (one direction, or every pair)
+ *     and a pause with no end are emulator-only extras. Onset differs: AWS documents that replication may go on
+ *     for up to 5 minutes after the action begins
+ *     (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-CoreConcepts.html); here the
+ *     pause is immediate — a drill that passes here can still see a few minutes of replicated writes in AWS.
+ *     A pause asked for by the user and one caused by an outage are tracked apart: starting a region never
+ *     resumes a pair the user paused, and a user resume never resumes a pair into or out of a stopped region.
  *   - setState: the app state through the region's bundled state updater λ (the same function `npm run state`
  *     invokes in AWS), default region chosen as scripts/state.ts chooses it.
  *   - replication(): lag and queue per pair; notifier(): backlog per region; health(): the router's view.
@@ -30,6 +37,25 @@ import type { PairStats, Replicator } from './replicator';
 import type { RegionHealth, Router } from './router';
 
 export const PAUSE_ACTION = 'aws:dynamodb:global-table-pause-replication';
+/** Said with every pause answer: what differs from the FIS action (see header). */
+export const PAUSE_APPROXIMATION = 'approximation: immediate onset (AWS: replication may continue up to 5 minutes after the action begins); FIS targets one replica (region), from/to are emulator-only';
+/** The longest pause the emulator takes (an FIS experiment runs at most 12 hours). */
+const MAX_PAUSE_MS = 12 * 3600_000;
+
+/** An ISO 8601 duration as FIS takes it (PT30S, PT5M, PT1H30M, fractional seconds allowed) → ms; else null. */
+export function parseIsoDuration(text: string): number | null {
+  const m = /^PT(?=\d|\.\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?|\.\d+)S)?$/.exec(text);
+  if (!m || text === 'PT') return null;
+  const ms = ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+  return Math.round(ms);
+}
+
+export interface PauseInput {
+  region?: unknown;
+  from?: unknown;
+  to?: unknown;
+  duration?: unknown;
+}
 
 /** Bad input from the caller (unknown region, bad state...): the admin API answers 400 with the message. */
 export class FaultInputError extends Error {
@@ -68,7 +94,8 @@ export interface FaultControlsOptions {
 }
 
 export class FaultControls {
-  private readonly userPaused = new Set<string>();
+  /** Pairs the user paused ("from>to"), with the timer that ends a timed pause (undefined: until resumed). */
+  private readonly userPaused = new Map<string, NodeJS.Timeout | undefined>();
   private readonly down = new Set<string>();
   private readonly names: string[];
 
@@ -104,12 +131,13 @@ export class FaultControls {
     }
   }
 
-  async stopRegion(name: unknown): Promise<RegionView> {
+  /** The outage; `stoppedAt` is when the region's endpoints were down (drills time detection from it). */
+  async stopRegion(name: unknown): Promise<RegionView & { stoppedAt: string }> {
     const r = this.region(name);
     this.down.add(r.name);
     this.sync();
     await r.suspend();
-    return this.regionView(r);
+    return { ...this.regionView(r), stoppedAt: new Date().toISOString() };
   }
 
   async startRegion(name: unknown): Promise<RegionView> {
@@ -127,18 +155,56 @@ export class FaultControls {
     return this.regionView(r);
   }
 
-  pauseReplication(from?: unknown, to?: unknown): { action: string; paused: Array<[string, string]> } {
-    const pairs = this.pairs(from, to);
-    for (const [a, b] of pairs) this.userPaused.add(`${a}>${b}`);
-    this.sync();
-    return { action: PAUSE_ACTION, paused: pairs };
+  /** Pairs for a pause/resume request: `region` (both directions, FIS's shape) or from/to (emulator extra). */
+  private pausePairs(input: PauseInput): Array<[string, string]> {
+    const given = (v: unknown) => v !== undefined && v !== null;
+    if (!given(input.region)) return this.pairs(input.from, input.to);
+    if (given(input.from) || given(input.to)) throw new FaultInputError('give region (every pair into and out of it, as FIS pauses one replica) or from/to, not both');
+    const r = this.region(input.region).name;
+    return [...this.pairs(r, undefined), ...this.pairs(undefined, r)];
   }
 
-  resumeReplication(from?: unknown, to?: unknown): { action: string; resumed: Array<[string, string]>; stillPausedByOutage: Array<[string, string]> } {
-    const pairs = this.pairs(from, to);
-    for (const [a, b] of pairs) this.userPaused.delete(`${a}>${b}`);
+  pauseReplication(input: PauseInput = {}): { action: string; approximation: string; paused: Array<[string, string]>; endsAt: string | null } {
+    let durationMs: number | null = null;
+    if (input.duration !== undefined && input.duration !== null) {
+      durationMs = typeof input.duration === 'string' ? parseIsoDuration(input.duration) : null;
+      if (durationMs === null || durationMs <= 0 || durationMs > MAX_PAUSE_MS) {
+        throw new FaultInputError(`duration ${JSON.stringify(input.duration)} is not an ISO 8601 duration from PT0.001S to PT12H as FIS takes it (e.g. PT30S, PT5M)`);
+      }
+    }
+    const pairs = this.pausePairs(input);
+    for (const [a, b] of pairs) {
+      const key = `${a}>${b}`;
+      clearTimeout(this.userPaused.get(key));
+      this.userPaused.set(key, undefined);
+    }
+    if (durationMs !== null) {
+      // the action ends by itself, as FIS's does when its duration is over
+      const timer = setTimeout(() => {
+        for (const [a, b] of pairs) if (this.userPaused.get(`${a}>${b}`) === timer) this.userPaused.delete(`${a}>${b}`);
+        this.sync();
+      }, durationMs);
+      timer.unref();
+      for (const [a, b] of pairs) this.userPaused.set(`${a}>${b}`, timer);
+    }
+    this.sync();
+    return { action: PAUSE_ACTION, approximation: PAUSE_APPROXIMATION, paused: pairs, endsAt: durationMs === null ? null : new Date(Date.now() + durationMs).toISOString() };
+  }
+
+  resumeReplication(input: PauseInput = {}): { action: string; resumed: Array<[string, string]>; stillPausedByOutage: Array<[string, string]> } {
+    if (input.duration !== undefined) throw new FaultInputError('duration belongs to pause-replication');
+    const pairs = this.pausePairs(input);
+    for (const [a, b] of pairs) {
+      clearTimeout(this.userPaused.get(`${a}>${b}`));
+      this.userPaused.delete(`${a}>${b}`);
+    }
     this.sync();
     return { action: PAUSE_ACTION, resumed: pairs, stillPausedByOutage: pairs.filter(([a, b]) => this.down.has(a) || this.down.has(b)) };
+  }
+
+  /** Ends timed pauses' timers (the emulator is stopping). */
+  dispose(): void {
+    for (const t of this.userPaused.values()) clearTimeout(t);
   }
 
   async setState(input: { state?: unknown; reason?: unknown; region?: unknown; functionName?: unknown }): Promise<{ region: string; why: string; answer: unknown }> {

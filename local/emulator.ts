@@ -246,6 +246,7 @@ export class Emulator {
   async stop(): Promise<void> {
     if (this.endpointsFile) fs.rmSync(this.endpointsFile, { force: true });
     await this.admin.close();
+    this.controls.dispose();
     await this.router.close();
     await Promise.all([...this.regions.values()].map((r) => r.stop()));
     await this.replicator.stop();

@@ -5,35 +5,57 @@
  * Health, as Route53 decides it (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html):
  *   - every region's `GET <restUrl>/health` (the bundled health λ through the region's REST endpoint, the path the
  *     deployed health check polls) is requested every `intervalMs` after the previous answer; an answer with a
- *     status from 200 to 399 within `timeoutMs` is a pass, anything else (503, refused connection, timeout) a fail;
+ *     status from 200 to 399 within `timeoutMs` is a pass (redirects are not followed: a 3xx is itself a pass, as
+ *     for Route53), anything else (503, refused connection, timeout) a fail;
  *   - a region's status changes only after `failureThreshold` consecutive checks the other way (healthy → unhealthy
  *     after N fails, unhealthy → healthy after N passes), and a new check counts as healthy until then;
- *   - deployed (components/globalRouting.ts HEALTH_CHECK): 30 s interval, threshold 3, 2 s to answer. Here the
- *     defaults are scaled down 1:30 for a laptop (1 s × 3); the answer deadline stays Route53's 2 s, not scaled,
- *     because a scaled 67 ms would fail a busy laptop's cold Lambda worker rather than detect an outage (a refused
- *     connection, what a stopped region gives, fails at once).
- * Routing: the preferred region (header `x-preferred-region` or query parameter `region`, standing in for the
- * latency Route53 measures) when it is healthy, else the first healthy region in config order; every proxied answer
- * carries `x-served-by: <region>`. No healthy region → 503 with a JSON error naming each region's last failure.
+ *   - deployed (components/healthCheck.ts HEALTH_CHECK, imported here so the two cannot drift): 30 s interval,
+ *     threshold 3; Route53's checker must connect within 4 s and get the status within 2 s after connecting. Here
+ *     the interval is scaled down 1:30 for a laptop (1 s × 3); the answer deadline stays 2 s, not scaled, because a
+ *     scaled 67 ms would fail a busy laptop's cold Lambda worker rather than detect an outage. So a refused
+ *     connection (what a stopped region gives) fails at once and is detected in about threshold × interval, but a
+ *     region that accepts connections and never answers is detected only after threshold × (interval + 2 s): 9 s at
+ *     the defaults (Route53: 3 × (30 s + up to 6 s)). Pass `timeoutMs` to shorten it.
+ *   - one checker here; Route53 runs checkers in several locations, each with its own count, and calls an endpoint
+ *     healthy while more than 18 % of them say so: an outage is detected when nearly all checkers have seen
+ *     `failureThreshold` failures, a recovery as soon as a few have seen as many passes, so in AWS recovery is
+ *     typically faster than detection; here both take the same number of checks.
+ * Routing (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-how-route-53-chooses-records.html):
+ * the preferred region (header `x-preferred-region` or query parameter `region`, standing in for the latency
+ * Route53 measures) when it is healthy, else the first healthy region in config order (config order stands in for
+ * latency order); every proxied answer carries `x-served-by: <region>`. When NO region is healthy, Route53 fails
+ * open: it treats every record as healthy and routes by policy (handlers/health.ts counts on it). So does this
+ * router: the preferred region, else the first, with `x-route53-fail-open: true` and `x-route53-unhealthy` naming
+ * each region's last failure (also in the admin API's /health, `failOpen`).
  * Unlike DNS, the choice is made per request (no record TTL, no client DNS cache): failover takes the detection time.
  *
  * Proxied: `POST /graphql` → the region's AppSync endpoint, `/live/...` → the region's REST endpoint (API Gateway
- * stage path). API keys: an AppSync key belongs to one API, so to one region; a client of the global name holds ONE
- * key (`globalApiKey` in the endpoints file, the stand-in for the project's API Gateway key of DESIGN §9, same
- * value in every region), and the router swaps in the chosen region's AppSync key server-side. That is what a user
- * expects of a global name: failover never requires a different credential. SigV4 (IAM) callers sign for one
- * region's host, so they use regional URLs; realtime WebSockets too (API Gateway cannot proxy them).
+ * stage path); redirects are passed to the client, not followed. API keys: an AppSync key belongs to one API, so
+ * to one region; a client of the global name holds ONE key (`globalApiKey` in the endpoints file, the stand-in for
+ * the project's API Gateway key of DESIGN §9, same value in every region), and the router swaps in the chosen
+ * region's AppSync key server-side. That is what a user expects of a global name: failover never requires a
+ * different credential. SigV4 (IAM) callers sign for one region's host, so they use regional URLs; realtime
+ * WebSockets too (API Gateway cannot proxy them).
  * A region that fails between two checks makes the request fail with 502 (as a client would see until DNS moves).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HEALTH_CHECK, ROUTE53_ANSWER_WITHIN_MS } from '../components/healthCheck';
 import { listen } from './listen';
 
-/** Route53's values as deployed (components/globalRouting.ts HEALTH_CHECK, not imported: it loads @pulumi/aws). */
-export const ROUTE53_HEALTH = { requestIntervalMs: 30_000, failureThreshold: 3, answerWithinMs: 2_000 } as const;
+/** Route53's values as deployed (components/healthCheck.ts, shared with components/globalRouting.ts). */
+export const ROUTE53_HEALTH = {
+  requestIntervalMs: HEALTH_CHECK.requestInterval * 1000,
+  failureThreshold: HEALTH_CHECK.failureThreshold,
+  answerWithinMs: ROUTE53_ANSWER_WITHIN_MS,
+} as const;
 export const DEFAULT_HEALTH = { intervalMs: 1_000, failureThreshold: 3 } as const;
 export const PREFERRED_HEADER = 'x-preferred-region';
 export const PREFERRED_QUERY = 'region';
+/** Set (to "true") on answers routed while no region is healthy (Route53 fails open). */
+export const FAIL_OPEN_HEADER = 'x-route53-fail-open';
+/** With FAIL_OPEN_HEADER: each region's last failure, `region: reason; ...` (non-ASCII escaped as \uXXXX). */
+export const UNHEALTHY_HEADER = 'x-route53-unhealthy';
 
 export interface RouteTarget {
   region: string;
@@ -81,17 +103,24 @@ export interface Router {
   readonly port: number;
   readonly settings: Required<HealthSettings>;
   health(): RegionHealth[];
+  /** True while no region is healthy: requests are then routed as if all were (Route53 fails open). */
+  failOpen(): boolean;
   /** Resolves once `region`'s status is `healthy` (used by drills to time detection). */
   waitFor(region: string, healthy: boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
-/** "health checks every 1 s, 3 failures = unhealthy (Route53: 30 s × 3, scaled 1:30)" */
+/**
+ * "health checks every 1 s, 3 failures = unhealthy (Route53: 30 s × 3, scaled 1:30)"; a threshold other than
+ * Route53's is said so: "... (Route53: 30 s × 3; interval scaled 1:300, threshold 2 instead of 3)".
+ */
 export function describeHealth(s: HealthSettings): string {
   const secs = (ms: number) => `${Number((ms / 1000).toFixed(3))} s`;
   const ratio = ROUTE53_HEALTH.requestIntervalMs / s.intervalMs;
   const scale = Number.isInteger(ratio) ? `1:${ratio}` : `1:${ratio.toFixed(1)}`;
-  return `health checks every ${secs(s.intervalMs)}, ${s.failureThreshold} failures = unhealthy (Route53: ${secs(ROUTE53_HEALTH.requestIntervalMs)} × ${ROUTE53_HEALTH.failureThreshold}, scaled ${scale})`;
+  const route53 = `Route53: ${secs(ROUTE53_HEALTH.requestIntervalMs)} × ${ROUTE53_HEALTH.failureThreshold}`;
+  const how = s.failureThreshold === ROUTE53_HEALTH.failureThreshold ? `${route53}, scaled ${scale}` : `${route53}; interval scaled ${scale}, threshold ${s.failureThreshold} instead of ${ROUTE53_HEALTH.failureThreshold}`;
+  return `health checks every ${secs(s.intervalMs)}, ${s.failureThreshold} failure${s.failureThreshold === 1 ? '' : 's'} = unhealthy (${how})`;
 }
 
 export function resolveHealth(h: Partial<HealthSettings> = {}): Required<HealthSettings> {
@@ -153,7 +182,8 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   const checkOnce = async (t: RouteTarget): Promise<void> => {
     const h = state.get(t.region) as RegionHealth;
     try {
-      const res = await fetch(`${t.restUrl}/health`, { signal: AbortSignal.timeout(settings.timeoutMs) });
+      // redirect 'manual': Route53 takes a 3xx as a pass and does not follow it
+      const res = await fetch(`${t.restUrl}/health`, { redirect: 'manual', signal: AbortSignal.timeout(settings.timeoutMs) });
       const text = await res.text();
       if (res.status >= 200 && res.status < 400) return record(h, true, res.status, null);
       let reason = text.slice(0, 300);
@@ -181,11 +211,20 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     inFlight.add(run);
   };
 
-  const choose = (preferred: string | undefined): RouteTarget | undefined => {
+  const failingOpen = (): boolean => [...state.values()].every((h) => !h.healthy);
+  /** The target, and whether it was chosen failing open (no region healthy: every region counts as healthy). */
+  const choose = (preferred: string | undefined): { target: RouteTarget; failOpen: boolean } => {
     const byName = (n: string) => opts.targets.find((t) => t.region === n);
-    if (preferred && state.get(preferred)?.healthy) return byName(preferred);
-    return opts.targets.find((t) => state.get(t.region)?.healthy);
+    if (failingOpen()) return { target: (preferred && byName(preferred)) || opts.targets[0], failOpen: true };
+    if (preferred && state.get(preferred)?.healthy) return { target: byName(preferred) as RouteTarget, failOpen: false };
+    return { target: opts.targets.find((t) => state.get(t.region)?.healthy) as RouteTarget, failOpen: false };
   };
+  /** `region: last failure; ...` as an HTTP header value (printable ASCII only). */
+  const unhealthyHeader = (): string =>
+    [...state.values()]
+      .map((h) => `${h.region}: ${h.lastFailure ?? 'unhealthy'}`)
+      .join('; ')
+      .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
   async function handle(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -202,15 +241,8 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     if (preferred !== undefined && !names.includes(preferred)) {
       return sendJson(res, 400, { message: `preferred region ${JSON.stringify(preferred)} (${PREFERRED_HEADER} header or ?${PREFERRED_QUERY}=) is not one of this stack's regions: ${names.join(', ')}` });
     }
-    const target = choose(preferred);
-    if (!target) {
-      const regions = [...state.values()].map((h) => ({ region: h.region, healthy: h.healthy, lastFailure: h.lastFailure, since: h.changedAt }));
-      return sendJson(res, 503, {
-        message: `no healthy region: ${regions.map((r) => `${r.region} (${r.lastFailure ?? 'unhealthy'})`).join(', ')}`,
-        errorType: 'NoHealthyRegion',
-        regions,
-      });
-    }
+    const { target, failOpen } = choose(preferred);
+    const routedBy: Record<string, string> = { 'x-served-by': target.region, ...(failOpen ? { [FAIL_OPEN_HEADER]: 'true', [UNHEALTHY_HEADER]: unhealthyHeader() } : {}) };
 
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && k !== PREFERRED_HEADER && v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
@@ -233,17 +265,21 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     h.served += 1;
     let upstream: Response;
     try {
-      upstream = await fetch(upstreamUrl, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body });
+      // redirect 'manual': the client gets the region's 3xx as API Gateway would send it
+      upstream = await fetch(upstreamUrl, { method, headers, redirect: 'manual', body: method === 'GET' || method === 'HEAD' ? undefined : body });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      return sendJson(res, 502, { message: `region ${target.region} did not answer (${e.cause?.code ?? e.message}); it is still marked healthy until ${settings.failureThreshold} health checks fail`, errorType: 'RegionUnreachable', region: target.region }, { 'x-served-by': target.region });
+      const why = failOpen
+        ? `no region is healthy, so the global endpoint fails open as Route53 does and sent this to ${target.region} anyway (${unhealthyHeader()})`
+        : `it is still marked healthy until ${settings.failureThreshold} health checks fail`;
+      return sendJson(res, 502, { message: `region ${target.region} did not answer (${e.cause?.code ?? e.message}); ${why}`, errorType: 'RegionUnreachable', region: target.region }, routedBy);
     }
     const out: Record<string, string> = {};
     upstream.headers.forEach((v, k) => {
       if (!HOP_BY_HOP.has(k)) out[k] = v;
     });
     const payload = Buffer.from(await upstream.arrayBuffer());
-    res.writeHead(upstream.status, { ...out, 'x-served-by': target.region });
+    res.writeHead(upstream.status, { ...out, ...routedBy });
     res.end(payload);
   }
 
@@ -271,6 +307,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     port,
     settings,
     health: () => [...state.values()].map((h) => ({ ...h })),
+    failOpen: failingOpen,
     waitFor(region, healthy, timeoutMs = 60_000) {
       const h = state.get(region);
       if (!h) return Promise.reject(new Error(`router: no region ${region} (regions: ${names.join(', ')})`));

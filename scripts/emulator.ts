@@ -18,8 +18,12 @@ export const USAGE = `usage: npm run emulator -- <command> [options]
   start <region>                  recovery: endpoints back, the region catches up
   drain <region>                  health λ DRAIN=true: /health answers 503, the global endpoint stops sending to it
   undrain <region>
-  pause-replication [--from R] [--to R]    aws:dynamodb:global-table-pause-replication (default: every pair)
-  resume-replication [--from R] [--to R]
+  pause-replication --region R [--duration PT5M]
+                                  approximates FIS aws:dynamodb:global-table-pause-replication: every pair into
+                                  and out of R, ended by itself after --duration (ISO 8601, as FIS takes it).
+                                  Unlike AWS (up to 5 minutes of replication after the action begins) it is
+                                  immediate. Emulator-only: --from R / --to R (one direction), or no region (all)
+  resume-replication [--region R | --from R] [--to R]
   lag                             replication lag and queue per region pair
   backlog                         notifier backlog per region
   state <active|fenced|failover> --reason "why" [--region R]   through the bundled state updater
@@ -93,9 +97,10 @@ const renderLag = (a: unknown) =>
     ...(a as Pair[]).map((p) => [p.from, p.to, p.paused ? `yes (${p.pausedBy.join(', ')})` : 'no', String(p.pending), ms(p.lastLagMs), ms(p.maxLagMs), String(p.applied), String(p.superseded)]),
   ]);
 const renderHealth = (a: unknown) => {
-  const h = a as { settings: { intervalMs: number; failureThreshold: number } | null; regions: Health[] };
+  const h = a as { settings: { intervalMs: number; failureThreshold: number } | null; failOpen?: boolean; regions: Health[] };
   const head = h.settings ? `checks every ${h.settings.intervalMs} ms, ${h.settings.failureThreshold} failures = unhealthy\n` : '';
-  return head + table([['region', 'healthy', 'failures in a row', 'last failure', 'requests served'], ...h.regions.map((r) => [r.region, r.healthy ? 'yes' : 'NO', String(r.consecutiveFailures), r.lastFailure ?? '-', String(r.served)])]);
+  const open = h.failOpen ? 'NO region is healthy: the global endpoint fails open as Route53 does (routes as if every region were healthy)\n' : '';
+  return head + open + table([['region', 'healthy', 'failures in a row', 'last failure', 'requests served'], ...h.regions.map((r) => [r.region, r.healthy ? 'yes' : 'NO', String(r.consecutiveFailures), r.lastFailure ?? '-', String(r.served)])]);
 };
 const renderBacklog = (a: unknown) => table([['region', 'backlog', 'notifier'], ...(a as Notifier[]).map((n) => [n.region, String(n.backlog), n.held ? 'held (region stopped)' : 'running'])]);
 
@@ -111,6 +116,7 @@ function parseCommand(argv: readonly string[]): { cmd: Command; endpoints: strin
         to: { type: 'string' },
         reason: { type: 'string', short: 'r' },
         region: { type: 'string' },
+        duration: { type: 'string' },
         endpoints: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -124,7 +130,7 @@ function parseCommand(argv: readonly string[]): { cmd: Command; endpoints: strin
   const [name, ...rest] = positionals;
   if (!name) throw new UsageError('a command is required');
   const only = (allowed: string[]) => {
-    const given = (['from', 'to', 'reason', 'region'] as const).filter((k) => v[k] !== undefined && !allowed.includes(k));
+    const given = (['from', 'to', 'reason', 'region', 'duration'] as const).filter((k) => v[k] !== undefined && !allowed.includes(k));
     if (given.length) throw new UsageError(`${name} takes no --${given.join(', --')}`);
   };
   const args = (n: number, what: string) => {
@@ -166,9 +172,14 @@ function parseCommand(argv: readonly string[]): { cmd: Command; endpoints: strin
       break;
     case 'pause-replication':
     case 'resume-replication':
-      only(['from', 'to']);
+      only(name === 'pause-replication' ? ['region', 'duration', 'from', 'to'] : ['region', 'from', 'to']);
       args(0, '');
-      cmd = { method: 'POST', route: `/replication/${name.split('-')[0]}`, body: { ...(v.from ? { from: v.from } : {}), ...(v.to ? { to: v.to } : {}) } };
+      if (v.region !== undefined && (v.from !== undefined || v.to !== undefined)) throw new UsageError(`${name}: give --region R (both directions, as FIS) or --from/--to, not both`);
+      cmd = {
+        method: 'POST',
+        route: `/replication/${name.split('-')[0]}`,
+        body: { ...(v.region ? { region: v.region } : {}), ...(v.duration ? { duration: v.duration } : {}), ...(v.from ? { from: v.from } : {}), ...(v.to ? { to: v.to } : {}) },
+      };
       break;
     case 'state':
       only(['reason', 'region']);

@@ -1,13 +1,17 @@
 /**
  * The emulator's global endpoint (local/router.ts) and fault controls (local/admin.ts, scripts/emulator.ts,
  * `npm run state -- --local`) over real sockets: routing by preferred region and config order with x-served-by,
- * one global API key swapped for the region's AppSync key, 503 when no region is healthy, and every bad input
- * answered with an error that names it.
+ * one global API key swapped for the region's AppSync key, failing open (as Route53) when no region is healthy,
+ * the FIS-shaped replication pause (region, duration), and every bad input answered with an error that names it.
+ * The router's own rules (redirects not followed, the answer deadline) against small local HTTP servers.
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { main as emulatorCli } from '../../scripts/emulator';
 import { main as stateCli } from '../../scripts/state';
-import { describeHealth, resolveHealth } from '../../local/router';
+import { FaultControls, parseIsoDuration } from '../../local/drills';
+import { describeHealth, resolveHealth, startRouter, type Router } from '../../local/router';
 import { eventually, startTestEmulator, type TestEmulator } from '../support/emulator';
 
 const EU = 'eu-west-1'; // first in the dev stack's regions
@@ -52,7 +56,10 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.match(t.endpoints.globalApiKey, /^da2-[a-z0-9]{26}$/);
     for (const r of [EU, AP]) assert.notEqual(t.endpoints.globalApiKey, t.endpoints.regions[r].apiKey);
     assert.equal(describeHealth(resolveHealth()), 'health checks every 1 s, 3 failures = unhealthy (Route53: 30 s × 3, scaled 1:30)');
-    assert.equal(describeHealth(resolveHealth({ intervalMs: 100, failureThreshold: 2 })), 'health checks every 0.1 s, 2 failures = unhealthy (Route53: 30 s × 3, scaled 1:300)');
+    assert.equal(describeHealth(resolveHealth({ intervalMs: 100, failureThreshold: 3 })), 'health checks every 0.1 s, 3 failures = unhealthy (Route53: 30 s × 3, scaled 1:300)');
+    // a threshold other than Route53's is not "scaled": say what differs
+    assert.equal(describeHealth(resolveHealth({ intervalMs: 100, failureThreshold: 2 })), 'health checks every 0.1 s, 2 failures = unhealthy (Route53: 30 s × 3; interval scaled 1:300, threshold 2 instead of 3)');
+    assert.equal(describeHealth(resolveHealth({ intervalMs: 30_000, failureThreshold: 1 })), 'health checks every 30 s, 1 failure = unhealthy (Route53: 30 s × 3; interval scaled 1:1, threshold 1 instead of 3)');
     assert.throws(() => resolveHealth({ failureThreshold: 11 }), /failureThreshold must be an integer from 1 to 10 \(as Route53's\), got 11/);
   });
 
@@ -86,19 +93,34 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.equal((await call(`${g}/graphql`)).status, 405);
   });
 
-  it('answers 503 naming each region\'s failure when no region is healthy, and routes again once they recover', async () => {
+  it('fails open like Route53 when no region is healthy: routes to the preferred (else first) region, says so and why, in the answer and in admin /health', async () => {
     const router = t.emulator.router;
     assert.equal((await post(`/regions/${EU}/drain`)).status, 200);
     assert.equal((await post(`/regions/${AP}/drain`)).status, 200);
     await Promise.all([router.waitFor(EU, false, 10_000), router.waitFor(AP, false, 10_000)]);
-    const none = await gqlGlobal(PUT, { input: { id: 'r-4', value: 'nowhere' } });
-    assert.equal(none.status, 503);
-    assert.equal(none.body.errorType, 'NoHealthyRegion');
-    assert.match(none.body.message, /no healthy region: eu-west-1 \(HTTP 503: region eu-west-1 is drained by the DRAIN environment variable\), ap-southeast-2 \(HTTP 503: region ap-southeast-2 is drained/);
+    const first = await call(`${g}/live/items/r-4`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'fail-open' }) });
+    const firstHeaders = await fetch(`${g}/live/health`);
+    await firstHeaders.arrayBuffer();
+    assert.deepEqual([first.status, first.servedBy, first.body.writeRegion], [201, EU, EU], 'no preference: the first region in config order, which still takes writes');
+    assert.equal(firstHeaders.headers.get('x-route53-fail-open'), 'true');
+    assert.equal(firstHeaders.headers.get('x-route53-unhealthy'), 'eu-west-1: HTTP 503: region eu-west-1 is drained by the DRAIN environment variable; ap-southeast-2: HTTP 503: region ap-southeast-2 is drained by the DRAIN environment variable');
+    const preferred = await gqlGlobal(PUT, { input: { id: 'r-5', value: 'fail-open' } }, { 'x-preferred-region': AP });
+    assert.deepEqual([preferred.status, preferred.servedBy, preferred.body.data?.putItem?.updatedRegion], [200, AP, AP], 'the preferred region, as latency routing would pick among "all healthy"');
+    const view = await call(`${admin}/health`);
+    assert.equal(view.body.failOpen, true);
+    assert.deepEqual(view.body.regions.map((r: { region: string; healthy: boolean; lastFailure: string }) => [r.region, r.healthy, r.lastFailure]), [
+      [EU, false, 'HTTP 503: region eu-west-1 is drained by the DRAIN environment variable'],
+      [AP, false, 'HTTP 503: region ap-southeast-2 is drained by the DRAIN environment variable'],
+    ]);
+    const printed = await cli(emulatorCli, ['health', '--endpoints', t.endpointsFile]);
+    assert.match(printed.out, /NO region is healthy: the global endpoint fails open as Route53 does/);
     await post(`/regions/${EU}/undrain`);
     await post(`/regions/${AP}/undrain`);
     await Promise.all([router.waitFor(EU, true, 10_000), router.waitFor(AP, true, 10_000)]);
-    assert.equal((await gqlGlobal(PUT, { input: { id: 'r-4', value: 'back' } })).status, 200);
+    const back = await fetch(`${g}/live/health`, { headers: { 'x-preferred-region': AP } });
+    await back.arrayBuffer();
+    assert.deepEqual([back.status, back.headers.get('x-served-by'), back.headers.get('x-route53-fail-open')], [200, AP, null]);
+    assert.equal((await call(`${admin}/health`)).body.failOpen, false);
   });
 
   it('admin API: 400 naming the bad input, 404 listing routes, 405 on the wrong method', async () => {
@@ -106,7 +128,11 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
       [`/regions/mars-1/stop`, undefined, /region "mars-1" is not one of this emulator's regions: eu-west-1, ap-southeast-2/],
       [`/regions/${EU}/explode`, undefined, /unknown region action "explode": one of stop, start, drain, undrain/],
       ['/replication/pause', '{not json', /the body is not JSON/],
-      ['/replication/pause', { form: EU }, /unknown field form: allowed are from, to/],
+      ['/replication/pause', { form: EU }, /unknown field form: allowed are region, duration, from, to/],
+      ['/replication/pause', { region: EU, to: AP }, /give region \(every pair into and out of it, as FIS pauses one replica\) or from\/to, not both/],
+      ['/replication/pause', { region: EU, duration: 'five minutes' }, /duration "five minutes" is not an ISO 8601 duration from PT0.001S to PT12H/],
+      ['/replication/pause', { region: EU, duration: 'PT13H' }, /duration "PT13H" is not an ISO 8601 duration/],
+      ['/replication/resume', { region: 'mars-1' }, /region "mars-1" is not one of this emulator's regions/],
       ['/replication/pause', { from: EU, to: EU }, /from and to are both eu-west-1/],
       ['/replication/resume', { to: 'nowhere' }, /to "nowhere" is not one of this emulator's regions/],
       ['/state', { state: 'paused', reason: 'x' }, /state must be one of active, fenced, failover, got "paused"/],
@@ -120,7 +146,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     }
     const unknown = await call(`${admin}/nothing`);
     assert.equal(unknown.status, 404);
-    assert.ok(unknown.body.routes.includes('POST /replication/pause {from?, to?}'));
+    assert.ok(unknown.body.routes.includes('POST /replication/pause {region?, duration?, from?, to?}'));
     assert.equal((await call(`${admin}/replication/pause`)).status, 405);
     assert.equal((await post('/replication')).status, 405);
   });
@@ -134,6 +160,8 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
       [['lag', '--from', EU], /lag takes no --from/],
       [['state', 'fenced'], /state needs --reason/],
       [['status', '--colour'], /Unknown option '--colour'/],
+      [['pause-replication', '--region', EU, '--from', AP], /give --region R \(both directions, as FIS\) or --from\/--to, not both/],
+      [['resume-replication', '--duration', 'PT1M'], /resume-replication takes no --duration/],
     ] as Array<[string[], RegExp]>) {
       const r = await cli(emulatorCli, [...argv, ...ep]);
       assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
@@ -150,7 +178,9 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
 
     const paused = await cli(emulatorCli, ['pause-replication', '--from', EU, '--json', ...ep]);
     assert.equal(paused.code, 0, paused.err);
-    assert.deepEqual(JSON.parse(paused.out), { action: 'aws:dynamodb:global-table-pause-replication', paused: [[EU, AP]] });
+    const pausedAnswer = JSON.parse(paused.out);
+    assert.deepEqual([pausedAnswer.action, pausedAnswer.paused, pausedAnswer.endsAt], ['aws:dynamodb:global-table-pause-replication', [[EU, AP]], null]);
+    assert.match(pausedAnswer.approximation, /immediate onset \(AWS: replication may continue up to 5 minutes after the action begins\)/);
     await gqlGlobal(PUT, { input: { id: 'lag-1', value: 'queued' } }, { 'x-preferred-region': EU });
     await new Promise((r) => setTimeout(r, 300));
     const lag = await cli(emulatorCli, ['lag', ...ep]);
@@ -166,6 +196,27 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     const status = await cli(emulatorCli, ['status', ...ep]);
     assert.match(status.out, /eu-west-1\s+up\s+no/);
     assert.match(status.out, /checks every 100 ms, 2 failures = unhealthy/);
+  });
+
+  it('pause-replication --region R --duration: both directions of R (FIS\'s shape), ended by itself after the duration', async () => {
+    assert.deepEqual([parseIsoDuration('PT5M'), parseIsoDuration('PT1H30M'), parseIsoDuration('PT0.4S'), parseIsoDuration('PT'), parseIsoDuration('5M')], [300_000, 5_400_000, 400, null, null]);
+    const ep = ['--endpoints', t.endpointsFile];
+    const started = performance.now();
+    const paused = await cli(emulatorCli, ['pause-replication', '--region', AP, '--duration', 'PT0.4S', '--json', ...ep]);
+    assert.equal(paused.code, 0, paused.err);
+    const answer = JSON.parse(paused.out);
+    assert.deepEqual(answer.paused, [[AP, EU], [EU, AP]], 'every pair out of and into the region');
+    assert.ok(Math.abs(Date.parse(answer.endsAt) - Date.now() - 400) < 400, answer.endsAt);
+    const pausedBy = async () => ((await call(`${admin}/replication`)).body as Array<{ from: string; pausedBy: string[] }>).map((p) => [p.from, p.pausedBy]);
+    assert.deepEqual(await pausedBy(), [[EU, ['user']], [AP, ['user']]]);
+    const write = await gqlGlobal(PUT, { input: { id: 'fis-1', value: 'during' } }, { 'x-preferred-region': EU });
+    assert.equal(write.status, 200);
+    await eventually('the timed pause ended by itself', async () => (await pausedBy()).every(([, by]) => (by as string[]).length === 0), 5_000);
+    const endedAfter = performance.now() - started;
+    assert.ok(endedAfter >= 390, `not before its duration: ${endedAfter.toFixed(0)} ms`);
+    await t.emulator.replicator.idle();
+    const there = await call(`${t.endpoints.regions[AP].restUrl}/items/fis-1`);
+    assert.deepEqual([there.status, there.body.value], [200, 'during'], 'the queued write crossed once the pause ended');
   });
 
   it('npm run state -- <state> --local sets the app state through the emulator\'s bundled state updater', async () => {
@@ -185,5 +236,100 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     const active = await run(['active', '--reason', 'routing test done']);
     assert.equal(active.code, 0, active.err);
     assert.equal((await call(`${t.endpoints.regions[EU].restUrl}/state`)).body.state, 'active');
+  });
+});
+
+describe('global endpoint rules (router against small local servers)', function () {
+  this.timeout(20_000);
+  const servers: http.Server[] = [];
+  const routers: Router[] = [];
+  after(async () => {
+    await Promise.all(routers.map((r) => r.close()));
+    for (const s of servers) s.closeAllConnections();
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  });
+  const serve = async (handler: http.RequestListener): Promise<string> => {
+    const s = http.createServer(handler);
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  };
+  /** A port nothing listens on (refused connections). */
+  const closedPort = async (): Promise<string> => {
+    const s = http.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    await new Promise((r) => s.close(r));
+    return url;
+  };
+  const route = async (targets: Array<{ region: string; base: string }>, health: { intervalMs: number; failureThreshold: number; timeoutMs?: number }) => {
+    const r = await startRouter({ targets: targets.map((x) => ({ region: x.region, restUrl: `${x.base}/live`, graphqlUrl: `${x.base}/graphql`, apiKey: `key-of-${x.region}` })), globalApiKey: 'global-key-123', health });
+    routers.push(r);
+    return r;
+  };
+
+  it('health checks do not follow redirects: a 3xx is a pass (Route53), even when its Location is down', async () => {
+    const nowhere = await closedPort();
+    const base = await serve((req, res) => {
+      res.writeHead(302, { location: `${nowhere}/health` });
+      res.end();
+    });
+    const r = await route([{ region: 'r-redirect', base }], { intervalMs: 20, failureThreshold: 2 });
+    await eventually('5 checks', () => r.health()[0].checks >= 5, 5_000);
+    const h = r.health()[0];
+    assert.deepEqual([h.healthy, h.lastStatus, h.lastFailure, h.changedAt], [true, 302, null, null]);
+  });
+
+  it('proxied requests get the region\'s redirect as is, not the page it points to', async () => {
+    const base = await serve((req, res) => {
+      if (req.url === '/live/old') res.writeHead(301, { location: '/live/new' }).end();
+      else if (req.url === '/live/health') res.end('{}');
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end('followed');
+    });
+    const r = await route([{ region: 'r-proxy', base }], { intervalMs: 1000, failureThreshold: 3 });
+    const res = await fetch(`${r.url}/live/old`, { redirect: 'manual' });
+    assert.deepEqual([res.status, res.headers.get('location'), res.headers.get('x-served-by'), await res.text()], [301, '/live/new', 'r-proxy', '']);
+  });
+
+  it('a region that accepts connections but never answers is marked down only after threshold × (interval + answer deadline)', async () => {
+    const hang = await serve(() => {
+      // never answers
+    });
+    const started = Date.now();
+    const r = await route([{ region: 'r-hang', base: hang }, { region: 'r-ok', base: await serve((req, res) => res.end('{}')) }], { intervalMs: 50, failureThreshold: 2, timeoutMs: 300 });
+    await r.waitFor('r-hang', false, 10_000);
+    const h = r.health()[0];
+    const tookMs = Date.parse(h.changedAt as string) - started;
+    assert.equal(h.lastFailure, 'no answer within 300 ms');
+    assert.ok(tookMs >= 2 * 300 + 50 - 5, `marked down after ${tookMs} ms, not sooner than 2 × (50 + 300) less the first interval`);
+  });
+
+  it('with every region down, fails open: the request goes to the first region, 502 says it failed open and why', async () => {
+    const [a, b] = [await closedPort(), await closedPort()];
+    const r = await route([{ region: 'r-a', base: a }, { region: 'r-b', base: b }], { intervalMs: 20, failureThreshold: 2 });
+    await Promise.all([r.waitFor('r-a', false, 5_000), r.waitFor('r-b', false, 5_000)]);
+    assert.equal(r.failOpen(), true);
+    const res = await fetch(`${r.url}/live/items/x`);
+    const body = (await res.json()) as { message: string; errorType: string };
+    assert.deepEqual([res.status, res.headers.get('x-served-by'), res.headers.get('x-route53-fail-open'), res.headers.get('x-route53-unhealthy')], [502, 'r-a', 'true', 'r-a: ECONNREFUSED; r-b: ECONNREFUSED']);
+    assert.equal(body.errorType, 'RegionUnreachable');
+    assert.match(body.message, /region r-a did not answer \(ECONNREFUSED\); no region is healthy, so the global endpoint fails open as Route53 does and sent this to r-a anyway/);
+  });
+});
+
+describe('replication pause: which pairs (three regions)', () => {
+  it('region R pauses every pair into and out of R and no other; from/to one direction; resume ends both', () => {
+    const calls: string[] = [];
+    const replicator = { pause: (a: string, b: string) => calls.push(`pause ${a}>${b}`), resume: (a: string, b: string) => calls.push(`resume ${a}>${b}`), stats: () => [] };
+    const regions = new Map(['r1', 'r2', 'r3'].map((n) => [n, { name: n }])) as unknown as ConstructorParameters<typeof FaultControls>[0]['regions'];
+    const c = new FaultControls({ config: {} as never, regions, replicator: replicator as never });
+    assert.deepEqual(c.pauseReplication({ region: 'r2' }).paused, [['r2', 'r1'], ['r2', 'r3'], ['r1', 'r2'], ['r3', 'r2']]);
+    assert.deepEqual(calls.filter((l) => l.startsWith('pause')).sort(), ['pause r1>r2', 'pause r2>r1', 'pause r2>r3', 'pause r3>r2']);
+    assert.ok(calls.includes('resume r1>r3') && calls.includes('resume r3>r1'), 'pairs not touching r2 keep replicating');
+    assert.deepEqual(c.pauseReplication({ from: 'r1', to: 'r3' }).paused, [['r1', 'r3']]);
+    calls.length = 0;
+    c.resumeReplication({ region: 'r2' });
+    assert.deepEqual(calls.filter((l) => l.startsWith('pause')), ['pause r1>r3'], 'only the from/to pause is left');
+    c.dispose();
   });
 });
