@@ -14,6 +14,7 @@ import path from 'node:path';
 import { ROOT } from '../components/bundle';
 import { ConfigError, parseConfig, projectKeys, readStackFile, type StackConfig } from '../config';
 import { ensureBundles } from './bundles';
+import { assertPortsFree } from './listen';
 import { ensureDynamoDBLocal, freePort, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
 import { startAdminServer, type AdminServer } from './admin';
 import { FaultControls } from './drills';
@@ -154,6 +155,8 @@ export class Emulator {
     for (const n of notes) log(`  note: ${n}`);
     if (config.auth.mode !== 'apiKey') log(`  note: auth.mode ${config.auth.mode} is served locally as API keys (plus IAM for the notifier)`);
 
+    // every fixed port is checked before anything starts, so a port in use costs no JVM start and leaves nothing behind
+    if (basePort) await assertPortsFree([basePort, basePort + 1, ...config.regions.flatMap((_, i) => [basePort + 10 + 10 * i, basePort + 11 + 10 * i])]);
     if (!opts.dynamodbEndpoint) {
       checkJava();
       ensureDynamoDBLocal();

@@ -1,7 +1,7 @@
 /**
  * Listens on 127.0.0.1 only (never every interface), turning "address in use" into one line that names the port.
  */
-import type { Server } from 'node:net';
+import net, { type Server } from 'node:net';
 
 export class PortInUseError extends Error {
   constructor(readonly port: number) {
@@ -24,4 +24,13 @@ export function listen(server: Server, port: number): Promise<void> {
     server.once('listening', onListening);
     server.listen(port, '127.0.0.1');
   });
+}
+
+/** Throws PortInUseError for the first of `ports` that something already listens on (checked before anything starts). */
+export async function assertPortsFree(ports: readonly number[]): Promise<void> {
+  for (const port of ports) {
+    const probe = net.createServer();
+    await listen(probe, port);
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+  }
 }
