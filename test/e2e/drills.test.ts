@@ -1,13 +1,17 @@
 /**
  * Failure drills (issue 9) end to end over real sockets, each through the admin API (local/admin.ts) and the global
  * endpoint (local/router.ts), each printing what it measured — time to detect, time to recover — and what was lost
- * (expected: nothing): region kill with ≥ 1,000 writes during the outage, replication pause with conflicting writes
- * (last writer wins), drain, and failover in writeMode primary (failover → fenced → active).
- * Health checks run at 100 ms × 3 (Route53's 30 s × 3 scaled 1:300) so the drills take seconds.
+ * (expected: nothing): region kill with ≥ 1,000 writes during the outage (and writes A had accepted but not yet
+ * replicated when it failed, overwritten in B meanwhile: both converge last writer wins; A's subscriber hears B's
+ * writes once each, in B's order), replication pause with conflicting writes (last writer wins), drain, and
+ * failover in writeMode primary (failover → fenced → active).
+ * Health checks run at 100 ms × 3 (Route53's 30 s × 3 scaled 1:300) so the drills take seconds. No sleeps: "nothing
+ * more will arrive" is the replicator idle, every notifier backlog empty, then a marker write heard last.
  */
 import assert from 'node:assert/strict';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { WRITE_FENCED, WRITE_REJECTED_IN_PRIMARY } from '../../schema/rules';
 import { main as stateCli } from '../../scripts/state';
 import { ddbClient } from '../support/dynamodb';
 import { eventually, startTestEmulator, Subscriber, type TestEmulator } from '../support/emulator';
@@ -15,6 +19,8 @@ import { eventually, startTestEmulator, Subscriber, type TestEmulator } from '..
 const EU = 'eu-west-1'; // first region and primary of the dev stack
 const AP = 'ap-southeast-2';
 const HEALTH = { intervalMs: 100, failureThreshold: 3 };
+/** Scheduling slack on top of (threshold + 1) × interval for the router's detection, on a busy 2-core machine. */
+const DETECT_SLACK_MS = 300;
 const PUT = 'mutation Put($input: PutItemInput!) { putItem(input: $input) { id value version updatedRegion } }';
 
 type Item = { id: string; value: string; version: number; updatedAt: string; updatedRegion: string };
@@ -78,6 +84,27 @@ function byId(sub: Subscriber): Map<string, Array<Record<string, unknown>>> {
   return m;
 }
 
+function putIn(t: TestEmulator, region: string, id: string, value: string): Promise<Answer> {
+  const ep = t.endpoints.regions[region];
+  return send(ep.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ep.apiKey }, body: JSON.stringify({ query: PUT, variables: { input: { id, value } } }) });
+}
+
+let markers = 0;
+/**
+ * Waits until nothing more will reach these subscribers: replication idle, every region's notifier backlog empty,
+ * then per subscriber a marker written in its region after that and heard (one socket delivers in order, so all
+ * that was published before the marker has arrived). Marker ids start with `zz-marker-`.
+ */
+async function settled(t: TestEmulator, subs: Array<[string, Subscriber]>): Promise<void> {
+  await t.emulator.replicator.idle();
+  await eventually('every notifier backlog empty', () => t.emulator.controls.notifier().every((n) => n.backlog === 0), 30_000);
+  for (const [region, sub] of subs) {
+    const id = `zz-marker-${(markers += 1)}`;
+    assert.equal((await putIn(t, region, id, 'marker')).status, 200);
+    await eventually(`${region} subscriber heard ${id}`, () => sub.changes(id).length > 0, 10_000);
+  }
+}
+
 const report = (drill: string, lines: Record<string, string | number>) =>
   console.log(`    [drill] ${drill}: ${Object.entries(lines).map(([k, v]) => `${k} ${v}`).join('; ')}`);
 
@@ -92,19 +119,29 @@ describe('failure drills (multi-master)', function () {
     await t?.stop();
   });
 
-  it('region kill: the global endpoint moves to B within the threshold, ≥ 1,000 writes during the outage, A catches up, nothing lost, B\'s subscriber got each write once', async () => {
+  it('region kill: the global endpoint moves to B within the threshold, ≥ 1,000 writes during the outage, A\'s unreplicated writes and B\'s overwrites converge last writer wins, nothing lost, each subscriber hears each write once, A in B\'s order', async () => {
     const router = t.emulator.router;
-    const subB = await Subscriber.open(t.endpoints.regions[AP].realtimeUrl, t.endpoints.regions[AP].graphqlUrl, t.endpoints.regions[AP].apiKey);
+    const ep = t.endpoints.regions;
+    const subB = await Subscriber.open(ep[AP].realtimeUrl, ep[AP].graphqlUrl, ep[AP].apiKey);
+    let subA: Subscriber | undefined;
     try {
       const before = await globalWrite(t, 'kill-warm', 'warm', EU, false);
       assert.equal(before.servedBy, EU, 'clients preferring A are served by A before the kill');
 
+      // writes A accepts but has not replicated when it fails: A → B paused (as a lagging pair would be), N writes to A
+      assert.equal((await admin(t, '/replication/pause', { from: EU, to: AP })).status, 200);
+      const unreplicated = Array.from({ length: 40 }, (_, i) => `kill-unrep-${String(i).padStart(2, '0')}`);
+      for (const a of await Promise.all(unreplicated.map((id) => putIn(t, EU, id, `a:${id}`)))) assert.equal(a.status, 200, JSON.stringify(a.body));
+      // A's own notifier has published them (no subscriber of A's hears it now), so after the restart A publishes only what reaches it
+      await eventually('A\'s notifier backlog empty', () => t.emulator.controls.notifier().every((n) => n.backlog === 0), 20_000);
+
       const stopped = await admin(t, `/regions/${EU}/stop`);
       assert.equal(stopped.status, 200, JSON.stringify(stopped.body));
+      const stoppedAt = Date.parse(stopped.body.stoppedAt);
       const t0 = performance.now();
-      assert.equal((await send(`${t.endpoints.regions[EU].restUrl}/health`, {})).status, 0, 'A\'s endpoints refuse connections');
+      assert.equal((await send(`${ep[EU].restUrl}/health`, {})).status, 0, 'A\'s endpoints refuse connections');
 
-      // 20 writers, each preferring A, until 1,000 writes were accepted after the router moved to B
+      // 40 writers, each preferring A, until 1,000 writes were accepted after the router moved to B
       const results: Array<{ id: string; value: string; answer: Answer }> = [];
       let detectedAt: number | undefined;
       let acceptedOnB = 0;
@@ -123,51 +160,86 @@ describe('failure drills (multi-master)', function () {
           }
         }
       };
-      await Promise.all(Array.from({ length: 20 }, writer));
+      await Promise.all(Array.from({ length: 40 }, writer));
       const writesDone = performance.now();
-      const detectMs = (detectedAt as number) - t0;
+      // still during the outage, B overwrites half of A's unreplicated ids, a quarter twice (their order matters)
+      const overwrites: Array<{ id: string; value: string }> = [];
+      for (const id of unreplicated.slice(0, 20)) overwrites.push({ id, value: `b1:${id}` });
+      for (const id of unreplicated.slice(0, 10)) overwrites.push({ id, value: `b2:${id}` });
+      for (const w of overwrites) assert.equal((await putIn(t, AP, w.id, w.value)).status, 200);
+      const firstOnBMs = (detectedAt as number) - t0;
       const ok = results.filter((r) => accepted(r.answer));
       const refused = results.filter((r) => !accepted(r.answer));
       assert.ok(ok.length >= 1000, `${ok.length} writes accepted`);
       assert.ok(ok.every((r) => r.answer.servedBy === AP), 'every accepted write during the outage was served by B');
       assert.ok(refused.every((r) => r.answer.status === 502 && r.answer.servedBy === EU), `refusals are A's 502 before detection: ${JSON.stringify(refused.slice(0, 2).map((r) => r.answer))}`);
-      // detection within threshold × interval plus scheduling slack on a busy machine
-      assert.ok(detectMs < HEALTH.failureThreshold * HEALTH.intervalMs + 3000, `detected after ${detectMs.toFixed(0)} ms`);
-      const queued = (await send(`${t.endpoints.adminUrl}/replication`, {})).body.find((p: { from: string }) => p.from === AP);
-      assert.deepEqual(queued.pausedBy, [`outage of ${EU}`]);
-      assert.ok(queued.pending >= 1000, `B → A queued ${queued.pending} writes during the outage`);
+      // detection as the router saw it: from the moment A's endpoints were down to A's status change
+      const h = router.health().find((x) => x.region === EU);
+      const detectMs = Date.parse(h?.changedAt as string) - stoppedAt;
+      const bound = (HEALTH.failureThreshold + 1) * HEALTH.intervalMs + DETECT_SLACK_MS;
+      assert.equal(h?.healthy, false);
+      assert.ok(detectMs >= 0 && detectMs <= bound, `A marked unhealthy ${detectMs} ms after its endpoints went down (bound (threshold + 1) × interval + ${DETECT_SLACK_MS} ms slack = ${bound} ms)`);
+      const pairs = (await send(`${t.endpoints.adminUrl}/replication`, {})).body as Array<{ from: string; pausedBy: string[]; pending: number }>;
+      const fromB = pairs.find((p) => p.from === AP);
+      const fromA = pairs.find((p) => p.from === EU);
+      assert.deepEqual([fromB?.pausedBy, fromA?.pausedBy, fromA?.pending], [[`outage of ${EU}`], ['user', `outage of ${EU}`], unreplicated.length]);
+      assert.ok((fromB?.pending ?? 0) >= 1000 + overwrites.length, `B → A queued ${fromB?.pending} writes during the outage`);
 
+      // hold B → A across the start, so that a subscriber can connect to A before the catch-up reaches it
+      assert.equal((await admin(t, '/replication/pause', { from: AP, to: EU })).status, 200);
       const t1 = performance.now();
       assert.equal((await admin(t, `/regions/${EU}/start`)).status, 200);
       await router.waitFor(EU, true, 20_000);
       const healthyMs = performance.now() - t1;
+      subA = await Subscriber.open(ep[EU].realtimeUrl, ep[EU].graphqlUrl, ep[EU].apiKey);
       assert.equal((await globalWrite(t, 'kill-after', 'after', EU, false)).servedBy, EU, 'A serves its clients again');
+      const t2 = performance.now();
+      assert.equal((await admin(t, '/replication/resume', {})).status, 200);
       await t.emulator.replicator.idle();
-      const caughtUpMs = performance.now() - t1;
+      const caughtUpMs = performance.now() - t2;
 
+      // last writer wins in both replicas: B's (later) overwrites, A's value where B did not write
+      const expected = new Map<string, string>([...ok.map((r): [string, string] => [r.id, r.value]), ...unreplicated.map((id): [string, string] => [id, `a:${id}`]), ['kill-after', 'after']]);
+      for (const w of overwrites) expected.set(w.id, w.value);
       const [a, b] = [await scan(t, EU, 'kill-'), await scan(t, AP, 'kill-')];
-      const missing = ok.filter((r) => a.get(r.id)?.value !== r.value || b.get(r.id)?.value !== r.value);
-      assert.deepEqual(missing.map((r) => r.id), [], 'every accepted write is in both regions with its value');
-      assert.equal(a.size, b.size, 'both regions hold the same number of items');
-      assert.deepEqual([...a.values()].sort((x, y) => x.id.localeCompare(y.id)), [...b.values()].sort((x, y) => x.id.localeCompare(y.id)));
+      const missing = [...expected].filter(([id, value]) => a.get(id)?.value !== value || b.get(id)?.value !== value);
+      assert.deepEqual(missing.map(([id]) => id), [], 'every accepted write is in both regions with the value last writer wins gives');
+      assert.deepEqual([...a.values()].sort((x, y) => x.id.localeCompare(y.id)), [...b.values()].sort((x, y) => x.id.localeCompare(y.id)), 'both replicas identical');
 
-      await eventually('B\'s subscriber heard every accepted write', () => ok.every((r) => subB.changes(r.id).length >= 1), 30_000);
-      await new Promise((r) => setTimeout(r, 300));
-      const heard = byId(subB);
-      const notOnce = ok.filter((r) => heard.get(r.id)?.length !== 1 || (heard.get(r.id)?.[0].item as Item).value !== r.value);
-      assert.deepEqual(notOnce.map((r) => r.id), [], 'B\'s subscriber got each write once, with its value');
+      await settled(t, [[AP, subB], [EU, subA]]);
+      const values = (sub: Subscriber) => {
+        const m = new Map<string, string[]>();
+        for (const [id, changes] of byId(sub)) m.set(id, changes.map((c) => (c.item as Item).value));
+        return m;
+      };
+      // B heard each write B accepted once: the outage writes, its overwrites in order, and A's unreplicated values that won
+      const heardB = values(subB);
+      const expectB = new Map<string, string[]>(ok.map((r) => [r.id, [r.value]]));
+      for (const id of unreplicated) expectB.set(id, overwrites.filter((w) => w.id === id).map((w) => w.value));
+      for (const id of unreplicated.slice(20)) expectB.set(id, [`a:${id}`]);
+      const wrongB = [...expectB].filter(([id, v]) => JSON.stringify(heardB.get(id) ?? []) !== JSON.stringify(v));
+      assert.deepEqual(wrongB.slice(0, 5), [], `B's subscriber: each change once (${wrongB.length} ids differ)`);
+      // A's subscriber, connected before the catch-up: every write B accepted meanwhile, once each, in B's order per id
+      // (the notifier publishes one id's changes in order, different ids concurrently)
+      const heardA = values(subA);
+      const expectA = new Map<string, string[]>([...ok.map((r): [string, string[]] => [r.id, [r.value]]), ...unreplicated.slice(0, 20).map((id): [string, string[]] => [id, overwrites.filter((w) => w.id === id).map((w) => w.value)])]);
+      const wrongA = [...expectA].filter(([id, v]) => JSON.stringify(heardA.get(id) ?? []) !== JSON.stringify(v));
+      assert.deepEqual(wrongA.slice(0, 5), [], `A's subscriber: each of B's writes once, in B's order (${wrongA.length} ids differ)`);
+      assert.deepEqual(unreplicated.slice(20).filter((id) => heardA.has(id)), [], 'A does not republish its own writes on restart');
       report('region kill', {
-        'detect (stop → first write served by B)': `${detectMs.toFixed(0)} ms`,
+        'detect (stop → router marks A unhealthy)': `${detectMs} ms (bound ${bound} ms)`,
+        'stop → first write served by B': `${firstOnBMs.toFixed(0)} ms`,
         'writes accepted during outage': ok.length,
         'refused before detection (502, never acknowledged)': refused.length,
         'writes/s': (ok.length / ((writesDone - t0) / 1000)).toFixed(0),
+        'A\'s unreplicated writes / overwritten in B': `${unreplicated.length} / 20 (10 twice)`,
         'recover (start → A healthy)': `${healthyMs.toFixed(0)} ms`,
-        'A caught up': `${caughtUpMs.toFixed(0)} ms`,
+        'A caught up after resume': `${caughtUpMs.toFixed(0)} ms`,
         'items in A / B': `${a.size} / ${b.size}`,
         lost: missing.length,
       });
     } finally {
-      await subB.close();
+      await Promise.all([subB.close(), subA?.close()]);
     }
   });
 
@@ -175,8 +247,12 @@ describe('failure drills (multi-master)', function () {
     const ep = t.endpoints.regions;
     const subs = { [EU]: await Subscriber.open(ep[EU].realtimeUrl, ep[EU].graphqlUrl, ep[EU].apiKey), [AP]: await Subscriber.open(ep[AP].realtimeUrl, ep[AP].graphqlUrl, ep[AP].apiKey) };
     try {
-      const paused = await admin(t, '/replication/pause', {});
+      // superseded counts are cumulative over the emulator's life: this drill's are the growth from here
+      const supersededBefore = t.emulator.replicator.stats().find((p) => p.from === EU && p.to === AP)?.superseded ?? 0;
+      // FIS's shape: one replica (AP), replication to and from it
+      const paused = await admin(t, '/replication/pause', { region: AP });
       assert.equal(paused.body.action, 'aws:dynamodb:global-table-pause-replication');
+      assert.deepEqual(paused.body.paused, [[AP, EU], [EU, AP]]);
       const t0 = performance.now();
       const put = (r: string, id: string, value: string) =>
         send(ep[r].graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ep[r].apiKey }, body: JSON.stringify({ query: PUT, variables: { input: { id, value } } }) });
@@ -187,7 +263,7 @@ describe('failure drills (multi-master)', function () {
       for (const id of [...shared, ...euOnly]) assert.equal((await put(EU, id, `eu:${id}`)).status, 200);
       await new Promise((r) => setTimeout(r, 5));
       for (const id of [...shared, ...apOnly]) assert.equal((await put(AP, id, `ap:${id}`)).status, 200);
-      await new Promise((r) => setTimeout(r, 200));
+      await t.emulator.replicator.idle(); // streams read up to date; paused pairs keep their queues
       const during = (await send(`${t.endpoints.adminUrl}/replication`, {})).body as Array<{ from: string; pending: number; paused: boolean }>;
       const pending = Object.fromEntries(during.map((p) => [p.from, p.pending]));
       assert.deepEqual(pending, { [EU]: 50, [AP]: 50 }, 'every write queued on its pair while paused');
@@ -195,7 +271,7 @@ describe('failure drills (multi-master)', function () {
       assert.equal((await scan(t, AP, 'pause-eu-')).size, 0, 'nothing crossed while paused');
 
       const t1 = performance.now();
-      await admin(t, '/replication/resume', {});
+      await admin(t, '/replication/resume', { region: AP });
       await t.emulator.replicator.idle();
       const [a, b] = [await scan(t, EU, 'pause-'), await scan(t, AP, 'pause-')];
       const convergeMs = performance.now() - t1;
@@ -204,16 +280,14 @@ describe('failure drills (multi-master)', function () {
       for (const id of shared) assert.equal(a.get(id)?.value, `ap:${id}`, `${id}: the later write (AP) wins`);
       for (const id of euOnly) assert.equal(b.get(id)?.value, `eu:${id}`);
       for (const id of apOnly) assert.equal(a.get(id)?.value, `ap:${id}`);
-      const stats = t.emulator.replicator.stats().find((p) => p.from === EU && p.to === AP);
-      assert.ok((stats?.superseded ?? 0) >= 30, 'EU\'s older writes to the shared ids were refused by AP (last writer wins)');
+      const superseded = (t.emulator.replicator.stats().find((p) => p.from === EU && p.to === AP)?.superseded ?? 0) - supersededBefore;
+      assert.equal(superseded, shared.length, 'EU\'s older writes to the shared ids, and only those, were refused by AP (last writer wins)');
 
       // what each subscriber must hear, once each: every change its own replica accepted
       const expectEU = new Map<string, string[]>([...shared.map((id): [string, string[]] => [id, [`eu:${id}`, `ap:${id}`]]), ...euOnly.map((id): [string, string[]] => [id, [`eu:${id}`]]), ...apOnly.map((id): [string, string[]] => [id, [`ap:${id}`]])]);
       const expectAP = new Map<string, string[]>([...shared.map((id): [string, string[]] => [id, [`ap:${id}`]]), ...euOnly.map((id): [string, string[]] => [id, [`eu:${id}`]]), ...apOnly.map((id): [string, string[]] => [id, [`ap:${id}`]])]);
+      await settled(t, [[EU, subs[EU]], [AP, subs[AP]]]);
       for (const [region, expected] of [[EU, expectEU], [AP, expectAP]] as const) {
-        const total = [...expected.values()].reduce((s, v) => s + v.length, 0);
-        await eventually(`${region} subscriber heard ${total} changes`, () => subs[region].changes('').length >= 0 && subs[region].data.filter((c) => String(c.id).startsWith('pause-')).length >= total, 20_000);
-        await new Promise((r) => setTimeout(r, 300));
         const heard = byId(subs[region]);
         for (const [id, values] of expected) assert.deepEqual(heard.get(id)?.map((c) => (c.item as Item).value), values, `${region} subscriber, ${id}`);
       }
@@ -222,7 +296,7 @@ describe('failure drills (multi-master)', function () {
         'queued per pair': `${pending[EU]} / ${pending[AP]}`,
         'diverged for': `${divergedAt.toFixed(0)} ms`,
         'converge after resume': `${convergeMs.toFixed(0)} ms`,
-        'LWW superseded EU → AP': stats?.superseded ?? 0,
+        'LWW superseded EU → AP (this drill)': superseded,
         lost: 0,
       });
     } finally {
@@ -269,8 +343,6 @@ describe('failure drill: failover in writeMode primary', function () {
   it('failover: the primary refuses writes and leaves routing, the others take them; fenced refuses all; active is back to normal; nothing lost', async () => {
     const router = t.emulator.router;
     const ep = t.endpoints.regions;
-    const putIn = (r: string, id: string, value: string) =>
-      send(ep[r].graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ep[r].apiKey }, body: JSON.stringify({ query: PUT, variables: { input: { id, value } } }) });
     const stateEverywhere = (s: string) => eventually(`every region reads ${s}`, async () => (await Promise.all([EU, AP].map(async (r) => (await send(`${ep[r].restUrl}/state`, {})).body?.state))).every((x) => x === s));
     const cli = async (argv: string[]) => {
       const err: string[] = [];
@@ -288,28 +360,43 @@ describe('failure drill: failover in writeMode primary', function () {
     const detectMs = performance.now() - t0;
     const primaryHealth = await send(`${ep[EU].restUrl}/health`, {});
     assert.deepEqual([primaryHealth.status, primaryHealth.body.reason], [503, 'region eu-west-1 is the primary and the app state is failover']);
-    const refusedInPrimary = await putIn(EU, 'fo-primary', 'x');
+    const refusedInPrimary = await putIn(t, EU, 'fo-primary', 'x');
     assert.equal(refusedInPrimary.body.data?.putItem ?? null, null, 'the primary refuses writes during failover');
-    assert.ok(refusedInPrimary.body.errors?.length, JSON.stringify(refusedInPrimary.body));
+    assert.equal(refusedInPrimary.body.errors?.[0]?.errorType, WRITE_REJECTED_IN_PRIMARY, JSON.stringify(refusedInPrimary.body));
     const during = await Promise.all(Array.from({ length: 100 }, (_, i) => globalWrite(t, `fo-${i}`, `failover-${i}`, EU, i % 10 === 0)));
     assert.ok(during.every((w) => accepted(w) && w.servedBy === AP), `writes through the global endpoint go to ${AP} and are accepted: ${JSON.stringify(during.find((w) => !accepted(w)))}`);
     during.forEach((_, i) => acceptedWrites.push({ id: `fo-${i}`, value: `failover-${i}` }));
     const inAP = await scan(t, AP, 'fo-');
     assert.equal([...inAP.values()].filter((x) => x.updatedRegion === AP).length, 100, 'written locally in AP (not in the failed primary)');
 
+    const tFenced = performance.now();
     await cli(['fenced', '--reason', 'drill: replication settles']);
     await stateEverywhere('fenced');
     for (const r of [EU, AP]) {
-      const w = await putIn(r, 'fo-fenced', 'x');
-      assert.match(w.body.errors?.[0]?.errorType ?? '', /Fenced/i, `${r} refuses writes when fenced: ${JSON.stringify(w.body)}`);
+      const w = await putIn(t, r, 'fo-fenced', 'x');
+      assert.equal(w.body.errors?.[0]?.errorType, WRITE_FENCED, `${r} refuses writes when fenced: ${JSON.stringify(w.body)}`);
     }
     await router.waitFor(EU, true, 20_000);
+    const fencedToHealthyMs = performance.now() - tFenced;
     const t1 = performance.now();
     await cli(['active', '--reason', 'drill: back to normal']);
+    // recovery = active → the first write the primary accepts (probes refused while a region still reads fenced)
+    let probes = 0;
+    for (;;) {
+      probes += 1;
+      const id = `fo-probe-${probes}`;
+      const w = await globalWrite(t, id, 'probe', EU, false);
+      if (accepted(w) && w.servedBy === EU && w.body.data.putItem.updatedRegion === EU) {
+        acceptedWrites.push({ id, value: 'probe' });
+        break;
+      }
+      assert.equal(w.body.errors?.[0]?.errorType, WRITE_FENCED, `before the primary takes writes, a write is refused as fenced: ${JSON.stringify(w.body)}`);
+      assert.ok(performance.now() - t1 < 20_000, 'the primary took no write within 20 s of active');
+    }
+    const recoverMs = performance.now() - t1;
     await stateEverywhere('active');
     const back = await Promise.all(Array.from({ length: 20 }, (_, i) => globalWrite(t, `fo-back-${i}`, `back-${i}`, EU, false)));
     assert.ok(back.every((w) => accepted(w) && w.servedBy === EU && w.body.data.putItem.updatedRegion === EU), 'the primary takes writes again');
-    const recoverMs = performance.now() - t1;
     back.forEach((_, i) => acceptedWrites.push({ id: `fo-back-${i}`, value: `back-${i}` }));
     await t.emulator.replicator.idle();
     const [a, b] = [await scan(t, EU, 'fo-'), await scan(t, AP, 'fo-')];
@@ -319,7 +406,8 @@ describe('failure drill: failover in writeMode primary', function () {
     report('failover (writeMode primary)', {
       'detect (failover → primary unhealthy)': `${detectMs.toFixed(0)} ms`,
       'writes accepted by AP during failover': during.length,
-      'recover (active → primary takes writes)': `${recoverMs.toFixed(0)} ms`,
+      'fenced → primary healthy': `${fencedToHealthyMs.toFixed(0)} ms`,
+      'recover (active → first write accepted by the primary)': `${recoverMs.toFixed(0)} ms (${probes} probe${probes === 1 ? '' : 's'})`,
       'items in EU / AP': `${a.size} / ${b.size}`,
       lost: lost.length,
     });
