@@ -7,5 +7,9 @@ module.exports = {
   extension: ['ts'],
   reporter: 'test/support/reporter.js',
   timeout: 20000,
+  // two files at a time (this machine and CI have 2 cores): most of the end-to-end time is waiting on sockets, the
+  // JVM and health-check intervals. Global fixtures (one DynamoDB Local) still run once, in the main process.
+  parallel: true,
+  jobs: 2,
   recursive: true,
 };

@@ -20,7 +20,7 @@ const EU = 'eu-west-1'; // first region and primary of the dev stack
 const AP = 'ap-southeast-2';
 const HEALTH = { intervalMs: 100, failureThreshold: 3 };
 /** Scheduling slack on top of (threshold + 1) × interval for the router's detection, on a busy 2-core machine. */
-const DETECT_SLACK_MS = 300;
+const DETECT_SLACK_MS = 1000;
 const PUT = 'mutation Put($input: PutItemInput!) { putItem(input: $input) { id value version updatedRegion } }';
 
 type Item = { id: string; value: string; version: number; updatedAt: string; updatedRegion: string };
