@@ -8,7 +8,6 @@
  * Ports: with `basePort` B the global endpoint takes B, the admin API B+1, and region i takes B+10+10i (AppSync:
  * GraphQL + realtime) and B+11+10i (REST); basePort 0 picks free ports everywhere (tests).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../components/bundle';
@@ -21,13 +20,13 @@ import { FaultControls } from './drills';
 import { newApiKey, Region, type RegionEndpoints } from './region';
 import { startReplicator, type Replicator, type ReplicatorOptions } from './replicator';
 import { describeHealth, startRouter, type HealthSettings, type Router } from './router';
+import { checkJava, DEFAULT_BASE_PORT } from './startup';
 import { createRegionTables } from './tables';
 
 // The SDK's notice that releases after January 2027 need Node 22 is known (the lockfile pins versions for Node 20).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const DEFAULT_ENDPOINTS_FILE = path.join(ROOT, '.emulator', 'endpoints.json');
-export const DEFAULT_BASE_PORT = 4010;
 export const DEFAULT_LOG_DIR = path.join(ROOT, '.emulator', 'logs');
 
 export interface EmulatorOptions {
@@ -47,6 +46,8 @@ export interface EmulatorOptions {
   logDir?: string | null;
   /** Use this DynamoDB Local instead of starting one (it is then left running on stop). */
   dynamodbEndpoint?: string;
+  /** A DynamoDB Local already starting (npm start boots the JVM before loading the emulator); stopped with it. */
+  dynamodb?: Promise<DynamoDBLocal>;
   /** The global endpoint's health checks; default 1 s × 3 (Route53's 30 s × 3 scaled 1:30). */
   health?: Partial<HealthSettings>;
   /** The global endpoint's one API key (default: a fresh `da2-` key). */
@@ -69,27 +70,7 @@ export interface EndpointsFile {
   adminUrl: string;
 }
 
-/** A problem the user can fix (Java missing, a port in use, bad config): printed as one message, no stack trace. */
-export class StartError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StartError';
-  }
-}
-
-export const JAVA_HINT =
-  'DynamoDB Local (AWS\'s own jar) needs a Java 17+ JDK (java and javac): ' +
-  'Debian/Ubuntu: sudo apt-get install openjdk-17-jdk-headless; macOS: brew install openjdk@17; ' +
-  'Windows: winget install Microsoft.OpenJDK.17. Then run npm start again.';
-
-export function checkJava(): void {
-  for (const cmd of ['java', 'javac']) {
-    const r = spawnSync(cmd, ['-version'], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) throw new StartError(`${cmd} was not found. ${JAVA_HINT}`);
-    const m = /version "?(\d+)/.exec(`${r.stderr}${r.stdout}`);
-    if (m && Number(m[1]) < 17) throw new StartError(`${cmd} is version ${m[1]}. ${JAVA_HINT}`);
-  }
-}
+export { checkJava, DEFAULT_BASE_PORT, JAVA_HINT, StartError } from './startup';
 
 /** The stack's config through config.ts; --regions replaces the list (pinned home/primary regions it drops are reset). */
 export function emulatorConfig(
@@ -156,14 +137,23 @@ export class Emulator {
     if (config.auth.mode !== 'apiKey') log(`  note: auth.mode ${config.auth.mode} is served locally as API keys (plus IAM for the notifier)`);
 
     // every fixed port is checked before anything starts, so a port in use costs no JVM start and leaves nothing behind
-    if (basePort) await assertPortsFree([basePort, basePort + 1, ...config.regions.flatMap((_, i) => [basePort + 10 + 10 * i, basePort + 11 + 10 * i])]);
-    if (!opts.dynamodbEndpoint) {
+    if (basePort) {
+      try {
+        await assertPortsFree([basePort, basePort + 1, ...config.regions.flatMap((_, i) => [basePort + 10 + 10 * i, basePort + 11 + 10 * i])]);
+      } catch (err) {
+        await opts.dynamodb?.then((d) => d.stop()).catch(() => {});
+        throw err;
+      }
+    }
+    if (!opts.dynamodbEndpoint && !opts.dynamodb) {
       checkJava();
       ensureDynamoDBLocal();
     }
     // the JVM takes seconds to answer: bundle the handlers meanwhile (with its port chosen first, the JVM is spawned
     // before startDynamoDBLocal's first await, so the synchronous bundling below does not hold it back)
-    const starting: Promise<DynamoDBLocal> = opts.dynamodbEndpoint
+    const starting: Promise<DynamoDBLocal> = opts.dynamodb
+      ? opts.dynamodb
+      : opts.dynamodbEndpoint
       ? Promise.resolve({ endpoint: opts.dynamodbEndpoint, port: Number(new URL(opts.dynamodbEndpoint).port), stop: async () => {} })
       : startDynamoDBLocal({ port: await freePort() });
     let rebuilt: string[];
