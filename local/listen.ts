@@ -1,6 +1,8 @@
 /**
- * Listens on 127.0.0.1 only (never every interface), turning "address in use" into one line that names the port.
+ * What every local server here shares: listening on 127.0.0.1 only (never every interface), with "address in use"
+ * turned into one line that names the port, and reading a request body with a size limit.
  */
+import type http from 'node:http';
 import net, { type Server } from 'node:net';
 
 export class PortInUseError extends Error {
@@ -33,4 +35,18 @@ export async function assertPortsFree(ports: readonly number[]): Promise<void> {
     await listen(probe, port);
     await new Promise<void>((resolve) => probe.close(() => resolve()));
   }
+}
+
+/** Reads the whole request body; undefined once it passes `limit` bytes (the rest is read and dropped). */
+export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) chunks.push(c);
+    });
+    req.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }

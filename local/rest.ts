@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { STAGE_NAME } from '../components/names';
 import { proxyEvent } from './apigwEvent';
 import { FunctionError } from './lambdaHost';
-import { listen } from './listen';
+import { listen, readBody } from './listen';
 
 /** The functions the REST API invokes. */
 export interface RestFunctions {
@@ -140,19 +140,12 @@ export async function startRestServer(opts: RestServerOptions): Promise<RestServ
   }
 
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > MAX_BODY) return send(res, 413, JSON.stringify({ message: 'Request Too Long' }));
-      handle(req, Buffer.concat(chunks), res).catch((err: unknown) => {
+    readBody(req, MAX_BODY)
+      .then((body) => (body === undefined ? send(res, 413, JSON.stringify({ message: 'Request Too Long' })) : handle(req, body, res)))
+      .catch((err: unknown) => {
         console.error(`[${opts.region}] REST endpoint failed:`, err);
         if (!res.headersSent) internalError(res);
       });
-    });
   });
   await listen(server, opts.port ?? 0);
   const { port } = server.address() as AddressInfo;

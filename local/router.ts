@@ -31,9 +31,10 @@
  *
  * Proxied: `POST /graphql` → the region's AppSync endpoint, `/live/...` → the region's REST endpoint (API Gateway
  * stage path); redirects are passed to the client, not followed. API keys: an AppSync key belongs to one API, so
- * to one region; a client of the global name holds ONE key (`globalApiKey` in the endpoints file, the stand-in for
- * the project's API Gateway key of DESIGN §9, same value in every region), and the router swaps in the chosen
- * region's AppSync key server-side. That is what a user expects of a global name: failover never requires a
+ * to one region; a client of the global name holds ONE key (`globalApiKey` in the endpoints file), and the router
+ * swaps in the chosen region's AppSync key server-side. A deployed stack does not do this yet: its API Gateway
+ * passes each region's own AppSync key through, so a key works in one region only (a shared key in front of
+ * AppSync is planned work; the README says so). That is what a user expects of a global name: failover never requires a
  * different credential. SigV4 (IAM) callers sign for one region's host, so they use regional URLs; realtime
  * WebSockets too (API Gateway cannot proxy them).
  * A region that fails between two checks makes the request fail with 502 (as a client would see until DNS moves).
@@ -41,7 +42,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HEALTH_CHECK, ROUTE53_ANSWER_WITHIN_MS } from '../components/healthCheck';
-import { listen } from './listen';
+import { listen, readBody } from './listen';
 
 /** Route53's values as deployed (components/healthCheck.ts, shared with components/globalRouting.ts). */
 export const ROUTE53_HEALTH = {
@@ -284,19 +285,12 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   }
 
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on('end', () => {
-      if (size > MAX_BODY) return sendJson(res, 413, { message: 'Request Too Long' });
-      handle(req, Buffer.concat(chunks), res).catch((err: unknown) => {
+    readBody(req, MAX_BODY)
+      .then((body) => (body === undefined ? sendJson(res, 413, { message: 'Request Too Long' }) : handle(req, body, res)))
+      .catch((err: unknown) => {
         if (!res.headersSent) sendJson(res, 500, { message: `global endpoint failed: ${(err as Error).message}` });
         else res.destroy();
       });
-    });
   });
   await listen(server, opts.port ?? 0);
   const { port } = server.address() as AddressInfo;

@@ -13,6 +13,7 @@
  * carries Access-Control-Allow-Origin: *, so a browser client works against it.
  */
 import type http from 'node:http';
+import { readBody } from '../listen';
 import { authenticate, type AuthConfig } from './auth';
 import type { GraphQLExecutor } from './graphql';
 
@@ -52,22 +53,6 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
 
 const error = (errorType: string, message: string) => ({ errors: [{ errorType, message }] });
 
-/** Reads the whole body, or undefined once it passes `limit` bytes. */
-function readBody(req: http.IncomingMessage, limit: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) over = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 /** A Node request listener for /graphql; the realtime path is upgraded elsewhere (./realtime.ts). */
 export function createGraphQLHandler(o: GraphQLHttpOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -89,7 +74,8 @@ export function createGraphQLHandler(o: GraphQLHttpOptions): (req: http.Incoming
       send(res, 405, error('MethodNotAllowedException', `${req.method} is not supported on ${GRAPHQL_PATH}; use POST`), { allow: 'POST, OPTIONS' });
       return;
     }
-    const body = await readBody(req, MAX_BODY_BYTES);
+    const raw = await readBody(req, MAX_BODY_BYTES);
+    const body = raw?.toString('utf8');
     if (body === undefined) {
       send(res, 413, error('PayloadTooLargeException', `The request body is larger than ${MAX_BODY_BYTES} bytes.`));
       return;
