@@ -15,6 +15,7 @@ import { type AuthMode } from './schema/source';
 import { appConfigTableName } from './schema/tables';
 import { missingServices, SERVICE_REGIONS_SOURCE } from './components/serviceRegions';
 import type * as awsTypes from '@pulumi/aws/types/input';
+import { ALARM_THRESHOLD_KEYS, ALARM_THRESHOLD_MAX, DEFAULT_ALARM_THRESHOLDS, type AlarmThresholds } from './components/alarmThresholds';
 
 export const PROJECT = 'global-appsync';
 
@@ -76,6 +77,8 @@ export interface StackConfig {
   drainRegions: readonly string[];
   /** Region-independent `aws:*` stack settings, forwarded into every region's explicit provider. */
   providerSettings: Readonly<AwsProviderSettings>;
+  /** Alarm thresholds (`alarms`), every field filled in (components/alarmThresholds.ts has the defaults). */
+  alarms: Readonly<AlarmThresholds>;
 }
 
 /** One config problem: the key, the value as given, and what is allowed. */
@@ -133,7 +136,7 @@ const hint = (value: unknown, candidates: readonly string[]): string => {
 export const REGIONS_NOTE = `AWS regions of the aws partition: ${AWS_REGIONS.join(', ')}`;
 
 /** The config keys this program reads (without the `global-appsync:` prefix). */
-export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions'] as const;
+export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions', 'alarms'] as const;
 
 /** Raw config as Pulumi hands it over: key (without project prefix) → string (structured values as JSON). */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -496,6 +499,25 @@ function parseAwsSettings(raw: RawConfig, problems: ConfigProblem[]): AwsProvide
   return out as AwsProviderSettings;
 }
 
+/** `alarms`: an object of thresholds, each optional (defaults in components/alarmThresholds.ts), each a number in range. */
+function parseAlarms(raw: string | undefined, problems: ConfigProblem[]): AlarmThresholds {
+  const out: AlarmThresholds = { ...DEFAULT_ALARM_THRESHOLDS };
+  if (raw === undefined || raw === '') return out;
+  const obj = parseObject('alarms', raw, problems, `of thresholds, any of ${ALARM_THRESHOLD_KEYS.join(', ')}; e.g. {"replicationLatencyAverageMs": 2000}`);
+  if (!obj) return out;
+  unknownFields('alarms', obj, ALARM_THRESHOLD_KEYS, problems);
+  for (const k of ALARM_THRESHOLD_KEYS) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > ALARM_THRESHOLD_MAX[k]) {
+      problems.push({ key: `alarms.${k}`, value: show(v), allowed: `a number from 0 to ${ALARM_THRESHOLD_MAX[k]} (default ${DEFAULT_ALARM_THRESHOLDS[k]})` });
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
 function parseBoolean(key: string, raw: string | undefined, dflt: boolean, problems: ConfigProblem[]): boolean {
   if (raw === undefined || raw === '') return dflt;
   if (raw === 'true') return true;
@@ -547,6 +569,7 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
   }
   const drainRegions = parseDrainRegions(raw.drainRegions, regions, problems);
   const providerSettings = parseAwsSettings(ctx.aws ?? {}, problems);
+  const alarms = parseAlarms(raw.alarms, problems);
   if (problems.length > 0) throw new ConfigError(problems, problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
 
   return deepFreeze({
@@ -564,6 +587,7 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
     ...(alarmEmail ? { alarmEmail } : {}),
     drainRegions,
     providerSettings,
+    alarms,
   });
 }
 

@@ -7,6 +7,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { loadConfig } from './config';
+import { RegionAlarms } from './components/alarms';
 import { AppState } from './components/appState';
 import { stateUpdaterFunctionName } from './components/names';
 import { GlobalRouting } from './components/globalRouting';
@@ -68,12 +69,27 @@ function program(options: ProgramOptions = {}) {
       },
       { providers: { aws } },
     );
-    new Notifier(
+    const notifier = new Notifier(
       `notifier-${region}`,
       { region, streamArn: tables.items.byRegion[region].streamArn, apiArn: api.apiArn, graphqlUrl: api.graphqlUrl, code, alarmEmail: cfg.alarmEmail },
       { providers: { aws } },
     );
-    return { region, api, provider: aws };
+    return { region, api, notifier, provider: aws };
+  });
+
+  // issue 11: replication lag per region pair, API errors and latency, function errors and throttles
+  new RegionAlarms('alarms', {
+    regions: apis.map(({ region, api, notifier, provider }) => ({
+      region,
+      provider,
+      topicArn: notifier.alarmTopicArn,
+      graphqlApiId: api.apiId,
+      restApiName: api.restApiName,
+      stageName: api.stageName,
+      functions: { items: api.itemsFunctionName, health: api.healthFunctionName, notifier: notifier.functionName },
+    })),
+    tableName: tables.items.name,
+    thresholds: cfg.alarms,
   });
 
   new AppState('app-state', {

@@ -53,6 +53,11 @@ export class RegionalApi extends pulumi.ComponentResource {
   readonly stageName: pulumi.Output<string>;
   /** `<restApiId>.execute-api.<region>.amazonaws.com`: what the Route53 health check probes. */
   readonly executeApiHost: pulumi.Output<string>;
+  /** The REST API's name: API Gateway's metrics are dimensioned by it (ApiName), not by its id. */
+  readonly restApiName: pulumi.Output<string>;
+  /** The items and health Lambdas' function names (their metrics' FunctionName). */
+  readonly itemsFunctionName: pulumi.Output<string>;
+  readonly healthFunctionName: pulumi.Output<string>;
 
   constructor(name: string, args: RegionalApiArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('global-appsync:index:RegionalApi', name, {}, opts);
@@ -92,6 +97,9 @@ export class RegionalApi extends pulumi.ComponentResource {
     this.stageName = rest.stage.stageName;
     this.restUrl = rest.stage.invokeUrl;
     this.executeApiHost = pulumi.interpolate`${rest.rest.id}.execute-api.${region}.amazonaws.com`;
+    this.restApiName = rest.rest.name;
+    this.itemsFunctionName = rest.functions.items.name;
+    this.healthFunctionName = rest.functions.health.name;
     this.registerOutputs({
       apiId: this.apiId,
       graphqlUrl: this.graphqlUrl,

@@ -60,6 +60,8 @@ export interface RestApi {
   rest: aws.apigateway.RestApi;
   stage: aws.apigateway.Stage;
   deployment: aws.apigateway.Deployment;
+  /** the Lambdas behind the routes (alarms watch items and health) */
+  functions: { items: aws.lambda.Function; health: aws.lambda.Function };
 }
 
 export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource): RestApi {
@@ -205,5 +207,5 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
     },
     { ...child, dependsOn: [apigwAccount] },
   );
-  return { rest, stage, deployment };
+  return { rest, stage, deployment, functions: { items: items.fn, health: health.fn } };
 }

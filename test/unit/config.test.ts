@@ -57,6 +57,11 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'tableName with space', raw: { ...ok, tableName: 'my items' }, key: 'tableName', value: '"my items"' },
   { what: 'protect not boolean', raw: { ...ok, protect: 'yes' }, key: 'protect', value: '"yes"' },
   { what: 'alarmEmail not an address', raw: { ...ok, alarmEmail: 'ops-at-example' }, key: 'alarmEmail', value: '"ops-at-example"' },
+  { what: 'alarms not an object', raw: { ...ok, alarms: '5000' }, key: 'alarms', value: '"5000"' },
+  { what: 'alarms unknown threshold', raw: { ...ok, alarms: '{"replicationLatencyAverageMS":5000}' }, key: 'alarms.replicationLatencyAverageMS', value: '5000', says: 'did you mean "replicationLatencyAverageMs"?' },
+  { what: 'alarms threshold not a number', raw: { ...ok, alarms: '{"appsyncLatencyP99Ms":"2s"}' }, key: 'alarms.appsyncLatencyP99Ms', value: '"2s"', says: 'a number from 0 to 60000' },
+  { what: 'alarms threshold negative', raw: { ...ok, alarms: '{"functionErrorsPerMinute":-1}' }, key: 'alarms.functionErrorsPerMinute', value: '-1' },
+  { what: 'alarms latency beyond the API timeout', raw: { ...ok, alarms: '{"apiGatewayLatencyP99Ms":3000000}' }, key: 'alarms.apiGatewayLatencyP99Ms', value: '3000000' },
   { what: 'unknown key (typo of regions)', raw: { ...ok, region: 'eu-west-1' }, key: 'region', value: '"eu-west-1"', says: 'did you mean "regions"?' },
   { what: 'unknown key (typo of primaryRegion)', raw: { ...ok, primaryregion: 'eu-west-1' }, key: 'primaryregion', value: '"eu-west-1"', says: 'did you mean "primaryRegion"?' },
   { what: 'project namespace misspelt', raw: { 'globalappsync:regions': 'eu-west-1' }, key: 'globalappsync:regions', value: '"eu-west-1"', says: 'did you mean "global-appsync:regions"?' },
@@ -197,7 +202,7 @@ describe('config.ts', () => {
       assert.equal(project.name, 'global-appsync');
       const declared = project.config as Record<string, { type: string; default?: unknown }>;
       // the keys Pulumi's schema cannot type (objects, or a list that must also take "a,b,c"), each explained there
-      const undeclared = ['regions', 'drainRegions', 'domain', 'auth'];
+      const undeclared = ['regions', 'drainRegions', 'domain', 'auth', 'alarms'];
       for (const key of CONFIG_KEYS) {
         assert.ok(Object.hasOwn(declared, key) !== undeclared.includes(key), `${key}: declared in Pulumi.yaml unless it is one of ${undeclared.join(', ')}`);
       }
