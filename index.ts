@@ -9,6 +9,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { loadConfig } from './config';
 import { RegionAlarms } from './components/alarms';
 import { AppState } from './components/appState';
+import { StackDashboard } from './components/dashboard';
 import { stateUpdaterFunctionName } from './components/names';
 import { GlobalRouting } from './components/globalRouting';
 import { GlobalTable } from './components/globalTable';
@@ -112,6 +113,18 @@ function program(options: ProgramOptions = {}) {
     domain: cfg.domain,
     alarmEmail: cfg.alarmEmail,
   });
+
+  // issue 11: one dashboard in the home region, a row of metrics per region
+  const watched = apis.map(({ region, api, notifier }) => ({
+    region,
+    graphqlApiId: api.apiId,
+    restApiName: api.restApiName,
+    stageName: api.stageName,
+    functions: { items: api.itemsFunctionName, health: api.healthFunctionName, notifier: notifier.functionName },
+    healthCheckId: routing.healthCheckIds[region],
+    dlqName: notifier.dlqName,
+  }));
+  new StackDashboard('dashboard', { dashboardName: `${cfg.project}-${cfg.stack}`, regions: watched, tableName: tables.items.name }, { providers: { aws: homeProvider } });
 
   const regions: Record<string, RegionOutputs> = {};
   const apiKeys: Record<string, pulumi.Output<string>> = {};

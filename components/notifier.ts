@@ -31,6 +31,8 @@ export interface NotifierArgs {
 export class Notifier extends pulumi.ComponentResource {
   readonly functionName: pulumi.Output<string>;
   readonly dlqUrl: pulumi.Output<string>;
+  /** the DLQ's name: its SQS metrics' QueueName (the dashboard shows its depth) */
+  readonly dlqName: pulumi.Output<string>;
   readonly alarmTopicArn: pulumi.Output<string>;
 
   constructor(name: string, args: NotifierArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -109,6 +111,7 @@ export class Notifier extends pulumi.ComponentResource {
 
     this.functionName = fn.fn.name;
     this.dlqUrl = dlq.url;
+    this.dlqName = dlq.name;
     this.alarmTopicArn = topic.arn;
     this.registerOutputs({ functionName: this.functionName, dlqUrl: this.dlqUrl, alarmTopicArn: this.alarmTopicArn });
   }

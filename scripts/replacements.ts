@@ -109,6 +109,7 @@ export const REPLACE_RULES: Readonly<Record<string, ReplaceRule>> = {
     source: `${tf('cloudwatch_log_group')} (name, name_prefix, log_group_class: ForceNew)`,
     loses: 'the log group {name} with every log event in it',
   },
+  'aws:cloudwatch/dashboard:Dashboard': { inputs: ['dashboardName'], source: `${tf('cloudwatch_dashboard')} (dashboard_name: ForceNew)` },
   'aws:cloudwatch/metricAlarm:MetricAlarm': { autoNamed: true, inputs: ['name'], source: `${tf('cloudwatch_metric_alarm')} (alarm_name: ForceNew)` },
   'aws:iam/role:Role': {
     autoNamed: true, inputs: ['name', 'namePrefix', 'path'], source: `${tf('iam_role')} (name, name_prefix, path: "Forces new resource")` },

@@ -122,6 +122,9 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
     { input: 'setIdentifier', member: 'route53:ChangeResourceRecordSets.ChangeBatch.Changes[].ResourceRecordSet.SetIdentifier' },
     { input: 'ttl', member: 'route53:ChangeResourceRecordSets.ChangeBatch.Changes[].ResourceRecordSet.TTL' },
   ],
+  'aws:cloudwatch/dashboard:Dashboard': {
+    none: 'cloudwatch:PutDashboard is not among the extracted members yet; its name is <project>-<stack>, within PutDashboard\'s A-Z a-z 0-9 - _ (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html), and test/unit/dashboard.test.ts checks the body',
+  },
   'aws:cloudwatch/metricAlarm:MetricAlarm': [
     { input: 'name', member: 'cloudwatch:PutMetricAlarm.AlarmName', autoname: true },
     { input: 'alarmDescription', member: 'cloudwatch:PutMetricAlarm.AlarmDescription' },

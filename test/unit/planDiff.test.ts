@@ -49,7 +49,7 @@ describe('npm run plan -- --diff (offline preview)', function () {
       assert.equal(c.action, 'update');
       assert.deepEqual(c.changes, [{ path: 'replicas', added: [{ deletionProtectionEnabled: true, pointInTimeRecovery: true, propagateTags: true, regionName: 'ap-northeast-1' }], removed: [] }]);
     }
-    assert.deepEqual(of(d, 'update').map((c) => c.name).sort(), ['tables-app-config', 'tables-items']);
+    assert.deepEqual(of(d, 'update').map((c) => c.name).sort(), ['dashboard', 'tables-app-config', 'tables-items']); // the dashboard gains a row
   });
 
   it('moving primaryRegion: resolvers, data sources and Lambda environments change in every region; no table or state item is touched', async () => {
