@@ -16,7 +16,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, parseStackYaml, readStackFile } from '../config';
+import { ConfigError, parseConfig, parseStackYaml, projectKeys, readStackFile } from '../config';
+import { formatRecovery, recoveryObjectives } from '../components/recovery';
 import { bundledCode } from '../components/lambda';
 import { cachedRun, type ProgramRun, type Recorded, runProgram } from './mockCloud';
 import { diffPlans, formatDiff, type PlanDiff } from './planDiff';
@@ -153,7 +154,10 @@ export async function main(argv: string[], out: (line: string) => void = console
     if (diff === undefined) {
       const plan = summarize(stack, await runProgram(current, stack, { code: bundledCode, now }));
       if (json) out(JSON.stringify(plan, null, 2));
-      else print(plan, out);
+      else {
+        print(plan, out);
+        printRecovery(current, stack, out);
+      }
       return 0;
     }
     const base = readBaseline(diff, stack);
@@ -198,4 +202,13 @@ if (require.main === module) {
       process.exit(1);
     },
   );
+}
+
+// ---- issue 11: RTO and RPO per failure, computed from the stack's config (components/recovery.ts) --------------
+
+/** Appends the recovery objectives section to the plan (the config has already been validated by the run). */
+export function printRecovery(current: Record<string, string>, stack: string, out: (line: string) => void): void {
+  const cfg = parseConfig(projectKeys(current), { stack, aws: projectKeys(current, 'aws') });
+  out('');
+  for (const line of formatRecovery(recoveryObjectives(cfg), cfg)) out(line);
 }

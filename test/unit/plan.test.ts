@@ -30,7 +30,8 @@ describe('npm run plan', function () {
     const listed = out.filter((l) => /^ {3}(aws|pulumi):/.test(l)).length;
     assert.equal(listed, total - components);
     assert.ok(out.some((l) => /aws:dynamodb\/table:Table +tables-items +\[protected\]/.test(l)), 'prod tables are protected');
-    const json = JSON.parse(out.slice(out.findIndex((l) => l === '{')).join('\n'));
+    const start = out.findIndex((l) => l === '{');
+    const json = JSON.parse(out.slice(start, out.indexOf('}', start) + 1).join('\n')); // the recovery objectives follow it
     assert.equal(json.apiKeys, '[secret]');
     assert.equal(json.globalUrl, 'https://api.example.com');
     assert.deepEqual(Object.keys(json.regions), ['us-east-1', 'eu-west-1', 'ap-southeast-2']);
