@@ -31,6 +31,12 @@
 import { performance } from 'node:perf_hooks';
 import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
 
+/**
+ * How often the emulator's notifier loops and replicator read each stream: within the notifier's 50 ms bound and
+ * faster than Lambda, which polls a shard 4 times a second, while an idle emulator leaves DynamoDB Local mostly idle.
+ */
+export const EMULATOR_POLL_MS = 50;
+
 /** An error answered by DynamoDB Local, with its `__type` short name (e.g. ExpiredIteratorException). */
 export class DynamoDBLocalError extends Error {
   constructor(

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { ROOT } from '../components/bundle';
 import { ConfigError, parseConfig, projectKeys, readStackFile, type StackConfig } from '../config';
 import { ensureBundles } from './bundles';
+import { EMULATOR_POLL_MS } from './dynamodbStreams';
 import { assertPortsFree } from './listen';
 import { ensureDynamoDBLocal, freePort, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
 import { startAdminServer, type AdminServer } from './admin';
@@ -180,6 +181,9 @@ export class Emulator {
         regions: [...config.regions],
         tables: [config.tableName, config.appConfigTableName],
         lagMs: opts.replicationLag ?? 0,
+        // streams read every 50 ms (Lambda polls a shard 4 times a second): fast enough to feel instant, and an
+        // idle emulator no longer keeps DynamoDB Local busy
+        intervalMs: EMULATOR_POLL_MS / 2,
       });
       log(`replicator: ${config.regions.length * (config.regions.length - 1)} region pairs, lag ${describeLag(opts.replicationLag)}`);
       const started = await Promise.allSettled(

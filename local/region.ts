@@ -26,6 +26,7 @@ import { resolverFiles } from '../schema/resolvers/manifest';
 import { createGraphQLExecutor, type GraphQLExecutor } from './appsync/graphql';
 import { loadResolverModule } from './appsync/runner';
 import { startAppSyncServer, type AppSyncServer } from './appsync/server';
+import { EMULATOR_POLL_MS } from './dynamodbStreams';
 import { LambdaHost } from './lambdaHost';
 import { startNotifierLoop, type NotifierLoop } from './notifierLoop';
 import { startRestServer, type RestServer } from './rest';
@@ -140,6 +141,7 @@ export class Region {
         region: opts.region,
         table: opts.config.tableName,
         invoke: (event) => r.invokeNotifier(event),
+        intervalMs: EMULATOR_POLL_MS,
       });
     } catch (err) {
       await r.stop();

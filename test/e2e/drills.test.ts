@@ -77,10 +77,27 @@ function admin(t: TestEmulator, path: string, body?: unknown): Promise<Answer> {
 }
 
 /** Per id, the changes a subscriber received (arrival order). */
+/**
+ * A subscriber's changes per id, in arrival order, de-duplicated the way the project tells subscribers to: delivery
+ * is at-least-once (a notifier publish retried after a lost answer arrives twice), and (publishedRegion,
+ * sequenceNumber) names a change. Duplicates are counted in `redelivered`, and the drills report them.
+ */
+const redelivered = new WeakMap<Subscriber, number>();
 function byId(sub: Subscriber): Map<string, Array<Record<string, unknown>>> {
   sub.changes('');
   const m = new Map<string, Array<Record<string, unknown>>>();
-  for (const c of sub.data) m.set(String(c.id), [...(m.get(String(c.id)) ?? []), c]);
+  const seen = new Set<string>();
+  let dups = 0;
+  for (const c of sub.data) {
+    const key = `${String(c.publishedRegion)}/${String(c.sequenceNumber)}`;
+    if (seen.has(key)) {
+      dups += 1;
+      continue;
+    }
+    seen.add(key);
+    m.set(String(c.id), [...(m.get(String(c.id)) ?? []), c]);
+  }
+  redelivered.set(sub, dups);
   return m;
 }
 
@@ -242,6 +259,7 @@ describe('failure drills (multi-master)', function () {
         'recover (start → A healthy)': `${healthyMs.toFixed(0)} ms`,
         'A caught up after resume': `${caughtUpMs.toFixed(0)} ms`,
         'items in A / B': `${a.size} / ${b.size}`,
+        'redelivered (at-least-once, de-duplicated by sequence number) B / A': `${redelivered.get(subB) ?? 0} / ${redelivered.get(subA) ?? 0}`,
         lost: missing.length,
       });
     } finally {
