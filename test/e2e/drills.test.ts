@@ -241,7 +241,12 @@ describe('failure drills (multi-master)', function () {
       for (const id of unreplicated) expectB.set(id, overwrites.filter((w) => w.id === id).map((w) => w.value));
       for (const id of unreplicated.slice(20)) expectB.set(id, [`a:${id}`]);
       const wrongB = [...expectB].filter(([id, v]) => JSON.stringify(heardB.get(id) ?? []) !== JSON.stringify(v));
-      assert.deepEqual(wrongB.slice(0, 5), [], `B's subscriber: each change once (${wrongB.length} ids differ)`);
+      const seenB = byId(subB);
+      assert.deepEqual(
+        wrongB.slice(0, 5),
+        [],
+        `B's subscriber: each change once (${wrongB.length} ids differ; heard: ${JSON.stringify(wrongB.slice(0, 3).map(([id]) => [id, seenB.get(id) ?? []]))})`,
+      );
       // A's subscriber, connected before the catch-up: every write B accepted meanwhile, once each, in B's order per id
       // (the notifier publishes one id's changes in order, different ids concurrently)
       const heardA = values(subA);
