@@ -192,7 +192,8 @@ export function buildAppSyncSchema(mode: AuthMode = 'apiKey'): GraphQLSchema {
   return schema;
 }
 
-function authModes(node: { directives?: readonly { name: { value: string } }[] } | undefined | null): CallerMode[] {
+/** The caller modes a type's or field's @aws_* directives allow (shared with the realtime layer). */
+export function authModes(node: { directives?: readonly { name: { value: string } }[] } | undefined | null): CallerMode[] {
   return (node?.directives ?? []).map((d) => AUTH_DIRECTIVES[d.name.value]).filter((m): m is CallerMode => m !== undefined);
 }
 

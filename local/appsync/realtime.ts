@@ -56,7 +56,7 @@ import type { Duplex } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { authenticate, lowerCaseHeaders, NOT_AUTHORIZED, type AuthConfig, type AuthOutcome } from './auth';
-import type { CallerIdentity, CallerMode, GraphQLExecutor, PublishEvent } from './graphql';
+import { authModes, type CallerIdentity, type CallerMode, type GraphQLExecutor, type PublishEvent } from './graphql';
 
 export const REALTIME_SUBPROTOCOL = 'graphql-ws';
 /** What connection_ack advertises: AppSync's value (the client closes after this long without a `ka`). */
@@ -106,18 +106,6 @@ interface FrameError {
   message: string;
   errorCode?: number;
   locations?: readonly { line: number; column: number }[];
-}
-
-const AUTH_DIRECTIVES: Record<string, CallerMode> = {
-  aws_api_key: 'apiKey',
-  aws_iam: 'iam',
-  aws_lambda: 'lambda',
-  aws_cognito_user_pools: 'cognito',
-  aws_oidc: 'oidc',
-};
-
-function modesOf(node: { directives?: readonly { name: { value: string } }[] } | null | undefined): CallerMode[] {
-  return (node?.directives ?? []).map((d) => AUTH_DIRECTIVES[d.name.value]).filter((m): m is CallerMode => m !== undefined);
 }
 
 /** Decodes a base64 or base64url JSON object (the connect header), or explains why it is not one. */
@@ -334,8 +322,8 @@ export function createRealtime(o: RealtimeOptions): Realtime {
       if (sel.kind === Kind.FIELD) {
         if (sel.name.value.startsWith('__')) continue;
         const field = type.getFields()[sel.name.value];
-        const fieldModes = modesOf(field.astNode);
-        const allowed = fieldModes.length ? fieldModes : modesOf(type.astNode).length ? modesOf(type.astNode) : ['apiKey'];
+        const fieldModes = authModes(field.astNode);
+        const allowed = fieldModes.length ? fieldModes : authModes(type.astNode).length ? authModes(type.astNode) : ['apiKey'];
         if (!allowed.includes(mode)) return `Not Authorized to access ${field.name} on type ${type.name}`;
         const inner = getNamedType(field.type);
         if (sel.selectionSet && inner instanceof GraphQLObjectType) {
