@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../components/bundle';
-import { ConfigError, parseConfig, projectKeys, readStackFile, type StackConfig } from '../config';
+import { ConfigError, type StackConfig } from '../config';
 import { ensureBundles } from './bundles';
 import { EMULATOR_POLL_MS } from './dynamodbStreams';
 import { assertPortsFree } from './listen';
@@ -21,7 +21,7 @@ import { FaultControls } from './drills';
 import { newApiKey, Region, type RegionEndpoints } from './region';
 import { startReplicator, type Replicator, type ReplicatorOptions } from './replicator';
 import { describeHealth, startRouter, type HealthSettings, type Router } from './router';
-import { checkJava, DEFAULT_BASE_PORT } from './startup';
+import { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts } from './startup';
 import { createRegionTables } from './tables';
 
 // The SDK's notice that releases after January 2027 need Node 22 is known (the lockfile pins versions for Node 20).
@@ -71,28 +71,7 @@ export interface EndpointsFile {
   adminUrl: string;
 }
 
-export { checkJava, DEFAULT_BASE_PORT, JAVA_HINT, StartError } from './startup';
-
-/** The stack's config through config.ts; --regions replaces the list (pinned home/primary regions it drops are reset). */
-export function emulatorConfig(
-  stack: string,
-  regions: readonly string[] | undefined,
-  projectDir?: string,
-  overrides: Readonly<Record<string, string>> = {},
-): { config: StackConfig; notes: string[] } {
-  const raw = { ...projectKeys(readStackFile(stack, projectDir)), ...overrides };
-  const notes: string[] = [];
-  if (regions) {
-    raw.regions = JSON.stringify(regions);
-    for (const key of ['homeRegion', 'primaryRegion'] as const) {
-      if (raw[key] !== undefined && !regions.includes(raw[key])) {
-        notes.push(`${key} ${raw[key]} is not among --regions: using ${regions[0]}`);
-        delete raw[key];
-      }
-    }
-  }
-  return { config: parseConfig(raw, { stack }), notes };
-}
+export { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts, JAVA_HINT, StartError } from './startup';
 
 export class Emulator {
   private constructor(
@@ -140,7 +119,7 @@ export class Emulator {
     // every fixed port is checked before anything starts, so a port in use costs no JVM start and leaves nothing behind
     if (basePort) {
       try {
-        await assertPortsFree([basePort, basePort + 1, ...config.regions.flatMap((_, i) => [basePort + 10 + 10 * i, basePort + 11 + 10 * i])]);
+        await assertPortsFree(fixedPorts(basePort, config.regions.length));
       } catch (err) {
         await opts.dynamodb?.then((d) => d.stop()).catch(() => {});
         throw err;

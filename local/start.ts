@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config';
 import { ensureDynamoDBLocal, freePort, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
 import type { Emulator } from './emulator';
-import { checkJava, DEFAULT_BASE_PORT, StartError } from './startup';
-import { PortInUseError } from './listen';
+import { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts, StartError } from './startup';
+import { assertPortsFree, PortInUseError } from './listen';
 import { DEFAULT_HEALTH, describeHealth } from './router';
 
 export const USAGE = `usage: npm start [-- --stack S] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
@@ -90,14 +90,20 @@ async function main(): Promise<void> {
   }
   const t0 = Date.now();
   const log = (line: string) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`);
-  // Java first, then the JVM boots while the emulator's modules load (the slowest two steps, side by side)
+  // config and ports first (no JVM for a mistake), then Java, then the JVM boots while the emulator's modules load
   let dynamodb: Promise<DynamoDBLocal>;
   try {
+    const { config } = emulatorConfig(args.stack, args.regions);
+    await assertPortsFree(fixedPorts(args.port, config.regions.length));
     checkJava();
     ensureDynamoDBLocal();
     dynamodb = startDynamoDBLocal({ port: await freePort() });
   } catch (err) {
-    if (err instanceof StartError) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    if (err instanceof StartError || err instanceof PortInUseError) {
       console.error(err.message);
       process.exit(1);
     }

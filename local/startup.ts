@@ -1,9 +1,11 @@
 /**
- * What `npm start` needs before the emulator's heavy modules load: the Java check and its message, the error type
- * for problems a user can fix, and the default port. Kept free of heavy imports so local/start.ts can check Java and
+ * What `npm start` needs before the emulator's heavy modules load: the stack's config, the ports it will take, the
+ * Java check and its message, the error type for problems a user can fix, and the default port — so bad config and
+ * a port in use are reported before any JVM starts. Kept free of heavy imports so local/start.ts can check Java and
  * boot the DynamoDB Local JVM first, and load the emulator while the JVM starts.
  */
 import { spawnSync } from 'node:child_process';
+import { parseConfig, projectKeys, readStackFile, type StackConfig } from '../config';
 
 export const DEFAULT_BASE_PORT = 4010;
 
@@ -29,3 +31,29 @@ export function checkJava(): void {
   }
 }
 
+
+/** The stack's config through config.ts; --regions replaces the list (pinned home/primary regions it drops are reset). */
+export function emulatorConfig(
+  stack: string,
+  regions: readonly string[] | undefined,
+  projectDir?: string,
+  overrides: Readonly<Record<string, string>> = {},
+): { config: StackConfig; notes: string[] } {
+  const raw = { ...projectKeys(readStackFile(stack, projectDir)), ...overrides };
+  const notes: string[] = [];
+  if (regions) {
+    raw.regions = JSON.stringify(regions);
+    for (const key of ['homeRegion', 'primaryRegion'] as const) {
+      if (raw[key] !== undefined && !regions.includes(raw[key])) {
+        notes.push(`${key} ${raw[key]} is not among --regions: using ${regions[0]}`);
+        delete raw[key];
+      }
+    }
+  }
+  return { config: parseConfig(raw, { stack }), notes };
+}
+
+/** Every fixed port of an emulator at `basePort`: router, admin, then AppSync and REST per region. */
+export function fixedPorts(basePort: number, regionCount: number): number[] {
+  return [basePort, basePort + 1, ...Array.from({ length: regionCount }, (_, i) => [basePort + 10 + 10 * i, basePort + 11 + 10 * i]).flat()];
+}
