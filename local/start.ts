@@ -76,6 +76,19 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
 
+/** A problem the user can fix is one message and an exit code (2: config, 1: Java, a port); anything else is a bug. */
+function exitOnUserError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  if (err instanceof StartError || err instanceof PortInUseError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+
 async function main(): Promise<void> {
   let args;
   try {
@@ -99,15 +112,7 @@ async function main(): Promise<void> {
     ensureDynamoDBLocal();
     dynamodb = startDynamoDBLocal({ port: await freePort() });
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    if (err instanceof StartError || err instanceof PortInUseError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
+    exitOnUserError(err);
   }
   dynamodb.catch(() => {}); // awaited and reported by Emulator.start
   let emulator: Emulator;
@@ -116,15 +121,7 @@ async function main(): Promise<void> {
     emulator = await EmulatorClass.start({ stack: args.stack, regions: args.regions, basePort: args.port, replicationLag: args.lag, endpointsFile: args.endpointsFile, health: args.health, log, dynamodb });
   } catch (err) {
     await dynamodb.then((d) => d.stop()).catch(() => {});
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(2);
-    }
-    if (err instanceof StartError || err instanceof PortInUseError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
+    exitOnUserError(err);
   }
   const e = emulator.endpoints;
   const rows = [['region', 'GraphQL', 'realtime', 'REST', 'API key']];
