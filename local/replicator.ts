@@ -39,6 +39,8 @@
  * items λ, state updater) sets it at write time from the machine's one clock, so locally the two orders agree; an
  * item written by something else without `updatedAt` falls back to arrival order (unconditional apply), and the
  * tie-break on region name is this emulator's own rule (DynamoDB documents none).
+ * After a pause, a pair resumes only once the destination's own streams are read up to date, so deletes made there
+ * during the pause are tombstones before the queued writes arrive.
  * Known limit: a client's own delete in the destination is known to the replicator only once that region's stream
  * has been read (≤ one poll interval later); an older replicated write landing inside that window can recreate the
  * item there. Replicated writes to one item are serialised, so deletes that come through the replicator have no
@@ -112,6 +114,8 @@ interface Pair {
   queue: Pending[];
   busy: boolean;
   notBefore: number;
+  /** Set on resume until the destination's own streams are read up to date (see resume). */
+  catchingUp?: boolean;
   failures: number;
   lastLagMs: number | null;
   maxLagMs: number | null;
@@ -375,12 +379,13 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
 
   let stopped = false;
   const pollers: StreamPoller[] = [];
+  const pollersOf = new Map<string, StreamPoller[]>();
   try {
     for (const region of regions) {
       for (const table of o.tables) {
-        pollers.push(
-          await startStreamPoller({ endpoint, region, table, intervalMs: Math.min(intervalMs * 2, 50), batchSize: 1000, from: o.from ?? 'TRIM_HORIZON', handle: handleFrom(region, table), log }),
-        );
+        const poller = await startStreamPoller({ endpoint, region, table, intervalMs: Math.min(intervalMs * 2, 50), batchSize: 1000, from: o.from ?? 'TRIM_HORIZON', handle: handleFrom(region, table), log });
+        pollers.push(poller);
+        pollersOf.set(region, [...(pollersOf.get(region) ?? []), poller]);
       }
     }
   } catch (err) {
@@ -391,7 +396,7 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
   const inFlight = new Set<Promise<void>>();
   const timer = setInterval(() => {
     for (const pair of pairs.values()) {
-      if (pair.busy || pair.paused || pair.queue.length === 0) continue;
+      if (pair.busy || pair.paused || pair.catchingUp || pair.queue.length === 0) continue;
       const head = pair.queue[0];
       if (head.dueAt > now() || Date.now() < pair.notBefore) continue;
       const run = drain(pair).finally(() => inFlight.delete(run));
@@ -410,7 +415,7 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
     return [...pairs.values()].filter((p) => (from === undefined || p.from === from) && (to === undefined || p.to === to));
   };
 
-  const quiet = (): boolean => [...pairs.values()].every((p) => p.paused || (p.queue.length === 0 && !p.busy));
+  const quiet = (): boolean => [...pairs.values()].every((p) => p.paused || (p.queue.length === 0 && !p.busy && !p.catchingUp));
   const waitQuiet = async (): Promise<void> => {
     while (!stopped && !quiet()) await new Promise((r) => setTimeout(r, intervalMs));
   };
@@ -420,7 +425,17 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
       for (const p of select(from, to)) p.paused = true;
     },
     resume(from, to) {
-      for (const p of select(from, to)) p.paused = false;
+      for (const p of select(from, to)) {
+        if (!p.paused) continue;
+        p.paused = false;
+        // Writes made in the destination during the pause (a client's own delete, say) must be known — as tombstones —
+        // before the queued writes land there, or an older queued write could recreate a deleted item: the queue waits
+        // until the destination's streams have been read up to now.
+        p.catchingUp = true;
+        void Promise.all((pollersOf.get(p.to) ?? []).map((q) => q.settled()))
+          .catch(() => {})
+          .finally(() => (p.catchingUp = false));
+      }
     },
     stats: () =>
       [...pairs.values()].map((p) => ({
