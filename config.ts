@@ -16,6 +16,7 @@ import { appConfigTableName } from './schema/tables';
 import { missingServices, SERVICE_REGIONS_SOURCE } from './components/serviceRegions';
 import type * as awsTypes from '@pulumi/aws/types/input';
 import { ALARM_THRESHOLD_KEYS, ALARM_THRESHOLD_MAX, DEFAULT_ALARM_THRESHOLDS, type AlarmThresholds } from './components/alarmThresholds';
+import { parseThrottle, parseWaf, type ThrottleConfig, type WafConfig } from './components/protectionConfig';
 
 export const PROJECT = 'global-appsync';
 
@@ -43,10 +44,11 @@ export const SUPPORTED_REGIONS: readonly string[] = AWS_REGIONS.filter((r) => mi
 export const AUTH_MODES: readonly AuthMode[] = ['apiKey', 'lambda', 'cognito', 'oidc'];
 
 export type AuthConfig =
-  | { mode: 'apiKey'; /** days until the API key expires (AppSync allows 1–365) */ expiresInDays: number }
+  | { mode: 'apiKey'; /** days until the API key expires (AppSync allows 1–365) */ expiresInDays: number; /** the one API Gateway key value every region shares (secret) */ key?: string }
   | { mode: 'lambda'; authorizerArn: string; ttlSeconds: number }
   | { mode: 'cognito'; userPoolId: string; awsRegion: string; appIdClientRegex?: string }
-  | { mode: 'oidc'; issuer: string; clientId?: string };
+  | { mode: 'oidc'; issuer: string; clientId?: string }
+  | { mode: 'token'; secret?: string; jwksUrl?: string; publicKey?: string; issuer: string; audience: string; ttlSeconds: number };
 
 export interface DomainConfig {
   /** the Route53 hosted zone, e.g. example.com */
@@ -79,6 +81,10 @@ export interface StackConfig {
   providerSettings: Readonly<AwsProviderSettings>;
   /** Alarm thresholds (`alarms`), every field filled in (components/alarmThresholds.ts has the defaults). */
   alarms: Readonly<AlarmThresholds>;
+  /** `waf`: a regional web ACL per region (components/waf.ts); absent = off (the default unless `protect`). */
+  waf?: Readonly<WafConfig>;
+  /** `throttle`: stage throttling, and the apiKey usage plan's throttle and quota (components/protectionConfig.ts). */
+  throttle: Readonly<ThrottleConfig>;
 }
 
 /** One config problem: the key, the value as given, and what is allowed. */
@@ -136,7 +142,7 @@ const hint = (value: unknown, candidates: readonly string[]): string => {
 export const REGIONS_NOTE = `AWS regions of the aws partition: ${AWS_REGIONS.join(', ')}`;
 
 /** The config keys this program reads (without the `global-appsync:` prefix). */
-export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions', 'alarms'] as const;
+export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions', 'alarms', 'waf', 'throttle'] as const;
 
 /** Raw config as Pulumi hands it over: key (without project prefix) → string (structured values as JSON). */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -570,6 +576,8 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
   const drainRegions = parseDrainRegions(raw.drainRegions, regions, problems);
   const providerSettings = parseAwsSettings(ctx.aws ?? {}, problems);
   const alarms = parseAlarms(raw.alarms, problems);
+  const waf = parseWaf(raw.waf, protect, problems);
+  const throttle = parseThrottle(raw.throttle, problems);
   if (problems.length > 0) throw new ConfigError(problems, problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
 
   return deepFreeze({
@@ -588,6 +596,8 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
     drainRegions,
     providerSettings,
     alarms,
+    ...(waf ? { waf } : {}),
+    throttle,
   });
 }
 

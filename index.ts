@@ -6,7 +6,7 @@
  * ProgramOptions to substitute the code archives or the clock.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { loadConfig } from './config';
+import { loadConfig, type StackConfig } from './config';
 import { RegionAlarms } from './components/alarms';
 import { AppState } from './components/appState';
 import { StackDashboard } from './components/dashboard';
@@ -17,12 +17,15 @@ import { bundledCode, type CodeSource } from './components/lambda';
 import { Notifier } from './components/notifier';
 import { providerFor, regionProviders, ROUTE53_METRICS_REGION } from './components/providers';
 import { RegionalApi } from './components/regionalApi';
+import { SharedApiKey } from './components/apiKeys';
 
 interface ProgramOptions {
   /** Lambda code archives (default: esbuild bundles of handlers/, once per process). */
   code?: CodeSource;
   /** Deploy time (API key expiry, initial state's updatedAt; default: now). */
   now?: Date;
+  /** An already validated config (tests of settings the stack files cannot express yet); default: loadConfig(). */
+  config?: StackConfig;
 }
 
 interface RegionOutputs {
@@ -35,7 +38,7 @@ interface RegionOutputs {
 }
 
 function program(options: ProgramOptions = {}) {
-  const cfg = loadConfig(); // throws ConfigError (every problem at once) before any resource exists
+  const cfg = options.config ?? loadConfig(); // throws ConfigError (every problem at once) before any resource exists
   const code = options.code ?? bundledCode;
   const now = options.now ?? new Date();
   const providers = regionProviders(cfg.regions, [ROUTE53_METRICS_REGION], cfg.providerSettings);
@@ -50,6 +53,9 @@ function program(options: ProgramOptions = {}) {
     appConfigTableName: cfg.appConfigTableName,
     protect: cfg.protect,
   });
+
+  // issue 10: apiKey mode's one API Gateway key value, accepted by every region
+  const sharedKey = cfg.auth.mode === 'apiKey' ? new SharedApiKey('api-key', { ...(cfg.auth.key !== undefined ? { key: cfg.auth.key } : {}) }) : undefined;
 
   const apis = cfg.regions.map((region) => {
     const aws = providerFor(providers, region);
@@ -67,6 +73,9 @@ function program(options: ProgramOptions = {}) {
         code,
         now,
         drain: cfg.drainRegions.includes(region),
+        ...(sharedKey ? { apiKeyValue: sharedKey.value } : {}),
+        throttle: cfg.throttle,
+        ...(cfg.waf ? { waf: cfg.waf } : {}),
       },
       { providers: { aws } },
     );
@@ -145,6 +154,14 @@ function program(options: ProgramOptions = {}) {
     ...(routing.globalUrl ? { globalUrl: routing.globalUrl } : {}),
     // the keys are secret; their expiry dates are not (the keys never roll by themselves: watch these)
     ...(cfg.auth.mode === 'apiKey' ? { apiKeys: pulumi.secret(apiKeys), apiKeyExpires } : {}),
+    // issue 10: the one key for every region through API Gateway; apiKeys above only for direct AppSync URLs
+    ...(sharedKey
+      ? {
+          apiKey: sharedKey.value,
+          apiKeyUse:
+            'apiKey (x-api-key): REST /items and /state and POST /graphql through API Gateway (globalUrl, regions.*.url, regions.*.restUrl), the same in every region; apiKeys.<region>: only for that region\'s direct AppSync graphqlUrl and realtimeUrl',
+        }
+      : {}),
     tables: { items: tables.items.name, appConfig: tables.appConfig.name },
     primaryRegion: cfg.primaryRegion,
     writeMode: cfg.writeMode,

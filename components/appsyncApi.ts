@@ -6,7 +6,9 @@
  *   `publishItemChange` with SigV4); schema from schema/schema.graphql; logs + X-Ray;
  * - data sources localItems / primaryItems / appConfig (DynamoDB, each with its own role scoped to exactly its
  *   table replica) and none (NONE); APPSYNC_JS functions and resolvers deployed FROM schema/resolvers/manifest.ts;
- * - an API key with an explicit expiry (apiKey mode only).
+ * - an API key with an explicit expiry (apiKey mode only);
+ * - token mode: AWS_LAMBDA auth with the project's authorizer function (components/authorizerFunction.ts) and its
+ *   invoke permission for appsync.amazonaws.com, scoped to this API's ARN.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -66,11 +68,27 @@ function resolverSource(file: string, settings: ResolverSettings): string {
   return code;
 }
 
-/** The GraphQL API's default auth, from config. */
-export function authSettings(auth: AuthConfig): Pick<aws.appsync.GraphQLApiArgs, 'authenticationType' | 'lambdaAuthorizerConfig' | 'userPoolConfig' | 'openidConnectConfig'> {
+/**
+ * What AppSync checks before it invokes the token authorizer: a JWT (three base64url parts, the signature may be
+ * empty only to be refused by the authorizer), with or without "Bearer ". Anything else is refused without an
+ * invocation (`identityValidationExpression`: https://docs.aws.amazon.com/appsync/latest/APIReference/API_LambdaAuthorizerConfig.html).
+ */
+export const TOKEN_SHAPE = '^(Bearer )?[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*$';
+
+/** The GraphQL API's default auth, from config; `authorizerArn`: the project's authorizer (token mode). */
+export function authSettings(
+  auth: AuthConfig,
+  authorizerArn?: pulumi.Input<string>,
+): Pick<aws.appsync.GraphQLApiArgs, 'authenticationType' | 'lambdaAuthorizerConfig' | 'userPoolConfig' | 'openidConnectConfig'> {
   switch (auth.mode) {
     case 'apiKey':
       return { authenticationType: 'API_KEY' };
+    case 'token':
+      if (authorizerArn === undefined) throw new Error('auth.mode token needs the authorizer function (components/authorizerFunction.ts)');
+      return {
+        authenticationType: 'AWS_LAMBDA',
+        lambdaAuthorizerConfig: { authorizerUri: authorizerArn, authorizerResultTtlInSeconds: auth.ttlSeconds, identityValidationExpression: TOKEN_SHAPE },
+      };
     case 'lambda':
       return { authenticationType: 'AWS_LAMBDA', lambdaAuthorizerConfig: { authorizerUri: auth.authorizerArn, authorizerResultTtlInSeconds: auth.ttlSeconds } };
     case 'cognito':
@@ -93,6 +111,8 @@ export interface AppsyncApiArgs {
   items: { name: pulumi.Input<string>; local: RegionTable; primary: RegionTable };
   appConfig: { name: pulumi.Input<string>; local: RegionTable };
   now: Date;
+  /** token mode: the project's authorizer function's ARN */
+  authorizerArn?: pulumi.Input<string>;
 }
 
 export interface AppsyncApi {
@@ -113,14 +133,25 @@ export function appsyncApi(name: string, args: AppsyncApiArgs, parent: pulumi.Re
     `${name}-graphql`,
     {
       name: `${args.prefix}-${region}`,
-      ...authSettings(args.auth),
+      ...authSettings(args.auth, args.authorizerArn),
       additionalAuthenticationProviders: [{ authenticationType: 'AWS_IAM' }],
-      schema: schemaSource(args.auth.mode),
+      // token mode is AppSync's AWS_LAMBDA: its directive is @aws_lambda
+      schema: schemaSource(args.auth.mode === 'token' ? 'lambda' : args.auth.mode),
       logConfig: { cloudwatchLogsRoleArn: logsRole.arn, fieldLogLevel: 'ERROR', excludeVerboseContent: true },
       xrayEnabled: true,
     },
     child,
   );
+  if (args.auth.mode === 'token' && args.authorizerArn !== undefined) {
+    // "This Lambda function must have the following resource-based policy": principal appsync.amazonaws.com,
+    // lambda:InvokeFunction (https://docs.aws.amazon.com/appsync/latest/APIReference/API_LambdaAuthorizerConfig.html);
+    // the source ARN keeps any other AppSync API from invoking it
+    new aws.lambda.Permission(
+      `${name}-appsync-authorizer-permission`,
+      { action: 'lambda:InvokeFunction', function: args.authorizerArn, principal: 'appsync.amazonaws.com', sourceArn: api.arn },
+      child,
+    );
+  }
   // AppSync logs to /aws/appsync/apis/<apiId>: created here so it has a retention and the role a scope.
   const apiLogs = new aws.cloudwatch.LogGroup(`${name}-appsync-logs`, { name: pulumi.interpolate`/aws/appsync/apis/${api.id}`, retentionInDays: 30 }, child);
   new aws.iam.RolePolicy(

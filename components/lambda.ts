@@ -83,6 +83,8 @@ export interface LambdaArgs {
   timeout?: number;
   memorySize?: number;
   logRetentionDays?: number;
+  /** X-Ray active tracing (default true); false leaves the role with its logs only (the token authorizer). */
+  tracing?: boolean;
 }
 
 export interface RegionalLambda {
@@ -106,7 +108,7 @@ export function regionalLambda(name: string, args: LambdaArgs, opts: { parent: p
       role: role.id,
       policy: policyDocument([
         { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [pulumi.interpolate`${logGroup.arn}:*`] },
-        { actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] },
+        ...(args.tracing === false ? [] : [{ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }]),
         ...args.statements,
       ]),
     },
@@ -126,7 +128,7 @@ export function regionalLambda(name: string, args: LambdaArgs, opts: { parent: p
       memorySize: args.memorySize ?? 256,
       environment: { variables: args.environment },
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
-      tracingConfig: { mode: 'Active' },
+      tracingConfig: { mode: args.tracing === false ? 'PassThrough' : 'Active' },
     },
     // The policy must be in place before the function can log or (for stream sources) be polled.
     { ...child, dependsOn: [policy] },

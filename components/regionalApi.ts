@@ -4,17 +4,26 @@
  * Both are created as this component's children under the names they have always had, so splitting the code
  * changed no URN (test/unit/urns.test.ts holds the list).
  *
+ * Client auth (issue 10): the same credential in every region (components/restApi.ts, restAuth). In token and
+ * oidc modes this component also owns the region's authorizer function (components/authorizerFunction.ts); with
+ * `waf` on, a RegionalWaf (components/waf.ts) in front of the stage and the GraphQL API.
+ *
  * A drained region (`drainRegions`) keeps every resource; only its health λ's DRAIN variable changes, so its
  * /health answers 503 and says why (GlobalRouting also drops its latency record).
  */
+import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { AuthConfig } from '../config';
+import { AuthorizerFunction } from './authorizerFunction';
+import { authorizerEnv, authorizerTtl, usesProjectAuthorizer } from './authorizerEnv';
+import type { ThrottleConfig, WafConfig } from './protectionConfig';
+import { RegionalWaf } from './waf';
 import type { WriteMode } from '../schema/rules';
 import { appsyncApi } from './appsyncApi';
 import type { RegionTable } from './globalTable';
 import type { CodeSource } from './lambda';
 import { lambdaEnvironments } from './lambdaEnv';
-import { restApi } from './restApi';
+import { restApi, type RestAuth } from './restApi';
 
 export { DATA_SOURCE_ACTIONS, apiKeyExpiry, authSettings } from './appsyncApi';
 export { APIGW_CLOUDWATCH_POLICY_ARN, STAGE_NAME } from './restApi';
@@ -34,6 +43,18 @@ export interface RegionalApiArgs {
   now: Date;
   /** This region is in `drainRegions`: its health answers 503 (DRAIN=true). */
   drain?: boolean;
+  /** apiKey mode: the API Gateway key value every region shares (components/apiKeys.ts, SharedApiKey) */
+  apiKeyValue?: pulumi.Input<string>;
+  /** stage throttling (and the apiKey usage plan's) */
+  throttle: ThrottleConfig;
+  /** `waf` config; unset: no web ACL */
+  waf?: WafConfig;
+}
+
+/** The Cognito user pool's ARN (the pool is in this stack's account). */
+function userPoolArn(auth: Extract<AuthConfig, { mode: 'cognito' }>, parent: pulumi.Resource): pulumi.Output<string> {
+  const account = aws.getCallerIdentityOutput({}, { parent }).accountId;
+  return pulumi.interpolate`arn:aws:cognito-idp:${auth.awsRegion}:${account}:userpool/${auth.userPoolId}`;
 }
 
 export class RegionalApi extends pulumi.ComponentResource {
@@ -58,15 +79,34 @@ export class RegionalApi extends pulumi.ComponentResource {
   /** The items and health Lambdas' function names (their metrics' FunctionName). */
   readonly itemsFunctionName: pulumi.Output<string>;
   readonly healthFunctionName: pulumi.Output<string>;
+  /** The stage's ARN (what a WAF web ACL is associated with). */
+  readonly stageArn: pulumi.Output<string>;
+  /** token and oidc modes: the authorizer function's name */
+  readonly authorizerFunctionName?: pulumi.Output<string>;
+  /** with `waf` on: the web ACL's ARN */
+  readonly webAclArn?: pulumi.Output<string>;
 
   constructor(name: string, args: RegionalApiArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('global-appsync:index:RegionalApi', name, {}, opts);
     const { region } = args;
     const prefix = `${args.project}-${args.stack}`;
 
+    const authorizer = usesProjectAuthorizer(args.auth)
+      ? new AuthorizerFunction(`${name}-authorizer`, { region, code: args.code, environment: authorizerEnv(args.auth, (s) => pulumi.secret(s)) }, { parent: this })
+      : undefined;
     const gql = appsyncApi(
       name,
-      { region, primaryRegion: args.primaryRegion, writeMode: args.writeMode, auth: args.auth, prefix, items: args.items, appConfig: args.appConfig, now: args.now },
+      {
+        region,
+        primaryRegion: args.primaryRegion,
+        writeMode: args.writeMode,
+        auth: args.auth,
+        prefix,
+        items: args.items,
+        appConfig: args.appConfig,
+        now: args.now,
+        ...(authorizer ? { authorizerArn: authorizer.arn } : {}),
+      },
       this,
     );
     if (gql.apiKey) {
@@ -83,11 +123,42 @@ export class RegionalApi extends pulumi.ComponentResource {
       graphqlUrl: gql.graphqlUrl,
       drain: args.drain === true,
     });
+    let restAuth: RestAuth;
+    if (args.auth.mode === 'apiKey') {
+      if (args.apiKeyValue === undefined || !gql.apiKey) throw new Error('apiKey mode needs the shared API key value (components/apiKeys.ts)');
+      restAuth = { kind: 'apiKey', value: args.apiKeyValue, appsyncKey: gql.apiKey.key };
+    } else if (args.auth.mode === 'cognito') {
+      restAuth = { kind: 'cognito', userPoolArn: userPoolArn(args.auth, this) };
+    } else {
+      // token, oidc: the project's authorizer; lambda: the stack's own authorizer function, which then answers
+      // API Gateway REQUEST authorizer events too (README, "Client auth"); its invoke permission is created here
+      // when it is in this region
+      const own = args.auth.mode === 'lambda' ? args.auth.authorizerArn : undefined;
+      restAuth = { kind: 'request', functionArn: authorizer ? authorizer.arn : own!, ttlSeconds: authorizerTtl(args.auth), grant: own === undefined || own.split(':')[3] === region };
+    }
     const rest = restApi(
       name,
-      { region, primaryRegion: args.primaryRegion, project: args.project, stack: args.stack, items: args.items, appConfig: args.appConfig, env, graphqlUrl: gql.graphqlUrl, code: args.code },
+      {
+        region,
+        primaryRegion: args.primaryRegion,
+        project: args.project,
+        stack: args.stack,
+        items: args.items,
+        appConfig: args.appConfig,
+        env,
+        graphqlUrl: gql.graphqlUrl,
+        code: args.code,
+        auth: restAuth,
+        throttle: args.throttle,
+      },
       this,
     );
+    if (args.waf) {
+      const waf = new RegionalWaf(`${name}-waf`, { region, prefix, waf: args.waf, targets: { stage: rest.stage.arn, graphql: gql.api.arn } }, { parent: this });
+      this.webAclArn = waf.webAclArn;
+    }
+    this.stageArn = rest.stage.arn;
+    if (authorizer) this.authorizerFunctionName = authorizer.functionName;
 
     this.apiId = gql.api.id;
     this.apiArn = gql.api.arn;

@@ -4,6 +4,15 @@
  * /graphql → HTTP proxy to this region's AppSync; /items/{id} GET|PUT|DELETE → items λ; /health GET → health λ;
  * /state GET → state λ — with one stage, its access logs and the account-level logging role.
  *
+ * Client auth (issue 10: no anonymous path; `restAuth` below): every route but /health — /items/{id}, /state and
+ * /graphql — takes the stack's credential, the same in every region: the shared API Gateway key (apiKey mode,
+ * components/apiKeys.ts; /graphql then swaps it for this region's AppSync key server-side), or a JWT checked by a
+ * REQUEST authorizer (token, oidc: the project's authorizer; lambda: the stack's authorizer function) or a
+ * COGNITO_USER_POOLS authorizer (cognito). /health stays open: Route53's health checkers send no credential.
+ * GET /state requires the credential too: it is operational detail (failover state, primary region) for clients
+ * and operators who already hold one, and `npm run state` reads the table, not this route. The stage throttles
+ * every method (`throttle` config).
+ *
  * The deployment is re-created whenever ANY input of any Method or Integration changes (deploymentTrigger):
  * API Gateway serves a stage from a deployment snapshot, so a changed authorization, parameter or timeout that
  * does not make a new deployment never reaches clients.
@@ -14,6 +23,8 @@ import { createHash } from 'node:crypto';
 import type { RegionTable } from './globalTable';
 import type { LambdaEnvironments } from './lambdaEnv';
 import { assumeRolePolicy, type CodeSource, regionalLambda } from './lambda';
+import type { ThrottleConfig } from './protectionConfig';
+import { restApiKey } from './apiKeys';
 
 export const STAGE_NAME = 'live';
 
@@ -42,6 +53,24 @@ export function deploymentTrigger(routes: readonly RouteInputs[]): string {
   return createHash('sha256').update(canonicalJson([...routes].sort((a, b) => (a.key < b.key ? -1 : 1)))).digest('hex');
 }
 
+/** The stage variable holding this region's AppSync API key (apiKey mode: /graphql sends it to AppSync). */
+export const APPSYNC_KEY_STAGE_VARIABLE = 'appsyncApiKey';
+
+/**
+ * How the REST API checks clients (everything but /health):
+ * - apiKey: API Gateway key `value` (the one every region shares) in a usage plan; /graphql sends `appsyncKey`;
+ * - request: a Lambda REQUEST authorizer reading the Authorization header, cached `ttlSeconds`
+ *   (API Gateway allows 0–3600); `functionArn` gets the invoke permission for this API's authorizer;
+ * - cognito: a COGNITO_USER_POOLS authorizer on the pool `userPoolArn`.
+ */
+export type RestAuth =
+  | { kind: 'apiKey'; value: pulumi.Input<string>; appsyncKey: pulumi.Input<string> }
+  | { kind: 'request'; functionArn: pulumi.Input<string>; ttlSeconds: number; /** create the invoke permission (false: the function is in another region, its owner grants it) */ grant: boolean }
+  | { kind: 'cognito'; userPoolArn: pulumi.Input<string> };
+
+/** The Authorization header: where REQUEST and Cognito authorizers read the client's token. */
+export const TOKEN_SOURCE = 'method.request.header.Authorization';
+
 export interface RestApiArgs {
   region: string;
   primaryRegion: string;
@@ -54,6 +83,9 @@ export interface RestApiArgs {
   /** this region's AppSync GraphQL URL: /graphql proxies to it */
   graphqlUrl: pulumi.Input<string>;
   code: CodeSource;
+  /** client auth of every route but /health */
+  auth: RestAuth;
+  throttle: ThrottleConfig;
 }
 
 export interface RestApi {
@@ -62,6 +94,8 @@ export interface RestApi {
   deployment: aws.apigateway.Deployment;
   /** the Lambdas behind the routes (alarms watch items and health) */
   functions: { items: aws.lambda.Function; health: aws.lambda.Function };
+  /** the REST authorizer (request and cognito auth) */
+  authorizer?: aws.apigateway.Authorizer;
 }
 
 export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource): RestApi {
@@ -120,12 +154,57 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
   const healthRes = resource('health', rest.rootResourceId, 'health');
   const stateRes = resource('state', rest.rootResourceId, 'state');
 
+  // ---- client auth -------------------------------------------------------------------------------------------
+  const auth = args.auth;
+  let authorizer: aws.apigateway.Authorizer | undefined;
+  if (auth.kind === 'request') {
+    authorizer = new aws.apigateway.Authorizer(
+      `${name}-rest-authorizer`,
+      {
+        restApi: rest.id,
+        name: 'token',
+        type: 'REQUEST',
+        authorizerUri: pulumi.interpolate`arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${auth.functionArn}/invocations`,
+        identitySource: TOKEN_SOURCE,
+        authorizerResultTtlInSeconds: auth.ttlSeconds,
+      },
+      child,
+    );
+    // API Gateway invokes the authorizer as apigateway.amazonaws.com, from <execution ARN>/authorizers/<id>
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html)
+    if (auth.grant) {
+      new aws.lambda.Permission(
+        `${name}-rest-authorizer-permission`,
+        { action: 'lambda:InvokeFunction', function: auth.functionArn, principal: 'apigateway.amazonaws.com', sourceArn: pulumi.interpolate`${rest.executionArn}/authorizers/${authorizer.id}` },
+        child,
+      );
+    }
+  } else if (auth.kind === 'cognito') {
+    authorizer = new aws.apigateway.Authorizer(
+      `${name}-rest-authorizer`,
+      { restApi: rest.id, name: 'cognito', type: 'COGNITO_USER_POOLS', providerArns: [auth.userPoolArn], identitySource: TOKEN_SOURCE },
+      child,
+    );
+  }
+  /** A route's Method auth: open (/health) or the stack's credential. */
+  const methodAuth = (open: boolean): Pick<aws.apigateway.MethodArgs, 'authorization' | 'authorizerId' | 'apiKeyRequired'> => {
+    if (open) return { authorization: 'NONE' };
+    if (auth.kind === 'apiKey') return { authorization: 'NONE', apiKeyRequired: true };
+    return { authorization: auth.kind === 'cognito' ? 'COGNITO_USER_POOLS' : 'CUSTOM', authorizerId: authorizer!.id };
+  };
+
   const routeParts: pulumi.Resource[] = [];
   const routes: pulumi.Output<RouteInputs>[] = [];
-  const route = (key: string, res: aws.apigateway.Resource, httpMethod: string, integration: { type: string; uri: pulumi.Input<string> }): void => {
+  const route = (
+    key: string,
+    res: aws.apigateway.Resource,
+    httpMethod: string,
+    integration: { type: string; uri: pulumi.Input<string>; requestParameters?: Record<string, string> },
+    open = false,
+  ): void => {
     // the inputs are built once and used both for the resources and for the deployment trigger, so every input
     // (present or added later) is covered
-    const methodArgs: aws.apigateway.MethodArgs = { restApi: rest.id, resourceId: res.id, httpMethod, authorization: 'NONE' };
+    const methodArgs: aws.apigateway.MethodArgs = { restApi: rest.id, resourceId: res.id, httpMethod, ...methodAuth(open) };
     const method = new aws.apigateway.Method(`${name}-${key}`, methodArgs, child);
     const integrationArgs: aws.apigateway.IntegrationArgs = {
       restApi: rest.id,
@@ -134,15 +213,23 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
       type: integration.type,
       integrationHttpMethod: 'POST',
       uri: integration.uri,
+      ...(integration.requestParameters ? { requestParameters: integration.requestParameters } : {}),
     };
     const integ = new aws.apigateway.Integration(`${name}-${key}-integration`, integrationArgs, child);
     routeParts.push(method, integ);
     routes.push(pulumi.output({ key, method: methodArgs, integration: integrationArgs }) as unknown as pulumi.Output<RouteInputs>);
   };
-  // AppSync authenticates (API key / JWT headers pass through the HTTP proxy unchanged).
-  route('graphql-post', graphqlRes, 'POST', { type: 'HTTP_PROXY', uri: args.graphqlUrl });
-  const lambdaRoute = (key: string, res: aws.apigateway.Resource, httpMethod: string, fn: aws.lambda.Function, sourcePath: string): void => {
-    route(key, res, httpMethod, { type: 'AWS_PROXY', uri: fn.invokeArn });
+  // AppSync authenticates too: JWT headers pass through the HTTP proxy unchanged; in apiKey mode the client's
+  // x-api-key (the shared key API Gateway just checked) is replaced by this region's AppSync key from a stage
+  // variable — parameter mapping works on proxy integrations' requests
+  // (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping.html)
+  route('graphql-post', graphqlRes, 'POST', {
+    type: 'HTTP_PROXY',
+    uri: args.graphqlUrl,
+    ...(auth.kind === 'apiKey' ? { requestParameters: { 'integration.request.header.x-api-key': `stageVariables.${APPSYNC_KEY_STAGE_VARIABLE}` } } : {}),
+  });
+  const lambdaRoute = (key: string, res: aws.apigateway.Resource, httpMethod: string, fn: aws.lambda.Function, sourcePath: string, open = false): void => {
+    route(key, res, httpMethod, { type: 'AWS_PROXY', uri: fn.invokeArn }, open);
     new aws.lambda.Permission(
       `${name}-${key}-permission`,
       { action: 'lambda:InvokeFunction', function: fn.name, principal: 'apigateway.amazonaws.com', sourceArn: pulumi.interpolate`${rest.executionArn}/${STAGE_NAME}/${httpMethod}${sourcePath}` },
@@ -150,7 +237,7 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
     );
   };
   for (const m of ['GET', 'PUT', 'DELETE']) lambdaRoute(`item-${m.toLowerCase()}`, itemRes, m, items.fn, '/items/*');
-  lambdaRoute('health-get', healthRes, 'GET', health.fn, '/health');
+  lambdaRoute('health-get', healthRes, 'GET', health.fn, '/health', true);
   lambdaRoute('state-get', stateRes, 'GET', state.fn, '/state');
 
   const deployment = new aws.apigateway.Deployment(
@@ -190,6 +277,7 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
       deployment: deployment.id,
       stageName: STAGE_NAME,
       xrayTracingEnabled: true,
+      ...(auth.kind === 'apiKey' ? { variables: { [APPSYNC_KEY_STAGE_VARIABLE]: pulumi.secret(auth.appsyncKey) } } : {}),
       accessLogSettings: {
         destinationArn: accessLogs.arn,
         format: JSON.stringify({
@@ -207,5 +295,15 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
     },
     { ...child, dependsOn: [apigwAccount] },
   );
-  return { rest, stage, deployment, functions: { items: items.fn, health: health.fn } };
+  // every method of the stage: the `throttle` config's steady rate and burst
+  // (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html)
+  new aws.apigateway.MethodSettings(
+    `${name}-stage-throttle`,
+    { restApi: rest.id, stageName: stage.stageName, methodPath: '*/*', settings: { throttlingRateLimit: args.throttle.rateLimit, throttlingBurstLimit: args.throttle.burstLimit } },
+    child,
+  );
+  if (auth.kind === 'apiKey') {
+    restApiKey(name, { region, prefix, restApiId: rest.id, stageName: stage.stageName, value: auth.value, throttle: args.throttle }, parent);
+  }
+  return { rest, stage, deployment, functions: { items: items.fn, health: health.fn }, ...(authorizer ? { authorizer } : {}) };
 }

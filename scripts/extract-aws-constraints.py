@@ -67,10 +67,25 @@ MEMBERS = [
     ("cloudwatch", "PutMetricAlarm", "Dimensions[].Value"),
     ("acm", "RequestCertificate", "DomainName"),
     ("dynamodb", "CreateTable", "TableName"),
+    ("apigateway", "CreateApiKey", "value"),
+    ("apigateway", "CreateApiKey", "name"),
+    ("apigateway", "CreateUsagePlan", "name"),
+    ("apigateway", "CreateAuthorizer", "name"),
+    ("apigateway", "CreateAuthorizer", "authorizerResultTtlInSeconds"),
+    ("apigateway", "CreateStage", "variables{key}"),
+    ("apigateway", "CreateStage", "variables{}"),
+    ("wafv2", "CreateWebACL", "Name"),
+    ("wafv2", "CreateWebACL", "Description"),
+    ("wafv2", "CreateWebACL", "Rules[].Name"),
+    ("wafv2", "CreateWebACL", "Rules[].Statement.RateBasedStatement.Limit"),
+    ("wafv2", "CreateWebACL", "Rules[].Statement.ManagedRuleGroupStatement.Name"),
+    ("wafv2", "CreateWebACL", "Rules[].VisibilityConfig.MetricName"),
+    ("wafv2", "CreateWebACL", "VisibilityConfig.MetricName"),
+    ("wafv2", "PutLoggingConfiguration", "LoggingConfiguration.LogDestinationConfigs[]"),
 ]
 
 # services whose regional availability the program depends on (botocore endpoint prefixes)
-SERVICES = ["appsync", "apigateway", "lambda", "dynamodb", "sqs", "sns", "logs", "monitoring", "acm", "xray", "iam", "sts", "route53"]
+SERVICES = ["appsync", "apigateway", "lambda", "dynamodb", "sqs", "sns", "logs", "monitoring", "acm", "xray", "iam", "sts", "route53", "wafv2"]
 
 
 def walk(shape, path):

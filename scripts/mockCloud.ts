@@ -11,7 +11,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
 import { bundledCode, type CodeSource } from '../components/lambda';
-import { PROJECT } from '../config';
+import { PROJECT, type StackConfig } from '../config';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { waitForRPCs } = require('@pulumi/pulumi/runtime/settings') as { waitForRPCs: () => Promise<void> };
@@ -133,7 +133,16 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
     case 'aws:apigateway/resource:Resource':
       return { path: `/${inputs.pathPart}` };
     case 'aws:apigateway/stage:Stage':
-      return { invokeUrl: `https://${inputs.restApi}.execute-api.${region}.amazonaws.com/${inputs.stageName}`, executionArn: arn('execute-api', `${inputs.restApi}/${inputs.stageName}`) };
+      return {
+        invokeUrl: `https://${inputs.restApi}.execute-api.${region}.amazonaws.com/${inputs.stageName}`,
+        executionArn: arn('execute-api', `${inputs.restApi}/${inputs.stageName}`),
+        arn: `arn:aws:apigateway:${region}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`,
+      };
+    case 'aws:wafv2/webAcl:WebAcl':
+      return { arn: `arn:aws:wafv2:${region}:${ACCOUNT}:regional/webacl/${inputs.name}/${hash(name, 8)}` };
+    case 'random:index/randomPassword:RandomPassword':
+      // deterministic per logical name, the requested length, letters and digits (special: false)
+      return { result: createHash('sha256').update(name).digest('base64').replace(/[^A-Za-z0-9]/g, '').repeat(4).slice(0, inputs.length) };
     case 'aws:apigateway/domainName:DomainName':
       return { regionalDomainName: `d-${hash(name)}.execute-api.${region}.amazonaws.com`, regionalZoneId: 'ZREGIONALAPIGW' };
     case 'aws:lambda/function:Function': {
@@ -206,7 +215,7 @@ function qualify(config: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(':') ? k : `${PROJECT}:${k}`, v]));
 }
 
-type Program = (opts?: { code?: CodeSource; now?: Date }) => Record<string, any>;
+type Program = (opts?: { code?: CodeSource; now?: Date; config?: StackConfig }) => Record<string, any>;
 
 async function settle(outputs: Record<string, any>): Promise<{ values: Record<string, any>; secret: Record<string, boolean> }> {
   const values: Record<string, any> = {};
@@ -236,7 +245,11 @@ export const FIXED_NOW = new Date('2026-11-25T12:34:56Z');
  * structured values as JSON) for `stack`. Rejects with the program's error (e.g. ConfigError); `lastRun()`
  * still shows what was registered before it.
  */
-export async function runProgram(config: Record<string, string>, stack = 'dev', opts: { code?: CodeSource; now?: Date; state?: StateHook } = {}): Promise<ProgramRun> {
+export async function runProgram(
+  config: Record<string, string>,
+  stack = 'dev',
+  opts: { code?: CodeSource; now?: Date; state?: StateHook; /** an already parsed config (the program then skips loadConfig) */ parsed?: StackConfig } = {},
+): Promise<ProgramRun> {
   stateHook = opts.state;
   resources = [];
   invokes = [];
@@ -264,7 +277,7 @@ export async function runProgram(config: Record<string, string>, stack = 'dev', 
   });
   process.on('unhandledRejection', onError);
   try {
-    const outputs = program({ code: opts.code ?? bundledCode, now: opts.now ?? FIXED_NOW });
+    const outputs = program({ code: opts.code ?? bundledCode, now: opts.now ?? FIXED_NOW, ...(opts.parsed ? { config: opts.parsed } : {}) });
     const { values, secret } = await Promise.race([withTimeout(settle(outputs), 'the outputs'), failed]);
     await Promise.race([withTimeout(waitForRPCs(), 'the resource registrations'), failed]);
     return { resources: [...resources], invokes: [...invokes], outputs: values, secret };
@@ -294,6 +307,15 @@ export function cachedRun(config: Record<string, string>, stack = 'dev'): Promis
 }
 
 // ---- helpers for assertions -------------------------------------------------------------------------------
+
+/** A recorded value with Pulumi's secret wrappers removed, at every level (the plain values the program passed). */
+export function reveal<T = any>(v: unknown): T {
+  if (Array.isArray(v)) return v.map((x) => reveal(x)) as T;
+  if (!v || typeof v !== 'object') return v as T;
+  const o = v as Record<string, unknown>;
+  if (o[SIG_KEY] === SECRET_SIG) return reveal(o.value);
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, reveal(x)])) as T;
+}
 
 export const custom = (run: ProgramRun): Recorded[] => run.resources.filter((r) => r.custom);
 export const ofType = (run: ProgramRun, type: string): Recorded[] => run.resources.filter((r) => r.type === type);

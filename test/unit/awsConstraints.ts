@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Recorded } from '../../scripts/mockCloud';
+import { reveal, type Recorded } from '../../scripts/mockCloud';
 
 interface MemberConstraint {
   service: string;
@@ -49,6 +49,17 @@ export const PROSE: Record<string, ProseRule> = {
   // "The name for the alarm. This name must be unique within the Region. The name must contain only UTF-8 characters, and can't contain ASCII control characters"
   'cloudwatch:PutMetricAlarm.AlarmName': { source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html', pattern: '[^\\u0000-\\u001F\\u007F]+' },
   // AppSync API keys: the description is a free string; no rule beyond the model's
+  // "The value … is an alphanumeric string between 20 and 128 characters" (issue 10: the key every region shares)
+  'apigateway:CreateApiKey.value': { source: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html', min: 20, max: 128, pattern: '[A-Za-z0-9]+' },
+  // "The name can't exceed 1024 characters" (API keys)
+  'apigateway:CreateApiKey.name': { source: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html', min: 1, max: 1024 },
+  // "authorizerResultTtlInSeconds … If it is greater than 0, API Gateway will cache authorizer responses. The maximum value is 3600, or 1 hour."
+  'apigateway:CreateAuthorizer.authorizerResultTtlInSeconds': { source: 'https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html', min: 0, max: 3600 },
+  // "Variable names can have alphanumeric and underscore characters, and the values must match [A-Za-z0-9-._~:/?#&=,]+."
+  'apigateway:CreateStage.variables{key}': { source: 'https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html', min: 1, pattern: '[A-Za-z0-9_]+' },
+  'apigateway:CreateStage.variables{}': { source: 'https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html', min: 1, pattern: '[A-Za-z0-9._~:/?#&=,-]+' },
+  // "The name that you give the destination must start with aws-waf-logs-" (a CloudWatch Logs log group's ARN here)
+  'wafv2:PutLoggingConfiguration.LoggingConfiguration.LogDestinationConfigs[]': { source: 'https://docs.aws.amazon.com/waf/latest/APIReference/API_LoggingConfiguration.html', pattern: 'arn:aws:logs:[a-z0-9-]+:\\d{12}:log-group:aws-waf-logs-[.\\-_/#A-Za-z0-9]+' },
 };
 
 /** Where a value is found in a resource's inputs: a key, `a.b`, `list[]` (each element), `map{key}` (each key), `map{}` (each value). */
@@ -107,7 +118,11 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
   'aws:apigateway/method:Method': { none: 'enumerations (HTTP method, authorization type)' },
   'aws:apigateway/integration:Integration': { none: 'enumerations and URIs' },
   'aws:apigateway/deployment:Deployment': [{ input: 'description', member: 'apigateway:CreateDeployment.description' }],
-  'aws:apigateway/stage:Stage': [{ input: 'stageName', member: 'apigateway:CreateStage.stageName' }],
+  'aws:apigateway/stage:Stage': [
+    { input: 'stageName', member: 'apigateway:CreateStage.stageName' },
+    { input: 'variables{key}', member: 'apigateway:CreateStage.variables{key}' },
+    { input: 'variables{}', member: 'apigateway:CreateStage.variables{}' },
+  ],
   'aws:apigateway/account:Account': { none: 'a role ARN' },
   'aws:apigateway/domainName:DomainName': [{ input: 'domainName', member: 'apigateway:CreateDomainName.domainName' }],
   'aws:apigateway/basePathMapping:BasePathMapping': { none: 'references only' },
@@ -138,11 +153,38 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
   'aws:dynamodb/table:Table': [{ input: 'name', member: 'dynamodb:CreateTable.TableName' }],
   'aws:dynamodb/tableItem:TableItem': { none: 'the item (DynamoDB JSON), checked in topology.test.ts' },
   'pulumi:providers:aws': { none: 'provider settings, not an AWS API request' },
+  // issue 10: the shared API key, REST authorizers, stage throttling, WAF
+  'random:index/randomPassword:RandomPassword': { none: 'generated locally by the random provider, not an AWS API request (its result is checked as the ApiKey value)' },
+  'aws:apigateway/apiKey:ApiKey': [
+    { input: 'value', member: 'apigateway:CreateApiKey.value' },
+    { input: 'name', member: 'apigateway:CreateApiKey.name', autoname: true },
+  ],
+  'aws:apigateway/usagePlan:UsagePlan': [{ input: 'name', member: 'apigateway:CreateUsagePlan.name' }],
+  'aws:apigateway/usagePlanKey:UsagePlanKey': { none: 'ids and the API_KEY enumeration' },
+  'aws:apigateway/methodSettings:MethodSettings': { none: 'the `*/*` path and numbers validated by components/protectionConfig.ts' },
+  'aws:apigateway/authorizer:Authorizer': [
+    { input: 'name', member: 'apigateway:CreateAuthorizer.name' },
+    { input: 'authorizerResultTtlInSeconds', member: 'apigateway:CreateAuthorizer.authorizerResultTtlInSeconds' },
+  ],
+  'aws:wafv2/webAcl:WebAcl': [
+    { input: 'name', member: 'wafv2:CreateWebACL.Name' },
+    { input: 'description', member: 'wafv2:CreateWebACL.Description' },
+    { input: 'rules[].name', member: 'wafv2:CreateWebACL.Rules[].Name' },
+    { input: 'rules[].statement.rateBasedStatement.limit', member: 'wafv2:CreateWebACL.Rules[].Statement.RateBasedStatement.Limit' },
+    { input: 'rules[].statement.managedRuleGroupStatement.name', member: 'wafv2:CreateWebACL.Rules[].Statement.ManagedRuleGroupStatement.Name' },
+    { input: 'rules[].visibilityConfig.metricName', member: 'wafv2:CreateWebACL.Rules[].VisibilityConfig.MetricName' },
+    { input: 'visibilityConfig.metricName', member: 'wafv2:CreateWebACL.VisibilityConfig.MetricName' },
+  ],
+  'aws:wafv2/webAclAssociation:WebAclAssociation': { none: 'two ARNs' },
+  'aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration': [
+    { input: 'logDestinationConfigs[]', member: 'wafv2:PutLoggingConfiguration.LoggingConfiguration.LogDestinationConfigs[]' },
+  ],
 };
 
 /** The values at an input path (none when absent). */
 function valuesAt(inputs: Record<string, unknown>, p: InputPath): unknown[] {
-  let values: unknown[] = [inputs];
+  // secrets (the shared API key, stage variables) are checked as the plain values AWS receives
+  let values: unknown[] = [reveal(inputs)];
   for (const part of p.split(/\.|(?=\[\])|(?=\{)/)) {
     const next: unknown[] = [];
     for (const v of values) {

@@ -62,6 +62,20 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'alarms threshold not a number', raw: { ...ok, alarms: '{"appsyncLatencyP99Ms":"2s"}' }, key: 'alarms.appsyncLatencyP99Ms', value: '"2s"', says: 'a number from 0 to 60000' },
   { what: 'alarms threshold negative', raw: { ...ok, alarms: '{"functionErrorsPerMinute":-1}' }, key: 'alarms.functionErrorsPerMinute', value: '-1' },
   { what: 'alarms latency beyond the API timeout', raw: { ...ok, alarms: '{"apiGatewayLatencyP99Ms":3000000}' }, key: 'alarms.apiGatewayLatencyP99Ms', value: '3000000' },
+  // issue 10: waf and throttle (components/protectionConfig.ts)
+  { what: 'waf neither boolean nor object', raw: { ...ok, waf: 'yes' }, key: 'waf', value: '"yes"', says: 'or true / false' },
+  { what: 'waf rate limit below AWS WAF minimum', raw: { ...ok, waf: '{"rateLimitPer5Min":9}' }, key: 'waf.rateLimitPer5Min', value: '9', says: 'from 10' },
+  { what: 'waf rate limit not whole', raw: { ...ok, waf: '{"rateLimitPer5Min":100.5}' }, key: 'waf.rateLimitPer5Min', value: '100.5' },
+  { what: 'waf rate limit above AWS WAF maximum', raw: { ...ok, waf: '{"rateLimitPer5Min":2000000001}' }, key: 'waf.rateLimitPer5Min', value: '2000000001', says: 'to 2000000000' },
+  { what: 'waf managedRules not boolean', raw: { ...ok, waf: '{"managedRules":"yes"}' }, key: 'waf.managedRules', value: '"yes"', says: 'true or false' },
+  { what: 'waf unknown field', raw: { ...ok, waf: '{"rateLimit":100}' }, key: 'waf.rateLimit', value: '100', says: 'waf takes: rateLimitPer5Min, managedRules' },
+  { what: 'throttle not an object', raw: { ...ok, throttle: '100' }, key: 'throttle', value: '"100"', says: '{rateLimit, burstLimit[, quotaPerDay]}' },
+  { what: 'throttle rate zero', raw: { ...ok, throttle: '{"rateLimit":0}' }, key: 'throttle.rateLimit', value: '0', says: 'from 1 to 10000' },
+  { what: 'throttle rate above the account limit', raw: { ...ok, throttle: '{"rateLimit":20000,"burstLimit":5000}' }, key: 'throttle.rateLimit', value: '20000' },
+  { what: 'throttle burst not whole', raw: { ...ok, throttle: '{"burstLimit":"200"}' }, key: 'throttle.burstLimit', value: '"200"', says: 'from 1 to 5000' },
+  { what: 'throttle burst below the rate', raw: { ...ok, throttle: '{"rateLimit":500,"burstLimit":100}' }, key: 'throttle.burstLimit', value: '100', says: 'at least rateLimit (500)' },
+  { what: 'throttle quota zero', raw: { ...ok, throttle: '{"quotaPerDay":0}' }, key: 'throttle.quotaPerDay', value: '0' },
+  { what: 'throttle unknown field', raw: { ...ok, throttle: '{"rate":100}' }, key: 'throttle.rate', value: '100', says: 'throttle takes: rateLimit, burstLimit, quotaPerDay' },
   { what: 'unknown key (typo of regions)', raw: { ...ok, region: 'eu-west-1' }, key: 'region', value: '"eu-west-1"', says: 'did you mean "regions"?' },
   { what: 'unknown key (typo of primaryRegion)', raw: { ...ok, primaryregion: 'eu-west-1' }, key: 'primaryregion', value: '"eu-west-1"', says: 'did you mean "primaryRegion"?' },
   { what: 'project namespace misspelt', raw: { 'globalappsync:regions': 'eu-west-1' }, key: 'globalappsync:regions', value: '"eu-west-1"', says: 'did you mean "global-appsync:regions"?' },
@@ -202,7 +216,7 @@ describe('config.ts', () => {
       assert.equal(project.name, 'global-appsync');
       const declared = project.config as Record<string, { type: string; default?: unknown }>;
       // the keys Pulumi's schema cannot type (objects, or a list that must also take "a,b,c"), each explained there
-      const undeclared = ['regions', 'drainRegions', 'domain', 'auth', 'alarms'];
+      const undeclared = ['regions', 'drainRegions', 'domain', 'auth', 'alarms', 'waf', 'throttle'];
       for (const key of CONFIG_KEYS) {
         assert.ok(Object.hasOwn(declared, key) !== undeclared.includes(key), `${key}: declared in Pulumi.yaml unless it is one of ${undeclared.join(', ')}`);
       }
