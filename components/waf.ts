@@ -9,7 +9,7 @@
  * - full request logs in a CloudWatch log group whose name starts with `aws-waf-logs-`, which WAF requires of
  *   every log destination ("The name that you give the destination must start with aws-waf-logs-":
  *   https://docs.aws.amazon.com/waf/latest/APIReference/API_LoggingConfiguration.html), with the credential
- *   headers (authorization, x-api-key) redacted.
+ *   headers (authorization, x-api-key) redacted; only blocked and counted requests are kept.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -84,6 +84,12 @@ export class RegionalWaf extends pulumi.ComponentResource {
         resourceArn: acl.arn,
         logDestinationConfigs: [logs.arn],
         redactedFields: [{ singleHeader: { name: 'authorization' } }, { singleHeader: { name: 'x-api-key' } }],
+        // only what a rule blocked or counted: logging every allowed request (Route53's /health probes alone are
+        // ~1.3 M a month per region) would cost more than the web ACL
+        loggingFilter: {
+          defaultBehavior: 'DROP',
+          filters: [{ behavior: 'KEEP', requirement: 'MEETS_ANY', conditions: [{ actionCondition: { action: 'BLOCK' } }, { actionCondition: { action: 'COUNT' } }] }],
+        },
       },
       child,
     );

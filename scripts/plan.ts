@@ -40,9 +40,13 @@ export const USAGE = `usage: npm run plan -- [--stack <name>] [--diff <stack fil
 
   Exit status: 0 planned, 1 config problems (each one printed), 2 bad arguments.`;
 
-/** Region of a resource: its provider's region; providers carry their own; components have none. */
+/**
+ * Region of a resource: its provider's region; providers carry their own; components have none; resources of
+ * other providers (random: apiKey mode's shared key value) belong to no region.
+ */
 function regionOf(r: Recorded): string {
   if (r.type === 'pulumi:providers:aws') return String(r.inputs.region);
+  if (!r.type.startsWith('aws:') && r.custom) return '(stack-wide)';
   return r.region ?? '(components)';
 }
 
@@ -72,7 +76,9 @@ export function summarize(stack: string, run: ProgramRun): PlanSummary {
     regions[region].resources.push({ type: r.type, name: r.name, protect: r.protect });
   }
   for (const g of Object.values(regions)) g.resources.sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
-  return { stack, regions, components, total: run.resources.length, outputs: masked(run.outputs, run.secret) };
+  // the regions in the order the program registered them, then the groups that are no region: a stable print
+  const ordered = Object.fromEntries([...Object.entries(regions).filter(([k]) => !k.startsWith('(')), ...Object.entries(regions).filter(([k]) => k.startsWith('('))]);
+  return { stack, regions: ordered, components, total: run.resources.length, outputs: masked(run.outputs, run.secret) };
 }
 
 function print(plan: PlanSummary, out: (line: string) => void): void {

@@ -5,16 +5,12 @@
  * key; the WAF web ACL associated with every stage and GraphQL API; stage throttling. Token mode's config is
  * parsed by another part of the program, so its run takes an already parsed config (runProgram's `parsed`).
  */
-import * as pulumi from '@pulumi/pulumi';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { type AuthConfig, parseConfig } from '../../config';
-import { AUTHORIZER_HANDLER } from '../../components/authorizerFunction';
-import { bundledCode, type CodeSource } from '../../components/lambda';
 import { APPSYNC_KEY_STAGE_VARIABLE, TOKEN_SOURCE } from '../../components/restApi';
 import { MANAGED_RULE_GROUPS, WAF_LOG_PREFIX } from '../../components/waf';
 import { ACCOUNT, cachedRun, lastRun, ofType, reveal, runProgram, type ProgramRun, type Recorded } from '../../scripts/mockCloud';
+import { authorizerCode } from './authorizerCode';
 import { violations } from './awsConstraints';
 
 const TWO = ['eu-west-1', 'ap-southeast-2'];
@@ -39,12 +35,10 @@ const noViolations = (run: ProgramRun): void =>
     '',
   );
 
-/** The authorizer's bundle once handlers/authorizer.ts exists; until then an empty archive (mocks never unpack it). */
-const code: CodeSource = (h) => (h === AUTHORIZER_HANDLER && !fs.existsSync(path.join(__dirname, '..', '..', 'handlers', 'authorizer.ts')) ? new pulumi.asset.AssetArchive({}) : bundledCode(h));
 /** A run with `auth` as parsed config (modes and fields the stack config parser may not know yet). */
 const withAuth = (regions: string[], auth: AuthConfig): Promise<ProgramRun> => {
   const raw = { regions: regions.join(',') };
-  return runProgram(raw, 'dev', { code, parsed: { ...parseConfig(raw, { stack: 'dev' }), auth } });
+  return runProgram(raw, 'dev', { code: authorizerCode, parsed: { ...parseConfig(raw, { stack: 'dev' }), auth } });
 };
 
 describe('client auth, WAF and throttling (issue 10, Pulumi mocks)', function () {
@@ -141,6 +135,8 @@ describe('client auth, WAF and throttling (issue 10, Pulumi mocks)', function ()
         const logging = one(r, 'aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration', region);
         assert.deepEqual(logging.inputs.logDestinationConfigs, [logs.state.arn]);
         assert.equal(logging.inputs.resourceArn, acl.state.arn);
+        assert.deepEqual(logging.inputs.redactedFields, [{ singleHeader: { name: 'authorization' } }, { singleHeader: { name: 'x-api-key' } }], 'credentials never reach the logs');
+        assert.equal(logging.inputs.loggingFilter.defaultBehavior, 'DROP', 'allowed requests are not logged');
       }
     });
 

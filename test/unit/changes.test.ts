@@ -7,6 +7,7 @@ import { ConfigError } from '../../config';
 import { FUNCTIONS, RESOLVERS } from '../../schema/resolvers/manifest';
 import { AUTH_DIRECTIVE } from '../../schema/source';
 import { cachedRun, diffRuns, lastRun, named, ofType, runProgram, type ProgramRun } from '../../scripts/mockCloud';
+import { authorizerCode } from './authorizerCode';
 
 const R = ['eu-west-1', 'ap-southeast-2'];
 const BASE = { regions: JSON.stringify(R) };
@@ -52,14 +53,25 @@ describe('config changes (diff of two runs)', function () {
       assert.deepEqual(key.ignoreChanges, ['expires']);
     }
   });
+  // issue 10: REST takes each mode's credential too: the shared API key, its usage plans and /graphql's key swap go,
+  // a REST authorizer comes (oidc: with the project's authorizer function), and the protected Methods change
+  const REST_ADDED: Record<string, (r: string) => string[]> = {
+    lambda: (r) => [`api-${r}-rest-authorizer`, ...(r === 'eu-west-1' ? [`api-${r}-rest-authorizer-permission`] : [])], // the function is in eu-west-1
+    cognito: (r) => [`api-${r}-rest-authorizer`],
+    oidc: (r) => ['', '-role', '-logs', '-policy'].map((s) => `api-${r}-authorizer${s}`).concat(`api-${r}-authorizer`, `api-${r}-rest-authorizer`, `api-${r}-rest-authorizer-permission`),
+  };
+  const PROTECTED_ROUTES = ['item-get', 'item-put', 'item-delete', 'state-get', 'graphql-post'];
   for (const [mode, { auth, type, key }] of Object.entries(AUTH)) {
-    it(`auth ${mode}: only the GraphQL APIs change (auth type, its config, the schema's directive) and the API keys go`, async () => {
-      const run = await variant({ auth: JSON.stringify(auth) });
+    it(`auth ${mode}: the GraphQL APIs change (auth type, its config, the schema's directive), the API keys go, REST takes the same credential`, async () => {
+      const run = mode === 'oidc' ? await runProgram({ ...BASE, auth: JSON.stringify(auth) }, 'dev', { code: authorizerCode }) : await variant({ auth: JSON.stringify(auth) });
       const d = diffRuns(await base(), run);
-      assert.deepEqual(d.added, []);
-      assert.deepEqual(d.removed.sort(), R.map((r) => `api-${r}-api-key`).sort());
-      assert.deepEqual(Object.keys(d.changed).sort(), R.map((r) => `api-${r}-graphql`).sort());
+      assert.deepEqual(d.added.sort(), R.flatMap(REST_ADDED[mode]).sort());
+      assert.deepEqual(d.removed.sort(), ['api-key', 'api-key-value', ...R.flatMap((r) => ['api-key', 'rest-api-key', 'usage-plan', 'usage-plan-key'].map((k) => `api-${r}-${k}`))].sort());
+      const rest = (r: string): string[] => [...PROTECTED_ROUTES.map((k) => `api-${r}-${k}`), `api-${r}-graphql-post-integration`, `api-${r}-stage`, `api-${r}-deployment`];
+      assert.deepEqual(Object.keys(d.changed).sort(), R.flatMap((r) => [`api-${r}-graphql`, ...rest(r)]).sort());
       for (const r of R) {
+        for (const k of PROTECTED_ROUTES) assert.deepEqual(d.changed[`api-${r}-${k}`], ['apiKeyRequired', 'authorization', 'authorizerId'], `${r} ${k}`);
+        assert.deepEqual([d.changed[`api-${r}-graphql-post-integration`], d.changed[`api-${r}-stage`]], [['requestParameters'], ['variables']]);
         assert.deepEqual(d.changed[`api-${r}-graphql`], ['authenticationType', key, 'schema'].sort());
         const api = named(run, `api-${r}-graphql`);
         assert.equal(api.inputs.authenticationType, type);
@@ -71,10 +83,11 @@ describe('config changes (diff of two runs)', function () {
     });
   }
 
-  it('protect: only the two tables change (protect option + deletion protection on table and replicas)', async () => {
+  it('protect: the two tables change (protect option + deletion protection on table and replicas) and the WAF comes (its default follows protect)', async () => {
     const run = await variant({ protect: 'true' });
     const d = diffRuns(await base(), run);
-    assert.deepEqual([d.added, d.removed], [[], []]);
+    const waf = R.flatMap((r) => ['', '-acl', '-logs', '-logging', '-graphql-association', '-stage-association'].map((p) => `api-${r}-waf${p}`));
+    assert.deepEqual([d.added.sort(), d.removed], [waf.sort(), []]);
     assert.deepEqual(d.changed, {
       'tables-items': ['deletionProtectionEnabled', 'protect', 'replicas'],
       'tables-app-config': ['deletionProtectionEnabled', 'protect', 'replicas'],

@@ -40,7 +40,7 @@ describe('API Gateway deployment trigger', function () {
     const edits: Record<string, (r: RouteInputs[]) => void> = {
       'authorization NONE → AWS_IAM': (r) => (r[0].method.authorization = 'AWS_IAM'),
       'a method request parameter': (r) => (r[1].method.requestParameters = { 'method.request.header.If-Match': false }),
-      'apiKeyRequired': (r) => (r[2].method.apiKeyRequired = true),
+      'apiKeyRequired': (r) => (r[2].method.apiKeyRequired = !r[2].method.apiKeyRequired), // issue 10: true on every route but /health
       'integration timeout': (r) => (r[0].integration.timeoutMilliseconds = 5000),
       'integration passthrough behaviour': (r) => (r[3].integration.passthroughBehavior = 'NEVER'),
     };

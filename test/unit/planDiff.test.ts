@@ -92,9 +92,10 @@ describe('npm run plan -- --diff (offline preview)', function () {
     }
   });
 
-  it('protect off: only the two tables change (Pulumi option + deletion protection), in place', async () => {
+  it('protect off: the two tables change (Pulumi option + deletion protection), in place; the WAF that protect turns on by default goes', async () => {
     const d = diffPlans(await base(), await variant({ [key('protect')]: 'false' }));
-    assert.deepEqual(all(d).map((c) => `${c.action} ${c.name}`).sort(), ['update tables-app-config', 'update tables-items']);
+    const waf = ['us-east-1', 'eu-west-1', 'ap-southeast-2'].flatMap((r) => ['acl', 'graphql-association', 'logging', 'logs', 'stage-association'].map((p) => `delete api-${r}-waf-${p}`));
+    assert.deepEqual(all(d).map((c) => `${c.action} ${c.name}`).sort(), ['update tables-app-config', 'update tables-items', ...waf].sort());
     const c = find(d, 'tables-items')!;
     assert.deepEqual(c.options, ['protect: true → false']);
     assert.deepEqual(c.changes.find((x) => x.path === 'deletionProtectionEnabled'), { path: 'deletionProtectionEnabled', before: true, after: false });
