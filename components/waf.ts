@@ -2,7 +2,7 @@
  * RegionalWaf (one per region when `waf` is on, the default for prod): a REGIONAL AWS WAF web ACL in front of
  * the region's API Gateway stage and its AppSync API (aws.wafv2.WebAclAssociation, one per target), with
  * - a rate-based rule: more than `waf.rateLimitPer5Min` requests from one IP address in 5 minutes → 403 until
- *   the rate drops (the lowest limit AWS allows is 10:
+ *   the rate drops (the notifier's signed publishes to AppSync excepted: NOT_RATE_LIMITED) (the lowest limit AWS allows is 10:
  *   https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html);
  * - when `waf.managedRules`, the AWS managed rule groups AWSManagedRulesCommonRuleSet and
  *   AWSManagedRulesKnownBadInputsRuleSet (no subscription; priced as one rule each);
@@ -31,6 +31,26 @@ export interface RegionalWafArgs {
 
 const visibility = (metricName: string): aws.types.input.wafv2.WebAclVisibilityConfig => ({ cloudwatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true });
 
+/**
+ * What the rate-based rule leaves out: the notifier's SigV4-signed `publishItemChange` calls to this region's
+ * AppSync (Host `<id>.appsync-api.<region>.amazonaws.com`, `Authorization: AWS4-HMAC-SHA256 …`). One region's
+ * notifier publishes every write of every region from Lambda's few egress addresses, so counting it per IP would
+ * block realtime delivery at about 7 writes a second. Anyone can send such headers, but AppSync refuses a bad
+ * signature before any resolver runs, and the API Gateway stage never sees an appsync-api Host.
+ */
+export const NOT_RATE_LIMITED: aws.types.input.wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatement = {
+  notStatement: {
+    statement: {
+      andStatement: {
+        statements: [
+          { byteMatchStatement: { fieldToMatch: { singleHeader: { name: 'host' } }, positionalConstraint: 'CONTAINS', searchString: '.appsync-api.', textTransformations: [{ priority: 0, type: 'LOWERCASE' }] } },
+          { byteMatchStatement: { fieldToMatch: { singleHeader: { name: 'authorization' } }, positionalConstraint: 'STARTS_WITH', searchString: 'AWS4-HMAC-SHA256', textTransformations: [{ priority: 0, type: 'NONE' }] } },
+        ],
+      },
+    },
+  },
+};
+
 /** The web ACL's rules, in priority order (exported for the tests). */
 export function wafRules(waf: WafConfig): aws.types.input.wafv2.WebAclRule[] {
   const rules: aws.types.input.wafv2.WebAclRule[] = [
@@ -38,7 +58,7 @@ export function wafRules(waf: WafConfig): aws.types.input.wafv2.WebAclRule[] {
       name: 'rate-limit-per-ip',
       priority: 0,
       action: { block: {} },
-      statement: { rateBasedStatement: { limit: waf.rateLimitPer5Min, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
+      statement: { rateBasedStatement: { limit: waf.rateLimitPer5Min, aggregateKeyType: 'IP', evaluationWindowSec: 300, scopeDownStatement: NOT_RATE_LIMITED } },
       visibilityConfig: visibility('rate-limit-per-ip'),
     },
   ];
