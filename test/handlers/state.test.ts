@@ -71,15 +71,17 @@ describe('state handler (GET /state, DynamoDB Local)', () => {
     assert.equal(res.body.writable, false);
   });
 
-  it('405 for PUT; 503 when the table is missing; 500 when APP_CONFIG_TABLE is unset', async () => {
+  it('405 for PUT; 500 ConfigError naming the error when the table is missing; 500 when APP_CONFIG_TABLE is unset', async () => {
     env(EU);
     const put = await call(handler, stateEvent('PUT'));
     assert.equal(put.status, 405);
     assert.match(put.body.error, /method PUT is not allowed here: allowed are GET/);
     env(EU, { APP_CONFIG_TABLE: 'no-such-table' });
     const missing = await call(handler, stateEvent());
-    assert.equal(missing.status, 503);
-    assert.match(missing.body.error, /reading the app state failed \(ResourceNotFoundException\)/);
+    assert.equal(missing.status, 500, 'a missing table is a deployment mistake: retrying cannot help');
+    assert.equal(missing.body.errorType, 'ConfigError');
+    assert.equal(missing.headers['retry-after'], undefined);
+    assert.match(missing.body.error, /reading the app state failed \(ResourceNotFoundException\): the deployment is misconfigured/);
     env(EU, { APP_CONFIG_TABLE: undefined });
     const unset = await call(handler, stateEvent());
     assert.equal(unset.status, 500);
