@@ -215,7 +215,9 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
       try {
         const doc = documentClient(EU, { maxAttempts: 1, requestTimeoutMs: 200 });
         const started = Date.now();
-        await assert.rejects(doc.send(new GetCommand({ TableName: 'any-table', Key: { id: 'x' } })), (err: Error) => err.name === 'TimeoutError');
+        // no abort signal here: only the client's own timeout can end the call (the race only keeps a broken client from hanging the test)
+        const hung = new Promise((_, reject) => setTimeout(() => reject(new Error('still waiting after 2 s: the request timeout does not throw')), 2000).unref());
+        await assert.rejects(Promise.race([doc.send(new GetCommand({ TableName: 'any-table', Key: { id: 'x' } })), hung]), (err: Error) => err.name === 'TimeoutError');
         assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
       } finally {
         restoreEnv();
