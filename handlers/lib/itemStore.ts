@@ -22,6 +22,12 @@
  * and a failed condition answers the stored item (ReturnValuesOnConditionCheckFailure: ALL_OLD), which is the
  * request's own write when it carries its writeId and version. A retried delete that finds the item gone after
  * an unanswered attempt is the request's own delete.
+ *
+ * IAM: the ConditionCheck needs `dynamodb:ConditionCheckItem` on the app-config table of every region the function
+ * writes to (its own, and the primary's in writeMode `primary`); strong mode reads that state item (GetItem)
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+ * Reads are always strongly consistent (ConsistentRead): the local replica's latest, or with MRSC the latest
+ * write from any region.
  */
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
