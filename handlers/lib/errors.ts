@@ -25,6 +25,9 @@ const THROTTLING = new Set([
   'ThrottlingException',
   'RequestLimitExceeded',
   'TooManyRequestsException',
+  'TransactionThrottled',
+  // a retried transaction whose first attempt is still running (the SDK retries it as a throttle too)
+  'TransactionInProgressException',
 ]);
 const SERVER = new Set(['InternalServerError', 'ServiceUnavailable', 'ServiceUnavailableException', 'InternalFailure']);
 const TIMEOUTS = new Set(['TimeoutError', 'AbortError', 'BudgetExhausted', 'RequestTimeout', 'RequestTimeoutException']);

@@ -75,6 +75,17 @@ export interface ItemStore {
   delete(current: ItemRecord, opts: WriteOptions): Promise<WriteOutcome>;
 }
 
+/** A transaction cancelled because DynamoDB throttled one of its items: temporary, answered 503 Throttled. */
+export class TransactionThrottled extends Error {
+  constructor(readonly attempts: number) {
+    super('the transaction was throttled');
+    this.name = 'TransactionThrottled';
+  }
+  get $metadata(): { attempts: number } {
+    return { attempts: this.attempts };
+  }
+}
+
 /** A transaction cancelled because another request held one of its items: retryable, like a throttle. */
 export class TransactionConflict extends Error {
   constructor(readonly attempts: number) {
@@ -188,6 +199,7 @@ export function dynamoItemStore(
       if (errorName(err) !== 'TransactionCanceledException') throw err;
       const reasons = ((err as { CancellationReasons?: Reason[] }).CancellationReasons ?? []) as Reason[];
       if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new TransactionConflict(sdkAttempts(err));
+      if (reasons.some((r) => r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded')) throw new TransactionThrottled(sdkAttempts(err));
       if (reasons[0]?.Code === 'ConditionalCheckFailed') {
         const s = fromWire(reasons[0].Item)?.state;
         return { ok: false, reason: 'state', state: typeof s === 'string' ? s : null };

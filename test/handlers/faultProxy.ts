@@ -106,28 +106,43 @@ export async function silentServer(): Promise<SilentServer> {
 
 export interface FakeDynamo {
   url: string;
-  /** Every request gets this status and DynamoDB error type (`__type`), e.g. 400 ProvisionedThroughputExceededException. */
-  answer(status: number, type: string, message: string): void;
+  /**
+   * Every request gets this status and DynamoDB error type (`__type`), e.g. 400 ProvisionedThroughputExceededException;
+   * `extra` adds fields to the error body (CancellationReasons); `only` limits the error to one operation, the
+   * others answer `okBody` (200).
+   */
+  answer(status: number, type: string, message: string, opts?: { extra?: Record<string, unknown>; only?: string; okBody?: unknown }): void;
   requests: number;
   close(): Promise<void>;
 }
 
 export async function fakeDynamo(): Promise<FakeDynamo> {
-  let reply = { status: 500, type: 'InternalServerError', message: 'internal' };
+  let reply: { status: number; type: string; message: string; extra?: Record<string, unknown>; only?: string; okBody?: unknown } = {
+    status: 500,
+    type: 'InternalServerError',
+    message: 'internal',
+  };
   const state = { requests: 0 };
   const server = http.createServer((req, res) => {
     state.requests += 1;
+    const op = operationOf(req);
     req.resume();
     req.on('end', () => {
-      res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `fake-${state.requests}` });
-      res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${reply.type}`, message: reply.message }));
+      const headers = { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `fake-${state.requests}` };
+      if (reply.only !== undefined && op !== reply.only) {
+        res.writeHead(200, headers);
+        res.end(JSON.stringify(reply.okBody ?? {}));
+        return;
+      }
+      res.writeHead(reply.status, headers);
+      res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${reply.type}`, message: reply.message, ...(reply.extra ?? {}) }));
     });
   });
   const port = await listen(server);
   return {
     url: `http://127.0.0.1:${port}`,
-    answer(status, type, message) {
-      reply = { status, type, message };
+    answer(status, type, message, opts = {}) {
+      reply = { status, type, message, ...opts };
     },
     get requests() {
       return state.requests;

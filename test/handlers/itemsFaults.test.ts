@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ReplicatedWriteConflictException } from '@aws-sdk/client-dynamodb';
-import { handleItems, handler, itemsDeps, statesAllowing, type ItemsDeps } from '../../handlers/items';
+import { CONFLICT_RETRIES, handleItems, handler, itemsDeps, statesAllowing, type ItemsDeps } from '../../handlers/items';
 import { Budget } from '../../handlers/lib/budget';
 import { documentClient } from '../../handlers/lib/dynamo';
 import type { ItemStore } from '../../handlers/lib/itemStore';
@@ -256,6 +256,46 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
         }
       });
     }
+  });
+
+  describe('a cancelled transaction says why: throttled → 503, conflicting → retried then 409', () => {
+    const stateItem = { Item: { id: { S: 'app-state' }, state: { S: 'active' } } };
+    const cancelled = (code: string) => ({
+      extra: { CancellationReasons: [{ Code: 'None' }, { Code: code, Message: code }] },
+      only: 'TransactWriteItems',
+      okBody: stateItem,
+    });
+
+    it('a throttled item: 503 Throttled with Retry-After, not 500', async () => {
+      const fake = await fakeDynamo();
+      fake.answer(400, 'TransactionCanceledException', 'Transaction cancelled', cancelled('ThrottlingError'));
+      try {
+        env(EU, { AWS_ENDPOINT_URL_DYNAMODB: fake.url, AWS_MAX_ATTEMPTS: '1' });
+        const { result: res, lines } = await capturingErrors(() => invoke(itemsEvent('PUT', 'tx-throttled', { body: { value: 'v' } })));
+        assert.equal(res.status, 503, JSON.stringify(res.body));
+        assert.equal(res.body.errorType, 'Throttled');
+        assert.equal(res.headers['retry-after'], '2');
+        assert.equal(lines.length, 1);
+      } finally {
+        await fake.close();
+      }
+    });
+
+    it('a transaction conflict on every try: retried, then 409 WriteConflict (retryable)', async () => {
+      const fake = await fakeDynamo();
+      fake.answer(400, 'TransactionCanceledException', 'Transaction cancelled', cancelled('TransactionConflict'));
+      try {
+        env(EU, { AWS_ENDPOINT_URL_DYNAMODB: fake.url, AWS_MAX_ATTEMPTS: '1' });
+        const before = fake.requests;
+        const { result: res } = await capturingErrors(() => invoke(itemsEvent('PUT', 'tx-conflict', { body: { value: 'v' } }), 5000));
+        assert.equal(res.status, 409, JSON.stringify(res.body));
+        assert.deepEqual([res.body.errorType, res.body.retryable], ['WriteConflict', true]);
+        // 1 state read, then per try: 1 item read + 1 transaction
+        assert.equal(fake.requests - before, 1 + 2 * (1 + CONFLICT_RETRIES));
+      } finally {
+        await fake.close();
+      }
+    });
   });
 
   describe('replicated-write conflicts (MRSC) are retried with backoff inside the budget', () => {
