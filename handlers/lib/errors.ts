@@ -111,7 +111,7 @@ export function failure(what: string, err: unknown, ctx: FailureContext): HttpRe
       res = {
         status: 409,
         body: {
-          error: `${what} collided with a concurrent write of the same item (${name}) and was not applied; it is safe to send again`,
+          error: `${what} collided with a concurrent write (${name}) and was not applied; it is safe to send again`,
           errorType: WRITE_CONFLICT,
           retryable: true,
         },
