@@ -13,12 +13,16 @@
  * - this region is PRIMARY_REGION and the state is `failover`.
  * A missing state item is healthy (state: null): the region can serve reads, and writes are refused by the items
  * handler anyway; marking every region unhealthy would make Route53 fail open on all of them.
- * Any method other than GET/HEAD answers 405.
+ * Any method other than GET/HEAD answers 405. The reason names a failed call's error, never its message (an
+ * AccessDenied message carries the account id and the role ARN, and /health is public); the message goes to the
+ * function log, one JSON line. The deadline is also capped by the invocation's remaining time.
  */
 import { readAppState, readDrainFlag, type AppStateItem } from './lib/appState';
+import { Budget, DEFAULT_BUDGET_MS } from './lib/budget';
 import { documentClient, errorName } from './lib/dynamo';
 import { loadConfig } from './lib/env';
-import { methodNotAllowed, restHandler, type HttpRequest, type HttpResponse } from './lib/http';
+import { logFailure } from './lib/errors';
+import { methodNotAllowed, restHandler, type HttpRequest, type HttpResponse, type Scope } from './lib/http';
 
 export interface HealthDeps {
   region: string;
@@ -29,6 +33,8 @@ export interface HealthDeps {
   readDrainFlag(signal: AbortSignal): Promise<{ reason: string } | null>;
   /** Milliseconds clock for checkedMs. */
   nowMs(): number;
+  /** Logs a failed table call (one JSON line); default: nothing. */
+  logFailure?(what: string, err: unknown, status: number): void;
 }
 
 export interface HealthAnswer {
@@ -63,10 +69,9 @@ export async function checkHealth(deps: HealthDeps): Promise<{ healthy: boolean;
   try {
     [state, drain] = await Promise.race([Promise.all([deps.readState(controller.signal), deps.readDrainFlag(controller.signal)]), deadline]);
   } catch (err) {
-    const why =
-      err instanceof Timeout || controller.signal.aborted
-        ? `the app-config table did not answer within ${deps.timeoutMs} ms`
-        : `the app-config table is unreachable (${errorName(err)}: ${(err as Error).message ?? ''})`;
+    const timedOut = err instanceof Timeout || controller.signal.aborted;
+    const why = timedOut ? `the app-config table did not answer within ${deps.timeoutMs} ms` : `the app-config table is unreachable (${errorName(err)})`;
+    deps.logFailure?.(timedOut ? `reading the app-config table (no answer within ${deps.timeoutMs} ms)` : 'reading the app-config table', err, 503);
     return done(false, { reason: why });
   } finally {
     clearTimeout(timer);
@@ -85,7 +90,7 @@ export async function handleHealth(req: HttpRequest, deps: HealthDeps): Promise<
   return { status: healthy ? 200 : 503, body };
 }
 
-export function healthDeps(): HealthDeps {
+export function healthDeps(scope: Scope = { requestId: 'direct', budget: Budget.ofMs(DEFAULT_BUDGET_MS) }): HealthDeps {
   // app-config table only: the health Lambda has no ITEMS_TABLE and no access to the items table
   const cfg = loadConfig(['appConfigTable']);
   const doc = documentClient(cfg.region, { maxAttempts: 1 });
@@ -93,11 +98,12 @@ export function healthDeps(): HealthDeps {
     region: cfg.region,
     primaryRegion: cfg.primaryRegion,
     drainEnv: cfg.drain,
-    timeoutMs: cfg.healthTimeoutMs,
+    timeoutMs: Math.max(1, Math.min(cfg.healthTimeoutMs, scope.budget.remaining())),
     readState: (signal) => readAppState(doc, cfg.appConfigTable, signal),
     readDrainFlag: (signal) => readDrainFlag(doc, cfg.appConfigTable, cfg.region, signal),
     nowMs: () => Date.now(),
+    logFailure: (what, err, status) => logFailure(what, err, { handler: 'health', requestId: scope.requestId }, status),
   };
 }
 
-export const handler = restHandler((req) => handleHealth(req, healthDeps()));
+export const handler = restHandler('health', (req, scope) => handleHealth(req, healthDeps(scope)));

@@ -27,14 +27,24 @@
  * 404 NotFound, 409 VersionConflict (says expected vs actual), 503 WriteFenced / WriteRejectedInPrimary with
  * `Retry-After: 30` (docs/architecture.md, "Write rules": the app state, read strongly consistently from the local app-config replica,
  * refuses the write; the state is temporary, and during failover clients should go through another region,
- * which is where Route53 sends them since /health is 503 in the primary), 503 Unavailable + Retry-After: 5
- * when DynamoDB fails, 500 ConfigError when the environment contract (handlers/lib/env.ts) is broken.
+ * which is where Route53 sends them since /health is 503 in the primary), and for DynamoDB failures the
+ * answers of handlers/lib/errors.ts: 503 Throttled / Unavailable / Timeout with Retry-After, 409 WriteConflict
+ * (`retryable: true`) after the handler's own retries of a replicated-write or transaction conflict, 500
+ * ConfigError for permanent misconfiguration (and when the environment contract, handlers/lib/env.ts, is broken).
  *
  * Write target (decideWrite): `multi-master` writes the local replica; `primary` writes the ITEMS_TABLE in
  * PRIMARY_REGION through a client for that region (read local, write global), so writeRegion = primary region
  * and readRegion = local region. Reads always come from the local replica.
+ *
+ * Faults (handlers/lib/itemStore.ts): every write is guarded by the app state of the region written to, in the
+ * same transaction (or, with CONSISTENCY=strong, a strongly consistent read just before), so a fence set there
+ * refuses it; every write is idempotent (a per-request writeId), so a write whose reply was lost and that the
+ * SDK retries is answered as the one write it was; all work is capped by the invocation's remaining time.
+ * Writes record the caller (`updatedBy`, from the authorizer) and every item answer carries it (null without one).
  */
+import { randomUUID } from 'node:crypto';
 import {
+  APP_STATES,
   BAD_INPUT,
   NOT_FOUND,
   VERSION_CONFLICT,
@@ -44,29 +54,45 @@ import {
   type WriteMode,
 } from '../schema/rules';
 import { readAppState } from './lib/appState';
+import { Budget, BudgetExhausted, DEFAULT_BUDGET_MS, backoffMs } from './lib/budget';
 import { documentClient } from './lib/dynamo';
-import { loadConfig } from './lib/env';
-import { fail, methodNotAllowed, restHandler, unavailable, type HttpRequest, type HttpResponse } from './lib/http';
-import { dynamoItemStore, type ItemRecord, type ItemStore } from './lib/itemStore';
+import { loadConfig, type Consistency } from './lib/env';
+import { failure, isRetryableConflict, type FailureContext } from './lib/errors';
+import { parseIfMatch, parseVersionText } from './lib/headers';
+import { fail, methodNotAllowed, restHandler, type HttpRequest, type HttpResponse, type Scope } from './lib/http';
+import { dynamoItemStore, type ItemRecord, type ItemStore, type WriteOutcome } from './lib/itemStore';
 
 export const ALLOWED_METHODS = ['GET', 'PUT', 'DELETE'] as const;
 export const PUT_FIELDS = ['value', 'expectedVersion'] as const;
 /** Seconds a client should wait before retrying a write refused by the app state. */
 export const STATE_RETRY_AFTER_S = 30;
+/** Compare-and-set rounds of a write without expectedVersion (each re-reads the version). */
 const CAS_ATTEMPTS = 3;
+/** Re-decisions when the written region's app state differs from the one read locally (a state change in flight). */
+const STATE_ATTEMPTS = 2;
+/** The handler's own retries of a replicated-write / transaction conflict (after the SDK's), within the budget. */
+export const CONFLICT_RETRIES = 6;
+export const STATE_CHANGING = 'StateChanging';
 
 export interface ItemsDeps {
   /** The serving region (readRegion). */
   region: string;
   primaryRegion: string;
   writeMode: WriteMode;
+  consistency: Consistency;
+  /** The app-config table (same name in every region): the write guard checks its state item in the region written to. */
+  appConfigTable: string;
   /** The local replica (reads). */
   local: ItemStore;
   /** The replica writes go to, by region (local or primary). */
   storeFor(region: string): ItemStore;
   /** The app state from the local app-config replica (strongly consistent); null when missing. */
-  readState(): Promise<string | null>;
+  readState(signal?: AbortSignal): Promise<string | null>;
   now(): Date;
+  /** A fresh id per request, stored on the item it writes (idempotency). */
+  newWriteId(): string;
+  /** [0, 1) for retry jitter. */
+  random(): number;
 }
 
 export interface ItemAnswer {
@@ -76,11 +102,19 @@ export interface ItemAnswer {
   updatedAt: string;
   writeRegion: string;
   readRegion: string;
+  updatedBy: string | null;
 }
 
-
 function answer(item: ItemRecord, readRegion: string): ItemAnswer {
-  return { id: item.id, value: item.value, version: item.version, updatedAt: item.updatedAt, writeRegion: item.updatedRegion, readRegion };
+  return {
+    id: item.id,
+    value: item.value,
+    version: item.version,
+    updatedAt: item.updatedAt,
+    writeRegion: item.updatedRegion,
+    readRegion,
+    updatedBy: item.updatedBy ?? null,
+  };
 }
 
 function etag(version: number): Record<string, string> {
@@ -101,24 +135,6 @@ function conflict(id: string, expected: number, actual: ItemRecord | null): Http
       actualVersion: actual ? actual.version : null,
     },
   };
-}
-
-const VERSION_TEXT = /^(0|[1-9][0-9]{0,15})$/;
-
-/** A version given as text (query string, If-Match); returns the number or a problem. */
-function parseVersionText(raw: string, what: string): { version: number } | { problem: string } {
-  const n = Number(raw);
-  if (!VERSION_TEXT.test(raw) || !Number.isSafeInteger(n)) {
-    return { problem: `${what} ${JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw)} is invalid: it must be a whole number ≥ 0` };
-  }
-  return { version: n };
-}
-
-function parseIfMatch(header: string | undefined): { version?: number } | { problem: string } {
-  if (header === undefined) return {};
-  const m = /^\s*(?:W\/)?"?([^"]*)"?\s*$/.exec(header);
-  const parsed = parseVersionText(m ? m[1] : header, 'If-Match');
-  return 'problem' in parsed ? { problem: `${parsed.problem} (send If-Match: <version> or "<version>")` } : parsed;
 }
 
 /** Combines the version from the body/query with If-Match; both given must agree. */
@@ -163,8 +179,18 @@ function parsePutBody(body: string | null): PutInput | { problem: string } {
   return { value: obj.value as string, expectedVersion: ev };
 }
 
+/** The app states in which this region may write to `targetRegion` (decideWrite, per state): the write guard. */
+export function statesAllowing(targetRegion: string, deps: Pick<ItemsDeps, 'writeMode' | 'region' | 'primaryRegion'>): string[] {
+  return APP_STATES.filter((state) => {
+    const d = decideWrite({ state, writeMode: deps.writeMode, region: deps.region, primaryRegion: deps.primaryRegion });
+    return d.allowed && d.targetRegion === targetRegion;
+  });
+}
+
+const defaultScope = (): Scope => ({ requestId: 'direct', budget: Budget.ofMs(DEFAULT_BUDGET_MS) });
+
 /** The pure core: a plain request and injected table access, clock and region in; an HTTP answer out. */
-export async function handleItems(req: HttpRequest, deps: ItemsDeps): Promise<HttpResponse> {
+export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scope = defaultScope()): Promise<HttpResponse> {
   const method = req.method.toUpperCase();
   if (!(ALLOWED_METHODS as readonly string[]).includes(method)) return methodNotAllowed(method, ALLOWED_METHODS);
 
@@ -172,13 +198,15 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps): Promise<Ht
   const idp = idProblem(id);
   if (idp) return bad(idp);
   const itemId = id as string;
+  const { budget } = scope;
+  const ctx: FailureContext = { handler: 'items', requestId: scope.requestId, tries: 1 };
 
   if (method === 'GET') {
     let item: ItemRecord | null;
     try {
-      item = await deps.local.get(itemId);
+      item = await deps.local.get(itemId, budget.signal);
     } catch (err) {
-      return unavailable('reading the item', err);
+      return failure('reading the item', err, ctx);
     }
     if (!item) return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${deps.region}`);
     return { status: 200, body: answer(item, deps.region), headers: etag(item.version) };
@@ -212,64 +240,113 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps): Promise<Ht
 
   let state: string | null;
   try {
-    state = await deps.readState();
+    state = await deps.readState(budget.signal);
   } catch (err) {
-    return unavailable('reading the app state', err);
+    return failure('reading the app state', err, ctx);
   }
-  const decision = decideWrite({ state, writeMode: deps.writeMode, region: deps.region, primaryRegion: deps.primaryRegion });
-  if (!decision.allowed) {
-    return fail(503, decision.errorType, decision.message, { 'retry-after': String(STATE_RETRY_AFTER_S) });
-  }
-  const store = deps.storeFor(decision.targetRegion);
 
-  try {
-    if (method === 'DELETE') {
-      const out = await store.delete(itemId, expectedVersion);
-      if (!out.ok) {
-        if (!out.actual) return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${store.region}; nothing was deleted`);
-        return conflict(itemId, expectedVersion as number, out.actual);
-      }
-      return { status: 200, body: { ...answer(out.item, deps.region), deleted: true, deletedRegion: store.region }, headers: etag(out.item.version) };
+  const writeId = deps.newWriteId();
+  let casRounds = 0;
+  let stateRounds = 0;
+  let conflicts = 0;
+  for (;;) {
+    const decision = decideWrite({ state, writeMode: deps.writeMode, region: deps.region, primaryRegion: deps.primaryRegion });
+    if (!decision.allowed) {
+      return fail(503, decision.errorType, decision.message, { 'retry-after': String(STATE_RETRY_AFTER_S) });
     }
+    const store = deps.storeFor(decision.targetRegion);
+    const opts = { guard: { table: deps.appConfigTable, allowedStates: statesAllowing(decision.targetRegion, deps) }, signal: budget.signal };
+    const what = `writing the item to ${store.region}`;
+    if (budget.expired()) return failure(what, new BudgetExhausted(), ctx);
 
-    // PUT: compare-and-set on the expected version, or on the version just read (retried a few times).
-    for (let attempt = 1; ; attempt += 1) {
-      let ifVersion: number;
-      if (expectedVersion !== undefined) {
-        ifVersion = expectedVersion;
-      } else {
-        const current = await store.get(itemId);
-        ifVersion = current ? current.version : 0;
-      }
-      const item: ItemRecord = { id: itemId, value, version: ifVersion + 1, updatedAt: deps.now().toISOString(), updatedRegion: store.region };
-      const out = await store.put(item, ifVersion);
-      if (out.ok) {
-        return {
-          status: ifVersion === 0 ? 201 : 200,
-          body: { ...answer(out.item, deps.region), created: ifVersion === 0, previousVersion: ifVersion === 0 ? null : ifVersion },
-          headers: etag(out.item.version),
+    let out: WriteOutcome;
+    let ifVersion = 0;
+    try {
+      if (method === 'PUT') {
+        if (expectedVersion !== undefined) ifVersion = expectedVersion;
+        else ifVersion = (await store.get(itemId, budget.signal))?.version ?? 0;
+        const item: ItemRecord = {
+          id: itemId,
+          value,
+          version: ifVersion + 1,
+          updatedAt: deps.now().toISOString(),
+          updatedRegion: store.region,
+          ...(req.caller ? { updatedBy: req.caller } : {}),
+          writeId,
         };
+        out = await store.put(item, ifVersion, opts);
+        if (out.ok) {
+          return {
+            status: ifVersion === 0 ? 201 : 200,
+            body: { ...answer(out.item, deps.region), created: ifVersion === 0, previousVersion: ifVersion === 0 ? null : ifVersion },
+            headers: etag(out.item.version),
+          };
+        }
+      } else {
+        const current = await store.get(itemId, budget.signal);
+        if (!current) return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${store.region}; nothing was deleted`);
+        if (expectedVersion !== undefined && current.version !== expectedVersion) return conflict(itemId, expectedVersion, current);
+        ifVersion = current.version;
+        out = await store.delete(current, opts);
+        if (out.ok) {
+          return { status: 200, body: { ...answer(out.item, deps.region), deleted: true, deletedRegion: store.region }, headers: etag(out.item.version) };
+        }
       }
-      if (expectedVersion !== undefined || attempt >= CAS_ATTEMPTS) return conflict(itemId, ifVersion, out.actual);
+    } catch (err) {
+      if (isRetryableConflict(err) && conflicts < CONFLICT_RETRIES) {
+        conflicts += 1;
+        ctx.tries = (ctx.tries ?? 1) + 1;
+        if (await budget.pause(backoffMs(conflicts, 25, 1000, deps.random))) continue;
+      }
+      return failure(what, err, ctx);
     }
-  } catch (err) {
-    return unavailable(`writing the item to ${store.region}`, err);
+
+    if (out.reason === 'state') {
+      // the written region's state is not one this write may commit in: decide again with what it holds
+      stateRounds += 1;
+      if (stateRounds > STATE_ATTEMPTS) {
+        return fail(
+          503,
+          STATE_CHANGING,
+          `the app state is changing: ${deps.region} reads ${JSON.stringify(state)} but ${store.region} holds ${JSON.stringify(out.state)}; nothing was written, retry shortly`,
+          { 'retry-after': '5' },
+        );
+      }
+      state = out.state;
+      continue;
+    }
+    if (method === 'DELETE' && !out.actual) return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${store.region}; nothing was deleted`);
+    casRounds += 1;
+    if (expectedVersion !== undefined || casRounds >= CAS_ATTEMPTS) return conflict(itemId, expectedVersion ?? ifVersion, out.actual);
   }
 }
 
 /** Builds the real dependencies from the environment contract (handlers/lib/env.ts). */
 export function itemsDeps(): ItemsDeps {
   const cfg = loadConfig(['itemsTable', 'appConfigTable']);
-  const local = dynamoItemStore(documentClient(cfg.region), cfg.itemsTable, cfg.region);
+  const storeOpts = { consistency: cfg.consistency };
+  const local = dynamoItemStore(documentClient(cfg.region), cfg.itemsTable, cfg.region, storeOpts);
+  const stores = new Map<string, ItemStore>([[cfg.region, local]]);
   return {
     region: cfg.region,
     primaryRegion: cfg.primaryRegion,
     writeMode: cfg.writeMode,
+    consistency: cfg.consistency,
+    appConfigTable: cfg.appConfigTable,
     local,
-    storeFor: (region) => (region === cfg.region ? local : dynamoItemStore(documentClient(region), cfg.itemsTable, region)),
-    readState: async () => (await readAppState(documentClient(cfg.region), cfg.appConfigTable))?.state ?? null,
+    storeFor: (region) => {
+      let store = stores.get(region);
+      if (!store) {
+        store = dynamoItemStore(documentClient(region, { kind: 'crossRegion' }), cfg.itemsTable, region, storeOpts);
+        stores.set(region, store);
+      }
+      return store;
+    },
+    readState: async (signal) => (await readAppState(documentClient(cfg.region), cfg.appConfigTable, signal))?.state ?? null,
     now: () => new Date(),
+    newWriteId: () => randomUUID(),
+    random: Math.random,
   };
 }
 
-export const handler = restHandler((req) => handleItems(req, itemsDeps()));
+export const handler = restHandler('items', (req, scope) => handleItems(req, itemsDeps(), scope));

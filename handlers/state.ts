@@ -3,29 +3,37 @@
  * replica) → 200 `{state, updatedAt, reason, region, writeMode, primaryRegion, writable, version}`.
  * `writable` is decideWrite (schema/rules.ts) for this region: the same answer the items handler and the
  * resolvers act on. A missing state item answers state null and writable false (writes fail closed).
- * 503 Unavailable when the table cannot be read; 405 for other methods.
+ * A failed read answers as handlers/lib/errors.ts says (503 + Retry-After when temporary, 500 ConfigError when the
+ * table is missing or access is denied), logged as one JSON line; 405 for other methods. The read is capped by
+ * the invocation's remaining time.
  */
 import { decideWrite, type WriteMode } from '../schema/rules';
 import { readAppState, type AppStateItem } from './lib/appState';
+import { Budget, DEFAULT_BUDGET_MS } from './lib/budget';
 import { documentClient } from './lib/dynamo';
 import { loadConfig } from './lib/env';
-import { methodNotAllowed, restHandler, unavailable, type HttpRequest, type HttpResponse } from './lib/http';
+import { failure } from './lib/errors';
+import { methodNotAllowed, restHandler, type HttpRequest, type HttpResponse, type Scope } from './lib/http';
 
 export interface StateDeps {
   region: string;
   primaryRegion: string;
   writeMode: WriteMode;
-  readState(): Promise<AppStateItem | null>;
+  readState(signal?: AbortSignal): Promise<AppStateItem | null>;
 }
 
-export async function handleState(req: HttpRequest, deps: StateDeps): Promise<HttpResponse> {
+export async function handleState(
+  req: HttpRequest,
+  deps: StateDeps,
+  scope: Scope = { requestId: 'direct', budget: Budget.ofMs(DEFAULT_BUDGET_MS) },
+): Promise<HttpResponse> {
   const method = req.method.toUpperCase();
   if (method !== 'GET') return methodNotAllowed(method, ['GET']);
   let item: AppStateItem | null;
   try {
-    item = await deps.readState();
+    item = await deps.readState(scope.budget.signal);
   } catch (err) {
-    return unavailable('reading the app state', err);
+    return failure('reading the app state', err, { handler: 'state', requestId: scope.requestId });
   }
   const state = item ? item.state : null;
   const decision = decideWrite({ state, writeMode: deps.writeMode, region: deps.region, primaryRegion: deps.primaryRegion });
@@ -51,8 +59,8 @@ export function stateDeps(): StateDeps {
     region: cfg.region,
     primaryRegion: cfg.primaryRegion,
     writeMode: cfg.writeMode,
-    readState: () => readAppState(documentClient(cfg.region), cfg.appConfigTable),
+    readState: (signal) => readAppState(documentClient(cfg.region), cfg.appConfigTable, signal),
   };
 }
 
-export const handler = restHandler((req) => handleState(req, stateDeps()));
+export const handler = restHandler('state', (req, scope) => handleState(req, stateDeps(), scope));

@@ -10,6 +10,7 @@
  * | WRITE_MODE                   | items, state                    | `multi-master` (default) or `primary` (read local, write global) |
  * | DRAIN                        | health                          | `true` drains this region (health answers 503); anything else = not drained |
  * | HEALTH_TIMEOUT_MS            | health                          | optional, default 1000: budget for the deep check's GetItems |
+ * | CONSISTENCY                  | items (all may read it)         | `eventual` (default when unset) or `strong` (multi-Region strong consistency) |
  * | AWS_REGION                   | all                             | the serving region (set by Lambda itself)                    |
  * | AWS_ENDPOINT_URL_DYNAMODB    | all (SDK)                       | optional; honoured by the AWS SDK itself (DynamoDB Local)    |
  *
@@ -28,7 +29,27 @@ export const ENV = {
   DRAIN: 'DRAIN',
   HEALTH_TIMEOUT_MS: 'HEALTH_TIMEOUT_MS',
   AWS_REGION: 'AWS_REGION',
+  CONSISTENCY: 'CONSISTENCY',
 } as const;
+
+/**
+ * The global tables' consistency mode (stack config `consistency`). `strong` is multi-Region strong consistency
+ * (MRSC): strongly consistent reads see the latest write from any region, and writes are checked by every
+ * replica, but MRSC tables take no transactions, so the items handler guards its writes differently there
+ * (handlers/lib/itemStore.ts).
+ */
+export type Consistency = 'eventual' | 'strong';
+export const CONSISTENCIES: readonly Consistency[] = ['eventual', 'strong'];
+
+/** CONSISTENCY from the environment: `eventual` when unset or blank; anything else but `strong` is a ConfigError. */
+export function readConsistency(env: Record<string, string | undefined> = process.env): Consistency {
+  const raw = (env[ENV.CONSISTENCY] ?? '').trim();
+  if (raw === '') return 'eventual';
+  if (!(CONSISTENCIES as readonly string[]).includes(raw)) {
+    throw new ConfigError(`environment variable ${ENV.CONSISTENCY} is ${JSON.stringify(raw.slice(0, 40))}: allowed are ${CONSISTENCIES.join(', ')}`);
+  }
+  return raw as Consistency;
+}
 
 /**
  * Route53 counts a health check as passed only on a 2xx within 2 s of connecting, and API Gateway + the Lambda
@@ -45,6 +66,7 @@ export interface HandlerConfig {
   writeMode: WriteMode;
   drain: boolean;
   healthTimeoutMs: number;
+  consistency: Consistency;
 }
 
 /** A deployment mistake (a missing or bad variable): handlers answer 500 naming the variable. */
@@ -91,5 +113,6 @@ export function loadConfig(needs: readonly Need[] = ['itemsTable', 'appConfigTab
     writeMode: writeModeRaw as WriteMode,
     drain: (env[ENV.DRAIN] ?? '').trim().toLowerCase() === 'true',
     healthTimeoutMs,
+    consistency: readConsistency(env),
   };
 }

@@ -2,10 +2,13 @@
  * API Gateway REST proxy plumbing shared by the items, health and state handlers: a plain request shape the
  * pure cores take, and JSON answers. Every answer, errors included, is JSON; errors are
  * `{"error": "<what was wrong>", "errorType": "<code>"}` with the codes of schema/rules.ts (plus a few REST-only
- * ones below).
+ * ones below). Each invocation gets a Scope: its request id (for answers and log lines) and its time budget from
+ * the Lambda context (handlers/lib/budget.ts).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { Budget, type LambdaContextLike } from './budget';
 import { ConfigError } from './env';
+import { callerIdentity, type AuthorizerContext } from './headers';
 
 /** REST-only error codes (the shared ones live in schema/rules.ts). */
 export const METHOD_NOT_ALLOWED = 'MethodNotAllowed';
@@ -21,6 +24,14 @@ export interface HttpRequest {
   headers: Record<string, string | undefined>;
   /** The body as text (base64 bodies decoded), or null when there is none. */
   body: string | null;
+  /** The caller's subject from the authorizer (handlers/lib/headers.ts callerIdentity); null without one. */
+  caller?: string | null;
+}
+
+/** Per invocation: who to name in logs and answers, and how long the work may take. */
+export interface Scope {
+  requestId: string;
+  budget: Budget;
 }
 
 export interface HttpResponse {
@@ -40,6 +51,7 @@ export function toRequest(event: APIGatewayProxyEvent): HttpRequest {
     query: { ...(event.queryStringParameters ?? {}) },
     headers,
     body,
+    caller: callerIdentity(event.requestContext?.authorizer as AuthorizerContext | null | undefined),
   };
 }
 
@@ -67,25 +79,28 @@ export function methodNotAllowed(method: string, allowed: readonly string[]): Ht
 
 /**
  * Wraps a core into the exported Lambda handler: a deployment mistake answers 500 naming the variable, any
- * other unexpected error answers 500 without internals (and is logged).
+ * other unexpected error answers 500 without internals; both are logged as one JSON line.
  */
-export function restHandler(core: (req: HttpRequest) => Promise<HttpResponse>): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-  return async (event) => {
+export function restHandler(
+  name: string,
+  core: (req: HttpRequest, scope: Scope) => Promise<HttpResponse>,
+): (event: APIGatewayProxyEvent, context?: LambdaContextLike) => Promise<APIGatewayProxyResult> {
+  return async (event, context) => {
+    const requestId = context?.awsRequestId ?? event.requestContext?.requestId ?? 'unknown';
+    const budget = Budget.fromContext(context);
+    const log = (errorName: string, status: number, message: string) =>
+      console.error(JSON.stringify({ level: 'ERROR', handler: name, requestId, errorName, status, tries: 1, sdkAttempts: 0, message: message.slice(0, 300) }));
     try {
-      return toResult(await core(toRequest(event)));
+      return toResult(await core(toRequest(event), { requestId, budget }));
     } catch (err) {
       if (err instanceof ConfigError) {
-        console.error(err.message);
+        log('ConfigError', 500, err.message);
         return toResult(fail(500, CONFIG_ERROR, `the function is misconfigured: ${err.message}`));
       }
-      console.error('unexpected error', err);
-      return toResult(fail(500, INTERNAL_ERROR, 'internal error: see the function logs'));
+      log(err instanceof Error ? err.name : 'Error', 500, err instanceof Error ? `${err.message} ${err.stack ?? ''}` : String(err));
+      return toResult(fail(500, INTERNAL_ERROR, `internal error: see the function logs (request ${requestId})`));
+    } finally {
+      budget.done();
     }
   };
-}
-
-/** For DynamoDB being unreachable/throttled while serving a request: 503 with Retry-After. */
-export function unavailable(what: string, err: unknown): HttpResponse {
-  const name = typeof err === 'object' && err !== null && 'name' in err ? String((err as { name: unknown }).name) : 'Error';
-  return fail(503, UNAVAILABLE, `${what} failed (${name}); retry later`, { 'retry-after': '5' });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { handler } from '../../handlers/health';
+import { checkHealth, handler } from '../../handlers/health';
 import { DEFAULT_HEALTH_TIMEOUT_MS, loadConfig } from '../../handlers/lib/env';
 import { drainFlagId } from '../../schema/rules';
 import { freePort } from '../../local/dynamodbLocal';
@@ -133,7 +133,61 @@ describe('health handler (deep check, DynamoDB Local)', () => {
     env(EU, { APP_CONFIG_TABLE: 'no-such-table-anywhere' });
     const res = await call(handler, healthEvent());
     assert.equal(res.status, 503);
-    assert.match(res.body.reason, /app-config table is unreachable \(ResourceNotFoundException/);
+    assert.equal(res.body.reason, 'the app-config table is unreachable (ResourceNotFoundException)', 'the error\'s name only, not its message');
+  });
+
+  it('a failed read answers the error name only (an AccessDenied message names the account and role) and logs one JSON line with the message', async () => {
+    const denied = Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/health-role/fn is not authorized to perform: dynamodb:GetItem'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400, attempts: 1 },
+    });
+    const logged: Array<{ what: string; err: unknown; status: number }> = [];
+    const { healthy, body } = await checkHealth({
+      region: EU,
+      primaryRegion: EU,
+      drainEnv: false,
+      timeoutMs: 1000,
+      readState: () => Promise.reject(denied),
+      readDrainFlag: () => Promise.resolve(null),
+      nowMs: () => Date.now(),
+      logFailure: (what, err, status) => logged.push({ what, err, status }),
+    });
+    assert.equal(healthy, false);
+    assert.equal(body.reason, 'the app-config table is unreachable (AccessDeniedException)');
+    assert.ok(!JSON.stringify(body).includes('arn:aws'));
+    assert.equal(logged.length, 1);
+    assert.equal(logged[0].err, denied);
+
+    // through the Lambda handler: the log line is JSON with the request id
+    const lines: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => lines.push(args.map(String).join(' '));
+    try {
+      env(EU, { APP_CONFIG_TABLE: 'no-such-table-either' });
+      const res = await handler(healthEvent(), { awsRequestId: 'req-health', getRemainingTimeInMillis: () => 5000 });
+      assert.equal(res.statusCode, 503);
+    } finally {
+      console.error = original;
+    }
+    assert.equal(lines.length, 1, lines.join('\n'));
+    const line = JSON.parse(lines[0]);
+    assert.deepEqual({ handler: line.handler, requestId: line.requestId, errorName: line.errorName, status: line.status }, { handler: 'health', requestId: 'req-health', errorName: 'ResourceNotFoundException', status: 503 });
+  });
+
+  it('the deadline is capped by the invocation\'s remaining time', async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => sockets.push(s)); // accepts, never answers
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      env(EU, { AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}` });
+      const deadline = Date.now() + 600;
+      const res = await handler(healthEvent(), { awsRequestId: 'r', getRemainingTimeInMillis: () => deadline - Date.now() });
+      assert.equal(res.statusCode, 503);
+      assert.match(JSON.parse(res.body).reason, /did not answer within 3[0-9]{2} ms/, 'about 600 ms left minus the 250 ms answer reserve, not the 1000 ms default');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('503 when DynamoDB is unreachable (closed port)', async () => {

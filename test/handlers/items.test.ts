@@ -43,12 +43,13 @@ describe('items handler (REST, DynamoDB Local)', () => {
       assert.match(created.body.updatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
       const stored = await getItem(AP, tables.items, 'user-1');
-      assert.deepEqual(stored, { id: 'user-1', value: 'hello', version: 1, updatedAt: created.body.updatedAt, updatedRegion: AP });
+      assert.match(String(stored?.writeId), /^[0-9a-f-]{36}$/, 'the request\'s write id is stored with the item');
+      assert.deepEqual(stored, { id: 'user-1', value: 'hello', version: 1, updatedAt: created.body.updatedAt, updatedRegion: AP, writeId: stored?.writeId });
       assert.equal(await getItem(EU, tables.items, 'user-1'), undefined, 'multi-master writes the local replica only');
 
       const read = await call(handler, itemsEvent('GET', 'user-1'));
       assert.equal(read.status, 200);
-      assert.deepEqual(read.body, { id: 'user-1', value: 'hello', version: 1, updatedAt: created.body.updatedAt, writeRegion: AP, readRegion: AP });
+      assert.deepEqual(read.body, { id: 'user-1', value: 'hello', version: 1, updatedAt: created.body.updatedAt, writeRegion: AP, readRegion: AP, updatedBy: null });
 
       const updated = await call(handler, itemsEvent('PUT', 'user-1', { body: { value: 'world' } }));
       assert.equal(updated.status, 200);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { handler } from '../../handlers/state';
 import { APP_STATE_ID } from '../../schema/rules';
 import { call, restEvent, setEnv } from '../support/apigw';
@@ -71,18 +72,38 @@ describe('state handler (GET /state, DynamoDB Local)', () => {
     assert.equal(res.body.writable, false);
   });
 
-  it('405 for PUT; 503 when the table is missing; 500 when APP_CONFIG_TABLE is unset', async () => {
+  it('405 for PUT; 500 ConfigError naming the error when the table is missing; 500 when APP_CONFIG_TABLE is unset', async () => {
     env(EU);
     const put = await call(handler, stateEvent('PUT'));
     assert.equal(put.status, 405);
     assert.match(put.body.error, /method PUT is not allowed here: allowed are GET/);
     env(EU, { APP_CONFIG_TABLE: 'no-such-table' });
     const missing = await call(handler, stateEvent());
-    assert.equal(missing.status, 503);
-    assert.match(missing.body.error, /reading the app state failed \(ResourceNotFoundException\)/);
+    assert.equal(missing.status, 500, 'a missing table is a deployment mistake: retrying cannot help');
+    assert.equal(missing.body.errorType, 'ConfigError');
+    assert.equal(missing.headers['retry-after'], undefined);
+    assert.match(missing.body.error, /reading the app state failed \(ResourceNotFoundException\): the deployment is misconfigured/);
     env(EU, { APP_CONFIG_TABLE: undefined });
     const unset = await call(handler, stateEvent());
     assert.equal(unset.status, 500);
     assert.match(unset.body.error, /APP_CONFIG_TABLE is not set/);
+  });
+
+  it('a table that never answers: 503 Timeout within the invocation\'s remaining time', async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((sock) => sockets.push(sock)); // accepts, never answers
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      env(EU, { AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}` });
+      const started = Date.now();
+      const deadline = started + 700;
+      const res = await handler(stateEvent(), { awsRequestId: 'r', getRemainingTimeInMillis: () => deadline - Date.now() });
+      assert.equal(res.statusCode, 503);
+      assert.equal(JSON.parse(res.body).errorType, 'Timeout');
+      assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

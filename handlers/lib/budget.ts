@@ -1,0 +1,96 @@
+/**
+ * A request's time budget: the items, health and state handlers cap their total work (every DynamoDB call and
+ * every retry pause) by what Lambda says is left of the invocation, so a stalled dependency ends in a clear 503
+ * before Lambda kills the invocation (which API Gateway would turn into a bare 502 with nothing logged).
+ *
+ * The budget is `context.getRemainingTimeInMillis()` minus a reserve for answering, and never more than API
+ * Gateway's integration timeout (29 s by default for REST APIs:
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html), after which the client has its 504
+ * anyway. Without a Lambda context (a core called directly) the default applies.
+ */
+
+/** Kept back from Lambda's remaining time to build, log and return the answer. */
+export const ANSWER_RESERVE_MS = 250;
+/** API Gateway REST's default integration timeout: work past it is never seen by the client. */
+export const API_GATEWAY_TIMEOUT_MS = 29_000;
+/** The budget when there is no Lambda context. */
+export const DEFAULT_BUDGET_MS = 10_000;
+
+/** What the handlers need of Lambda's context object. */
+export interface LambdaContextLike {
+  awsRequestId?: string;
+  getRemainingTimeInMillis?: () => number;
+}
+
+export class Budget {
+  private controller?: AbortController;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    /** epoch milliseconds after which no more work starts */
+    readonly deadline: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  static ofMs(ms: number, now: () => number = Date.now): Budget {
+    return new Budget(now() + Math.max(0, ms), now);
+  }
+
+  static fromContext(context?: LambdaContextLike, now: () => number = Date.now): Budget {
+    let ms = DEFAULT_BUDGET_MS;
+    if (context && typeof context.getRemainingTimeInMillis === 'function') {
+      const remaining = Number(context.getRemainingTimeInMillis());
+      if (Number.isFinite(remaining)) ms = remaining - ANSWER_RESERVE_MS;
+    }
+    return Budget.ofMs(Math.min(ms, API_GATEWAY_TIMEOUT_MS - ANSWER_RESERVE_MS), now);
+  }
+
+  remaining(): number {
+    return Math.max(0, this.deadline - this.now());
+  }
+
+  expired(): boolean {
+    return this.remaining() <= 0;
+  }
+
+  /** One signal for the whole request: aborts every call still running when the budget is spent. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      const controller = new AbortController();
+      this.controller = controller;
+      const ms = this.remaining();
+      if (ms <= 0) controller.abort(new BudgetExhausted());
+      else {
+        this.timer = setTimeout(() => controller.abort(new BudgetExhausted()), ms);
+        this.timer.unref?.();
+      }
+    }
+    return this.controller.signal;
+  }
+
+  /** Waits `ms` unless that would run past the deadline; answers whether it waited. */
+  async pause(ms: number): Promise<boolean> {
+    if (ms >= this.remaining()) return false;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return true;
+  }
+
+  /** Stops the abort timer (the request is answered). */
+  done(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+/** The reason a budget's signal aborts with. */
+export class BudgetExhausted extends Error {
+  constructor() {
+    super('the request ran out of its time budget');
+    this.name = 'BudgetExhausted';
+  }
+}
+
+/** Full-jitter exponential backoff, base·2^(attempt-1) capped (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/). */
+export function backoffMs(attempt: number, baseMs = 25, capMs = 1000, random: () => number = Math.random): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}

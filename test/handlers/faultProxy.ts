@@ -1,0 +1,156 @@
+/**
+ * Fault injection between the handlers and DynamoDB Local, at the HTTP layer the SDK really uses:
+ * - `lostReplyProxy`: forwards every request to DynamoDB Local; while armed, for the next N requests of the
+ *   chosen operations it lets the request reach DynamoDB (which applies it), waits for the reply, then resets the
+ *   client's connection instead of relaying it. The SDK sees ECONNRESET and retries: the "ambiguous write".
+ * - `silentServer`: accepts connections and never answers (a stalled endpoint).
+ * - `fakeDynamo`: answers every request with a canned DynamoDB JSON error (throttling, 5xx, AccessDenied …).
+ */
+import http from 'node:http';
+import net from 'node:net';
+
+export interface LostReplyProxy {
+  url: string;
+  /** Drop the reply of the next `count` requests whose X-Amz-Target is one of `operations`. */
+  arm(operations: readonly string[], count?: number): void;
+  /** X-Amz-Target operation names seen, in order (e.g. TransactWriteItems). */
+  seen: string[];
+  /** Replies dropped so far. */
+  dropped: number;
+  close(): Promise<void>;
+}
+
+function operationOf(req: http.IncomingMessage): string {
+  const target = String(req.headers['x-amz-target'] ?? '');
+  return target.slice(target.indexOf('.') + 1);
+}
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as net.AddressInfo).port;
+}
+
+export async function lostReplyProxy(target: string): Promise<LostReplyProxy> {
+  const upstream = new URL(target);
+  let armedFor: readonly string[] = [];
+  let remaining = 0;
+  const state = { seen: [] as string[], dropped: 0 };
+  const server = http.createServer((req, res) => {
+    const op = operationOf(req);
+    state.seen.push(op);
+    const drop = remaining > 0 && armedFor.includes(op);
+    if (drop) remaining -= 1;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const out = http.request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          const body: Buffer[] = [];
+          up.on('data', (c: Buffer) => body.push(c));
+          up.on('end', () => {
+            if (drop) {
+              // DynamoDB has applied the request and answered: the answer is lost on the way back
+              state.dropped += 1;
+              req.socket.resetAndDestroy();
+              return;
+            }
+            res.writeHead(up.statusCode ?? 500, up.headers);
+            res.end(Buffer.concat(body));
+          });
+        },
+      );
+      out.on('error', () => req.socket.destroy());
+      out.end(Buffer.concat(chunks));
+    });
+  });
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    arm(operations, count = 1) {
+      armedFor = operations;
+      remaining = count;
+    },
+    get seen() {
+      return state.seen;
+    },
+    get dropped() {
+      return state.dropped;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface SilentServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function silentServer(): Promise<SilentServer> {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((s) => sockets.push(s));
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface FakeDynamo {
+  url: string;
+  /**
+   * Every request gets this status and DynamoDB error type (`__type`), e.g. 400 ProvisionedThroughputExceededException;
+   * `extra` adds fields to the error body (CancellationReasons); `only` limits the error to one operation, the
+   * others answer `okBody` (200).
+   */
+  answer(status: number, type: string, message: string, opts?: { extra?: Record<string, unknown>; only?: string; okBody?: unknown }): void;
+  requests: number;
+  close(): Promise<void>;
+}
+
+export async function fakeDynamo(): Promise<FakeDynamo> {
+  let reply: { status: number; type: string; message: string; extra?: Record<string, unknown>; only?: string; okBody?: unknown } = {
+    status: 500,
+    type: 'InternalServerError',
+    message: 'internal',
+  };
+  const state = { requests: 0 };
+  const server = http.createServer((req, res) => {
+    state.requests += 1;
+    const op = operationOf(req);
+    req.resume();
+    req.on('end', () => {
+      const headers = { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `fake-${state.requests}` };
+      if (reply.only !== undefined && op !== reply.only) {
+        res.writeHead(200, headers);
+        res.end(JSON.stringify(reply.okBody ?? {}));
+        return;
+      }
+      res.writeHead(reply.status, headers);
+      res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${reply.type}`, message: reply.message, ...(reply.extra ?? {}) }));
+    });
+  });
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    answer(status, type, message, opts = {}) {
+      reply = { status, type, message, ...opts };
+    },
+    get requests() {
+      return state.requests;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

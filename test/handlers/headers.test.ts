@@ -1,0 +1,108 @@
+/**
+ * Hostile headers (issue 13 item 7): every parser of client-controlled request text in the REST handlers is
+ * timed on 64 KB of adversarial input against a generous ceiling (not a benchmark: a linear parser takes well
+ * under a millisecond, the former If-Match regex took seconds on a few thousand spaces). Plus what each parser
+ * accepts and refuses.
+ */
+import assert from 'node:assert/strict';
+import { handleItems, type ItemsDeps } from '../../handlers/items';
+import { Budget } from '../../handlers/lib/budget';
+import { MAX_CALLER_CHARS, MAX_IF_MATCH_CHARS, callerIdentity, parseIfMatch, parseVersionText } from '../../handlers/lib/headers';
+import { toRequest } from '../../handlers/lib/http';
+import { itemsEvent } from '../support/apigw';
+
+const KB64 = 64 * 1024;
+const CEILING_MS = 200;
+
+/** Adversarial 64 KB inputs: long runs of what the parsers skip, strip or scan for. */
+const HOSTILE: Record<string, string> = {
+  spaces: ' '.repeat(KB64),
+  'spaces then x': `${' '.repeat(KB64 - 1)}x`,
+  tabs: '\t'.repeat(KB64),
+  // the former regex's worst case: whitespace, then a quoted value and junk (2,000 spaces took it 12 s)
+  'spaces, a quoted value, junk': `${' '.repeat(KB64 - 4)}"x"a`,
+  'a quote, spaces, a quoted value': `"${' '.repeat(KB64 - 3)}"x`,
+  quotes: '"'.repeat(KB64),
+  'W/ prefixes': 'W/'.repeat(KB64 / 2),
+  'W/" runs': 'W/"'.repeat(Math.floor(KB64 / 3)),
+  digits: '1'.repeat(KB64),
+  'quoted digits with inner spaces': `"${' 1'.repeat(KB64 / 2 - 1)}"`,
+  'mixed whitespace and quotes': ' "\t'.repeat(Math.floor(KB64 / 3)),
+};
+
+function timed<T>(fn: () => T): { result: T; ms: number } {
+  const started = process.hrtime.bigint();
+  const result = fn();
+  return { result, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+/** A core whose table access must never be reached: header problems answer before any call. */
+const NO_TABLES: ItemsDeps = {
+  region: 'eu-west-1',
+  primaryRegion: 'eu-west-1',
+  writeMode: 'multi-master',
+  consistency: 'eventual',
+  appConfigTable: 'unused',
+  local: {
+    region: 'eu-west-1',
+    get: () => Promise.reject(new Error('no table access expected')),
+    put: () => Promise.reject(new Error('no table access expected')),
+    delete: () => Promise.reject(new Error('no table access expected')),
+  },
+  storeFor() {
+    throw new Error('no table access expected');
+  },
+  readState: () => Promise.reject(new Error('no table access expected')),
+  now: () => new Date(0),
+  newWriteId: () => 'w',
+  random: () => 0,
+};
+
+describe('header parsers on hostile input (linear, length-capped)', () => {
+  for (const [name, input] of Object.entries(HOSTILE)) {
+    it(`64 KB of ${name}: every parser answers within ${CEILING_MS} ms`, async () => {
+      const ifMatch = timed(() => parseIfMatch(input));
+      assert.ok(ifMatch.ms < CEILING_MS, `parseIfMatch took ${ifMatch.ms} ms`);
+      assert.ok('problem' in ifMatch.result, 'refused');
+      assert.match((ifMatch.result as { problem: string }).problem, new RegExp(`over the limit of ${MAX_IF_MATCH_CHARS}`));
+
+      const version = timed(() => parseVersionText(input, 'expectedVersion'));
+      assert.ok(version.ms < CEILING_MS, `parseVersionText took ${version.ms} ms`);
+      assert.ok('problem' in version.result);
+
+      const caller = timed(() => callerIdentity({ sub: input, principalId: input, claims: { sub: input } }));
+      assert.ok(caller.ms < CEILING_MS, `callerIdentity took ${caller.ms} ms`);
+      assert.equal(caller.result, null, `a subject over ${MAX_CALLER_CHARS} characters is not recorded`);
+
+      const event = itemsEvent('DELETE', 'x', { headers: { 'If-Match': input, 'X-Other': input }, query: { expectedVersion: input } });
+      const req = timed(() => toRequest(event));
+      assert.ok(req.ms < CEILING_MS, `toRequest took ${req.ms} ms`);
+
+      const started = Date.now();
+      const res = await handleItems(req.result, NO_TABLES, { requestId: 'r', budget: Budget.ofMs(1000) });
+      assert.ok(Date.now() - started < CEILING_MS, `the handler took ${Date.now() - started} ms`);
+      assert.equal(res.status, 400, JSON.stringify(res.body).slice(0, 200));
+      assert.ok(JSON.stringify(res.body).length < 500, 'the error does not echo the input');
+    });
+  }
+
+  it('If-Match: accepts <n>, "<n>", W/"<n>" with surrounding whitespace; refuses the rest', () => {
+    for (const [header, version] of [['3', 3], ['"3"', 3], ['W/"3"', 3], ['  "42"\t', 42], ['0', 0], ['9007199254740991', 9007199254740991]] as const) {
+      assert.deepEqual(parseIfMatch(header), { version }, header);
+    }
+    assert.deepEqual(parseIfMatch(undefined), {});
+    for (const header of ['', '"', '"3', '3"', '""', 'abc', '-1', '01', '1.5', '" 3"', '9007199254740992', '*', 'W/', 'W/3x']) {
+      assert.ok('problem' in parseIfMatch(header), `refused: ${JSON.stringify(header)}`);
+    }
+  });
+
+  it('callerIdentity: sub, else principalId, else claims.sub; only non-empty strings', () => {
+    assert.equal(callerIdentity({ sub: 'alice', principalId: 'p' }), 'alice');
+    assert.equal(callerIdentity({ principalId: 'bob' }), 'bob');
+    assert.equal(callerIdentity({ claims: { sub: 'carol' } }), 'carol');
+    assert.equal(callerIdentity({ sub: '', principalId: 7, claims: { sub: 'dan' } }), 'dan');
+    assert.equal(callerIdentity(null), null);
+    assert.equal(callerIdentity(undefined), null);
+    assert.equal(callerIdentity({ claims: null }), null);
+  });
+});

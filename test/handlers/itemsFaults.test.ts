@@ -1,0 +1,379 @@
+/**
+ * The items handler under faults (issue 13 items 1, 3, 4, 6; issue 11's write conflicts; issue 10's updatedBy),
+ * against DynamoDB Local through real sockets: a reply lost after DynamoDB applied the write (the SDK retries),
+ * a stalled endpoint, a fence set between the state read and the write, DynamoDB errors on the wire, and
+ * replicated-write conflicts injected into the store.
+ */
+import assert from 'node:assert/strict';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ReplicatedWriteConflictException } from '@aws-sdk/client-dynamodb';
+import { CONFLICT_RETRIES, handleItems, handler, itemsDeps, statesAllowing, type ItemsDeps } from '../../handlers/items';
+import { Budget } from '../../handlers/lib/budget';
+import { documentClient } from '../../handlers/lib/dynamo';
+import type { ItemStore } from '../../handlers/lib/itemStore';
+import { itemsEvent, setEnv } from '../support/apigw';
+import { fakeDynamo, lostReplyProxy, silentServer, type LostReplyProxy } from './faultProxy';
+import { AP, EU, createTables, getItem, putItem, scan, setState } from './helpers';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoEndpoint } from '../support/dynamodb';
+import { toRequest } from '../../handlers/lib/http';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+/** Invokes the exported handler as Lambda does, with a context (remaining time, request id). */
+async function invoke(event: APIGatewayProxyEvent, remainingMs = 8000, requestId = 'req-test'): Promise<{ status: number; headers: Record<string, unknown>; body: Json }> {
+  const deadline = Date.now() + remainingMs;
+  const res = await handler(event, { awsRequestId: requestId, getRemainingTimeInMillis: () => deadline - Date.now() });
+  return { status: res.statusCode, headers: (res.headers ?? {}) as Record<string, unknown>, body: JSON.parse(res.body) };
+}
+
+/** Captures what console.error prints while `fn` runs (the handlers' JSON failure lines). */
+async function capturingErrors<T>(fn: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const lines: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => lines.push(args.map(String).join(' '));
+  try {
+    return { result: await fn(), lines };
+  } finally {
+    console.error = original;
+  }
+}
+
+function withAuthorizer(event: APIGatewayProxyEvent, authorizer: Record<string, unknown>): APIGatewayProxyEvent {
+  return { ...event, requestContext: { ...event.requestContext, authorizer } } as APIGatewayProxyEvent;
+}
+
+describe('items handler under faults (DynamoDB Local, real sockets)', () => {
+  let tables: { items: string; appConfig: string };
+  let restore: () => void = () => undefined;
+
+  function env(region: string, extra: Record<string, string | undefined> = {}): void {
+    restore();
+    restore = setEnv({
+      AWS_REGION: region,
+      ITEMS_TABLE: tables.items,
+      APP_CONFIG_TABLE: tables.appConfig,
+      PRIMARY_REGION: EU,
+      WRITE_MODE: 'multi-master',
+      CONSISTENCY: undefined,
+      ...extra,
+    });
+  }
+
+  before(async () => {
+    tables = await createTables('faults');
+    await setState(tables.appConfig, 'active');
+  });
+  afterEach(() => {
+    restore();
+    restore = () => undefined;
+  });
+
+  for (const consistency of ['eventual', 'strong'] as const) {
+    const writeOp = (kind: 'put' | 'delete') => (consistency === 'eventual' ? 'TransactWriteItems' : kind === 'put' ? 'PutItem' : 'DeleteItem');
+
+    describe(`a write whose reply is lost after DynamoDB applied it (CONSISTENCY=${consistency}): the SDK's retry is recognised`, () => {
+      let proxy: LostReplyProxy;
+      before(async () => {
+        proxy = await lostReplyProxy(dynamoEndpoint());
+      });
+      after(() => proxy.close());
+      const through = () => env(EU, { CONSISTENCY: consistency, AWS_ENDPOINT_URL_DYNAMODB: proxy.url });
+      const timesSent = (op: string) => proxy.seen.filter((o) => o === op).length;
+
+      it('PUT without expectedVersion answers 201 version 1 (not 200 version 2), stored once', async () => {
+        const id = `lost-put-${consistency}`;
+        through();
+        const before = { sent: timesSent(writeOp('put')), dropped: proxy.dropped };
+        proxy.arm([writeOp('put')]);
+        const res = await invoke(itemsEvent('PUT', id, { body: { value: 'once' } }));
+        assert.equal(proxy.dropped - before.dropped, 1, 'the reply was dropped');
+        assert.equal(timesSent(writeOp('put')) - before.sent, 2, 'the SDK sent the write again');
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        assert.equal(res.body.version, 1);
+        assert.equal(res.body.created, true);
+        const stored = await getItem(EU, tables.items, id);
+        assert.deepEqual({ version: stored?.version, value: stored?.value }, { version: 1, value: 'once' });
+      });
+
+      it('PUT with expectedVersion 1 answers 200 version 2 (not 409), version 2 stored once', async () => {
+        const id = `lost-cond-${consistency}`;
+        await putItem(EU, tables.items, { id, value: 'base', version: 1, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU });
+        through();
+        proxy.arm([writeOp('put')]);
+        const before = proxy.dropped;
+        const res = await invoke(itemsEvent('PUT', id, { body: { value: 'second', expectedVersion: 1 } }));
+        assert.equal(proxy.dropped - before, 1);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.deepEqual([res.body.version, res.body.previousVersion], [2, 1]);
+        const stored = await getItem(EU, tables.items, id);
+        assert.deepEqual({ version: stored?.version, value: stored?.value }, { version: 2, value: 'second' });
+      });
+
+      it('DELETE answers 200 with the deleted item (not 404)', async () => {
+        const id = `lost-del-${consistency}`;
+        await putItem(EU, tables.items, { id, value: 'doomed', version: 3, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU });
+        through();
+        proxy.arm([writeOp('delete')]);
+        const before = proxy.dropped;
+        const res = await invoke(itemsEvent('DELETE', id, { query: { expectedVersion: '3' } }));
+        assert.equal(proxy.dropped - before, 1);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.deepEqual([res.body.deleted, res.body.version, res.body.value], [true, 3, 'doomed']);
+        assert.equal(await getItem(EU, tables.items, id), undefined);
+      });
+
+      it('a different request that finds the same version answers 409: only the request\'s own write is recognised', async () => {
+        const id = `lost-other-${consistency}`;
+        through();
+        const first = await invoke(itemsEvent('PUT', id, { body: { value: 'first', expectedVersion: 0 } }));
+        assert.equal(first.status, 201);
+        const second = await invoke(itemsEvent('PUT', id, { body: { value: 'second', expectedVersion: 0 } }));
+        assert.equal(second.status, 409, JSON.stringify(second.body));
+        assert.equal((await getItem(EU, tables.items, id))?.value, 'first');
+      });
+    });
+
+    describe(`the fence (CONSISTENCY=${consistency}): a state set after the read and before the write refuses the write`, () => {
+      it('state flips to fenced between the state read and the write → 503 WriteFenced, nothing written', async () => {
+        env(EU, { CONSISTENCY: consistency });
+        const real = itemsDeps();
+        const deps: ItemsDeps = {
+          ...real,
+          readState: async (signal) => {
+            const seen = await real.readState(signal);
+            await setState(tables.appConfig, 'fenced'); // the operator's fence lands right after the read
+            return seen;
+          },
+        };
+        try {
+          const before = await scan(EU, tables.items);
+          const req = toRequest(itemsEvent('PUT', `race-${consistency}`, { body: { value: 'must not land' } }));
+          const res = await handleItems(req, deps, { requestId: 'r', budget: Budget.ofMs(5000) });
+          assert.equal(res.status, 503, JSON.stringify(res.body));
+          assert.equal((res.body as Json).errorType, 'WriteFenced');
+          assert.equal(res.headers?.['retry-after'], '30');
+          assert.deepEqual(await scan(EU, tables.items), before, 'nothing was written');
+        } finally {
+          await setState(tables.appConfig, 'active');
+        }
+      });
+
+      it('primary mode: the primary region\'s own state is checked (fenced there, still active locally) → refused', async () => {
+        await setState(tables.appConfig, 'fenced', [EU]);
+        try {
+          env(AP, { CONSISTENCY: consistency, WRITE_MODE: 'primary' });
+          const before = await scan(EU, tables.items);
+          const res = await invoke(itemsEvent('PUT', `prim-fence-${consistency}`, { body: { value: 'x' } }));
+          assert.equal(res.status, 503, JSON.stringify(res.body));
+          assert.equal(res.body.errorType, 'WriteFenced');
+          assert.deepEqual(await scan(EU, tables.items), before);
+        } finally {
+          await setState(tables.appConfig, 'active', [EU]);
+        }
+      });
+    });
+  }
+
+  it('the guard allows exactly the states decideWrite allows for the target region', () => {
+    const mm = { writeMode: 'multi-master' as const, region: AP, primaryRegion: EU };
+    assert.deepEqual(statesAllowing(AP, mm), ['active', 'failover']);
+    assert.deepEqual(statesAllowing(EU, mm), []);
+    const pm = { writeMode: 'primary' as const, region: AP, primaryRegion: EU };
+    assert.deepEqual(statesAllowing(EU, pm), ['active']);
+    assert.deepEqual(statesAllowing(AP, pm), ['failover']);
+    assert.deepEqual(statesAllowing(EU, { ...pm, region: EU }), ['active']);
+  });
+
+  describe('bounded waits', () => {
+    it('GET against an endpoint that accepts and never answers ends within the invocation budget with 503 Timeout', async () => {
+      const silent = await silentServer();
+      try {
+        env(EU, { AWS_ENDPOINT_URL_DYNAMODB: silent.url });
+        const started = Date.now();
+        const { result: res, lines } = await capturingErrors(() => invoke(itemsEvent('GET', 'anything'), 1000, 'req-silent'));
+        const took = Date.now() - started;
+        assert.equal(res.status, 503, JSON.stringify(res.body));
+        assert.equal(res.body.errorType, 'Timeout');
+        assert.equal(res.headers['retry-after'], '5');
+        assert.ok(took >= 700 && took < 1500, `took ${took} ms for a 1000 ms invocation budget`);
+        assert.equal(lines.length, 1, lines.join('\n'));
+        const line = JSON.parse(lines[0]);
+        assert.deepEqual(
+          { handler: line.handler, requestId: line.requestId, kind: line.kind, status: line.status },
+          { handler: 'items', requestId: 'req-silent', kind: 'timeout', status: 503 },
+        );
+      } finally {
+        await silent.close();
+      }
+    });
+
+    it('every DynamoDB client has a request timeout that throws (not just a warning)', async () => {
+      const silent = await silentServer();
+      const restoreEnv = setEnv({ AWS_ENDPOINT_URL_DYNAMODB: silent.url });
+      try {
+        const doc = documentClient(EU, { maxAttempts: 1, requestTimeoutMs: 200 });
+        const started = Date.now();
+        // no abort signal here: only the client's own timeout can end the call (the race only keeps a broken client from hanging the test)
+        const hung = new Promise((_, reject) => setTimeout(() => reject(new Error('still waiting after 2 s: the request timeout does not throw')), 2000).unref());
+        await assert.rejects(Promise.race([doc.send(new GetCommand({ TableName: 'any-table', Key: { id: 'x' } })), hung]), (err: Error) => err.name === 'TimeoutError');
+        assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+      } finally {
+        restoreEnv();
+        await silent.close();
+      }
+    });
+  });
+
+  describe('DynamoDB errors on the wire → status, Retry-After, one log line', () => {
+    const cases = [
+      { type: 'ProvisionedThroughputExceededException', http: 400, status: 503, errorType: 'Throttled', retryAfter: '2' },
+      { type: 'ThrottlingException', http: 400, status: 503, errorType: 'Throttled', retryAfter: '2' },
+      { type: 'InternalServerError', http: 500, status: 503, errorType: 'Unavailable', retryAfter: '5' },
+      { type: 'AccessDeniedException', http: 400, status: 500, errorType: 'ConfigError', retryAfter: undefined },
+      { type: 'ResourceNotFoundException', http: 400, status: 500, errorType: 'ConfigError', retryAfter: undefined },
+      { type: 'ValidationException', http: 400, status: 500, errorType: 'ConfigError', retryAfter: undefined },
+    ];
+    for (const c of cases) {
+      it(`${c.type} → ${c.status} ${c.errorType}${c.retryAfter ? ` Retry-After ${c.retryAfter}` : ', no Retry-After'}; the answer names the error, not its message`, async () => {
+        const fake = await fakeDynamo();
+        const secret = 'User: arn:aws:sts::123456789012:assumed-role/items-role/fn is not authorized';
+        fake.answer(c.http, c.type, secret);
+        try {
+          env(EU, { AWS_ENDPOINT_URL_DYNAMODB: fake.url, AWS_MAX_ATTEMPTS: '1' });
+          const { result: res, lines } = await capturingErrors(() => invoke(itemsEvent('GET', 'x'), 5000, `req-${c.type}`));
+          assert.equal(res.status, c.status, JSON.stringify(res.body));
+          assert.equal(res.body.errorType, c.errorType);
+          assert.equal(res.headers['retry-after'], c.retryAfter);
+          assert.match(res.body.error, new RegExp(`\\(${c.type}\\)`));
+          assert.ok(!JSON.stringify(res.body).includes('arn:aws'), 'no message text in the answer');
+          assert.equal(lines.length, 1);
+          const line = JSON.parse(lines[0]);
+          assert.deepEqual({ errorName: line.errorName, requestId: line.requestId, sdkAttempts: line.sdkAttempts }, { errorName: c.type, requestId: `req-${c.type}`, sdkAttempts: 1 });
+        } finally {
+          await fake.close();
+        }
+      });
+    }
+  });
+
+  describe('a cancelled transaction says why: throttled → 503, conflicting → retried then 409', () => {
+    const stateItem = { Item: { id: { S: 'app-state' }, state: { S: 'active' } } };
+    const cancelled = (code: string) => ({
+      extra: { CancellationReasons: [{ Code: 'None' }, { Code: code, Message: code }] },
+      only: 'TransactWriteItems',
+      okBody: stateItem,
+    });
+
+    it('a throttled item: 503 Throttled with Retry-After, not 500', async () => {
+      const fake = await fakeDynamo();
+      fake.answer(400, 'TransactionCanceledException', 'Transaction cancelled', cancelled('ThrottlingError'));
+      try {
+        env(EU, { AWS_ENDPOINT_URL_DYNAMODB: fake.url, AWS_MAX_ATTEMPTS: '1' });
+        const { result: res, lines } = await capturingErrors(() => invoke(itemsEvent('PUT', 'tx-throttled', { body: { value: 'v' } })));
+        assert.equal(res.status, 503, JSON.stringify(res.body));
+        assert.equal(res.body.errorType, 'Throttled');
+        assert.equal(res.headers['retry-after'], '2');
+        assert.equal(lines.length, 1);
+      } finally {
+        await fake.close();
+      }
+    });
+
+    it('a transaction conflict on every try: retried, then 409 WriteConflict (retryable)', async () => {
+      const fake = await fakeDynamo();
+      fake.answer(400, 'TransactionCanceledException', 'Transaction cancelled', cancelled('TransactionConflict'));
+      try {
+        env(EU, { AWS_ENDPOINT_URL_DYNAMODB: fake.url, AWS_MAX_ATTEMPTS: '1' });
+        const before = fake.requests;
+        const { result: res } = await capturingErrors(() => invoke(itemsEvent('PUT', 'tx-conflict', { body: { value: 'v' } }), 5000));
+        assert.equal(res.status, 409, JSON.stringify(res.body));
+        assert.deepEqual([res.body.errorType, res.body.retryable], ['WriteConflict', true]);
+        // 1 state read, then per try: 1 item read + 1 transaction
+        assert.equal(fake.requests - before, 1 + 2 * (1 + CONFLICT_RETRIES));
+      } finally {
+        await fake.close();
+      }
+    });
+  });
+
+  describe('replicated-write conflicts (MRSC) are retried with backoff inside the budget', () => {
+    /** Deps whose write store throws ReplicatedWriteConflictException `failures` times, then writes for real. */
+    function conflicting(failures: number): { deps: ItemsDeps; calls: () => number } {
+      const real = itemsDeps();
+      let calls = 0;
+      const wrap = (store: ItemStore): ItemStore => ({
+        region: store.region,
+        get: (id, signal) => store.get(id, signal),
+        async put(item, ifVersion, opts) {
+          calls += 1;
+          if (calls <= failures) throw new ReplicatedWriteConflictException({ message: 'being modified in another Region', $metadata: { attempts: 3 } });
+          return store.put(item, ifVersion, opts);
+        },
+        delete: (current, opts) => store.delete(current, opts),
+      });
+      return { deps: { ...real, storeFor: (r) => wrap(real.storeFor(r)), random: () => 0.5 }, calls: () => calls };
+    }
+
+    it('two conflicts, then the write lands: 201 after 3 tries', async () => {
+      env(EU, { CONSISTENCY: 'strong' });
+      const { deps, calls } = conflicting(2);
+      const res = await handleItems(toRequest(itemsEvent('PUT', 'rwc-1', { body: { value: 'v' } })), deps, { requestId: 'r', budget: Budget.ofMs(3000) });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal(calls(), 3);
+      assert.equal((await getItem(EU, tables.items, 'rwc-1'))?.version, 1);
+    });
+
+    it('conflicts that never stop: 409 WriteConflict, retryable, within the budget, nothing written, one log line', async () => {
+      env(EU, { CONSISTENCY: 'strong' });
+      const { deps, calls } = conflicting(1000);
+      const started = Date.now();
+      const { result: res, lines } = await capturingErrors(() =>
+        handleItems(toRequest(itemsEvent('PUT', 'rwc-2', { body: { value: 'v' } })), deps, { requestId: 'r-conf', budget: Budget.ofMs(2000) }),
+      );
+      assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+      assert.equal(res.status, 409, JSON.stringify(res.body));
+      assert.deepEqual({ errorType: (res.body as Json).errorType, retryable: (res.body as Json).retryable }, { errorType: 'WriteConflict', retryable: true });
+      assert.ok(calls() >= 2, `retried (${calls()} tries)`);
+      assert.equal(await getItem(EU, tables.items, 'rwc-2'), undefined);
+      assert.equal(lines.length, 1);
+      assert.deepEqual(
+        (({ errorName, tries, sdkAttempts, requestId }) => ({ errorName, tries, sdkAttempts, requestId }))(JSON.parse(lines[0])),
+        { errorName: 'ReplicatedWriteConflictException', tries: calls(), sdkAttempts: 3, requestId: 'r-conf' },
+      );
+    });
+  });
+
+  describe('caller identity (updatedBy)', () => {
+    it('writes record the authorizer\'s sub (then principalId, then Cognito claims.sub) and answers carry it; null without one', async () => {
+      env(EU);
+      const viaSub = await invoke(withAuthorizer(itemsEvent('PUT', 'who-1', { body: { value: 'a' } }), { sub: 'alice', principalId: 'ignored' }));
+      assert.equal(viaSub.status, 201);
+      assert.equal(viaSub.body.updatedBy, 'alice');
+      assert.equal((await getItem(EU, tables.items, 'who-1'))?.updatedBy, 'alice');
+
+      const viaPrincipal = await invoke(withAuthorizer(itemsEvent('PUT', 'who-1', { body: { value: 'b' } }), { principalId: 'bob' }));
+      assert.equal(viaPrincipal.body.updatedBy, 'bob');
+      const viaClaims = await invoke(withAuthorizer(itemsEvent('PUT', 'who-1', { body: { value: 'c' } }), { claims: { sub: 'carol' } }));
+      assert.equal(viaClaims.body.updatedBy, 'carol');
+      assert.equal((await invoke(itemsEvent('GET', 'who-1'))).body.updatedBy, 'carol');
+
+      const anonymous = await invoke(itemsEvent('PUT', 'who-1', { body: { value: 'd' } }));
+      assert.equal(anonymous.status, 200);
+      assert.equal(anonymous.body.updatedBy, null);
+      assert.equal(Object.keys((await getItem(EU, tables.items, 'who-1')) ?? {}).includes('updatedBy'), false, 'no caller, no attribute');
+
+      const del = await invoke(withAuthorizer(itemsEvent('DELETE', 'who-1'), { sub: 'dave' }));
+      assert.equal(del.status, 200);
+      assert.equal(del.body.deleted, true);
+    });
+  });
+
+  it('CONSISTENCY other than eventual/strong answers 500 naming the variable', async () => {
+    env(EU, { CONSISTENCY: 'linearizable' });
+    const res = await invoke(itemsEvent('GET', 'x'));
+    assert.equal(res.status, 500);
+    assert.match(res.body.error, /CONSISTENCY is "linearizable": allowed are eventual, strong/);
+  });
+});
