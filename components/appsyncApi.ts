@@ -93,6 +93,8 @@ export interface AppsyncApiArgs {
   items: { name: pulumi.Input<string>; local: RegionTable; primary: RegionTable };
   appConfig: { name: pulumi.Input<string>; local: RegionTable };
   now: Date;
+  /** `consistency` (issue 11): the resolvers' __SETTINGS__.consistency */
+  consistency?: 'eventual' | 'strong';
 }
 
 export interface AppsyncApi {
@@ -148,7 +150,7 @@ export function appsyncApi(name: string, args: AppsyncApiArgs, parent: pulumi.Re
   };
 
   // ---- functions and resolvers, from the manifest -----------------------------------------------------------
-  const settings: ResolverSettings = { region, primaryRegion: args.primaryRegion, writeMode: args.writeMode };
+  const settings: ResolverSettings = { region, primaryRegion: args.primaryRegion, writeMode: args.writeMode, consistency: args.consistency ?? 'eventual' };
   const runtime = { name: 'APPSYNC_JS', runtimeVersion: '1.0.0' };
   const functions: Record<string, aws.appsync.Function> = {};
   for (const [fnName, spec] of Object.entries(FUNCTIONS)) {

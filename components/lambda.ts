@@ -83,6 +83,8 @@ export interface LambdaArgs {
   timeout?: number;
   memorySize?: number;
   logRetentionDays?: number;
+  /** Lambda layers (issue 11 drills: the AWS FIS extension on the notifier) */
+  layers?: pulumi.Input<string>[];
 }
 
 export interface RegionalLambda {
@@ -127,6 +129,7 @@ export function regionalLambda(name: string, args: LambdaArgs, opts: { parent: p
       environment: { variables: args.environment },
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
       tracingConfig: { mode: 'Active' },
+      ...(args.layers ? { layers: args.layers } : {}),
     },
     // The policy must be in place before the function can log or (for stream sources) be polled.
     { ...child, dependsOn: [policy] },

@@ -34,6 +34,8 @@ export interface RegionalApiArgs {
   now: Date;
   /** This region is in `drainRegions`: its health answers 503 (DRAIN=true). */
   drain?: boolean;
+  /** `consistency` (issue 11): resolver settings and every function's CONSISTENCY */
+  consistency?: 'eventual' | 'strong';
 }
 
 export class RegionalApi extends pulumi.ComponentResource {
@@ -66,7 +68,7 @@ export class RegionalApi extends pulumi.ComponentResource {
 
     const gql = appsyncApi(
       name,
-      { region, primaryRegion: args.primaryRegion, writeMode: args.writeMode, auth: args.auth, prefix, items: args.items, appConfig: args.appConfig, now: args.now },
+      { region, primaryRegion: args.primaryRegion, writeMode: args.writeMode, auth: args.auth, prefix, items: args.items, appConfig: args.appConfig, now: args.now, consistency: args.consistency },
       this,
     );
     if (gql.apiKey) {
@@ -82,6 +84,7 @@ export class RegionalApi extends pulumi.ComponentResource {
       writeMode: args.writeMode,
       graphqlUrl: gql.graphqlUrl,
       drain: args.drain === true,
+      consistency: args.consistency,
     });
     const rest = restApi(
       name,

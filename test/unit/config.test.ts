@@ -62,6 +62,14 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'alarms threshold not a number', raw: { ...ok, alarms: '{"appsyncLatencyP99Ms":"2s"}' }, key: 'alarms.appsyncLatencyP99Ms', value: '"2s"', says: 'a number from 0 to 60000' },
   { what: 'alarms threshold negative', raw: { ...ok, alarms: '{"functionErrorsPerMinute":-1}' }, key: 'alarms.functionErrorsPerMinute', value: '-1' },
   { what: 'alarms latency beyond the API timeout', raw: { ...ok, alarms: '{"apiGatewayLatencyP99Ms":3000000}' }, key: 'alarms.apiGatewayLatencyP99Ms', value: '3000000' },
+  // issue 11: consistency, witnessRegion, drills (the MRSC shapes in detail: test/unit/consistencyDrills.test.ts)
+  { what: 'consistency unknown', raw: { ...ok, consistency: 'linearizable' }, key: 'consistency', value: '"linearizable"', says: 'one of eventual, strong' },
+  { what: 'consistency strong outside the MRSC region sets', raw: { ...ok, consistency: 'strong' }, key: 'regions[1]', value: '"ap-southeast-2"', says: 'ap-southeast-2 is in no MRSC region set' },
+  { what: 'witnessRegion without strong', raw: { ...ok, witnessRegion: 'eu-west-2' }, key: 'witnessRegion', value: '"eu-west-2"', says: 'only with consistency strong' },
+  { what: 'witnessRegion of another set', raw: { regions: 'eu-west-1,eu-west-2', consistency: 'strong', witnessRegion: 'us-east-2' }, key: 'witnessRegion', value: '"us-east-2"', says: 'us-east-2 is in the US region set' },
+  { what: 'drills not a boolean', raw: { ...ok, drills: 'yes' }, key: 'drills', value: '"yes"', says: 'true, false or {"pauseMinutes": N}' },
+  { what: 'drills pauseMinutes out of range', raw: { ...ok, drills: '{"pauseMinutes":0}' }, key: 'drills.pauseMinutes', value: '0', says: 'from 1 to 720' },
+  { what: 'drills unknown field', raw: { ...ok, drills: '{"pauseMinute":5}' }, key: 'drills.pauseMinute', value: '5', says: 'did you mean "pauseMinutes"?' },
   { what: 'unknown key (typo of regions)', raw: { ...ok, region: 'eu-west-1' }, key: 'region', value: '"eu-west-1"', says: 'did you mean "regions"?' },
   { what: 'unknown key (typo of primaryRegion)', raw: { ...ok, primaryregion: 'eu-west-1' }, key: 'primaryregion', value: '"eu-west-1"', says: 'did you mean "primaryRegion"?' },
   { what: 'project namespace misspelt', raw: { 'globalappsync:regions': 'eu-west-1' }, key: 'globalappsync:regions', value: '"eu-west-1"', says: 'did you mean "global-appsync:regions"?' },
@@ -202,7 +210,7 @@ describe('config.ts', () => {
       assert.equal(project.name, 'global-appsync');
       const declared = project.config as Record<string, { type: string; default?: unknown }>;
       // the keys Pulumi's schema cannot type (objects, or a list that must also take "a,b,c"), each explained there
-      const undeclared = ['regions', 'drainRegions', 'domain', 'auth', 'alarms'];
+      const undeclared = ['regions', 'drainRegions', 'domain', 'auth', 'alarms', 'drills'];
       for (const key of CONFIG_KEYS) {
         assert.ok(Object.hasOwn(declared, key) !== undeclared.includes(key), `${key}: declared in Pulumi.yaml unless it is one of ${undeclared.join(', ')}`);
       }
