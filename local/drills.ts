@@ -30,13 +30,15 @@
  * Every bad input throws a FaultInputError naming what was wrong (the admin API answers it as 400).
  */
 import type { StackConfig } from '../config';
+import { PAUSE_REPLICATION_ACTION } from '../components/drillNames';
 import { defaultRegion } from '../scripts/state';
 import { APP_STATES } from '../schema/rules';
 import type { Region } from './region';
 import type { PairStats, Replicator } from './replicator';
 import type { RegionHealth, Router } from './router';
 
-export const PAUSE_ACTION = 'aws:dynamodb:global-table-pause-replication';
+/** The FIS action this control approximates: the same id the drill templates use (components/drillNames.ts). */
+export const PAUSE_ACTION = PAUSE_REPLICATION_ACTION;
 /** Said with every pause answer: what differs from the FIS action (see header). */
 export const PAUSE_APPROXIMATION = 'approximation: immediate onset (AWS: replication may continue up to 5 minutes after the action begins); FIS targets one replica (region), from/to are emulator-only';
 /** The longest pause the emulator takes (an FIS experiment runs at most 12 hours). */
@@ -178,10 +180,14 @@ export class FaultControls {
       clearTimeout(this.userPaused.get(key));
       this.userPaused.set(key, undefined);
     }
+    // consistency strong: FIS's target replica is cut off (it refuses writes; local/syncReplication.ts)
+    const target = input.region === undefined || input.region === null ? undefined : this.region(input.region).name;
+    if (target) this.o.replicator.isolate?.(target, true);
     if (durationMs !== null) {
       // the action ends by itself, as FIS's does when its duration is over
       const timer = setTimeout(() => {
         for (const [a, b] of pairs) if (this.userPaused.get(`${a}>${b}`) === timer) this.userPaused.delete(`${a}>${b}`);
+        if (target) this.o.replicator.isolate?.(target, false);
         this.sync();
       }, durationMs);
       timer.unref();
@@ -198,6 +204,7 @@ export class FaultControls {
       clearTimeout(this.userPaused.get(`${a}>${b}`));
       this.userPaused.delete(`${a}>${b}`);
     }
+    if (input.region !== undefined && input.region !== null) this.o.replicator.isolate?.(this.region(input.region).name, false);
     this.sync();
     return { action: PAUSE_ACTION, resumed: pairs, stillPausedByOutage: pairs.filter(([a, b]) => this.down.has(a) || this.down.has(b)) };
   }

@@ -89,7 +89,7 @@ export class Region {
     this.apiKey = opts.apiKey ?? newApiKey();
     this.ports = { ...opts.ports };
     this.executor = createGraphQLExecutor({
-      settings: { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode },
+      settings: { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode, consistency: config.consistency },
       dataSources: {
         localItems: { tableName: config.tableName, region },
         primaryItems: { tableName: config.tableName, region: config.primaryRegion },
@@ -105,7 +105,7 @@ export class Region {
     });
     // Load every resolver now (bundle + evaluate, cached per settings), as AppSync has them deployed before the first
     // request: otherwise the first call to each field pays for esbuild.
-    const settings = { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode };
+    const settings = { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode, consistency: config.consistency };
     for (const file of resolverFiles()) loadResolverModule(file, settings);
     // graphqlUrl is known only once the AppSync server listens: the notifier's environment is set then
     this.envArgs = {
@@ -114,6 +114,7 @@ export class Region {
       primaryRegion: config.primaryRegion,
       writeMode: config.writeMode,
       graphqlUrl: '',
+      consistency: config.consistency,
     };
     const env = lambdaEnvironments<string>(this.envArgs);
     const fns = {} as Record<HandlerName, LambdaHost>;
