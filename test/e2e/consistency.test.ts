@@ -13,7 +13,8 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_ALARM_THRESHOLDS } from '../../components/alarmThresholds';
 import { recoveryObjectives } from '../../components/recovery';
 import { ddbClient } from '../support/dynamodb';
-import { gql, rest, startTestEmulator, type TestEmulator } from '../support/emulator';
+import { eventually, gql, rest, startTestEmulator, type TestEmulator } from '../support/emulator';
+import { STREAM_MAPPING } from '../../components/streamMapping';
 
 const A = 'eu-west-1';
 const B = 'eu-central-1';
@@ -92,5 +93,37 @@ describe('consistency strong in the emulator (MRSC: synchronous replication)', f
     await t.emulator.replicator.idle();
     for (let i = 0; i < 10; i += 1) assert.equal((await rest(`${ep[B].restUrl}/items/paused-a-${i}`, 'GET')).body?.value, `a${i}`, `paused-a-${i} in ${B} after resume`);
     assert.equal((await rest(`${ep[B].restUrl}/items/after-resume`, 'PUT', { value: 'ok' })).status, 201, 'B writes again');
+  });
+  it('notifier-errors drill (the FIS template\'s name, emulated): the region\'s notifier fails, its retries are spent and the change goes to the DLQ stand-in; writes and reads are unaffected; after the drill the notifier delivers again', async () => {
+    const ep = t.endpoints.regions;
+    const notifierOf = async (r: string) => {
+      const all = (await (await fetch(`${t.endpoints.adminUrl}/notifier`)).json()) as Array<{ region: string; backlog: number; failing: boolean; stats: { invocations: number; failedRecords: number; discarded: number } }>;
+      return all.find((n) => n.region === r)!;
+    };
+    const post = (route: string, body: unknown) => fetch(`${t.endpoints.adminUrl}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await t.emulator.replicator.idle();
+    await eventually('A\'s notifier idle', async () => (await notifierOf(A)).backlog === 0);
+    const before = await notifierOf(A);
+    const started = await post('/drills/notifier-errors', { region: A, duration: 'PT2M' });
+    assert.equal(started.status, 200);
+    const answer = (await started.json()) as { drill: string; action: string; failing: boolean };
+    assert.deepEqual([answer.drill, answer.action, answer.failing], ['notifier-errors', 'aws:lambda:invocation-error', true]);
+    const t0 = performance.now();
+    assert.equal((await rest(`${ep[A].restUrl}/items/drill-n1`, 'PUT', { value: 'during' })).status, 201, 'writes unaffected');
+    assert.equal((await rest(`${ep[B].restUrl}/items/drill-n1`, 'GET')).body?.value, 'during', 'reads unaffected');
+    // every retry fails; after the mapping's retries the record is given up (the DLQ in AWS)
+    await eventually('the change is given up after its retries', async () => (await notifierOf(A)).stats.discarded > before.stats.discarded, 30_000);
+    const lostAfterMs = performance.now() - t0;
+    const during = await notifierOf(A);
+    assert.ok(during.stats.failedRecords > before.stats.failedRecords && during.failing);
+    assert.equal(during.stats.discarded - before.stats.discarded, 1, 'exactly the one change written during the drill');
+    assert.equal((await post('/drills/notifier-errors/stop', { region: A })).status, 200);
+    assert.equal((await rest(`${ep[A].restUrl}/items/drill-n2`, 'PUT', { value: 'after' })).status, 201);
+    await eventually('the next change is delivered', async () => {
+      const n = await notifierOf(A);
+      return n.backlog === 0 && n.stats.invocations > during.stats.invocations && !n.failing;
+    });
+    assert.equal((await notifierOf(A)).stats.discarded, during.stats.discarded, 'nothing more given up after the drill');
+    console.log(`      notifier-errors: a change written during the drill given up (DLQ) ${lostAfterMs.toFixed(0)} ms after the write, after ${STREAM_MAPPING.maximumRetryAttempts} retries`);
   });
 });
