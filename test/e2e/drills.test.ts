@@ -205,7 +205,7 @@ describe('failure drills (multi-master)', function () {
       // (interval × threshold) and no DNS cache (the router routes every request: TTL 0), against the measured
       // stop → first write served by B; one interval more for the check in flight when A went down
       const computed = recoveryObjectives({ ...t.emulator.config, healthCheck: { requestInterval: HEALTH.intervalMs / 1000, failureThreshold: HEALTH.failureThreshold }, dnsTtlSeconds: 0 }).find((o) => o.failure === 'secondary region lost');
-      const rtoMs = (computed?.rtoSeconds as number) * 1000;
+      const rtoMs = Math.round((computed?.rtoSeconds as number) * 1000);
       assert.equal(rtoMs, HEALTH.intervalMs * HEALTH.failureThreshold);
       assert.ok(firstOnBMs <= rtoMs + HEALTH.intervalMs + DETECT_SLACK_MS, `stop → first write on B ${firstOnBMs.toFixed(0)} ms; computed RTO ${rtoMs} ms (+ one interval + ${DETECT_SLACK_MS} ms slack)`);
       const pairs = (await send(`${t.endpoints.adminUrl}/replication`, {})).body as Array<{ from: string; pausedBy: string[]; pending: number }>;
