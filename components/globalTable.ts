@@ -12,7 +12,9 @@
  *   and with two regions the third is `globalTableWitness` (components/regionSets.ts validated the shape and checks
  *   the table uses nothing MRSC refuses: no TTL, no local secondary indexes). Streams stay on: the notifiers read
  *   them (MRSC does not replicate through streams, but supports them). The mode is fixed when a global table is
- *   created: switching an existing stack's consistency replaces both tables (README, "Consistency").
+ *   created (and needs an empty table): DynamoDB refuses to switch a deployed table, and terraform-provider-aws
+ *   treats `replica.consistency_mode` as an in-place change (not ForceNew), so a switch would fail partway through
+ *   replica updates. Switch by deploying a new stack (README, "Consistency").
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
