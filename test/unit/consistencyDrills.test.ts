@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '../../config';
 import { mrscProblems, regionSetOf } from '../../components/regionSets';
 import { isoMinutes } from '../../components/drillNames';
-import { lastRun, named, ofType, type ProgramRun, type Recorded, runProgram } from '../../scripts/mockCloud';
+import { cachedRun, lastRun, named, ofType, type ProgramRun, type Recorded, runProgram } from '../../scripts/mockCloud';
 
 const US3 = ['us-east-1', 'us-east-2', 'us-west-2'];
 const EU2 = ['eu-west-1', 'eu-central-1'];
@@ -52,7 +52,7 @@ describe('consistency strong (MRSC) under mocks', function () {
   });
 
   it('eventual (the default): no consistencyMode, no witness, CONSISTENCY=eventual', async () => {
-    const run = await runProgram({ regions: 'eu-west-1,ap-southeast-2' });
+    const run = await cachedRun({ regions: 'eu-west-1,ap-southeast-2' }); // shared with 'drills off' below
     for (const t of tables(run)) {
       assert.ok(t.inputs.replicas.every((r: { consistencyMode?: string }) => r.consistencyMode === undefined));
       assert.equal(t.inputs.globalTableWitness, undefined);
@@ -147,7 +147,7 @@ describe('drills (AWS FIS templates) under mocks', function () {
   }
 
   it('drills off (default): no templates, no bucket, no layer', async () => {
-    const off = await runProgram({ regions: R.join(',') });
+    const off = await cachedRun({ regions: R.join(',') });
     assert.equal(ofType(off, 'aws:fis/experimentTemplate:ExperimentTemplate').length, 0);
     assert.equal(ofType(off, 'aws:s3/bucket:Bucket').length, 0);
     for (const f of ofType(off, 'aws:lambda/function:Function')) assert.equal(f.inputs.layers, undefined);
