@@ -17,6 +17,8 @@ import { missingServices, SERVICE_REGIONS_SOURCE } from './components/serviceReg
 import type * as awsTypes from '@pulumi/aws/types/input';
 import { ALARM_THRESHOLD_KEYS, ALARM_THRESHOLD_MAX, DEFAULT_ALARM_THRESHOLDS, type AlarmThresholds } from './components/alarmThresholds';
 import { parseThrottle, parseWaf, type ThrottleConfig, type WafConfig } from './components/protectionConfig';
+import { CONSISTENCY_MODES, type Consistency, mrscProblems } from './components/regionSets';
+import { DRILL_PAUSE_MINUTES, type DrillsConfig } from './components/drillNames';
 
 export const PROJECT = 'global-appsync';
 
@@ -85,6 +87,13 @@ export interface StackConfig {
   waf?: Readonly<WafConfig>;
   /** `throttle`: stage throttling, and the apiKey usage plan's throttle and quota (components/protectionConfig.ts). */
   throttle: Readonly<ThrottleConfig>;
+  // --- issue 11: consistency and drills (validation in components/regionSets.ts, components/drillNames.ts) ---
+  /** `consistency`: eventual (multi-Region eventual consistency, default) or strong (MRSC). */
+  consistency: Consistency;
+  /** `witnessRegion`: the MRSC witness, only with consistency strong and two regions. */
+  witnessRegion?: string;
+  /** `drills`: AWS FIS experiment templates per region; undefined = off. */
+  drills?: Readonly<DrillsConfig>;
 }
 
 /** One config problem: the key, the value as given, and what is allowed. */
@@ -142,7 +151,7 @@ const hint = (value: unknown, candidates: readonly string[]): string => {
 export const REGIONS_NOTE = `AWS regions of the aws partition: ${AWS_REGIONS.join(', ')}`;
 
 /** The config keys this program reads (without the `global-appsync:` prefix). */
-export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions', 'alarms', 'waf', 'throttle'] as const;
+export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions', 'alarms', 'waf', 'throttle', 'consistency', 'witnessRegion', 'drills'] as const;
 
 /** Raw config as Pulumi hands it over: key (without project prefix) → string (structured values as JSON). */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -524,6 +533,35 @@ function parseAlarms(raw: string | undefined, problems: ConfigProblem[]): AlarmT
   return out;
 }
 
+/** `consistency`: eventual | strong (default eventual); undefined after a problem. */
+function parseConsistency(raw: string | undefined, problems: ConfigProblem[]): Consistency | undefined {
+  if (raw === undefined || raw === '') return 'eventual';
+  if ((CONSISTENCY_MODES as readonly string[]).includes(raw)) return raw as Consistency;
+  problems.push({ key: 'consistency', value: show(raw), allowed: `${hint(raw, CONSISTENCY_MODES)}one of ${CONSISTENCY_MODES.join(', ')} (strong = multi-Region strong consistency: README, "Consistency")` });
+  return undefined;
+}
+
+/** `drills`: true | false | {"pauseMinutes": N} (README, "Drills"); undefined = off. */
+function parseDrills(raw: string | undefined, problems: ConfigProblem[]): DrillsConfig | undefined {
+  if (raw === undefined || raw === '' || raw === 'false') return undefined;
+  const { min, max, dflt } = DRILL_PAUSE_MINUTES;
+  if (raw === 'true') return { pauseMinutes: dflt };
+  const allowed = `true, false or {"pauseMinutes": N} with N a whole number of minutes from ${min} to ${max} (default ${dflt})`;
+  const parsed = /^\s*\{/.test(raw) ? parseJson(raw) : { ok: false as const };
+  if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
+    problems.push({ key: 'drills', value: show(raw), allowed });
+    return undefined;
+  }
+  const obj = parsed.value as Record<string, unknown>;
+  unknownFields('drills', obj, ['pauseMinutes'], problems);
+  const n = obj.pauseMinutes ?? dflt;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    problems.push({ key: 'drills.pauseMinutes', value: show(n), allowed: `a whole number of minutes from ${min} to ${max} (default ${dflt}): how long each drill pauses replication or fails the notifier` });
+    return undefined;
+  }
+  return { pauseMinutes: n };
+}
+
 function parseBoolean(key: string, raw: string | undefined, dflt: boolean, problems: ConfigProblem[]): boolean {
   if (raw === undefined || raw === '') return dflt;
   if (raw === 'true') return true;
@@ -578,6 +616,9 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
   const alarms = parseAlarms(raw.alarms, problems);
   const waf = parseWaf(raw.waf, protect, problems);
   const throttle = parseThrottle(raw.throttle, problems);
+  const consistency = parseConsistency(raw.consistency, problems);
+  if (consistency) problems.push(...mrscProblems(consistency, regions, raw.witnessRegion === '' ? undefined : raw.witnessRegion));
+  const drills = parseDrills(raw.drills, problems);
   if (problems.length > 0) throw new ConfigError(problems, problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
 
   return deepFreeze({
@@ -598,6 +639,9 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
     alarms,
     ...(waf ? { waf } : {}),
     throttle,
+    consistency: consistency ?? 'eventual',
+    ...(raw.witnessRegion ? { witnessRegion: raw.witnessRegion } : {}),
+    ...(drills ? { drills } : {}),
   });
 }
 

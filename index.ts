@@ -18,6 +18,9 @@ import { Notifier } from './components/notifier';
 import { providerFor, regionProviders, ROUTE53_METRICS_REGION } from './components/providers';
 import { RegionalApi } from './components/regionalApi';
 import { SharedApiKey } from './components/apiKeys';
+import { DRILLS } from './components/drillNames';
+import { FisConfigBucket } from './components/fisConfigBucket';
+import { FisDrills } from './components/fisDrills';
 
 interface ProgramOptions {
   /** Lambda code archives (default: esbuild bundles of handlers/, once per process). */
@@ -52,6 +55,8 @@ function program(options: ProgramOptions = {}) {
     itemsTableName: cfg.tableName,
     appConfigTableName: cfg.appConfigTableName,
     protect: cfg.protect,
+    consistency: cfg.consistency,
+    witnessRegion: cfg.witnessRegion,
   });
 
   // issue 10: apiKey mode's one API Gateway key value, accepted by every region
@@ -76,19 +81,31 @@ function program(options: ProgramOptions = {}) {
         ...(sharedKey ? { apiKeyValue: sharedKey.value } : {}),
         throttle: cfg.throttle,
         ...(cfg.waf ? { waf: cfg.waf } : {}),
+        consistency: cfg.consistency,
       },
       { providers: { aws } },
     );
+    // issue 11 drills: the FIS config bucket and extension layer the notifier needs for the notifier-errors drill
+    const fisConfig = cfg.drills ? new FisConfigBucket(`fis-config-${region}`, { region }, { providers: { aws } }) : undefined;
     const notifier = new Notifier(
       `notifier-${region}`,
-      { region, streamArn: tables.items.byRegion[region].streamArn, apiArn: api.apiArn, graphqlUrl: api.graphqlUrl, code, alarmEmail: cfg.alarmEmail },
+      {
+        region,
+        streamArn: tables.items.byRegion[region].streamArn,
+        apiArn: api.apiArn,
+        graphqlUrl: api.graphqlUrl,
+        code,
+        alarmEmail: cfg.alarmEmail,
+        consistency: cfg.consistency,
+        ...(fisConfig ? { fis: { layerArn: fisConfig.layerArn, bucketArn: fisConfig.bucketArn, configLocation: fisConfig.configLocation, prefix: fisConfig.prefix } } : {}),
+      },
       { providers: { aws } },
     );
-    return { region, api, notifier, provider: aws };
+    return { region, api, notifier, provider: aws, fisConfig };
   });
 
   // issue 11: replication lag per region pair, API errors and latency, function errors and throttles
-  new RegionAlarms('alarms', {
+  const alarms = new RegionAlarms('alarms', {
     regions: apis.map(({ region, api, notifier, provider }) => ({
       region,
       provider,
@@ -112,7 +129,33 @@ function program(options: ProgramOptions = {}) {
     code,
     now,
     updaterFunctionName: stateUpdaterFunctionName(cfg.project, cfg.stack),
+    consistency: cfg.consistency,
   });
+
+  // issue 11 drills: per region, FIS templates that stop on the alarms saying users are hurt (README, "Drills")
+  const drills: Record<string, Record<string, pulumi.Output<string>>> = {};
+  for (const { region, notifier, provider, fisConfig } of apis) {
+    if (!cfg.drills || !fisConfig) continue;
+    const userFacing = ['appsync-5xx', 'rest-5xx'].map((key) => {
+      const arn = alarms.alarmArns[`alarms-${region}-${key}`];
+      if (!arn) throw new Error(`drills: no alarm alarms-${region}-${key} to stop the drills on`);
+      return arn;
+    });
+    const fis = new FisDrills(
+      `drills-${region}`,
+      {
+        region,
+        tableArns: [tables.items.byRegion[region].tableArn, tables.appConfig.byRegion[region].tableArn],
+        notifierFunctionArn: notifier.functionArn,
+        configBucketArn: fisConfig.bucketArn,
+        configPrefix: fisConfig.prefix,
+        pauseMinutes: cfg.drills.pauseMinutes,
+        stopAlarms: { pauseReplication: userFacing, notifierErrors: [...userFacing, notifier.alarmArns.dlqDepth] },
+      },
+      { providers: { aws: provider } },
+    );
+    drills[region] = { [DRILLS.pauseReplication.name]: fis.templateIds[DRILLS.pauseReplication.name], [DRILLS.notifierErrors.name]: fis.templateIds[DRILLS.notifierErrors.name] };
+  }
 
   const routing = new GlobalRouting('routing', {
     regions: apis.map(({ region, api, provider }) => ({ region, provider, restApiId: api.restApiId, stageName: api.stageName, executeApiHost: api.executeApiHost })),
@@ -167,6 +210,9 @@ function program(options: ProgramOptions = {}) {
     writeMode: cfg.writeMode,
     // regions deployed but out of latency routing (health 503): the removal procedure's first step
     drainedRegions: [...cfg.drainRegions],
+    consistency: cfg.consistency,
+    // region → drill name → FIS experiment template id: `aws fis start-experiment --experiment-template-id <id>`
+    ...(cfg.drills ? { drillTemplates: drills } : {}),
   };
 }
 

@@ -39,6 +39,8 @@ export interface AppStateArgs {
   now: Date;
   /** physical name of the updater function in every region (components/names.ts) */
   updaterFunctionName: string;
+  /** `consistency` (issue 11): the updater's CONSISTENCY */
+  consistency?: 'eventual' | 'strong';
 }
 
 export class AppState extends pulumi.ComponentResource {
@@ -77,6 +79,7 @@ export class AppState extends pulumi.ComponentResource {
             primaryRegion: args.primaryRegion,
             writeMode: args.writeMode,
             graphqlUrl: '',
+            consistency: args.consistency,
           }).stateUpdater,
           statements: [{ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [local.tableArn] }],
         },

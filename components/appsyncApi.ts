@@ -113,6 +113,8 @@ export interface AppsyncApiArgs {
   now: Date;
   /** token mode: the project's authorizer function's ARN */
   authorizerArn?: pulumi.Input<string>;
+  /** `consistency` (issue 11): the resolvers' __SETTINGS__.consistency */
+  consistency?: 'eventual' | 'strong';
 }
 
 export interface AppsyncApi {
@@ -179,7 +181,7 @@ export function appsyncApi(name: string, args: AppsyncApiArgs, parent: pulumi.Re
   };
 
   // ---- functions and resolvers, from the manifest -----------------------------------------------------------
-  const settings: ResolverSettings = { region, primaryRegion: args.primaryRegion, writeMode: args.writeMode };
+  const settings: ResolverSettings = { region, primaryRegion: args.primaryRegion, writeMode: args.writeMode, consistency: args.consistency ?? 'eventual' };
   const runtime = { name: 'APPSYNC_JS', runtimeVersion: '1.0.0' };
   const functions: Record<string, aws.appsync.Function> = {};
   for (const [fnName, spec] of Object.entries(FUNCTIONS)) {

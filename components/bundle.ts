@@ -23,6 +23,7 @@ export interface ResolverSettings {
   region: string;
   primaryRegion: string;
   writeMode: 'multi-master' | 'primary';
+  consistency?: 'eventual' | 'strong';
 }
 
 /** Bundles one handler and returns the folder holding its index.js (the Lambda code archive's root). */

@@ -8,10 +8,18 @@
  *   disable the stream (terraform-provider-aws#43625).
  * - Each region's stream ARN comes from `replicas[].streamArn` (home region: the table's own `streamArn`),
  *   known after one `pulumi up` — no second deploy, no CLI look-up.
+ * - `consistency: strong` (issue 11): multi-Region strong consistency. Every replica gets `consistencyMode: STRONG`,
+ *   and with two regions the third is `globalTableWitness` (components/regionSets.ts validated the shape and checks
+ *   the table uses nothing MRSC refuses: no TTL, no local secondary indexes). Streams stay on: the notifiers read
+ *   them (MRSC does not replicate through streams, but supports them). The mode is fixed when a global table is
+ *   created (and needs an empty table): DynamoDB refuses to switch a deployed table, and terraform-provider-aws
+ *   treats `replica.consistency_mode` as an in-place change (not ForceNew), so a switch would fail partway through
+ *   replica updates. Switch by deploying a new stack (README, "Consistency").
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { HASH_KEY, HASH_KEY_TYPE, STREAM_VIEW_TYPE } from '../schema/tables';
+import { assertMrscTable, type Consistency } from './regionSets';
 
 export interface GlobalTableArgs {
   /** All regions, in config order. */
@@ -22,6 +30,10 @@ export interface GlobalTableArgs {
   itemsTableName: string;
   appConfigTableName: string;
   protect: boolean;
+  /** default eventual; strong = MRSC (config.ts checked regions + witnessRegion against the region sets) */
+  consistency?: Consistency;
+  /** the MRSC witness (strong consistency with two regions) */
+  witnessRegion?: string;
 }
 
 /** One table's ARN and stream ARN as seen from one region (its replica there). */
@@ -58,39 +70,43 @@ export class GlobalTable extends pulumi.ComponentResource {
     super('global-appsync:index:GlobalTable', name, {}, opts);
     if (!args.regions.includes(args.homeRegion)) throw new Error(`homeRegion ${args.homeRegion} is not one of ${args.regions.join(', ')}`);
     const replicaRegions = args.regions.filter((r) => r !== args.homeRegion);
+    const strong = args.consistency === 'strong';
+    if (strong && args.regions.length + (args.witnessRegion ? 1 : 0) !== 3) {
+      throw new Error(`consistency strong needs three regions, or two and a witness; got ${args.regions.join(', ')}${args.witnessRegion ? ` + witness ${args.witnessRegion}` : ''}`);
+    }
 
     const makeTable = (suffix: string, tableName: string): TableRefs => {
-      const table = new aws.dynamodb.Table(
-        `${name}-${suffix}`,
-        {
-          name: tableName,
-          billingMode: 'PAY_PER_REQUEST',
-          hashKey: HASH_KEY,
-          attributes: [{ name: HASH_KEY, type: HASH_KEY_TYPE }],
-          streamEnabled: true,
-          streamViewType: STREAM_VIEW_TYPE,
-          pointInTimeRecovery: { enabled: true },
-          // AWS managed KMS key (alias/aws/dynamodb) in each region; replicas use their own region's.
-          serverSideEncryption: { enabled: true },
+      const tableArgs: aws.dynamodb.TableArgs = {
+        name: tableName,
+        billingMode: 'PAY_PER_REQUEST',
+        hashKey: HASH_KEY,
+        attributes: [{ name: HASH_KEY, type: HASH_KEY_TYPE }],
+        streamEnabled: true,
+        streamViewType: STREAM_VIEW_TYPE,
+        pointInTimeRecovery: { enabled: true },
+        // AWS managed KMS key (alias/aws/dynamodb) in each region; replicas use their own region's.
+        serverSideEncryption: { enabled: true },
+        deletionProtectionEnabled: args.protect,
+        replicas: replicaRegions.map((regionName) => ({
+          regionName,
+          pointInTimeRecovery: true,
+          propagateTags: true,
+          // Deliberate: a protected stack's replicas cannot be deleted, so removing a region from `regions`
+          // fails in a protected stack (DynamoDB refuses to remove the replica) — that is the point, it guards
+          // the data. Removing a region from a protected stack takes three updates:
+          //   1. `pulumi config set protect false` for that stack, `pulumi up` (lifts deletion protection on the
+          //      tables and replicas, and Pulumi's protect);
+          //   2. remove the region from `regions`, `pulumi up` (drops the replica and that region's resources);
+          //   3. `pulumi config set protect true`, `pulumi up`.
+          // Keep 1 and 2 separate updates: the protection must be off in AWS before the replica removal runs.
+          // The README documents the same procedure.
           deletionProtectionEnabled: args.protect,
-          replicas: replicaRegions.map((regionName) => ({
-            regionName,
-            pointInTimeRecovery: true,
-            propagateTags: true,
-            // Deliberate: a protected stack's replicas cannot be deleted, so removing a region from `regions`
-            // fails in a protected stack (DynamoDB refuses to remove the replica) — that is the point, it guards
-            // the data. Removing a region from a protected stack takes three updates:
-            //   1. `pulumi config set protect false` for that stack, `pulumi up` (lifts deletion protection on the
-            //      tables and replicas, and Pulumi's protect);
-            //   2. remove the region from `regions`, `pulumi up` (drops the replica and that region's resources);
-            //   3. `pulumi config set protect true`, `pulumi up`.
-            // Keep 1 and 2 separate updates: the protection must be off in AWS before the replica removal runs.
-            // The README documents the same procedure.
-            deletionProtectionEnabled: args.protect,
-          })),
-        },
-        { parent: this, provider: args.homeProvider, protect: args.protect },
-      );
+          ...(strong ? { consistencyMode: 'STRONG' } : {}),
+        })),
+        ...(strong && args.witnessRegion ? { globalTableWitness: { regionName: args.witnessRegion } } : {}),
+      };
+      if (strong) assertMrscTable(tableName, tableArgs as Record<string, unknown>);
+      const table = new aws.dynamodb.Table(`${name}-${suffix}`, tableArgs, { parent: this, provider: args.homeProvider, protect: args.protect });
       const byRegion: Record<string, RegionTable> = {
         [args.homeRegion]: { tableArn: table.arn, streamArn: table.streamArn.apply((a) => requireStreamArn(a, tableName, args.homeRegion, 'streamArn')) },
       };

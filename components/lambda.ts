@@ -85,6 +85,8 @@ export interface LambdaArgs {
   logRetentionDays?: number;
   /** X-Ray active tracing (default true); false leaves the role with its logs only (the token authorizer). */
   tracing?: boolean;
+  /** Lambda layers (issue 11 drills: the AWS FIS extension on the notifier) */
+  layers?: pulumi.Input<string>[];
 }
 
 export interface RegionalLambda {
@@ -129,6 +131,7 @@ export function regionalLambda(name: string, args: LambdaArgs, opts: { parent: p
       environment: { variables: args.environment },
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
       tracingConfig: { mode: args.tracing === false ? 'PassThrough' : 'Active' },
+      ...(args.layers ? { layers: args.layers } : {}),
     },
     // The policy must be in place before the function can log or (for stream sources) be polled.
     { ...child, dependsOn: [policy] },

@@ -6,6 +6,7 @@
  * emulator loads it without the Pulumi SDK.
  */
 import type { HandlerName } from './bundle';
+import { FIS_EXEC_WRAPPER } from './drillNames';
 
 export interface LambdaEnvArgs<T> {
   itemsTable: T;
@@ -16,12 +17,16 @@ export interface LambdaEnvArgs<T> {
   graphqlUrl: T;
   /** this region is drained: its health answers 503 */
   drain?: boolean;
+  /** `consistency` (eventual | strong): every function gets CONSISTENCY (default eventual) */
+  consistency?: string;
+  /** drills on: the notifier's AWS FIS Lambda extension reads its fault config here (s3 ARN of the folder) */
+  fisConfigLocation?: T;
 }
 
 export type LambdaEnvironments<T> = Record<HandlerName, Record<string, T | string>>;
 
 export function lambdaEnvironments<T>(a: LambdaEnvArgs<T>): LambdaEnvironments<T> {
-  return {
+  const envs: LambdaEnvironments<T> = {
     items: { ITEMS_TABLE: a.itemsTable, APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
     // reads only the app-state item (and drain flag) of the local app-config replica: no items table access
     health: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, DRAIN: a.drain ? 'true' : 'false' },
@@ -29,4 +34,10 @@ export function lambdaEnvironments<T>(a: LambdaEnvArgs<T>): LambdaEnvironments<T
     stateUpdater: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
     notifier: { APPSYNC_URL: a.graphqlUrl },
   };
+  // issue 11: strongly consistent reads when the tables are MRSC (handlers/lib/env.ts reads CONSISTENCY)
+  for (const env of Object.values(envs)) env.CONSISTENCY = a.consistency ?? 'eventual';
+  // issue 11 drills: the FIS Lambda extension wraps the notifier's runtime and reads its faults from S3
+  // (https://docs.aws.amazon.com/fis/latest/userguide/use-lambda-actions.html)
+  if (a.fisConfigLocation !== undefined) Object.assign(envs.notifier, { AWS_FIS_CONFIGURATION_LOCATION: a.fisConfigLocation, AWS_LAMBDA_EXEC_WRAPPER: FIS_EXEC_WRAPPER });
+  return envs;
 }

@@ -26,14 +26,27 @@ export interface NotifierArgs {
   graphqlUrl: pulumi.Input<string>;
   code: CodeSource;
   alarmEmail?: string;
+  /** `consistency` (issue 11): the notifier's CONSISTENCY */
+  consistency?: 'eventual' | 'strong';
+  /**
+   * Drills on (issue 11): the AWS FIS Lambda extension as a layer, and the region's FIS config bucket it reads its
+   * faults from (components/fisConfigBucket.ts; https://docs.aws.amazon.com/fis/latest/userguide/use-lambda-actions.html).
+   */
+  fis?: { layerArn: pulumi.Input<string>; bucketArn: pulumi.Input<string>; configLocation: pulumi.Input<string>; prefix: string };
 }
 
 export class Notifier extends pulumi.ComponentResource {
   readonly functionName: pulumi.Output<string>;
+  /** the function's ARN (the FIS notifier-errors drill targets it) */
+  readonly functionArn: pulumi.Output<string>;
   readonly dlqUrl: pulumi.Output<string>;
   /** the DLQ's name: its SQS metrics' QueueName (the dashboard shows its depth) */
   readonly dlqName: pulumi.Output<string>;
   readonly alarmTopicArn: pulumi.Output<string>;
+  /** the DLQ's ARN */
+  readonly dlqArn: pulumi.Output<string>;
+  /** ARNs of the DLQ-depth and iterator-age alarms (the drills' stop conditions) */
+  readonly alarmArns: { dlqDepth: pulumi.Output<string>; iteratorAge: pulumi.Output<string> };
 
   constructor(name: string, args: NotifierArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('global-appsync:index:Notifier', name, {}, opts);
@@ -47,8 +60,24 @@ export class Notifier extends pulumi.ComponentResource {
         code: args.code,
         description: `items stream to AppSync publishItemChange, ${args.region}`, // IAM descriptions are Latin-1 only (the role copies it)
         timeout: 60,
-        environment: lambdaEnvironments<pulumi.Input<string>>({ itemsTable: '', appConfigTable: '', primaryRegion: '', writeMode: '', graphqlUrl: args.graphqlUrl }).notifier,
+        environment: lambdaEnvironments<pulumi.Input<string>>({
+          itemsTable: '',
+          appConfigTable: '',
+          primaryRegion: '',
+          writeMode: '',
+          graphqlUrl: args.graphqlUrl,
+          consistency: args.consistency,
+          ...(args.fis ? { fisConfigLocation: args.fis.configLocation } : {}),
+        }).notifier,
+        ...(args.fis ? { layers: [args.fis.layerArn] } : {}),
         statements: [
+          // drills: the FIS extension lists and reads its fault configs (use-lambda-actions.html, the extension's policy)
+          ...(args.fis
+            ? [
+                { actions: ['s3:ListBucket'], resources: [args.fis.bucketArn] },
+                { actions: ['s3:GetObject'], resources: [pulumi.interpolate`${args.fis.bucketArn}/${args.fis.prefix}/*`] },
+              ]
+            : []),
           { actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [args.streamArn] },
           { actions: ['dynamodb:ListStreams'], resources: ['*'] },
           { actions: ['sqs:SendMessage'], resources: [dlq.arn] },
@@ -76,14 +105,13 @@ export class Notifier extends pulumi.ComponentResource {
 
     const topic = new aws.sns.Topic(`${name}-alarms`, {}, child);
     if (args.alarmEmail) new aws.sns.TopicSubscription(`${name}-alarms-email`, { topic: topic.arn, protocol: 'email', endpoint: args.alarmEmail }, child);
-    const alarm = (key: string, a: Partial<aws.cloudwatch.MetricAlarmArgs>): void => {
+    const alarm = (key: string, a: Partial<aws.cloudwatch.MetricAlarmArgs>): aws.cloudwatch.MetricAlarm =>
       new aws.cloudwatch.MetricAlarm(
         `${name}-${key}`,
         { comparisonOperator: 'GreaterThanThreshold', evaluationPeriods: 1, period: 60, treatMissingData: 'notBreaching', alarmActions: [topic.arn], okActions: [topic.arn], ...a },
         child,
       );
-    };
-    alarm('dlq-depth', {
+    const dlqDepth = alarm('dlq-depth', {
       alarmDescription: `stream records the notifier gave up on (${args.region}); see the DLQ`,
       namespace: 'AWS/SQS',
       metricName: 'ApproximateNumberOfMessagesVisible',
@@ -91,7 +119,7 @@ export class Notifier extends pulumi.ComponentResource {
       statistic: 'Maximum',
       threshold: 0,
     });
-    alarm('iterator-age', {
+    const iteratorAge = alarm('iterator-age', {
       alarmDescription: `notifier is behind its stream by more than a minute (${args.region})`,
       namespace: 'AWS/Lambda',
       metricName: 'IteratorAge',
@@ -110,9 +138,12 @@ export class Notifier extends pulumi.ComponentResource {
     });
 
     this.functionName = fn.fn.name;
+    this.functionArn = fn.fn.arn;
+    this.dlqArn = dlq.arn;
     this.dlqUrl = dlq.url;
     this.dlqName = dlq.name;
     this.alarmTopicArn = topic.arn;
+    this.alarmArns = { dlqDepth: dlqDepth.arn, iteratorAge: iteratorAge.arn };
     this.registerOutputs({ functionName: this.functionName, dlqUrl: this.dlqUrl, alarmTopicArn: this.alarmTopicArn });
   }
 }

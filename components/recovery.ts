@@ -11,6 +11,14 @@
  *   ReplicationLatency of its pairs: typically about a second (DynamoDB's own figure), alarmed at the configured
  *   average (`alarms.replicationLatencyAverageMs`). In `primary` mode every write lands in the primary's replica.
  * - Notifier: records are retried, then sent to the DLQ when older than the stream mapping's maximum record age.
+ * - `consistency: strong` (MRSC, components/regionSets.ts): DynamoDB acknowledges a write only once it is durable in
+ *   a second of the three MRSC regions, so no region's loss loses an acknowledged write (RPO 0), and the two
+ *   remaining regions (or region + witness) keep a majority and keep writing. The price is write latency: each write
+ *   waits for the nearest other replica or the witness, about one round trip
+ *   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html). Pausing
+ *   replication to a region (the FIS drill) makes that replica refuse writes and strongly consistent reads
+ *   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-security.html, MRSC replicas
+ *   whose replication is not authorized answer AccessDeniedException): its health fails and clients move away.
  */
 import type { WriteMode } from '../schema/rules';
 import type { AlarmThresholds } from './alarmThresholds';
@@ -30,6 +38,11 @@ export interface RecoveryInputs {
   healthCheck?: { requestInterval: number; failureThreshold: number };
   dnsTtlSeconds?: number;
   maximumRecordAgeInSeconds?: number;
+  /** `consistency` (default eventual) and the MRSC witness */
+  consistency?: 'eventual' | 'strong';
+  witnessRegion?: string;
+  /** strong: round trip (ms) from each region to its nearest other MRSC region, for the write-latency note */
+  writeRoundTripMs?: Readonly<Record<string, number>>;
 }
 
 export interface RecoveryObjective {
@@ -53,6 +66,7 @@ export function recoveryObjectives(input: RecoveryInputs): RecoveryObjective[] {
   const dnsWhy = `${hc.requestInterval} s × ${hc.failureThreshold} checks + ${ttl} s DNS TTL`;
   const alone = input.regions.length < 2;
   const out: RecoveryObjective[] = [];
+  if (input.consistency === 'strong' && !alone) return strongObjectives(input, { failover, dnsWhy, maxAge });
 
   if (alone) {
     out.push({ failure: `region lost (${input.regions[0]} is the only region)`, rtoSeconds: null, rto: 'until the region returns: no other region to fail over to', rpoSeconds: 0, rpo: '0 (the region keeps its data; nothing is served meanwhile)' });
@@ -76,7 +90,7 @@ export function recoveryObjectives(input: RecoveryInputs): RecoveryObjective[] {
     rtoSeconds: null,
     rto: 'subscribers in that region hear nothing new until it is fixed; data and APIs unaffected; alarmed within 1 min (errors) / 5 min (iterator age)',
     rpoSeconds: maxAge,
-    rpo: `0 data; notifications older than ${maxAge} s (the stream mapping's maximum record age) go to the DLQ instead of subscribers`,
+    rpo: notifierRpo(maxAge),
   });
   if (!alone) {
     out.push({
@@ -90,9 +104,58 @@ export function recoveryObjectives(input: RecoveryInputs): RecoveryObjective[] {
   return out;
 }
 
+/**
+ * A failing notifier's notifications: each change is retried `maximumRetryAttempts` times (with bisect), then sent
+ * to the DLQ — seconds while every invocation fails (the emulator's notifier-errors drill measured ~2 s,
+ * test/e2e/consistency.test.ts) — and at the latest once older than the maximum record age.
+ */
+function notifierRpo(maxAge: number): string {
+  return `0 data; each change's notification goes to the DLQ instead of subscribers after the stream mapping's ${STREAM_MAPPING.maximumRetryAttempts} retries (seconds while every invocation fails), at the latest once older than ${maxAge} s`;
+}
+
+/** consistency strong: acknowledged writes are in two of three MRSC regions, so no single region's loss loses any. */
+function strongObjectives(input: RecoveryInputs, c: { failover: number; dnsWhy: string; maxAge: number }): RecoveryObjective[] {
+  const rpo0 = '0: MRSC acknowledges a write only once another MRSC region has it';
+  const majority = input.witnessRegion ? `the other region and the witness ${input.witnessRegion} keep a majority` : 'the other two regions keep a majority';
+  return [
+    { failure: 'secondary region lost', rtoSeconds: c.failover, rto: `${c.failover} s for its clients (${c.dnsWhy}); ${majority} and keep writing`, rpoSeconds: 0, rpo: rpo0 },
+    { failure: 'primary region lost, multi-master', rtoSeconds: c.failover, rto: `${c.failover} s (${c.dnsWhy}); ${majority}`, rpoSeconds: 0, rpo: rpo0 },
+    {
+      failure: 'primary region lost, primary mode',
+      rtoSeconds: null,
+      rto: `reads ${c.failover} s (${c.dnsWhy}); writes fail everywhere until \`npm run state -- failover\` (operator time + seconds)`,
+      rpoSeconds: 0,
+      rpo: rpo0,
+    },
+    {
+      failure: 'notifier failing (one region)',
+      rtoSeconds: null,
+      rto: 'subscribers in that region hear nothing new until it is fixed; data and APIs unaffected; alarmed within 1 min (errors) / 5 min (iterator age)',
+      rpoSeconds: c.maxAge,
+      rpo: notifierRpo(c.maxAge),
+    },
+    {
+      failure: 'replication paused for D seconds (FIS drill)',
+      rtoSeconds: c.failover,
+      rto: `${c.failover} s for the paused region's clients (${c.dnsWhy}): its replica refuses writes and strongly consistent reads, so its health fails and the global name moves them; other regions unaffected`,
+      rpoSeconds: 0,
+      rpo: `${rpo0} (the paused region accepts none)`,
+    },
+  ];
+}
+
+/** consistency strong: what each write waits for (one line per region), from writeRoundTripMs. */
+export function writeLatencyNote(input: Pick<RecoveryInputs, 'consistency' | 'regions' | 'witnessRegion' | 'writeRoundTripMs'>): string[] {
+  if (input.consistency !== 'strong' || input.regions.length < 2) return [];
+  const rtt = input.writeRoundTripMs ?? {};
+  const per = input.regions.map((r) => (rtt[r] === undefined ? r : `${r} +${Math.round(rtt[r])} ms`)).join(', ');
+  return [`   writes (consistency strong): each waits for the nearest other MRSC region${input.witnessRegion ? ` or the witness ${input.witnessRegion}` : ''}, about one round trip: ${per}`];
+}
+
 /** The plan's text section: one line per failure. */
-export function formatRecovery(objectives: readonly RecoveryObjective[], cfg: { writeMode: WriteMode; primaryRegion: string }): string[] {
-  const lines = [`── recovery objectives (writeMode ${cfg.writeMode}, primary ${cfg.primaryRegion}; README, "Alarms, dashboard, RTO and RPO")`];
+export function formatRecovery(objectives: readonly RecoveryObjective[], cfg: { writeMode: WriteMode; primaryRegion: string; consistency?: 'eventual' | 'strong' }, notes: readonly string[] = []): string[] {
+  const lines = [`── recovery objectives (writeMode ${cfg.writeMode}, primary ${cfg.primaryRegion}${cfg.consistency === 'strong' ? ', consistency strong' : ''}; README, "Alarms, dashboard, RTO and RPO")`];
   for (const o of objectives) lines.push(`   ${o.failure}`, `      RTO ${o.rto}`, `      RPO ${o.rpo}`);
+  lines.push(...notes);
   return lines;
 }

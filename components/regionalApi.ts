@@ -49,6 +49,8 @@ export interface RegionalApiArgs {
   throttle: ThrottleConfig;
   /** `waf` config; unset: no web ACL */
   waf?: WafConfig;
+  /** `consistency` (issue 11): resolver settings and every function's CONSISTENCY */
+  consistency?: 'eventual' | 'strong';
 }
 
 /** The Cognito user pool's ARN (the pool is in this stack's account). */
@@ -105,6 +107,7 @@ export class RegionalApi extends pulumi.ComponentResource {
         items: args.items,
         appConfig: args.appConfig,
         now: args.now,
+        consistency: args.consistency,
         ...(authorizer ? { authorizerArn: authorizer.arn } : {}),
       },
       this,
@@ -122,6 +125,7 @@ export class RegionalApi extends pulumi.ComponentResource {
       writeMode: args.writeMode,
       graphqlUrl: gql.graphqlUrl,
       drain: args.drain === true,
+      consistency: args.consistency,
     });
     let restAuth: RestAuth;
     if (args.auth.mode === 'apiKey') {

@@ -17,6 +17,9 @@
  *                                      from/to = one direction (emulator-only); nothing = every pair (local/drills.ts)
  *   POST /replication/resume  {region?, from?, to?}
  *   POST /state {state, reason, region?, functionName?}   the bundled state updater λ; answers its reply
+ *   POST /drills/notifier-errors {region, duration?}   the notifier-errors drill (FIS aws:lambda:invocation-error):
+ *                                      the region's notifier fails every invocation, for duration or until stopped
+ *   POST /drills/notifier-errors/stop {region}
  *
  * Answers are JSON. Bad input → 400 {error} naming what was wrong; an unknown path → 404 listing the routes; a
  * known path with another method → 405; a request the emulator cannot serve now (state updater of a stopped
@@ -52,6 +55,8 @@ export const ADMIN_ROUTES = [
   'POST /replication/pause {region?, duration?, from?, to?}',
   'POST /replication/resume {region?, from?, to?}',
   'POST /state {state, reason, region?, functionName?}',
+  'POST /drills/notifier-errors {region, duration?}',
+  'POST /drills/notifier-errors/stop {region}',
 ] as const;
 
 type Body = Record<string, unknown>;
@@ -94,6 +99,8 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
     if (path === '/replication/pause') return post(['region', 'duration', 'from', 'to'], (b) => c.pauseReplication(b));
     if (path === '/replication/resume') return post(['region', 'from', 'to'], (b) => c.resumeReplication(b));
     if (path === '/state') return post(['state', 'reason', 'region', 'functionName'], (b) => c.setState(b));
+    if (path === '/drills/notifier-errors') return post(['region', 'duration'], (b) => c.notifierErrors(b, true));
+    if (path === '/drills/notifier-errors/stop') return post(['region'], (b) => c.notifierErrors(b, false));
     const m = /^\/regions\/([^/]+)\/([^/]+)$/.exec(path);
     if (m) {
       const region = decodeURIComponent(m[1]);

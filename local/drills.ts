@@ -24,19 +24,22 @@
  *     pause is immediate — a drill that passes here can still see a few minutes of replicated writes in AWS.
  *     A pause asked for by the user and one caused by an outage are tracked apart: starting a region never
  *     resumes a pair the user paused, and a user resume never resumes a pair into or out of a stopped region.
+ *   - notifierErrors: the `notifier-errors` drill (FIS aws:lambda:invocation-error): the region's notifier fails.
  *   - setState: the app state through the region's bundled state updater λ (the same function `npm run state`
  *     invokes in AWS), default region chosen as scripts/state.ts chooses it.
  *   - replication(): lag and queue per pair; notifier(): backlog per region; health(): the router's view.
  * Every bad input throws a FaultInputError naming what was wrong (the admin API answers it as 400).
  */
 import type { StackConfig } from '../config';
+import { DRILLS, PAUSE_REPLICATION_ACTION } from '../components/drillNames';
 import { defaultRegion } from '../scripts/state';
 import { APP_STATES } from '../schema/rules';
 import type { Region } from './region';
 import type { PairStats, Replicator } from './replicator';
 import type { RegionHealth, Router } from './router';
 
-export const PAUSE_ACTION = 'aws:dynamodb:global-table-pause-replication';
+/** The FIS action this control approximates: the same id the drill templates use (components/drillNames.ts). */
+export const PAUSE_ACTION = PAUSE_REPLICATION_ACTION;
 /** Said with every pause answer: what differs from the FIS action (see header). */
 export const PAUSE_APPROXIMATION = 'approximation: immediate onset (AWS: replication may continue up to 5 minutes after the action begins); FIS targets one replica (region), from/to are emulator-only';
 /** The longest pause the emulator takes (an FIS experiment runs at most 12 hours). */
@@ -97,6 +100,8 @@ export class FaultControls {
   /** Pairs the user paused ("from>to"), with the timer that ends a timed pause (undefined: until resumed). */
   private readonly userPaused = new Map<string, NodeJS.Timeout | undefined>();
   private readonly down = new Set<string>();
+  /** region → the timer that ends its notifier-errors drill */
+  private readonly notifierTimers = new Map<string, NodeJS.Timeout>();
   private readonly names: string[];
 
   constructor(private readonly o: FaultControlsOptions) {
@@ -178,10 +183,14 @@ export class FaultControls {
       clearTimeout(this.userPaused.get(key));
       this.userPaused.set(key, undefined);
     }
+    // consistency strong: FIS's target replica is cut off (it refuses writes; local/syncReplication.ts)
+    const target = input.region === undefined || input.region === null ? undefined : this.region(input.region).name;
+    if (target) this.o.replicator.isolate?.(target, true);
     if (durationMs !== null) {
       // the action ends by itself, as FIS's does when its duration is over
       const timer = setTimeout(() => {
         for (const [a, b] of pairs) if (this.userPaused.get(`${a}>${b}`) === timer) this.userPaused.delete(`${a}>${b}`);
+        if (target) this.o.replicator.isolate?.(target, false);
         this.sync();
       }, durationMs);
       timer.unref();
@@ -198,13 +207,42 @@ export class FaultControls {
       clearTimeout(this.userPaused.get(`${a}>${b}`));
       this.userPaused.delete(`${a}>${b}`);
     }
+    if (input.region !== undefined && input.region !== null) this.o.replicator.isolate?.(this.region(input.region).name, false);
     this.sync();
     return { action: PAUSE_ACTION, resumed: pairs, stillPausedByOutage: pairs.filter(([a, b]) => this.down.has(a) || this.down.has(b)) };
   }
 
-  /** Ends timed pauses' timers (the emulator is stopping). */
+  /**
+   * The `notifier-errors` drill (components/drillNames.ts; in AWS the FIS template of the same name runs
+   * aws:lambda:invocation-error with preventExecution on the region's notifier): every invocation of the region's
+   * notifier fails without running the handler, for `duration` (ISO 8601) or until stopped. The stream mapping's
+   * retry, bisect and record-age semantics apply as deployed (local/notifierLoop.ts), so a long drill sends records
+   * to the DLQ exactly as in AWS.
+   */
+  notifierErrors(input: { region?: unknown; duration?: unknown }, on = true): { drill: string; action: string; region: string; failing: boolean; endsAt: string | null } {
+    const r = this.region(input.region);
+    clearTimeout(this.notifierTimers.get(r.name));
+    this.notifierTimers.delete(r.name);
+    let durationMs: number | null = null;
+    if (on && input.duration !== undefined && input.duration !== null) {
+      durationMs = typeof input.duration === 'string' ? parseIsoDuration(input.duration) : null;
+      if (durationMs === null || durationMs <= 0 || durationMs > MAX_PAUSE_MS) {
+        throw new FaultInputError(`duration ${JSON.stringify(input.duration)} is not an ISO 8601 duration from PT0.001S to PT12H as FIS takes it (e.g. PT30S, PT5M)`);
+      }
+      const timer = setTimeout(() => r.setNotifierErrors(false), durationMs);
+      timer.unref();
+      this.notifierTimers.set(r.name, timer);
+    } else if (!on && input.duration !== undefined) {
+      throw new FaultInputError('duration belongs to starting the drill');
+    }
+    r.setNotifierErrors(on);
+    return { drill: DRILLS.notifierErrors.name, action: DRILLS.notifierErrors.actionId, region: r.name, failing: on, endsAt: durationMs === null ? null : new Date(Date.now() + durationMs).toISOString() };
+  }
+
+  /** Ends timed pauses' and drills' timers (the emulator is stopping). */
   dispose(): void {
     for (const t of this.userPaused.values()) clearTimeout(t);
+    for (const t of this.notifierTimers.values()) clearTimeout(t);
   }
 
   async setState(input: { state?: unknown; reason?: unknown; region?: unknown; functionName?: unknown }): Promise<{ region: string; why: string; answer: unknown }> {
@@ -245,8 +283,8 @@ export class FaultControls {
     }));
   }
 
-  notifier(): Array<{ region: string; backlog: number; held: boolean; stats: unknown }> {
-    return [...this.o.regions.values()].map((r) => ({ region: r.name, backlog: r.notifierBacklog(), held: r.suspended, stats: r.notifierStats() ?? null }));
+  notifier(): Array<{ region: string; backlog: number; held: boolean; failing: boolean; stats: unknown }> {
+    return [...this.o.regions.values()].map((r) => ({ region: r.name, backlog: r.notifierBacklog(), held: r.suspended, failing: r.notifierErrors, stats: r.notifierStats() ?? null }));
   }
 
   health(): RegionHealth[] {

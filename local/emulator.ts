@@ -20,6 +20,7 @@ import { startAdminServer, type AdminServer } from './admin';
 import { FaultControls } from './drills';
 import { newApiKey, Region, type RegionEndpoints } from './region';
 import { startReplicator, type Replicator, type ReplicatorOptions } from './replicator';
+import { startSyncReplication } from './syncReplication';
 import { describeHealth, startRouter, type HealthSettings, type Router } from './router';
 import { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts } from './startup';
 import { createRegionTables } from './tables';
@@ -155,22 +156,32 @@ export class Emulator {
     try {
       await Promise.all(config.regions.map((r) => createRegionTables(dynamodb.endpoint, r, { items: config.tableName, appConfig: config.appConfigTableName })));
       log(`tables ${config.tableName}, ${config.appConfigTableName} in ${config.regions.length} regions (state: active)`);
-      replicator = await startReplicator({
-        endpoint: dynamodb.endpoint,
-        regions: [...config.regions],
-        tables: [config.tableName, config.appConfigTableName],
-        lagMs: opts.replicationLag ?? 0,
-        // streams read every 50 ms (Lambda polls a shard 4 times a second): fast enough to feel instant, and an
-        // idle emulator no longer keeps DynamoDB Local busy
-        intervalMs: EMULATOR_POLL_MS / 2,
-      });
-      log(`replicator: ${config.regions.length * (config.regions.length - 1)} region pairs, lag ${describeLag(opts.replicationLag)}`);
+      // consistency strong (MRSC): every write is in every region before it is acknowledged (local/syncReplication.ts),
+      // so the regions reach DynamoDB Local through that front; eventual: the asynchronous replicator
+      let regionsEndpoint = dynamodb.endpoint;
+      if (config.consistency === 'strong' && config.regions.length > 1) {
+        const sync = await startSyncReplication({ endpoint: dynamodb.endpoint, regions: [...config.regions], tables: [config.tableName, config.appConfigTableName] });
+        replicator = sync;
+        regionsEndpoint = sync.url;
+        log(`replication: synchronous (consistency strong), ${config.regions.length} regions${config.witnessRegion ? ` (witness ${config.witnessRegion} not emulated)` : ''}; replicationLag does not apply`);
+      } else {
+        replicator = await startReplicator({
+          endpoint: dynamodb.endpoint,
+          regions: [...config.regions],
+          tables: [config.tableName, config.appConfigTableName],
+          lagMs: opts.replicationLag ?? 0,
+          // streams read every 50 ms (Lambda polls a shard 4 times a second): fast enough to feel instant, and an
+          // idle emulator no longer keeps DynamoDB Local busy
+          intervalMs: EMULATOR_POLL_MS / 2,
+        });
+        log(`replicator: ${config.regions.length * (config.regions.length - 1)} region pairs, lag ${describeLag(opts.replicationLag)}`);
+      }
       const started = await Promise.allSettled(
         config.regions.map((region, i) =>
           Region.start({
             region,
             config,
-            dynamodbEndpoint: dynamodb.endpoint,
+            dynamodbEndpoint: regionsEndpoint,
             logDir: opts.logDir === undefined ? DEFAULT_LOG_DIR : (opts.logDir ?? undefined),
             ports: basePort ? { graphql: basePort + 10 + 10 * i, rest: basePort + 11 + 10 * i } : { graphql: 0, rest: 0 },
           }),

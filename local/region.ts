@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HANDLER_NAMES, type HandlerName } from '../components/bundle';
+import { DRILLS } from '../components/drillNames';
 import { lambdaEnvironments, type LambdaEnvArgs } from '../components/lambdaEnv';
 import { stateUpdaterFunctionName } from '../components/names';
 import type { StackConfig } from '../config';
@@ -80,6 +81,7 @@ export class Region {
   private hold?: { promise: Promise<void>; release: () => void };
   private stopping = false;
   private drained = false;
+  private notifierFailing = false;
   private readonly envArgs: LambdaEnvArgs<string>;
   private readonly clients = new Map<string, DynamoDBClient>();
 
@@ -89,7 +91,7 @@ export class Region {
     this.apiKey = opts.apiKey ?? newApiKey();
     this.ports = { ...opts.ports };
     this.executor = createGraphQLExecutor({
-      settings: { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode },
+      settings: { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode, consistency: config.consistency },
       dataSources: {
         localItems: { tableName: config.tableName, region },
         primaryItems: { tableName: config.tableName, region: config.primaryRegion },
@@ -105,7 +107,7 @@ export class Region {
     });
     // Load every resolver now (bundle + evaluate, cached per settings), as AppSync has them deployed before the first
     // request: otherwise the first call to each field pays for esbuild.
-    const settings = { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode };
+    const settings = { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode, consistency: config.consistency };
     for (const file of resolverFiles()) loadResolverModule(file, settings);
     // graphqlUrl is known only once the AppSync server listens: the notifier's environment is set then
     this.envArgs = {
@@ -114,6 +116,7 @@ export class Region {
       primaryRegion: config.primaryRegion,
       writeMode: config.writeMode,
       graphqlUrl: '',
+      consistency: config.consistency,
     };
     const env = lambdaEnvironments<string>(this.envArgs);
     const fns = {} as Record<HandlerName, LambdaHost>;
@@ -168,7 +171,18 @@ export class Region {
   private async invokeNotifier(event: unknown): Promise<unknown> {
     while (this.hold) await this.hold.promise;
     if (this.stopping) throw new Error(`region ${this.name} is stopping`);
+    // the notifier-errors drill (FIS aws:lambda:invocation-error, preventExecution): the handler is not run
+    if (this.notifierFailing) throw new Error(`injected fault: ${DRILLS.notifierErrors.actionId} (drill ${DRILLS.notifierErrors.name}) in ${this.name}`);
     return this.functions.notifier.invoke(event);
+  }
+
+  /** The notifier-errors drill: every notifier invocation fails without running the handler, until turned off. */
+  setNotifierErrors(on: boolean): void {
+    this.notifierFailing = on;
+  }
+
+  get notifierErrors(): boolean {
+    return this.notifierFailing;
   }
 
   /** A regional outage as this region sees it: endpoints down (connections dropped), the notifier held. */

@@ -89,6 +89,11 @@ export interface Replicator {
   /** No args: every pair; `from` only: every pair out of it; `to` only (from undefined): every pair into it. */
   pause(from?: string, to?: string): void;
   resume(from?: string, to?: string): void;
+  /**
+   * The pause drill's target (FIS pauses ONE replica): consistency strong only (./syncReplication.ts), where the
+   * targeted replica refuses writes and strongly consistent reads while the others keep a majority. Absent here.
+   */
+  isolate?(region: string, isolated: boolean): void;
   stats(): PairStats[];
   totals(): ReplicatorTotals;
   /** Resolves when every stream has been read up to date and nothing is pending on unpaused pairs. */

@@ -24,6 +24,11 @@ export const USAGE = `usage: npm run emulator -- <command> [options]
                                   Unlike AWS (up to 5 minutes of replication after the action begins) it is
                                   immediate. Emulator-only: --from R / --to R (one direction), or no region (all)
   resume-replication [--region R | --from R] [--to R]
+  notifier-errors --region R [--duration PT5M]
+                                  the notifier-errors drill (FIS aws:lambda:invocation-error, as the deployed
+                                  template of that name): R's notifier fails every invocation; retries, bisect and
+                                  the DLQ behave as deployed
+  stop-notifier-errors --region R
   lag                             replication lag and queue per region pair
   backlog                         notifier backlog per region
   state <active|fenced|failover> --reason "why" [--region R]   through the bundled state updater
@@ -180,6 +185,13 @@ function parseCommand(argv: readonly string[]): { cmd: Command; endpoints: strin
         route: `/replication/${name.split('-')[0]}`,
         body: { ...(v.region ? { region: v.region } : {}), ...(v.duration ? { duration: v.duration } : {}), ...(v.from ? { from: v.from } : {}), ...(v.to ? { to: v.to } : {}) },
       };
+      break;
+    case 'notifier-errors':
+    case 'stop-notifier-errors':
+      only(name === 'notifier-errors' ? ['region', 'duration'] : ['region']);
+      args(0, '');
+      if (!v.region) throw new UsageError(`${name} needs --region R`);
+      cmd = { method: 'POST', route: name === 'notifier-errors' ? '/drills/notifier-errors' : '/drills/notifier-errors/stop', body: { region: v.region, ...(v.duration ? { duration: v.duration } : {}) } };
       break;
     case 'state':
       only(['reason', 'region']);

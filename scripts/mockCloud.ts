@@ -172,6 +172,11 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
       return { certificateArn: inputs.certificateArn };
     case 'aws:route53/record:Record':
       return { fqdn: String(inputs.name).replace(/\.$/, '') };
+    // issue 11: alarm ARNs (the drills' stop conditions) and the FIS config buckets
+    case 'aws:cloudwatch/metricAlarm:MetricAlarm':
+      return { arn: arn('cloudwatch', `alarm:${inputs.name ?? name}`) };
+    case 'aws:s3/bucket:Bucket':
+      return { arn: `arn:aws:s3:::${name}-${hash(name, 7)}`, bucket: `${name}-${hash(name, 7)}` };
     default:
       return {};
   }
@@ -203,6 +208,11 @@ const mocks: pulumi.runtime.Mocks = {
         return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/mock`, userId: 'MOCK', id: ACCOUNT };
       case 'aws:route53/getZone:getZone':
         return { zoneId: ZONE_ID, id: ZONE_ID, name: args.inputs.name };
+      case 'aws:ssm/getParameter:getParameter': {
+        // the AWS FIS Lambda extension's public parameter (components/fisConfigBucket.ts): a layer ARN of the invoke's region
+        const region = providerRegions.get(providerNameOf(args.provider) ?? '') ?? 'default-region';
+        return { name: args.inputs.name, type: 'String', value: `arn:aws:lambda:${region}:211125607513:layer:aws-fis-extension-arm64:9`, id: args.inputs.name };
+      }
       default:
         throw new Error(`unmocked invoke ${args.token}`);
     }

@@ -17,7 +17,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig, parseStackYaml, projectKeys, readStackFile } from '../config';
-import { formatRecovery, recoveryObjectives } from '../components/recovery';
+import { formatRecovery, recoveryObjectives, writeLatencyNote } from '../components/recovery';
+import { roundTripMs } from '../local/latency';
 import { bundledCode } from '../components/lambda';
 import { cachedRun, type ProgramRun, type Recorded, runProgram } from './mockCloud';
 import { diffPlans, formatDiff, type PlanDiff } from './planDiff';
@@ -215,6 +216,18 @@ if (require.main === module) {
 /** Appends the recovery objectives section to the plan (the config has already been validated by the run). */
 export function printRecovery(current: Record<string, string>, stack: string, out: (line: string) => void): void {
   const cfg = parseConfig(projectKeys(current), { stack, aws: projectKeys(current, 'aws') });
+  // consistency strong: a write waits for the nearest other MRSC region (replica or witness), one round trip
+  const mrsc = [...cfg.regions, ...(cfg.witnessRegion ? [cfg.witnessRegion] : [])];
+  const rtt = (a: string, b: string): number => {
+    try {
+      return roundTripMs(a, b);
+    } catch {
+      return Number.NaN; // no figure for this region in local/latency.ts: the note names the region without a number
+    }
+  };
+  const nearest = (r: string): number => Math.min(...mrsc.filter((o) => o !== r).map((o) => rtt(r, o)));
+  const writeRoundTripMs = cfg.consistency === 'strong' ? Object.fromEntries(cfg.regions.map((r) => [r, nearest(r)] as const).filter(([, ms]) => Number.isFinite(ms))) : {};
+  const input = { ...cfg, writeRoundTripMs };
   out('');
-  for (const line of formatRecovery(recoveryObjectives(cfg), cfg)) out(line);
+  for (const line of formatRecovery(recoveryObjectives(input), cfg, writeLatencyNote(input))) out(line);
 }

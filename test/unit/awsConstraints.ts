@@ -60,6 +60,9 @@ export const PROSE: Record<string, ProseRule> = {
   'apigateway:CreateStage.variables{}': { source: 'https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html', min: 1, pattern: '[A-Za-z0-9._~:/?#&=,-]+' },
   // "The name that you give the destination must start with aws-waf-logs-" (a CloudWatch Logs log group's ARN here)
   'wafv2:PutLoggingConfiguration.LoggingConfiguration.LogDestinationConfigs[]': { source: 'https://docs.aws.amazon.com/waf/latest/APIReference/API_LoggingConfiguration.html', pattern: 'arn:aws:logs:[a-z0-9-]+:\\d{12}:log-group:aws-waf-logs-[.\\-_/#A-Za-z0-9]+' },
+  // "Bucket names must be between 3 (min) and 63 (max) characters long … only lowercase letters, numbers, periods (.),
+  // and hyphens (-) … begin and end with a letter or number" (the model gives no pattern)
+  's3:CreateBucket.Bucket': { source: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html', min: 3, max: 63, pattern: '[a-z0-9][a-z0-9.-]*[a-z0-9]' },
 };
 
 /** Where a value is found in a resource's inputs: a key, `a.b`, `list[]` (each element), `map{key}` (each key), `map{}` (each value). */
@@ -89,6 +92,7 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
     { input: 'description', member: 'lambda:CreateFunction.Description' },
     { input: 'handler', member: 'lambda:CreateFunction.Handler' },
     { input: 'timeout', member: 'lambda:CreateFunction.Timeout' },
+    { input: 'layers[]', member: 'lambda:CreateFunction.Layers[]' },
     { input: 'memorySize', member: 'lambda:CreateFunction.MemorySize' },
     { input: 'environment.variables{key}', member: 'lambda:CreateFunction.Environment.Variables{key}' },
   ],
@@ -152,6 +156,20 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
   'aws:acm/certificateValidation:CertificateValidation': { none: 'an ARN and record names' },
   'aws:dynamodb/table:Table': [{ input: 'name', member: 'dynamodb:CreateTable.TableName' }],
   'aws:dynamodb/tableItem:TableItem': { none: 'the item (DynamoDB JSON), checked in topology.test.ts' },
+  // issue 11 drills
+  'aws:fis/experimentTemplate:ExperimentTemplate': [
+    { input: 'description', member: 'fis:CreateExperimentTemplate.description' },
+    { input: 'actions[].name', member: 'fis:CreateExperimentTemplate.actions{key}' },
+    { input: 'actions[].actionId', member: 'fis:CreateExperimentTemplate.actions{}.actionId' },
+    { input: 'actions[].parameters[].value', member: 'fis:CreateExperimentTemplate.actions{}.parameters{}' },
+    { input: 'targets[].name', member: 'fis:CreateExperimentTemplate.targets{key}' },
+    { input: 'targets[].resourceType', member: 'fis:CreateExperimentTemplate.targets{}.resourceType' },
+    { input: 'targets[].selectionMode', member: 'fis:CreateExperimentTemplate.targets{}.selectionMode' },
+    { input: 'stopConditions[].source', member: 'fis:CreateExperimentTemplate.stopConditions[].source' },
+    { input: 'stopConditions[].value', member: 'fis:CreateExperimentTemplate.stopConditions[].value' },
+  ],
+  'aws:s3/bucket:Bucket': [{ input: 'bucket', member: 's3:CreateBucket.Bucket', autoname: true }],
+  'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock': { none: 'a bucket reference and four booleans' },
   'pulumi:providers:aws': { none: 'provider settings, not an AWS API request' },
   // issue 10: the shared API key, REST authorizers, stage throttling, WAF
   'random:index/randomPassword:RandomPassword': { none: 'generated locally by the random provider, not an AWS API request (its result is checked as the ApiKey value)' },

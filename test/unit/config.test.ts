@@ -76,6 +76,14 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'throttle burst below the rate', raw: { ...ok, throttle: '{"rateLimit":500,"burstLimit":100}' }, key: 'throttle.burstLimit', value: '100', says: 'at least rateLimit (500)' },
   { what: 'throttle quota zero', raw: { ...ok, throttle: '{"quotaPerDay":0}' }, key: 'throttle.quotaPerDay', value: '0' },
   { what: 'throttle unknown field', raw: { ...ok, throttle: '{"rate":100}' }, key: 'throttle.rate', value: '100', says: 'throttle takes: rateLimit, burstLimit, quotaPerDay' },
+  // issue 11: consistency, witnessRegion, drills (the MRSC shapes in detail: test/unit/consistencyDrills.test.ts)
+  { what: 'consistency unknown', raw: { ...ok, consistency: 'linearizable' }, key: 'consistency', value: '"linearizable"', says: 'one of eventual, strong' },
+  { what: 'consistency strong outside the MRSC region sets', raw: { ...ok, consistency: 'strong' }, key: 'regions[1]', value: '"ap-southeast-2"', says: 'ap-southeast-2 is in no MRSC region set' },
+  { what: 'witnessRegion without strong', raw: { ...ok, witnessRegion: 'eu-west-2' }, key: 'witnessRegion', value: '"eu-west-2"', says: 'only with consistency strong' },
+  { what: 'witnessRegion of another set', raw: { regions: 'eu-west-1,eu-west-2', consistency: 'strong', witnessRegion: 'us-east-2' }, key: 'witnessRegion', value: '"us-east-2"', says: 'us-east-2 is in the US region set' },
+  { what: 'drills not a boolean', raw: { ...ok, drills: 'yes' }, key: 'drills', value: '"yes"', says: 'true, false or {"pauseMinutes": N}' },
+  { what: 'drills pauseMinutes out of range', raw: { ...ok, drills: '{"pauseMinutes":0}' }, key: 'drills.pauseMinutes', value: '0', says: 'from 1 to 720' },
+  { what: 'drills unknown field', raw: { ...ok, drills: '{"pauseMinute":5}' }, key: 'drills.pauseMinute', value: '5', says: 'did you mean "pauseMinutes"?' },
   { what: 'unknown key (typo of regions)', raw: { ...ok, region: 'eu-west-1' }, key: 'region', value: '"eu-west-1"', says: 'did you mean "regions"?' },
   { what: 'unknown key (typo of primaryRegion)', raw: { ...ok, primaryregion: 'eu-west-1' }, key: 'primaryregion', value: '"eu-west-1"', says: 'did you mean "primaryRegion"?' },
   { what: 'project namespace misspelt', raw: { 'globalappsync:regions': 'eu-west-1' }, key: 'globalappsync:regions', value: '"eu-west-1"', says: 'did you mean "global-appsync:regions"?' },
@@ -216,7 +224,7 @@ describe('config.ts', () => {
       assert.equal(project.name, 'global-appsync');
       const declared = project.config as Record<string, { type: string; default?: unknown }>;
       // the keys Pulumi's schema cannot type (objects, or a list that must also take "a,b,c"), each explained there
-      const undeclared = ['regions', 'drainRegions', 'domain', 'auth', 'alarms', 'waf', 'throttle'];
+      const undeclared = ['regions', 'drainRegions', 'domain', 'auth', 'alarms', 'waf', 'throttle', 'drills'];
       for (const key of CONFIG_KEYS) {
         assert.ok(Object.hasOwn(declared, key) !== undeclared.includes(key), `${key}: declared in Pulumi.yaml unless it is one of ${undeclared.join(', ')}`);
       }

@@ -61,6 +61,7 @@ describe("AWS's documented input constraints", function () {
       { regions: 'us-east-1,eu-west-1,ap-southeast-2', domain: DOMAIN, writeMode: 'primary', alarmEmail: 'ops@example.com', waf: 'true', throttle: '{"rateLimit":10,"burstLimit":10,"quotaPerDay":1}' },
       stack,
     ],
+    ['3 regions of the US set, strong consistency, drills, longest stack name', { regions: 'us-east-1,us-east-2,us-west-2', consistency: 'strong', drills: '{"pauseMinutes":720}' }, stack],
     ['every supported region with a domain, longest stack name', { regions: JSON.stringify(SUPPORTED_REGIONS), homeRegion: 'us-east-1', domain: DOMAIN }, stack],
   ];
   for (const [what, config, stackName] of configs) {

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { parseConfig, projectKeys, readStackFile } from '../../config';
 import { DEFAULT_ALARM_THRESHOLDS } from '../../components/alarmThresholds';
 import { HEALTH_CHECK } from '../../components/healthCheck';
-import { ALIAS_TTL_SECONDS, recoveryObjectives, type RecoveryObjective } from '../../components/recovery';
+import { ALIAS_TTL_SECONDS, recoveryObjectives, type RecoveryObjective, writeLatencyNote } from '../../components/recovery';
 import { STREAM_MAPPING } from '../../components/streamMapping';
-import { main } from '../../scripts/plan';
+import { main, printRecovery } from '../../scripts/plan';
 
 const R = ['eu-west-1', 'ap-southeast-2', 'us-west-2'];
 const find = (os: RecoveryObjective[], failure: string): RecoveryObjective => {
@@ -49,6 +49,32 @@ describe('RTO and RPO per failure (issue 11)', () => {
     assert.match(find(os, 'replication paused').rto, /maximum passes 20 s/);
     // and the deployed record age by default
     assert.equal(find(recoveryObjectives({ regions: R, primaryRegion: R[0], writeMode: 'multi-master', alarms }), 'notifier failing').rpoSeconds, STREAM_MAPPING.maximumRecordAgeInSeconds);
+  });
+
+  it('consistency strong: RPO 0 for every region loss and the pause; the paused region fails over; writes pay the nearest round trip', () => {
+    const US = ['us-east-1', 'us-east-2', 'us-west-2'];
+    const os = recoveryObjectives({ regions: US, primaryRegion: US[0], writeMode: 'multi-master', alarms: DEFAULT_ALARM_THRESHOLDS, consistency: 'strong' });
+    for (const f of ['secondary region lost', 'primary region lost, multi-master', 'primary region lost, primary mode', 'replication paused']) assert.equal(find(os, f).rpoSeconds, 0, f);
+    assert.equal(find(os, 'secondary region lost').rtoSeconds, detectAndDns);
+    assert.equal(find(os, 'replication paused').rtoSeconds, detectAndDns, 'an MRSC replica cut off refuses writes: its clients fail over');
+    assert.match(find(os, 'secondary region lost').rto, /the other two regions keep a majority/);
+    const witness = recoveryObjectives({ regions: ['eu-west-1', 'eu-central-1'], primaryRegion: 'eu-west-1', writeMode: 'multi-master', alarms: DEFAULT_ALARM_THRESHOLDS, consistency: 'strong', witnessRegion: 'eu-west-2' });
+    assert.match(find(witness, 'secondary region lost').rto, /the other region and the witness eu-west-2 keep a majority/);
+    // eventual for the same regions: the lag, not 0
+    assert.equal(find(recoveryObjectives({ regions: US, primaryRegion: US[0], writeMode: 'multi-master', alarms: DEFAULT_ALARM_THRESHOLDS }), 'secondary region lost').rpoSeconds, DEFAULT_ALARM_THRESHOLDS.replicationLatencyAverageMs / 1000);
+    assert.deepEqual(writeLatencyNote({ consistency: 'strong', regions: ['eu-west-1', 'eu-central-1'], witnessRegion: 'eu-west-2', writeRoundTripMs: { 'eu-west-1': 10, 'eu-central-1': 20.4 } }), [
+      '   writes (consistency strong): each waits for the nearest other MRSC region or the witness eu-west-2, about one round trip: eu-west-1 +10 ms, eu-central-1 +20 ms',
+    ]);
+    assert.deepEqual(writeLatencyNote({ regions: US }), []);
+  });
+
+  it('npm run plan prints the strong-consistency objectives and write latency from the config', () => {
+    const lines: string[] = [];
+    printRecovery({ 'global-appsync:regions': 'us-east-1,us-east-2,us-west-2', 'global-appsync:consistency': 'strong' }, 'dev', (l) => lines.push(l));
+    assert.match(lines.join('\n'), /consistency strong;/);
+    assert.match(lines.join('\n'), /RPO 0: MRSC acknowledges a write only once another MRSC region has it/);
+    // us-west-2's nearest MRSC neighbour is us-east-1 or us-east-2 (local/latency.ts's table): tens of ms, not 0
+    assert.match(lines[lines.length - 1], /us-west-2 \+\d{2,3} ms$/);
   });
 
   it('one region: nothing to fail over to, no replication', () => {

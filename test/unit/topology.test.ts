@@ -336,11 +336,12 @@ describe('topology (Pulumi mocks)', function () {
 
   describe('Lambdas', () => {
     const ENV: Record<string, string[]> = {
-      items: ['APP_CONFIG_TABLE', 'ITEMS_TABLE', 'PRIMARY_REGION', 'WRITE_MODE'],
-      health: ['APP_CONFIG_TABLE', 'DRAIN', 'PRIMARY_REGION'], // reads only the app-config table
-      state: ['APP_CONFIG_TABLE', 'PRIMARY_REGION', 'WRITE_MODE'],
-      updater: ['APP_CONFIG_TABLE', 'PRIMARY_REGION', 'WRITE_MODE'],
-      notifier: ['APPSYNC_URL'],
+      // CONSISTENCY (issue 11): every function, eventual | strong
+      items: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'ITEMS_TABLE', 'PRIMARY_REGION', 'WRITE_MODE'],
+      health: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'DRAIN', 'PRIMARY_REGION'], // reads only the app-config table
+      state: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'WRITE_MODE'],
+      updater: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'WRITE_MODE'],
+      notifier: ['APPSYNC_URL', 'CONSISTENCY'],
     };
     it('nodejs22.x on arm64, index.handler, own role and log group, exactly the environment contract', async () => {
       const run = await withDomain(2);

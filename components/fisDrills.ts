@@ -1,0 +1,120 @@
+/**
+ * Failure drills as code (issue 11, `drills`): per region, two AWS FIS experiment templates and the one role FIS
+ * runs them with, scoped to exactly this region's replicas and notifier.
+ *
+ * - `pause-replication`: aws:dynamodb:global-table-pause-replication on this region's replicas of both tables
+ *   (target key `Tables`, resource type aws:dynamodb:global-table, parameter `duration`): replication into and out
+ *   of this region stops for `drills.pauseMinutes`, then resumes from where it paused.
+ * - `notifier-errors`: aws:lambda:invocation-error on this region's notifier (target key `Functions`, resource type
+ *   aws:lambda:function, parameters `duration`, `invocationPercentage` 100, `preventExecution` true): every
+ *   invocation fails without running the handler, so the stream mapping retries, bisects and finally sends records
+ *   to the DLQ — the failure the notifier's alarms exist for. It needs the AWS FIS Lambda extension on the function
+ *   and the region's FIS config bucket (components/fisConfigBucket.ts, components/notifier.ts).
+ *
+ * Stop conditions: each template stops when one of the given CloudWatch alarms goes into ALARM — the alarms that
+ * say users are hurt beyond what the drill is meant to cause (API 5XX in this region; for the notifier drill, records
+ * lost to the DLQ). Expected drill symptoms (replication latency, notifier errors) are deliberately not stop
+ * conditions: the drill exists to make them fire.
+ *
+ * IAM, from the FIS actions reference (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html,
+ * read 2026-11-30): the pause action puts, reads and deletes a resource policy on each targeted replica and
+ * describes it (dynamodb:PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy, DescribeTable); the Lambda
+ * actions read the function's configuration (lambda:GetFunction) and write/delete the fault config in the bucket
+ * (s3:PutObject, s3:DeleteObject) — https://docs.aws.amazon.com/fis/latest/userguide/use-lambda-actions.html.
+ * Targets are given by ARN, so no tag:GetResources is needed.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { DRILLS, isoMinutes } from './drillNames';
+import { assumeRolePolicy, policyDocument } from './lambda';
+
+export interface FisDrillsArgs {
+  region: string;
+  /** this region's replica ARNs of the global tables (items and app-config) */
+  tableArns: pulumi.Input<string>[];
+  /** this region's notifier function */
+  notifierFunctionArn: pulumi.Input<string>;
+  /** the region's FIS config bucket and the folder FIS writes faults to */
+  configBucketArn: pulumi.Input<string>;
+  configPrefix: string;
+  /** how long each drill runs */
+  pauseMinutes: number;
+  /** CloudWatch alarm ARNs that stop each drill (at least one each: FIS runs a template without any otherwise) */
+  stopAlarms: { pauseReplication: pulumi.Input<string>[]; notifierErrors: pulumi.Input<string>[] };
+}
+
+export class FisDrills extends pulumi.ComponentResource {
+  /** drill name (components/drillNames.ts) → experiment template id */
+  readonly templateIds: Readonly<Record<string, pulumi.Output<string>>>;
+  readonly roleArn: pulumi.Output<string>;
+
+  constructor(name: string, args: FisDrillsArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super('global-appsync:index:FisDrills', name, {}, opts);
+    const child = { parent: this };
+    for (const [drill, arns] of Object.entries(args.stopAlarms)) {
+      if (arns.length === 0) throw new Error(`FisDrills ${name}: drill ${drill} has no stop condition alarm`);
+    }
+    const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy('fis.amazonaws.com'), description: `AWS FIS drills, ${args.region}` }, child);
+    const policy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: role.id,
+        policy: policyDocument([
+          { actions: ['dynamodb:PutResourcePolicy', 'dynamodb:GetResourcePolicy', 'dynamodb:DeleteResourcePolicy', 'dynamodb:DescribeTable'], resources: args.tableArns },
+          { actions: ['lambda:GetFunction'], resources: [args.notifierFunctionArn] },
+          { actions: ['s3:PutObject', 's3:DeleteObject'], resources: [pulumi.interpolate`${args.configBucketArn}/${args.configPrefix}/*`] },
+        ]),
+      },
+      child,
+    );
+    const duration = isoMinutes(args.pauseMinutes);
+    const stop = (arns: pulumi.Input<string>[]) => arns.map((value) => ({ source: 'aws:cloudwatch:alarm', value }));
+    const tags = (drill: string) => ({ Name: `${drill}-${args.region}`, drill });
+
+    const pause = new aws.fis.ExperimentTemplate(
+      `${name}-${DRILLS.pauseReplication.name}`,
+      {
+        description: `Pause global table replication into and out of ${args.region} for ${args.pauseMinutes} min (README, "Drills")`,
+        roleArn: role.arn,
+        stopConditions: stop(args.stopAlarms.pauseReplication),
+        actions: [
+          {
+            name: 'pause-replication',
+            actionId: DRILLS.pauseReplication.actionId,
+            parameters: [{ key: 'duration', value: duration }],
+            target: { key: 'Tables', value: 'replicas' },
+          },
+        ],
+        targets: [{ name: 'replicas', resourceType: 'aws:dynamodb:global-table', resourceArns: args.tableArns, selectionMode: 'ALL' }],
+        tags: tags(DRILLS.pauseReplication.name),
+      },
+      { ...child, dependsOn: [policy] },
+    );
+    const errors = new aws.fis.ExperimentTemplate(
+      `${name}-${DRILLS.notifierErrors.name}`,
+      {
+        description: `Fail every notifier invocation in ${args.region} for ${args.pauseMinutes} min (README, "Drills")`,
+        roleArn: role.arn,
+        stopConditions: stop(args.stopAlarms.notifierErrors),
+        actions: [
+          {
+            name: 'notifier-errors',
+            actionId: DRILLS.notifierErrors.actionId,
+            parameters: [
+              { key: 'duration', value: duration },
+              { key: 'invocationPercentage', value: '100' },
+              { key: 'preventExecution', value: 'true' },
+            ],
+            target: { key: 'Functions', value: 'notifier' },
+          },
+        ],
+        targets: [{ name: 'notifier', resourceType: 'aws:lambda:function', resourceArns: [args.notifierFunctionArn], selectionMode: 'ALL' }],
+        tags: tags(DRILLS.notifierErrors.name),
+      },
+      { ...child, dependsOn: [policy] },
+    );
+    this.templateIds = { [DRILLS.pauseReplication.name]: pause.id, [DRILLS.notifierErrors.name]: errors.id };
+    this.roleArn = role.arn;
+    this.registerOutputs({ templateIds: this.templateIds, roleArn: this.roleArn });
+  }
+}

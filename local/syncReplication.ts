@@ -1,0 +1,264 @@
+/**
+ * What a multi-Region strongly consistent (MRSC) global table does between regions, for the emulator in
+ * `consistency: strong`: a write is in every region's table before it is acknowledged, so a read in any region
+ * right after the ack sees it (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html).
+ *
+ * How: a small DynamoDB front on 127.0.0.1 that every emulated region's functions and resolvers use as their
+ * DynamoDB endpoint (instead of DynamoDB Local directly). It forwards every request unchanged; for a write to a
+ * replicated table (PutItem, UpdateItem, DeleteItem, BatchWriteItem) it holds the item's lock across all regions,
+ * forwards the write to the caller's region, and when DynamoDB Local accepted it, reads the item back there
+ * (consistent read) and writes that image — or the delete — to the same table in every other region, and only then
+ * answers the caller. Conditions are evaluated by DynamoDB Local in the caller's region, which holds every
+ * acknowledged write (writes to one item are serialised), so a conditional write sees the latest version in every
+ * region, as MRSC promises. Every region's table gets each change as an ordinary write, so every region's stream
+ * carries every change and each region's notifier publishes it, as with MRSC streams (identical on every replica).
+ * The asynchronous replicator (./replicator.ts) does not run in this mode.
+ *
+ * Where this differs from DynamoDB: concurrent writes to one item from two regions wait for each other here;
+ * DynamoDB answers the later one ReplicatedWriteConflictException (retryable). TransactWriteItems/TransactGetItems
+ * and PartiQL are refused, as MRSC refuses transactions (PartiQL would bypass the replication here).
+ *
+ * Pause (the drill, ./drills.ts): the region the pause targets (FIS pauses one replica) is cut off. MRSC answers
+ * AccessDeniedException to writes and strongly consistent reads on a replica whose replication is not authorized
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-security.html), so this front does
+ * the same for requests from that region; writes elsewhere still succeed (two of three MRSC regions) and their copies
+ * to the cut-off region wait in order until it is resumed.
+ */
+import http from 'node:http';
+import type { AttributeValue } from 'aws-lambda';
+import { canonicalImage, type PairStats, type Replicator, type ReplicatorTotals } from './replicator';
+import { jsonCall } from './dynamodbStreams';
+import { listen, readBody } from './listen';
+
+export interface SyncReplicationOptions {
+  /** DynamoDB Local */
+  endpoint: string;
+  regions: string[];
+  /** the replicated tables (items and app-config) */
+  tables: string[];
+  log?: (line: string) => void;
+}
+
+export interface SyncReplication extends Replicator {
+  /** the DynamoDB endpoint the regions use */
+  readonly url: string;
+}
+
+type Item = Record<string, AttributeValue>;
+interface Copy {
+  table: string;
+  key: Item;
+  image: Item | null;
+  from: string;
+}
+
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+const REFUSED = new Set(['TransactWriteItems', 'TransactGetItems', 'ExecuteTransaction', 'ExecuteStatement', 'BatchExecuteStatement']);
+const CONSISTENT_READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem']);
+
+/** The region a request is signed for (its credential scope), as DynamoDB Local itself picks the database. */
+export function signedRegion(authorization: string | undefined): string | undefined {
+  return /Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\/dynamodb\//.exec(authorization ?? '')?.[1];
+}
+
+export async function startSyncReplication(o: SyncReplicationOptions): Promise<SyncReplication> {
+  const { endpoint, regions, tables } = o;
+  const log = o.log ?? ((line: string) => console.warn(line));
+  const keySchemas = new Map<string, string[]>();
+  const locks = new Map<string, Promise<void>>();
+  /** destination → copies waiting while it is cut off, in order */
+  const waiting = new Map<string, Copy[]>(regions.map((r) => [r, []]));
+  const paused = new Set<string>(); // "from>to"
+  const applied = new Map<string, number>(); // "from>to" → copies applied
+  const totals: ReplicatorTotals = { sourceRecords: 0, echoesSkipped: 0 };
+  let inFlight = 0;
+  let stopped = false;
+
+  /** regions the pause drill targets (FaultControls.pauseReplication with `region`) */
+  const isolated = new Set<string>();
+  const cutOff = (region: string): boolean => isolated.has(region);
+
+  const keyNames = async (region: string, table: string): Promise<string[]> => {
+    let names = keySchemas.get(table);
+    if (!names) {
+      const d = await jsonCall<{ Table: { KeySchema: { AttributeName: string }[] } }>(endpoint, region, 'DynamoDB_20120810', 'DescribeTable', { TableName: table });
+      names = d.Table.KeySchema.map((k) => k.AttributeName);
+      keySchemas.set(table, names);
+    }
+    return names;
+  };
+  const keyOf = (names: string[], item: Item): Item => Object.fromEntries(names.map((n) => [n, item[n]]));
+
+  /** Runs `fn` holding every (table, key) lock, taken in a fixed order (no deadlock between batches). */
+  const withLocks = async <T>(slots: string[], fn: () => Promise<T>): Promise<T> => {
+    const sorted = [...new Set(slots)].sort();
+    const releases: Array<() => void> = [];
+    for (const s of sorted) {
+      const previous = locks.get(s) ?? Promise.resolve();
+      let release!: () => void;
+      const tail = previous.then(() => new Promise<void>((r) => (release = r)));
+      locks.set(s, tail);
+      await previous;
+      releases.push(() => {
+        release();
+        if (locks.get(s) === tail) locks.delete(s);
+      });
+    }
+    try {
+      return await fn();
+    } finally {
+      for (const r of releases.reverse()) r();
+    }
+  };
+
+  const applyCopy = async (to: string, c: Copy): Promise<void> => {
+    if (c.image) await jsonCall(endpoint, to, 'DynamoDB_20120810', 'PutItem', { TableName: c.table, Item: c.image });
+    else await jsonCall(endpoint, to, 'DynamoDB_20120810', 'DeleteItem', { TableName: c.table, Key: c.key });
+    applied.set(`${c.from}>${to}`, (applied.get(`${c.from}>${to}`) ?? 0) + 1);
+  };
+
+  /** The caller's write was accepted in `from`: copy each item's resulting image (or its absence) to every other region. */
+  const replicate = async (from: string, items: Array<{ table: string; key: Item }>): Promise<void> => {
+    for (const { table, key } of items) {
+      const got = await jsonCall<{ Item?: Item }>(endpoint, from, 'DynamoDB_20120810', 'GetItem', { TableName: table, Key: key, ConsistentRead: true });
+      const copy: Copy = { table, key, image: got.Item ?? null, from };
+      totals.sourceRecords += 1;
+      await Promise.all(
+        regions
+          .filter((r) => r !== from)
+          .map(async (to) => {
+            const queue = waiting.get(to)!;
+            if (paused.has(`${from}>${to}`) || queue.length > 0) queue.push(copy); // order kept behind earlier copies
+            else await applyCopy(to, copy);
+          }),
+      );
+    }
+  };
+
+  /** Which replicated items a write request touches (undefined: not a replicated table). */
+  const touched = async (region: string, target: string, body: Record<string, unknown>): Promise<Array<{ table: string; key: Item }>> => {
+    const out: Array<{ table: string; key: Item }> = [];
+    const add = async (table: string, key: Item | undefined, item: Item | undefined) => {
+      if (!tables.includes(table)) return;
+      const names = await keyNames(region, table);
+      out.push({ table, key: key ?? keyOf(names, item ?? {}) });
+    };
+    if (target === 'BatchWriteItem') {
+      for (const [table, reqs] of Object.entries((body.RequestItems ?? {}) as Record<string, Array<{ PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }>>)) {
+        for (const r of reqs) await add(table, r.DeleteRequest?.Key, r.PutRequest?.Item);
+      }
+    } else {
+      await add(String(body.TableName), body.Key as Item | undefined, body.Item as Item | undefined);
+    }
+    return out;
+  };
+
+  const error = (res: http.ServerResponse, type: string, message: string): void => {
+    res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+    res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message }));
+  };
+
+  const forward = async (req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string>; text: string }> => {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k)) headers[k] = v;
+    const r = await fetch(endpoint, { method: 'POST', headers, body });
+    const out: Record<string, string> = {};
+    for (const k of ['content-type', 'x-amzn-requestid', 'x-amz-crc32']) {
+      const v = r.headers.get(k);
+      if (v) out[k] = v;
+    }
+    return { status: r.status, headers: out, text: await r.text() };
+  };
+
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      inFlight += 1;
+      try {
+        const raw = (await readBody(req, 16 * 1024 * 1024)) ?? Buffer.alloc(0);
+        const [service, target = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
+        const region = signedRegion(req.headers.authorization);
+        let body: Record<string, unknown> = {};
+        try {
+          body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+        } catch {
+          body = {};
+        }
+        const isTables = service === 'DynamoDB_20120810' && region !== undefined && regions.includes(region);
+        if (isTables && REFUSED.has(target)) {
+          return error(res, 'ValidationException', `${target} is not supported on multi-Region strongly consistent tables (the emulator runs consistency strong)`);
+        }
+        if (isTables && cutOff(region) && (WRITES.has(target) || (CONSISTENT_READS.has(target) && body.ConsistentRead === true))) {
+          return error(res, 'AccessDeniedException', `replication of ${region} is paused (aws:dynamodb:global-table-pause-replication): an MRSC replica cut off refuses writes and strongly consistent reads`);
+        }
+        const items = isTables && WRITES.has(target) ? await touched(region, target, body) : [];
+        const run = async () => {
+          const answer = await forward(req, raw);
+          if (answer.status === 200 && items.length > 0) await replicate(region as string, items);
+          return answer;
+        };
+        const answer = items.length > 0 ? await withLocks(items.map((i) => `${i.table}\u0000${canonicalImage(i.key)}`), run) : await run();
+        res.writeHead(answer.status, answer.headers);
+        res.end(answer.text);
+      } catch (err) {
+        log(`sync replication: ${err instanceof Error ? err.message : String(err)}`);
+        if (!res.headersSent) error(res, 'InternalServerError', err instanceof Error ? err.message : String(err));
+      } finally {
+        inFlight -= 1;
+      }
+    })();
+  });
+  await listen(server, 0);
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+  /** Applies the copies waiting for `to` once nothing into it is paused any more. */
+  const flush = async (to: string): Promise<void> => {
+    const queue = waiting.get(to)!;
+    while (queue.length > 0 && !paused.has(`${queue[0].from}>${to}`)) {
+      await applyCopy(to, queue[0]);
+      queue.shift();
+    }
+  };
+  let flushing: Promise<unknown> = Promise.resolve();
+  const select = (from?: string, to?: string): Array<[string, string]> =>
+    regions.flatMap((a) => regions.filter((b) => b !== a).map((b) => [a, b] as [string, string])).filter(([a, b]) => (from === undefined || a === from) && (to === undefined || b === to));
+
+  return {
+    url,
+    isolate(region, on) {
+      if (!regions.includes(region)) throw new Error(`sync replication: ${region} is not one of ${regions.join(', ')}`);
+      if (on) isolated.add(region);
+      else isolated.delete(region);
+    },
+    pause(from, to) {
+      for (const [a, b] of select(from, to)) paused.add(`${a}>${b}`);
+    },
+    resume(from, to) {
+      for (const [a, b] of select(from, to)) paused.delete(`${a}>${b}`);
+      flushing = flushing.then(() => Promise.all(regions.map((r) => flush(r)))).catch((err: unknown) => log(`sync replication: ${String(err)}`));
+    },
+    stats: (): PairStats[] =>
+      select().map(([from, to]) => ({
+        from,
+        to,
+        paused: paused.has(`${from}>${to}`),
+        configuredLagMs: 0,
+        pending: waiting.get(to)!.filter((c) => c.from === from).length,
+        lastLagMs: null,
+        maxLagMs: null,
+        applied: applied.get(`${from}>${to}`) ?? 0,
+        superseded: 0,
+        lastError: null,
+      })),
+    totals: () => ({ ...totals }),
+    async idle() {
+      await flushing;
+      while (!stopped && inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    },
+    async stop() {
+      stopped = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections(); // the SDK clients keep connections alive
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Issue 11, items 3 and 4 under Pulumi mocks: `consistency: strong` (both MRSC shapes: three regions of one set, two
+ * plus a witness; the refused ones, with the set of each region named and nothing registered), CONSISTENCY in every
+ * function and `consistency` in every resolver's settings, and the FIS drill templates per region with their role's
+ * scope, targets, parameters and stop conditions (the real alarm ARNs the run registered).
+ */
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../config';
+import { mrscProblems, regionSetOf } from '../../components/regionSets';
+import { isoMinutes } from '../../components/drillNames';
+import { cachedRun, lastRun, named, ofType, type ProgramRun, type Recorded, runProgram } from '../../scripts/mockCloud';
+
+const US3 = ['us-east-1', 'us-east-2', 'us-west-2'];
+const EU2 = ['eu-west-1', 'eu-central-1'];
+
+function tables(run: ProgramRun): Recorded[] {
+  return ofType(run, 'aws:dynamodb/table:Table');
+}
+
+function policyOf(run: ProgramRun, name: string): { Action: string[]; Resource: string[] }[] {
+  return JSON.parse(named(run, name).inputs.policy as string).Statement;
+}
+
+describe('consistency strong (MRSC) under mocks', function () {
+  this.timeout(60_000);
+
+  it('three regions of the US set: every replica STRONG, no witness, streams on; CONSISTENCY=strong everywhere', async () => {
+    const run = await runProgram({ regions: US3.join(','), consistency: 'strong' });
+    assert.equal(tables(run).length, 2);
+    for (const t of tables(run)) {
+      assert.equal(t.region, 'us-east-1', 'the tables live in homeRegion');
+      assert.deepEqual(t.inputs.replicas.map((r: { regionName: string; consistencyMode: string }) => [r.regionName, r.consistencyMode]), [['us-east-2', 'STRONG'], ['us-west-2', 'STRONG']]);
+      assert.equal(t.inputs.globalTableWitness, undefined);
+      assert.equal(t.inputs.streamEnabled, true);
+      assert.equal(t.inputs.streamViewType, 'NEW_AND_OLD_IMAGES');
+      assert.equal(t.inputs.ttl, undefined);
+    }
+    const fns = ofType(run, 'aws:lambda/function:Function');
+    assert.equal(fns.length, 3 * 5);
+    for (const f of fns) assert.equal(f.inputs.environment.variables.CONSISTENCY, 'strong', f.name);
+    assert.equal(run.outputs.consistency, 'strong');
+  });
+
+  it('two EU regions + witness: one STRONG replica and globalTableWitness', async () => {
+    const run = await runProgram({ regions: EU2.join(','), consistency: 'strong', witnessRegion: 'eu-west-2' });
+    for (const t of tables(run)) {
+      assert.deepEqual(t.inputs.replicas.map((r: { regionName: string; consistencyMode: string }) => [r.regionName, r.consistencyMode]), [['eu-central-1', 'STRONG']]);
+      assert.deepEqual(t.inputs.globalTableWitness, { regionName: 'eu-west-2' });
+    }
+    // the witness hosts nothing of ours: no provider, no function there
+    assert.ok(!run.resources.some((r) => r.region === 'eu-west-2'));
+  });
+
+  it('eventual (the default): no consistencyMode, no witness, CONSISTENCY=eventual', async () => {
+    const run = await cachedRun({ regions: 'eu-west-1,ap-southeast-2' }); // shared with 'drills off' below
+    for (const t of tables(run)) {
+      assert.ok(t.inputs.replicas.every((r: { consistencyMode?: string }) => r.consistencyMode === undefined));
+      assert.equal(t.inputs.globalTableWitness, undefined);
+    }
+    for (const f of ofType(run, 'aws:lambda/function:Function')) assert.equal(f.inputs.environment.variables.CONSISTENCY, 'eventual');
+  });
+
+  const refused: Array<{ what: string; raw: Record<string, string>; key: string; says: RegExp }> = [
+    { what: 'regions of two sets', raw: { regions: 'us-east-1,us-east-2,eu-west-1', consistency: 'strong' }, key: 'regions', says: /us-east-1 is in the US region set, us-east-2 is in the US region set, eu-west-1 is in the EU region set: an MRSC table cannot span region sets/ },
+    { what: 'a region in no set', raw: { regions: 'eu-west-1,eu-west-2,ap-southeast-2', consistency: 'strong' }, key: 'regions[2]', says: /ap-southeast-2 is in no MRSC region set/ },
+    { what: 'two regions without a witness', raw: { regions: 'eu-west-1,eu-west-2', consistency: 'strong' }, key: 'witnessRegion', says: /required with two regions .*the EU set that is not in regions \(eu-west-3, eu-central-1\)/ },
+    { what: 'witness of another set', raw: { regions: 'eu-west-1,eu-west-2', consistency: 'strong', witnessRegion: 'us-east-1' }, key: 'witnessRegion', says: /us-east-1 is in the US region set, but eu-west-1 is in the EU region set, eu-west-2 is in the EU region set: the witness must be in the same region set/ },
+    { what: 'witness that is one of the regions', raw: { regions: 'eu-west-1,eu-west-2', consistency: 'strong', witnessRegion: 'eu-west-2' }, key: 'witnessRegion', says: /must be a third region/ },
+    { what: 'three regions and a witness', raw: { regions: US3.join(','), consistency: 'strong', witnessRegion: 'us-east-2' }, key: 'witnessRegion', says: /a witness is only for two regions/ },
+    { what: 'four regions', raw: { regions: 'eu-west-1,eu-west-2,eu-west-3,eu-central-1', consistency: 'strong' }, key: 'regions', says: /4 regions .*exactly three regions of one MRSC region set, or two plus a witnessRegion/ },
+    { what: 'one region', raw: { regions: 'us-east-1', consistency: 'strong' }, key: 'regions', says: /1 region \(us-east-1 is in the US region set\)/ },
+    { what: 'a witness without strong', raw: { regions: 'eu-west-1,eu-west-2', witnessRegion: 'eu-west-3' }, key: 'witnessRegion', says: /only with consistency strong/ },
+    { what: 'consistency misspelt', raw: { regions: US3.join(','), consistency: 'Strong' }, key: 'consistency', says: /did you mean "strong"\? one of eventual, strong/ },
+  ];
+  for (const c of refused) {
+    it(`refuses ${c.what}, naming the sets, with zero resources`, async () => {
+      await assert.rejects(runProgram(c.raw), (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e));
+        const p = e.problems.find((x) => x.key === c.key);
+        assert.ok(p, `no problem for ${c.key} in:\n${e.message}`);
+        assert.match(p.allowed, c.says);
+        return true;
+      });
+      assert.equal(lastRun().resources.length, 0);
+    });
+  }
+
+  it('the region sets are the documented ones', () => {
+    assert.deepEqual(['us-east-1', 'us-east-2', 'us-west-2', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'].map(regionSetOf), ['US', 'US', 'US', 'EU', 'EU', 'EU', 'EU', 'AP', 'AP', 'AP']);
+    assert.equal(regionSetOf('us-west-1'), undefined);
+    assert.deepEqual(mrscProblems('strong', ['ap-northeast-1', 'ap-northeast-3'], 'ap-northeast-2'), []);
+  });
+});
+
+describe('drills (AWS FIS templates) under mocks', function () {
+  this.timeout(60_000);
+  const R = ['eu-west-1', 'ap-southeast-2'];
+  let run: ProgramRun;
+  before(async () => {
+    run = await runProgram({ regions: R.join(','), drills: '{"pauseMinutes": 15}' });
+  });
+
+  it('per region: a pause-replication and a notifier-errors template, ids as stack outputs', () => {
+    const templates = ofType(run, 'aws:fis/experimentTemplate:ExperimentTemplate');
+    assert.deepEqual(templates.map((t) => `${t.region}:${t.name}`).sort(), R.flatMap((r) => [`${r}:drills-${r}-notifier-errors`, `${r}:drills-${r}-pause-replication`]).sort());
+    for (const r of R) {
+      assert.deepEqual(run.outputs.drillTemplates[r], { 'pause-replication': `drills-${r}-pause-replication-id`, 'notifier-errors': `drills-${r}-notifier-errors-id` });
+    }
+  });
+
+  for (const r of R) {
+    it(`${r}: pause-replication targets exactly its replicas of both tables for 15 min, stops on its API 5XX alarms`, () => {
+      const t = named(run, `drills-${r}-pause-replication`);
+      const replicaArns = ['items', 'app-config'].map((suffix) => `arn:aws:dynamodb:${r}:123456789012:table/${named(run, `tables-${suffix}`).inputs.name}`);
+      assert.deepEqual(t.inputs.actions, [{ name: 'pause-replication', actionId: 'aws:dynamodb:global-table-pause-replication', parameters: [{ key: 'duration', value: 'PT15M' }], target: { key: 'Tables', value: 'replicas' } }]);
+      assert.deepEqual(t.inputs.targets, [{ name: 'replicas', resourceType: 'aws:dynamodb:global-table', resourceArns: replicaArns, selectionMode: 'ALL' }]);
+      const alarm = (key: string) => `arn:aws:cloudwatch:${r}:123456789012:alarm:alarms-${r}-${key}`;
+      assert.deepEqual(t.inputs.stopConditions, [{ source: 'aws:cloudwatch:alarm', value: alarm('appsync-5xx') }, { source: 'aws:cloudwatch:alarm', value: alarm('rest-5xx') }]);
+      assert.equal(t.inputs.roleArn, `arn:aws:iam::123456789012:role/drills-${r}-role`);
+      // the role FIS assumes: exactly this region's replicas, notifier and config folder
+      assert.equal(JSON.parse(named(run, `drills-${r}-role`).inputs.assumeRolePolicy).Statement[0].Principal.Service, 'fis.amazonaws.com');
+      const bucket = named(run, `fis-config-${r}`).state.arn as string;
+      assert.deepEqual(policyOf(run, `drills-${r}-policy`), [
+        { Effect: 'Allow', Action: ['dynamodb:PutResourcePolicy', 'dynamodb:GetResourcePolicy', 'dynamodb:DeleteResourcePolicy', 'dynamodb:DescribeTable'], Resource: replicaArns },
+        { Effect: 'Allow', Action: ['lambda:GetFunction'], Resource: [named(run, `notifier-${r}`).state.arn] },
+        { Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: [`${bucket}/FisConfigs/*`] },
+      ]);
+    });
+
+    it(`${r}: notifier-errors fails every invocation of its notifier, which carries the FIS extension; stops on API 5XX and DLQ depth`, () => {
+      const t = named(run, `drills-${r}-notifier-errors`);
+      const fn = named(run, `notifier-${r}`);
+      assert.deepEqual(t.inputs.actions[0].parameters, [{ key: 'duration', value: 'PT15M' }, { key: 'invocationPercentage', value: '100' }, { key: 'preventExecution', value: 'true' }]);
+      assert.equal(t.inputs.actions[0].actionId, 'aws:lambda:invocation-error');
+      assert.deepEqual(t.inputs.targets, [{ name: 'notifier', resourceType: 'aws:lambda:function', resourceArns: [fn.state.arn], selectionMode: 'ALL' }]);
+      assert.deepEqual(t.inputs.stopConditions.map((s: { value: string }) => s.value.split(':alarm:')[1]), [`alarms-${r}-appsync-5xx`, `alarms-${r}-rest-5xx`, `notifier-${r}-dlq-depth`]);
+      // the extension: layer from the region's public SSM parameter, wrapper + config location, read access to the folder
+      assert.deepEqual(fn.inputs.layers, [`arn:aws:lambda:${r}:211125607513:layer:aws-fis-extension-arm64:9`]);
+      const bucket = named(run, `fis-config-${r}`).state.arn as string;
+      assert.equal(fn.inputs.environment.variables.AWS_FIS_CONFIGURATION_LOCATION, `${bucket}/FisConfigs/`);
+      assert.equal(fn.inputs.environment.variables.AWS_LAMBDA_EXEC_WRAPPER, '/opt/aws-fis/bootstrap');
+      const st = policyOf(run, `notifier-${r}-policy`);
+      assert.ok(st.some((s) => s.Action.join() === 's3:ListBucket' && s.Resource.join() === bucket));
+      assert.ok(st.some((s) => s.Action.join() === 's3:GetObject' && s.Resource.join() === `${bucket}/FisConfigs/*`));
+      assert.ok(run.invokes.some((i) => i.token === 'aws:ssm/getParameter:getParameter' && i.inputs.name === '/aws/service/fis/lambda-extension/AWS-FIS-extension-arm64/1.x.x'));
+    });
+  }
+
+  it('drills off (default): no templates, no bucket, no layer', async () => {
+    const off = await cachedRun({ regions: R.join(',') });
+    assert.equal(ofType(off, 'aws:fis/experimentTemplate:ExperimentTemplate').length, 0);
+    assert.equal(ofType(off, 'aws:s3/bucket:Bucket').length, 0);
+    for (const f of ofType(off, 'aws:lambda/function:Function')) assert.equal(f.inputs.layers, undefined);
+    assert.equal(off.outputs.drillTemplates, undefined);
+  });
+
+  it('drills: true runs each drill for the default 10 minutes; durations are ISO 8601', async () => {
+    const on = await runProgram({ regions: 'eu-west-1', drills: 'true' });
+    assert.equal(named(on, 'drills-eu-west-1-pause-replication').inputs.actions[0].parameters[0].value, 'PT10M');
+    assert.deepEqual([1, 59, 60, 90, 720].map(isoMinutes), ['PT1M', 'PT59M', 'PT1H', 'PT1H30M', 'PT12H']);
+  });
+});
