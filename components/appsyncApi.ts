@@ -80,6 +80,8 @@ export function authSettings(auth: AuthConfig): Pick<aws.appsync.GraphQLApiArgs,
       };
     case 'oidc':
       return { authenticationType: 'OPENID_CONNECT', openidConnectConfig: { issuer: auth.issuer, ...(auth.clientId ? { clientId: auth.clientId } : {}) } };
+    case 'token': // the regional wiring passes the token authorizer function's ARN (issue 10); not from config alone
+      throw new Error('auth.mode token: AppSync authorizes with the region\'s token authorizer function, which the regional API creates');
   }
 }
 
@@ -115,7 +117,7 @@ export function appsyncApi(name: string, args: AppsyncApiArgs, parent: pulumi.Re
       name: `${args.prefix}-${region}`,
       ...authSettings(args.auth),
       additionalAuthenticationProviders: [{ authenticationType: 'AWS_IAM' }],
-      schema: schemaSource(args.auth.mode),
+      schema: schemaSource(args.auth.mode === 'token' ? 'lambda' : args.auth.mode),
       logConfig: { cloudwatchLogsRoleArn: logsRole.arn, fieldLogLevel: 'ERROR', excludeVerboseContent: true },
       xrayEnabled: true,
     },

@@ -16,6 +16,12 @@ export interface LambdaEnvArgs<T> {
   graphqlUrl: T;
   /** this region is drained: its health answers 503 */
   drain?: boolean;
+  /**
+   * `auth.mode: token` settings for the authorizer function (handlers/lib/authEnv.ts names the variables). The
+   * caller passes `secret` as a secret (pulumi.secret in the components). Absent: the authorizer gets no key
+   * source and refuses every token (it is deployed only in token mode).
+   */
+  auth?: { issuer: string; audience: string; ttlSeconds: number; secret?: T | string; jwksUrl?: string; publicKey?: string };
 }
 
 export type LambdaEnvironments<T> = Record<HandlerName, Record<string, T | string>>;
@@ -28,5 +34,13 @@ export function lambdaEnvironments<T>(a: LambdaEnvArgs<T>): LambdaEnvironments<T
     state: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
     stateUpdater: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
     notifier: { APPSYNC_URL: a.graphqlUrl },
+    authorizer: {
+      AUTH_ISSUER: a.auth?.issuer ?? '',
+      AUTH_AUDIENCE: a.auth?.audience ?? '',
+      AUTH_CACHE_TTL: String(a.auth?.ttlSeconds ?? 300),
+      ...(a.auth?.secret !== undefined ? { AUTH_SECRET: a.auth.secret } : {}),
+      ...(a.auth?.jwksUrl ? { AUTH_JWKS_URL: a.auth.jwksUrl } : {}),
+      ...(a.auth?.publicKey ? { AUTH_PUBLIC_KEY: a.auth.publicKey } : {}),
+    },
   };
 }
