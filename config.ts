@@ -333,7 +333,7 @@ function parseAuth(raw: string | undefined, problems: ConfigProblem[]): AuthConf
   // of `mode`, else the one mode whose fields are all the given ones), so one run reports every problem.
   const fields = Object.keys(obj).filter((f) => f !== 'mode');
   const byFields = AUTH_MODES.filter((m) => fields.length > 0 && fields.every((f) => AUTH_FIELDS[m].includes(f)));
-  const meant = (typeof mode === 'string' ? didYouMean(mode, AUTH_MODES) : undefined) ?? (byFields.length === 1 ? byFields[0] : undefined);
+  const meant = (typeof mode === 'string' ? didYouMean(mode, AUTH_MODES) : undefined) ?? (byFields.length === 1 || (byFields.length === 2 && byFields[1] === 'token') ? byFields[0] : undefined); // token's fields overlap oidc's and lambda's: the older mode wins
   bad('mode', `${meant && typeof mode === 'string' && didYouMean(mode, AUTH_MODES) ? `did you mean ${JSON.stringify(meant)}? ` : ''}one of ${AUTH_MODES.join(', ')}`);
   if (meant) authOfMode(meant as ClientAuthMode, obj, bad, problems);
   else unknownFields('auth', Object.fromEntries(fields.map((f) => [f, obj[f]])), [...new Set(AUTH_MODES.flatMap((m) => AUTH_FIELDS[m]))], problems);
