@@ -6,12 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { authorizeAppSync, authorizeRequest, handler, ResultCache, stageWildcard, type AuthorizerDeps } from '../../handlers/authorizer';
 import { MAX_TOKEN_BYTES, verifyToken, type TokenSettings } from '../../handlers/lib/auth';
-import { mintToken } from '../../scripts/token';
+import { main as tokenMain, mintToken } from '../../scripts/token';
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes-long!!';
 const ISS = 'https://auth.example.com/';
@@ -199,6 +202,53 @@ describe('token authorizer adapters', () => {
       await assert.rejects(handler({ something: 'else' }), /not an AppSync AWS_LAMBDA or API Gateway REQUEST\/TOKEN authorizer event/);
     } finally {
       for (const k of ['AUTH_ISSUER', 'AUTH_AUDIENCE', 'AUTH_SECRET', 'AUTH_CACHE_TTL']) if (saved[k] === undefined) delete process.env[k];
+    }
+  });
+});
+
+describe('npm run token (scripts/token.ts)', () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ga-token-'));
+    fs.writeFileSync(path.join(dir, 'Pulumi.tok.yaml'), `config:\n  global-appsync:regions: eu-west-1\n  global-appsync:auth:\n    mode: token\n    issuer: ${ISS}\n    audience: ${AUD}\n    secret:\n      secure: v1:AAAA\n`);
+    fs.writeFileSync(path.join(dir, 'Pulumi.keys.yaml'), 'config:\n  global-appsync:regions: eu-west-1\n');
+    fs.mkdirSync(path.join(dir, '.emulator'));
+    fs.writeFileSync(path.join(dir, '.emulator', 'endpoints.json'), JSON.stringify({ auth: { mode: 'token', issuer: 'local-iss', audience: 'local-aud' } }));
+    fs.writeFileSync(path.join(dir, '.emulator', 'token-secret'), `${SECRET}-local\n`);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function run(argv: string[], env: Record<string, string> = {}) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await tokenMain(argv, { env, projectDir: dir, out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  it('--stack: issuer and audience from the stack file, the secret from AUTH_SECRET; the authorizer accepts the token', async () => {
+    const r = await run(['--sub', 'alice', '--ttl', '15m', '--stack', 'tok'], { AUTH_SECRET: SECRET });
+    assert.equal(r.code, 0, r.err);
+    const v = await verifyToken(r.out, HS);
+    assert.deepEqual(v.ok && [v.sub, (v.claims.exp as number) - (v.claims.iat as number)], ['alice', 900]);
+  });
+  it('--local: the emulator\'s secret, issuer and audience', async () => {
+    const r = await run(['--sub', 'bob', '--local']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal((await verifyToken(r.out, { issuer: 'local-iss', audience: 'local-aud', secret: `${SECRET}-local` })).ok, true);
+  });
+  it('exit 2 with the reason: no secret given, an apiKey stack, a bad ttl, no --sub', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--sub', 'a', '--stack', 'tok'], /secret of stack tok is encrypted in Pulumi\.tok\.yaml: pass it in env AUTH_SECRET/],
+      [['--sub', 'a', '--stack', 'keys'], /stack keys has auth\.mode apiKey; tokens are for auth\.mode token/],
+      [['--sub', 'a', '--ttl', '3w'], /--ttl "3w": a whole number with s, m, h or d/],
+      [['--sub', 'a', '--ttl', '8d'], /from 1s to 7d/],
+      [['--stack', 'tok'], /--sub is required/],
+      [['--sub', 'a', '--nope'], /Unknown option '--nope'/],
+    ];
+    for (const [argv, re] of cases) {
+      const r = await run(argv, {});
+      assert.equal(r.code, 2, argv.join(' '));
+      assert.match(r.err, re);
     }
   });
 });
