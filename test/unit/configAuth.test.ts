@@ -80,5 +80,7 @@ describe('config.ts: auth.mode token and the shared API key (issue 10)', () => {
     assert.ok(!e.message.includes('my-very-private-short'), e.message);
     const k = problems({ mode: 'apiKey', key: 'private-key-value!' });
     assert.ok(!k.message.includes('private-key-value'), k.message);
+    const typo = problems({ ...base, secret: SECRET, secert: 'hunter2-typo-secret' });
+    assert.ok(typo.message.includes('auth.secert: "[secret, 19 bytes]"') && !typo.message.includes('hunter2'), typo.message);
   });
 });
