@@ -350,8 +350,9 @@ const AUTH_FIELDS: Readonly<Record<ClientAuthMode, readonly string[]>> = {
 };
 
 function authOfMode(mode: ClientAuthMode, obj: Record<string, unknown>, bad: (field: string, allowed: string, value?: string) => void, problems: ConfigProblem[]): AuthConfig {
-  // a misspelt secret field (`secert`, `apiKey`) is still a secret: its value is not echoed
-  const shown = Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, (/secret|key/i.test(k) || didYouMean(k, ['secret', 'key']) !== undefined) && k !== 'publicKey' && typeof v === 'string' ? `[secret, ${Buffer.byteLength(v)} bytes]` : v]));
+  // in the modes that take secrets, a misspelt secret field (`secert`, `apiKey`) is still a secret: not echoed
+  const masking = mode === 'token' || mode === 'apiKey';
+  const shown = Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, masking && (/secret|key/i.test(k) || didYouMean(k, ['secret', 'key']) !== undefined) && k !== 'publicKey' && typeof v === 'string' ? `[secret, ${Buffer.byteLength(v)} bytes]` : v]));
   unknownFields('auth', shown, ['mode', ...AUTH_FIELDS[mode]], problems);
   switch (mode) {
     case 'apiKey': {
