@@ -15,6 +15,7 @@ import { type AuthMode } from './schema/source';
 import { appConfigTableName } from './schema/tables';
 import { missingServices, SERVICE_REGIONS_SOURCE } from './components/serviceRegions';
 import type * as awsTypes from '@pulumi/aws/types/input';
+import { parseApiKeyValue, parseTokenAuth, TOKEN_FIELDS } from './components/authConfig';
 import { ALARM_THRESHOLD_KEYS, ALARM_THRESHOLD_MAX, DEFAULT_ALARM_THRESHOLDS, type AlarmThresholds } from './components/alarmThresholds';
 import { parseThrottle, parseWaf, type ThrottleConfig, type WafConfig } from './components/protectionConfig';
 import { CONSISTENCY_MODES, type Consistency, mrscProblems } from './components/regionSets';
@@ -43,14 +44,37 @@ export const AWS_REGIONS: readonly string[] = [
  */
 export const SUPPORTED_REGIONS: readonly string[] = AWS_REGIONS.filter((r) => missingServices(r).length === 0);
 
-export const AUTH_MODES: readonly AuthMode[] = ['apiKey', 'lambda', 'cognito', 'oidc'];
+/** `token` (issue 10) is the project's own JWT authorizer: AWS_LAMBDA in AppSync, a REQUEST authorizer in API Gateway. */
+export type ClientAuthMode = AuthMode | 'token';
+export const AUTH_MODES: readonly ClientAuthMode[] = ['apiKey', 'lambda', 'cognito', 'oidc', 'token'];
 
 export type AuthConfig =
-  | { mode: 'apiKey'; /** days until the API key expires (AppSync allows 1–365) */ expiresInDays: number; /** the one API Gateway key value every region shares (secret) */ key?: string }
+  | {
+      mode: 'apiKey';
+      /** days until the API key expires (AppSync allows 1–365) */
+      expiresInDays: number;
+      /** the ONE API Gateway key value every region shares (a secret: wrap it in pulumi.secret); absent = generated */
+      key?: string;
+    }
+  | TokenAuthConfig
   | { mode: 'lambda'; authorizerArn: string; ttlSeconds: number }
   | { mode: 'cognito'; userPoolId: string; awsRegion: string; appIdClientRegex?: string }
-  | { mode: 'oidc'; issuer: string; clientId?: string }
-  | { mode: 'token'; secret?: string; jwksUrl?: string; publicKey?: string; issuer: string; audience: string; ttlSeconds: number };
+  | { mode: 'oidc'; issuer: string; clientId?: string };
+
+/**
+ * `auth.mode: token` (components/authConfig.ts validates it): exactly one of secret / jwksUrl / publicKey. `secret` is
+ * a secret value: whatever puts it into a resource wraps it in pulumi.secret (the authorizer's AUTH_SECRET).
+ */
+export interface TokenAuthConfig {
+  mode: 'token';
+  secret?: string;
+  jwksUrl?: string;
+  publicKey?: string;
+  issuer: string;
+  audience: string;
+  /** authorizer result cache, seconds (AppSync and API Gateway both allow 0–3600) */
+  ttlSeconds: number;
+}
 
 export interface DomainConfig {
   /** the Route53 hosted zone, e.g. example.com */
@@ -312,38 +336,47 @@ function parseAuth(raw: string | undefined, problems: ConfigProblem[]): AuthConf
   if (raw === undefined || raw === '') return fallback;
   const obj = parseObject('auth', raw, problems, `{mode: ${AUTH_MODES.join(' | ')}, ...}`);
   if (!obj) return fallback;
-  const bad = (field: string, allowed: string): void => {
-    problems.push({ key: `auth.${field}`, value: show(obj[field]), allowed });
+  // secret values are never echoed: only their type and length
+  const masked = (v: unknown): string => (typeof v === 'string' ? `[secret, ${Buffer.byteLength(v)} bytes]` : show(v));
+  const bad = (field: string, allowed: string, value?: string): void => {
+    problems.push({ key: `auth.${field}`, value: value ?? (field === 'secret' || field === 'key' ? masked(obj[field]) : show(obj[field])), allowed });
   };
   const mode = obj.mode;
-  if (typeof mode === 'string' && (AUTH_MODES as readonly string[]).includes(mode)) return authOfMode(mode as AuthMode, obj, bad, problems);
+  if (typeof mode === 'string' && (AUTH_MODES as readonly string[]).includes(mode)) return authOfMode(mode as ClientAuthMode, obj, bad, problems);
   // A bad mode: name it, then still check the other fields as the mode the user most likely meant (the near miss
   // of `mode`, else the one mode whose fields are all the given ones), so one run reports every problem.
   const fields = Object.keys(obj).filter((f) => f !== 'mode');
   const byFields = AUTH_MODES.filter((m) => fields.length > 0 && fields.every((f) => AUTH_FIELDS[m].includes(f)));
-  const meant = (typeof mode === 'string' ? didYouMean(mode, AUTH_MODES) : undefined) ?? (byFields.length === 1 ? byFields[0] : undefined);
+  const meant = (typeof mode === 'string' ? didYouMean(mode, AUTH_MODES) : undefined) ?? (byFields.length === 1 || (byFields.length === 2 && byFields[1] === 'token') ? byFields[0] : undefined); // token's fields overlap oidc's and lambda's: the older mode wins
   bad('mode', `${meant && typeof mode === 'string' && didYouMean(mode, AUTH_MODES) ? `did you mean ${JSON.stringify(meant)}? ` : ''}one of ${AUTH_MODES.join(', ')}`);
-  if (meant) authOfMode(meant as AuthMode, obj, bad, problems);
+  if (meant) authOfMode(meant as ClientAuthMode, obj, bad, problems);
   else unknownFields('auth', Object.fromEntries(fields.map((f) => [f, obj[f]])), [...new Set(AUTH_MODES.flatMap((m) => AUTH_FIELDS[m]))], problems);
   return fallback;
 }
 
 /** The fields each auth mode takes (besides `mode`). */
-const AUTH_FIELDS: Readonly<Record<AuthMode, readonly string[]>> = {
-  apiKey: ['expiresInDays'],
+const AUTH_FIELDS: Readonly<Record<ClientAuthMode, readonly string[]>> = {
+  apiKey: ['expiresInDays', 'key'],
+  token: TOKEN_FIELDS,
   lambda: ['authorizerArn', 'ttlSeconds'],
   cognito: ['userPoolId', 'awsRegion', 'appIdClientRegex'],
   oidc: ['issuer', 'clientId'],
 };
 
-function authOfMode(mode: AuthMode, obj: Record<string, unknown>, bad: (field: string, allowed: string) => void, problems: ConfigProblem[]): AuthConfig {
-  unknownFields('auth', obj, ['mode', ...AUTH_FIELDS[mode]], problems);
+function authOfMode(mode: ClientAuthMode, obj: Record<string, unknown>, bad: (field: string, allowed: string, value?: string) => void, problems: ConfigProblem[]): AuthConfig {
+  // in the modes that take secrets, a misspelt secret field (`secert`, `apiKey`) is still a secret: not echoed
+  const masking = mode === 'token' || mode === 'apiKey';
+  const shown = Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, masking && (/secret|key/i.test(k) || didYouMean(k, ['secret', 'key']) !== undefined) && k !== 'publicKey' && typeof v === 'string' ? `[secret, ${Buffer.byteLength(v)} bytes]` : v]));
+  unknownFields('auth', shown, ['mode', ...AUTH_FIELDS[mode]], problems);
   switch (mode) {
     case 'apiKey': {
       const days = obj.expiresInDays ?? 365;
       if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 365) bad('expiresInDays', 'a whole number of days from 1 to 365 (AppSync API key lifetime)');
-      return { mode, expiresInDays: typeof days === 'number' ? days : 365 };
+      const key = parseApiKeyValue(obj.key, bad);
+      return { mode, expiresInDays: typeof days === 'number' ? days : 365, ...(key !== undefined ? { key } : {}) };
     }
+    case 'token':
+      return parseTokenAuth(obj, bad);
     case 'lambda': {
       const arn = obj.authorizerArn;
       const ttl = obj.ttlSeconds ?? 300;
@@ -371,7 +404,8 @@ function authOfMode(mode: AuthMode, obj: Record<string, unknown>, bad: (field: s
         }
       }
       if (!okIssuer) bad('issuer', 'the OIDC issuer, an https:// URL');
-      if (obj.clientId !== undefined && (typeof obj.clientId !== 'string' || obj.clientId === '')) bad('clientId', 'a non-empty string');
+      // required since REST takes the same token: the project's authorizer compares the token's aud with it
+      if (typeof obj.clientId !== 'string' || obj.clientId === '') bad('clientId', "the OIDC client id, a non-empty string (REST's authorizer checks each token's aud against it)");
       return { mode, issuer: String(issuer), ...(typeof obj.clientId === 'string' ? { clientId: obj.clientId } : {}) };
     }
   }

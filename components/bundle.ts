@@ -15,7 +15,7 @@ export const ROOT = path.resolve(__dirname, '..');
 export const DIST = path.join(ROOT, 'dist');
 
 /** Every Lambda function's handler file (handlers/<name>.ts). */
-export const HANDLER_NAMES = ['items', 'health', 'state', 'stateUpdater', 'notifier'] as const;
+export const HANDLER_NAMES = ['items', 'health', 'state', 'stateUpdater', 'notifier', 'authorizer'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 /** Deploy-time settings a resolver sees as the global `__SETTINGS__` (AppSync JS resolvers have no env). */

@@ -6,6 +6,8 @@
  * emulator loads it without the Pulumi SDK.
  */
 import type { HandlerName } from './bundle';
+import type { AuthConfig } from '../config';
+import { authorizerEnv } from './authorizerEnv';
 import { FIS_EXEC_WRAPPER } from './drillNames';
 
 export interface LambdaEnvArgs<T> {
@@ -21,6 +23,13 @@ export interface LambdaEnvArgs<T> {
   consistency?: string;
   /** drills on: the notifier's AWS FIS Lambda extension reads its fault config here (s3 ARN of the folder) */
   fisConfigLocation?: T;
+  /**
+   * token and oidc modes: the project's authorizer function's settings (components/authorizerEnv.ts says which
+   * variable comes from which key). Absent: the authorizer gets no key source and refuses every token.
+   */
+  auth?: Extract<AuthConfig, { mode: 'token' | 'oidc' }>;
+  /** wraps the HMAC secret (Pulumi: pulumi.secret, so it stays a secret in state and previews; the emulator: as is) */
+  secret?: (value: string) => T;
 }
 
 export type LambdaEnvironments<T> = Record<HandlerName, Record<string, T | string>>;
@@ -33,9 +42,10 @@ export function lambdaEnvironments<T>(a: LambdaEnvArgs<T>): LambdaEnvironments<T
     state: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
     stateUpdater: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
     notifier: { APPSYNC_URL: a.graphqlUrl },
+    authorizer: a.auth ? authorizerEnv<T | string>(a.auth, a.secret ?? ((v) => v)) : { AUTH_ISSUER: '', AUTH_AUDIENCE: '', AUTH_CACHE_TTL: '300' },
   };
   // issue 11: strongly consistent reads when the tables are MRSC (handlers/lib/env.ts reads CONSISTENCY)
-  for (const env of Object.values(envs)) env.CONSISTENCY = a.consistency ?? 'eventual';
+  for (const [fn, env] of Object.entries(envs)) if (fn !== 'authorizer') env.CONSISTENCY = a.consistency ?? 'eventual';
   // issue 11 drills: the FIS Lambda extension wraps the notifier's runtime and reads its faults from S3
   // (https://docs.aws.amazon.com/fis/latest/userguide/use-lambda-actions.html)
   if (a.fisConfigLocation !== undefined) Object.assign(envs.notifier, { AWS_FIS_CONFIGURATION_LOCATION: a.fisConfigLocation, AWS_LAMBDA_EXEC_WRAPPER: FIS_EXEC_WRAPPER });

@@ -8,6 +8,7 @@
  * Ports: with `basePort` B the global endpoint takes B, the admin API B+1, and region i takes B+10+10i (AppSync:
  * GraphQL + realtime) and B+11+10i (REST); basePort 0 picks free ports everywhere (tests).
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../components/bundle';
@@ -18,7 +19,8 @@ import { assertPortsFree } from './listen';
 import { ensureDynamoDBLocal, freePort, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
 import { startAdminServer, type AdminServer } from './admin';
 import { FaultControls } from './drills';
-import { newApiKey, Region, type RegionEndpoints } from './region';
+import { newApiKey, Region, type RegionAuth, type RegionEndpoints } from './region';
+import { localSecretFile } from '../scripts/token';
 import { startReplicator, type Replicator, type ReplicatorOptions } from './replicator';
 import { startSyncReplication } from './syncReplication';
 import { describeHealth, startRouter, type HealthSettings, type Router } from './router';
@@ -54,6 +56,8 @@ export interface EmulatorOptions {
   health?: Partial<HealthSettings>;
   /** The global endpoint's one API key (default: a fresh `da2-` key). */
   globalApiKey?: string;
+  /** Token mode: the local HS256 secret (default: 48 random bytes, base64url). */
+  tokenSecret?: string;
   /** One line per step. */
   log?: (line: string) => void;
 }
@@ -70,7 +74,18 @@ export interface EndpointsFile {
   globalApiKey: string;
   /** The admin API (fault controls). */
   adminUrl: string;
+  /** What a client sends (issue 10): the one shared key, or a token from `npm run token -- --local`. */
+  auth: EndpointsAuth;
 }
+
+/**
+ * apiKey: `globalApiKey` as x-api-key on REST (every region, and /live/ of the global URL) and on the global
+ * /graphql; each region's `apiKey` on its own AppSync URL (GraphQL and realtime). token: `Authorization: <JWT>`
+ * everywhere; the emulator verifies HS256 tokens with a local secret in `token-secret` beside the endpoints file.
+ */
+export type EndpointsAuth =
+  | { mode: 'apiKey'; globalApiKey: string; header: 'x-api-key' }
+  | { mode: 'token'; issuer: string; audience: string; header: 'authorization'; secretFile: string | null; tokenCommand: string };
 
 export { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts, JAVA_HINT, StartError } from './startup';
 
@@ -85,6 +100,8 @@ export class Emulator {
     readonly admin: AdminServer,
     readonly controls: FaultControls,
     readonly globalApiKey: string,
+    /** The emulator's client auth; in token mode it holds the local HS256 secret (tests mint tokens with it). */
+    readonly auth: RegionAuth,
   ) {}
 
   get endpoints(): EndpointsFile {
@@ -97,8 +114,12 @@ export class Emulator {
       primaryRegion: this.config.primaryRegion,
       writeMode: this.config.writeMode,
       globalUrl: this.router.url,
-      globalApiKey: this.globalApiKey,
+      globalApiKey: this.auth.mode === 'token' ? '' : this.globalApiKey,
       adminUrl: this.admin.url,
+      auth:
+        this.auth.mode === 'token'
+          ? { mode: 'token', issuer: this.auth.issuer, audience: this.auth.audience, header: 'authorization', secretFile: this.endpointsFile ? localSecretFile(this.endpointsFile) : null, tokenCommand: 'npm run token -- --local --sub <subject> --ttl 1h' }
+          : { mode: 'apiKey', globalApiKey: this.globalApiKey, header: 'x-api-key' },
     };
   }
 
@@ -115,7 +136,8 @@ export class Emulator {
     const { config, notes } = emulatorConfig(stack, opts.regions, opts.projectDir, opts.configOverrides);
     log(`stack ${stack}: ${config.regions.join(', ')} (primary ${config.primaryRegion}, ${config.writeMode})`);
     for (const n of notes) log(`  note: ${n}`);
-    if (config.auth.mode !== 'apiKey') log(`  note: auth.mode ${config.auth.mode} is served locally as API keys (plus IAM for the notifier)`);
+    if (config.auth.mode !== 'apiKey' && config.auth.mode !== 'token') log(`  note: auth.mode ${config.auth.mode} is served locally as API keys (plus IAM for the notifier)`);
+    if (config.auth.mode === 'token' && !config.auth.secret) log(`  note: auth.mode token verifies ${config.auth.jwksUrl ? 'jwksUrl' : 'publicKey'} tokens in AWS; locally HS256 tokens with a local secret (npm run token -- --local)`);
 
     // every fixed port is checked before anything starts, so a port in use costs no JVM start and leaves nothing behind
     if (basePort) {
@@ -153,6 +175,13 @@ export class Emulator {
     let admin: AdminServer | undefined;
     let controls: FaultControls | undefined;
     const globalApiKey = opts.globalApiKey ?? newApiKey();
+    // token mode: issuer, audience and cache TTL as configured; the key is a fresh local secret (the stack's secret is
+    // encrypted in its stack file, and a JWKS or public key has no private half here), so `npm run token -- --local`
+    // mints tokens offline
+    const auth: RegionAuth =
+      config.auth.mode === 'token'
+        ? { mode: 'token', issuer: config.auth.issuer, audience: config.auth.audience, ttlSeconds: config.auth.ttlSeconds, secret: opts.tokenSecret ?? randomBytes(48).toString('base64url') }
+        : { mode: 'apiKey', sharedKey: globalApiKey };
     try {
       await Promise.all(config.regions.map((r) => createRegionTables(dynamodb.endpoint, r, { items: config.tableName, appConfig: config.appConfigTableName })));
       log(`tables ${config.tableName}, ${config.appConfigTableName} in ${config.regions.length} regions (state: active)`);
@@ -183,6 +212,7 @@ export class Emulator {
             config,
             dynamodbEndpoint: regionsEndpoint,
             logDir: opts.logDir === undefined ? DEFAULT_LOG_DIR : (opts.logDir ?? undefined),
+            auth,
             ports: basePort ? { graphql: basePort + 10 + 10 * i, rest: basePort + 11 + 10 * i } : { graphql: 0, rest: 0 },
           }),
         ),
@@ -199,6 +229,7 @@ export class Emulator {
       router = await startRouter({
         targets: config.regions.map((name) => ({ region: name, ...(regions.get(name) as Region).endpoints })),
         globalApiKey,
+        authMode: auth.mode,
         health: opts.health,
         port: basePort || 0,
       });
@@ -216,7 +247,7 @@ export class Emulator {
       throw err;
     }
     const endpointsFile = opts.endpointsFile === undefined ? DEFAULT_ENDPOINTS_FILE : opts.endpointsFile;
-    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey);
+    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth);
     emulator.writeEndpoints();
     return emulator;
   }
@@ -225,6 +256,7 @@ export class Emulator {
   writeEndpoints(): void {
     if (!this.endpointsFile) return;
     fs.mkdirSync(path.dirname(this.endpointsFile), { recursive: true });
+    if (this.auth.mode === 'token') fs.writeFileSync(localSecretFile(this.endpointsFile), `${this.auth.secret}\n`, { mode: 0o600 });
     const tmp = `${this.endpointsFile}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, `${JSON.stringify(this.endpoints, null, 2)}\n`);
     fs.renameSync(tmp, this.endpointsFile);
@@ -232,6 +264,7 @@ export class Emulator {
 
   async stop(): Promise<void> {
     if (this.endpointsFile) fs.rmSync(this.endpointsFile, { force: true });
+    if (this.endpointsFile) fs.rmSync(localSecretFile(this.endpointsFile), { force: true });
     await this.admin.close();
     this.controls.dispose();
     await this.router.close();

@@ -1,8 +1,9 @@
 /**
  * One emulated region: what `pulumi up` deploys per region, started and stopped together.
  *   - AppSync endpoint (local/appsync/server.ts): schema/schema.graphql + the manifest's APPSYNC_JS resolvers on the
- *     executor, this region's data sources (local items, primary items, app-config), API key + IAM auth, realtime;
- *   - the five *bundled* Lambda functions (local/lambdaHost.ts) with the environment components/lambdaEnv.ts gives
+ *     executor, this region's data sources (local items, primary items, app-config), API key (or, in token mode,
+ *     the authorizer function) + IAM auth, realtime; client credentials as RegionAuth says;
+ *   - the six *bundled* Lambda functions (local/lambdaHost.ts) with the environment components/lambdaEnv.ts gives
  *     them in this region;
  *   - the REST endpoint (local/rest.ts) invoking them;
  *   - the notifier loop (local/notifierLoop.ts): this region's items stream → the bundled notifier → SigV4
@@ -31,10 +32,11 @@ import { EMULATOR_POLL_MS } from './dynamodbStreams';
 import { LambdaHost } from './lambdaHost';
 import { startNotifierLoop, type NotifierLoop } from './notifierLoop';
 import { startRestServer, type RestServer } from './rest';
+import type { RestAuth } from './restAuth';
 import { LOCAL_CREDENTIALS, localClient } from './tables';
 
 /** Function timeouts as deployed (components: lambda.ts default 10 s, health 5 s, notifier 60 s). */
-const TIMEOUT_MS: Record<HandlerName, number> = { items: 10_000, health: 5_000, state: 10_000, stateUpdater: 10_000, notifier: 60_000 };
+const TIMEOUT_MS: Record<HandlerName, number> = { items: 10_000, health: 5_000, state: 10_000, stateUpdater: 10_000, notifier: 60_000, authorizer: 10_000 };
 
 /** Appends lines to a file (created empty), like a CloudWatch log stream. */
 function fileLog(file: string): (line: string) => void {
@@ -58,7 +60,19 @@ export interface RegionOptions {
   apiKey?: string;
   /** Folder for the functions' logs (<region>.<function>.log); undefined = dropped. */
   logDir?: string;
+  /** Client credentials (issue 10); default: API keys with no shared REST key checked. */
+  auth?: RegionAuth;
 }
+
+/**
+ * How clients authenticate, as deployed: `apiKey` — AppSync takes this region's key, REST and the REST /graphql
+ * path take the ONE `sharedKey` of every region; `token` — the bundled authorizer function (this region's copy,
+ * environment from components/lambdaEnv.ts) decides on every path, AppSync as AWS_LAMBDA, REST as a REQUEST
+ * authorizer; no API key at all.
+ */
+export type RegionAuth =
+  | { mode: 'apiKey'; sharedKey: string }
+  | { mode: 'token'; issuer: string; audience: string; ttlSeconds: number; secret: string };
 
 export interface RegionEndpoints {
   graphqlUrl: string;
@@ -83,6 +97,7 @@ export class Region {
   private drained = false;
   private notifierFailing = false;
   private readonly envArgs: LambdaEnvArgs<string>;
+  private readonly auth?: RegionAuth;
   private readonly clients = new Map<string, DynamoDBClient>();
 
   private constructor(opts: RegionOptions) {
@@ -102,9 +117,10 @@ export class Region {
         if (!c) this.clients.set(r, (c = localClient(opts.dynamodbEndpoint, r)));
         return c;
       },
-      // the emulator serves API keys (and IAM for the notifier) whatever the stack's client auth is
-      authMode: 'apiKey',
+      // API keys, or in token mode AWS_LAMBDA (@aws_lambda); IAM for the notifier either way
+      authMode: opts.auth?.mode === 'token' ? 'lambda' : 'apiKey',
     });
+    this.auth = opts.auth;
     // Load every resolver now (bundle + evaluate, cached per settings), as AppSync has them deployed before the first
     // request: otherwise the first call to each field pays for esbuild.
     const settings = { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode, consistency: config.consistency };
@@ -117,6 +133,7 @@ export class Region {
       writeMode: config.writeMode,
       graphqlUrl: '',
       consistency: config.consistency,
+      ...(opts.auth?.mode === 'token' ? { auth: { mode: 'token' as const, issuer: opts.auth.issuer, audience: opts.auth.audience, ttlSeconds: opts.auth.ttlSeconds, secret: opts.auth.secret } } : {}),
     };
     const env = lambdaEnvironments<string>(this.envArgs);
     const fns = {} as Record<HandlerName, LambdaHost>;
@@ -231,10 +248,11 @@ export class Region {
   /** Serves the AppSync and REST endpoints (again, on the same ports after stopEndpoints). */
   async startEndpoints(): Promise<void> {
     if (this.running) return;
+    const token = this.auth?.mode === 'token';
     this.appsync = await startAppSyncServer({
       region: this.name,
       executor: this.executor,
-      apiKey: this.apiKey,
+      ...(token ? { lambda: (event) => this.functions.authorizer.invoke(event) } : { apiKey: this.apiKey }),
       credentials: LOCAL_CREDENTIALS,
       port: this.ports.graphql,
     });
@@ -242,9 +260,12 @@ export class Region {
     if (this.functions.notifier.environment.APPSYNC_URL !== this.appsync.graphqlUrl) {
       this.functions.notifier.updateEnvironment({ APPSYNC_URL: this.appsync.graphqlUrl });
     }
-    this.rest = await startRestServer({ region: this.name, functions: this.functions, graphqlUrl: this.appsync.graphqlUrl, port: this.ports.rest });
+    const restAuth: RestAuth | undefined =
+      this.auth?.mode === 'token' ? { mode: 'token', authorizer: this.functions.authorizer } : this.auth ? { mode: 'apiKey', key: this.auth.sharedKey } : undefined;
+    this.rest = await startRestServer({ region: this.name, functions: this.functions, graphqlUrl: this.appsync.graphqlUrl, port: this.ports.rest, auth: restAuth, appsyncApiKey: this.apiKey });
     this.ports.rest = this.rest.port;
-    this.lastEndpoints = { graphqlUrl: this.appsync.graphqlUrl, realtimeUrl: this.appsync.realtimeUrl, restUrl: this.rest.restUrl, apiKey: this.apiKey };
+    // token mode: no API key exists (apiKey '' in the endpoints file; `auth` there says what to send instead)
+    this.lastEndpoints = { graphqlUrl: this.appsync.graphqlUrl, realtimeUrl: this.appsync.realtimeUrl, restUrl: this.rest.restUrl, apiKey: token ? '' : this.apiKey };
   }
 
   /** Closes the AppSync (HTTP + realtime) and REST endpoints; connections are dropped, ports freed. */

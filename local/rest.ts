@@ -10,6 +10,10 @@
  * API Gateway behaviour kept: a path or method that no route defines answers 403 `{"message":"Missing Authentication
  * Token"}` (x-amzn-ErrorType MissingAuthenticationTokenException); a function error, a timeout or a malformed proxy
  * result answers 502 `{"message": "Internal server error"}`; every answer carries an x-amzn-RequestId.
+ * Client credentials (issue 10) as deployed, by ./restAuth.ts: in apiKey mode the shared key (x-api-key) on every
+ * route but /health and /state, and `/graphql` swaps in the region's own AppSync key server-side; in token mode the
+ * region's authorizer function (REQUEST authorizer), whose context reaches the handler as
+ * `requestContext.authorizer`, and `/graphql` passes the token on to AppSync (AWS_LAMBDA there, the same function).
  * Not emulated: throttling, usage plans, payload limits other than the 10 MB body, API Gateway's own 29 s timeout.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -19,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { STAGE_NAME } from '../components/names';
 import { proxyEvent } from './apigwEvent';
 import { FunctionError } from './lambdaHost';
+import { checkRestCaller, type RestAuth } from './restAuth';
 import { listen, readBody } from './listen';
 
 /** The functions the REST API invokes. */
@@ -51,6 +56,10 @@ export interface RestServerOptions {
   functions: RestFunctions;
   /** This region's AppSync GraphQL URL (the /graphql HTTP proxy target). */
   graphqlUrl: string;
+  /** Client credentials (./restAuth.ts); absent = none checked (the tests' bare REST endpoint). */
+  auth?: RestAuth;
+  /** apiKey mode: this region's AppSync key, which `/graphql` sends upstream in place of the shared key. */
+  appsyncApiKey?: string;
   port?: number;
 }
 
@@ -89,9 +98,40 @@ export async function startRestServer(opts: RestServerOptions): Promise<RestServ
     const target = route?.methods[method];
     if (!route || !target) return missingToken(res);
 
+    const m = route.pattern.exec(path) as RegExpExecArray;
+    const pathParameters = route.params.length ? Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(m[i + 1])])) : null;
+    const rawHeaders: Record<string, string[]> = {};
+    for (let i = 0; i < req.rawHeaders.length; i += 2) (rawHeaders[req.rawHeaders[i]] ??= []).push(req.rawHeaders[i + 1]);
+    const query: Record<string, string[]> = {};
+    for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
+    const event = proxyEvent({
+      method,
+      resource: route.resource,
+      path,
+      pathParameters,
+      headers: rawHeaders,
+      query,
+      body: body.length ? body.toString('utf8') : null,
+      stage: STAGE_NAME,
+      apiId,
+      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+    });
+    const methodArn = `arn:aws:execute-api:${opts.region}:${event.requestContext.accountId}:${apiId}/${STAGE_NAME}/${method}${path}`;
+    const gate = await checkRestCaller(opts.auth, {
+      method,
+      resource: route.resource,
+      path,
+      headers: event.headers as Record<string, string>,
+      methodArn,
+      // the REQUEST authorizer's input: the proxy event's request fields plus type and methodArn
+      event: { type: 'REQUEST', methodArn, resource: event.resource, path: event.path, httpMethod: method, headers: event.headers, multiValueHeaders: event.multiValueHeaders, queryStringParameters: event.queryStringParameters, multiValueQueryStringParameters: event.multiValueQueryStringParameters, pathParameters, stageVariables: null, requestContext: event.requestContext },
+    });
+    if (!gate.ok) return send(res, gate.status, JSON.stringify(gate.body), { 'x-amzn-errortype': gate.errorType });
+
     if (target === 'graphql') {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+      if (opts.auth?.mode === 'apiKey' && opts.appsyncApiKey) headers['x-api-key'] = opts.appsyncApiKey;
       try {
         const upstream = await fetch(opts.graphqlUrl, { method: 'POST', headers, body });
         const text = await upstream.text();
@@ -105,24 +145,7 @@ export async function startRestServer(opts: RestServerOptions): Promise<RestServ
       }
     }
 
-    const m = route.pattern.exec(path) as RegExpExecArray;
-    const pathParameters = route.params.length ? Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(m[i + 1])])) : null;
-    const headers: Record<string, string[]> = {};
-    for (let i = 0; i < req.rawHeaders.length; i += 2) (headers[req.rawHeaders[i]] ??= []).push(req.rawHeaders[i + 1]);
-    const query: Record<string, string[]> = {};
-    for (const [k, v] of url.searchParams) (query[k] ??= []).push(v);
-    const event = proxyEvent({
-      method,
-      resource: route.resource,
-      path,
-      pathParameters,
-      headers,
-      query,
-      body: body.length ? body.toString('utf8') : null,
-      stage: STAGE_NAME,
-      apiId,
-      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-    });
+    if (gate.authorizer) (event.requestContext as { authorizer: unknown }).authorizer = gate.authorizer;
     let result: unknown;
     try {
       result = await opts.functions[target].invoke(event);

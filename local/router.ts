@@ -32,10 +32,10 @@
  * Proxied: `POST /graphql` → the region's AppSync endpoint, `/live/...` → the region's REST endpoint (API Gateway
  * stage path); redirects are passed to the client, not followed. API keys: an AppSync key belongs to one API, so
  * to one region; a client of the global name holds ONE key (`globalApiKey` in the endpoints file), and the router
- * swaps in the chosen region's AppSync key server-side. A deployed stack does not do this yet: its API Gateway
- * passes each region's own AppSync key through, so a key works in one region only (a shared key in front of
- * AppSync is planned work; the README says so). That is what a user expects of a global name: failover never requires a
- * different credential. SigV4 (IAM) callers sign for one region's host, so they use regional URLs; realtime
+ * swaps in the chosen region's AppSync key server-side, as each region's API Gateway `/graphql` integration does
+ * deployed (issue 10: one API Gateway key, the same value in every region, which also guards REST under /live/).
+ * In token mode (`authMode: 'token'`) nothing is swapped: the caller's Authorization goes to the chosen region,
+ * whose authorizer function decides. Either way failover never requires a different credential. SigV4 (IAM) callers sign for one region's host, so they use regional URLs; realtime
  * WebSockets too (API Gateway cannot proxy them).
  * A region that fails between two checks makes the request fail with 502 (as a client would see until DNS moves).
  */
@@ -77,8 +77,13 @@ export interface HealthSettings {
 export interface RouterOptions {
   /** In config order (the fallback order). */
   targets: readonly RouteTarget[];
-  /** The one key clients of the global endpoint send as x-api-key for GraphQL. */
+  /** The one key clients of the global endpoint send as x-api-key for GraphQL (apiKey mode). */
   globalApiKey: string;
+  /**
+   * `token` (auth.mode token): no key check or swap here; the caller's Authorization goes through unchanged and the
+   * chosen region's authorizer decides, as behind the deployed global name. Default `apiKey`.
+   */
+  authMode?: 'apiKey' | 'token';
   health?: Partial<HealthSettings>;
   port?: number;
 }
@@ -146,7 +151,8 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
 export async function startRouter(opts: RouterOptions): Promise<Router> {
   const settings = resolveHealth(opts.health);
   if (!opts.targets?.length) throw new Error('router: at least one region (target) is required');
-  if (typeof opts.globalApiKey !== 'string' || opts.globalApiKey.length < 8) throw new Error('router: globalApiKey must be a string of at least 8 characters');
+  const tokenMode = opts.authMode === 'token';
+  if (!tokenMode && (typeof opts.globalApiKey !== 'string' || opts.globalApiKey.length < 8)) throw new Error('router: globalApiKey must be a string of at least 8 characters');
   const names = opts.targets.map((t) => t.region);
   const state = new Map<string, RegionHealth>(
     opts.targets.map((t) => [
@@ -248,7 +254,9 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && k !== PREFERRED_HEADER && v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
     let upstreamUrl: string;
-    if (isGraphql) {
+    if (isGraphql && tokenMode) {
+      upstreamUrl = target.graphqlUrl;
+    } else if (isGraphql) {
       if (headers['x-api-key'] !== opts.globalApiKey) {
         const why = headers['x-api-key'] === undefined
           ? 'send the global API key (globalApiKey in .emulator/endpoints.json) as x-api-key; SigV4 callers use a regional URL'

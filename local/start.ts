@@ -125,10 +125,12 @@ async function main(): Promise<void> {
   }
   const e = emulator.endpoints;
   const rows = [['region', 'GraphQL', 'realtime', 'REST', 'API key']];
-  for (const [name, r] of Object.entries(e.regions)) rows.push([name, r.graphqlUrl, r.realtimeUrl, r.restUrl, r.apiKey]);
+  for (const [name, r] of Object.entries(e.regions)) rows.push([name, r.graphqlUrl, r.realtimeUrl, r.restUrl, r.apiKey || '(token mode)']);
   log(`ready: ${emulator.endpointsFile ? path.relative(process.cwd(), emulator.endpointsFile) : '(no endpoints file)'} written`);
+  // token mode has no API keys: the global row says how to get a token instead
+  const credential = e.auth.mode === 'token' ? `authorization: $(${e.auth.tokenCommand})` : `x-api-key ${e.globalApiKey}`;
   const global = [
-    ['global', e.globalUrl, `x-api-key ${e.globalApiKey}`, `${describeHealth(emulator.router.settings)}`],
+    ['global', e.globalUrl, credential, `${describeHealth(emulator.router.settings)}`],
     ['admin', e.adminUrl, 'npm run emulator -- --help', ''],
   ];
   console.log(`\n${table(rows)}\n\n${table(global)}\n\nCtrl-C stops everything.`);

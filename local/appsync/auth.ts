@@ -15,6 +15,11 @@
  *   IncompleteSignatureException (malformed header, host or x-amz-date not signed), InvalidSignatureException
  *   (scope, stale date, signature mismatch); 400 InvalidSignatureException when x-amz-content-sha256 does not match
  *   the body.
+ * - AWS_LAMBDA (`auth.mode: token`, issue 10; `lambda` set, no API key): any other `Authorization` value is the
+ *   token, handed to the region's authorizer function (the bundled handlers/authorizer.ts) as AppSync's event
+ *   `{authorizationToken, requestContext}`; `isAuthorized: true` → a `lambda` caller whose ctx.identity is
+ *   `{resolverContext}`, anything else (false, a function error) → 401 UnauthorizedException NOT_AUTHORIZED
+ *   (https://docs.aws.amazon.com/appsync/latest/devguide/security-authz.html#aws-lambda-authorization).
  * - Neither: 401 UnauthorizedException ("Valid authorization header not provided." for an IAM-only API).
  *
  * Realtime callers send the same headers as a JSON object (./realtime.ts decodes it); for SigV4 they sign
@@ -24,7 +29,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { API_KEY_CALLER, IAM_CALLER, type CallerIdentity } from './graphql';
 
 export interface StaticCredentials {
@@ -40,7 +45,12 @@ export interface AuthConfig {
   apiKey?: string;
   /** The one identity IAM callers may sign as. */
   credentials: StaticCredentials;
+  /** AWS_LAMBDA: the region's authorizer function (token mode); see the header. */
+  lambda?: LambdaAuthorizer;
 }
+
+/** Invokes the authorizer function with AppSync's event and returns its answer. */
+export type LambdaAuthorizer = (event: { authorizationToken: string; requestContext: Record<string, unknown>; requestHeaders: Record<string, string> }) => Promise<unknown>;
 
 /** Header names lower-cased; values as Node gives them. */
 export type HeaderBag = Record<string, string | string[] | undefined>;
@@ -98,8 +108,41 @@ export async function authenticate(req: SignedParts, cfg: AuthConfig, now: numbe
   if (apiKey !== undefined) {
     return cfg.apiKey !== undefined && sameSecret(apiKey, cfg.apiKey) ? { ok: true, caller: API_KEY_CALLER } : deny(401, 'UnauthorizedException', NOT_AUTHORIZED);
   }
+  if (authorization && cfg.lambda) return verifyLambda(authorization, req, cfg.lambda);
   if (authorization) return verifySigV4(req, cfg, now);
   return deny(401, 'UnauthorizedException', cfg.apiKey !== undefined ? NOT_AUTHORIZED : 'Valid authorization header not provided.');
+}
+
+/** AWS_LAMBDA: the authorizer function decides (see the header). */
+async function verifyLambda(token: string, req: SignedParts, lambda: LambdaAuthorizer): Promise<AuthOutcome> {
+  let body: { query?: unknown; operationName?: unknown; variables?: unknown } = {};
+  try {
+    body = JSON.parse(req.body) as typeof body;
+  } catch {
+    // the realtime connect signs `{}`; a body that is not JSON is refused later, after auth, as AppSync does
+  }
+  const requestHeaders: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) requestHeaders[k] = one(v) as string;
+  let answer: { isAuthorized?: unknown; resolverContext?: unknown } | null;
+  try {
+    answer = (await lambda({
+      authorizationToken: token,
+      requestContext: {
+        apiId: 'local',
+        accountId: '000000000000',
+        requestId: randomUUID(),
+        queryString: typeof body?.query === 'string' ? body.query : '',
+        operationName: typeof body?.operationName === 'string' ? body.operationName : undefined,
+        variables: body?.variables && typeof body.variables === 'object' ? body.variables : {},
+      },
+      requestHeaders,
+    })) as typeof answer;
+  } catch {
+    return deny(401, 'UnauthorizedException', NOT_AUTHORIZED);
+  }
+  if (answer?.isAuthorized !== true) return deny(401, 'UnauthorizedException', NOT_AUTHORIZED);
+  const resolverContext = answer.resolverContext && typeof answer.resolverContext === 'object' ? answer.resolverContext : {};
+  return { ok: true, caller: { mode: 'lambda', identity: { resolverContext } } };
 }
 
 /** Verifies a SigV4-signed request for service appsync in cfg.region with cfg.credentials. */

@@ -1,7 +1,7 @@
 /**
  * One region's local AppSync endpoint on one port of 127.0.0.1: GraphQL over HTTP at /graphql (./http.ts) and the
  * realtime WebSocket at /graphql/realtime (./realtime.ts), both verifying callers with ./auth.ts (the region's API
- * key, or SigV4 with the region's known credentials) and running the region's executor (./graphql.ts). The local
+ * key or, in token mode, the region's authorizer function; or SigV4 with the region's known credentials) and running the region's executor (./graphql.ts). The local
  * emulator starts one per region; tests start their own.
  *
  * The realtime URL is the GraphQL URL + '/realtime' (ws scheme): what aws-amplify v6 derives for a non-AWS host,
@@ -9,7 +9,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StaticCredentials } from './auth';
+import type { LambdaAuthorizer, StaticCredentials } from './auth';
 import type { GraphQLExecutor } from './graphql';
 import { createGraphQLHandler, GRAPHQL_PATH } from './http';
 import { createRealtime } from './realtime';
@@ -22,8 +22,10 @@ export interface AppSyncServerOptions {
   region: string;
   /** From createGraphQLExecutor, already wired to the region's tables. */
   executor: GraphQLExecutor;
-  /** This region's API key; any other key is refused. */
-  apiKey: string;
+  /** This region's API key; any other key is refused. Absent in token mode (`lambda` instead). */
+  apiKey?: string;
+  /** Token mode: AWS_LAMBDA authorization through the region's authorizer function (./auth.ts). */
+  lambda?: LambdaAuthorizer;
   /** The identity IAM callers (SigV4, e.g. the notifier) sign with. */
   credentials: StaticCredentials;
   /** 0/undefined = a free port. */
@@ -48,7 +50,7 @@ function checkOptions(o: AppSyncServerOptions): void {
   const problems: string[] = [];
   if (typeof o.region !== 'string' || !o.region) problems.push('region must be a non-empty string');
   if (!o.executor || typeof o.executor.execute !== 'function') problems.push('executor must come from createGraphQLExecutor');
-  if (typeof o.apiKey !== 'string' || !o.apiKey) problems.push('apiKey must be a non-empty string');
+  if (o.lambda === undefined && (typeof o.apiKey !== 'string' || !o.apiKey)) problems.push('apiKey must be a non-empty string (or give lambda, the token authorizer)');
   if (!o.credentials?.accessKeyId || !o.credentials?.secretAccessKey) problems.push('credentials need accessKeyId and secretAccessKey');
   if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) problems.push(`port must be an integer 0-65535, got ${o.port}`);
   if (o.keepAliveMs !== undefined && (!Number.isFinite(o.keepAliveMs) || o.keepAliveMs < 1)) problems.push(`keepAliveMs must be ≥ 1, got ${o.keepAliveMs}`);
@@ -57,7 +59,7 @@ function checkOptions(o: AppSyncServerOptions): void {
 
 export async function startAppSyncServer(o: AppSyncServerOptions): Promise<AppSyncServer> {
   checkOptions(o);
-  const auth = { region: o.region, apiKey: o.apiKey, credentials: o.credentials };
+  const auth = { region: o.region, apiKey: o.apiKey, credentials: o.credentials, ...(o.lambda ? { lambda: o.lambda } : {}) };
   const realtime = createRealtime({
     executor: o.executor,
     auth,

@@ -67,7 +67,7 @@ async function send(url: string, init: RequestInit): Promise<Answer> {
 function globalWrite(t: TestEmulator, id: string, value: string, preferred: string, viaRest: boolean): Promise<Answer> {
   const g = t.endpoints.globalUrl;
   const headers = { 'content-type': 'application/json', 'x-preferred-region': preferred };
-  if (viaRest) return send(`${g}/live/items/${id}`, { method: 'PUT', headers, body: JSON.stringify({ value }) });
+  if (viaRest) return send(`${g}/live/items/${id}`, { method: 'PUT', headers: { ...headers, 'x-api-key': t.endpoints.globalApiKey }, body: JSON.stringify({ value }) });
   return send(`${g}/graphql`, { method: 'POST', headers: { ...headers, 'x-api-key': t.endpoints.globalApiKey }, body: JSON.stringify({ query: PUT, variables: { input: { id, value } } }) });
 }
 

@@ -105,7 +105,8 @@ describe('emulator end to end (two regions, multi-master)', function () {
     assert.deepEqual([missing.status, missing.body], [403, { message: 'Missing Authentication Token' }]);
     const viaRest = await fetch(`${ep(AP).restUrl}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': ep(AP).apiKey },
+      // the shared key (issue 10): API Gateway's /graphql swaps in the region's own AppSync key
+      headers: { 'content-type': 'application/json', 'x-api-key': t.endpoints.globalApiKey },
       body: JSON.stringify({ query: GET, variables: { id: 'rest-1' } }),
     });
     assert.equal(((await viaRest.json()) as { data: { getItem: { value: string } } }).data.getItem.value, 'hello', '/graphql is proxied to AppSync');

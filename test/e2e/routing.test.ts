@@ -68,7 +68,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.equal(byHeader.status, 200, JSON.stringify(byHeader.body));
     assert.equal(byHeader.servedBy, AP);
     assert.equal(byHeader.body.data.putItem.updatedRegion, AP, 'the write was made in the region that served it');
-    const byQuery = await call(`${g}/live/items/r-2?region=${AP}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'q' }) });
+    const byQuery = await call(`${g}/live/items/r-2?region=${AP}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-api-key': t.endpoints.globalApiKey }, body: JSON.stringify({ value: 'q' }) });
     assert.equal(byQuery.status, 201, JSON.stringify(byQuery.body));
     assert.deepEqual([byQuery.servedBy, byQuery.body.writeRegion], [AP, AP]);
     const noPreference = await gqlGlobal(PUT, { input: { id: 'r-3', value: 'default' } });
@@ -98,7 +98,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.equal((await post(`/regions/${EU}/drain`)).status, 200);
     assert.equal((await post(`/regions/${AP}/drain`)).status, 200);
     await Promise.all([router.waitFor(EU, false, 10_000), router.waitFor(AP, false, 10_000)]);
-    const first = await call(`${g}/live/items/r-4`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'fail-open' }) });
+    const first = await call(`${g}/live/items/r-4`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-api-key': t.endpoints.globalApiKey }, body: JSON.stringify({ value: 'fail-open' }) });
     const firstHeaders = await fetch(`${g}/live/health`);
     await firstHeaders.arrayBuffer();
     assert.deepEqual([first.status, first.servedBy, first.body.writeRegion], [201, EU, EU], 'no preference: the first region in config order, which still takes writes');
@@ -215,7 +215,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     const endedAfter = performance.now() - started;
     assert.ok(endedAfter >= 390, `not before its duration: ${endedAfter.toFixed(0)} ms`);
     await t.emulator.replicator.idle();
-    const there = await call(`${t.endpoints.regions[AP].restUrl}/items/fis-1`);
+    const there = await call(`${t.endpoints.regions[AP].restUrl}/items/fis-1`, { headers: { 'x-api-key': t.endpoints.globalApiKey } });
     assert.deepEqual([there.status, there.body.value], [200, 'during'], 'the queued write crossed once the pause ended');
   });
 

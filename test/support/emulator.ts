@@ -2,11 +2,15 @@
  * The end-to-end tests' emulator: the real Emulator (local/emulator.ts) on free ports, on the test run's DynamoDB
  * Local with tables of its own (a unique tableName), writing its endpoints file into a temp folder, plus the small
  * clients the tests talk to it with (GraphQL over HTTP, REST, the raw realtime client of test/appsync/support.ts).
+ * Credentials (issue 10): `rest()` sends the running test emulator's client credential by itself — the shared key
+ * in apiKey mode, a token minted with its local secret in token mode — for any URL under one of its REST or global
+ * URLs; `credentialHeaders(t)` gives the same headers for other callers, `mintTestToken(t, sub)` a token.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Emulator, type EmulatorOptions, type EndpointsFile } from '../../local/emulator';
+import { mintToken } from '../../scripts/token';
 import { dynamoEndpoint, uniqueTableName } from './dynamodb';
 import { apiKeyHeaders, ON_CHANGE, RealtimeClient, type Frame } from '../appsync/support';
 
@@ -37,15 +41,39 @@ export async function startTestEmulator(
     configOverrides: { tableName: `${uniqueTableName('e2e')}-items`, ...overrides },
   });
   const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8')) as EndpointsFile;
-  return {
+  const t: TestEmulator = {
     emulator,
     endpoints,
     endpointsFile,
     stop: async () => {
+      for (const [prefix, owner] of credentialOwners) if (owner === t) credentialOwners.delete(prefix);
       await emulator.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+  for (const r of Object.values(endpoints.regions)) credentialOwners.set(r.restUrl, t);
+  credentialOwners.set(endpoints.globalUrl, t);
+  return t;
+}
+
+/** URL prefix (a region's restUrl, a global URL) → the test emulator serving it, for rest()'s credential. */
+const credentialOwners = new Map<string, TestEmulator>();
+
+/** A token the emulator's authorizer accepts (token mode): HS256 with its local secret, its issuer and audience. */
+export function mintTestToken(t: TestEmulator, sub = 'e2e-user', ttlSeconds = 3600): Promise<string> {
+  const auth = t.emulator.auth;
+  if (auth.mode !== 'token') throw new Error('mintTestToken: this emulator runs auth.mode apiKey');
+  return mintToken({ secret: auth.secret, issuer: auth.issuer, audience: auth.audience, sub, ttlSeconds });
+}
+
+/** The headers a client of `t` sends on REST and the global endpoint: x-api-key (shared key) or Authorization (token). */
+export async function credentialHeaders(t: TestEmulator): Promise<Record<string, string>> {
+  return t.emulator.auth.mode === 'token' ? { authorization: await mintTestToken(t) } : { 'x-api-key': t.emulator.auth.sharedKey };
+}
+
+async function credentialFor(url: string): Promise<Record<string, string>> {
+  for (const [prefix, t] of credentialOwners) if (url.startsWith(prefix)) return credentialHeaders(t);
+  return {};
 }
 
 export interface GqlAnswer {
@@ -59,8 +87,9 @@ export async function gql(url: string, apiKey: string, query: string, variables:
   return { status: res.status, body: await res.json() };
 }
 
-export async function rest(url: string, method: string, body?: unknown): Promise<GqlAnswer> {
-  const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+export async function rest(url: string, method: string, body?: unknown, headers?: Record<string, string>): Promise<GqlAnswer> {
+  const credential = headers ?? (await credentialFor(url));
+  const res = await fetch(url, { method, headers: { ...credential, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
@@ -73,11 +102,13 @@ export class Subscriber {
     readonly id: string,
   ) {}
 
-  static async open(realtimeUrl: string, graphqlUrl: string, apiKey: string, variables: Record<string, unknown> = {}): Promise<Subscriber> {
-    const client = await RealtimeClient.connect(realtimeUrl, apiKeyHeaders(graphqlUrl, apiKey));
+  /** `credential`: the region's API key, or (token mode) `{authorization: <token>}`. */
+  static async open(realtimeUrl: string, graphqlUrl: string, credential: string | { authorization: string }, variables: Record<string, unknown> = {}): Promise<Subscriber> {
+    const auth = typeof credential === 'string' ? apiKeyHeaders(graphqlUrl, credential) : { host: new URL(graphqlUrl).host, ...credential };
+    const client = await RealtimeClient.connect(realtimeUrl, auth);
     const id = `sub-${Math.random().toString(16).slice(2)}`;
     const data = JSON.stringify({ query: ON_CHANGE, variables });
-    client.send({ id, type: 'start', payload: { data, extensions: { authorization: apiKeyHeaders(graphqlUrl, apiKey) } } });
+    client.send({ id, type: 'start', payload: { data, extensions: { authorization: auth } } });
     const ack = await client.next();
     if (ack.type !== 'start_ack') throw new Error(`expected start_ack, got ${JSON.stringify(ack)}`);
     const s = new Subscriber(client, id);

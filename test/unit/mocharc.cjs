@@ -5,5 +5,5 @@ module.exports = {
   extension: ['ts'],
   reporter: 'test/support/reporter.js',
   timeout: 20000,
-  spec: ['test/unit/**/*.test.ts', 'test/resolvers/runtimeFeatures.test.ts', 'test/resolvers/schema.test.ts', 'test/resolvers/util.test.ts', 'test/handlers/stateCli.test.ts', 'test/docs/*.test.ts'],
+  spec: ['test/unit/**/*.test.ts', 'test/resolvers/runtimeFeatures.test.ts', 'test/resolvers/schema.test.ts', 'test/resolvers/util.test.ts', 'test/handlers/stateCli.test.ts', 'test/handlers/authorizer.test.ts', 'test/docs/*.test.ts'],
 };

@@ -1,0 +1,161 @@
+/**
+ * The token authorizer (issue 10, `auth.mode: token`): ONE function per region that answers both ways a client's
+ * JWT reaches the stack, so a token works the same on every path and in every region:
+ *
+ * - AppSync AWS_LAMBDA authorization (GraphQL over HTTP and realtime). Event `{authorizationToken, requestContext:
+ *   {apiId, accountId, requestId, queryString, operationName, variables}, requestHeaders}`; answer `{isAuthorized,
+ *   resolverContext: {sub}, ttlOverride}` (resolvers read `ctx.identity.resolverContext.sub`). A refused token
+ *   answers isAuthorized false with ttlOverride 0 (AppSync then sends the client 401 UnauthorizedException).
+ *   https://docs.aws.amazon.com/appsync/latest/devguide/security-authz.html#aws-lambda-authorization
+ * - API Gateway REST, a REQUEST authorizer with identity source `method.request.header.Authorization`. Event
+ *   `{type: 'REQUEST', methodArn, headers, ...}`; a valid token answers `{principalId: sub, policyDocument: Allow
+ *   execute-api:Invoke, context: {sub}}` (the items handler reads `requestContext.authorizer.sub`). The policy
+ *   allows every method of the stage (`<api>/<stage>/*`), not just methodArn, because API Gateway caches the
+ *   policy per token for the authorizer's TTL and applies it to the token's next request on any route
+ *   (https://repost.aws/knowledge-center/api-gateway-lambda-authorization-errors). A missing, malformed or
+ *   invalid token throws `Unauthorized`, which API Gateway documents as THE way to answer 401 (any other error is
+ *   a 500 AuthorizerConfigurationException); a Deny policy would be a 403 meaning "known caller, not allowed",
+ *   which no caller of this API is.
+ *   https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html,
+ *   https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
+ *
+ * The event kind is told from its shape (REQUEST/TOKEN + methodArn vs. authorizationToken + requestContext.apiId);
+ * anything else is an error. Results are cached in the function instance for AUTH_CACHE_TTL seconds (never past the
+ * token's exp), as both services also cache by token. Settings come from the environment (handlers/lib/authEnv.ts).
+ */
+import { authSettingsFromEnv } from './lib/authEnv';
+import { verifyToken, type TokenSettings, type VerifyResult } from './lib/auth';
+
+export interface AppSyncAuthorizerEvent {
+  authorizationToken: string;
+  requestContext: { apiId: string; accountId?: string; requestId?: string; queryString?: string; operationName?: string; variables?: Record<string, unknown> };
+  requestHeaders?: Record<string, string>;
+}
+export interface AppSyncAuthorizerResult {
+  isAuthorized: boolean;
+  resolverContext?: { sub: string };
+  ttlOverride: number;
+  deniedFields?: string[];
+}
+
+export interface RequestAuthorizerEvent {
+  type: 'REQUEST' | 'TOKEN';
+  methodArn: string;
+  /** TOKEN authorizers */
+  authorizationToken?: string;
+  headers?: Record<string, string | undefined> | null;
+}
+export interface PolicyResult {
+  principalId: string;
+  policyDocument: { Version: '2012-10-17'; Statement: { Action: 'execute-api:Invoke'; Effect: 'Allow' | 'Deny'; Resource: string }[] };
+  context: { sub: string };
+}
+
+/** API Gateway's 401: an authorizer signals it by failing with exactly this message. */
+export const UNAUTHORIZED = 'Unauthorized';
+
+export interface CacheEntry {
+  result: VerifyResult;
+  expiresAt: number;
+}
+const MAX_CACHE_ENTRIES = 1000;
+
+/** A per-instance cache of verification results by token (bounded; the oldest entry goes first). */
+export class ResultCache {
+  private readonly entries = new Map<string, CacheEntry>();
+  get(token: string, now: number): VerifyResult | undefined {
+    const e = this.entries.get(token);
+    if (!e) return undefined;
+    if (e.expiresAt <= now) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return e.result;
+  }
+  set(token: string, result: VerifyResult, ttlSeconds: number, now: number): void {
+    if (ttlSeconds <= 0) return;
+    let expiresAt = now + ttlSeconds * 1000;
+    if (result.ok && typeof result.claims.exp === 'number') expiresAt = Math.min(expiresAt, result.claims.exp * 1000);
+    if (expiresAt <= now) return;
+    if (this.entries.size >= MAX_CACHE_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(token, { result, expiresAt });
+  }
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+export interface AuthorizerDeps {
+  settings: TokenSettings;
+  cacheTtlSeconds: number;
+  cache: ResultCache;
+  now(): number;
+  verify?: typeof verifyToken;
+}
+
+async function check(token: string | undefined, deps: AuthorizerDeps): Promise<VerifyResult> {
+  const now = deps.now();
+  if (token) {
+    const hit = deps.cache.get(token, now);
+    if (hit) return hit;
+  }
+  const result = await (deps.verify ?? verifyToken)(token, deps.settings, now);
+  if (token) deps.cache.set(token, result, result.ok ? deps.cacheTtlSeconds : Math.min(deps.cacheTtlSeconds, 60), now);
+  return result;
+}
+
+export function isAppSyncEvent(e: unknown): e is AppSyncAuthorizerEvent {
+  const x = e as Partial<AppSyncAuthorizerEvent> | null;
+  return !!x && typeof x === 'object' && 'authorizationToken' in x && typeof x.requestContext?.apiId === 'string' && !('methodArn' in x);
+}
+
+export function isRequestEvent(e: unknown): e is RequestAuthorizerEvent {
+  const x = e as Partial<RequestAuthorizerEvent> | null;
+  return !!x && typeof x === 'object' && (x.type === 'REQUEST' || x.type === 'TOKEN') && typeof x.methodArn === 'string';
+}
+
+export async function authorizeAppSync(event: AppSyncAuthorizerEvent, deps: AuthorizerDeps): Promise<AppSyncAuthorizerResult> {
+  const r = await check(event.authorizationToken, deps);
+  if (!r.ok) {
+    console.log(JSON.stringify({ authorizer: 'appsync', allowed: false, reason: r.reason, requestId: event.requestContext.requestId }));
+    return { isAuthorized: false, ttlOverride: 0 };
+  }
+  return { isAuthorized: true, resolverContext: { sub: r.sub }, ttlOverride: deps.cacheTtlSeconds };
+}
+
+/** `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<verb>/<path>` → the same ARN for every method of the stage. */
+export function stageWildcard(methodArn: string): string {
+  const m = /^(arn:[^:]+:execute-api:[^:]+:[^:]+:[^/]+\/[^/]+)\//.exec(methodArn);
+  return m ? `${m[1]}/*` : methodArn;
+}
+
+function headerValue(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
+  return undefined;
+}
+
+/** Allow for a valid token; throws UNAUTHORIZED (API Gateway: 401) for a missing or refused one. */
+export async function authorizeRequest(event: RequestAuthorizerEvent, deps: AuthorizerDeps): Promise<PolicyResult> {
+  const token = event.type === 'TOKEN' ? event.authorizationToken : headerValue(event.headers, 'authorization');
+  const r = await check(token, deps);
+  if (!r.ok) {
+    console.log(JSON.stringify({ authorizer: 'apigateway', allowed: false, reason: r.reason, methodArn: event.methodArn }));
+    throw new Error(UNAUTHORIZED);
+  }
+  return {
+    principalId: r.sub,
+    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) }] },
+    context: { sub: r.sub },
+  };
+}
+
+const cache = new ResultCache();
+
+export async function handler(event: unknown): Promise<AppSyncAuthorizerResult | PolicyResult> {
+  const env = authSettingsFromEnv(process.env);
+  const deps: AuthorizerDeps = { settings: env.settings, cacheTtlSeconds: env.cacheTtlSeconds, cache, now: Date.now };
+  if (isRequestEvent(event)) return authorizeRequest(event, deps);
+  if (isAppSyncEvent(event)) return authorizeAppSync(event, deps);
+  throw new Error('authorizer: not an AppSync AWS_LAMBDA or API Gateway REQUEST/TOKEN authorizer event');
+}

@@ -1,0 +1,143 @@
+/**
+ * The token authorizer's pure core (issue 10): is this JWT one of ours? `verifyToken(token, settings, now)` answers
+ * `{ok: true, sub, claims}` or `{ok: false, reason}` with a short, loggable reason (never the token itself). The
+ * cryptography and the claim checks are jose's (jwtVerify); this module decides WHICH key and algorithms are
+ * acceptable and refuses what jose would not be asked about:
+ *
+ * - one key source per deployment (config.ts enforces exactly one): an HMAC `secret` → HS256 only; a PEM
+ *   `publicKey` → RS256 (RSA key) or ES256 (P-256 key) only, decided by the key's type, never by the token; a
+ *   `jwksUrl` (https) → RS256 / ES256 with the key the JWKS names by `kid`. `algorithms` is always pinned, so
+ *   `alg: none` and algorithm confusion (an HS256 token "signed" with the public key's PEM text) are refused;
+ * - `exp` and `sub` are required, `nbf` honoured, `iss` and `aud` must equal the configured values;
+ * - `typ`, when present, must be `JWT` or `at+jwt` (RFC 8725 §3.11: reject tokens of other kinds);
+ * - tokens over MAX_TOKEN_BYTES are refused before any parsing (verification decodes and hashes the whole input,
+ *   so an unbounded token is unbounded work);
+ * - clock tolerance CLOCK_TOLERANCE_S (30 s) for exp/nbf, covering skew between the issuer's clock and Lambda's.
+ *
+ * A `Bearer ` prefix is accepted (clients send `Authorization: Bearer <jwt>` or the bare JWT).
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+  /** HMAC secret (HS256), ≥ 32 bytes. */
+  secret?: string;
+  /** https URL of the issuer's JSON Web Key Set (RS256/ES256). */
+  jwksUrl?: string;
+  /** PEM (SPKI) public key, RSA (RS256) or EC P-256 (ES256). */
+  publicKey?: string;
+}
+
+export type VerifyResult = { ok: true; sub: string; claims: JWTPayload } | { ok: false; reason: string };
+
+/** Bigger tokens are refused unparsed. API Gateway caps all headers at 10 KB; real JWTs are well under 4 KB. */
+export const MAX_TOKEN_BYTES = 8 * 1024;
+/** Allowed skew for exp and nbf, in seconds. */
+export const CLOCK_TOLERANCE_S = 30;
+const ALLOWED_TYP = new Set(['jwt', 'at+jwt', 'application/jwt', 'application/at+jwt']);
+
+type KeySource = { key: Uint8Array | KeyObject | JWTVerifyGetKey; algorithms: string[] } | { error: string };
+
+const keyCache = new Map<string, KeySource>();
+
+/** The key and the ONLY algorithms it may verify, from the settings (cached: the JWKS keeps its fetched keys). */
+export function keySource(s: TokenSettings): KeySource {
+  const cacheKey = JSON.stringify([s.secret, s.jwksUrl, s.publicKey]);
+  let src = keyCache.get(cacheKey);
+  if (src) return src;
+  const given = [s.secret, s.jwksUrl, s.publicKey].filter((v) => v !== undefined && v !== '').length;
+  if (given !== 1) {
+    src = { error: `authorizer misconfigured: exactly one of secret, jwksUrl, publicKey must be set (${given} are)` };
+  } else if (s.secret) {
+    src = Buffer.byteLength(s.secret) < 32 ? { error: 'authorizer misconfigured: secret shorter than 32 bytes' } : { key: new TextEncoder().encode(s.secret), algorithms: ['HS256'] };
+  } else if (s.jwksUrl) {
+    const url = new URL(s.jwksUrl);
+    // http is refused in config (config.ts); tests serve a local http JWKS, which only 127.0.0.1 may use
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && url.hostname === '127.0.0.1')) src = { error: 'authorizer misconfigured: jwksUrl must be https' };
+    else src = { key: createRemoteJWKSet(url, { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 600_000 }), algorithms: ['RS256', 'ES256'] };
+  } else {
+    src = publicKeySource(s.publicKey as string);
+  }
+  keyCache.set(cacheKey, src);
+  return src;
+}
+
+function publicKeySource(pem: string): KeySource {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: pem, format: 'pem' });
+  } catch {
+    return { error: 'authorizer misconfigured: publicKey is not a PEM public key' };
+  }
+  if (key.asymmetricKeyType === 'rsa') return { key, algorithms: ['RS256'] };
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { key, algorithms: ['ES256'] };
+  return { error: `authorizer misconfigured: publicKey must be RSA or EC P-256 (got ${key.asymmetricKeyType})` };
+}
+
+function decodeSegment(seg: string): unknown {
+  if (!/^[A-Za-z0-9_-]*$/.test(seg)) throw new Error('not base64url');
+  return JSON.parse(Buffer.from(seg, 'base64url').toString('utf8'));
+}
+
+const fail = (reason: string): VerifyResult => ({ ok: false, reason });
+
+/** Verifies a JWT (see the header for every rule). `now` in milliseconds. */
+export async function verifyToken(token: string | undefined | null, settings: TokenSettings, now: number = Date.now()): Promise<VerifyResult> {
+  if (token === undefined || token === null || token.trim() === '') return fail('missing token');
+  if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) return fail(`token larger than ${MAX_TOKEN_BYTES} bytes`);
+  const jwt = token.trim().replace(/^Bearer\s+/i, '');
+  const parts = jwt.split('.');
+  if (parts.length !== 3) return fail(`malformed: ${parts.length} segment${parts.length === 1 ? '' : 's'}, a JWS has 3`);
+  let header: unknown;
+  try {
+    header = decodeSegment(parts[0]);
+  } catch {
+    return fail('malformed: header is not base64url JSON');
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) return fail('malformed: header is not a JSON object');
+  const { alg, typ } = header as { alg?: unknown; typ?: unknown };
+  if (typeof alg !== 'string') return fail('malformed: header has no alg');
+  if (alg.toLowerCase() === 'none') return fail('alg none refused: unsigned token');
+  if (typ !== undefined && (typeof typ !== 'string' || !ALLOWED_TYP.has(typ.toLowerCase()))) return fail(`wrong typ ${JSON.stringify(typ)}: JWT expected`);
+  if (!settings.issuer || !settings.audience) return fail('authorizer misconfigured: issuer and audience are required');
+  const src = keySource(settings);
+  if ('error' in src) return fail(src.error);
+  if (!src.algorithms.includes(alg)) return fail(`algorithm ${alg} not allowed (this authorizer accepts ${src.algorithms.join(', ')})`);
+  try {
+    const opts = {
+      algorithms: src.algorithms,
+      issuer: settings.issuer,
+      audience: settings.audience,
+      clockTolerance: CLOCK_TOLERANCE_S,
+      currentDate: new Date(now),
+      requiredClaims: ['exp', 'sub'],
+    };
+    const { payload } =
+      typeof src.key === 'function' ? await jwtVerify(jwt, src.key, opts) : await jwtVerify(jwt, src.key as Uint8Array | KeyObject, opts);
+    if (typeof payload.sub !== 'string' || payload.sub.trim() === '') return fail('empty sub');
+    if (payload.sub.length > 256) return fail('sub longer than 256 characters');
+    return { ok: true, sub: payload.sub, claims: payload };
+  } catch (err) {
+    return fail(reasonOf(err));
+  }
+}
+
+/** jose's error → a short reason. */
+function reasonOf(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return 'not yet valid (nbf)';
+    if (err.claim === 'iss') return 'wrong issuer';
+    if (err.claim === 'aud') return 'wrong audience';
+    return `claim ${err.claim} invalid: ${err.reason}`;
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'algorithm not allowed';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'no key in the JWKS matches the token';
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return `JWKS unavailable: ${(err as Error).message}`;
+  if (err instanceof errors.JWTInvalid || err instanceof errors.JWSInvalid) return `malformed: ${(err as Error).message}`;
+  if (err instanceof errors.JOSENotSupported) return `unsupported: ${(err as Error).message}`;
+  return `refused: ${(err as Error).message ?? String(err)}`;
+}
