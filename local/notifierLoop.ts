@@ -46,6 +46,8 @@ export interface NotifierLoopOptions {
   from?: 'TRIM_HORIZON' | 'LATEST';
   /** One line per discarded range or problem; default console.warn. */
   log?: (line: string) => void;
+  /** Every discarded range, as Lambda would send it to the onFailure destination. */
+  onDiscard?: (range: DiscardedRange) => void;
 }
 
 export interface NotifierLoopStats {
@@ -101,13 +103,52 @@ function checkMapping(m: NotifierMapping): void {
   if (problems.length > 0) throw new Error(`notifier loop mapping: ${problems.join('; ')}`);
 }
 
-export async function startNotifierLoop(o: NotifierLoopOptions): Promise<NotifierLoop> {
-  if (!o || typeof o.invoke !== 'function') throw new Error('startNotifierLoop: invoke(event) is required');
-  const mapping: NotifierMapping = o.mapping ?? STREAM_MAPPING;
+/** What Lambda would send to the onFailure destination for a discarded range (its `DDBStreamBatchInfo`). */
+export interface DiscardedRange {
+  startSequenceNumber: string | undefined;
+  endSequenceNumber: string | undefined;
+  batchSize: number;
+  streamArn: string | undefined;
+  approximateArrivalOfFirstRecord?: string;
+  approximateArrivalOfLastRecord?: string;
+  condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+  reason: string;
+}
+
+export interface MappingDriverOptions {
+  mapping: NotifierMapping;
+  invoke(event: { Records: DynamoDBRecord[] }): Promise<unknown>;
+  /** Base of the retry backoff (intervalMs × 2^(retries−1), capped at 1 s); 0 retries at once. */
+  intervalMs: number;
+  log: (line: string) => void;
+  /** Names the stream in log lines. */
+  label: string;
+  /** Called for every discarded range (the onFailure destination). */
+  onDiscard?: (range: DiscardedRange) => void;
+}
+
+export interface MappingDriver {
+  /**
+   * Handles the head of the stream (`records`, in order, from the checkpoint on): at most one invocation; answers
+   * how many records are done (checkpointed or discarded), 0 while backing off or retrying.
+   */
+  handle(records: DynamoDBRecord[]): Promise<number>;
+  readonly stats: NotifierLoopStats;
+}
+
+const isoOf = (r: DynamoDBRecord | undefined): string | undefined => {
+  const t = Number(r?.dynamodb?.ApproximateCreationDateTime);
+  return Number.isFinite(t) && t > 0 ? new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
+};
+
+/**
+ * Lambda's event source mapping for one shard, as documented (see header), apart from the stream reading: the
+ * emulator's loop feeds it from DynamoDB Local, test/handlers/notifierDelivery.test.ts from a fixed list.
+ */
+export function createMappingDriver(o: MappingDriverOptions): MappingDriver {
+  const mapping = o.mapping;
   checkMapping(mapping);
   const reportFailures = mapping.functionResponseTypes.includes('ReportBatchItemFailures');
-  const log = o.log ?? ((line: string) => console.warn(line));
-  const intervalMs = o.intervalMs ?? 25;
   const stats: NotifierLoopStats = { invocations: 0, records: 0, failedRecords: 0, discarded: 0 };
 
   // State of the batch at the head of the stream.
@@ -121,11 +162,21 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
     notBefore = 0;
   };
 
-  const discard = (records: readonly DynamoDBRecord[], why: string): number => {
+  const discard = (records: readonly DynamoDBRecord[], why: string, condition: DiscardedRange['condition']): number => {
     stats.discarded += records.length;
     const first = records[0]?.dynamodb?.SequenceNumber;
     const last = records[records.length - 1]?.dynamodb?.SequenceNumber;
-    log(`notifier loop ${o.region}/${o.table}: discarded ${records.length} records (sequence numbers ${first}..${last}, eventSourceARN ${records[0]?.eventSourceARN}): ${why}`);
+    o.log(`notifier loop ${o.label}: discarded ${records.length} records (sequence numbers ${first}..${last}, eventSourceARN ${records[0]?.eventSourceARN}): ${why}`);
+    o.onDiscard?.({
+      startSequenceNumber: first,
+      endSequenceNumber: last,
+      batchSize: records.length,
+      streamArn: records[0]?.eventSourceARN,
+      approximateArrivalOfFirstRecord: isoOf(records[0]),
+      approximateArrivalOfLastRecord: isoOf(records[records.length - 1]),
+      condition,
+      reason: why,
+    });
     return records.length;
   };
 
@@ -135,11 +186,11 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
     retries += 1;
     const max = mapping.maximumRetryAttempts;
     if (max !== -1 && retries > max) {
-      const n = discard(failing, `${why}; ${max} retries spent`);
+      const n = discard(failing, `${why}; ${max} retries spent`, 'RetryAttemptsExhausted');
       resetHead();
       return done + n;
     }
-    notBefore = Date.now() + Math.min(intervalMs * 2 ** (retries - 1), 1000);
+    notBefore = Date.now() + Math.min(o.intervalMs * 2 ** (retries - 1), 1000);
     return done;
   };
 
@@ -151,7 +202,7 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
       while (stale < records.length && Number(records[stale].dynamodb?.ApproximateCreationDateTime) < oldest) stale += 1;
       if (stale > 0) {
         resetHead();
-        return discard(records.slice(0, stale), `older than maximumRecordAgeInSeconds (${mapping.maximumRecordAgeInSeconds})`);
+        return discard(records.slice(0, stale), `older than maximumRecordAgeInSeconds (${mapping.maximumRecordAgeInSeconds})`, 'RecordAgeExceeded');
       }
     }
     if (Date.now() < notBefore) return 0;
@@ -183,6 +234,17 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
     if (done === k && mapping.bisectBatchOnFunctionError) limit = batch.length - k;
     return done;
   };
+
+  return { handle, stats };
+}
+
+export async function startNotifierLoop(o: NotifierLoopOptions): Promise<NotifierLoop> {
+  if (!o || typeof o.invoke !== 'function') throw new Error('startNotifierLoop: invoke(event) is required');
+  const mapping: NotifierMapping = o.mapping ?? STREAM_MAPPING;
+  const log = o.log ?? ((line: string) => console.warn(line));
+  const intervalMs = o.intervalMs ?? 25;
+  const driver = createMappingDriver({ mapping, invoke: (e) => o.invoke(e), intervalMs, log, label: `${o.region}/${o.table}`, onDiscard: o.onDiscard });
+  const { handle, stats } = driver;
 
   const poller = await startStreamPoller({
     endpoint: o.endpoint,
