@@ -16,6 +16,7 @@ import { appConfigTableName } from './schema/tables';
 import { missingServices, SERVICE_REGIONS_SOURCE } from './components/serviceRegions';
 import type * as awsTypes from '@pulumi/aws/types/input';
 import { ALARM_THRESHOLD_KEYS, ALARM_THRESHOLD_MAX, DEFAULT_ALARM_THRESHOLDS, type AlarmThresholds } from './components/alarmThresholds';
+import { NOTIFIER_TUNING_KEYS, notifierTuning, type NotifierTuning, RESERVED_CONCURRENCY_KEYS, reservedConcurrency, type ReservedConcurrency } from './components/notifierTuning';
 
 export const PROJECT = 'global-appsync';
 
@@ -79,6 +80,10 @@ export interface StackConfig {
   providerSettings: Readonly<AwsProviderSettings>;
   /** Alarm thresholds (`alarms`), every field filled in (components/alarmThresholds.ts has the defaults). */
   alarms: Readonly<AlarmThresholds>;
+  /** Lambda reserved concurrency of the items and notifier functions, per region (components/notifierTuning.ts). */
+  reservedConcurrency: Readonly<ReservedConcurrency>;
+  /** The notifier's batch parallelism and publish concurrency, defaults filled in (components/notifierTuning.ts). */
+  notifier: Readonly<NotifierTuning>;
 }
 
 /** One config problem: the key, the value as given, and what is allowed. */
@@ -136,7 +141,7 @@ const hint = (value: unknown, candidates: readonly string[]): string => {
 export const REGIONS_NOTE = `AWS regions of the aws partition: ${AWS_REGIONS.join(', ')}`;
 
 /** The config keys this program reads (without the `global-appsync:` prefix). */
-export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions', 'alarms'] as const;
+export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions', 'alarms', 'reservedConcurrency', 'notifier'] as const;
 
 /** Raw config as Pulumi hands it over: key (without project prefix) → string (structured values as JSON). */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -518,6 +523,19 @@ function parseAlarms(raw: string | undefined, problems: ConfigProblem[]): AlarmT
   return out;
 }
 
+/** `notifier` and `reservedConcurrency` (rules in components/notifierTuning.ts). */
+function parseNotifierKeys(raw: RawConfig, problems: ConfigProblem[]): { notifier: NotifierTuning; reservedConcurrency: ReservedConcurrency } {
+  const object = (key: 'notifier' | 'reservedConcurrency', known: readonly string[], example: string): Record<string, unknown> | undefined => {
+    const text = raw[key];
+    if (text === undefined || text === '') return undefined;
+    const obj = parseObject(key, text, problems, `with any of ${known.join(', ')}; e.g. ${example}`);
+    if (obj) unknownFields(key, obj, known, problems);
+    return obj;
+  };
+  const notifier = notifierTuning(object('notifier', NOTIFIER_TUNING_KEYS, '{"parallelizationFactor": 2, "publishConcurrency": 64}'), problems);
+  return { notifier, reservedConcurrency: reservedConcurrency(object('reservedConcurrency', RESERVED_CONCURRENCY_KEYS, '{"items": 100, "notifier": 10}'), notifier, problems) };
+}
+
 function parseBoolean(key: string, raw: string | undefined, dflt: boolean, problems: ConfigProblem[]): boolean {
   if (raw === undefined || raw === '') return dflt;
   if (raw === 'true') return true;
@@ -570,6 +588,7 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
   const drainRegions = parseDrainRegions(raw.drainRegions, regions, problems);
   const providerSettings = parseAwsSettings(ctx.aws ?? {}, problems);
   const alarms = parseAlarms(raw.alarms, problems);
+  const { notifier, reservedConcurrency } = parseNotifierKeys(raw, problems);
   if (problems.length > 0) throw new ConfigError(problems, problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
 
   return deepFreeze({
@@ -588,6 +607,8 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
     drainRegions,
     providerSettings,
     alarms,
+    reservedConcurrency,
+    notifier,
   });
 }
 

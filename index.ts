@@ -67,12 +67,13 @@ function program(options: ProgramOptions = {}) {
         code,
         now,
         drain: cfg.drainRegions.includes(region),
+        itemsReservedConcurrency: cfg.reservedConcurrency.items,
       },
       { providers: { aws } },
     );
     const notifier = new Notifier(
       `notifier-${region}`,
-      { region, streamArn: tables.items.byRegion[region].streamArn, apiArn: api.apiArn, graphqlUrl: api.graphqlUrl, code, alarmEmail: cfg.alarmEmail },
+      { region, streamArn: tables.items.byRegion[region].streamArn, apiArn: api.apiArn, graphqlUrl: api.graphqlUrl, code, alarmEmail: cfg.alarmEmail, tuning: cfg.notifier, reservedConcurrency: cfg.reservedConcurrency.notifier },
       { providers: { aws } },
     );
     return { region, api, notifier, provider: aws };

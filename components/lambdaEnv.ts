@@ -16,6 +16,10 @@ export interface LambdaEnvArgs<T> {
   graphqlUrl: T;
   /** this region is drained: its health answers 503 */
   drain?: boolean;
+  /** the notifier's DLQ (an SQS queue URL; file:// in the emulator): where it writes records that can never be published */
+  notifierDlqUrl?: T;
+  /** the notifier's parallel publishes per invocation (config notifier.publishConcurrency) */
+  notifierConcurrency?: number;
 }
 
 export type LambdaEnvironments<T> = Record<HandlerName, Record<string, T | string>>;
@@ -27,6 +31,10 @@ export function lambdaEnvironments<T>(a: LambdaEnvArgs<T>): LambdaEnvironments<T
     health: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, DRAIN: a.drain ? 'true' : 'false' },
     state: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
     stateUpdater: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
-    notifier: { APPSYNC_URL: a.graphqlUrl },
+    notifier: {
+      APPSYNC_URL: a.graphqlUrl,
+      ...(a.notifierDlqUrl !== undefined ? { NOTIFIER_DLQ_URL: a.notifierDlqUrl } : {}),
+      ...(a.notifierConcurrency !== undefined ? { NOTIFIER_CONCURRENCY: String(a.notifierConcurrency) } : {}),
+    },
   };
 }

@@ -3,13 +3,18 @@
  * AppSync API (SigV4, AWS_IAM), so this region's subscribers see every change of its replica exactly once.
  *
  * The event source mapping never blocks the shard: bisect on error, bounded retries and record age,
- * ReportBatchItemFailures, and records that still fail go (as metadata) to an SQS DLQ. Alarms on the DLQ depth,
+ * ReportBatchItemFailures, and ranges that still fail go (as metadata: shard + sequence numbers) to an SQS DLQ.
+ * The function writes records that can never be published (unparseable, refused by AppSync) to the same queue
+ * itself, whole (sqs:SendMessage, NOTIFIER_DLQ_URL), so they are not retried; `npm run replay-dlq` republishes both.
+ * Sizing from config (components/notifierTuning.ts): parallelizationFactor on the mapping, publish concurrency in
+ * the environment, reserved concurrency on the function. Alarms on the DLQ depth,
  * the iterator age and the function's errors go to an SNS topic in this region (+ e-mail when configured).
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { type CodeSource, regionalLambda } from './lambda';
 import { lambdaEnvironments } from './lambdaEnv';
+import { DEFAULT_NOTIFIER_TUNING, type NotifierTuning } from './notifierTuning';
 import { STREAM_MAPPING } from './streamMapping';
 
 /** The event source mapping's settings live in ./streamMapping.ts (no @pulumi imports, so the local emulator can load them). */
@@ -26,6 +31,10 @@ export interface NotifierArgs {
   graphqlUrl: pulumi.Input<string>;
   code: CodeSource;
   alarmEmail?: string;
+  /** config `notifier` (components/notifierTuning.ts); default DEFAULT_NOTIFIER_TUNING */
+  tuning?: NotifierTuning;
+  /** config `reservedConcurrency.notifier`; undefined: none */
+  reservedConcurrency?: number;
 }
 
 export class Notifier extends pulumi.ComponentResource {
@@ -39,6 +48,7 @@ export class Notifier extends pulumi.ComponentResource {
     super('global-appsync:index:Notifier', name, {}, opts);
     const child = { parent: this };
 
+    const tuning = args.tuning ?? DEFAULT_NOTIFIER_TUNING;
     const dlq = new aws.sqs.Queue(`${name}-dlq`, { messageRetentionSeconds: 14 * 86_400, sqsManagedSseEnabled: true }, child);
     const fn = regionalLambda(
       name,
@@ -47,7 +57,9 @@ export class Notifier extends pulumi.ComponentResource {
         code: args.code,
         description: `items stream to AppSync publishItemChange, ${args.region}`, // IAM descriptions are Latin-1 only (the role copies it)
         timeout: 60,
-        environment: lambdaEnvironments<pulumi.Input<string>>({ itemsTable: '', appConfigTable: '', primaryRegion: '', writeMode: '', graphqlUrl: args.graphqlUrl }).notifier,
+        // the DLQ URL: the function writes records that can never be published there itself (handlers/notifier.ts)
+        environment: lambdaEnvironments<pulumi.Input<string>>({ itemsTable: '', appConfigTable: '', primaryRegion: '', writeMode: '', graphqlUrl: args.graphqlUrl, notifierDlqUrl: dlq.url, notifierConcurrency: tuning.publishConcurrency }).notifier,
+        reservedConcurrency: args.reservedConcurrency,
         statements: [
           { actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [args.streamArn] },
           { actions: ['dynamodb:ListStreams'], resources: ['*'] },
@@ -68,6 +80,8 @@ export class Notifier extends pulumi.ComponentResource {
         bisectBatchOnFunctionError: STREAM_MAPPING.bisectBatchOnFunctionError,
         maximumRetryAttempts: STREAM_MAPPING.maximumRetryAttempts,
         maximumRecordAgeInSeconds: STREAM_MAPPING.maximumRecordAgeInSeconds,
+        // concurrent batches per shard; per-id order still holds (handlers/notifier.ts, header)
+        parallelizationFactor: tuning.parallelizationFactor,
         functionResponseTypes: [...STREAM_MAPPING.functionResponseTypes],
         destinationConfig: { onFailure: { destinationArn: dlq.arn } },
       },

@@ -34,6 +34,8 @@ export interface RegionalApiArgs {
   now: Date;
   /** This region is in `drainRegions`: its health answers 503 (DRAIN=true). */
   drain?: boolean;
+  /** config `reservedConcurrency.items`; undefined: none */
+  itemsReservedConcurrency?: number;
 }
 
 export class RegionalApi extends pulumi.ComponentResource {
@@ -85,7 +87,7 @@ export class RegionalApi extends pulumi.ComponentResource {
     });
     const rest = restApi(
       name,
-      { region, primaryRegion: args.primaryRegion, project: args.project, stack: args.stack, items: args.items, appConfig: args.appConfig, env, graphqlUrl: gql.graphqlUrl, code: args.code },
+      { region, primaryRegion: args.primaryRegion, project: args.project, stack: args.stack, items: args.items, appConfig: args.appConfig, env, graphqlUrl: gql.graphqlUrl, code: args.code, itemsReservedConcurrency: args.itemsReservedConcurrency },
       this,
     );
 

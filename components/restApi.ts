@@ -54,6 +54,8 @@ export interface RestApiArgs {
   /** this region's AppSync GraphQL URL: /graphql proxies to it */
   graphqlUrl: pulumi.Input<string>;
   code: CodeSource;
+  /** config `reservedConcurrency.items`; undefined: none */
+  itemsReservedConcurrency?: number;
 }
 
 export interface RestApi {
@@ -78,6 +80,7 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
       code: args.code,
       description: `REST /items/{id}, ${region}`,
       environment: args.env.items,
+      reservedConcurrency: args.itemsReservedConcurrency,
       statements: [
         // the primary's replica too: writeMode primary writes there (read local, write global)
         { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: itemsTables },

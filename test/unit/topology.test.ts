@@ -339,7 +339,7 @@ describe('topology (Pulumi mocks)', function () {
       health: ['APP_CONFIG_TABLE', 'DRAIN', 'PRIMARY_REGION'], // reads only the app-config table
       state: ['APP_CONFIG_TABLE', 'PRIMARY_REGION', 'WRITE_MODE'],
       updater: ['APP_CONFIG_TABLE', 'PRIMARY_REGION', 'WRITE_MODE'],
-      notifier: ['APPSYNC_URL'],
+      notifier: ['APPSYNC_URL', 'NOTIFIER_CONCURRENCY', 'NOTIFIER_DLQ_URL'],
     };
     it('nodejs22.x on arm64, index.handler, own role and log group, exactly the environment contract', async () => {
       const run = await withDomain(2);
