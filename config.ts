@@ -532,7 +532,7 @@ function parseNotifierKeys(raw: RawConfig, problems: ConfigProblem[]): { notifie
     if (obj) unknownFields(key, obj, known, problems);
     return obj;
   };
-  const notifier = notifierTuning(object('notifier', NOTIFIER_TUNING_KEYS, '{"parallelizationFactor": 2, "publishConcurrency": 64}'), problems);
+  const notifier = notifierTuning(object('notifier', NOTIFIER_TUNING_KEYS, '{"parallelizationFactor": 4, "publishConcurrency": 64}'), problems);
   return { notifier, reservedConcurrency: reservedConcurrency(object('reservedConcurrency', RESERVED_CONCURRENCY_KEYS, '{"items": 100, "notifier": 10}'), notifier, problems) };
 }
 

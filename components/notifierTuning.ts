@@ -13,10 +13,14 @@
  *
  *   notifier: { parallelizationFactor: number; publishConcurrency: number }
  *     parallelizationFactor: concurrent batches per stream shard on the event source mapping, 1 to 10
- *     (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html), default 2.
+ *     (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html), default 4: each batch runs in its
+ *     own sandbox, and a 256 MB function gets about 1/7 of a vCPU (CPU is allotted in proportion to memory, 1,769 MB
+ *     = 1 vCPU: https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), so at ~0.3-1 ms of CPU per
+ *     signed publish one sandbox tops out at a few hundred records a second; four lanes per shard clear 1,000/s.
+ *     It costs nothing by itself (Lambda bills duration, not concurrency) but needs that many concurrent executions.
  *     publishConcurrency: parallel publishItemChange calls per invocation (NOTIFIER_CONCURRENCY), 1 to 256,
  *     default 64. Per shard the notifier publishes about parallelizationFactor × publishConcurrency / AppSync
- *     latency records a second (2 × 64 / 50 ms ≈ 2,500/s ceiling; `npm run bench:notifier` measures it).
+ *     latency records a second (4 × 64 / 50 ms ≈ 5,000/s ceiling; `npm run bench:notifier` measures it).
  *     Per-id order holds at any setting: see handlers/notifier.ts (header).
  *
  * No @pulumi imports: the config tests and scripts load it cheaply.
@@ -33,7 +37,7 @@ export interface NotifierTuning {
   publishConcurrency: number;
 }
 
-export const DEFAULT_NOTIFIER_TUNING: Readonly<NotifierTuning> = Object.freeze({ parallelizationFactor: 2, publishConcurrency: 64 });
+export const DEFAULT_NOTIFIER_TUNING: Readonly<NotifierTuning> = Object.freeze({ parallelizationFactor: 4, publishConcurrency: 64 });
 export const RESERVED_CONCURRENCY_KEYS = ['items', 'notifier'] as const;
 export const NOTIFIER_TUNING_KEYS = ['parallelizationFactor', 'publishConcurrency'] as const;
 

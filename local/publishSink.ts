@@ -107,3 +107,20 @@ export async function startPublishSink(opts: { latencyMs?: number } = {}): Promi
       }),
   };
 }
+
+/**
+ * Run as a child process (`fork`, as scripts/bench-notifier.ts does, so the endpoint's CPU is not counted as the
+ * notifier's): argv[2] is the latency in ms; it sends {url} once listening, answers 'stats' with
+ * {publishes, requests, maxInFlight} and 'reset' with {reset: true}, and exits on 'stop'.
+ */
+if (require.main === module && typeof process.send === 'function') {
+  void startPublishSink({ latencyMs: Number(process.argv[2] ?? 0) }).then((sink) => {
+    const send = (m: unknown): void => void process.send?.(m);
+    process.on('message', (m) => {
+      if (m === 'stats') send({ publishes: sink.publishes.length, requests: sink.requests.length, maxInFlight: sink.maxInFlight });
+      else if (m === 'reset') send((sink.reset(), { reset: true }));
+      else if (m === 'stop') void sink.stop().then(() => process.exit(0));
+    });
+    send({ url: sink.url });
+  });
+}

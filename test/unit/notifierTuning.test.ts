@@ -47,14 +47,14 @@ describe('config reservedConcurrency and notifier (deployed under Pulumi mocks)'
     }
   });
 
-  it('defaults: no reservation, parallelizationFactor 2, 64 parallel publishes', async () => {
+  it('defaults: no reservation, parallelizationFactor 4, 64 parallel publishes', async () => {
     const run = await cachedRun({ regions: R });
     assert.equal(named(run, `api-${R}-items`).inputs.reservedConcurrentExecutions, undefined);
     assert.equal(named(run, `notifier-${R}`).inputs.reservedConcurrentExecutions, undefined);
     assert.equal(named(run, `notifier-${R}-stream`).inputs.parallelizationFactor, DEFAULT_NOTIFIER_TUNING.parallelizationFactor);
     assert.equal(named(run, `notifier-${R}`).inputs.environment.variables.NOTIFIER_CONCURRENCY, String(DEFAULT_NOTIFIER_TUNING.publishConcurrency));
     const cfg = parseConfig({ regions: R }, { stack: 'dev' });
-    assert.deepEqual(cfg.notifier, { parallelizationFactor: 2, publishConcurrency: 64 });
+    assert.deepEqual(cfg.notifier, { parallelizationFactor: 4, publishConcurrency: 64 });
     assert.deepEqual(cfg.reservedConcurrency, {});
     assert.ok(PUBLISH_CONCURRENCY_MAX <= MAX_SOCKETS, 'every parallel publish gets its own socket');
   });
@@ -67,10 +67,11 @@ describe('config reservedConcurrency and notifier (deployed under Pulumi mocks)'
       [{ reservedConcurrency: '{"notifier":2.5}' }, /reservedConcurrency\.notifier: 2\.5 — an integer from 1 to 900/],
       [{ reservedConcurrency: '{"items":"10"}' }, /reservedConcurrency\.items: "10" — an integer/],
       [{ reservedConcurrency: '{"items":500,"notifier":401}' }, /reservedConcurrency: \{"items":500,"notifier":401\} — items \+ notifier is 901, more than the 900/],
-      [{ reservedConcurrency: '{"notifier":3}', notifier: '{"parallelizationFactor":4}' }, /reservedConcurrency\.notifier: 3 — at least notifier\.parallelizationFactor \(4\)/],
+      [{ reservedConcurrency: '{"notifier":3}' }, /reservedConcurrency\.notifier: 3 — at least notifier\.parallelizationFactor \(4\)/],
+      [{ reservedConcurrency: '{"notifier":3}', notifier: '{"parallelizationFactor":3}' }, /^$/],
       [{ reservedConcurrency: '{"item":5}' }, /reservedConcurrency\.item: 5 — did you mean "items"\? unknown field; reservedConcurrency takes: items, notifier/],
       [{ notifier: '[]' }, /notifier: "\[\]" — an object with any of parallelizationFactor, publishConcurrency/],
-      [{ notifier: '{"parallelizationFactor":11}' }, /notifier\.parallelizationFactor: 11 — an integer from 1 to 10 \(Lambda's limit for concurrent batches per shard; default 2\)/],
+      [{ notifier: '{"parallelizationFactor":11}' }, /notifier\.parallelizationFactor: 11 — an integer from 1 to 10 \(Lambda's limit for concurrent batches per shard; default 4\)/],
       [{ notifier: '{"parallelizationFactor":0}' }, /notifier\.parallelizationFactor: 0 — an integer from 1 to 10/],
       [{ notifier: '{"publishConcurrency":0}' }, /notifier\.publishConcurrency: 0 — an integer from 1 to 256/],
       [{ notifier: '{"publishConcurrency":257}' }, /notifier\.publishConcurrency: 257 — an integer from 1 to 256/],
