@@ -32,6 +32,8 @@ interface RegionOutputs {
   healthCheckId: pulumi.Output<string>;
   /** `https://<region>.<domain.name>` with a domain */
   url?: pulumi.Output<string>;
+  /** the notifier's DLQ (SQS queue URL): what `npm run replay-dlq` reads */
+  notifierDlqUrl: pulumi.Output<string>;
 }
 
 function program(options: ProgramOptions = {}) {
@@ -130,8 +132,9 @@ function program(options: ProgramOptions = {}) {
   const regions: Record<string, RegionOutputs> = {};
   const apiKeys: Record<string, pulumi.Output<string>> = {};
   const apiKeyExpires: Record<string, pulumi.Output<string>> = {};
-  for (const { region, api } of apis) {
+  for (const { region, api, notifier } of apis) {
     regions[region] = {
+      notifierDlqUrl: notifier.dlqUrl,
       graphqlUrl: api.graphqlUrl,
       realtimeUrl: api.realtimeUrl,
       restUrl: api.restUrl,

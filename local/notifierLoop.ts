@@ -19,6 +19,8 @@
  * startingPosition: TRIM_HORIZON by default (the emulator creates fresh tables before starting loops, so no record
  * is missed between table creation and the first poll); the deployed mapping's LATEST is kept in the mapping.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { STREAM_MAPPING } from '../components/streamMapping';
 import { type StreamPoller, startStreamPoller } from './dynamodbStreams';
@@ -263,4 +265,34 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
     backlog: () => poller.backlog(),
     stats: () => ({ ...stats }),
   };
+}
+
+/** The emulator's stand-in for a region's notifier DLQ: one JSON message per line (see appendOnFailure, handlers/lib/deadLetter.ts). */
+export function localDlqFile(logDir: string, region: string): string {
+  return path.join(logDir, `${region}.notifier-dlq.jsonl`);
+}
+
+/**
+ * Appends a discarded range as Lambda's onFailure destination receives it (`requestContext`, `DDBStreamBatchInfo`;
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html, "Error handling") to the local DLQ file. No shard id:
+ * DynamoDB Local's streams are read whole by sequence range (scripts/replay-dlq.ts).
+ */
+export function appendOnFailure(file: string, range: DiscardedRange): void {
+  const message = {
+    requestContext: { requestId: `local-${Date.now()}`, functionArn: 'local-notifier', condition: range.condition, approximateInvokeCount: 0 },
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    DDBStreamBatchInfo: {
+      shardId: null,
+      startSequenceNumber: range.startSequenceNumber,
+      endSequenceNumber: range.endSequenceNumber,
+      approximateArrivalOfFirstRecord: range.approximateArrivalOfFirstRecord,
+      approximateArrivalOfLastRecord: range.approximateArrivalOfLastRecord,
+      batchSize: range.batchSize,
+      streamArn: range.streamArn,
+    },
+  };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.appendFileSync(file, `${JSON.stringify(message)}\n`);
 }
