@@ -297,7 +297,8 @@ describe('topology (Pulumi mocks)', function () {
       }
       for (const region of regions) {
         const o = run.outputs.regions[region];
-        assert.deepEqual(Object.keys(o).sort(), ['graphqlUrl', 'healthCheckId', 'realtimeUrl', 'restUrl']);
+        assert.deepEqual(Object.keys(o).sort(), ['graphqlUrl', 'healthCheckId', 'notifierDlqUrl', 'realtimeUrl', 'restUrl']);
+        assert.equal(o.notifierDlqUrl, named(run, `notifier-${region}-dlq`).state.url);
         assert.match(o.graphqlUrl, new RegExp(`^https://.*\\.appsync-api\\.${region}\\.amazonaws\\.com/graphql$`));
         assert.match(o.realtimeUrl, new RegExp(`^wss://.*\\.appsync-realtime-api\\.${region}\\.amazonaws\\.com/graphql$`));
         assert.match(o.restUrl, new RegExp(`^https://.*\\.execute-api\\.${region}\\.amazonaws\\.com/${STAGE_NAME}$`));
