@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { bundleHandler, bundleResolver, HANDLER_NAMES } from '../../components/bundle';
 import { resolverFiles } from '../../schema/resolvers/manifest';
@@ -18,7 +19,7 @@ describe('bundles (what pulumi up deploys)', function () {
       // only Node's own modules are required at run time: no @aws-sdk/* (or any package) left to the runtime
       // (not counting `[require("…")]` quoted inside an SDK error message)
       const required = [...new Set([...code.matchAll(/(?<![[\w.])require\("([^"]+)"\)/g)].map((m) => m[1]))];
-      const builtin = new Set(require('node:module').builtinModules as string[]);
+      const builtin = new Set(builtinModules);
       assert.deepEqual(required.filter((m) => !m.startsWith('node:') && !builtin.has(m)), [], `requires left to the runtime: ${required.join(', ')}`);
       if (name === 'notifier') assert.ok(code.length <= NOTIFIER_BUNDLE_LIMIT, `notifier bundle ${code.length} bytes`);
     });
