@@ -20,6 +20,7 @@ import { ALARM_THRESHOLD_KEYS, ALARM_THRESHOLD_MAX, DEFAULT_ALARM_THRESHOLDS, ty
 import { parseThrottle, parseWaf, type ThrottleConfig, type WafConfig } from './components/protectionConfig';
 import { CONSISTENCY_MODES, type Consistency, mrscProblems } from './components/regionSets';
 import { DRILL_PAUSE_MINUTES, type DrillsConfig } from './components/drillNames';
+import { NOTIFIER_TUNING_KEYS, notifierTuning, type NotifierTuning, RESERVED_CONCURRENCY_KEYS, reservedConcurrency, type ReservedConcurrency } from './components/notifierTuning';
 
 export const PROJECT = 'global-appsync';
 
@@ -118,6 +119,10 @@ export interface StackConfig {
   witnessRegion?: string;
   /** `drills`: AWS FIS experiment templates per region; undefined = off. */
   drills?: Readonly<DrillsConfig>;
+  /** Lambda reserved concurrency of the items and notifier functions, per region (components/notifierTuning.ts). */
+  reservedConcurrency: Readonly<ReservedConcurrency>;
+  /** The notifier's batch parallelism and publish concurrency, defaults filled in (components/notifierTuning.ts). */
+  notifier: Readonly<NotifierTuning>;
 }
 
 /** One config problem: the key, the value as given, and what is allowed. */
@@ -175,7 +180,7 @@ const hint = (value: unknown, candidates: readonly string[]): string => {
 export const REGIONS_NOTE = `AWS regions of the aws partition: ${AWS_REGIONS.join(', ')}`;
 
 /** The config keys this program reads (without the `global-appsync:` prefix). */
-export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions', 'alarms', 'waf', 'throttle', 'consistency', 'witnessRegion', 'drills'] as const;
+export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions', 'alarms', 'waf', 'throttle', 'consistency', 'witnessRegion', 'drills', 'reservedConcurrency', 'notifier'] as const;
 
 /** Raw config as Pulumi hands it over: key (without project prefix) → string (structured values as JSON). */
 export type RawConfig = Readonly<Record<string, string | undefined>>;
@@ -596,6 +601,19 @@ function parseDrills(raw: string | undefined, problems: ConfigProblem[]): Drills
   return { pauseMinutes: n };
 }
 
+/** `notifier` and `reservedConcurrency` (rules in components/notifierTuning.ts). */
+function parseNotifierKeys(raw: RawConfig, problems: ConfigProblem[]): { notifier: NotifierTuning; reservedConcurrency: ReservedConcurrency } {
+  const object = (key: 'notifier' | 'reservedConcurrency', known: readonly string[], example: string): Record<string, unknown> | undefined => {
+    const text = raw[key];
+    if (text === undefined || text === '') return undefined;
+    const obj = parseObject(key, text, problems, `with any of ${known.join(', ')}; e.g. ${example}`);
+    if (obj) unknownFields(key, obj, known, problems);
+    return obj;
+  };
+  const notifier = notifierTuning(object('notifier', NOTIFIER_TUNING_KEYS, '{"parallelizationFactor": 4, "publishConcurrency": 64}'), problems);
+  return { notifier, reservedConcurrency: reservedConcurrency(object('reservedConcurrency', RESERVED_CONCURRENCY_KEYS, '{"items": 100, "notifier": 10}'), notifier, problems) };
+}
+
 function parseBoolean(key: string, raw: string | undefined, dflt: boolean, problems: ConfigProblem[]): boolean {
   if (raw === undefined || raw === '') return dflt;
   if (raw === 'true') return true;
@@ -653,6 +671,7 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
   const consistency = parseConsistency(raw.consistency, problems);
   if (consistency) problems.push(...mrscProblems(consistency, regions, raw.witnessRegion === '' ? undefined : raw.witnessRegion));
   const drills = parseDrills(raw.drills, problems);
+  const { notifier, reservedConcurrency } = parseNotifierKeys(raw, problems);
   if (problems.length > 0) throw new ConfigError(problems, problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
 
   return deepFreeze({
@@ -676,6 +695,8 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
     consistency: consistency ?? 'eventual',
     ...(raw.witnessRegion ? { witnessRegion: raw.witnessRegion } : {}),
     ...(drills ? { drills } : {}),
+    reservedConcurrency,
+    notifier,
   });
 }
 

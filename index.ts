@@ -38,6 +38,8 @@ interface RegionOutputs {
   healthCheckId: pulumi.Output<string>;
   /** `https://<region>.<domain.name>` with a domain */
   url?: pulumi.Output<string>;
+  /** the notifier's DLQ (SQS queue URL): what `npm run replay-dlq` reads */
+  notifierDlqUrl: pulumi.Output<string>;
 }
 
 function program(options: ProgramOptions = {}) {
@@ -82,6 +84,7 @@ function program(options: ProgramOptions = {}) {
         throttle: cfg.throttle,
         ...(cfg.waf ? { waf: cfg.waf } : {}),
         consistency: cfg.consistency,
+        itemsReservedConcurrency: cfg.reservedConcurrency.items,
       },
       { providers: { aws } },
     );
@@ -97,6 +100,8 @@ function program(options: ProgramOptions = {}) {
         code,
         alarmEmail: cfg.alarmEmail,
         consistency: cfg.consistency,
+        tuning: cfg.notifier,
+        reservedConcurrency: cfg.reservedConcurrency.notifier,
         ...(fisConfig ? { fis: { layerArn: fisConfig.layerArn, bucketArn: fisConfig.bucketArn, configLocation: fisConfig.configLocation, prefix: fisConfig.prefix } } : {}),
       },
       { providers: { aws } },
@@ -181,8 +186,9 @@ function program(options: ProgramOptions = {}) {
   const regions: Record<string, RegionOutputs> = {};
   const apiKeys: Record<string, pulumi.Output<string>> = {};
   const apiKeyExpires: Record<string, pulumi.Output<string>> = {};
-  for (const { region, api } of apis) {
+  for (const { region, api, notifier } of apis) {
     regions[region] = {
+      notifierDlqUrl: notifier.dlqUrl,
       graphqlUrl: api.graphqlUrl,
       realtimeUrl: api.realtimeUrl,
       restUrl: api.restUrl,

@@ -82,6 +82,11 @@ export interface LambdaArgs {
   functionName?: string;
   timeout?: number;
   memorySize?: number;
+  /**
+   * Lambda reserved concurrency (config `reservedConcurrency`, validated in components/notifierTuning.ts);
+   * undefined: none (the function draws on the account's unreserved pool).
+   */
+  reservedConcurrency?: number;
   logRetentionDays?: number;
   /** X-Ray active tracing (default true); false leaves the role with its logs only (the token authorizer). */
   tracing?: boolean;
@@ -128,6 +133,7 @@ export function regionalLambda(name: string, args: LambdaArgs, opts: { parent: p
       role: role.arn,
       timeout: args.timeout ?? 10,
       memorySize: args.memorySize ?? 256,
+      ...(args.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: args.reservedConcurrency } : {}),
       environment: { variables: args.environment },
       loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
       tracingConfig: { mode: args.tracing === false ? 'PassThrough' : 'Active' },

@@ -30,6 +30,10 @@ export interface LambdaEnvArgs<T> {
   auth?: Extract<AuthConfig, { mode: 'token' | 'oidc' }>;
   /** wraps the HMAC secret (Pulumi: pulumi.secret, so it stays a secret in state and previews; the emulator: as is) */
   secret?: (value: string) => T;
+  /** the notifier's DLQ (an SQS queue URL; file:// in the emulator): where it writes records that can never be published */
+  notifierDlqUrl?: T;
+  /** the notifier's parallel publishes per invocation (config notifier.publishConcurrency) */
+  notifierConcurrency?: number;
 }
 
 export type LambdaEnvironments<T> = Record<HandlerName, Record<string, T | string>>;
@@ -41,7 +45,11 @@ export function lambdaEnvironments<T>(a: LambdaEnvArgs<T>): LambdaEnvironments<T
     health: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, DRAIN: a.drain ? 'true' : 'false' },
     state: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
     stateUpdater: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
-    notifier: { APPSYNC_URL: a.graphqlUrl },
+    notifier: {
+      APPSYNC_URL: a.graphqlUrl,
+      ...(a.notifierDlqUrl !== undefined ? { NOTIFIER_DLQ_URL: a.notifierDlqUrl } : {}),
+      ...(a.notifierConcurrency !== undefined ? { NOTIFIER_CONCURRENCY: String(a.notifierConcurrency) } : {}),
+    },
     authorizer: a.auth ? authorizerEnv<T | string>(a.auth, a.secret ?? ((v) => v)) : { AUTH_ISSUER: '', AUTH_AUDIENCE: '', AUTH_CACHE_TTL: '300' },
   };
   // issue 11: strongly consistent reads when the tables are MRSC (handlers/lib/env.ts reads CONSISTENCY)

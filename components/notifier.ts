@@ -3,13 +3,18 @@
  * AppSync API (SigV4, AWS_IAM), so this region's subscribers see every change of its replica exactly once.
  *
  * The event source mapping never blocks the shard: bisect on error, bounded retries and record age,
- * ReportBatchItemFailures, and records that still fail go (as metadata) to an SQS DLQ. Alarms on the DLQ depth,
+ * ReportBatchItemFailures, and ranges that still fail go (as metadata: shard + sequence numbers) to an SQS DLQ.
+ * The function writes records that can never be published (unparseable, refused by AppSync) to the same queue
+ * itself, whole (sqs:SendMessage, NOTIFIER_DLQ_URL), so they are not retried; `npm run replay-dlq` republishes both.
+ * Sizing from config (components/notifierTuning.ts): parallelizationFactor on the mapping, publish concurrency in
+ * the environment, reserved concurrency on the function. Alarms on the DLQ depth,
  * the iterator age and the function's errors go to an SNS topic in this region (+ e-mail when configured).
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { type CodeSource, regionalLambda } from './lambda';
 import { lambdaEnvironments } from './lambdaEnv';
+import { DEFAULT_NOTIFIER_TUNING, type NotifierTuning } from './notifierTuning';
 import { STREAM_MAPPING } from './streamMapping';
 
 /** The event source mapping's settings live in ./streamMapping.ts (no @pulumi imports, so the local emulator can load them). */
@@ -33,6 +38,10 @@ export interface NotifierArgs {
    * faults from (components/fisConfigBucket.ts; https://docs.aws.amazon.com/fis/latest/userguide/use-lambda-actions.html).
    */
   fis?: { layerArn: pulumi.Input<string>; bucketArn: pulumi.Input<string>; configLocation: pulumi.Input<string>; prefix: string };
+  /** config `notifier` (components/notifierTuning.ts); default DEFAULT_NOTIFIER_TUNING */
+  tuning?: NotifierTuning;
+  /** config `reservedConcurrency.notifier`; undefined: none */
+  reservedConcurrency?: number;
 }
 
 export class Notifier extends pulumi.ComponentResource {
@@ -52,6 +61,7 @@ export class Notifier extends pulumi.ComponentResource {
     super('global-appsync:index:Notifier', name, {}, opts);
     const child = { parent: this };
 
+    const tuning = args.tuning ?? DEFAULT_NOTIFIER_TUNING;
     const dlq = new aws.sqs.Queue(`${name}-dlq`, { messageRetentionSeconds: 14 * 86_400, sqsManagedSseEnabled: true }, child);
     const fn = regionalLambda(
       name,
@@ -67,8 +77,11 @@ export class Notifier extends pulumi.ComponentResource {
           writeMode: '',
           graphqlUrl: args.graphqlUrl,
           consistency: args.consistency,
+          notifierDlqUrl: dlq.url,
+          notifierConcurrency: tuning.publishConcurrency,
           ...(args.fis ? { fisConfigLocation: args.fis.configLocation } : {}),
         }).notifier,
+        reservedConcurrency: args.reservedConcurrency,
         ...(args.fis ? { layers: [args.fis.layerArn] } : {}),
         statements: [
           // drills: the FIS extension lists and reads its fault configs (use-lambda-actions.html, the extension's policy)
@@ -97,6 +110,8 @@ export class Notifier extends pulumi.ComponentResource {
         bisectBatchOnFunctionError: STREAM_MAPPING.bisectBatchOnFunctionError,
         maximumRetryAttempts: STREAM_MAPPING.maximumRetryAttempts,
         maximumRecordAgeInSeconds: STREAM_MAPPING.maximumRecordAgeInSeconds,
+        // concurrent batches per shard; per-id order still holds (handlers/notifier.ts, header)
+        parallelizationFactor: tuning.parallelizationFactor,
         functionResponseTypes: [...STREAM_MAPPING.functionResponseTypes],
         destinationConfig: { onFailure: { destinationArn: dlq.arn } },
       },

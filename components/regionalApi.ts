@@ -51,6 +51,8 @@ export interface RegionalApiArgs {
   waf?: WafConfig;
   /** `consistency` (issue 11): resolver settings and every function's CONSISTENCY */
   consistency?: 'eventual' | 'strong';
+  /** config `reservedConcurrency.items`; undefined: none */
+  itemsReservedConcurrency?: number;
 }
 
 /** The Cognito user pool's ARN (the pool is in this stack's account). */
@@ -154,6 +156,7 @@ export class RegionalApi extends pulumi.ComponentResource {
         code: args.code,
         auth: restAuth,
         throttle: args.throttle,
+        itemsReservedConcurrency: args.itemsReservedConcurrency,
       },
       this,
     );

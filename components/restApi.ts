@@ -86,6 +86,8 @@ export interface RestApiArgs {
   /** client auth of every route but /health */
   auth: RestAuth;
   throttle: ThrottleConfig;
+  /** config `reservedConcurrency.items`; undefined: none */
+  itemsReservedConcurrency?: number;
 }
 
 export interface RestApi {
@@ -112,6 +114,7 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
       code: args.code,
       description: `REST /items/{id}, ${region}`,
       environment: args.env.items,
+      reservedConcurrency: args.itemsReservedConcurrency,
       statements: [
         // the primary's replica too: writeMode primary writes there (read local, write global)
         { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: itemsTables },

@@ -4,71 +4,91 @@
  * which fans it out to `onItemChange` subscribers connected to this region.
  *
  * Pure core: `processRecords(records, deps)` (stream records → publishes → a batch response), over
- * handlers/lib/streamRecord.ts (`toItemChange`: record → change | skip | parse failure) and handlers/lib/publish.ts
- * (signed POST with retries). Thin adapter: `handler`, which reads the environment on every invocation (so the
- * local emulator can run one bundle with per-region env):
+ * handlers/lib/streamRecord.ts (`toItemChange`: record → change | skip | parse failure), handlers/lib/publish.ts
+ * (signed POST with retries) and handlers/lib/deadLetter.ts (a record written whole to the DLQ). Thin adapter:
+ * `handler`, which reads the environment on every invocation (so the local emulator can run one bundle with
+ * per-region env):
  *
  *   APPSYNC_URL              the region's GraphQL endpoint (https://…/graphql; http:// accepted for local use)
  *   AWS_REGION               set by Lambda: published as `publishedRegion` and the SigV4 signing region
- *   NOTIFIER_CONCURRENCY     parallel publishes, default 8 (never two of the same item id at once)
+ *   NOTIFIER_DLQ_URL         the notifier's SQS queue URL (file:///… locally); unset: permanent failures are only logged
+ *   NOTIFIER_CONCURRENCY     parallel publishes per invocation, default 64 (never two of the same item id at once)
  *   NOTIFIER_MAX_ATTEMPTS    attempts per record, default 5
  *   NOTIFIER_BACKOFF_BASE_MS / NOTIFIER_BACKOFF_MAX_MS / NOTIFIER_REQUEST_TIMEOUT_MS   defaults 100 / 5000 / 5000
- * Credentials come from the default provider chain (the function's role). A bad setting fails the invocation.
+ * Credentials: the role's, from the environment Lambda sets (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN: https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+ * read with @aws-sdk/credential-provider-env — not the whole default chain, which would triple the bundle. A bad
+ * setting fails the invocation.
  *
  * ── Batch failures: how this works with the event source mapping ─────────────────────────────────────────────
- * The mapping (components/notifier.ts) must set functionResponseTypes ["ReportBatchItemFailures"],
+ * The mapping (components/notifier.ts) sets functionResponseTypes ["ReportBatchItemFailures"],
  * bisectBatchOnFunctionError true, a finite maximumRetryAttempts and an onFailure destination (the DLQ).
- * AWS semantics: when the function returns batchItemFailures, Lambda checkpoints just before the LOWEST reported
- * sequence number and retries the batch from there — every record after it too, including the ones this
- * invocation already published. With bisect on, the retried batch is split at that sequence number and only
- * the remainder is retried; a record that keeps failing ends up, once maximumRetryAttempts is spent, in a batch
- * whose range (shard id + sequence numbers — not the records themselves) goes to the onFailure destination, and
- * the shard moves on. Without bisect/retry limits a poison record would block its shard until the records expire
- * (24 h).
+ * AWS semantics (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html): when the
+ * function returns batchItemFailures, Lambda checkpoints just before the LOWEST reported sequence number and
+ * retries from there — every record after it too, including the ones this invocation already published. With
+ * bisect on, only that remainder is retried; once maximumRetryAttempts is spent its range (shard id + sequence
+ * numbers, not the records) goes to the onFailure destination and the shard moves on.
  *
- * What this function does with that:
- *   1. Every record is parsed first. A record it cannot parse (typed ParseFailure) is logged with its sequence
- *      number and reason and reported in batchItemFailures: never silently dropped, and never blocking the
- *      records behind it, because …
- *   2. … everything else in the batch is still published in this same invocation (publish all, report only the
- *      failures). So when a poison record's batch finally lands in the DLQ, the good records sharing that batch
- *      range were already published on an earlier attempt; the DLQ entry names the range, the log names the
- *      poison record's sequence number and reason.
- *   3. Records of the same item id are published one after another in stream order; different ids run in
- *      parallel (bounded). If a publish for id X fails (after its retries), the later records of X in this batch
- *      are NOT published — they are reported as failed too, so Lambda's retry from the checkpoint replays them
- *      after the failed one and subscribers never see X's changes out of order. The price: if X's failing record
- *      keeps failing until it goes to the DLQ, the held-back records of X in its final batch go with it (they are
- *      inside the DLQ'd range; the log lists each one). Ordering wins over delivery for retryable failures, which
- *      are normally transient. A parse failure does not hold back later records of its id: it will never
- *      succeed, and holding them would only lose them.
- *   4. batchItemFailures lists exactly the failed records (parse failures, publishes that failed, records held
- *      back behind them) in stream order. Skipped records (identical MODIFY) are successes.
- *   4b. Near the function timeout (context.getRemainingTimeInMillis, minus NOTIFIER_REQUEST_TIMEOUT_MS and 1 s)
- *      no new attempt or record is started; the records not done are reported like failures, so a slow AppSync
- *      ends in a partial batch response (checkpointing what was published) rather than a timeout, which Lambda
- *      treats as a function error: the whole batch again.
- *   5. A record without a sequence number cannot be reported (an empty itemIdentifier makes Lambda fail the whole
- *      batch anyway); after publishing the rest, the invocation throws, and bisect isolates that record.
- * Consequence: delivery is at-least-once. A retried batch re-publishes the records after the checkpoint that had
- * already gone out; subscribers can de-duplicate by (publishedRegion, sequenceNumber), or by item version.
+ * So a failure that will never go away must NOT be reported: one poison record in a batch of 100 used to make
+ * Lambda re-publish the 90 records behind it six times each and dead-letter all 91 (issue 13). What this does:
+ *   1. Every record is parsed first. A record it cannot parse, and a record AppSync refuses as such
+ *      (publish.ts `permanent`: 400, validation errors), is a PERMANENT failure: written whole to the DLQ
+ *      (deadLetter.ts), logged, and counted as handled — not reported. Only if that write fails is it reported
+ *      (then Lambda retries it, and the DLQ write with it). Later records of the same id go on: the dead-lettered
+ *      change is skipped, not waited for.
+ *   2. Retryable failures (throttling, 5xx, timeouts — retried here first) and function-level ones (401/403:
+ *      the role or the deployment is wrong for every record alike) are reported in batchItemFailures.
+ *   3. Records of one item id are published one after another in stream order; different ids run in parallel
+ *      (bounded by NOTIFIER_CONCURRENCY). If a record of id X fails retryably, the later records of X in this
+ *      batch are held back and reported too, so Lambda's retry replays them after the failed one and subscribers
+ *      never see X's changes out of order.
+ *   4. Each sequence number published is remembered for the life of the sandbox (the last 10,000, keyed with
+ *      the stream ARN): when Lambda retries a batch from a checkpoint, the records after it that this sandbox
+ *      already published are not published again. A record is therefore published at most once per delivery
+ *      attempt, and another record's failure does not re-publish it (unless the retry lands in a new sandbox).
+ *   5. Near the function timeout (context.getRemainingTimeInMillis minus 1 s) no new attempt, record or DLQ
+ *      write is started, and no attempt runs past it; what is not done is reported, so a slow AppSync ends in a
+ *      partial batch response rather than a timeout (which Lambda treats as a function error: the whole batch).
+ *   6. A record without a sequence number cannot be reported; it is dead-lettered like any unparseable record,
+ *      and only if that fails does the invocation throw (bisect then isolates it).
+ *   7. One structured log line per failed record: cause, disposition (deadLettered | reported | logged), error
+ *      name, AppSync request id, Lambda request id, attempts, reason (GraphQL text truncated; item values never
+ *      logged — only a dead-lettered record's DLQ message carries the record).
+ * Delivery stays at-least-once (a lost answer, a retry in another sandbox); subscribers can de-duplicate by
+ * (publishedRegion, sequenceNumber), or by item version.
+ *
+ * Per-id order with parallel batches: `parallelizationFactor` > 1 runs several batches of one shard at once, and
+ * Lambda "still ensures in-order processing at the item (partition and sort key) level"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html, "Concurrent batches per shard"). The items table's
+ * key is `id` alone, so all changes of one id stay in one batch sequence, in order; within a batch, rule 3 keeps them.
  */
 import type { Context, DynamoDBBatchItemFailure, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { type DeadLetterEntry, type DeadLetterSink, deadLetterSink } from './lib/deadLetter';
 import { type Credentials, PUBLISH_DEFAULTS, type PublishResult, Publisher } from './lib/publish';
 import { type ItemChangeInput, type ParsedChange, toItemChange } from './lib/streamRecord';
 
-export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_CONCURRENCY = 64;
+/** Time a DLQ write may take at most. */
+const DEAD_LETTER_TIMEOUT_MS = 5000;
+
+type Log = (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
 
 export interface NotifierDeps {
   /** This region: published as publishedRegion. */
   region: string;
   publish: (input: ItemChangeInput) => Promise<PublishResult>;
+  /** Writes a permanently failing record to the DLQ; rejects if it could not. Unset: such records are only logged. */
+  deadLetter?: (entry: DeadLetterEntry, timeoutMs: number) => Promise<void>;
+  /** Sequence numbers already published by this sandbox (see header, rule 4); unset: none remembered. */
+  memo?: PublishedMemo;
   /** Epoch ms after which no further record is started (the rest are reported); default: none. */
   deadlineAt?: number;
-  /** Parallel publishes (distinct ids); default 8. */
+  /** Parallel publishes (distinct ids); default 64. */
   concurrency?: number;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
+  /** The Lambda request id, for the log lines. */
+  requestId?: string;
+  log?: Log;
   now?: () => Date;
 }
 
@@ -79,7 +99,10 @@ export interface RecordFailure {
    * deadline: not attempted, the invocation was about to time out.
    */
   cause: 'invalid' | 'publish' | 'held' | 'deadline';
+  /** deadLettered / logged: handled, not reported; reported: in batchItemFailures. */
+  disposition: 'deadLettered' | 'logged' | 'reported';
   reason: string;
+  errorName?: string;
   id?: string;
 }
 
@@ -87,12 +110,33 @@ export interface BatchReport {
   /** Sequence numbers published, in completion order. */
   published: string[];
   skipped: string[];
-  /** In stream order. */
+  /** Sequence numbers this sandbox had already published (rule 4): not published again. */
+  alreadyPublished: string[];
+  /** In stream order; those with disposition 'reported' are the batchItemFailures. */
   failures: RecordFailure[];
   response: DynamoDBBatchResponse;
 }
 
-/** Publishes a batch of stream records as described in the file header. Throws only for a record without a sequence number. */
+/** The last `capacity` published (stream ARN, sequence number) pairs. */
+export class PublishedMemo {
+  private readonly seen = new Set<string>();
+  constructor(private readonly capacity = 10_000) {}
+  private static key(r: DynamoDBRecord, seq: string): string {
+    return `${typeof r.eventSourceARN === 'string' ? r.eventSourceARN : ''}|${seq}`;
+  }
+  has(r: DynamoDBRecord, seq: string): boolean {
+    return this.seen.has(PublishedMemo.key(r, seq));
+  }
+  add(r: DynamoDBRecord, seq: string): void {
+    this.seen.add(PublishedMemo.key(r, seq));
+    if (this.seen.size > this.capacity) this.seen.delete(this.seen.values().next().value as string);
+  }
+  get size(): number {
+    return this.seen.size;
+  }
+}
+
+/** Publishes a batch of stream records as described in the file header. Throws only for a record without a sequence number that could not be dead-lettered. */
 export async function processRecords(records: readonly DynamoDBRecord[], deps: NotifierDeps): Promise<BatchReport> {
   const log = deps.log ?? jsonLog;
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
@@ -101,19 +145,59 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
   const failureAt = new Map<number, RecordFailure>();
   const published: string[] = [];
   const skipped: string[] = [];
+  const alreadyPublished: string[] = [];
   const groups = new Map<string, { index: number; change: ParsedChange }[]>();
+  const timeLeft = (): number => (deps.deadlineAt === undefined ? Number.POSITIVE_INFINITY : deps.deadlineAt - Date.now());
 
+  /** One structured line per failed record (rule 7). */
+  const logFailure = (f: RecordFailure, extra: { kind?: string; attempts?: number; appsyncRequestId?: string } = {}): void => {
+    log(f.disposition === 'reported' && (f.cause === 'held' || f.cause === 'deadline') ? 'warn' : 'error', 'stream record not published', {
+      sequenceNumber: f.sequenceNumber ?? null,
+      id: f.id ?? null,
+      cause: f.cause,
+      disposition: f.disposition,
+      errorName: f.errorName ?? null,
+      attempts: extra.attempts ?? null,
+      appsyncRequestId: extra.appsyncRequestId ?? null,
+      lambdaRequestId: deps.requestId ?? null,
+      ...(extra.kind ? { kind: extra.kind } : {}),
+      reason: f.reason,
+    });
+  };
+
+  /** A permanent failure: to the DLQ (handled) or, if that fails, reported. Answers the disposition. */
+  const settlePermanent = async (record: DynamoDBRecord, f: Omit<RecordFailure, 'disposition'>, extra: { attempts?: number; appsyncRequestId?: string; kind?: string }): Promise<RecordFailure> => {
+    let failure: RecordFailure;
+    if (!deps.deadLetter) {
+      failure = { ...f, disposition: 'logged' };
+    } else if (timeLeft() <= 0) {
+      failure = { ...f, disposition: 'reported', reason: `${f.reason}; not dead-lettered: the invocation is about to time out` };
+    } else {
+      try {
+        await deps.deadLetter(
+          { region: deps.region, cause: f.cause === 'invalid' ? 'invalid' : 'publish', reason: f.reason, errorName: f.errorName ?? 'Error', attempts: extra.attempts, requestId: extra.appsyncRequestId, record },
+          Math.min(DEAD_LETTER_TIMEOUT_MS, timeLeft()),
+        );
+        failure = { ...f, disposition: 'deadLettered' };
+      } catch (err) {
+        const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        failure = { ...f, disposition: 'reported', reason: `${f.reason}; the DLQ write failed (${why})` };
+      }
+    }
+    logFailure(failure, extra);
+    return failure;
+  };
+
+  const invalid: Promise<void>[] = [];
   records.forEach((record, index) => {
     const outcome = toItemChange(record, deps.region, deps.now);
     if (outcome.status === 'invalid') {
-      failureAt.set(index, { sequenceNumber: outcome.sequenceNumber, cause: 'invalid', reason: outcome.reason });
-      log('error', 'unparseable stream record reported as a batch item failure', {
-        sequenceNumber: outcome.sequenceNumber ?? null,
-        eventID: record?.eventID ?? null,
-        reason: outcome.reason,
-      });
+      const f = { sequenceNumber: outcome.sequenceNumber, cause: 'invalid' as const, reason: outcome.reason, errorName: 'InvalidRecord' };
+      invalid.push(settlePermanent(record, f, {}).then((done) => void failureAt.set(index, done)));
     } else if (outcome.status === 'skip') {
       skipped.push(outcome.sequenceNumber);
+    } else if (deps.memo?.has(record, outcome.sequenceNumber)) {
+      alreadyPublished.push(outcome.sequenceNumber);
     } else {
       const list = groups.get(outcome.input.id) ?? [];
       list.push({ index, change: outcome });
@@ -130,53 +214,55 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
       for (const { index, change } of list) {
         const seq = change.sequenceNumber;
         if (blockedBy !== undefined) {
-          failureAt.set(index, { sequenceNumber: seq, cause: 'held', id, reason: `not published: earlier record ${blockedBy} of the same id failed` });
-          log('warn', 'record held back behind a failed record of the same id; reported as a batch item failure', { sequenceNumber: seq, id, behind: blockedBy });
+          const f: RecordFailure = { sequenceNumber: seq, cause: 'held', disposition: 'reported', id, reason: `not published: earlier record ${blockedBy} of the same id failed`, errorName: 'HeldBack' };
+          failureAt.set(index, f);
+          logFailure(f, { kind: change.input.kind });
           continue;
         }
-        if (deps.deadlineAt !== undefined && Date.now() >= deps.deadlineAt) {
+        if (timeLeft() <= 0) {
           blockedBy = seq;
-          failureAt.set(index, { sequenceNumber: seq, cause: 'deadline', id, reason: 'not attempted: the invocation is about to time out' });
-          log('warn', 'record not attempted, the invocation is about to time out; reported as a batch item failure', { sequenceNumber: seq, id });
+          const f: RecordFailure = { sequenceNumber: seq, cause: 'deadline', disposition: 'reported', id, reason: 'not attempted: the invocation is about to time out', errorName: 'DeadlineReached' };
+          failureAt.set(index, f);
+          logFailure(f, { kind: change.input.kind });
           continue;
         }
         const result = await deps.publish(change.input);
         if (result.ok) {
           published.push(seq);
-        } else {
-          blockedBy = seq;
-          failureAt.set(index, { sequenceNumber: seq, cause: 'publish', id, reason: result.reason });
-          log('error', 'publishItemChange failed; record reported as a batch item failure', {
-            sequenceNumber: seq,
-            id,
-            kind: change.input.kind,
-            attempts: result.attempts,
-            reason: result.reason,
-          });
+          deps.memo?.add(records[index], seq);
+          continue;
         }
+        const extra = { kind: change.input.kind, attempts: result.attempts, appsyncRequestId: result.requestId };
+        const base = { sequenceNumber: seq, cause: 'publish' as const, id, reason: result.reason, errorName: result.errorName };
+        const f = result.permanent ? await settlePermanent(records[index], base, extra) : { ...base, disposition: 'reported' as const };
+        if (!result.permanent) logFailure(f, extra);
+        failureAt.set(index, f);
+        if (f.disposition === 'reported') blockedBy = seq;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, groups.size) }, worker));
+  await Promise.all([...invalid, ...Array.from({ length: Math.min(concurrency, groups.size) }, worker)]);
 
   const failures = [...failureAt.entries()].sort(([a], [b]) => a - b).map(([, f]) => f);
-  const batchItemFailures: DynamoDBBatchItemFailure[] = failures
-    .filter((f) => f.sequenceNumber !== undefined)
-    .map((f) => ({ itemIdentifier: f.sequenceNumber as string }));
-  const count = (cause: RecordFailure['cause']): number => failures.filter((f) => f.cause === cause).length;
-  log(failures.length > 0 ? 'warn' : 'info', 'batch done', {
+  const reported = failures.filter((f) => f.disposition === 'reported');
+  const batchItemFailures: DynamoDBBatchItemFailure[] = reported.filter((f) => f.sequenceNumber !== undefined).map((f) => ({ itemIdentifier: f.sequenceNumber as string }));
+  const count = (pred: (f: RecordFailure) => boolean): number => failures.filter(pred).length;
+  log(reported.length > 0 ? 'warn' : 'info', 'batch done', {
     records: records.length,
     published: published.length,
     skipped: skipped.length,
-    invalid: count('invalid'),
-    failed: count('publish'),
-    heldBack: count('held'),
-    notAttemptedDeadline: count('deadline'),
+    alreadyPublished: alreadyPublished.length,
+    deadLettered: count((f) => f.disposition === 'deadLettered'),
+    loggedOnly: count((f) => f.disposition === 'logged'),
+    reported: reported.length,
+    heldBack: count((f) => f.cause === 'held'),
+    notAttemptedDeadline: count((f) => f.cause === 'deadline'),
+    lambdaRequestId: deps.requestId ?? null,
   });
-  if (failures.some((f) => f.sequenceNumber === undefined)) {
-    throw new Error('a stream record without a sequence number cannot be reported as a batch item failure; failing the whole batch');
+  if (reported.some((f) => f.sequenceNumber === undefined)) {
+    throw new Error('a stream record without a sequence number could not be dead-lettered and cannot be reported as a batch item failure; failing the whole batch');
   }
-  return { published, skipped, failures, response: { batchItemFailures } };
+  return { published, skipped, alreadyPublished, failures, response: { batchItemFailures } };
 }
 
 function jsonLog(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>): void {
@@ -190,10 +276,14 @@ function jsonLog(level: 'info' | 'warn' | 'error', msg: string, fields: Record<s
 
 let credentials: Credentials | undefined;
 const publishers = new Map<string, Publisher>();
+const sinks = new Map<string, DeadLetterSink>();
+/** This sandbox's published sequence numbers (rule 4). */
+const memo = new PublishedMemo();
 
 interface Settings {
   url: string;
   region: string;
+  dlqUrl?: string;
   concurrency: number;
   maxAttempts: number;
   baseDelayMs: number;
@@ -207,9 +297,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!url) throw new Error('APPSYNC_URL is not set: it must be the region\'s AppSync GraphQL endpoint');
   const region = env.AWS_REGION;
   if (!region) throw new Error('AWS_REGION is not set');
+  const dlqUrl = env.NOTIFIER_DLQ_URL?.trim() || undefined;
+  if (dlqUrl !== undefined && !/^(https?|file):\/\//.test(dlqUrl)) throw new Error(`NOTIFIER_DLQ_URL must be an SQS queue URL (https://…) or a file:// URL, got ${JSON.stringify(dlqUrl)}`);
   return {
     url,
     region,
+    ...(dlqUrl ? { dlqUrl } : {}),
     concurrency: intSetting(env, 'NOTIFIER_CONCURRENCY', DEFAULT_CONCURRENCY, 1),
     maxAttempts: intSetting(env, 'NOTIFIER_MAX_ATTEMPTS', PUBLISH_DEFAULTS.maxAttempts, 1),
     baseDelayMs: intSetting(env, 'NOTIFIER_BACKOFF_BASE_MS', PUBLISH_DEFAULTS.baseDelayMs, 0),
@@ -229,23 +322,35 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
 /** Margin kept before the function's timeout: no publish is started that could run past it. */
 const DEADLINE_MARGIN_MS = 1000;
 
-export async function handler(event: DynamoDBStreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<DynamoDBBatchResponse> {
+export async function handler(event: DynamoDBStreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId'>>): Promise<DynamoDBBatchResponse> {
   const s = readSettings(); // synchronously, before any await: per-invocation env is captured here
   const remaining = context?.getRemainingTimeInMillis?.();
   const deadlineAt = typeof remaining === 'number' ? Date.now() + remaining - DEADLINE_MARGIN_MS : undefined;
-  credentials ??= defaultProvider();
+  credentials ??= fromEnv();
   const key = JSON.stringify([s.url, s.region, s.maxAttempts, s.baseDelayMs, s.maxDelayMs, s.requestTimeoutMs]);
   let publisher = publishers.get(key);
   if (!publisher) {
     publisher = new Publisher({ ...s, credentials });
     publishers.set(key, publisher);
   }
+  let sink: DeadLetterSink | undefined;
+  if (s.dlqUrl) {
+    sink = sinks.get(`${s.region}|${s.dlqUrl}`);
+    if (!sink) {
+      sink = deadLetterSink(s.dlqUrl, s.region, credentials);
+      sinks.set(`${s.region}|${s.dlqUrl}`, sink);
+    }
+  }
   const p = publisher;
+  const dl = sink;
   const report = await processRecords(event.Records ?? [], {
     region: s.region,
     concurrency: s.concurrency,
     deadlineAt,
+    memo,
+    requestId: context?.awsRequestId,
     publish: (input) => p.publish(input, deadlineAt),
+    ...(dl ? { deadLetter: (entry: DeadLetterEntry, timeoutMs: number) => dl.send(entry, timeoutMs) } : {}),
   });
   return report.response;
 }

@@ -19,6 +19,8 @@
  * startingPosition: TRIM_HORIZON by default (the emulator creates fresh tables before starting loops, so no record
  * is missed between table creation and the first poll); the deployed mapping's LATEST is kept in the mapping.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { STREAM_MAPPING } from '../components/streamMapping';
 import { type StreamPoller, startStreamPoller } from './dynamodbStreams';
@@ -46,6 +48,8 @@ export interface NotifierLoopOptions {
   from?: 'TRIM_HORIZON' | 'LATEST';
   /** One line per discarded range or problem; default console.warn. */
   log?: (line: string) => void;
+  /** Every discarded range, as Lambda would send it to the onFailure destination. */
+  onDiscard?: (range: DiscardedRange) => void;
 }
 
 export interface NotifierLoopStats {
@@ -101,13 +105,52 @@ function checkMapping(m: NotifierMapping): void {
   if (problems.length > 0) throw new Error(`notifier loop mapping: ${problems.join('; ')}`);
 }
 
-export async function startNotifierLoop(o: NotifierLoopOptions): Promise<NotifierLoop> {
-  if (!o || typeof o.invoke !== 'function') throw new Error('startNotifierLoop: invoke(event) is required');
-  const mapping: NotifierMapping = o.mapping ?? STREAM_MAPPING;
+/** What Lambda would send to the onFailure destination for a discarded range (its `DDBStreamBatchInfo`). */
+export interface DiscardedRange {
+  startSequenceNumber: string | undefined;
+  endSequenceNumber: string | undefined;
+  batchSize: number;
+  streamArn: string | undefined;
+  approximateArrivalOfFirstRecord?: string;
+  approximateArrivalOfLastRecord?: string;
+  condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+  reason: string;
+}
+
+export interface MappingDriverOptions {
+  mapping: NotifierMapping;
+  invoke(event: { Records: DynamoDBRecord[] }): Promise<unknown>;
+  /** Base of the retry backoff (intervalMs × 2^(retries−1), capped at 1 s); 0 retries at once. */
+  intervalMs: number;
+  log: (line: string) => void;
+  /** Names the stream in log lines. */
+  label: string;
+  /** Called for every discarded range (the onFailure destination). */
+  onDiscard?: (range: DiscardedRange) => void;
+}
+
+export interface MappingDriver {
+  /**
+   * Handles the head of the stream (`records`, in order, from the checkpoint on): at most one invocation; answers
+   * how many records are done (checkpointed or discarded), 0 while backing off or retrying.
+   */
+  handle(records: DynamoDBRecord[]): Promise<number>;
+  readonly stats: NotifierLoopStats;
+}
+
+const isoOf = (r: DynamoDBRecord | undefined): string | undefined => {
+  const t = Number(r?.dynamodb?.ApproximateCreationDateTime);
+  return Number.isFinite(t) && t > 0 ? new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined;
+};
+
+/**
+ * Lambda's event source mapping for one shard, as documented (see header), apart from the stream reading: the
+ * emulator's loop feeds it from DynamoDB Local, test/handlers/notifierDelivery.test.ts from a fixed list.
+ */
+export function createMappingDriver(o: MappingDriverOptions): MappingDriver {
+  const mapping = o.mapping;
   checkMapping(mapping);
   const reportFailures = mapping.functionResponseTypes.includes('ReportBatchItemFailures');
-  const log = o.log ?? ((line: string) => console.warn(line));
-  const intervalMs = o.intervalMs ?? 25;
   const stats: NotifierLoopStats = { invocations: 0, records: 0, failedRecords: 0, discarded: 0 };
 
   // State of the batch at the head of the stream.
@@ -121,11 +164,21 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
     notBefore = 0;
   };
 
-  const discard = (records: readonly DynamoDBRecord[], why: string): number => {
+  const discard = (records: readonly DynamoDBRecord[], why: string, condition: DiscardedRange['condition']): number => {
     stats.discarded += records.length;
     const first = records[0]?.dynamodb?.SequenceNumber;
     const last = records[records.length - 1]?.dynamodb?.SequenceNumber;
-    log(`notifier loop ${o.region}/${o.table}: discarded ${records.length} records (sequence numbers ${first}..${last}, eventSourceARN ${records[0]?.eventSourceARN}): ${why}`);
+    o.log(`notifier loop ${o.label}: discarded ${records.length} records (sequence numbers ${first}..${last}, eventSourceARN ${records[0]?.eventSourceARN}): ${why}`);
+    o.onDiscard?.({
+      startSequenceNumber: first,
+      endSequenceNumber: last,
+      batchSize: records.length,
+      streamArn: records[0]?.eventSourceARN,
+      approximateArrivalOfFirstRecord: isoOf(records[0]),
+      approximateArrivalOfLastRecord: isoOf(records[records.length - 1]),
+      condition,
+      reason: why,
+    });
     return records.length;
   };
 
@@ -135,11 +188,11 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
     retries += 1;
     const max = mapping.maximumRetryAttempts;
     if (max !== -1 && retries > max) {
-      const n = discard(failing, `${why}; ${max} retries spent`);
+      const n = discard(failing, `${why}; ${max} retries spent`, 'RetryAttemptsExhausted');
       resetHead();
       return done + n;
     }
-    notBefore = Date.now() + Math.min(intervalMs * 2 ** (retries - 1), 1000);
+    notBefore = Date.now() + Math.min(o.intervalMs * 2 ** (retries - 1), 1000);
     return done;
   };
 
@@ -151,7 +204,7 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
       while (stale < records.length && Number(records[stale].dynamodb?.ApproximateCreationDateTime) < oldest) stale += 1;
       if (stale > 0) {
         resetHead();
-        return discard(records.slice(0, stale), `older than maximumRecordAgeInSeconds (${mapping.maximumRecordAgeInSeconds})`);
+        return discard(records.slice(0, stale), `older than maximumRecordAgeInSeconds (${mapping.maximumRecordAgeInSeconds})`, 'RecordAgeExceeded');
       }
     }
     if (Date.now() < notBefore) return 0;
@@ -184,6 +237,17 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
     return done;
   };
 
+  return { handle, stats };
+}
+
+export async function startNotifierLoop(o: NotifierLoopOptions): Promise<NotifierLoop> {
+  if (!o || typeof o.invoke !== 'function') throw new Error('startNotifierLoop: invoke(event) is required');
+  const mapping: NotifierMapping = o.mapping ?? STREAM_MAPPING;
+  const log = o.log ?? ((line: string) => console.warn(line));
+  const intervalMs = o.intervalMs ?? 25;
+  const driver = createMappingDriver({ mapping, invoke: (e) => o.invoke(e), intervalMs, log, label: `${o.region}/${o.table}`, onDiscard: o.onDiscard });
+  const { handle, stats } = driver;
+
   const poller = await startStreamPoller({
     endpoint: o.endpoint,
     region: o.region,
@@ -201,4 +265,34 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
     backlog: () => poller.backlog(),
     stats: () => ({ ...stats }),
   };
+}
+
+/** The emulator's stand-in for a region's notifier DLQ: one JSON message per line (see appendOnFailure, handlers/lib/deadLetter.ts). */
+export function localDlqFile(logDir: string, region: string): string {
+  return path.join(logDir, `${region}.notifier-dlq.jsonl`);
+}
+
+/**
+ * Appends a discarded range as Lambda's onFailure destination receives it (`requestContext`, `DDBStreamBatchInfo`;
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html, "Error handling") to the local DLQ file. No shard id:
+ * DynamoDB Local's streams are read whole by sequence range (scripts/replay-dlq.ts).
+ */
+export function appendOnFailure(file: string, range: DiscardedRange): void {
+  const message = {
+    requestContext: { requestId: `local-${Date.now()}`, functionArn: 'local-notifier', condition: range.condition, approximateInvokeCount: 0 },
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    DDBStreamBatchInfo: {
+      shardId: null,
+      startSequenceNumber: range.startSequenceNumber,
+      endSequenceNumber: range.endSequenceNumber,
+      approximateArrivalOfFirstRecord: range.approximateArrivalOfFirstRecord,
+      approximateArrivalOfLastRecord: range.approximateArrivalOfLastRecord,
+      batchSize: range.batchSize,
+      streamArn: range.streamArn,
+    },
+  };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.appendFileSync(file, `${JSON.stringify(message)}\n`);
 }

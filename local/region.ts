@@ -30,7 +30,8 @@ import { loadResolverModule } from './appsync/runner';
 import { startAppSyncServer, type AppSyncServer } from './appsync/server';
 import { EMULATOR_POLL_MS } from './dynamodbStreams';
 import { LambdaHost } from './lambdaHost';
-import { startNotifierLoop, type NotifierLoop } from './notifierLoop';
+import { appendOnFailure, localDlqFile, startNotifierLoop, type NotifierLoop } from './notifierLoop';
+import { pathToFileURL } from 'node:url';
 import { startRestServer, type RestServer } from './rest';
 import type { RestAuth } from './restAuth';
 import { LOCAL_CREDENTIALS, localClient } from './tables';
@@ -134,6 +135,8 @@ export class Region {
       graphqlUrl: '',
       consistency: config.consistency,
       ...(opts.auth?.mode === 'token' ? { auth: { mode: 'token' as const, issuer: opts.auth.issuer, audience: opts.auth.audience, ttlSeconds: opts.auth.ttlSeconds, secret: opts.auth.secret } } : {}),
+      // the notifier's DLQ is a file next to the function logs (`npm run replay-dlq -- --local` reads it)
+      ...(opts.logDir ? { notifierDlqUrl: pathToFileURL(localDlqFile(opts.logDir, region)).href } : {}),
     };
     const env = lambdaEnvironments<string>(this.envArgs);
     const fns = {} as Record<HandlerName, LambdaHost>;
@@ -161,6 +164,7 @@ export class Region {
         region: opts.region,
         table: opts.config.tableName,
         invoke: (event) => r.invokeNotifier(event),
+        ...(opts.logDir ? { onDiscard: (range) => appendOnFailure(localDlqFile(opts.logDir as string, opts.region), range) } : {}),
         intervalMs: EMULATOR_POLL_MS,
       });
     } catch (err) {

@@ -1,7 +1,8 @@
 /**
  * `npm run build`: writes one bundle per Lambda handler (dist/handlers/<name>/index.js) and one per resolver
  * file (dist/resolvers/<file>.js, with a stack's first region's settings baked in) and prints their sizes.
- * `pulumi up` bundles the same way by itself (components/bundle.ts); this is for looking at what ships. It refuses
+ * `pulumi up` bundles the same way by itself (components/bundle.ts); this is for looking at what ships. Handler
+ * bundles include the AWS SDK clients they use; the notifier's must stay within 150 KiB. It refuses
  * (exit 1) a resolver bundle AppSync would refuse: over the 32 KB code limit, or using a construct the APPSYNC_JS
  * runtime does not support (local/appsync/runtimeCheck.ts, checked on the bundles as built).
  *   npm run build [-- --stack dev]
@@ -16,6 +17,11 @@ import { resolverFiles } from '../schema/resolvers/manifest';
 
 /** AppSync's limit on a resolver's or function's code (Service Quotas: "Code size", 32 KB). */
 export const APPSYNC_CODE_LIMIT = 32 * 1024;
+/**
+ * The notifier's own budget (issue 13): it starts on every stream batch, so its cold start stays small — it signs
+ * with @smithy/signature-v4 and reads env credentials instead of bundling SDK clients (handlers/lib/deadLetter.ts).
+ */
+export const NOTIFIER_BUNDLE_LIMIT = 150 * 1024;
 
 export const USAGE = `usage: npm run build [-- --stack <name>]
 
@@ -48,6 +54,9 @@ export function main(argv: string[], out: (line: string) => void = console.log, 
     for (const name of HANDLER_NAMES) {
       bundleHandler(name);
       rows.push([`dist/handlers/${name}/index.js`, handlerSize(name)]);
+      if (name === 'notifier' && handlerSize(name) > NOTIFIER_BUNDLE_LIMIT) {
+        throw new Error(`notifier: bundle is ${handlerSize(name)} bytes, over its ${NOTIFIER_BUNDLE_LIMIT}-byte budget (something pulled in an SDK client?)`);
+      }
     }
     const settings = { region: cfg.regions[0], primaryRegion: cfg.primaryRegion, writeMode: cfg.writeMode };
     fs.mkdirSync(path.join(DIST, 'resolvers'), { recursive: true });

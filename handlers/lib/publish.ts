@@ -1,33 +1,37 @@
 /**
  * The notifier's AppSync client: POSTs `publishItemChange` (schema/publish.ts, which selects every field of
  * ItemChange) to a region's GraphQL endpoint, SigV4-signed for service `appsync` (publishItemChange is
- * `@aws_iam`: only signed callers may publish), over a keep-alive agent, with retries.
+ * `@aws_iam`: only signed callers may publish), over a keep-alive agent (handlers/lib/signedPost.ts), with retries.
  *
- * Retried (full-jitter exponential backoff, at most `maxAttempts` attempts in all):
- *   - HTTP 429 and any 5xx (a Retry-After header on them is honoured, capped at maxDelayMs);
- *   - network errors (connection refused/reset, request timeout);
- *   - a 200 whose GraphQL errors are throttling (errorType Throttling*, TooManyRequests*, *LimitExceeded*,
- *     Rate exceeded) or AppSync-side transient failures (InternalFailure, ServiceUnavailable);
- *   - a 2xx whose body is not GraphQL JSON (a broken intermediary).
- * Not retried — a failure for that record at once: any other 4xx (401/403: bad or unauthorised signature, 400:
- * bad request) and GraphQL errors of any other type (e.g. Unauthorized, validation errors), and an answer
- * without `data.publishItemChange`.
+ * Every attempt is bounded as a whole (DNS, connect, socket wait, answer) by an AbortSignal timeout of
+ * min(requestTimeoutMs, time left before the caller's deadline); no attempt starts that could not finish by then.
+ *
+ * The verdict on each answer (`classify`, which never throws, whatever the body):
+ *   - retryable here (full-jitter exponential backoff, at most `maxAttempts` attempts): HTTP 429 and any 5xx (a
+ *     Retry-After on them is honoured, capped at maxDelayMs); network errors and timeouts; a 200 whose GraphQL
+ *     errors are throttling (Throttling*, TooManyRequests*, *LimitExceeded*, Rate exceeded) or AppSync-side
+ *     transient failures (InternalFailure, ServiceUnavailable); a 2xx whose body is not GraphQL JSON;
+ *   - `permanent`: the record itself is refused and will be refused every time — HTTP 400/413/422, or GraphQL
+ *     errors that are not throttling, transient or authorization (validation errors, BadInput, …). The notifier
+ *     dead-letters these instead of reporting them (handlers/notifier.ts);
+ *   - neither (not retried here, reported to Lambda): authorization failures (401/403, GraphQL Unauthorized /
+ *     AccessDenied / expired tokens) and other 4xx or a 200 without `data.publishItemChange`: the function or its
+ *     deployment is wrong, not the record, so every record would fail alike and a retry after a fix can succeed.
+ *
+ * Failure reasons name the error type and an excerpt of the message (GraphQL messages truncated to 160
+ * characters); the item's value is never in them: it is cut out of anything the server echoes back.
  *
  * A retry after a lost answer may publish the same change twice; subscribers can tell by (publishedRegion,
  * sequenceNumber). At-least-once is the contract (see handlers/notifier.ts).
- *
- * http:// endpoints are supported too (the local emulator, the tests' fake AppSync).
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type { LookupFunction } from 'node:net';
 import { PUBLISH_ITEM_CHANGE } from '../../schema/publish';
+import { type Credentials, makeSigner, post, type RawResponse, requestIdOf, sign } from './signedPost';
 import type { ItemChangeInput } from './streamRecord';
+import type { SignatureV4 } from '@smithy/signature-v4';
 
-/** What SignatureV4 takes: static credentials or a provider (typed from it, to need no extra type package). */
-export type Credentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
+export type { Credentials, RawResponse };
 
 export const PUBLISH_DEFAULTS = {
   maxAttempts: 5,
@@ -48,27 +52,40 @@ export interface PublisherConfig {
   /** Backoff before retry n (n = 1, 2, …) is uniform in [0, min(maxDelayMs, baseDelayMs · 2^(n-1))). */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** Per attempt: no answer within this many ms counts as a network error. */
+  /** Per attempt, everything included: no whole answer within this many ms is a TimeoutError (retryable). */
   requestTimeoutMs?: number;
-  /** For tests: the jitter source (default Math.random) and the sleep. */
+  /** For tests: the jitter source (default Math.random), the sleep, a DNS lookup and an HTTP agent. */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  lookup?: LookupFunction;
+  agent?: http.Agent;
 }
 
-export type PublishResult =
-  | { ok: true; attempts: number }
-  | { ok: false; attempts: number; retryable: boolean; reason: string };
+export type PublishFailure = {
+  ok: false;
+  attempts: number;
+  /** worth retrying later (Lambda's retry of the batch) */
+  retryable: boolean;
+  /** the record itself is refused: retrying it can never succeed */
+  permanent: boolean;
+  reason: string;
+  /** a short machine-readable name: HTTP status, GraphQL errorType, TimeoutError, ECONNREFUSED, … */
+  errorName: string;
+  /** AppSync's request id of the last answer, when there was one */
+  requestId?: string;
+};
+export type PublishResult = { ok: true; attempts: number; requestId?: string } | PublishFailure;
 
 /** One attempt's verdict. */
-export type Attempt = { ok: true } | { ok: false; retryable: boolean; reason: string; retryAfterMs?: number };
+export type Attempt =
+  | { ok: true; requestId?: string }
+  | { ok: false; retryable: boolean; permanent: boolean; reason: string; errorName: string; requestId?: string; retryAfterMs?: number };
 
 const RETRYABLE_ERROR_TYPE = /throttl|toomanyrequests|limitexceeded|rate exceeded|internalfailure|serviceunavailable/i;
-
-// One keep-alive agent per scheme for the whole process: warm Lambda invocations reuse the TLS connections.
-const AGENTS = {
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }),
-};
+const AUTH_ERROR_TYPE = /unauthori[sz]ed|accessdenied|forbidden|expiredtoken|invalidsignature|signaturedoesnotmatch|unrecognizedclient|invalidclienttokenid|missingauthenticationtoken/i;
+/** HTTP statuses that refuse the request itself (its body), not the caller. */
+const PERMANENT_STATUS = new Set([400, 413, 422]);
+const MESSAGE_EXCERPT = 160;
 
 export class Publisher {
   private readonly url: URL;
@@ -79,6 +96,7 @@ export class Publisher {
   private readonly requestTimeoutMs: number;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly transport: { lookup?: LookupFunction; agent?: http.Agent };
 
   constructor(cfg: PublisherConfig) {
     this.url = new URL(cfg.url);
@@ -86,13 +104,14 @@ export class Publisher {
       throw new Error(`APPSYNC_URL must be an http(s) URL, got ${JSON.stringify(cfg.url)}`);
     }
     if (!cfg.region) throw new Error('the region to sign for is empty');
-    this.signer = new SignatureV4({ service: 'appsync', region: cfg.region, credentials: cfg.credentials, sha256: Sha256 });
+    this.signer = makeSigner({ service: 'appsync', region: cfg.region, credentials: cfg.credentials });
     this.maxAttempts = positiveInt(cfg.maxAttempts ?? PUBLISH_DEFAULTS.maxAttempts, 'maxAttempts');
     this.baseDelayMs = nonNegative(cfg.baseDelayMs ?? PUBLISH_DEFAULTS.baseDelayMs, 'baseDelayMs');
     this.maxDelayMs = nonNegative(cfg.maxDelayMs ?? PUBLISH_DEFAULTS.maxDelayMs, 'maxDelayMs');
     this.requestTimeoutMs = positiveInt(cfg.requestTimeoutMs ?? PUBLISH_DEFAULTS.requestTimeoutMs, 'requestTimeoutMs');
     this.random = cfg.random ?? Math.random;
     this.sleep = cfg.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.transport = { lookup: cfg.lookup, agent: cfg.agent };
   }
 
   /**
@@ -101,118 +120,123 @@ export class Publisher {
    */
   async publish(input: ItemChangeInput, deadlineAt = Number.POSITIVE_INFINITY): Promise<PublishResult> {
     const body = JSON.stringify({ query: PUBLISH_ITEM_CHANGE, variables: { input } });
-    let last: Attempt = { ok: false, retryable: true, reason: 'not attempted' };
+    const secret = input.item?.value;
+    let last: Attempt | undefined;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
       let wait = 0;
-      if (attempt > 1) {
+      if (attempt > 1 && last && !last.ok) {
         const cap = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 2));
         const jitter = this.random() * cap;
-        const hinted = !last.ok && last.retryAfterMs !== undefined ? Math.min(this.maxDelayMs, last.retryAfterMs) : 0;
+        const hinted = last.retryAfterMs !== undefined ? Math.min(this.maxDelayMs, last.retryAfterMs) : 0;
         wait = Math.max(jitter, hinted);
       }
       if (Date.now() + wait + this.requestTimeoutMs > deadlineAt) {
-        const why = last.ok ? '' : `; last error: ${last.reason}`;
-        return { ok: false, attempts: attempt - 1, retryable: true, reason: `no time left in this invocation for attempt ${attempt}${why}` };
+        const why = last && !last.ok ? `; last error: ${last.reason}` : '';
+        return {
+          ok: false,
+          attempts: attempt - 1,
+          retryable: true,
+          permanent: false,
+          reason: redact(`no time left in this invocation for attempt ${attempt}${why}`, secret),
+          errorName: last && !last.ok ? last.errorName : 'DeadlineReached',
+          ...(last && !last.ok && last.requestId ? { requestId: last.requestId } : {}),
+        };
       }
       if (wait > 0) await this.sleep(wait);
-      last = await this.attempt(body);
-      if (last.ok) return { ok: true, attempts: attempt };
-      if (!last.retryable) return { ok: false, attempts: attempt, retryable: false, reason: last.reason };
+      last = await this.attempt(body, Math.min(this.requestTimeoutMs, deadlineAt - Date.now()));
+      if (last.ok) return { ok: true, attempts: attempt, ...(last.requestId ? { requestId: last.requestId } : {}) };
+      if (!last.retryable) return failure(last, attempt, secret);
     }
-    return { ok: false, attempts: this.maxAttempts, retryable: true, reason: `gave up after ${this.maxAttempts} attempts: ${last.ok ? '' : last.reason}` };
+    const final = last as Extract<Attempt, { ok: false }>;
+    return failure({ ...final, reason: `gave up after ${this.maxAttempts} attempts: ${final.reason}` }, this.maxAttempts, secret);
   }
 
-  private async attempt(body: string): Promise<Attempt> {
-    let signed: { headers: Record<string, string> };
+  private async attempt(body: string, timeoutMs: number): Promise<Attempt> {
+    let headers: Record<string, string>;
     try {
-      signed = (await this.signer.sign(
-        new HttpRequest({
-          method: 'POST',
-          protocol: this.url.protocol,
-          hostname: this.url.hostname,
-          port: this.url.port ? Number(this.url.port) : undefined,
-          path: this.url.pathname,
-          query: Object.fromEntries(this.url.searchParams),
-          headers: { host: this.url.host, 'content-type': 'application/json' },
-          body,
-        }),
-      ));
+      headers = await sign(this.signer, this.url, { 'content-type': 'application/json' }, body);
     } catch (err) {
       // Usually the credential provider failing (e.g. a transient metadata-endpoint error): worth a retry.
-      return { ok: false, retryable: true, reason: `signing failed: ${message(err)}` };
+      return { ok: false, retryable: true, permanent: false, reason: `signing failed: ${message(err)}`, errorName: errorName(err, 'SigningFailed') };
     }
     let res: RawResponse;
     try {
-      res = await send(this.url, signed.headers, body, this.requestTimeoutMs);
+      res = await post(this.url, headers, body, timeoutMs, this.transport);
     } catch (err) {
-      return { ok: false, retryable: true, reason: `network error: ${message(err)}` };
+      return { ok: false, retryable: true, permanent: false, reason: `network error: ${message(err)}`, errorName: errorName(err, 'NetworkError') };
     }
     return classify(res);
   }
 }
 
-interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
+function failure(a: Extract<Attempt, { ok: false }>, attempts: number, secret: string | undefined): PublishFailure {
+  return {
+    ok: false,
+    attempts,
+    retryable: a.retryable,
+    permanent: a.permanent,
+    reason: redact(a.reason, secret),
+    errorName: a.errorName,
+    ...(a.requestId ? { requestId: a.requestId } : {}),
+  };
 }
 
-function send(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<RawResponse> {
-  const mod = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = mod.request(
-      url,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: AGENTS[url.protocol as 'http:' | 'https:'] },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+/** Values shorter than this are not cut out (a one-letter value would shred the message, and tells nothing). */
+const REDACT_MIN_LENGTH = 4;
+
+/** `text` without any occurrence of the item's value (raw or JSON-escaped): an error message may echo variables. */
+export function redact(text: string, secret: string | undefined): string {
+  if (!secret || secret.length < REDACT_MIN_LENGTH) return text;
+  let out = text;
+  for (const s of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
+    if (s.length >= REDACT_MIN_LENGTH) out = out.split(s).join('<value>');
+  }
+  return out;
 }
 
-interface GraphQLError {
-  errorType?: unknown;
-  message?: unknown;
-}
-
-/** The verdict on one HTTP answer (exported for tests). */
+/** The verdict on one HTTP answer (exported for tests). Never throws, whatever the body holds. */
 export function classify(res: RawResponse): Attempt {
-  let parsed: { data?: { publishItemChange?: unknown } | null; errors?: GraphQLError[] } | undefined;
+  let parsed: unknown;
   try {
     parsed = JSON.parse(res.body);
   } catch {
     parsed = undefined;
   }
-  const errors = Array.isArray(parsed?.errors) ? parsed.errors : [];
-  const detail = errors.length > 0 ? errors.map(describeError).join('; ') : snippet(res.body);
+  const obj = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  const errors = Array.isArray(obj?.errors) ? (obj.errors as unknown[]).map(errorFields) : [];
+  const detail = errors.length > 0 ? errors.map((e) => `${e.type}: ${e.message}`).join('; ') : snippet(res.body);
+  const requestId = requestIdOf(res.headers ?? {});
+  const rid = requestId ? { requestId } : {};
+  const firstType = errors[0]?.type;
 
   if (res.status === 429 || res.status >= 500) {
-    return { ok: false, retryable: true, reason: `HTTP ${res.status}: ${detail}`, retryAfterMs: retryAfter(res.headers['retry-after']) };
+    return { ok: false, retryable: true, permanent: false, reason: `HTTP ${res.status}: ${detail}`, errorName: firstType ?? `HTTP${res.status}`, retryAfterMs: retryAfter(res.headers?.['retry-after']), ...rid };
   }
   if (res.status < 200 || res.status >= 300) {
-    return { ok: false, retryable: false, reason: `HTTP ${res.status}: ${detail}` };
+    const auth = res.status === 401 || res.status === 403 || errors.some((e) => AUTH_ERROR_TYPE.test(e.type));
+    return { ok: false, retryable: false, permanent: !auth && PERMANENT_STATUS.has(res.status), reason: `HTTP ${res.status}: ${detail}`, errorName: firstType ?? `HTTP${res.status}`, ...rid };
   }
-  if (!parsed || typeof parsed !== 'object') {
-    return { ok: false, retryable: true, reason: `HTTP ${res.status} with a body that is not GraphQL JSON: ${detail}` };
+  if (!obj) {
+    return { ok: false, retryable: true, permanent: false, reason: `HTTP ${res.status} with a body that is not a GraphQL JSON object: ${detail}`, errorName: 'MalformedResponse', ...rid };
   }
   if (errors.length > 0) {
-    const retryable = errors.some((e) => RETRYABLE_ERROR_TYPE.test(`${String(e.errorType ?? '')} ${String(e.message ?? '')}`));
-    return { ok: false, retryable, reason: `GraphQL error: ${detail}` };
+    const retryable = errors.some((e) => RETRYABLE_ERROR_TYPE.test(`${e.type} ${e.message}`));
+    const auth = errors.some((e) => AUTH_ERROR_TYPE.test(e.type));
+    return { ok: false, retryable, permanent: !retryable && !auth, reason: `GraphQL error: ${detail}`, errorName: firstType ?? 'GraphQLError', ...rid };
   }
-  if (!parsed.data || parsed.data.publishItemChange == null) {
-    return { ok: false, retryable: false, reason: `answer has no data.publishItemChange: ${snippet(res.body)}` };
+  const data = obj.data;
+  if (data === null || typeof data !== 'object' || (data as Record<string, unknown>).publishItemChange == null) {
+    return { ok: false, retryable: false, permanent: false, reason: `answer has no data.publishItemChange: ${snippet(res.body)}`, errorName: 'NoData', ...rid };
   }
-  return { ok: true };
+  return { ok: true, ...rid };
 }
 
-function describeError(e: GraphQLError): string {
-  return `${String(e?.errorType ?? 'Error')}: ${String(e?.message ?? '')}`;
+/** errorType and an excerpt of the message of one GraphQL error entry, whatever it is (null, a string, …). */
+function errorFields(e: unknown): { type: string; message: string } {
+  const o = e !== null && typeof e === 'object' ? (e as Record<string, unknown>) : {};
+  const type = typeof o.errorType === 'string' && o.errorType ? o.errorType.slice(0, 80) : 'Error';
+  const raw = typeof o.message === 'string' ? o.message : e === null || typeof e !== 'object' ? String(e) : '';
+  return { type, message: raw.length > MESSAGE_EXCERPT ? `${raw.slice(0, MESSAGE_EXCERPT)}…` : raw };
 }
 
 function retryAfter(header: string | string[] | undefined): number | undefined {
@@ -230,6 +254,17 @@ function snippet(s: string): string {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** TimeoutError, or the system error code (ECONNREFUSED, ENOTFOUND, …), or the error's name. */
+function errorName(err: unknown, fallback: string): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err.name === 'TimeoutError') return 'TimeoutError';
+    if (typeof code === 'string' && code) return code;
+    return err.name && err.name !== 'Error' ? err.name : fallback;
+  }
+  return fallback;
 }
 
 function positiveInt(n: number, name: string): number {

@@ -16,6 +16,7 @@ import { bundleHandler } from '../../components/bundle';
 import { readStreamRecords } from '../../local/dynamodbStreams';
 import { processRecords, readSettings } from '../../handlers/notifier';
 import { classify, Publisher } from '../../handlers/lib/publish';
+import type { DeadLetterEntry } from '../../handlers/lib/deadLetter';
 import { type ItemChangeInput, toItemChange } from '../../handlers/lib/streamRecord';
 import { PUBLISH_ITEM_CHANGE } from '../../schema/publish';
 import { createTable, ddbClient, dynamoEndpoint, uniqueTableName } from '../support/dynamodb';
@@ -338,7 +339,7 @@ describe('notifier (stream → signed publishItemChange)', function () {
     assert.ok(!downAttempts.some((r) => r.input?.item?.version === 2));
   });
 
-  it('a poison record in the middle is reported while every other record is published', async () => {
+  it('a poison record in the middle is dead-lettered whole (not reported) while every other record is published', async () => {
     const table = await freshTable();
     for (let i = 1; i <= 5; i += 1) await put(table, row(`p-${i}`, `v${i}`, 1));
     const records = await readStream(REGION, table);
@@ -347,18 +348,37 @@ describe('notifier (stream → signed publishItemChange)', function () {
       dynamodb: { ...records[2].dynamodb, NewImage: { ...records[2].dynamodb!.NewImage, version: { S: 'one' } } },
     };
     const logged: Record<string, unknown>[] = [];
+    const dead: DeadLetterEntry[] = [];
     const p = publisher();
     const report = await processRecords([records[0], records[1], poison, records[3], records[4]], {
       region: REGION,
       publish: (i) => p.publish(i),
+      deadLetter: async (e) => void dead.push(e),
       log: (level, msg, fields) => void (level === 'error' && logged.push({ msg, ...fields })),
     });
 
-    assert.deepEqual(failedIds(report.response), [seqOf(records[2])]);
+    assert.deepEqual(report.response.batchItemFailures, [], 'a permanent failure is handled, not reported');
     assert.deepEqual(fake.publishes.map((x) => x.id).sort(), ['p-1', 'p-2', 'p-4', 'p-5']);
+    assert.equal(dead.length, 1);
+    assert.deepEqual(dead[0].record, poison, 'the whole record goes to the DLQ');
+    assert.equal(dead[0].cause, 'invalid');
     assert.equal(logged.length, 1);
     assert.equal(logged[0].sequenceNumber, seqOf(records[2]));
+    assert.equal(logged[0].disposition, 'deadLettered');
     assert.match(String(logged[0].reason), /INSERT record of p-3: NewImage has no valid version/);
+
+    // The DLQ write fails: then, and only then, the record is reported (Lambda retries it, DLQ write included).
+    fake.reset();
+    const again = await processRecords([poison, records[3]], {
+      region: REGION,
+      publish: (i) => p.publish(i),
+      deadLetter: async () => {
+        throw Object.assign(new Error('SQS down'), { name: 'ServiceUnavailable' });
+      },
+      log: quiet,
+    });
+    assert.deepEqual(failedIds(again.response), [seqOf(records[2])]);
+    assert.match(again.failures[0].reason, /the DLQ write failed \(ServiceUnavailable: SQS down\)/);
   });
 
   it('turns every kind of unparseable record into a typed failure with its reason, never a throw', async () => {
@@ -389,9 +409,18 @@ describe('notifier (stream → signed publishItemChange)', function () {
       assert.match(out.status === 'invalid' ? out.reason : '', reason);
     }
     assert.equal(toItemChange(withDdb(ins, { SequenceNumber: undefined }), REGION).status, 'invalid');
-    // Without a sequence number the record cannot be reported: the rest is published, then the batch fails.
-    await assert.rejects(run([withDdb(ins, { SequenceNumber: undefined }), mod]), /without a sequence number/);
-    assert.deepEqual(fake.publishes.map((p) => p.kind), ['UPDATED']);
+    // Without a sequence number the record cannot be reported: it is dead-lettered; only if that fails does the batch fail.
+    const noSeq = withDdb(ins, { SequenceNumber: undefined });
+    const dead: DeadLetterEntry[] = [];
+    const p = publisher();
+    const ok = await processRecords([noSeq, mod], { region: REGION, publish: (i) => p.publish(i), deadLetter: async (e) => void dead.push(e), log: quiet });
+    assert.deepEqual(ok.response.batchItemFailures, []);
+    assert.equal(dead.length, 1);
+    await assert.rejects(
+      processRecords([noSeq, mod], { region: REGION, publish: (i) => p.publish(i), deadLetter: () => Promise.reject(new Error('no')), log: quiet }),
+      /without a sequence number could not be dead-lettered/,
+    );
+    assert.deepEqual(fake.publishes.map((p) => p.kind), ['UPDATED', 'UPDATED']);
   });
 
   it('past the invocation deadline, starts nothing more and reports the rest', async () => {

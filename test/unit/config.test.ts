@@ -225,7 +225,7 @@ describe('config.ts', () => {
       assert.equal(project.name, 'global-appsync');
       const declared = project.config as Record<string, { type: string; default?: unknown }>;
       // the keys Pulumi's schema cannot type (objects, or a list that must also take "a,b,c"), each explained there
-      const undeclared = ['regions', 'drainRegions', 'domain', 'auth', 'alarms', 'waf', 'throttle', 'drills'];
+      const undeclared = ['regions', 'drainRegions', 'domain', 'auth', 'alarms', 'waf', 'throttle', 'drills', 'reservedConcurrency', 'notifier'];
       for (const key of CONFIG_KEYS) {
         assert.ok(Object.hasOwn(declared, key) !== undeclared.includes(key), `${key}: declared in Pulumi.yaml unless it is one of ${undeclared.join(', ')}`);
       }

@@ -298,7 +298,8 @@ describe('topology (Pulumi mocks)', function () {
       }
       for (const region of regions) {
         const o = run.outputs.regions[region];
-        assert.deepEqual(Object.keys(o).sort(), ['graphqlUrl', 'healthCheckId', 'realtimeUrl', 'restUrl']);
+        assert.deepEqual(Object.keys(o).sort(), ['graphqlUrl', 'healthCheckId', 'notifierDlqUrl', 'realtimeUrl', 'restUrl']);
+        assert.equal(o.notifierDlqUrl, named(run, `notifier-${region}-dlq`).state.url);
         assert.match(o.graphqlUrl, new RegExp(`^https://.*\\.appsync-api\\.${region}\\.amazonaws\\.com/graphql$`));
         assert.match(o.realtimeUrl, new RegExp(`^wss://.*\\.appsync-realtime-api\\.${region}\\.amazonaws\\.com/graphql$`));
         assert.match(o.restUrl, new RegExp(`^https://.*\\.execute-api\\.${region}\\.amazonaws\\.com/${STAGE_NAME}$`));
@@ -341,7 +342,7 @@ describe('topology (Pulumi mocks)', function () {
       health: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'DRAIN', 'PRIMARY_REGION'], // reads only the app-config table
       state: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'WRITE_MODE'],
       updater: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'WRITE_MODE'],
-      notifier: ['APPSYNC_URL', 'CONSISTENCY'],
+      notifier: ['APPSYNC_URL', 'CONSISTENCY', 'NOTIFIER_CONCURRENCY', 'NOTIFIER_DLQ_URL'],
     };
     it('nodejs22.x on arm64, index.handler, own role and log group, exactly the environment contract', async () => {
       const run = await withDomain(2);
