@@ -114,6 +114,9 @@ export class Region {
       primaryRegion: config.primaryRegion,
       writeMode: config.writeMode,
       graphqlUrl: '',
+      stateRegions: config.regions,
+      // the drills fail back in seconds; the deployed default (60 s in fenced before active) is tested on its own
+      minFencedSeconds: 0,
     };
     const env = lambdaEnvironments<string>(this.envArgs);
     const fns = {} as Record<HandlerName, LambdaHost>;

@@ -170,7 +170,16 @@ describe('least privilege', function () {
       const healthDoc = JSON.parse(named(run, `api-${region}-health-policy`).inputs.policy) as Doc;
       assert.deepEqual(healthDoc.Statement.filter((st) => list(st.Action).some((a) => a.startsWith('dynamodb:'))).flatMap((st) => list(st.Action)), ['dynamodb:GetItem']);
       for (const arn of tableArns(`api-${region}-state-policy`)) assert.ok(arn.includes(`:${region}:`), arn);
-      for (const arn of tableArns(`app-state-${region}-updater-policy`)) assert.ok(arn.includes(`:${region}:`), arn);
+      // the state updater writes only its own replica; it may read (GetItem only) every region's, for its read-back
+      const updaterDoc = JSON.parse(named(run, `app-state-${region}-updater-policy`).inputs.policy) as Doc;
+      for (const st of updaterDoc.Statement.filter((x) => list(x.Resource).some((r) => r.includes(':dynamodb:')))) {
+        const writes = list(st.Action).some((a) => a !== 'dynamodb:GetItem');
+        for (const arn of list(st.Resource)) {
+          assert.ok(arn.includes(':table/global-appsync-dev-app-config'), arn);
+          if (writes) assert.ok(arn.includes(`:${region}:`), `${arn}: writes only its own replica`);
+        }
+      }
+      assert.equal(new Set(tableArns(`app-state-${region}-updater-policy`)).size, R.length, 'reads every replica of app-config');
       assert.deepEqual(new Set(tableArns(`api-${region}-items-policy`).filter((a) => a.includes(':table/global-appsync-dev-items'))), new Set([items.state.arn, ...items.state.replicas.map((r: { arn: string }) => r.arn)].filter((a: string) => a.includes(`:${region}:`) || a.includes(`:${R[0]}:`))));
     }
   });
