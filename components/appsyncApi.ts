@@ -26,7 +26,8 @@ const DAY_MS = 86_400_000;
  * (test/unit/security.test.ts derives the same sets from the deployed resolver code and compares):
  * - localItems:   Query.getItem → GetItem; Query.listItems → Scan; putItemLocal → UpdateItem (the put is a
  *                 conditional upsert, items.ts putRequest: no PutItem); deleteItemLocal → DeleteItem.
- * - primaryItems: putItemPrimary → UpdateItem; deleteItemPrimary → DeleteItem; and GetItem, which no code sends:
+ * - primaryItems: putItemPrimary → UpdateItem; deleteItemPrimary → DeleteItem; loadItemPrimary → GetItem, which
+ *                 AppSync needs anyway for plain conditional writes (consistency strong):
  *                 when a write's condition fails, the AppSync DynamoDB function reads the item to compare it with
  *                 the request ("Condition expressions", AppSync JS resolver reference for DynamoDB:
  *                 https://docs.aws.amazon.com/appsync/latest/devguide/js-aws-appsync-resolver-reference-dynamodb-condition-expressions.html
