@@ -19,7 +19,7 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
   const seed = async (state: string, updatedAt: string, regions = [EU, AP]) => {
     for (const r of regions) await putItem(r, appConfig, { id: APP_STATE_ID, state, version: 5, updatedAt, reason: 'seeded', updatedRegion: EU });
   };
-  beforeEach(async () => {
+  before(async () => {
     ({ appConfig } = await createTables('rules'));
   });
   afterEach(() => {
