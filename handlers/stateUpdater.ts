@@ -22,6 +22,10 @@
  *   answers StateConflict. With the region rule, two changes to the same state always race in one region; a
  *   failover declared while the primary fences or activates still writes two replicas (last writer wins), which
  *   the read-back shows.
+ * - Takeover: when the designated region is down (say the primary and the failover region both are), an event
+ *   with `takeover: "<why>"` lets another region's updater make the change, but only if the designated region's
+ *   replica cannot be read from here (probed with one GetItem); the stored item records {takeover: {from, why,
+ *   probe}}. A designated region that answers refuses the takeover (NotStateRegion).
  * - Read-back: after a change the updater reads the state item from EVERY region's replica (consistent reads, each
  *   region's own replica; a global table cannot be read strongly across regions) until every region shows the new
  *   version or the read-back budget (READBACK_MS, and the invocation's remaining time) runs out, and answers what
@@ -60,13 +64,15 @@ export const CALL_TIMEOUT_MS = 2000;
 /** Below this much time left the updater does not start a change at all. */
 export const MIN_START_MS = 1000;
 const READBACK_POLL_MS = 200;
-const EVENT_FIELDS = ['newState', 'NewState', 'reason', 'Reason'];
+const EVENT_FIELDS = ['newState', 'NewState', 'reason', 'Reason', 'takeover'];
 
 export interface StateUpdateEvent {
   newState?: unknown;
   NewState?: unknown;
   reason?: unknown;
   Reason?: unknown;
+  /** Why the change's designated region cannot be used (see "Takeover" in the header). */
+  takeover?: unknown;
 }
 
 export type StateUpdateAnswer =
@@ -103,6 +109,8 @@ export interface StoredState extends AppStateItem {
   reason: string;
   previousState: string | null;
   updatedRegion: string;
+  /** Set by a takeover: the designated region that could not be reached, and why the operator took over. */
+  takeover?: { from: string; why: string; probe: string };
 }
 
 export interface StateUpdaterDeps {
@@ -126,14 +134,14 @@ export interface StateUpdaterDeps {
 const failure = (errorType: string, error: string): StateUpdateAnswer => ({ ok: false, errorType, error });
 
 /** Validates the event; returns the new state and reason, or the problem. */
-export function parseStateEvent(event: unknown): { newState: AppStateName; reason: string } | { problem: string } {
+export function parseStateEvent(event: unknown): { newState: AppStateName; reason: string; takeover?: string } | { problem: string } {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return { problem: 'the event must be a JSON object {"newState": "active|fenced|failover", "reason": "..."}' };
   }
   const e = event as Record<string, unknown>;
   const unknown = Object.keys(e).filter((k) => !EVENT_FIELDS.includes(k));
   if (unknown.length > 0) {
-    return { problem: `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}: allowed are newState (or NewState) and reason` };
+    return { problem: `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}: allowed are newState (or NewState), reason and takeover` };
   }
   if (e.newState !== undefined && e.NewState !== undefined && e.newState !== e.NewState) {
     return { problem: `newState ${JSON.stringify(e.newState)} and NewState ${JSON.stringify(e.NewState)} disagree: give one` };
@@ -153,7 +161,10 @@ export function parseStateEvent(event: unknown): { newState: AppStateName; reaso
   if (reason.length > MAX_REASON_CHARS) {
     return { problem: `reason is ${reason.length} characters, over the limit of ${MAX_REASON_CHARS}` };
   }
-  return { newState: newState as AppStateName, reason: reason.trim() };
+  if (e.takeover !== undefined && (typeof e.takeover !== 'string' || e.takeover.trim() === '' || e.takeover.length > MAX_REASON_CHARS)) {
+    return { problem: `takeover must be a non-empty string of at most ${MAX_REASON_CHARS} characters saying why the designated region cannot be used` };
+  }
+  return { newState: newState as AppStateName, reason: reason.trim(), ...(typeof e.takeover === 'string' ? { takeover: e.takeover.trim() } : {}) };
 }
 
 /** The pure core. */
@@ -161,18 +172,24 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
   const parsed = parseStateEvent(event);
   if ('problem' in parsed) return failure(BAD_INPUT, parsed.problem);
   const { newState, reason } = parsed;
+  const left = () => (deps.deadline === undefined ? Infinity : deps.deadline - deps.now().getTime());
+  const callSignal = () => AbortSignal.timeout(Math.max(1, Math.min(CALL_TIMEOUT_MS, left())));
 
+  let takeover: StoredState['takeover'];
   if (deps.rules) {
     const designated = stateRegionFor(newState, deps.rules.regions, deps.rules.primaryRegion);
     if (designated.region !== deps.region) {
-      return failure(
-        NOT_STATE_REGION,
-        `this is ${deps.region}'s state updater, but ${designated.why}: invoke ${designated.region}'s updater (npm run state -- ${newState} picks it); one region per change keeps two operators from both succeeding in different replicas. Nothing was written`,
-      );
+      const refuse = `this is ${deps.region}'s state updater, but ${designated.why}: invoke ${designated.region}'s updater (npm run state -- ${newState} picks it); one region per change keeps two operators from both succeeding in different replicas`;
+      if (parsed.takeover === undefined || !deps.readIn) return failure(NOT_STATE_REGION, `${refuse}. Nothing was written`);
+      // takeover: allowed only while the designated region's replica cannot be read from here
+      try {
+        await deps.readIn(designated.region, callSignal());
+        return failure(NOT_STATE_REGION, `${refuse}; takeover refused: ${designated.region}'s replica answers, so use its updater. Nothing was written`);
+      } catch (err) {
+        takeover = { from: designated.region, why: parsed.takeover, probe: errorName(err) };
+      }
     }
   }
-  const left = () => (deps.deadline === undefined ? Infinity : deps.deadline - deps.now().getTime());
-  const callSignal = () => AbortSignal.timeout(Math.max(1, Math.min(CALL_TIMEOUT_MS, left())));
   if (left() < MIN_START_MS) {
     return failure('Unavailable', `only ${Math.max(0, Math.round(left()))} ms of the invocation are left, under the ${MIN_START_MS} ms a change needs; nothing was written`);
   }
@@ -218,6 +235,7 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
     reason,
     previousState: current ? current.state : null,
     updatedRegion: deps.region,
+    ...(takeover ? { takeover } : {}),
   };
   try {
     const won = await deps.write(item, ifVersion, callSignal());

@@ -18,6 +18,8 @@
  *   fenced → active | failover, failover → fenced only. Failing back is `fenced`, wait for replication, `active`.
  * - --function: the function name (default `global-appsync-<stack>-state-updater`, the name the appState
  *   component gives it).
+ * - --takeover "why" (with --region): the change goes through that region's updater while its designated region is
+ *   unreachable; the updater probes the designated replica and refuses if it answers.
  * - --reason: why (default: "set by npm run state (<user>@<host>)"); the updater requires a non-empty reason.
  * - --local: the running emulator's (npm start) bundled state updater instead, invoked through its admin API
  *   (`POST <adminUrl>/state`, adminUrl from .emulator/endpoints.json or --endpoints); regions, primaryRegion and
@@ -36,7 +38,7 @@ import { APP_STATES, STATE_TRANSITIONS } from '../schema/rules';
 export interface InvokeRequest {
   functionName: string;
   region: string;
-  payload: { newState: string; reason: string };
+  payload: { newState: string; reason: string; takeover?: string };
 }
 
 /** Invokes the state updater and returns its parsed answer. */
@@ -60,7 +62,7 @@ export function adminInvoker(adminUrl: string): Invoker {
   };
 }
 
-export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reason "why"] [--stack S] [--region R] [--function NAME] [--local]
+export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reason "why"] [--stack S] [--region R] [--function NAME] [--local] [--takeover "why"]
 
   Sets the app state by invoking the stack's state updater Lambda.
   --reason    why the state changes (default: "set by npm run state (<user>@<host>)")
@@ -71,6 +73,8 @@ export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reaso
   --function  function name (default: global-appsync-<stack>-state-updater)
   --local     the local emulator's (npm start) state updater, through its admin API; stack and regions
               come from its endpoints file (--endpoints F, default .emulator/endpoints.json)
+  --takeover  "why": with --region, make the change through another region's updater while the designated
+              region is unreachable (the updater probes it and refuses if it answers)
 
   Allowed moves: ${APP_STATES.map((s) => `${s} -> ${STATE_TRANSITIONS[s].join('|')}`).join(', ')}.
   Failing back: set fenced (writes stop everywhere while replication settles), wait (60 s by default), then active.
@@ -151,6 +155,7 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
           function: { type: 'string' },
           local: { type: 'boolean' },
           endpoints: { type: 'string' },
+          takeover: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -172,6 +177,10 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
     const reason = values.reason ?? `set by npm run state (${os.userInfo().username}@${os.hostname()})`;
     if (reason.trim() === '') throw new UsageError('--reason is empty: say why the state changes');
     if (values.endpoints !== undefined && !values.local) throw new UsageError('--endpoints is for --local only');
+    if (values.takeover !== undefined && (values.takeover.trim() === '' || values.region === undefined)) {
+      throw new UsageError('--takeover needs a reason and --region: the region that takes over from the unreachable designated one');
+    }
+    if (values.takeover !== undefined && values.local) throw new UsageError('--takeover is for a deployed stack (the emulator stops a region with npm run emulator -- stop instead)');
     let local: { stack: string; info: StackInfo; adminUrl: string } | undefined;
     if (values.local) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -210,7 +219,7 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
     if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`--region ${JSON.stringify(region)} is not an AWS region name`);
     const functionName = values.function ?? stateUpdaterFunctionName('global-appsync', stack);
     if (functionName.trim() === '') throw new UsageError('--function is empty');
-    request = { functionName, region, payload: { newState, reason } };
+    request = { functionName, region, payload: { newState, reason, ...(values.takeover !== undefined ? { takeover: values.takeover.trim() } : {}) } };
   } catch (e) {
     if (e instanceof UsageError) {
       err(`error: ${e.message}`);

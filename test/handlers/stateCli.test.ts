@@ -145,6 +145,15 @@ describe('npm run state (scripts/state.ts main)', () => {
     assert.match(raced.err, /RACED: eu-west-1 holds version 6/);
   });
 
+  it('--takeover passes the reason to the updater of the given region; it needs --region', async () => {
+    const r = await run(['fenced', '--stack', 'qa', '--region', 'eu-west-1', '--takeover', 'ap-southeast-2 unreachable']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.calls[0].payload.takeover, 'ap-southeast-2 unreachable');
+    const noRegion = await run(['fenced', '--stack', 'qa', '--takeover', 'x']);
+    assert.equal(noRegion.code, 2);
+    assert.match(noRegion.err, /--takeover needs a reason and --region/);
+  });
+
   it('--help prints the usage and exits 0', async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);

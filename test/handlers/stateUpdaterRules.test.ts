@@ -42,6 +42,19 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
     for (const r of [EU, AP]) assert.equal((await getItem(r, appConfig, APP_STATE_ID))?.version, 5, `nothing written in ${r}`);
   });
 
+  it('takeover: another region may make the change only while the designated region cannot be read, and the item says so', async () => {
+    await seed('active', new Date().toISOString());
+    env(AP);
+    const answers = await handler({ newState: 'fenced', reason: 'primary unreachable?', takeover: 'primary console down' });
+    assert.ok(!answers.ok);
+    assert.match(answers.error, /takeover refused: eu-west-1's replica answers, so use its updater\. Nothing was written/);
+    const down = (region: string) => Promise.reject(Object.assign(new Error(`${region} unreachable`), { name: 'TimeoutError' }));
+    const res = await updateState({ newState: 'fenced', reason: 'primary down', takeover: 'eu-west-1 unreachable for 10 min' }, { ...stateUpdaterDeps(), readIn: down, readBackMs: 0 });
+    assert.ok(res.ok, JSON.stringify(res));
+    assert.deepEqual((await getItem(AP, appConfig, APP_STATE_ID))?.takeover, { from: EU, why: 'eu-west-1 unreachable for 10 min', probe: 'TimeoutError' });
+    assert.equal((await getItem(EU, appConfig, APP_STATE_ID))?.version, 5, 'the designated replica was not written');
+  });
+
   it('fenced → active waits STATE_MIN_FENCED_SECONDS (default 60) in fenced: refused before, with the time it is allowed; moves after', async () => {
     const since = new Date(Date.now() - 10_000).toISOString();
     await seed('fenced', since, [EU]);
