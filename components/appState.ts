@@ -13,7 +13,9 @@
  * - The state updater λ is deployed in EVERY region (through each region's provider), not only the primary:
  *   fencing or failing over is exactly what one does when a region — often the primary — is down, so it must be
  *   invokable in any surviving region. Each writes its local replica of the app-config table (version-checked
- *   writes; the global table replicates them).
+ *   writes; the global table replicates them), but only the changes designated to its region
+ *   (handlers/lib/stateRules.ts: failover in the failover region, the rest in the primary; STATE_REGIONS), and
+ *   reads the state back from every region's replica after a change (GetItem on each).
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -66,6 +68,8 @@ export class AppState extends pulumi.ComponentResource {
     for (const [region, provider] of args.providers) {
       const local = args.appConfigByRegion[region];
       if (!local) throw new Error(`no app-config replica for ${region}`);
+      // sorted, so reordering `regions` leaves the policy alone
+      const others = [...args.providers.keys()].filter((r) => r !== region).sort().map((r) => args.appConfigByRegion[r].tableArn);
       const fn = regionalLambda(
         `${name}-${region}-updater`,
         {
@@ -80,8 +84,13 @@ export class AppState extends pulumi.ComponentResource {
             writeMode: args.writeMode,
             graphqlUrl: '',
             consistency: args.consistency,
+            stateRegions: [...args.providers.keys()],
           }).stateUpdater,
-          statements: [{ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [local.tableArn] }],
+          statements: [
+            { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [local.tableArn] },
+            // the read-back after a change (handlers/stateUpdater.ts): the state item of every other region's replica
+            ...(others.length ? [{ actions: ['dynamodb:GetItem'], resources: others }] : []),
+          ],
         },
         { parent: this, provider },
       );

@@ -28,7 +28,8 @@ const DAY_MS = 86_400_000;
  * (test/unit/security.test.ts derives the same sets from the deployed resolver code and compares):
  * - localItems:   Query.getItem → GetItem; Query.listItems → Scan; putItemLocal → UpdateItem (the put is a
  *                 conditional upsert, items.ts putRequest: no PutItem); deleteItemLocal → DeleteItem.
- * - primaryItems: putItemPrimary → UpdateItem; deleteItemPrimary → DeleteItem; and GetItem, which no code sends:
+ * - primaryItems: putItemPrimary → UpdateItem; deleteItemPrimary → DeleteItem; loadItemPrimary → GetItem, which
+ *                 AppSync needs anyway for plain conditional writes (consistency strong):
  *                 when a write's condition fails, the AppSync DynamoDB function reads the item to compare it with
  *                 the request ("Condition expressions", AppSync JS resolver reference for DynamoDB:
  *                 https://docs.aws.amazon.com/appsync/latest/devguide/js-aws-appsync-resolver-reference-dynamodb-condition-expressions.html
@@ -36,13 +37,30 @@ const DAY_MS = 86_400_000;
  *                 every version conflict in `writeMode: primary` would surface as an access error.
  * - appConfig:    Query.appState and the writeGuard function → GetItem (consistent read of the app-state item);
  *                 writes go through the state updater λ, and nothing batches or queries it.
+ * - loadItemLocal / loadItemPrimary → GetItem (the item before the write, schema/resolvers/items.ts).
+ * - The write functions send ONE TransactWriteItems (consistency eventual): its Update / Delete need UpdateItem /
+ *   DeleteItem on the items replica, its ConditionCheck on the app-state item needs dynamodb:ConditionCheckItem on
+ *   the app-config replica of the same region (DATA_SOURCE_APP_STATE_CHECK); there is no IAM action for the
+ *   transaction itself ("Using IAM with DynamoDB transactions",
+ *   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
  * No table has a secondary index, so no Query anywhere.
  */
 export const DATA_SOURCE_ACTIONS: Readonly<Record<Exclude<DataSourceKey, 'none'>, readonly string[]>> = {
-  localItems: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-  primaryItems: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  localItems: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+  primaryItems: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
   appConfig: ['dynamodb:GetItem'],
 };
+
+/** The one action granted on the app-config replica (not the items replica): the writes' fence ConditionCheck. */
+export const DATA_SOURCE_APP_STATE_CHECK = 'dynamodb:ConditionCheckItem';
+
+/**
+ * The ARN of the same global table's replica in another region: replicas share name and account, so it is the
+ * given replica's ARN with the region swapped (arn:aws:dynamodb:<region>:<account>:table/<name>).
+ */
+export function replicaArnIn(arn: pulumi.Input<string>, fromRegion: string, toRegion: string): pulumi.Output<string> {
+  return pulumi.output(arn).apply((a) => a.replace(`:dynamodb:${fromRegion}:`, `:dynamodb:${toRegion}:`));
+}
 
 /**
  * The API key's expiry, deterministic within a UTC day: midnight UTC of `now` + `days` days (a 1-day key gets
@@ -166,7 +184,13 @@ export function appsyncApi(name: string, args: AppsyncApiArgs, parent: pulumi.Re
   const dynamoSource = (key: Exclude<DataSourceKey, 'none'>, tableName: pulumi.Input<string>, tableRegion: string, table: RegionTable): aws.appsync.DataSource => {
     const role = new aws.iam.Role(`${name}-ds-${key}-role`, { assumeRolePolicy: assumeRolePolicy('appsync.amazonaws.com', api.arn), description: `AppSync data source ${key}, ${region}` }, child);
     // The tables have no secondary indexes; if one is added, add `${tableArn}/index/<name>` here.
-    const policy = new aws.iam.RolePolicy(`${name}-ds-${key}-policy`, { role: role.id, policy: policyDocument([{ actions: [...DATA_SOURCE_ACTIONS[key]], resources: [table.tableArn] }]) }, child);
+    const itemActions = DATA_SOURCE_ACTIONS[key].filter((a) => a !== DATA_SOURCE_APP_STATE_CHECK);
+    const statements = [{ actions: itemActions, resources: [table.tableArn] }];
+    if (DATA_SOURCE_ACTIONS[key].includes(DATA_SOURCE_APP_STATE_CHECK)) {
+      // the fence check reads the app-state item of the app-config replica in the data source's own region
+      statements.push({ actions: [DATA_SOURCE_APP_STATE_CHECK], resources: [replicaArnIn(args.appConfig.local.tableArn, region, tableRegion)] });
+    }
+    const policy = new aws.iam.RolePolicy(`${name}-ds-${key}-policy`, { role: role.id, policy: policyDocument(statements) }, child);
     return new aws.appsync.DataSource(
       `${name}-ds-${key}`,
       { apiId: api.id, name: key, type: 'AMAZON_DYNAMODB', serviceRoleArn: role.arn, dynamodbConfig: { tableName, region: tableRegion } },
@@ -182,17 +206,20 @@ export function appsyncApi(name: string, args: AppsyncApiArgs, parent: pulumi.Re
 
   // ---- functions and resolvers, from the manifest -----------------------------------------------------------
   const settings: ResolverSettings = { region, primaryRegion: args.primaryRegion, writeMode: args.writeMode, consistency: args.consistency ?? 'eventual' };
+  // TransactWriteItems names its tables: the write functions get both names baked in (code becomes an Output)
+  const code = (file: string): pulumi.Output<string> =>
+    pulumi.all([args.items.name, args.appConfig.name]).apply(([itemsTable, appConfigTable]) => resolverSource(file, { ...settings, itemsTable, appConfigTable }));
   const runtime = { name: 'APPSYNC_JS', runtimeVersion: '1.0.0' };
   const functions: Record<string, aws.appsync.Function> = {};
   for (const [fnName, spec] of Object.entries(FUNCTIONS)) {
     functions[fnName] = new aws.appsync.Function(
       `${name}-fn-${fnName}`,
-      { apiId: api.id, name: fnName, dataSource: dataSources[spec.dataSource].name, runtime, code: resolverSource(spec.file, settings) },
+      { apiId: api.id, name: fnName, dataSource: dataSources[spec.dataSource].name, runtime, code: code(spec.file) },
       child,
     );
   }
   for (const spec of RESOLVERS) {
-    const common = { apiId: api.id, type: spec.typeName, field: spec.fieldName, runtime, code: resolverSource(spec.file, settings) };
+    const common = { apiId: api.id, type: spec.typeName, field: spec.fieldName, runtime, code: code(spec.file) };
     if (spec.kind === 'unit') {
       new aws.appsync.Resolver(`${name}-resolver-${spec.typeName}-${spec.fieldName}`, { ...common, kind: 'UNIT', dataSource: dataSources[spec.dataSource].name }, child);
     } else {

@@ -34,6 +34,10 @@ export interface LambdaEnvArgs<T> {
   notifierDlqUrl?: T;
   /** the notifier's parallel publishes per invocation (config notifier.publishConcurrency) */
   notifierConcurrency?: number;
+  /** the stack's regions, config order: the state updater's designated regions and read-back (handlers/lib/stateRules.ts) */
+  stateRegions?: readonly string[];
+  /** the state updater's minimum time in fenced before active; absent = its default (60 s) */
+  minFencedSeconds?: number;
 }
 
 export type LambdaEnvironments<T> = Record<HandlerName, Record<string, T | string>>;
@@ -44,7 +48,13 @@ export function lambdaEnvironments<T>(a: LambdaEnvArgs<T>): LambdaEnvironments<T
     // reads only the app-state item (and drain flag) of the local app-config replica: no items table access
     health: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, DRAIN: a.drain ? 'true' : 'false' },
     state: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
-    stateUpdater: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
+    stateUpdater: {
+      APP_CONFIG_TABLE: a.appConfigTable,
+      PRIMARY_REGION: a.primaryRegion,
+      WRITE_MODE: a.writeMode,
+      ...(a.stateRegions ? { STATE_REGIONS: a.stateRegions.join(',') } : {}),
+      ...(a.minFencedSeconds !== undefined ? { STATE_MIN_FENCED_SECONDS: `${a.minFencedSeconds}` } : {}),
+    },
     notifier: {
       APPSYNC_URL: a.graphqlUrl,
       ...(a.notifierDlqUrl !== undefined ? { NOTIFIER_DLQ_URL: a.notifierDlqUrl } : {}),

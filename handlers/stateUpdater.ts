@@ -12,37 +12,67 @@
  *   TransitionNotAllowed naming the states allowed from the current one. Asking for the current state is a
  *   no-op answer (changed: false), nothing written. A stored state that is not a known one can be replaced by
  *   any valid state (repair).
+ * - Where and when (handlers/lib/stateRules.ts, issue 13 item 5): each change has ONE designated region, from
+ *   config alone — `failover` is declared in the failover region (the first region that is not the primary), every
+ *   other state is set in the primary — and an updater refuses a change that is not its region's
+ *   (NotStateRegion, naming the region to use). fenced → active also needs STATE_MIN_FENCED_SECONDS (default 60)
+ *   in fenced (FencedTooShort, naming when it becomes allowed).
  * - The write is a PutItem conditional on the version it read (or on the item's absence), against the LOCAL
- *   replica. So of two updaters racing in the SAME region from the same version exactly one wins; the other
- *   answers StateConflict. Across regions this does not hold: each region's updater checks and writes its own
- *   replica of the global table, so updaters invoked in two regions at about the same time can both answer
- *   ok (often with the same version number), and global-table replication then keeps the last writer's item
- *   everywhere. Drive state changes through one region's updater at a time (`npm run state` picks one) and
- *   re-read the state (GET /state in each region) after changing it.
+ *   replica. So of two updaters racing in the same region from the same version exactly one wins; the other
+ *   answers StateConflict. With the region rule, two changes to the same state always race in one region; a
+ *   failover declared while the primary fences or activates still writes two replicas (last writer wins), which
+ *   the read-back shows.
+ * - Takeover: when the designated region is down (say the primary and the failover region both are), an event
+ *   with `takeover: "<why>"` lets another region's updater make the change, but only if the designated region's
+ *   replica cannot be read from here (probed with one GetItem); the stored item records {takeover: {from, why,
+ *   probe}}. A designated region that answers refuses the takeover (NotStateRegion).
+ * - Read-back: after a change the updater reads the state item from EVERY region's replica (consistent reads, each
+ *   region's own replica; a global table cannot be read strongly across regions) until every region shows the new
+ *   version or the read-back budget (READBACK_MS, and the invocation's remaining time) runs out, and answers what
+ *   each region sees: `readBack: {converged, waitedMs, regions: {<region>: {state, version, updatedAt,
+ *   updatedRegion} | {error}}, raced?}`.
+ * - Time: the whole invocation's work is capped by context.getRemainingTimeInMillis() (minus SAFETY_MS); each
+ *   DynamoDB call gets at most CALL_TIMEOUT_MS and never more than what is left. A write that times out may or
+ *   may not be stored: the answer says so (Unavailable), and the next read tells.
  * - A missing state item is created (version 1, previousState null) — only for a valid newState and reason.
  * - Stored: {id: APP_STATE_ID, state, version, updatedAt, reason, previousState, updatedRegion}.
  *
  * Answer (returned, never thrown, so the caller always gets JSON):
  *   `{ok: true, changed, state, previousState, version, updatedAt, reason, updatedRegion}` or
- *   `{ok: false, errorType, error}` with errorType BadInput | TransitionNotAllowed | StateConflict |
- *   Unavailable | ConfigError; nothing is written on any error.
+ *   `{ok: false, errorType, error}` with errorType BadInput | TransitionNotAllowed | NotStateRegion |
+ *   FencedTooShort | StateConflict | Unavailable | ConfigError; nothing is written on any error (but a timed-out
+ *   write, which says so).
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { APP_STATE_ID, APP_STATES, BAD_INPUT, STATE_TRANSITIONS, type AppStateName } from '../schema/rules';
 import { readAppState, type AppStateItem } from './lib/appState';
 import { documentClient, errorName, isConditionFailed } from './lib/dynamo';
 import { ConfigError, loadConfig } from './lib/env';
+import { fencedTooShort, loadStateRules, stateRegionFor, type StateRules } from './lib/stateRules';
 
 export const MAX_REASON_CHARS = 500;
 export const TRANSITION_NOT_ALLOWED = 'TransitionNotAllowed';
 export const STATE_CONFLICT = 'StateConflict';
-const EVENT_FIELDS = ['newState', 'NewState', 'reason', 'Reason'];
+export const NOT_STATE_REGION = 'NotStateRegion';
+export const FENCED_TOO_SHORT = 'FencedTooShort';
+/** How long the read-back waits for every region to show the change (replication is typically under a second). */
+export const READBACK_MS = 5000;
+/** Kept free of the invocation's remaining time, to answer (and log) before Lambda's timeout. */
+export const SAFETY_MS = 500;
+/** The most one DynamoDB call may take. */
+export const CALL_TIMEOUT_MS = 2000;
+/** Below this much time left the updater does not start a change at all. */
+export const MIN_START_MS = 1000;
+const READBACK_POLL_MS = 200;
+const EVENT_FIELDS = ['newState', 'NewState', 'reason', 'Reason', 'takeover'];
 
 export interface StateUpdateEvent {
   newState?: unknown;
   NewState?: unknown;
   reason?: unknown;
   Reason?: unknown;
+  /** Why the change's designated region cannot be used (see "Takeover" in the header). */
+  takeover?: unknown;
 }
 
 export type StateUpdateAnswer =
@@ -55,8 +85,21 @@ export type StateUpdateAnswer =
       updatedAt: string;
       reason: string;
       updatedRegion: string;
+      /** What each region's replica shows after the change (absent for a no-op). */
+      readBack?: ReadBack;
     }
   | { ok: false; errorType: string; error: string };
+
+export type RegionView = { state: string; version: number | null; updatedAt: string | null; updatedRegion: string | null } | { error: string };
+
+export interface ReadBack {
+  /** Every region shows this change. */
+  converged: boolean;
+  waitedMs: number;
+  regions: Record<string, RegionView>;
+  /** Set when a region holds a different change of the same or a later version: another update raced this one. */
+  raced?: string;
+}
 
 export interface StoredState extends AppStateItem {
   id: string;
@@ -66,28 +109,39 @@ export interface StoredState extends AppStateItem {
   reason: string;
   previousState: string | null;
   updatedRegion: string;
+  /** Set by a takeover: the designated region that could not be reached, and why the operator took over. */
+  takeover?: { from: string; why: string; probe: string };
 }
 
 export interface StateUpdaterDeps {
   region: string;
-  read(): Promise<AppStateItem | null>;
+  /** Designated regions and the fenced dwell (handlers/lib/stateRules.ts); absent = no region rule, no dwell. */
+  rules?: StateRules;
+  read(signal?: AbortSignal): Promise<AppStateItem | null>;
   /** Writes `item` only if the stored version is `ifVersion` (null = only if there is no item); false if not. */
-  write(item: StoredState, ifVersion: number | null): Promise<boolean>;
+  write(item: StoredState, ifVersion: number | null, signal?: AbortSignal): Promise<boolean>;
+  /** Reads the state item of another region's replica (read-back); absent = read back the local replica only. */
+  readIn?(region: string, signal?: AbortSignal): Promise<AppStateItem | null>;
   now(): Date;
   transitions?: Readonly<Record<string, readonly string[]>>;
+  /** Epoch ms by which the answer must be ready (from getRemainingTimeInMillis); absent = no cap. */
+  deadline?: number;
+  /** Read-back budget (default READBACK_MS). */
+  readBackMs?: number;
+  sleep?(ms: number): Promise<void>;
 }
 
 const failure = (errorType: string, error: string): StateUpdateAnswer => ({ ok: false, errorType, error });
 
 /** Validates the event; returns the new state and reason, or the problem. */
-export function parseStateEvent(event: unknown): { newState: AppStateName; reason: string } | { problem: string } {
+export function parseStateEvent(event: unknown): { newState: AppStateName; reason: string; takeover?: string } | { problem: string } {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return { problem: 'the event must be a JSON object {"newState": "active|fenced|failover", "reason": "..."}' };
   }
   const e = event as Record<string, unknown>;
   const unknown = Object.keys(e).filter((k) => !EVENT_FIELDS.includes(k));
   if (unknown.length > 0) {
-    return { problem: `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}: allowed are newState (or NewState) and reason` };
+    return { problem: `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}: allowed are newState (or NewState), reason and takeover` };
   }
   if (e.newState !== undefined && e.NewState !== undefined && e.newState !== e.NewState) {
     return { problem: `newState ${JSON.stringify(e.newState)} and NewState ${JSON.stringify(e.NewState)} disagree: give one` };
@@ -107,7 +161,10 @@ export function parseStateEvent(event: unknown): { newState: AppStateName; reaso
   if (reason.length > MAX_REASON_CHARS) {
     return { problem: `reason is ${reason.length} characters, over the limit of ${MAX_REASON_CHARS}` };
   }
-  return { newState: newState as AppStateName, reason: reason.trim() };
+  if (e.takeover !== undefined && (typeof e.takeover !== 'string' || e.takeover.trim() === '' || e.takeover.length > MAX_REASON_CHARS)) {
+    return { problem: `takeover must be a non-empty string of at most ${MAX_REASON_CHARS} characters saying why the designated region cannot be used` };
+  }
+  return { newState: newState as AppStateName, reason: reason.trim(), ...(typeof e.takeover === 'string' ? { takeover: e.takeover.trim() } : {}) };
 }
 
 /** The pure core. */
@@ -115,10 +172,30 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
   const parsed = parseStateEvent(event);
   if ('problem' in parsed) return failure(BAD_INPUT, parsed.problem);
   const { newState, reason } = parsed;
+  const left = () => (deps.deadline === undefined ? Infinity : deps.deadline - deps.now().getTime());
+  const callSignal = () => AbortSignal.timeout(Math.max(1, Math.min(CALL_TIMEOUT_MS, left())));
 
+  let takeover: StoredState['takeover'];
+  if (deps.rules) {
+    const designated = stateRegionFor(newState, deps.rules.regions, deps.rules.primaryRegion);
+    if (designated.region !== deps.region) {
+      const refuse = `this is ${deps.region}'s state updater, but ${designated.why}: invoke ${designated.region}'s updater (npm run state -- ${newState} picks it); one region per change keeps two operators from both succeeding in different replicas`;
+      if (parsed.takeover === undefined || !deps.readIn) return failure(NOT_STATE_REGION, `${refuse}. Nothing was written`);
+      // takeover: allowed only while the designated region's replica cannot be read from here
+      try {
+        await deps.readIn(designated.region, callSignal());
+        return failure(NOT_STATE_REGION, `${refuse}; takeover refused: ${designated.region}'s replica answers, so use its updater. Nothing was written`);
+      } catch (err) {
+        takeover = { from: designated.region, why: parsed.takeover, probe: errorName(err) };
+      }
+    }
+  }
+  if (left() < MIN_START_MS) {
+    return failure('Unavailable', `only ${Math.max(0, Math.round(left()))} ms of the invocation are left, under the ${MIN_START_MS} ms a change needs; nothing was written`);
+  }
   let current: AppStateItem | null;
   try {
-    current = await deps.read();
+    current = await deps.read(callSignal());
   } catch (err) {
     return failure('Unavailable', `reading the app state failed (${errorName(err)}); nothing was written`);
   }
@@ -145,6 +222,10 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
         '; nothing was written',
     );
   }
+  if (current && current.state === 'fenced' && newState === 'active' && deps.rules) {
+    const tooShort = fencedTooShort(current.updatedAt, deps.now(), deps.rules.minFencedSeconds);
+    if (tooShort) return failure(FENCED_TOO_SHORT, tooShort);
+  }
   const ifVersion = current ? (current.version ?? 0) : null;
   const item: StoredState = {
     id: APP_STATE_ID,
@@ -154,9 +235,10 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
     reason,
     previousState: current ? current.state : null,
     updatedRegion: deps.region,
+    ...(takeover ? { takeover } : {}),
   };
   try {
-    const won = await deps.write(item, ifVersion);
+    const won = await deps.write(item, ifVersion, callSignal());
     if (!won) {
       return failure(
         STATE_CONFLICT,
@@ -164,20 +246,73 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
       );
     }
   } catch (err) {
-    return failure('Unavailable', `writing the app state failed (${errorName(err)})`);
+    const name = errorName(err);
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      return failure('Unavailable', `writing the app state timed out (${name}): it may or may not be stored; re-read the state before retrying`);
+    }
+    return failure('Unavailable', `writing the app state failed (${name})`);
   }
   const { id: _id, ...rest } = item;
   void _id;
-  return { ok: true, changed: true, ...rest, state: newState };
+  const readBack = await readBackEverywhere(item, deps, left);
+  return { ok: true, changed: true, ...rest, state: newState, readBack };
 }
 
-export function stateUpdaterDeps(): StateUpdaterDeps {
+function view(s: AppStateItem | null): RegionView {
+  if (!s) return { state: 'missing', version: null, updatedAt: null, updatedRegion: null };
+  return { state: s.state, version: s.version ?? null, updatedAt: s.updatedAt ?? null, updatedRegion: s.updatedRegion ?? null };
+}
+
+/** Reads the state back from every region until all show `item` or the budget runs out (see the header). */
+export async function readBackEverywhere(item: StoredState, deps: StateUpdaterDeps, left: () => number): Promise<ReadBack> {
+  const regions = deps.rules?.regions ?? [deps.region];
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const started = deps.now().getTime();
+  const budgetEnd = started + Math.min(deps.readBackMs ?? READBACK_MS, Math.max(0, left()));
+  const seen: Record<string, RegionView> = {};
+  const shows = (v: RegionView | undefined) => !!v && !('error' in v) && v.version === item.version && v.updatedAt === item.updatedAt && v.state === item.state;
+  for (;;) {
+    const pending = regions.filter((r) => !shows(seen[r]));
+    await Promise.all(
+      pending.map(async (r) => {
+        const signal = AbortSignal.timeout(Math.max(1, Math.min(CALL_TIMEOUT_MS, budgetEnd - deps.now().getTime(), left())));
+        try {
+          const s = r === deps.region || !deps.readIn ? await deps.read(signal) : await deps.readIn(r, signal);
+          seen[r] = view(s);
+        } catch (err) {
+          seen[r] = { error: errorName(err) };
+        }
+      }),
+    );
+    const converged = regions.every((r) => shows(seen[r]));
+    const raced = regions.find((r) => {
+      const v = seen[r];
+      return !!v && !('error' in v) && v.version !== null && v.version >= item.version && !shows(v);
+    });
+    const now = deps.now().getTime();
+    if (converged || raced !== undefined || now + READBACK_POLL_MS >= budgetEnd) {
+      const out: ReadBack = { converged, waitedMs: now - started, regions: seen };
+      if (raced !== undefined) {
+        const v = seen[raced] as { state: string; version: number; updatedRegion: string | null };
+        out.raced = `${raced} holds version ${v.version} (${v.state}, written in ${v.updatedRegion ?? 'an unknown region'}), not this change: another update raced it and the global table keeps the last writer; re-read the state and decide`;
+      }
+      return out;
+    }
+    await sleep(READBACK_POLL_MS);
+  }
+}
+
+export function stateUpdaterDeps(deadline?: number): StateUpdaterDeps {
   const cfg = loadConfig(['appConfigTable']);
+  const rules = loadStateRules(process.env, cfg.primaryRegion);
   const doc = documentClient(cfg.region);
   return {
     region: cfg.region,
-    read: () => readAppState(doc, cfg.appConfigTable),
-    write: async (item, ifVersion) => {
+    rules,
+    deadline,
+    read: (signal) => readAppState(doc, cfg.appConfigTable, signal),
+    readIn: (region, signal) => readAppState(documentClient(region), cfg.appConfigTable, signal),
+    write: async (item, ifVersion, signal) => {
       try {
         await doc.send(
           new PutCommand({
@@ -198,6 +333,7 @@ export function stateUpdaterDeps(): StateUpdaterDeps {
                     ExpressionAttributeValues: { ':v': ifVersion },
                   }),
           }),
+          { abortSignal: signal },
         );
         return true;
       } catch (err) {
@@ -209,10 +345,15 @@ export function stateUpdaterDeps(): StateUpdaterDeps {
   };
 }
 
-export async function handler(event: unknown): Promise<StateUpdateAnswer> {
+/** The part of Lambda's context the updater uses. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export async function handler(event: unknown, context?: InvocationContext): Promise<StateUpdateAnswer> {
   let deps: StateUpdaterDeps;
   try {
-    deps = stateUpdaterDeps();
+    deps = stateUpdaterDeps(context ? Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS : undefined);
   } catch (err) {
     if (err instanceof ConfigError) return failure('ConfigError', `the function is misconfigured: ${err.message}`);
     throw err;

@@ -137,6 +137,9 @@ export class Region {
       ...(opts.auth?.mode === 'token' ? { auth: { mode: 'token' as const, issuer: opts.auth.issuer, audience: opts.auth.audience, ttlSeconds: opts.auth.ttlSeconds, secret: opts.auth.secret } } : {}),
       // the notifier's DLQ is a file next to the function logs (`npm run replay-dlq -- --local` reads it)
       ...(opts.logDir ? { notifierDlqUrl: pathToFileURL(localDlqFile(opts.logDir, region)).href } : {}),
+      stateRegions: config.regions,
+      // the drills fail back in seconds; the deployed default (60 s in fenced before active) is tested on its own
+      minFencedSeconds: 0,
     };
     const env = lambdaEnvironments<string>(this.envArgs);
     const fns = {} as Record<HandlerName, LambdaHost>;

@@ -10,6 +10,6 @@ export const PUBLISH_ITEM_CHANGE = `mutation PublishItemChange($input: ItemChang
     publishedRegion
     sequenceNumber
     changedAt
-    item { id value version updatedAt updatedRegion }
+    item { id value version updatedAt updatedRegion updatedBy }
   }
 }`;

@@ -61,6 +61,12 @@ export const WRITE_REJECTED_IN_PRIMARY = 'WriteRejectedInPrimary';
 export const VERSION_CONFLICT = 'VersionConflict';
 export const NOT_FOUND = 'NotFound';
 export const BAD_INPUT = 'BadInput';
+/**
+ * A write that lost a race and can simply be retried: another writer changed the item between this write's read
+ * and its conditional write, or DynamoDB refused it with ReplicatedWriteConflictException (multi-Region strong
+ * consistency: another region is writing the same item). GraphQL answers carry errorInfo {retryable: true}.
+ */
+export const WRITE_CONFLICT = 'WriteConflict';
 
 export type WriteDecision =
   | { allowed: true; target: 'local' | 'primary'; targetRegion: string }
@@ -144,6 +150,42 @@ export function valueProblem(value: unknown): string | null {
   }
   if (value.length > MAX_VALUE_CHARS) {
     return `value is ${value.length} characters, over the limit: ${VALUE_RULE}`;
+  }
+  return null;
+}
+
+/**
+ * The app states in which decideWrite gives the same decision (allowed, same target) as it gave for the state a
+ * write read: the write functions make the write conditional on the target replica's app state being one of these
+ * (a ConditionCheck in the same TransactWriteItems), so a fence set after the read is never written past.
+ */
+export function statesAllowingTarget(ctx: Omit<WriteContext, 'state'>, target: 'local' | 'primary'): AppStateName[] {
+  const out: AppStateName[] = [];
+  for (const state of APP_STATES) {
+    const d = decideWrite({ state: state, writeMode: ctx.writeMode, region: ctx.region, primaryRegion: ctx.primaryRegion });
+    if (d.allowed && d.target === target) {
+      out.push(state);
+    }
+  }
+  return out;
+}
+
+/** Client write ids (idempotency keys): 1–64 characters of letters, digits and `_ . : -`. */
+export const WRITE_ID_MAX_LENGTH = 64;
+export const WRITE_ID_RULE = `1-${WRITE_ID_MAX_LENGTH} characters of letters, digits and _ . : -`;
+
+/** Checks an optional write id (null/undefined = not given); returns an error message or null. */
+export function writeIdProblem(writeId: unknown): string | null {
+  if (writeId === undefined || writeId === null) {
+    return null;
+  }
+  if (typeof writeId !== 'string' || writeId.length === 0 || writeId.length > WRITE_ID_MAX_LENGTH) {
+    return `writeId is invalid: ${WRITE_ID_RULE}`;
+  }
+  for (const ch of writeId.split('')) {
+    if (ID_CHARS.indexOf(ch) < 0) {
+      return `writeId ${JSON.stringify(writeId)} is invalid: ${WRITE_ID_RULE}`;
+    }
   }
   return null;
 }

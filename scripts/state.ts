@@ -5,17 +5,21 @@
  * `{newState, reason}` and prints its JSON answer.
  * - --stack: the Pulumi stack (default: $PULUMI_STACK, else `dev`); its Pulumi.<stack>.yaml is read and
  *   validated through config.ts (readStackFile + parseConfig) for the regions and primaryRegion.
- * - --region: the region whose state updater is invoked. Default for `failover`: the first of the stack's
- *   regions that is not its primaryRegion, because failover is declared when the primary is likely down (a
- *   single-region stack has no other region: the primary is used, with a note). Default for `active` and
- *   `fenced`: the stack's primaryRegion. The state item lives in a global table, so any healthy region's
- *   updater works; the CLI prints which region it uses and why. Use one region's updater at a time: the
- *   updater's version check only covers its own replica, so updates in two regions can both succeed and
- *   replication keeps the last one.
+ * - --region: the region whose state updater is invoked. Default: the change's designated region, the one the
+ *   updater itself insists on (handlers/lib/stateRules.ts): for `failover` the first of the stack's regions that
+ *   is not its primaryRegion, because failover is declared when the primary is likely down (a single-region
+ *   stack has no other region: the primary is used, with a note); for `active` and `fenced` the stack's
+ *   primaryRegion. Any other region's updater answers NotStateRegion, so two operators can never both succeed
+ *   in two replicas with the same change; the CLI prints which region it uses and why.
+ * - The answer is printed as JSON on stdout; on stderr the CLI also prints what every region's replica showed
+ *   when the updater read the state back (converged, still the old state, unreachable, or holding a racing
+ *   change). A raced change exits 1.
  * - Transitions (enforced by the updater, STATE_TRANSITIONS in schema/rules.ts): active → fenced | failover,
  *   fenced → active | failover, failover → fenced only. Failing back is `fenced`, wait for replication, `active`.
  * - --function: the function name (default `global-appsync-<stack>-state-updater`, the name the appState
  *   component gives it).
+ * - --takeover "why" (with --region): the change goes through that region's updater while its designated region is
+ *   unreachable; the updater probes the designated replica and refuses if it answers.
  * - --reason: why (default: "set by npm run state (<user>@<host>)"); the updater requires a non-empty reason.
  * - --local: the running emulator's (npm start) bundled state updater instead, invoked through its admin API
  *   (`POST <adminUrl>/state`, adminUrl from .emulator/endpoints.json or --endpoints); regions, primaryRegion and
@@ -28,12 +32,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stateUpdaterFunctionName } from '../components/names';
+import { stateRegionFor } from '../handlers/lib/stateRules';
 import { APP_STATES, STATE_TRANSITIONS } from '../schema/rules';
 
 export interface InvokeRequest {
   functionName: string;
   region: string;
-  payload: { newState: string; reason: string };
+  payload: { newState: string; reason: string; takeover?: string };
 }
 
 /** Invokes the state updater and returns its parsed answer. */
@@ -57,20 +62,23 @@ export function adminInvoker(adminUrl: string): Invoker {
   };
 }
 
-export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reason "why"] [--stack S] [--region R] [--function NAME] [--local]
+export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reason "why"] [--stack S] [--region R] [--function NAME] [--local] [--takeover "why"]
 
   Sets the app state by invoking the stack's state updater Lambda.
   --reason    why the state changes (default: "set by npm run state (<user>@<host>)")
   --stack     Pulumi stack whose Pulumi.<stack>.yaml is read (default: $PULUMI_STACK or dev)
-  --region    region of the state updater to invoke (default for failover: the first of the stack's
-              regions that is not the primaryRegion, since the primary is likely down; default for
-              active and fenced: the stack's primaryRegion)
+  --region    region of the state updater to invoke (default: the change's designated region, the only
+              one whose updater accepts it: for failover the first of the stack's regions that is not
+              the primaryRegion, since the primary is likely down; for active and fenced the primaryRegion)
   --function  function name (default: global-appsync-<stack>-state-updater)
   --local     the local emulator's (npm start) state updater, through its admin API; stack and regions
               come from its endpoints file (--endpoints F, default .emulator/endpoints.json)
+  --takeover  "why": with --region, make the change through another region's updater while the designated
+              region is unreachable (the updater probes it and refuses if it answers)
 
   Allowed moves: ${APP_STATES.map((s) => `${s} -> ${STATE_TRANSITIONS[s].join('|')}`).join(', ')}.
-  Failing back: set fenced (writes stop everywhere while replication settles), then active.`;
+  Failing back: set fenced (writes stop everywhere while replication settles), wait (60 s by default), then active.
+  After a change the updater reads the state back from every region; stderr shows what each one saw.`;
 
 /** The real invoke: AWS Lambda Invoke (RequestResponse) with the default credential chain. */
 export const lambdaInvoker: Invoker = async ({ functionName, region, payload }) => {
@@ -109,10 +117,11 @@ function readStack(stack: string, dir: string): StackInfo {
  * primary is likely down, so it goes to the first other region; everything else to the primary.
  */
 export function defaultRegion(newState: string, stack: string, info: StackInfo): { region: string; why: string } {
+  const designated = stateRegionFor(newState, info.regions, info.primaryRegion).region;
   if (newState !== 'failover') {
-    return { region: info.primaryRegion, why: `stack ${stack}'s primaryRegion, the default for ${newState} (pass --region to use another)` };
+    return { region: designated, why: `stack ${stack}'s primaryRegion, where ${newState} is set (the updater refuses it elsewhere)` };
   }
-  const other = info.regions.find((r) => r !== info.primaryRegion);
+  const other = designated === info.primaryRegion ? undefined : designated;
   if (other === undefined) {
     return {
       region: info.primaryRegion,
@@ -121,7 +130,7 @@ export function defaultRegion(newState: string, stack: string, info: StackInfo):
   }
   return {
     region: other,
-    why: `failover goes through the first of stack ${stack}'s regions (${info.regions.join(', ')}) that is not the primary ${info.primaryRegion}, which is likely the region that is down (pass --region to use another)`,
+    why: `failover goes through the first of stack ${stack}'s regions (${info.regions.join(', ')}) that is not the primary ${info.primaryRegion}, which is likely the region that is down (the updater refuses it elsewhere)`,
   };
 }
 
@@ -146,6 +155,7 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
           function: { type: 'string' },
           local: { type: 'boolean' },
           endpoints: { type: 'string' },
+          takeover: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -167,6 +177,10 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
     const reason = values.reason ?? `set by npm run state (${os.userInfo().username}@${os.hostname()})`;
     if (reason.trim() === '') throw new UsageError('--reason is empty: say why the state changes');
     if (values.endpoints !== undefined && !values.local) throw new UsageError('--endpoints is for --local only');
+    if (values.takeover !== undefined && (values.takeover.trim() === '' || values.region === undefined)) {
+      throw new UsageError('--takeover needs a reason and --region: the region that takes over from the unreachable designated one');
+    }
+    if (values.takeover !== undefined && values.local) throw new UsageError('--takeover is for a deployed stack (the emulator stops a region with npm run emulator -- stop instead)');
     let local: { stack: string; info: StackInfo; adminUrl: string } | undefined;
     if (values.local) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -205,7 +219,7 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
     if (!region || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`--region ${JSON.stringify(region)} is not an AWS region name`);
     const functionName = values.function ?? stateUpdaterFunctionName('global-appsync', stack);
     if (functionName.trim() === '') throw new UsageError('--function is empty');
-    request = { functionName, region, payload: { newState, reason } };
+    request = { functionName, region, payload: { newState, reason, ...(values.takeover !== undefined ? { takeover: values.takeover.trim() } : {}) } };
   } catch (e) {
     if (e instanceof UsageError) {
       err(`error: ${e.message}`);
@@ -225,8 +239,32 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
     return 1;
   }
   out(JSON.stringify(answer, null, 2));
+  for (const line of formatReadBack(answer)) err(line);
   const okAnswer = typeof answer === 'object' && answer !== null && (answer as { ok?: unknown }).ok === true;
-  return okAnswer ? 0 : 1;
+  const raced = okAnswer && typeof (answer as { readBack?: { raced?: unknown } }).readBack?.raced === 'string';
+  return okAnswer && !raced ? 0 : 1;
+}
+
+/** The updater's read-back as lines for people: one per region, then the verdict. Nothing for other answers. */
+export function formatReadBack(answer: unknown): string[] {
+  const rb = (answer as { readBack?: unknown } | null)?.readBack as
+    | { converged: boolean; waitedMs: number; regions: Record<string, Record<string, unknown>>; raced?: string }
+    | undefined;
+  if (!rb || typeof rb !== 'object' || !rb.regions) return [];
+  const version = (answer as { version?: unknown }).version;
+  const width = Math.max(...Object.keys(rb.regions).map((r) => r.length));
+  const lines = [`read back from every region after ${rb.waitedMs} ms:`];
+  for (const [region, v] of Object.entries(rb.regions)) {
+    const what =
+      'error' in v
+        ? `unreadable (${v.error})`
+        : `${v.state} v${v.version ?? '?'} ${v.updatedAt ?? ''}${v.updatedRegion ? ` from ${v.updatedRegion}` : ''}${v.version === version ? '' : ' (not this change yet)'}`;
+    lines.push(`  ${region.padEnd(width)}  ${what}`);
+  }
+  if (rb.raced) lines.push(`RACED: ${rb.raced}`);
+  else if (rb.converged) lines.push('every region shows the change');
+  else lines.push('not every region shows the change yet (replication lag or an unreachable region): check GET /state in each region before relying on it');
+  return lines;
 }
 
 if (require.main === module) {

@@ -12,6 +12,7 @@
  * | DeleteItem | key, condition                                                      | the item as it was, or null     |
  * | Scan       | limit, nextToken, consistentRead, filter, index                     | {items, nextToken, scannedCount}|
  * | Query      | query, index, limit, nextToken, scanIndexForward, consistentRead, filter | {items, nextToken, scannedCount} |
+ * | TransactWriteItems | transactItems (below)                                       | {keys, cancellationReasons}     |
  * condition = {expression, expressionNames, expressionValues}; its names/values are merged with the update's, as
  * AppSync does, and like AppSync (since aws/aws-appsync-community#162, "duplicates are not allowed") a placeholder
  * defined in both the update's and the condition's maps is refused: DuplicatePlaceholderError naming each one.
@@ -23,6 +24,18 @@
  * other operations) throws an UnsupportedRequestError naming the field, so a resolver never silently gets different
  * behaviour here than in AppSync.
  *
+ * TransactWriteItems, as AppSync's JS resolver reference documents it
+ * (https://docs.aws.amazon.com/appsync/latest/devguide/js-aws-appsync-resolver-reference-dynamodb-transact-write-items.html and
+ * "Transaction condition expressions", .../js-aws-appsync-resolver-reference-dynamodb-transaction-condition-expressions.html):
+ * - request: {operation, transactItems: [{table, operation: PutItem | UpdateItem | DeleteItem | ConditionCheck, key,
+ *   attributeValues (PutItem), update (UpdateItem), condition (required for ConditionCheck)}]}; a condition may
+ *   carry returnValuesOnConditionCheckFailure (default true). Each `table` is a table NAME in the data source's own
+ *   region and account (DynamoDB transactions never span regions or accounts). Any other field is refused.
+ * - success: ctx.result = {keys: [each item's key, plain], cancellationReasons: null}.
+ * - a cancelled transaction: ctx.error = {type: 'DynamoDB:TransactionCanceledException', message} AND
+ *   ctx.result = {keys: null, cancellationReasons: [{type, message, item?}]}, one reason per request item in
+ *   request order (type 'None' for the items that did not cause it), `item` = the stored item (plain) of an item
+ *   whose condition failed, unless its returnValuesOnConditionCheckFailure is false.
  * Not emulated: AppSync's "treat a failed condition as success when the stored item already equals the desired
  * result" rule — our writes always change version and updatedAt, so it can never apply to them.
  * nextToken: AppSync's tokens are opaque and encrypted; here they are base64url(JSON(LastEvaluatedKey)). A token
@@ -35,8 +48,10 @@ import {
   PutItemCommand,
   QueryCommand,
   ScanCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 
@@ -213,6 +228,95 @@ function decodeNextToken(token: unknown): AV | undefined {
   return parsed as AV;
 }
 
+const TRANSACT_ALLOWED: Record<string, readonly string[]> = {
+  PutItem: ['table', 'operation', 'key', 'attributeValues', 'condition'],
+  UpdateItem: ['table', 'operation', 'key', 'update', 'condition'],
+  DeleteItem: ['table', 'operation', 'key', 'condition'],
+  ConditionCheck: ['table', 'operation', 'key', 'condition'],
+};
+const TRANSACT_CONDITION_FIELDS = [...EXPR_FIELDS, 'returnValuesOnConditionCheckFailure'];
+/** DynamoDB's limit on actions per TransactWriteItems (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html). */
+export const MAX_TRANSACT_ITEMS = 100;
+
+interface TransactCondition extends Expr {
+  returnValuesOnConditionCheckFailure?: boolean;
+}
+
+/** Checks one transactItems entry's shape (strict, like the other operations) and turns it into the SDK's form. */
+function transactItem(raw: unknown, i: number): { sdk: TransactWriteItem; key: AV } {
+  const where = `TransactWriteItems.transactItems[${i}]`;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidRequestError(`${where} must be an object`);
+  const it = raw as Record<string, unknown>;
+  const op = it.operation;
+  if (typeof op !== 'string' || !Object.hasOwn(TRANSACT_ALLOWED, op)) {
+    throw new UnsupportedRequestError(`${where}.operation ${JSON.stringify(op)} (allowed: ${Object.keys(TRANSACT_ALLOWED).join(', ')})`);
+  }
+  for (const k of Object.keys(it)) if (!TRANSACT_ALLOWED[op].includes(k)) throw new UnsupportedRequestError(`${where}.${k} (${op})`);
+  if (typeof it.table !== 'string' || it.table === '') throw new InvalidRequestError(`${where}.table is required: the table name`);
+  if (it.key === undefined) throw new InvalidRequestError(`${where}.key is required`);
+  for (const field of ['update', 'condition']) {
+    const e = it[field] as Record<string, unknown> | undefined;
+    if (e === undefined || e === null) continue;
+    const allowed = field === 'condition' ? TRANSACT_CONDITION_FIELDS : EXPR_FIELDS;
+    for (const k of Object.keys(e)) if (!allowed.includes(k)) throw new UnsupportedRequestError(`${where}.${field}.${k}`);
+    if (typeof e.expression !== 'string') throw new UnsupportedRequestError(`${where}.${field} without an expression`);
+    if (field === 'condition' && e.returnValuesOnConditionCheckFailure !== undefined && typeof e.returnValuesOnConditionCheckFailure !== 'boolean') {
+      throw new InvalidRequestError(`${where}.condition.returnValuesOnConditionCheckFailure must be a boolean`);
+    }
+  }
+  const condition = it.condition as TransactCondition | undefined;
+  if (op === 'ConditionCheck' && !condition) throw new InvalidRequestError(`${where}: a ConditionCheck requires a condition`);
+  if (op === 'UpdateItem' && !it.update) throw new InvalidRequestError(`${where}: an UpdateItem requires an update`);
+  checkNoDuplicatePlaceholders(`${where} (${op})`, it.update as Expr | undefined, condition);
+  const TableName = it.table;
+  const Key = sdkMap(it.key, `${where}.key`);
+  const cond = sdkExpr(condition, `${where}.condition`);
+  const conditionPart = cond
+    ? {
+        ConditionExpression: cond.expression,
+        // AppSync's default is true: the stored item comes back in cancellationReasons[i].item
+        ReturnValuesOnConditionCheckFailure: condition?.returnValuesOnConditionCheckFailure === false ? ('NONE' as const) : ('ALL_OLD' as const),
+      }
+    : {};
+  switch (op) {
+    case 'PutItem':
+      return { sdk: { Put: { TableName, Item: { ...sdkMap(it.attributeValues ?? {}, `${where}.attributeValues`), ...Key }, ...conditionPart, ...merged(cond) } }, key: Key };
+    case 'UpdateItem': {
+      const update = sdkExpr(it.update as Expr, `${where}.update`) as Expr;
+      return { sdk: { Update: { TableName, Key, UpdateExpression: update.expression, ...conditionPart, ...merged(update, cond) } }, key: Key };
+    }
+    case 'DeleteItem':
+      return { sdk: { Delete: { TableName, Key, ...conditionPart, ...merged(cond) } }, key: Key };
+    default:
+      return { sdk: { ConditionCheck: { TableName, Key, ConditionExpression: (cond as Expr).expression, ...conditionPart, ...merged(cond) } }, key: Key } as { sdk: TransactWriteItem; key: AV };
+  }
+}
+
+/** AppSync's TransactWriteItems against the data source's region (see the header for the shapes). */
+async function transactWrite(client: DynamoDBClient, request: Record<string, unknown>): Promise<DataSourceOutcome> {
+  for (const k of Object.keys(request)) if (k !== 'operation' && k !== 'transactItems') throw new UnsupportedRequestError(`TransactWriteItems.${k}`);
+  const list = request.transactItems;
+  if (!Array.isArray(list) || list.length === 0) throw new InvalidRequestError('TransactWriteItems.transactItems must be a non-empty list');
+  if (list.length > MAX_TRANSACT_ITEMS) throw new InvalidRequestError(`TransactWriteItems.transactItems has ${list.length} items: DynamoDB allows at most ${MAX_TRANSACT_ITEMS}`);
+  const parts = list.map((raw, i) => transactItem(raw, i));
+  try {
+    await client.send(new TransactWriteItemsCommand({ TransactItems: parts.map((p) => p.sdk) }));
+    return { result: { keys: parts.map((p) => unmarshall(p.key)), cancellationReasons: null } };
+  } catch (err) {
+    const e = err as Error & { CancellationReasons?: Array<{ Code?: string; Message?: string; Item?: AV }> };
+    if (e.name === 'TransactionCanceledException') {
+      const reasons = parts.map((_, i) => {
+        const r = e.CancellationReasons?.[i] ?? {};
+        const out: Record<string, unknown> = { type: r.Code ?? 'None', message: r.Message ?? (r.Code && r.Code !== 'None' ? r.Code : 'None') };
+        if (r.Item) out.item = unmarshall(r.Item);
+        return out;
+      });
+      return { error: { message: e.message, type: 'DynamoDB:TransactionCanceledException' }, result: { keys: null, cancellationReasons: reasons } };
+    }
+    return { error: { message: e.message, type: `DynamoDB:${e.name || 'Error'}` } };
+  }
+}
+
 const clients = new Map<string, DynamoDBClient>();
 
 /** One client per region; the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local) like every SDK client. */
@@ -236,6 +340,7 @@ export async function executeDynamoDBRequest(
   clientFor: (region: string) => DynamoDBClient = defaultClientFor,
 ): Promise<DataSourceOutcome> {
   if (!request || typeof request !== 'object') throw new UnsupportedRequestError(`a request of type ${typeof request}`);
+  if ((request as { operation?: unknown }).operation === 'TransactWriteItems') return transactWrite(clientFor(table.region), request as Record<string, unknown>);
   const op = checkShape(request as Record<string, unknown>);
   const raw = request as AppSyncDynamoDBRequest;
   checkNoDuplicatePlaceholders(op, raw.update, raw.condition);

@@ -138,8 +138,18 @@ export interface ResolverRunner {
   resolve(typeName: string, fieldName: string, input: ResolveInput): Promise<ResolveOutcome>;
 }
 
+/** The settings a resolver sees: the given ones, with the table names taken from the data sources when absent. */
+export function effectiveSettings(env: Pick<ResolverEnvironment, 'settings' | 'dataSources'>): ResolverSettings {
+  return {
+    ...env.settings,
+    itemsTable: env.settings.itemsTable ?? env.dataSources.localItems?.tableName,
+    appConfigTable: env.settings.appConfigTable ?? env.dataSources.appConfig?.tableName,
+  };
+}
+
 export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
   const clientFor = env.clientFor ?? defaultClientFor;
+  const settings = effectiveSettings(env);
   const resolvers = env.manifest?.resolvers ?? RESOLVERS;
   const functions = env.manifest?.functions ?? FUNCTIONS;
 
@@ -152,13 +162,14 @@ export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
     const table = env.dataSources[key];
     if (!table) throw new Error(`data source ${key} is not configured for region ${env.settings.region}`);
     const out = await executeDynamoDBRequest(table, request, clientFor);
-    ctx.result = out.error ? null : inRealm(out.result);
+    // An error usually leaves ctx.result null; a cancelled TransactWriteItems also fills it (cancellationReasons).
+    ctx.result = out.result === undefined ? null : inRealm(out.result);
     if (out.error) ctx.error = inRealm(out.error);
   }
 
   /** request → data source → response for one unit resolver or pipeline function; `end`: skipTo 'END' was asked. */
   async function step(file: string, key: DataSourceKey, ctx: Record<string, unknown>, errors: AppSyncError[]): Promise<{ value: unknown; end: boolean }> {
-    const mod = loadResolverModule(file, env.settings);
+    const mod = loadResolverModule(file, settings);
     const req = callHandler(mod, 'request', file, ctx, errors);
     if (req.early) return { value: req.value, end: req.skipTo === 'END' };
     await dataSource(key, req.value, ctx);
@@ -186,7 +197,7 @@ export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
       if (spec.kind === 'unit') {
         return { data: (await step(spec.file, spec.dataSource, ctx, errors)).value, errors, aborted: false };
       }
-      const mod = loadResolverModule(spec.file, env.settings);
+      const mod = loadResolverModule(spec.file, settings);
       const before = callHandler(mod, 'request', spec.file, ctx, errors);
       ctx.prev = inRealm({ result: before.value });
       // earlyReturn in the before handler skips the functions unless it asked for the NEXT handler.

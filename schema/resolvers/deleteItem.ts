@@ -1,4 +1,4 @@
-/** Mutation.deleteItem — pipeline: writeGuard → deleteItemLocal → deleteItemPrimary (see items.ts, writeGuard.ts). */
+/** Mutation.deleteItem — pipeline: writeGuard → loadItemLocal → loadItemPrimary → deleteItemLocal → deleteItemPrimary (see items.ts, writeGuard.ts). */
 import { type Context } from '@aws-appsync/utils';
 import { checkDeleteInput, writeResult } from './items';
 

@@ -2,10 +2,12 @@
  * Query.listItems — unit resolver on localItems: one Scan page of the local replica.
  * limit: omitted/null → DEFAULT_PAGE_SIZE; otherwise an integer 1..MAX_PAGE_SIZE, else BadInput.
  * nextToken: the opaque token of the previous page; a token the data source cannot use → BadInput.
+ * Strongly consistent pages with `consistency: strong`, eventually consistent otherwise.
  * A Scan page may hold fewer than `limit` items and still carry a nextToken; clients page until it is null.
  */
 import { type Context, util } from '@aws-appsync/utils';
 import { BAD_INPUT, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../rules';
+import { SETTINGS } from './settings';
 
 const MAX_TOKEN_CHARS = 4096;
 
@@ -18,7 +20,11 @@ export function request(ctx: Context) {
   if (nextToken !== undefined && nextToken !== null && (nextToken.length === 0 || nextToken.length > MAX_TOKEN_CHARS)) {
     util.error('nextToken is invalid: pass the nextToken of the previous page unchanged', BAD_INPUT);
   }
-  const req: { operation: 'Scan'; limit: number; nextToken?: string } = { operation: 'Scan', limit: limit ?? DEFAULT_PAGE_SIZE };
+  const req: { operation: 'Scan'; limit: number; consistentRead: boolean; nextToken?: string } = {
+    operation: 'Scan',
+    limit: limit ?? DEFAULT_PAGE_SIZE,
+    consistentRead: SETTINGS.consistency === 'strong',
+  };
   if (nextToken) {
     req.nextToken = nextToken;
   }

@@ -41,6 +41,8 @@ export type ResolverSpec = UnitResolverSpec | PipelineResolverSpec;
  */
 export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   writeGuard: { file: 'writeGuard', dataSource: 'appConfig' },
+  loadItemLocal: { file: 'loadItemLocal', dataSource: 'localItems' },
+  loadItemPrimary: { file: 'loadItemPrimary', dataSource: 'primaryItems' },
   putItemLocal: { file: 'putItemLocal', dataSource: 'localItems' },
   putItemPrimary: { file: 'putItemPrimary', dataSource: 'primaryItems' },
   deleteItemLocal: { file: 'deleteItemLocal', dataSource: 'localItems' },
@@ -51,8 +53,8 @@ export const RESOLVERS: readonly ResolverSpec[] = [
   { kind: 'unit', typeName: 'Query', fieldName: 'getItem', file: 'getItem', dataSource: 'localItems' },
   { kind: 'unit', typeName: 'Query', fieldName: 'listItems', file: 'listItems', dataSource: 'localItems' },
   { kind: 'unit', typeName: 'Query', fieldName: 'appState', file: 'appState', dataSource: 'appConfig' },
-  { kind: 'pipeline', typeName: 'Mutation', fieldName: 'putItem', file: 'putItem', functions: ['writeGuard', 'putItemLocal', 'putItemPrimary'] },
-  { kind: 'pipeline', typeName: 'Mutation', fieldName: 'deleteItem', file: 'deleteItem', functions: ['writeGuard', 'deleteItemLocal', 'deleteItemPrimary'] },
+  { kind: 'pipeline', typeName: 'Mutation', fieldName: 'putItem', file: 'putItem', functions: ['writeGuard', 'loadItemLocal', 'loadItemPrimary', 'putItemLocal', 'putItemPrimary'] },
+  { kind: 'pipeline', typeName: 'Mutation', fieldName: 'deleteItem', file: 'deleteItem', functions: ['writeGuard', 'loadItemLocal', 'loadItemPrimary', 'deleteItemLocal', 'deleteItemPrimary'] },
   { kind: 'unit', typeName: 'Mutation', fieldName: 'publishItemChange', file: 'publishItemChange', dataSource: 'none' },
 ];
 

@@ -6,6 +6,11 @@ declare const __SETTINGS__: {
   region: string;
   primaryRegion: string;
   writeMode: 'multi-master' | 'primary';
+  /** absent = eventual */
+  consistency?: 'eventual' | 'strong';
+  /** table names for TransactWriteItems (components/bundle.ts ResolverSettings) */
+  itemsTable?: string;
+  appConfigTable?: string;
 };
 
 export const SETTINGS = __SETTINGS__;

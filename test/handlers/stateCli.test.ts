@@ -90,7 +90,7 @@ describe('npm run state (scripts/state.ts main)', () => {
       const qa = await run([state, '--stack', 'qa']);
       assert.equal(qa.code, 0, qa.err);
       assert.deepEqual(qa.calls.map((c) => [c.region, c.payload.newState]), [['ap-southeast-2', state]]);
-      assert.match(qa.err, new RegExp(`region ap-southeast-2: stack qa's primaryRegion, the default for ${state}`));
+      assert.match(qa.err, new RegExp(`region ap-southeast-2: stack qa's primaryRegion, where ${state} is set \\(the updater refuses it elsewhere\\)`));
       const tri = await run([state, '--stack', 'tri']);
       assert.deepEqual(tri.calls.map((c) => c.region), ['us-east-1']);
     });
@@ -120,11 +120,45 @@ describe('npm run state (scripts/state.ts main)', () => {
     assert.match(failed.err, /invoking global-appsync-qa-state-updater in ap-southeast-2 failed: no credentials/);
   });
 
+  it("prints what every region's replica showed after the change; a raced change exits 1", async () => {
+    const answer = {
+      ok: true,
+      changed: true,
+      state: 'fenced',
+      version: 6,
+      readBack: {
+        converged: false,
+        waitedMs: 5003,
+        regions: {
+          'ap-southeast-2': { state: 'fenced', version: 6, updatedAt: '2026-11-30T09:00:00.000Z', updatedRegion: 'ap-southeast-2' },
+          'eu-west-1': { state: 'active', version: 5, updatedAt: '2026-11-30T08:00:00.000Z', updatedRegion: 'eu-west-1' },
+        },
+      },
+    };
+    const lagging = await run(['fenced', '--stack', 'qa'], answer);
+    assert.equal(lagging.code, 0, lagging.err);
+    assert.match(lagging.err, /read back from every region after 5003 ms:\n {2}ap-southeast-2 {2}fenced v6 2026-11-30T09:00:00.000Z from ap-southeast-2\n {2}eu-west-1 {7}active v5 2026-11-30T08:00:00.000Z from eu-west-1 \(not this change yet\)\nnot every region shows the change yet/);
+    const unreadable = await run(['fenced', '--stack', 'qa'], { ...answer, readBack: { converged: false, waitedMs: 9, regions: { 'eu-west-1': { error: 'TimeoutError' } } } });
+    assert.match(unreadable.err, / {2}eu-west-1 {2}unreadable \(TimeoutError\)/);
+    const raced = await run(['fenced', '--stack', 'qa'], { ...answer, readBack: { ...answer.readBack, raced: 'eu-west-1 holds version 6 (failover, ...)' } });
+    assert.equal(raced.code, 1);
+    assert.match(raced.err, /RACED: eu-west-1 holds version 6/);
+  });
+
+  it('--takeover passes the reason to the updater of the given region; it needs --region', async () => {
+    const r = await run(['fenced', '--stack', 'qa', '--region', 'eu-west-1', '--takeover', 'ap-southeast-2 unreachable']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.calls[0].payload.takeover, 'ap-southeast-2 unreachable');
+    const noRegion = await run(['fenced', '--stack', 'qa', '--takeover', 'x']);
+    assert.equal(noRegion.code, 2);
+    assert.match(noRegion.err, /--takeover needs a reason and --region/);
+  });
+
   it('--help prints the usage and exits 0', async () => {
     const r = await run(['--help']);
     assert.equal(r.code, 0);
     assert.match(r.out, /usage: npm run state/);
-    assert.match(r.out, /default for failover: the first of the stack's\s+regions that is not the primaryRegion/);
+    assert.match(r.out, /for failover the first of the stack's regions that is not\s+the primaryRegion/);
     assert.match(r.out, /Allowed moves: active -> fenced\|failover, fenced -> active\|failover, failover -> fenced\./);
   });
 });

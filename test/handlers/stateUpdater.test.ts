@@ -9,7 +9,8 @@ describe('state updater (direct invoke, DynamoDB Local)', () => {
   let restore: () => void = () => undefined;
   function env(extra: Record<string, string | undefined> = {}): void {
     restore();
-    restore = setEnv({ AWS_REGION: EU, APP_CONFIG_TABLE: tables.appConfig, PRIMARY_REGION: EU, ...extra });
+    // a one-region stack (so every change is EU's) without the fenced dwell: the rules have their own tests
+    restore = setEnv({ AWS_REGION: EU, APP_CONFIG_TABLE: tables.appConfig, PRIMARY_REGION: EU, STATE_REGIONS: EU, STATE_MIN_FENCED_SECONDS: '0', ...extra });
   }
   beforeEach(async () => {
     tables = await createTables('updater');

@@ -68,10 +68,22 @@ export async function setState(fx: Fixture, state: string | null, reason?: strin
   }
 }
 
-/** An item read straight from one region's replica (not through the resolvers). */
+/**
+ * An item read straight from one region's replica (not through the resolvers), without its `writeId` (the
+ * idempotency key every resolver write stores, not a GraphQL field): rawWriteId reads that.
+ */
 export async function rawItem(fx: Fixture, region: string, id: string): Promise<Record<string, unknown> | null> {
   const out = await ddbClient(region).send(new GetItemCommand({ TableName: fx.items, Key: marshall({ id }), ConsistentRead: true }));
-  return out.Item ? unmarshall(out.Item) : null;
+  if (!out.Item) return null;
+  const { writeId: _writeId, ...item } = unmarshall(out.Item);
+  void _writeId;
+  return item;
+}
+
+/** The stored item's writeId (undefined when absent). */
+export async function rawWriteId(fx: Fixture, region: string, id: string): Promise<unknown> {
+  const out = await ddbClient(region).send(new GetItemCommand({ TableName: fx.items, Key: marshall({ id }), ConsistentRead: true }));
+  return out.Item ? unmarshall(out.Item).writeId : undefined;
 }
 
 /** Every item of one region's replica, sorted by id. */

@@ -130,7 +130,9 @@ describe('config changes (diff of two runs)', function () {
     const d = diffRuns(before, after);
     assert.deepEqual(d.removed, []);
     // (the stack dashboard gains the new region's row: an in-place update of its body)
-    assert.deepEqual(d.changed, { 'tables-items': ['replicas'], 'tables-app-config': ['replicas'], dashboard: ['dashboardBody'] });
+    // (and every state updater learns the new region: STATE_REGIONS, and GetItem on its replica for the read-back)
+    const updaters = Object.fromEntries(R.flatMap((r) => [[`app-state-${r}-updater`, ['environment']], [`app-state-${r}-updater-policy`, ['policy']]]));
+    assert.deepEqual(d.changed, { 'tables-items': ['replicas'], 'tables-app-config': ['replicas'], dashboard: ['dashboardBody'], ...updaters });
     for (const t of ofType(after, 'aws:dynamodb/table:Table')) assert.deepEqual(t.inputs.replicas.map((x: { regionName: string }) => x.regionName), [R[1], added]);
     for (const name of d.added) assert.ok(new RegExp(`(^|-)${added}(-|$)`).test(name), `${name} added but not ${added}'s`);
     // exactly one region's worth: what a region adds is what the second region added to the first
@@ -165,7 +167,9 @@ describe('config changes (diff of two runs)', function () {
         await cachedRun({ regions: JSON.stringify(ABC), homeRegion: ABC[0], primaryRegion: ABC[0] }),
         await cachedRun({ regions: JSON.stringify(CAB), homeRegion: ABC[0], primaryRegion: ABC[0] }),
       );
-      assert.deepEqual(pinned, { added: [], removed: [], changed: {} });
+      // ... but for the state updaters' STATE_REGIONS: failover is declared in the first region after the primary, in
+      // config order, so the order is part of the runbook (handlers/lib/stateRules.ts)
+      assert.deepEqual(pinned, { added: [], removed: [], changed: Object.fromEntries(ABC.map((r) => [`app-state-${r}-updater`, ['environment']])) });
     });
 
     it('without homeRegion (it defaults to regions[0]): a reorder that changes regions[0] moves both tables to another provider (the hazard; stack files pin homeRegion)', async () => {

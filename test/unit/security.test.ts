@@ -81,10 +81,16 @@ describe('least privilege', function () {
     const arnIn = (t: typeof items, region: string): string =>
       region === t.region ? t.state.arn : t.state.replicas.find((r: { regionName: string }) => r.regionName === region).arn;
     for (const region of R) {
-      const expected: Record<string, string> = { localItems: arnIn(items, region), primaryItems: arnIn(items, R[0]), appConfig: arnIn(appConfig, region) };
-      for (const [key, arn] of Object.entries(expected)) {
+      // the item writes' fence ConditionCheck reaches the app-config replica of the data source's region, only that
+      const expected: Record<string, string[]> = {
+        localItems: [arnIn(items, region), arnIn(appConfig, region)],
+        primaryItems: [arnIn(items, R[0]), arnIn(appConfig, R[0])],
+        appConfig: [arnIn(appConfig, region)],
+      };
+      for (const [key, arns] of Object.entries(expected)) {
         const doc = JSON.parse(named(run, `api-${region}-ds-${key}-policy`).inputs.policy) as Doc;
-        assert.deepEqual(doc.Statement.flatMap((s) => list(s.Resource)), [arn], `${region} ${key}`);
+        assert.deepEqual(doc.Statement.flatMap((s) => list(s.Resource)), arns, `${region} ${key}`);
+        if (key !== 'appConfig') assert.deepEqual(list(doc.Statement[1].Action), ['dynamodb:ConditionCheckItem'], `${region} ${key}: only the check on app-config`);
         const ds = named(run, `api-${region}-ds-${key}`);
         assert.equal(ds.inputs.serviceRoleArn, named(run, `api-${region}-ds-${key}-role`).state.arn);
         const trust = JSON.parse(named(run, `api-${region}-ds-${key}-role`).inputs.assumeRolePolicy);
@@ -107,7 +113,8 @@ describe('least privilege', function () {
       for (const r of onSource) {
         const ops = operations(r.inputs.code);
         if (r.inputs.dataSource !== 'none') assert.ok(ops.length > 0, `${r.name}: no DynamoDB operation found in its code`);
-        for (const op of ops) (sent[r.inputs.dataSource] ??= new Set()).add(`dynamodb:${op}`);
+        // a transaction needs no action of its own, its ConditionCheck needs ConditionCheckItem (transaction-apis-iam)
+        for (const op of ops) if (op !== 'TransactWriteItems') (sent[r.inputs.dataSource] ??= new Set()).add(op === 'ConditionCheck' ? 'dynamodb:ConditionCheckItem' : `dynamodb:${op}`);
         // the read AppSync makes by itself: when a conditional write fails, the DynamoDB function GetItems the
         // item to compare it with the request (AppSync JS resolver reference, "Condition expressions")
         if (ops.some((op) => CONDITIONAL_WRITES.includes(op)) && /\bcondition\b/.test(r.inputs.code)) sent[r.inputs.dataSource].add('dynamodb:GetItem');
@@ -125,8 +132,8 @@ describe('least privilege', function () {
     }
     // spelled out, so a change shows in review
     assert.deepEqual(DATA_SOURCE_ACTIONS, {
-      localItems: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      primaryItems: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      localItems: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+      primaryItems: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
       appConfig: ['dynamodb:GetItem'],
     });
   });
@@ -163,7 +170,16 @@ describe('least privilege', function () {
       const healthDoc = JSON.parse(named(run, `api-${region}-health-policy`).inputs.policy) as Doc;
       assert.deepEqual(healthDoc.Statement.filter((st) => list(st.Action).some((a) => a.startsWith('dynamodb:'))).flatMap((st) => list(st.Action)), ['dynamodb:GetItem']);
       for (const arn of tableArns(`api-${region}-state-policy`)) assert.ok(arn.includes(`:${region}:`), arn);
-      for (const arn of tableArns(`app-state-${region}-updater-policy`)) assert.ok(arn.includes(`:${region}:`), arn);
+      // the state updater writes only its own replica; it may read (GetItem only) every region's, for its read-back
+      const updaterDoc = JSON.parse(named(run, `app-state-${region}-updater-policy`).inputs.policy) as Doc;
+      for (const st of updaterDoc.Statement.filter((x) => list(x.Resource).some((r) => r.includes(':dynamodb:')))) {
+        const writes = list(st.Action).some((a) => a !== 'dynamodb:GetItem');
+        for (const arn of list(st.Resource)) {
+          assert.ok(arn.includes(':table/global-appsync-dev-app-config'), arn);
+          if (writes) assert.ok(arn.includes(`:${region}:`), `${arn}: writes only its own replica`);
+        }
+      }
+      assert.equal(new Set(tableArns(`app-state-${region}-updater-policy`)).size, R.length, 'reads every replica of app-config');
       assert.deepEqual(new Set(tableArns(`api-${region}-items-policy`).filter((a) => a.includes(':table/global-appsync-dev-items'))), new Set([items.state.arn, ...items.state.replicas.map((r: { arn: string }) => r.arn)].filter((a: string) => a.includes(`:${region}:`) || a.includes(`:${R[0]}:`))));
     }
   });

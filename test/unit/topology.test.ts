@@ -341,7 +341,7 @@ describe('topology (Pulumi mocks)', function () {
       items: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'ITEMS_TABLE', 'PRIMARY_REGION', 'WRITE_MODE'],
       health: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'DRAIN', 'PRIMARY_REGION'], // reads only the app-config table
       state: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'WRITE_MODE'],
-      updater: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'WRITE_MODE'],
+      updater: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'STATE_REGIONS', 'WRITE_MODE'],
       notifier: ['APPSYNC_URL', 'CONSISTENCY', 'NOTIFIER_CONCURRENCY', 'NOTIFIER_DLQ_URL'],
     };
     it('nodejs22.x on arm64, index.handler, own role and log group, exactly the environment contract', async () => {

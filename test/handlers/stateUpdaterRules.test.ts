@@ -1,0 +1,138 @@
+/**
+ * The state updater's rules under faults (issue 13 items 3 and 5), against DynamoDB Local in two regions: one
+ * designated region per change, the minimum time in fenced, the per-region read-back (with a stand-in replicator,
+ * a lagging replica, a racing writer and a stalled replica) and the cap from getRemainingTimeInMillis.
+ */
+import assert from 'node:assert/strict';
+import { handler, stateUpdaterDeps, updateState } from '../../handlers/stateUpdater';
+import { APP_STATE_ID } from '../../schema/rules';
+import { setEnv } from '../support/apigw';
+import { AP, EU, createTables, getItem, putItem } from './helpers';
+
+describe('state updater rules: designated region, fenced dwell, read-back, time cap (DynamoDB Local)', () => {
+  let appConfig: string;
+  let restore: () => void = () => undefined;
+  function env(region: string, extra: Record<string, string | undefined> = {}): void {
+    restore();
+    restore = setEnv({ AWS_REGION: region, APP_CONFIG_TABLE: appConfig, PRIMARY_REGION: EU, STATE_REGIONS: `${EU},${AP}`, STATE_MIN_FENCED_SECONDS: undefined, ...extra });
+  }
+  const seed = async (state: string, updatedAt: string, regions = [EU, AP]) => {
+    for (const r of regions) await putItem(r, appConfig, { id: APP_STATE_ID, state, version: 5, updatedAt, reason: 'seeded', updatedRegion: EU });
+  };
+  before(async () => {
+    ({ appConfig } = await createTables('rules'));
+  });
+  afterEach(() => {
+    restore();
+    restore = () => undefined;
+  });
+
+  it('refuses a change in a region that is not its designated one, naming the region to use; writes nothing', async () => {
+    await seed('active', new Date().toISOString());
+    env(AP);
+    const fenced = await handler({ newState: 'fenced', reason: 'from the wrong region' });
+    assert.ok(!fenced.ok);
+    assert.equal(fenced.errorType, 'NotStateRegion');
+    assert.match(fenced.error, /this is ap-southeast-2's state updater, but fenced is set in the primary region eu-west-1: invoke eu-west-1's updater/);
+    env(EU);
+    const failover = await handler({ newState: 'failover', reason: 'from the primary' });
+    assert.ok(!failover.ok);
+    assert.equal(failover.errorType, 'NotStateRegion');
+    assert.match(failover.error, /failover is declared in ap-southeast-2, the first of the stack's regions \(eu-west-1, ap-southeast-2\) that is not the primary/);
+    for (const r of [EU, AP]) assert.equal((await getItem(r, appConfig, APP_STATE_ID))?.version, 5, `nothing written in ${r}`);
+  });
+
+  it('takeover: another region may make the change only while the designated region cannot be read, and the item says so', async () => {
+    await seed('active', new Date().toISOString());
+    env(AP);
+    const answers = await handler({ newState: 'fenced', reason: 'primary unreachable?', takeover: 'primary console down' });
+    assert.ok(!answers.ok);
+    assert.match(answers.error, /takeover refused: eu-west-1's replica answers, so use its updater\. Nothing was written/);
+    const down = (region: string) => Promise.reject(Object.assign(new Error(`${region} unreachable`), { name: 'TimeoutError' }));
+    const res = await updateState({ newState: 'fenced', reason: 'primary down', takeover: 'eu-west-1 unreachable for 10 min' }, { ...stateUpdaterDeps(), readIn: down, readBackMs: 0 });
+    assert.ok(res.ok, JSON.stringify(res));
+    assert.deepEqual((await getItem(AP, appConfig, APP_STATE_ID))?.takeover, { from: EU, why: 'eu-west-1 unreachable for 10 min', probe: 'TimeoutError' });
+    assert.equal((await getItem(EU, appConfig, APP_STATE_ID))?.version, 5, 'the designated replica was not written');
+  });
+
+  it('fenced → active waits STATE_MIN_FENCED_SECONDS (default 60) in fenced: refused before, with the time it is allowed; moves after', async () => {
+    const since = new Date(Date.now() - 10_000).toISOString();
+    await seed('fenced', since, [EU]);
+    env(EU);
+    const early = await updateState({ newState: 'active', reason: 'too soon' }, { ...stateUpdaterDeps(), readBackMs: 0 });
+    assert.ok(!early.ok);
+    assert.equal(early.errorType, 'FencedTooShort');
+    assert.match(early.error, /fenced for 1\d s .*active is allowed after 60 s in fenced .*retry at (\S+) or later; nothing was written/);
+    assert.equal(early.error.match(/retry at (\S+) or later/)?.[1], new Date(Date.parse(since) + 60_000).toISOString());
+    assert.equal((await getItem(EU, appConfig, APP_STATE_ID))?.state, 'fenced');
+    env(EU, { STATE_MIN_FENCED_SECONDS: '5' });
+    const later = await updateState({ newState: 'active', reason: 'after the dwell' }, { ...stateUpdaterDeps(), readBackMs: 0 });
+    assert.ok(later.ok, JSON.stringify(later));
+    assert.equal((await getItem(EU, appConfig, APP_STATE_ID))?.state, 'active');
+  });
+
+  it('reads the change back from every region: converged once replication carries it, with what each region saw', async () => {
+    await seed('active', new Date().toISOString());
+    env(EU);
+    // a stand-in for global-table replication: copies EU's item to AP 300 ms after it changes
+    let replicated = false;
+    const replicator = (async () => {
+      for (;;) {
+        const eu = await getItem(EU, appConfig, APP_STATE_ID);
+        if (eu?.version === 6) {
+          await new Promise((r) => setTimeout(r, 300));
+          await putItem(AP, appConfig, eu);
+          replicated = true;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const res = await handler({ newState: 'fenced', reason: 'incident 7' });
+    await replicator;
+    assert.ok(res.ok, JSON.stringify(res));
+    assert.ok(replicated);
+    const rb = res.readBack!;
+    assert.equal(rb.converged, true, JSON.stringify(rb));
+    assert.ok(rb.waitedMs >= 250, `waited for replication: ${rb.waitedMs} ms`);
+    assert.deepEqual(rb.regions[AP], { state: 'fenced', version: 6, updatedAt: res.updatedAt, updatedRegion: EU });
+    assert.deepEqual(rb.regions[EU], rb.regions[AP]);
+  });
+
+  it('a lagging replica is reported as not converged with its old state; a racing writer is named', async () => {
+    await seed('active', new Date().toISOString());
+    env(EU);
+    const lag = await updateState({ newState: 'fenced', reason: 'AP lags' }, { ...stateUpdaterDeps(), readBackMs: 500 });
+    assert.ok(lag.ok);
+    assert.equal(lag.readBack?.converged, false);
+    assert.deepEqual(lag.readBack?.regions[AP], { state: 'active', version: 5, updatedAt: (await getItem(AP, appConfig, APP_STATE_ID))?.updatedAt, updatedRegion: EU });
+    assert.equal(lag.readBack?.raced, undefined);
+    // someone declared failover in AP meanwhile (version 6 there too): the read-back says so at once
+    await putItem(AP, appConfig, { id: APP_STATE_ID, state: 'failover', version: 7, updatedAt: new Date().toISOString(), reason: 'other operator', updatedRegion: AP });
+    env(EU, { STATE_MIN_FENCED_SECONDS: '0' });
+    const raced = await updateState({ newState: 'active', reason: 'back' }, { ...stateUpdaterDeps(), readBackMs: 2000 });
+    assert.ok(raced.ok);
+    assert.match(raced.readBack?.raced ?? '', /ap-southeast-2 holds version 7 \(failover, written in ap-southeast-2\), not this change: another update raced it/);
+    assert.ok((raced.readBack?.waitedMs ?? 9999) < 1000, 'a race ends the read-back at once');
+  });
+
+  it('caps its work by getRemainingTimeInMillis: too little time writes nothing; a stalled replica ends the read-back on time', async () => {
+    await seed('active', new Date().toISOString());
+    env(EU);
+    const short = await handler({ newState: 'fenced', reason: 'no time' }, { getRemainingTimeInMillis: () => 1200 });
+    assert.ok(!short.ok);
+    assert.equal(short.errorType, 'Unavailable');
+    assert.match(short.error, /only \d+ ms of the invocation are left, under the 1000 ms a change needs; nothing was written/);
+    assert.equal((await getItem(EU, appConfig, APP_STATE_ID))?.version, 5);
+    const stalled = (_r: string, signal?: AbortSignal) =>
+      new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(Object.assign(new Error('stalled'), { name: 'TimeoutError' }))));
+    const t0 = Date.now();
+    const res = await updateState({ newState: 'fenced', reason: 'AP silent' }, { ...stateUpdaterDeps(t0 + 1500), readIn: stalled });
+    const took = Date.now() - t0;
+    assert.ok(res.ok, JSON.stringify(res));
+    assert.deepEqual(res.readBack?.regions[AP], { error: 'TimeoutError' });
+    assert.equal(res.readBack?.converged, false);
+    // the deadline already leaves SAFETY_MS (500) of Lambda's time free, so a few ms past it still answers in time
+    assert.ok(took > 1300 && took < 1700, `waited for the stalled replica until the deadline, not longer: ${took} ms`);
+  });
+});
