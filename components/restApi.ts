@@ -25,6 +25,7 @@ import type { LambdaEnvironments } from './lambdaEnv';
 import { assumeRolePolicy, type CodeSource, regionalLambda } from './lambda';
 import type { ThrottleConfig } from './protectionConfig';
 import { restApiKey } from './apiKeys';
+import { replicaArnIn } from './appsyncApi';
 
 export const STAGE_NAME = 'live';
 
@@ -107,6 +108,7 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
 
   // ---- Lambdas behind the REST API -------------------------------------------------------------------------
   const itemsTables = [args.items.local.tableArn, ...(args.primaryRegion === region ? [] : [args.items.primary.tableArn])];
+  const appConfigTables = [args.appConfig.local.tableArn, ...(args.primaryRegion === region ? [] : [replicaArnIn(args.appConfig.local.tableArn, region, args.primaryRegion)])];
   const items = regionalLambda(
     `${name}-items`,
     {
@@ -118,7 +120,10 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
       statements: [
         // the primary's replica too: writeMode primary writes there (read local, write global)
         { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: itemsTables },
-        { actions: ['dynamodb:GetItem'], resources: [args.appConfig.local.tableArn] },
+        // the write fence (handlers/lib/itemStore.ts): a ConditionCheck on the app-state item of the replica written
+        // to (eventual; one TransactWriteItems), or a strongly consistent GetItem of it (strong: MRSC has no
+        // transactions); in writeMode primary that replica is the primary's
+        { actions: ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'], resources: appConfigTables },
       ],
     },
     child,

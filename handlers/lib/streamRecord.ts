@@ -30,6 +30,8 @@ export interface ItemInput {
   version: number;
   updatedAt: string;
   updatedRegion: string;
+  /** who wrote it (the caller's `sub` under token, Cognito or OIDC auth); null when the write had no caller identity */
+  updatedBy?: string | null;
 }
 
 /** schema.graphql `input ItemChangeInput`. */
@@ -138,7 +140,7 @@ function toItem(image: Image, keyId: string): ItemInput | string {
   } catch (err) {
     return `cannot be decoded: ${err instanceof Error ? err.message : String(err)}`;
   }
-  const { id, value, version, updatedAt, updatedRegion } = plain;
+  const { id, value, version, updatedAt, updatedRegion, updatedBy } = plain;
   if (id !== keyId) return `has id ${JSON.stringify(id)}, not the record key ${JSON.stringify(keyId)}`;
   if (typeof value !== 'string') return `has no string value (got ${describe(value)})`;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0 || version > INT32_MAX) {
@@ -150,7 +152,8 @@ function toItem(image: Image, keyId: string): ItemInput | string {
   if (typeof updatedRegion !== 'string' || updatedRegion.length === 0) {
     return `has no updatedRegion (got ${describe(updatedRegion)})`;
   }
-  return { id, value, version, updatedAt, updatedRegion };
+  if (updatedBy !== undefined && updatedBy !== null && typeof updatedBy !== 'string') return `has a non-string updatedBy (got ${describe(updatedBy)})`;
+  return { id, value, version, updatedAt, updatedRegion, updatedBy: typeof updatedBy === 'string' ? updatedBy : null };
 }
 
 /**

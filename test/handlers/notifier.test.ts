@@ -38,6 +38,7 @@ interface Row {
   version: number;
   updatedAt: string;
   updatedRegion: string;
+  updatedBy?: string | null;
 }
 let clock = Date.parse('2026-03-01T10:00:00.000Z');
 function row(id: string, value: string, version: number, updatedRegion = REGION): Row {
@@ -57,9 +58,9 @@ const update = (table: string, r: Row) =>
     new UpdateItemCommand({
       TableName: table,
       Key: marshall({ id: r.id }),
-      UpdateExpression: 'SET #v = :v, version = :n, updatedAt = :t, updatedRegion = :r',
+      UpdateExpression: `SET #v = :v, version = :n, updatedAt = :t, updatedRegion = :r${r.updatedBy ? ', updatedBy = :b' : ''}`,
       ExpressionAttributeNames: { '#v': 'value' },
-      ExpressionAttributeValues: marshall({ ':v': r.value, ':n': r.version, ':t': r.updatedAt, ':r': r.updatedRegion }),
+      ExpressionAttributeValues: marshall({ ':v': r.value, ':n': r.version, ':t': r.updatedAt, ':r': r.updatedRegion, ...(r.updatedBy ? { ':b': r.updatedBy } : {}) }),
     }),
   );
 
@@ -88,7 +89,8 @@ describe('notifier (stream → signed publishItemChange)', function () {
   it('publishes INSERT, MODIFY and REMOVE exactly once each, as CREATED/UPDATED/DELETED with every field', async () => {
     const table = await freshTable();
     const v1 = row('item-1', 'first', 1);
-    const v2 = row('item-1', 'second', 2, 'ap-southeast-2'); // a replicated write: published all the same
+    // a replicated write: published all the same; written by a caller with an identity (token auth), so it has updatedBy
+    const v2 = { ...row('item-1', 'second', 2, 'ap-southeast-2'), updatedBy: 'alice' };
     await put(table, v1);
     await update(table, v2);
     await del(table, 'item-1');
@@ -100,7 +102,8 @@ describe('notifier (stream → signed publishItemChange)', function () {
     assert.deepEqual(report.response, { batchItemFailures: [] });
     const removedAt = new Date(Number(records[2].dynamodb!.ApproximateCreationDateTime) * 1000).toISOString();
     const expected: ItemChangeInput[] = [
-      { id: 'item-1', kind: 'CREATED', item: v1, publishedRegion: REGION, sequenceNumber: seqOf(records[0]), changedAt: v1.updatedAt },
+      // no caller identity (API key): updatedBy is null, never absent
+      { id: 'item-1', kind: 'CREATED', item: { ...v1, updatedBy: null }, publishedRegion: REGION, sequenceNumber: seqOf(records[0]), changedAt: v1.updatedAt },
       { id: 'item-1', kind: 'UPDATED', item: v2, publishedRegion: REGION, sequenceNumber: seqOf(records[1]), changedAt: v2.updatedAt },
       { id: 'item-1', kind: 'DELETED', item: v2, publishedRegion: REGION, sequenceNumber: seqOf(records[2]), changedAt: removedAt },
     ];

@@ -73,9 +73,10 @@ describe('write → stream → bundled notifier → publishItemChange (what subs
     assert.deepEqual(got.map((e) => e.subscriptionFields), [['onItemChange'], ['onItemChange'], ['onItemChange']]);
     const data = got.map((e) => e.data as Record<string, unknown>);
     assert.deepEqual(data.map((d) => d.kind), ['CREATED', 'UPDATED', 'DELETED']);
-    assert.deepEqual(data[0].item, v1, 'subscribers get the item exactly as the mutation returned it');
-    assert.deepEqual(data[1].item, v2);
-    assert.deepEqual(data[2].item, v2, 'a delete carries the item as it was');
+    // the mutation's selection has no updatedBy; subscribers get it too, null for an API-key caller (no identity)
+    assert.deepEqual(data[0].item, { ...v1, updatedBy: null }, 'subscribers get the item exactly as the mutation returned it');
+    assert.deepEqual(data[1].item, { ...v2, updatedBy: null });
+    assert.deepEqual(data[2].item, { ...v2, updatedBy: null }, 'a delete carries the item as it was');
     for (const d of data) {
       assert.equal(d.id, 'headline-1');
       assert.equal(d.publishedRegion, EU);
@@ -89,7 +90,7 @@ describe('write → stream → bundled notifier → publishItemChange (what subs
     assert.deepEqual(resAp.batchItemFailures, []);
     const ap = fakes.get(AP)!.published.map((e) => e.data as Record<string, unknown>);
     assert.equal(ap.length, 1);
-    assert.deepEqual({ kind: ap[0].kind, publishedRegion: ap[0].publishedRegion, item: ap[0].item }, { kind: 'CREATED', publishedRegion: AP, item: v2 });
+    assert.deepEqual({ kind: ap[0].kind, publishedRegion: ap[0].publishedRegion, item: ap[0].item }, { kind: 'CREATED', publishedRegion: AP, item: { ...v2, updatedBy: null } });
     assert.equal((ap[0].item as Record<string, unknown>).updatedRegion, EU, 'the item says which region accepted the write');
   });
 });

@@ -180,6 +180,14 @@ describe('least privilege', function () {
         }
       }
       assert.equal(new Set(tableArns(`app-state-${region}-updater-policy`)).size, R.length, 'reads every replica of app-config');
+      // the write fence: GetItem (strong) and ConditionCheckItem (eventual) on the app-config replica written to —
+      // its own, and the primary's (writeMode primary) — and nothing else of app-config
+      const arnIn = (r: string): string => (r === appConfig.region ? appConfig.state.arn : appConfig.state.replicas.find((x: { regionName: string }) => x.regionName === r).arn);
+      const itemsDoc = JSON.parse(named(run, `api-${region}-items-policy`).inputs.policy) as Doc;
+      const fence = statementsWith(itemsDoc, 'dynamodb:ConditionCheckItem');
+      assert.equal(fence.length, 1, 'one fence statement');
+      assert.deepEqual(new Set(list(fence[0].Action)), new Set(['dynamodb:GetItem', 'dynamodb:ConditionCheckItem']));
+      assert.deepEqual(new Set(list(fence[0].Resource)), new Set([arnIn(region), arnIn(R[0])]));
       assert.deepEqual(new Set(tableArns(`api-${region}-items-policy`).filter((a) => a.includes(':table/global-appsync-dev-items'))), new Set([items.state.arn, ...items.state.replicas.map((r: { arn: string }) => r.arn)].filter((a: string) => a.includes(`:${region}:`) || a.includes(`:${R[0]}:`))));
     }
   });
