@@ -49,7 +49,19 @@ describe('npm run plan -- --diff (offline preview)', function () {
       assert.equal(c.action, 'update');
       assert.deepEqual(c.changes, [{ path: 'replicas', added: [{ deletionProtectionEnabled: true, pointInTimeRecovery: true, propagateTags: true, regionName: 'ap-northeast-1' }], removed: [] }]);
     }
-    assert.deepEqual(of(d, 'update').map((c) => c.name).sort(), ['dashboard', 'tables-app-config', 'tables-items']); // the dashboard gains a row
+    // the dashboard gains a row; every region's state updater is updated in place (h3): its environment lists the
+    // stack's regions in config order (STATE_REGIONS: handlers/lib/stateRules.ts designates which region takes which
+    // state change) and its policy reads back the app-config replica of every other region, now the new one too
+    const updaters = R.flatMap((r) => [`app-state-${r}-updater`, `app-state-${r}-updater-policy`]);
+    assert.deepEqual(of(d, 'update').map((c) => c.name).sort(), ['dashboard', 'tables-app-config', 'tables-items', ...updaters].sort());
+    const appConfigArn = (r: string): string => `arn:aws:dynamodb:${r}:123456789012:table/global-appsync-prod-app-config`;
+    for (const r of R) {
+      assert.deepEqual(find(d, `app-state-${r}-updater`)!.changes, [{ path: 'environment.variables.STATE_REGIONS', before: R.join(','), after: [...R, 'ap-northeast-1'].join(',') }], r);
+      const [policy, ...more] = find(d, `app-state-${r}-updater-policy`)!.changes;
+      assert.equal(more.length, 0, r);
+      assert.match(policy.path, /^policy\(json\)\.Statement\[\d+\]\.Resource$/, r);
+      assert.deepEqual(policy.after, [...R.filter((x) => x !== r), 'ap-northeast-1'].map(appConfigArn).sort(), r);
+    }
   });
 
   it('moving primaryRegion: resolvers, data sources and Lambda environments change in every region; no table or state item is touched', async () => {
