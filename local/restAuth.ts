@@ -14,13 +14,12 @@
  *   (https://repost.aws/knowledge-center/api-gateway-403-error-lambda-authorizer). An Allow gives the integration
  *   `requestContext.authorizer` = the function's `context` + `principalId`.
  *
- * OPEN_ROUTES need no credential: `GET /health` (Route53's health checkers cannot send one) and `GET /state` (the
- * app state: no item data, read by operators and dashboards during an incident; writing it is the state updater
- * Lambda's, which only IAM callers reach). README "Client auth" documents the choice.
+ * OPEN_ROUTES need no credential: only `GET /health` (Route53's health checkers cannot send one). `GET /state` takes
+ * the credential as deployed (components/restApi.ts): README "Client auth" documents the choice.
  */
 import { FunctionError } from './lambdaHost';
 
-export const OPEN_ROUTES: readonly string[] = ['/health', '/state'];
+export const OPEN_ROUTES: readonly string[] = ['/health'];
 
 export type RestAuth =
   | { mode: 'apiKey'; key: string }

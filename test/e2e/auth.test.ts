@@ -1,6 +1,6 @@
 /**
  * Issue 10 end to end in the emulator: one client credential on every path that reads or writes items, in every
- * region and through the global endpoint; a bad one refused on every path; `/health` (and `/state`) open; a client
+ * region and through the global endpoint; a bad one refused on every path; only `/health` open; a client
  * whose region stops goes on through the global endpoint with the same credential. One emulator per auth mode,
  * health checks at 100 ms × 2 so the outage is seen in well under a second.
  *
@@ -78,7 +78,7 @@ describe('one credential everywhere: auth.mode token (emulator, two regions)', f
     }
   });
 
-  it('a bad token is refused on every path; /health and /state stay open', async () => {
+  it('a bad token is refused on every path (GET /state too); /health stays open', async () => {
     const expired = await mintTestToken(t, 'alice', 1).then(async () => {
       const a = t.emulator.auth as { secret: string; issuer: string; audience: string };
       const past = Math.floor(Date.now() / 1000) - 3600;
@@ -106,7 +106,8 @@ describe('one credential everywhere: auth.mode token (emulator, two regions)', f
     await c.close();
     assert.equal((await rest(`${ep(EU).restUrl}/items/bad`, 'GET', undefined, {})).status, 401);
     assert.equal((await rest(`${ep(EU).restUrl}/health`, 'GET', undefined, {})).status, 200);
-    assert.equal((await rest(`${ep(EU).restUrl}/state`, 'GET', undefined, {})).body.state, 'active');
+    assert.equal((await rest(`${ep(EU).restUrl}/state`, 'GET', undefined, {})).status, 401);
+    assert.equal((await rest(`${ep(EU).restUrl}/state`, 'GET', undefined, { authorization: token })).body.state, 'active');
   });
 
   it('a stopped region\'s client goes on through the global endpoint on the other region with the same token', async () => {

@@ -383,7 +383,7 @@ describe('failure drill: failover in writeMode primary', function () {
   it('failover: the primary refuses writes and leaves routing, the others take them; fenced refuses all; active is back to normal; nothing lost', async () => {
     const router = t.emulator.router;
     const ep = t.endpoints.regions;
-    const stateEverywhere = (s: string) => eventually(`every region reads ${s}`, async () => (await Promise.all([EU, AP].map(async (r) => (await send(`${ep[r].restUrl}/state`, {})).body?.state))).every((x) => x === s));
+    const stateEverywhere = (s: string) => eventually(`every region reads ${s}`, async () => (await Promise.all([EU, AP].map(async (r) => (await send(`${ep[r].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body?.state))).every((x) => x === s));
     const cli = async (argv: string[]) => {
       const err: string[] = [];
       const code = await stateCli([...argv, '--local', '--endpoints', t.endpointsFile], { out: () => {}, err: (l) => err.push(l) });

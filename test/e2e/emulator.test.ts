@@ -132,7 +132,11 @@ describe('emulator end to end (two regions, multi-master)', function () {
       assert.equal(read.body.data.getItem.value, 'before', 'reads are served and nothing was written');
       assert.equal(read.body.data.getItem.version, 1);
     }
-    const back = await t.emulator.region(AP).functions.stateUpdater.invoke<{ ok: boolean }>({ newState: 'active', reason: 'e2e unfence' });
+    // one designated region per change: active is the primary's (EU) to set; AP's updater refuses, writing nothing
+    const elsewhere = await t.emulator.region(AP).functions.stateUpdater.invoke<{ ok: boolean; errorType?: string }>({ newState: 'active', reason: 'e2e unfence' });
+    assert.deepEqual([elsewhere.ok, elsewhere.errorType], [false, 'NotStateRegion'], JSON.stringify(elsewhere));
+    assert.equal((await rest(`${ep(AP).restUrl}/state`, 'GET')).body.state, 'fenced');
+    const back = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean }>({ newState: 'active', reason: 'e2e unfence' });
     assert.equal(back.ok, true, JSON.stringify(back));
     await eventually('active state replicated', async () => (await rest(`${ep(EU).restUrl}/state`, 'GET')).body.state === 'active');
     const after = await gql(ep(EU).graphqlUrl, ep(EU).apiKey, PUT, { input: { id: 'fence-1', value: 'after' } });

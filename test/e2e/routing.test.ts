@@ -223,7 +223,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     const run = (argv: string[]) => cli(stateCli as typeof emulatorCli, [...argv, '--local', '--endpoints', t.endpointsFile]);
     const fenced = await run(['fenced', '--reason', 'routing test']);
     assert.equal(fenced.code, 0, fenced.err);
-    assert.match(fenced.err, /region eu-west-1: stack dev's primaryRegion, the default for fenced/);
+    assert.match(fenced.err, /region eu-west-1: stack dev's primaryRegion, where fenced is set \(the updater refuses it elsewhere\)/);
     assert.match(fenced.err, /the local emulator's, through its admin API/);
     assert.equal(JSON.parse(fenced.out).ok, true);
     for (const r of [EU, AP]) await eventually(`${r} reads fenced`, async () => (await call(`${t.endpoints.regions[r].restUrl}/state`)).body.state === 'fenced');

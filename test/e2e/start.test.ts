@@ -44,7 +44,9 @@ function refused(port: number): Promise<boolean> {
 /** A base port whose emulator ports (router base, admin base+1, regions base+10 .. base+21) are free now. */
 async function freeBase(): Promise<number> {
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    // below Linux's ephemeral range (32768-60999): other tests' free-port listeners and outgoing connections take
+    // ports from there, and one of them once took a port of this range between the check and npm start's own
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const ports = [base, base + 1, base + 10, base + 11, base + 20, base + 21];
     if ((await Promise.all(ports.map(refused))).every(Boolean)) return base;
   }

@@ -84,9 +84,10 @@ describe('local REST endpoint: client credentials (issue 10)', () => {
     assert.equal(events.length, 0, 'the handler never ran');
   });
 
-  it('token: /health and /state need no credential', async () => {
-    for (const p of ['/health', '/state']) assert.equal((await fetch(`${token.restUrl}${p}`)).status, 200);
+  it('token: /health needs no credential; /state takes one, as deployed', async () => {
+    assert.equal((await fetch(`${token.restUrl}/health`)).status, 200);
     assert.equal(authEvents.length, 0);
+    assert.equal((await fetch(`${token.restUrl}/state`)).status, 401);
   });
 
   it('apiKey: the shared key opens items; none or another → 403 Forbidden; /graphql sends the region\'s AppSync key upstream', async () => {
