@@ -226,7 +226,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.match(fenced.err, /region eu-west-1: stack dev's primaryRegion, where fenced is set \(the updater refuses it elsewhere\)/);
     assert.match(fenced.err, /the local emulator's, through its admin API/);
     assert.equal(JSON.parse(fenced.out).ok, true);
-    for (const r of [EU, AP]) await eventually(`${r} reads fenced`, async () => (await call(`${t.endpoints.regions[r].restUrl}/state`)).body.state === 'fenced');
+    for (const r of [EU, AP]) await eventually(`${r} reads fenced`, async () => (await call(`${t.endpoints.regions[r].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body.state === 'fenced');
     const refusedMove = await run(['active', '--reason', 'x', '--region', 'mars-1']);
     assert.equal(refusedMove.code, 2);
     assert.match(refusedMove.err, /--region mars-1 is not one of the emulator's regions: eu-west-1, ap-southeast-2/);
@@ -235,7 +235,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.match(wrongStack.err, /the running emulator serves stack dev/);
     const active = await run(['active', '--reason', 'routing test done']);
     assert.equal(active.code, 0, active.err);
-    assert.equal((await call(`${t.endpoints.regions[EU].restUrl}/state`)).body.state, 'active');
+    assert.equal((await call(`${t.endpoints.regions[EU].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body.state, 'active');
   });
 });
 
