@@ -4,7 +4,7 @@
  *
  * - AppSync AWS_LAMBDA authorization (GraphQL over HTTP and realtime). Event `{authorizationToken, requestContext:
  *   {apiId, accountId, requestId, queryString, operationName, variables}, requestHeaders}`; answer `{isAuthorized,
- *   resolverContext: {sub}, ttlOverride}` (resolvers read `ctx.identity.resolverContext.sub`). A refused token
+ *   resolverContext: {sub}, ttlOverride}`, ttlOverride = min(ttl, the token's remaining lifetime) (resolvers read `ctx.identity.resolverContext.sub`). A refused token
  *   answers isAuthorized false with ttlOverride 0 (AppSync then sends the client 401 UnauthorizedException).
  *   https://docs.aws.amazon.com/appsync/latest/devguide/security-authz.html#aws-lambda-authorization
  * - API Gateway REST, a REQUEST authorizer with identity source `method.request.header.Authorization`. Event
@@ -120,7 +120,20 @@ export async function authorizeAppSync(event: AppSyncAuthorizerEvent, deps: Auth
     console.log(JSON.stringify({ authorizer: 'appsync', allowed: false, reason: r.reason, requestId: event.requestContext.requestId }));
     return { isAuthorized: false, ttlOverride: 0 };
   }
-  return { isAuthorized: true, resolverContext: { sub: r.sub }, ttlOverride: deps.cacheTtlSeconds };
+  return { isAuthorized: true, resolverContext: { sub: r.sub }, ttlOverride: appSyncTtl(r, deps) };
+}
+
+/**
+ * AppSync caches an answer for its ttlOverride seconds and does not look at the token's exp meanwhile
+ * (https://docs.aws.amazon.com/appsync/latest/APIReference/API_LambdaAuthorizerConfig.html: "The Lambda function can
+ * override this by returning a ttlOverride key in its response"), so the override is the configured TTL cut to the
+ * token's remaining lifetime, whole seconds rounded down, never below 0: min(ttl, exp - now). Else an expired token
+ * would be accepted for up to the TTL. (API Gateway's REST authorizer has no per-answer TTL: README, Client auth.)
+ */
+export function appSyncTtl(r: VerifyResult, deps: Pick<AuthorizerDeps, 'cacheTtlSeconds' | 'now'>): number {
+  const ttl = Math.max(0, Math.floor(deps.cacheTtlSeconds));
+  if (!r.ok || typeof r.claims.exp !== 'number') return r.ok ? ttl : 0;
+  return Math.max(0, Math.min(ttl, Math.floor(r.claims.exp - deps.now() / 1000)));
 }
 
 /** `arn:aws:execute-api:<region>:<account>:<api>/<stage>/<verb>/<path>` → the same ARN for every method of the stage. */

@@ -167,6 +167,15 @@ describe('token authorizer adapters', () => {
     await assert.rejects(authorizeRequest({ type: 'REQUEST', methodArn: arn, headers: { authorization: await hs({ aud: 'x' }) } }, deps()), { message: 'Unauthorized' });
   });
 
+  it('AppSync: ttlOverride never outlives the token (min(TTL, exp - now), whole seconds, ≥ 0), else AppSync would accept it expired', async () => {
+    const ttl = async (exp: number, now = NOW, cacheTtlSeconds = 300) => (await authorizeAppSync(appsyncEvent(await hs({ exp })), deps({ now: () => now, cacheTtlSeconds }))).ttlOverride;
+    assert.equal(await ttl(NOW_S + 3600), 300, 'a long-lived token: the configured TTL');
+    assert.equal(await ttl(NOW_S + 100), 100, 'expires in 100 s: cached for 100 s, not 300');
+    assert.equal(await ttl(NOW_S + 100, NOW + 500), 99, 'part seconds round down');
+    assert.equal(await ttl(NOW_S - 20), 0, 'inside the clock tolerance but past exp: accepted, not cached');
+    assert.equal(await ttl(NOW_S + 100, NOW, 0), 0, 'TTL 0 stays 0');
+  });
+
   it('stageWildcard keeps region, account, api and stage', () => {
     assert.equal(stageWildcard(arn), 'arn:aws:execute-api:eu-west-1:123456789012:abc123/live/*');
   });
