@@ -50,7 +50,20 @@ export function makeSigner(o: Pick<SignedPostOptions, 'service' | 'region' | 'cr
   return new SignatureV4({ service: o.service, region: o.region, credentials: o.credentials, sha256: Hash.bind(null, 'sha256') });
 }
 
-/** Signs `body` with `headers` (host, content-type and x-amz-* are added/kept) for the URL's path and query. */
+/**
+ * The User-Agent every notifier call sends. AWS WAF's AWSManagedRulesCommonRuleSet (on the AppSync API whenever
+ * `waf` is on, prod's default) blocks requests without one (rule NoUserAgent_HEADER:
+ * https://repost.aws/knowledge-center/waf-block-http-requests-no-user-agent,
+ * https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html), which would stop
+ * every publishItemChange. SigV4 leaves user-agent unsigned (it is in the signer's always-unsignable headers),
+ * so proxies that rewrite it cannot break the signature.
+ */
+export const NOTIFIER_USER_AGENT = 'global-appsync-notifier';
+
+/**
+ * Signs `body` with `headers` (host, content-type and x-amz-* are added/kept; user-agent is added, unsigned) for
+ * the URL's path and query.
+ */
 export async function sign(signer: SignatureV4, url: URL, headers: Record<string, string>, body: string): Promise<Record<string, string>> {
   const signed = await signer.sign(
     new HttpRequest({
@@ -60,7 +73,7 @@ export async function sign(signer: SignatureV4, url: URL, headers: Record<string
       port: url.port ? Number(url.port) : undefined,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
-      headers: { host: url.host, ...headers },
+      headers: { host: url.host, 'user-agent': NOTIFIER_USER_AGENT, ...headers },
       body,
     }),
   );

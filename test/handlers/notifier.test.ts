@@ -17,6 +17,7 @@ import { readStreamRecords } from '../../local/dynamodbStreams';
 import { processRecords, readSettings } from '../../handlers/notifier';
 import { classify, Publisher } from '../../handlers/lib/publish';
 import type { DeadLetterEntry } from '../../handlers/lib/deadLetter';
+import { NOTIFIER_USER_AGENT } from '../../handlers/lib/signedPost';
 import { type ItemChangeInput, toItemChange } from '../../handlers/lib/streamRecord';
 import { PUBLISH_ITEM_CHANGE } from '../../schema/publish';
 import { createTable, ddbClient, dynamoEndpoint, uniqueTableName } from '../support/dynamodb';
@@ -135,6 +136,10 @@ describe('notifier (stream → signed publishItemChange)', function () {
     assert.equal(req.query, PUBLISH_ITEM_CHANGE);
     assert.match(String(req.headers.authorization), new RegExp(`^AWS4-HMAC-SHA256 Credential=${CREDS.accessKeyId}/\\d{8}/${REGION}/appsync/aws4_request, SignedHeaders=`));
     assert.equal(req.headers['x-amz-security-token'], CREDS.sessionToken);
+    // AWSManagedRulesCommonRuleSet (NoUserAgent_HEADER) blocks requests without a User-Agent; it is sent and the
+    // signature still verifies (the fake accepted both calls)
+    assert.equal(req.headers['user-agent'], NOTIFIER_USER_AGENT);
+    assert.deepEqual(fake.requests.map((r) => r.status), [200, 200]);
     assert.equal(req.headers.connection, 'keep-alive');
     assert.equal(fake.requests[1].remotePort, req.remotePort, 'the second call reused the connection');
     assert.deepEqual(fake.publishes, [input, { ...input, sequenceNumber: '101' }]);
