@@ -49,6 +49,8 @@ import { readAppState, type AppStateItem } from './lib/appState';
 import { documentClient, errorName, isConditionFailed } from './lib/dynamo';
 import { ConfigError, loadConfig } from './lib/env';
 import { fencedTooShort, loadStateRules, stateRegionFor, type StateRules } from './lib/stateRules';
+import { backoffMs } from './lib/budget';
+import { isRetryableConflict } from './lib/errors';
 
 export const MAX_REASON_CHARS = 500;
 export const TRANSITION_NOT_ALLOWED = 'TransitionNotAllowed';
@@ -168,6 +170,9 @@ export function parseStateEvent(event: unknown): { newState: AppStateName; reaso
 }
 
 /** The pure core. */
+/** Tries of the state write when a write conflict cancels it (see the write below). */
+export const STATE_WRITE_ATTEMPTS = 8;
+
 export async function updateState(event: unknown, deps: StateUpdaterDeps): Promise<StateUpdateAnswer> {
   const parsed = parseStateEvent(event);
   if ('problem' in parsed) return failure(BAD_INPUT, parsed.problem);
@@ -238,7 +243,21 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
     ...(takeover ? { takeover } : {}),
   };
   try {
-    const won = await deps.write(item, ifVersion, callSignal());
+    // Every eventual-mode item write holds a ConditionCheck on this very item inside a transaction, and DynamoDB
+    // cancels a PutItem/UpdateItem of an item an ongoing transaction includes (TransactionConflictException;
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling).
+    // Under write load a fence would then fail: retry such conflicts (and MRSC's ReplicatedWriteConflictException)
+    // with jittered backoff inside the time budget, so the fence waits out the in-flight writes instead of losing.
+    let won: boolean | undefined;
+    for (let attempt = 1; won === undefined; attempt++) {
+      try {
+        won = await deps.write(item, ifVersion, callSignal());
+      } catch (err) {
+        const pause = backoffMs(attempt);
+        if (!isRetryableConflict(err) || attempt >= STATE_WRITE_ATTEMPTS || left() < pause + CALL_TIMEOUT_MS) throw err;
+        await (deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))))(pause);
+      }
+    }
     if (!won) {
       return failure(
         STATE_CONFLICT,

@@ -170,6 +170,30 @@ describe('state updater (direct invoke, DynamoDB Local)', () => {
     assert.ok(allowed.ok);
   });
 
+  it('a write cancelled by a transaction conflict (an item write fencing on this item) is retried, not lost; other errors are not', async () => {
+    await handler({ newState: 'active', reason: 'bootstrap' });
+    const real = stateUpdaterDeps();
+    const conflict = () => Object.assign(new Error('Transaction is ongoing for the item'), { name: 'TransactionConflictException' });
+    let calls = 0;
+    const slept: number[] = [];
+    const res = await updateState(
+      { newState: 'fenced', reason: 'under write load' },
+      { ...real, sleep: async (ms: number) => void slept.push(ms), write: async (...a: Parameters<typeof real.write>) => (++calls <= 2 ? Promise.reject(conflict()) : real.write(...a)) },
+    );
+    assert.ok(res.ok, JSON.stringify(res));
+    assert.equal(calls, 3, 'two conflicts, then the write');
+    assert.equal(slept.length, 2, 'a backoff before each retry');
+    assert.equal((await stored())?.state, 'fenced');
+    let denied = 0;
+    const refused = await updateState(
+      { newState: 'active', reason: 'x' },
+      { ...real, write: async () => { denied += 1; throw Object.assign(new Error('no'), { name: 'AccessDeniedException' }); } },
+    );
+    assert.ok(!refused.ok);
+    assert.equal(denied, 1, 'not retried');
+    assert.equal((await stored())?.state, 'fenced');
+  });
+
   it('replaces an unknown stored state (repair) with a version-guarded write', async () => {
     await putItem(EU, tables.appConfig, { id: APP_STATE_ID, state: 'paused', updatedAt: '2026-01-01T00:00:00.000Z', reason: 'hand-edited' });
     const res = await handler({ newState: 'fenced', reason: 'repair' });
