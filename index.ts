@@ -155,7 +155,8 @@ function program(options: ProgramOptions = {}) {
         configBucketArn: fisConfig.bucketArn,
         configPrefix: fisConfig.prefix,
         pauseMinutes: cfg.drills.pauseMinutes,
-        stopAlarms: { pauseReplication: userFacing, notifierErrors: [...userFacing, notifier.alarmArns.dlqDepth] },
+        stopAlarms: userFacing,
+        consistency: cfg.consistency,
       },
       { providers: { aws: provider } },
     );

@@ -4,7 +4,12 @@
  *
  * - `pause-replication`: aws:dynamodb:global-table-pause-replication on this region's replicas of both tables
  *   (target key `Tables`, resource type aws:dynamodb:global-table, parameter `duration`): replication into and out
- *   of this region stops for `drills.pauseMinutes`, then resumes from where it paused.
+ *   of this region stops for `drills.pauseMinutes`, then resumes from where it paused. Under `consistency: strong`
+ *   (MRSC) that is not lag but a regional outage: while paused, the region's replica refuses writes and strongly
+ *   consistent reads with AccessDeniedException
+ *   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2gt_IAM.html), so its writes fail, its /health
+ *   fails and the global name moves its clients to the other regions. The template is kept under strong (that
+ *   failover is worth rehearsing) and its description says what it does there.
  * - `notifier-errors`: aws:lambda:invocation-error on this region's notifier (target key `Functions`, resource type
  *   aws:lambda:function, parameters `duration`, `invocationPercentage` 100, `preventExecution` true): every
  *   invocation fails without running the handler, so the stream mapping retries, bisects and finally sends records
@@ -12,9 +17,12 @@
  *   and the region's FIS config bucket (components/fisConfigBucket.ts, components/notifier.ts).
  *
  * Stop conditions: each template stops when one of the given CloudWatch alarms goes into ALARM — the alarms that
- * say users are hurt beyond what the drill is meant to cause (API 5XX in this region; for the notifier drill, records
- * lost to the DLQ). Expected drill symptoms (replication latency, notifier errors) are deliberately not stop
- * conditions: the drill exists to make them fire.
+ * say users are hurt beyond what the drill is meant to cause (API 5XX in this region), the same for both drills.
+ * Expected drill symptoms (replication latency, notifier errors, records in the notifier's DLQ) are deliberately not
+ * stop conditions: the drill exists to make them fire. The DLQ-depth alarm in particular (threshold 0) fires on the
+ * notifier drill's expected outcome — records reach the DLQ after the mapping's retries — so as a stop condition it
+ * would end the drill within minutes, every time; drain or replay the DLQ after the drill (`npm run replay-dlq`).
+ * https://docs.aws.amazon.com/fis/latest/userguide/stop-conditions.html
  *
  * IAM, from the FIS actions reference (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html,
  * read 2026-11-30): the pause action puts, reads and deletes a resource policy on each targeted replica and
@@ -27,6 +35,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { DRILLS, isoMinutes } from './drillNames';
 import { assumeRolePolicy, policyDocument } from './lambda';
+import type { Consistency } from './regionSets';
 
 export interface FisDrillsArgs {
   region: string;
@@ -39,8 +48,14 @@ export interface FisDrillsArgs {
   configPrefix: string;
   /** how long each drill runs */
   pauseMinutes: number;
-  /** CloudWatch alarm ARNs that stop each drill (at least one each: FIS runs a template without any otherwise) */
-  stopAlarms: { pauseReplication: pulumi.Input<string>[]; notifierErrors: pulumi.Input<string>[] };
+  /**
+   * CloudWatch alarm ARNs that stop both drills: only alarms saying users are hurt (API 5XX), never one the drill
+   * is expected to fire (DLQ depth, replication latency, notifier errors). At least one: FIS runs a template
+   * without any otherwise.
+   */
+  stopAlarms: pulumi.Input<string>[];
+  /** the tables' consistency mode: under strong, pausing replication takes the region's replica out (see above) */
+  consistency: Consistency;
 }
 
 export class FisDrills extends pulumi.ComponentResource {
@@ -51,9 +66,7 @@ export class FisDrills extends pulumi.ComponentResource {
   constructor(name: string, args: FisDrillsArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('global-appsync:index:FisDrills', name, {}, opts);
     const child = { parent: this };
-    for (const [drill, arns] of Object.entries(args.stopAlarms)) {
-      if (arns.length === 0) throw new Error(`FisDrills ${name}: drill ${drill} has no stop condition alarm`);
-    }
+    if (args.stopAlarms.length === 0) throw new Error(`FisDrills ${name}: no stop condition alarm`);
     const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy('fis.amazonaws.com'), description: `AWS FIS drills, ${args.region}` }, child);
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
@@ -68,15 +81,15 @@ export class FisDrills extends pulumi.ComponentResource {
       child,
     );
     const duration = isoMinutes(args.pauseMinutes);
-    const stop = (arns: pulumi.Input<string>[]) => arns.map((value) => ({ source: 'aws:cloudwatch:alarm', value }));
+    const stopConditions = args.stopAlarms.map((value) => ({ source: 'aws:cloudwatch:alarm', value }));
     const tags = (drill: string) => ({ Name: `${drill}-${args.region}`, drill });
 
     const pause = new aws.fis.ExperimentTemplate(
       `${name}-${DRILLS.pauseReplication.name}`,
       {
-        description: `Pause global table replication into and out of ${args.region} for ${args.pauseMinutes} min (README, "Drills")`,
+        description: pauseDescription(args.region, args.pauseMinutes, args.consistency),
         roleArn: role.arn,
-        stopConditions: stop(args.stopAlarms.pauseReplication),
+        stopConditions,
         actions: [
           {
             name: 'pause-replication',
@@ -95,7 +108,7 @@ export class FisDrills extends pulumi.ComponentResource {
       {
         description: `Fail every notifier invocation in ${args.region} for ${args.pauseMinutes} min (README, "Drills")`,
         roleArn: role.arn,
-        stopConditions: stop(args.stopAlarms.notifierErrors),
+        stopConditions,
         actions: [
           {
             name: 'notifier-errors',
@@ -117,4 +130,14 @@ export class FisDrills extends pulumi.ComponentResource {
     this.roleArn = role.arn;
     this.registerOutputs({ templateIds: this.templateIds, roleArn: this.roleArn });
   }
+}
+
+/** The pause template's description (FIS: at most 512 characters): under strong it says it is a regional outage. */
+export function pauseDescription(region: string, minutes: number, consistency: Consistency): string {
+  const what = `Pause global table replication into and out of ${region} for ${minutes} min`;
+  if (consistency !== 'strong') return `${what} (README, "Drills")`;
+  return (
+    `${what}. Consistency strong (MRSC): a regional outage, not lag - while paused the ${region} replica refuses writes and ` +
+    `strongly consistent reads (AccessDeniedException), so ${region}'s writes fail, its /health fails and clients move to the other regions (README, "Drills")`
+  );
 }

@@ -127,13 +127,14 @@ describe('drills (AWS FIS templates) under mocks', function () {
       ]);
     });
 
-    it(`${r}: notifier-errors fails every invocation of its notifier, which carries the FIS extension; stops on API 5XX and DLQ depth`, () => {
+    it(`${r}: notifier-errors fails every invocation of its notifier, which carries the FIS extension; stops on API 5XX only (not on the DLQ it fills)`, () => {
       const t = named(run, `drills-${r}-notifier-errors`);
       const fn = named(run, `notifier-${r}`);
       assert.deepEqual(t.inputs.actions[0].parameters, [{ key: 'duration', value: 'PT15M' }, { key: 'invocationPercentage', value: '100' }, { key: 'preventExecution', value: 'true' }]);
       assert.equal(t.inputs.actions[0].actionId, 'aws:lambda:invocation-error');
       assert.deepEqual(t.inputs.targets, [{ name: 'notifier', resourceType: 'aws:lambda:function', resourceArns: [fn.state.arn], selectionMode: 'ALL' }]);
-      assert.deepEqual(t.inputs.stopConditions.map((s: { value: string }) => s.value.split(':alarm:')[1]), [`alarms-${r}-appsync-5xx`, `alarms-${r}-rest-5xx`, `notifier-${r}-dlq-depth`]);
+      // records reaching the DLQ are this drill's expected outcome: its depth alarm (threshold 0) would stop every run
+      assert.deepEqual(t.inputs.stopConditions.map((s: { value: string }) => s.value.split(':alarm:')[1]), [`alarms-${r}-appsync-5xx`, `alarms-${r}-rest-5xx`]);
       // the extension: layer from the region's public SSM parameter, wrapper + config location, read access to the folder
       assert.deepEqual(fn.inputs.layers, [`arn:aws:lambda:${r}:211125607513:layer:aws-fis-extension-arm64:9`]);
       const bucket = named(run, `fis-config-${r}`).state.arn as string;
@@ -145,6 +146,17 @@ describe('drills (AWS FIS templates) under mocks', function () {
       assert.ok(run.invokes.some((i) => i.token === 'aws:ssm/getParameter:getParameter' && i.inputs.name === '/aws/service/fis/lambda-extension/AWS-FIS-extension-arm64/1.x.x'));
     });
   }
+
+  it('pause-replication says what it is: lag under eventual, a regional outage under strong (MRSC)', async () => {
+    assert.equal(named(run, 'drills-eu-west-1-pause-replication').inputs.description, 'Pause global table replication into and out of eu-west-1 for 15 min (README, "Drills")');
+    const strong = await runProgram({ regions: US3.join(','), consistency: 'strong', drills: 'true' });
+    for (const r of US3) {
+      const d = named(strong, `drills-${r}-pause-replication`).inputs.description as string;
+      assert.match(d, new RegExp(`regional outage, not lag .*${r} replica refuses writes and strongly consistent reads \\(AccessDeniedException\\).*/health fails and clients move`));
+      assert.ok(d.length <= 512, `FIS description limit: ${d.length}`);
+      assert.deepEqual(named(strong, `drills-${r}-notifier-errors`).inputs.stopConditions.length, 2);
+    }
+  });
 
   it('drills off (default): no templates, no bucket, no layer', async () => {
     const off = await cachedRun({ regions: R.join(',') });
