@@ -2,7 +2,7 @@
  * Issue 10 under Pulumi mocks: the deployed client auth, WAF and throttling. For every auth mode, every REST
  * Method's authorization (only /health open), the AppSync default and additional auth, the authorizers and their
  * invoke permissions; apiKey mode's one key value in every region's usage plan and /graphql's server-side AppSync
- * key; the WAF web ACL associated with every stage and GraphQL API; stage throttling. Token mode's config is
+ * key; the WAF web ACLs (stage: rate rule + managed rules; AppSync: managed rules only); stage throttling. Token mode's config is
  * parsed by another part of the program, so its run takes an already parsed config (runProgram's `parsed`).
  */
 import assert from 'node:assert/strict';
@@ -112,38 +112,51 @@ describe('client auth, WAF and throttling (issue 10, Pulumi mocks)', function ()
       }
     });
 
-    it('WAF: a regional web ACL per region, associated with every stage and every GraphQL API, logging to aws-waf-logs-*', async () => {
+    it('WAF: per region the stage\'s web ACL (rate rule + managed rules) and AppSync\'s own (managed rules only), each logging to aws-waf-logs-*', async () => {
       const r = await run();
       const associated = ofType(r, 'aws:wafv2/webAclAssociation:WebAclAssociation');
       const expected = TWO.flatMap((region) => [one(r, 'aws:apigateway/stage:Stage', region).state.arn, one(r, 'aws:appsync/graphQLApi:GraphQLApi', region).state.arn]);
       assert.deepEqual(associated.map((a) => a.inputs.resourceArn).sort(), [...expected].sort());
+      type Rule = { name: string; priority: number; statement: { managedRuleGroupStatement: { vendorName: string; name: string; ruleActionOverrides?: unknown } } };
+      const managed = (rules: Rule[]): string[] => rules.map((x) => `${x.statement.managedRuleGroupStatement.vendorName}/${x.statement.managedRuleGroupStatement.name}`);
+      // SizeRestrictions_BODY (bodies over 8 KB) counts instead of blocking: values go up to 16,384 characters
+      const overrides = (rules: Rule[]): unknown[] => rules.map((x) => x.statement.managedRuleGroupStatement.ruleActionOverrides);
+      const expectedOverrides = [[{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }], undefined];
       for (const region of TWO) {
-        const acl = one(r, 'aws:wafv2/webAcl:WebAcl', region);
-        assert.equal(acl.inputs.scope, 'REGIONAL');
-        assert.deepEqual(acl.inputs.defaultAction, { allow: {} });
-        const { scopeDownStatement, ...rate } = acl.inputs.rules[0].statement.rateBasedStatement;
-        assert.deepEqual(rate, { limit: 500, aggregateKeyType: 'IP', evaluationWindowSec: 300 });
-        // the notifier's signed publishes to AppSync are not counted per IP (Lambda's egress addresses are shared)
-        const exempt = scopeDownStatement.notStatement.statement.andStatement.statements.map((x: { byteMatchStatement: { fieldToMatch: { singleHeader: { name: string } }; positionalConstraint: string; searchString: string } }) => {
-          const b = x.byteMatchStatement;
-          return `${b.fieldToMatch.singleHeader.name} ${b.positionalConstraint} ${b.searchString}`;
-        });
-        assert.deepEqual(exempt, ['host CONTAINS .appsync-api.', 'authorization STARTS_WITH AWS4-HMAC-SHA256']);
-        assert.deepEqual(acl.inputs.rules[0].action, { block: {} });
-        assert.deepEqual(
-          acl.inputs.rules.slice(1).map((x: { statement: { managedRuleGroupStatement: { vendorName: string; name: string } } }) => `${x.statement.managedRuleGroupStatement.vendorName}/${x.statement.managedRuleGroupStatement.name}`),
-          MANAGED_RULE_GROUPS.map((g) => `AWS/${g}`),
-        );
-        // each region's resources go to that region's ACL
-        for (const a of associated.filter((x) => x.region === region)) assert.equal(a.inputs.webAclArn, acl.state.arn);
-        assert.equal(associated.filter((x) => x.region === region).length, 2);
-        const logs = inRegion(r, 'aws:cloudwatch/logGroup:LogGroup', region).find((l) => String(l.inputs.name).startsWith(WAF_LOG_PREFIX));
-        assert.ok(logs, `WAF log group in ${region}`);
-        const logging = one(r, 'aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration', region);
-        assert.deepEqual(logging.inputs.logDestinationConfigs, [logs.state.arn]);
-        assert.equal(logging.inputs.resourceArn, acl.state.arn);
-        assert.deepEqual(logging.inputs.redactedFields, [{ singleHeader: { name: 'authorization' } }, { singleHeader: { name: 'x-api-key' } }], 'credentials never reach the logs');
-        assert.equal(logging.inputs.loggingFilter.defaultBehavior, 'DROP', 'allowed requests are not logged');
+        const acls = inRegion(r, 'aws:wafv2/webAcl:WebAcl', region);
+        assert.equal(acls.length, 2, `two web ACLs in ${region}`);
+        const stageAcl = acls.find((x) => x.name === `api-${region}-waf-acl`)!;
+        const graphqlAcl = acls.find((x) => x.name === `api-${region}-waf-graphql-acl`)!;
+        assert.ok(stageAcl && graphqlAcl, acls.map((x) => x.name).join(', '));
+        for (const acl of acls) {
+          assert.equal(acl.inputs.scope, 'REGIONAL');
+          assert.deepEqual(acl.inputs.defaultAction, { allow: {} });
+        }
+        assert.equal(graphqlAcl.inputs.name, `${stageAcl.inputs.name}-graphql`);
+        // the stage: the per-IP rate rule (clients' own addresses), no exemption (nothing to spoof), then the managed groups
+        assert.deepEqual(stageAcl.inputs.rules[0].statement.rateBasedStatement, { limit: 500, aggregateKeyType: 'IP', evaluationWindowSec: 300 });
+        assert.deepEqual(stageAcl.inputs.rules[0].action, { block: {} });
+        assert.deepEqual(managed(stageAcl.inputs.rules.slice(1)), MANAGED_RULE_GROUPS.map((g) => `AWS/${g}`));
+        assert.deepEqual(overrides(stageAcl.inputs.rules.slice(1)), expectedOverrides);
+        // AppSync: no rate rule (it sees API Gateway's and Lambda's shared addresses), the managed groups only
+        assert.equal(graphqlAcl.inputs.rules.filter((x: { statement: { rateBasedStatement?: unknown } }) => x.statement.rateBasedStatement).length, 0);
+        assert.deepEqual(managed(graphqlAcl.inputs.rules), MANAGED_RULE_GROUPS.map((g) => `AWS/${g}`));
+        assert.deepEqual(overrides(graphqlAcl.inputs.rules), expectedOverrides);
+        // each target goes to its own ACL in its own region
+        const inThis = associated.filter((x) => x.region === region);
+        assert.equal(inThis.length, 2);
+        assert.equal(inThis.find((a) => a.inputs.resourceArn === one(r, 'aws:apigateway/stage:Stage', region).state.arn)!.inputs.webAclArn, stageAcl.state.arn);
+        assert.equal(inThis.find((a) => a.inputs.resourceArn === one(r, 'aws:appsync/graphQLApi:GraphQLApi', region).state.arn)!.inputs.webAclArn, graphqlAcl.state.arn);
+        const loggings = inRegion(r, 'aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration', region);
+        assert.deepEqual(loggings.map((l) => l.inputs.resourceArn).sort(), [stageAcl.state.arn, graphqlAcl.state.arn].sort());
+        for (const acl of acls) {
+          const logs = inRegion(r, 'aws:cloudwatch/logGroup:LogGroup', region).find((l) => l.inputs.name === `${WAF_LOG_PREFIX}${acl.inputs.name}`);
+          assert.ok(logs, `WAF log group of ${acl.inputs.name}`);
+          const logging = loggings.find((l) => l.inputs.resourceArn === acl.state.arn)!;
+          assert.deepEqual(logging.inputs.logDestinationConfigs, [logs.state.arn]);
+          assert.deepEqual(logging.inputs.redactedFields, [{ singleHeader: { name: 'authorization' } }, { singleHeader: { name: 'x-api-key' } }], 'credentials never reach the logs');
+          assert.equal(logging.inputs.loggingFilter.defaultBehavior, 'DROP', 'allowed requests are not logged');
+        }
       }
     });
 
@@ -162,6 +175,14 @@ describe('client auth, WAF and throttling (issue 10, Pulumi mocks)', function ()
     assert.equal(r.resources.filter((x) => x.type.startsWith('aws:wafv2/')).length, 0);
     const short = violations([{ ...one(r, 'aws:apigateway/apiKey:ApiKey', 'eu-west-1'), inputs: { value: 'x'.repeat(19) } }]);
     assert.deepEqual(short.map((v) => v.input), ['value']);
+  });
+
+  it('waf without managed rules: the stage\'s web ACL with the rate rule only; AppSync gets no web ACL (it would have no rule)', async () => {
+    const r = await runProgram({ regions: 'eu-west-1', waf: '{"managedRules":false}' }, 'dev');
+    const acl = one(r, 'aws:wafv2/webAcl:WebAcl', 'eu-west-1');
+    assert.deepEqual(acl.inputs.rules.map((x: { name: string }) => x.name), ['rate-limit-per-ip']);
+    assert.deepEqual(ofType(r, 'aws:wafv2/webAclAssociation:WebAclAssociation').map((a) => [a.inputs.resourceArn, a.inputs.webAclArn]), [[one(r, 'aws:apigateway/stage:Stage', 'eu-west-1').state.arn, acl.state.arn]]);
+    assert.equal(ofType(r, 'aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration').length, 1);
   });
 
   describe('token mode: the project authorizer in every region', () => {

@@ -86,7 +86,7 @@ describe('config changes (diff of two runs)', function () {
   it('protect: the two tables change (protect option + deletion protection on table and replicas) and the WAF comes (its default follows protect)', async () => {
     const run = await variant({ protect: 'true' });
     const d = diffRuns(await base(), run);
-    const waf = R.flatMap((r) => ['', '-acl', '-logs', '-logging', '-graphql-association', '-stage-association'].map((p) => `api-${r}-waf${p}`));
+    const waf = R.flatMap((r) => ['', '-acl', '-logs', '-logging', '-graphql-acl', '-graphql-logs', '-graphql-logging', '-graphql-association', '-stage-association'].map((p) => `api-${r}-waf${p}`));
     assert.deepEqual([d.added.sort(), d.removed], [waf.sort(), []]);
     assert.deepEqual(d.changed, {
       'tables-items': ['deletionProtectionEnabled', 'protect', 'replicas'],

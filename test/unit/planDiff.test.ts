@@ -106,7 +106,7 @@ describe('npm run plan -- --diff (offline preview)', function () {
 
   it('protect off: the two tables change (Pulumi option + deletion protection), in place; the WAF that protect turns on by default goes', async () => {
     const d = diffPlans(await base(), await variant({ [key('protect')]: 'false' }));
-    const waf = ['us-east-1', 'eu-west-1', 'ap-southeast-2'].flatMap((r) => ['acl', 'graphql-association', 'logging', 'logs', 'stage-association'].map((p) => `delete api-${r}-waf-${p}`));
+    const waf = ['us-east-1', 'eu-west-1', 'ap-southeast-2'].flatMap((r) => ['acl', 'graphql-acl', 'graphql-association', 'graphql-logging', 'graphql-logs', 'logging', 'logs', 'stage-association'].map((p) => `delete api-${r}-waf-${p}`));
     assert.deepEqual(all(d).map((c) => `${c.action} ${c.name}`).sort(), ['update tables-app-config', 'update tables-items', ...waf].sort());
     const c = find(d, 'tables-items')!;
     assert.deepEqual(c.options, ['protect: true → false']);
