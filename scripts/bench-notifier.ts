@@ -19,6 +19,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { bundleHandler } from '../components/bundle';
 import { fork } from 'node:child_process';
+import { runMain } from './runMain';
 
 export const USAGE = `usage: npm run bench:notifier -- --latency-ms <ms> --concurrency <n> [options]
 
@@ -164,12 +165,4 @@ export async function main(argv: string[], out: (line: string) => void = console
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-      process.exit(1);
-    },
-  );
-}
+runMain(module, main);

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runMain } from './runMain';
 
 export const DEFAULT_ENDPOINTS = path.resolve(__dirname, '..', '.emulator', 'endpoints.json');
 
@@ -232,12 +233,4 @@ export async function main(argv: readonly string[], io: { out?: (l: string) => v
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runMain(module, main);

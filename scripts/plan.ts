@@ -22,6 +22,7 @@ import { roundTripMs } from '../local/latency';
 import { bundledCode } from '../components/lambda';
 import { cachedRun, type ProgramRun, type Recorded, runProgram } from './mockCloud';
 import { diffPlans, formatDiff, type PlanDiff } from './planDiff';
+import { runMain } from './runMain';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -201,15 +202,7 @@ export function printDiff(report: PlanDiffReport, out: (line: string) => void): 
   formatDiff(report, out);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runMain(module, main);
 
 // ---- issue 11: RTO and RPO per failure, computed from the stack's config (components/recovery.ts) --------------
 

@@ -33,6 +33,7 @@ import { processRecords } from '../handlers/notifier';
 import { type Credentials, Publisher } from '../handlers/lib/publish';
 import type { ItemChangeInput } from '../handlers/lib/streamRecord';
 import type { PublishResult } from '../handlers/lib/publish';
+import { runMain } from './runMain';
 
 export const USAGE = `usage: npm run replay-dlq -- --region <region> [--stack <name> | --local] [--max N] [--dry-run]
 
@@ -314,12 +315,4 @@ export async function main(argv: string[], out: (line: string) => void = console
   return kept > 0 ? 1 : 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-      process.exit(1);
-    },
-  );
-}
+runMain(module, main);

@@ -34,6 +34,7 @@ import { parseArgs } from 'node:util';
 import { stateUpdaterFunctionName } from '../components/names';
 import { stateRegionFor } from '../handlers/lib/stateRules';
 import { APP_STATES, STATE_TRANSITIONS } from '../schema/rules';
+import { runMain } from './runMain';
 
 export interface InvokeRequest {
   functionName: string;
@@ -267,12 +268,4 @@ export function formatReadBack(answer: unknown): string[] {
   return lines;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runMain(module, main);

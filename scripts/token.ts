@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
+import { runMain } from './runMain';
 
 export interface MintOptions {
   secret: string;
@@ -130,12 +131,4 @@ export async function main(argv: string[], io: TokenIO = {}): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runMain(module, main);
