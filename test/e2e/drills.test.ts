@@ -291,6 +291,12 @@ describe('failure drills (multi-master)', function () {
     const ep = t.endpoints.regions;
     const subs = { [EU]: await Subscriber.open(ep[EU].realtimeUrl, ep[EU].graphqlUrl, ep[EU].apiKey), [AP]: await Subscriber.open(ep[AP].realtimeUrl, ep[AP].graphqlUrl, ep[AP].apiKey) };
     try {
+      // start from a quiet replicator: a change the region-kill drill left in flight (A's catch-up) would otherwise be
+      // counted as one of this drill's queued writes (a clean-clone run saw EU pending 51, not 50)
+      await t.emulator.replicator.idle();
+      await eventually('nothing pending on any pair before the pause', async () =>
+        ((await send(`${t.endpoints.adminUrl}/replication`, {})).body as Array<{ pending: number }>).every((p) => p.pending === 0),
+      );
       // superseded counts are cumulative over the emulator's life: this drill's are the growth from here
       const supersededBefore = t.emulator.replicator.stats().find((p) => p.from === EU && p.to === AP)?.superseded ?? 0;
       // FIS's shape: one replica (AP), replication to and from it
