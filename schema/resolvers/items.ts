@@ -286,29 +286,39 @@ function raiseItemChanged(ctx: Context, id: string, expected: unknown, stored: R
   );
 }
 
+/**
+ * A failed write of putItem / deleteItem: raises the GraphQL error for every failure (fenced, conflict, other) but one
+ * — the item's own condition failed inside the transaction — and returns the item stored then (null when absent),
+ * which the caller recognises as its own earlier write (a retry) or answers as changed.
+ */
+function itemConditionFailure(ctx: Context, id: string, expected: unknown, verb: string): { stored: Record<string, unknown> | null } {
+  const type = ctx.error ? ctx.error.type : '';
+  const reasons = cancellation(ctx);
+  if (reasons) {
+    if (conditionFailed(reasons[0])) {
+      raiseFenced(ctx, reasons[0]);
+    }
+    if (conditionFailed(reasons[1])) {
+      return { stored: reasons[1].item ?? null };
+    }
+    if (reasons[0].type === 'TransactionConflict' || reasons[1].type === 'TransactionConflict') {
+      raiseWriteError(ctx, id, 'DynamoDB:TransactionConflictException');
+    }
+  }
+  if (type === 'DynamoDB:ConditionalCheckFailedException') {
+    raiseItemChanged(ctx, id, expected, null, verb);
+  }
+  return raiseWriteError(ctx, id, type);
+}
+
 export function putResponse(ctx: Context) {
   const input = ctx.args.input;
   if (ctx.error) {
-    const reasons = cancellation(ctx);
-    if (reasons) {
-      if (conditionFailed(reasons[0])) {
-        raiseFenced(ctx, reasons[0]);
-      }
-      if (conditionFailed(reasons[1])) {
-        const stored = reasons[1].item ?? null;
-        if (stored && stored.writeId === ctx.stash.writeId) {
-          return stored;
-        }
-        raiseItemChanged(ctx, input.id, input.expectedVersion, stored, 'written');
-      }
-      if (reasons[0].type === 'TransactionConflict' || reasons[1].type === 'TransactionConflict') {
-        raiseWriteError(ctx, input.id, 'DynamoDB:TransactionConflictException');
-      }
+    const failed = itemConditionFailure(ctx, input.id, input.expectedVersion, 'written');
+    if (failed.stored && failed.stored.writeId === ctx.stash.writeId) {
+      return failed.stored;
     }
-    if (ctx.error.type === 'DynamoDB:ConditionalCheckFailedException') {
-      raiseItemChanged(ctx, input.id, input.expectedVersion, null, 'written');
-    }
-    raiseWriteError(ctx, input.id, ctx.error.type);
+    raiseItemChanged(ctx, input.id, input.expectedVersion, failed.stored, 'written');
   }
   return strong() ? ctx.result : ctx.stash.written;
 }
@@ -343,27 +353,12 @@ export function deleteRequest(ctx: Context, target: Target) {
 export function deleteResponse(ctx: Context) {
   const id = ctx.args.id;
   if (ctx.error) {
-    const reasons = cancellation(ctx);
-    if (reasons) {
-      if (conditionFailed(reasons[0])) {
-        raiseFenced(ctx, reasons[0]);
-      }
-      if (conditionFailed(reasons[1])) {
-        const stored = reasons[1].item ?? null;
-        if (!stored) {
-          // deleted by another request meanwhile: gone, as asked
-          return null;
-        }
-        raiseItemChanged(ctx, id, ctx.args.expectedVersion, stored, 'deleted');
-      }
-      if (reasons[0].type === 'TransactionConflict' || reasons[1].type === 'TransactionConflict') {
-        raiseWriteError(ctx, id, 'DynamoDB:TransactionConflictException');
-      }
+    const failed = itemConditionFailure(ctx, id, ctx.args.expectedVersion, 'deleted');
+    if (!failed.stored) {
+      // deleted by another request meanwhile: gone, as asked
+      return null;
     }
-    if (ctx.error.type === 'DynamoDB:ConditionalCheckFailedException') {
-      raiseItemChanged(ctx, id, ctx.args.expectedVersion, null, 'deleted');
-    }
-    raiseWriteError(ctx, id, ctx.error.type);
+    raiseItemChanged(ctx, id, ctx.args.expectedVersion, failed.stored, 'deleted');
   }
   return strong() ? (ctx.result ?? null) : ctx.stash.current;
 }
