@@ -1,5 +1,5 @@
 /**
- * The whole stack on one machine: config (through config.ts, from the real Pulumi.<stack>.yaml) → DynamoDB Local →
+ * The whole stack on one machine: config (through config/, from the real Pulumi.<stack>.yaml) → DynamoDB Local →
  * both tables in every region → the replicator (what the global table does) → one Region per configured region →
  * the global endpoint (local/router.ts: health checks like Route53, one API key) → the admin API (local/admin.ts,
  * fault controls of local/drills.ts) → `.emulator/endpoints.json`. `npm start` (local/start.ts) and the end-to-end

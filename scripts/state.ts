@@ -4,7 +4,7 @@
  * Sets the app state (docs/architecture.md, "Write rules") by invoking the stack's state updater Lambda (handlers/stateUpdater.ts) with
  * `{newState, reason}` and prints its JSON answer.
  * - --stack: the Pulumi stack (default: $PULUMI_STACK, else `dev`); its Pulumi.<stack>.yaml is read and
- *   validated through config.ts (readStackFile + parseConfig) for the regions and primaryRegion.
+ *   validated through config/ (readStackFile + parseConfig) for the regions and primaryRegion.
  * - --region: the region whose state updater is invoked. Default: the change's designated region, the one the
  *   updater itself insists on (handlers/lib/stateRules.ts): for `failover` the first of the stack's regions that
  *   is not its primaryRegion, because failover is declared when the primary is likely down (a single-region
@@ -31,7 +31,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { stateUpdaterFunctionName } from '../components/names';
+import { stateUpdaterFunctionName } from '../config/names';
 import { stateRegionFor } from '../handlers/lib/stateRules';
 import { APP_STATES, STATE_TRANSITIONS } from '../schema/rules';
 import { runMain } from './runMain';
@@ -104,9 +104,9 @@ export interface StackInfo {
   primaryRegion: string;
 }
 
-/** The stack's regions and primary region, validated by config.ts. */
+/** The stack's regions and primary region, validated by config/. */
 function readStack(stack: string, dir: string): StackInfo {
-  // Required lazily: config.ts pulls in @pulumi/pulumi, which only the stack look-up needs.
+  // Required lazily: config/ pulls in @pulumi/pulumi, which only the stack look-up needs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const config = require('../config') as typeof import('../config');
   const cfg = config.parseConfig(config.projectKeys(config.readStackFile(stack, dir)), { stack });

@@ -103,7 +103,7 @@ export async function main(argv: string[], io: TokenIO = {}): Promise<number> {
       issuer = ep.auth.issuer as string;
       audience = ep.auth.audience as string;
     } else {
-      // required here: config.ts pulls in the region tables, which the --local path does not need
+      // required here: config/ pulls in the region tables, which the --local path does not need
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { parseConfig, projectKeys, readStackFile, PROJECT } = require('../config') as typeof import('../config');
       const stack = values.stack ?? env.PULUMI_STACK ?? 'dev';
