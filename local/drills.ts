@@ -26,17 +26,17 @@
  *     resumes a pair the user paused, and a user resume never resumes a pair into or out of a stopped region.
  *   - notifierErrors: the `notifier-errors` drill (FIS aws:lambda:invocation-error): the region's notifier fails.
  *   - setState: the app state through the region's bundled state updater λ (the same function `npm run state`
- *     invokes in AWS), default region chosen as scripts/state.ts chooses it.
+ *     invokes in AWS), default region chosen as scripts/state.ts chooses it (local/stateRegion.ts).
  *   - replication(): lag and queue per pair; notifier(): backlog per region; health(): the router's view.
  * Every bad input throws a FaultInputError naming what was wrong (the admin API answers it as 400).
  */
 import type { StackConfig } from '../config';
 import { DRILLS, PAUSE_REPLICATION_ACTION } from '../config/drills';
-import { defaultRegion } from '../scripts/state';
 import { APP_STATES } from '../schema/rules';
 import type { Region } from './region';
 import type { PairStats, Replicator } from './replicator';
 import type { RegionHealth, Router } from './router';
+import { defaultRegion } from './stateRegion';
 
 /** The FIS action this control approximates: the same id the drill templates use (config/drills.ts). */
 export const PAUSE_ACTION = PAUSE_REPLICATION_ACTION;
