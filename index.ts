@@ -10,7 +10,7 @@ import { loadConfig, type StackConfig } from './config';
 import { RegionAlarms } from './components/alarms';
 import { AppState } from './components/appState';
 import { StackDashboard } from './components/dashboard';
-import { stateUpdaterFunctionName } from './components/names';
+import { stateUpdaterFunctionName } from './config/names';
 import { GlobalRouting } from './components/globalRouting';
 import { GlobalTable } from './components/globalTable';
 import { bundledCode, type CodeSource } from './components/lambda';
@@ -18,7 +18,7 @@ import { Notifier } from './components/notifier';
 import { providerFor, regionProviders, ROUTE53_METRICS_REGION } from './components/providers';
 import { RegionalApi } from './components/regionalApi';
 import { SharedApiKey } from './components/apiKeys';
-import { DRILLS } from './components/drillNames';
+import { DRILLS } from './config/drills';
 import { FisConfigBucket } from './components/fisConfigBucket';
 import { FisDrills } from './components/fisDrills';
 

@@ -14,7 +14,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { FIS_CONFIG_PREFIX, FIS_EXTENSION_PARAMETER } from './drillNames';
+import { FIS_CONFIG_PREFIX, FIS_EXTENSION_PARAMETER } from '../config/drills';
 
 export interface FisConfigBucketArgs {
   region: string;

@@ -33,9 +33,9 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { DRILLS, isoMinutes } from './drillNames';
+import { DRILLS, isoMinutes } from '../config/drills';
 import { assumeRolePolicy, policyDocument } from './lambda';
-import type { Consistency } from './regionSets';
+import type { Consistency } from '../config/consistency';
 
 export interface FisDrillsArgs {
   region: string;
@@ -59,7 +59,7 @@ export interface FisDrillsArgs {
 }
 
 export class FisDrills extends pulumi.ComponentResource {
-  /** drill name (components/drillNames.ts) → experiment template id */
+  /** drill name (config/drills.ts) → experiment template id */
   readonly templateIds: Readonly<Record<string, pulumi.Output<string>>>;
   readonly roleArn: pulumi.Output<string>;
 

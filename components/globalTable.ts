@@ -9,7 +9,7 @@
  * - Each region's stream ARN comes from `replicas[].streamArn` (home region: the table's own `streamArn`),
  *   known after one `pulumi up` — no second deploy, no CLI look-up.
  * - `consistency: strong` (issue 11): multi-Region strong consistency. Every replica gets `consistencyMode: STRONG`,
- *   and with two regions the third is `globalTableWitness` (components/regionSets.ts validated the shape and checks
+ *   and with two regions the third is `globalTableWitness` (config/consistency.ts validated the shape and checks
  *   the table uses nothing MRSC refuses: no TTL, no local secondary indexes). Streams stay on: the notifiers read
  *   them (MRSC does not replicate through streams, but supports them). The mode is fixed when a global table is
  *   created (and needs an empty table): DynamoDB refuses to switch a deployed table, and terraform-provider-aws
@@ -19,7 +19,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { HASH_KEY, HASH_KEY_TYPE, STREAM_VIEW_TYPE } from '../schema/tables';
-import { assertMrscTable, type Consistency } from './regionSets';
+import { assertMrscTable, type Consistency } from '../config/consistency';
 
 export interface GlobalTableArgs {
   /** All regions, in config order. */
@@ -30,7 +30,7 @@ export interface GlobalTableArgs {
   itemsTableName: string;
   appConfigTableName: string;
   protect: boolean;
-  /** default eventual; strong = MRSC (config.ts checked regions + witnessRegion against the region sets) */
+  /** default eventual; strong = MRSC (config/ checked regions + witnessRegion against the region sets) */
   consistency?: Consistency;
   /** the MRSC witness (strong consistency with two regions) */
   witnessRegion?: string;

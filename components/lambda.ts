@@ -83,7 +83,7 @@ export interface LambdaArgs {
   timeout?: number;
   memorySize?: number;
   /**
-   * Lambda reserved concurrency (config `reservedConcurrency`, validated in components/notifierTuning.ts);
+   * Lambda reserved concurrency (config `reservedConcurrency`, validated in config/notifier.ts);
    * undefined: none (the function draws on the account's unreserved pool).
    */
   reservedConcurrency?: number;

@@ -6,9 +6,9 @@
  * emulator loads it without the Pulumi SDK.
  */
 import type { HandlerName } from './bundle';
-import type { AuthConfig } from '../config';
+import type { AuthConfig } from '../config/auth';
 import { authorizerEnv } from './authorizerEnv';
-import { FIS_EXEC_WRAPPER } from './drillNames';
+import { FIS_EXEC_WRAPPER } from '../config/drills';
 
 export interface LambdaEnvArgs<T> {
   itemsTable: T;

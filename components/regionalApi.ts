@@ -13,10 +13,10 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { AuthConfig } from '../config';
+import type { AuthConfig } from '../config/auth';
 import { AuthorizerFunction } from './authorizerFunction';
 import { authorizerEnv, authorizerTtl, usesProjectAuthorizer } from './authorizerEnv';
-import type { ThrottleConfig, WafConfig } from './protectionConfig';
+import type { ThrottleConfig, WafConfig } from '../config/protection';
 import { RegionalWaf } from './waf';
 import type { WriteMode } from '../schema/rules';
 import { appsyncApi } from './appsyncApi';

@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import type { RegionTable } from './globalTable';
 import type { LambdaEnvironments } from './lambdaEnv';
 import { assumeRolePolicy, type CodeSource, regionalLambda } from './lambda';
-import type { ThrottleConfig } from './protectionConfig';
+import type { ThrottleConfig } from '../config/protection';
 import { restApiKey } from './apiKeys';
 import { replicaArnIn } from './appsyncApi';
 

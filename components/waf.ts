@@ -23,7 +23,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { WafConfig } from './protectionConfig';
+import type { WafConfig } from '../config/protection';
 
 /** WAF's required prefix for log destinations (see the header). */
 export const WAF_LOG_PREFIX = 'aws-waf-logs-';

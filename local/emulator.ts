@@ -1,5 +1,5 @@
 /**
- * The whole stack on one machine: config (through config.ts, from the real Pulumi.<stack>.yaml) → DynamoDB Local →
+ * The whole stack on one machine: config (through config/, from the real Pulumi.<stack>.yaml) → DynamoDB Local →
  * both tables in every region → the replicator (what the global table does) → one Region per configured region →
  * the global endpoint (local/router.ts: health checks like Route53, one API key) → the admin API (local/admin.ts,
  * fault controls of local/drills.ts) → `.emulator/endpoints.json`. `npm start` (local/start.ts) and the end-to-end
@@ -16,11 +16,11 @@ import { ConfigError, type StackConfig } from '../config';
 import { ensureBundles } from './bundles';
 import { EMULATOR_POLL_MS } from './dynamodbStreams';
 import { assertPortsFree } from './listen';
+import { localSecretFile } from './endpointsFile';
 import { ensureDynamoDBLocal, freePort, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
 import { startAdminServer, type AdminServer } from './admin';
 import { FaultControls } from './drills';
 import { newApiKey, Region, type RegionAuth, type RegionEndpoints } from './region';
-import { localSecretFile } from '../scripts/token';
 import { startReplicator, type Replicator, type ReplicatorOptions } from './replicator';
 import { startSyncReplication } from './syncReplication';
 import { describeHealth, startRouter, type HealthSettings, type Router } from './router';

@@ -2,7 +2,7 @@
 """
 Extracts, from botocore's copy of AWS's service models, the min/max/pattern that AWS's API declares for the
 request members this Pulumi program sets (names, descriptions, paths...), and where each service has a regional
-endpoint. Writes components/aws-constraints.json, which test/unit/constraints.test.ts reads (so CI needs neither
+endpoint. Writes config/aws-constraints.json, which test/unit/constraints.test.ts reads (so CI needs neither
 Python nor botocore).
 
     python3 scripts/extract-aws-constraints.py [output.json]
@@ -114,7 +114,7 @@ def walk(shape, path):
 
 
 def main():
-    out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "components", "aws-constraints.json")
+    out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "config", "aws-constraints.json")
     session = botocore.session.get_session()
     members = {}
     for service, operation, path in MEMBERS:

@@ -4,7 +4,7 @@
  * cryptography and the claim checks are jose's (jwtVerify); this module decides WHICH key and algorithms are
  * acceptable and refuses what jose would not be asked about:
  *
- * - one key source per deployment (config.ts enforces exactly one): an HMAC `secret` → HS256 only; a PEM
+ * - one key source per deployment (config/ enforces exactly one): an HMAC `secret` → HS256 only; a PEM
  *   `publicKey` → RS256 (RSA key) or ES256 (P-256 key) only, decided by the key's type, never by the token; a
  *   `jwksUrl` (https) → RS256 / ES256 with the key the JWKS names by `kid`. `algorithms` is always pinned, so
  *   `alg: none` and algorithm confusion (an HS256 token "signed" with the public key's PEM text) are refused;
@@ -54,7 +54,7 @@ export function keySource(s: TokenSettings): KeySource {
     src = Buffer.byteLength(s.secret) < 32 ? { error: 'authorizer misconfigured: secret shorter than 32 bytes' } : { key: new TextEncoder().encode(s.secret), algorithms: ['HS256'] };
   } else if (s.jwksUrl) {
     const url = new URL(s.jwksUrl);
-    // http is refused in config (config.ts); tests serve a local http JWKS, which only 127.0.0.1 may use
+    // http is refused in config (config/); tests serve a local http JWKS, which only 127.0.0.1 may use
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && url.hostname === '127.0.0.1')) src = { error: 'authorizer misconfigured: jwksUrl must be https' };
     else src = { key: createRemoteJWKSet(url, { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 600_000 }), algorithms: ['RS256', 'ES256'] };
   } else {

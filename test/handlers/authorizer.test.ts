@@ -44,7 +44,7 @@ describe('token authorizer core: verifyToken', () => {
     rsaPem = await exportSPKI(rsa.publicKey);
     ecPem = await exportSPKI(ec.publicKey);
     const keys = [{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' }, { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' }];
-    // http on 127.0.0.1 for the test only: config.ts refuses any jwksUrl that is not https
+    // http on 127.0.0.1 for the test only: config/ refuses any jwksUrl that is not https
     jwks = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys })));
     await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
     jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;

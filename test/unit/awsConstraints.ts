@@ -1,7 +1,7 @@
 /**
  * What AWS's API accepts for each resource input this program sets, and a checker over a recorded mock run.
  * Every Pulumi input is mapped to the API request member it becomes (operation named in `member`), whose
- * min/max/pattern come from botocore's copy of AWS's service models (components/aws-constraints.json, written by
+ * min/max/pattern come from botocore's copy of AWS's service models (config/aws-constraints.json, written by
  * scripts/extract-aws-constraints.py). Where the model has no pattern and AWS documents the rule only in prose,
  * the rule is written here with the API reference page it comes from.
  *
@@ -20,7 +20,7 @@ interface MemberConstraint {
   max?: number;
   pattern?: string;
 }
-export const CONSTRAINTS = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'components', 'aws-constraints.json'), 'utf8')) as {
+export const CONSTRAINTS = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'config', 'aws-constraints.json'), 'utf8')) as {
   botocore: string;
   extracted: string;
   members: Record<string, MemberConstraint>;
@@ -101,7 +101,7 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
   'aws:cloudwatch/logGroup:LogGroup': [{ input: 'name', member: 'logs:CreateLogGroup.logGroupName', autoname: true }],
   'aws:sqs/queue:Queue': [{ input: 'name', member: 'sqs:CreateQueue.QueueName', autoname: true }],
   'aws:sns/topic:Topic': [{ input: 'name', member: 'sns:CreateTopic.Name', autoname: true }],
-  'aws:sns/topicSubscription:TopicSubscription': { none: 'protocol and an e-mail address validated by config.ts' },
+  'aws:sns/topicSubscription:TopicSubscription': { none: 'protocol and an e-mail address validated by config/' },
   'aws:appsync/graphQLApi:GraphQLApi': [{ input: 'name', member: 'appsync:CreateGraphqlApi.name' }],
   'aws:appsync/dataSource:DataSource': [
     { input: 'name', member: 'appsync:CreateDataSource.name' },
@@ -179,7 +179,7 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
   ],
   'aws:apigateway/usagePlan:UsagePlan': [{ input: 'name', member: 'apigateway:CreateUsagePlan.name' }],
   'aws:apigateway/usagePlanKey:UsagePlanKey': { none: 'ids and the API_KEY enumeration' },
-  'aws:apigateway/methodSettings:MethodSettings': { none: 'the `*/*` path and numbers validated by components/protectionConfig.ts' },
+  'aws:apigateway/methodSettings:MethodSettings': { none: 'the `*/*` path and numbers validated by config/protection.ts' },
   'aws:apigateway/authorizer:Authorizer': [
     { input: 'name', member: 'apigateway:CreateAuthorizer.name' },
     { input: 'authorizerResultTtlInSeconds', member: 'apigateway:CreateAuthorizer.authorizerResultTtlInSeconds' },
@@ -250,7 +250,7 @@ export function violations(resources: readonly Recorded[]): Violation[] {
     if (!Array.isArray(mapping)) continue;
     for (const m of mapping) {
       const model = CONSTRAINTS.members[m.member];
-      if (!model) throw new Error(`${m.member} is not in components/aws-constraints.json: add it to scripts/extract-aws-constraints.py`);
+      if (!model) throw new Error(`${m.member} is not in config/aws-constraints.json: add it to scripts/extract-aws-constraints.py`);
       let values = valuesAt(r.inputs, m.input);
       if (values.length === 0 && m.autoname) values = [autoname(r.name)];
       for (const v of values) {

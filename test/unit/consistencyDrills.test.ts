@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../config';
-import { mrscProblems, regionSetOf } from '../../components/regionSets';
-import { isoMinutes } from '../../components/drillNames';
+import { mrscProblems, regionSetOf } from '../../config/consistency';
+import { isoMinutes } from '../../config/drills';
 import { cachedRun, lastRun, named, ofType, type ProgramRun, type Recorded, runProgram } from '../../scripts/mockCloud';
 
 const US3 = ['us-east-1', 'us-east-2', 'us-west-2'];

@@ -1,7 +1,7 @@
 /**
  * Every input the program registers, checked against what AWS's API accepts for it (test/unit/awsConstraints.ts:
  * botocore's service models + rules AWS documents in prose), for 1, 3 and all supported regions and for the
- * longest stack name config.ts accepts. A value AWS would refuse fails here instead of in a user's `pulumi up`.
+ * longest stack name config/ accepts. A value AWS would refuse fails here instead of in a user's `pulumi up`.
  */
 import assert from 'node:assert/strict';
 import { ConfigError, parseConfig, SUPPORTED_REGIONS } from '../../config';

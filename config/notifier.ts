@@ -1,5 +1,5 @@
 /**
- * The stack config keys that size the items and notifier functions (validated here, read by config.ts, which
+ * The stack config keys that size the items and notifier functions (validated here, called by config/index.ts, which
  * stays the only reader of raw config):
  *
  *   reservedConcurrency: { items?: number; notifier?: number }
@@ -25,7 +25,7 @@
  *
  * No @pulumi imports: the config tests and scripts load it cheaply.
  */
-import type { ConfigProblem } from '../config';
+import { type ConfigProblem, parseObject, type RawConfig, unknownFields } from './problems';
 
 export interface ReservedConcurrency {
   items?: number;
@@ -101,4 +101,17 @@ export function reservedConcurrency(obj: Record<string, unknown> | undefined, tu
     });
   }
   return out;
+}
+
+/** `notifier` and `reservedConcurrency` (rules above). */
+export function parseNotifierKeys(raw: RawConfig, problems: ConfigProblem[]): { notifier: NotifierTuning; reservedConcurrency: ReservedConcurrency } {
+  const object = (key: 'notifier' | 'reservedConcurrency', known: readonly string[], example: string): Record<string, unknown> | undefined => {
+    const text = raw[key];
+    if (text === undefined || text === '') return undefined;
+    const obj = parseObject(key, text, problems, `with any of ${known.join(', ')}; e.g. ${example}`);
+    if (obj) unknownFields(key, obj, known, problems);
+    return obj;
+  };
+  const notifier = notifierTuning(object('notifier', NOTIFIER_TUNING_KEYS, '{"parallelizationFactor": 4, "publishConcurrency": 64}'), problems);
+  return { notifier, reservedConcurrency: reservedConcurrency(object('reservedConcurrency', RESERVED_CONCURRENCY_KEYS, '{"items": 100, "notifier": 10}'), notifier, problems) };
 }
