@@ -246,6 +246,17 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
         if (result.ok) {
           published.push(seq);
           deps.memo?.add(records[index], seq);
+          if (result.errors) {
+            // delivered (the data came back): the errors riding along are worth a look, not a resend
+            log('warn', 'published with GraphQL errors', {
+              sequenceNumber: seq,
+              id,
+              kind: change.input.kind,
+              appsyncRequestId: result.requestId ?? null,
+              lambdaRequestId: deps.requestId ?? null,
+              errors: result.errors,
+            });
+          }
           continue;
         }
         const extra = { kind: change.input.kind, attempts: result.attempts, appsyncRequestId: result.requestId };
