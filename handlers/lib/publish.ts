@@ -17,10 +17,12 @@
  *   - neither (not retried here, reported to Lambda): authorization failures (401/403, GraphQL Unauthorized /
  *     AccessDenied / expired tokens) and other 4xx or a 200 without `data.publishItemChange`: the function or its
  *     deployment is wrong, not the record, so every record would fail alike and a retry after a fix can succeed.
- * A 2xx whose `data.publishItemChange` came back is a delivery, whatever errors ride along (AppSync answers partial
- * results as data plus errors: https://docs.aws.amazon.com/appsync/latest/devguide/troubleshooting-and-common-mistakes.html
- * and the GraphQL spec's "Response" section): the mutation ran and subscribers got the change, so retrying or
- * dead-lettering it would deliver it twice. The errors are returned (`errors`) for the notifier to log.
+ * A 2xx whose `data.publishItemChange` came back is a delivery, whatever errors ride along: GraphQL answers a
+ * partial result as data plus errors (https://spec.graphql.org/October2021/#sec-Errors), and AppSync's
+ * util.appendError adds an error without interrupting the resolver "so that data can be returned to the caller"
+ * (quoted from AppSync's utility reference in https://repost.aws/questions/QUNrZtWov2RY-_mF1Q2X517w). The mutation
+ * ran and subscribers got the change, so retrying or dead-lettering it would deliver it twice. The errors are
+ * returned (`errors`) for the notifier to log.
  *
  * Failure reasons name the error type and an excerpt of the message (GraphQL messages cut to 160 characters,
  * other bodies to 200); the item's value is never in them: it is cut out of everything the server sends back
