@@ -5,6 +5,7 @@
  * mode the shared key, and `/graphql` swapping in the region's AppSync key. Real sockets, no database.
  */
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -135,6 +136,21 @@ describe('local REST endpoint: client credentials (issue 10)', () => {
       await real.close();
       await host.stop();
       await new Promise<void>((r) => jwks.close(() => r()));
+    }
+  });
+
+  it('apiKey: the key is compared with crypto.timingSafeEqual on equal-length digests, whatever the length sent; a prefix or a longer key is refused', async () => {
+    const original = crypto.timingSafeEqual;
+    const lengths: [number, number][] = [];
+    crypto.timingSafeEqual = (a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView) => (lengths.push([a.byteLength, b.byteLength]), original(a, b));
+    try {
+      const statusFor = async (key: string) => (await fetch(`${keyed.restUrl}/items/k`, { headers: { 'x-api-key': key } })).status;
+      assert.equal(await statusFor('sharedKey0123456789abc'), 200);
+      for (const wrong of ['sharedKey0123456789abd', 'sharedKey', 'sharedKey0123456789abc0', 'x'.repeat(2000)]) assert.equal(await statusFor(wrong), 403, wrong.slice(0, 30));
+      assert.equal(lengths.length, 5, 'every key given was compared in constant time');
+      assert.ok(lengths.every(([a, b]) => a === 32 && b === 32), JSON.stringify(lengths));
+    } finally {
+      crypto.timingSafeEqual = original;
     }
   });
 
