@@ -19,6 +19,9 @@ export const WILDCARD_RESOURCE_EXCEPTIONS: readonly string[] = [
   'xray:PutTelemetryRecords',
   // Lambda's DynamoDB stream poller lists the table's streams before reading the one it was given.
   'dynamodb:ListStreams',
+  // AWS FIS resolves experiment targets through the Resource Groups Tagging API (components/fisDrills.ts); GetResources
+  // has no resource types (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsresourcegroupstaggingapi.html).
+  'tag:GetResources',
 ];
 
 export interface Statement {

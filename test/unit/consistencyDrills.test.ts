@@ -124,6 +124,8 @@ describe('drills (AWS FIS templates) under mocks', function () {
         { Effect: 'Allow', Action: ['dynamodb:PutResourcePolicy', 'dynamodb:GetResourcePolicy', 'dynamodb:DeleteResourcePolicy', 'dynamodb:DescribeTable'], Resource: replicaArns },
         { Effect: 'Allow', Action: ['lambda:GetFunction'], Resource: [named(run, `notifier-${r}`).state.arn] },
         { Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: [`${bucket}/FisConfigs/*`] },
+        // both actions list tag:GetResources (FIS actions reference), which takes "*" only
+        { Effect: 'Allow', Action: ['tag:GetResources'], Resource: ['*'] },
       ]);
     });
 
@@ -167,8 +169,18 @@ describe('drills (AWS FIS templates) under mocks', function () {
   });
 
   it('drills: true runs each drill for the default 10 minutes; durations are ISO 8601', async () => {
-    const on = await runProgram({ regions: 'eu-west-1', drills: 'true' });
-    assert.equal(named(on, 'drills-eu-west-1-pause-replication').inputs.actions[0].parameters[0].value, 'PT10M');
+    const on = await cachedRun({ regions: R.join(','), drills: 'true' });
+    for (const drill of ['pause-replication', 'notifier-errors']) assert.equal(named(on, `drills-eu-west-1-${drill}`).inputs.actions[0].parameters[0].value, 'PT10M');
     assert.deepEqual([1, 59, 60, 90, 720].map(isoMinutes), ['PT1M', 'PT59M', 'PT1H', 'PT1H30M', 'PT12H']);
+  });
+
+  it('one region: no pause-replication template (no replica to pause), the reason as a stack output; notifier-errors stays', async () => {
+    const one = await runProgram({ regions: 'eu-west-1', drills: 'true' });
+    assert.deepEqual(ofType(one, 'aws:fis/experimentTemplate:ExperimentTemplate').map((t) => t.name), ['drills-eu-west-1-notifier-errors']);
+    assert.deepEqual(Object.keys(one.outputs.drillTemplates['eu-west-1']), ['notifier-errors']);
+    assert.match(one.outputs.drillsSkipped['eu-west-1']['pause-replication'], /one-region stack has no replica/);
+    // nothing on the table for a drill that does not exist
+    assert.deepEqual(policyOf(one, 'drills-eu-west-1-policy').map((s) => s.Action[0]), ['lambda:GetFunction', 's3:PutObject', 'tag:GetResources']);
+    assert.equal(run.outputs.drillsSkipped, undefined, 'two regions: nothing skipped');
   });
 });
