@@ -53,6 +53,8 @@ function program(options: ProgramOptions = {}) {
     regions: cfg.regions,
     homeRegion: cfg.homeRegion,
     homeProvider,
+    providers: stackProviders,
+    code,
     itemsTableName: cfg.tableName,
     appConfigTableName: cfg.appConfigTableName,
     protect: cfg.protect,
@@ -93,7 +95,7 @@ function program(options: ProgramOptions = {}) {
       `notifier-${region}`,
       {
         region,
-        streamArn: tables.items.byRegion[region].streamArn,
+        streamArn: tables.itemStreams[region],
         apiArn: api.apiArn,
         graphqlUrl: api.graphqlUrl,
         code,

@@ -7,7 +7,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { bundleHandler, type HandlerName } from './bundle';
+import { bundleHandler, type BundleName } from './bundle';
 
 /**
  * Actions that have no resource-level permissions (Service Authorization Reference: "Resource types: none",
@@ -60,9 +60,9 @@ export function assumeRolePolicy(service: string, sourceArn?: pulumi.Input<strin
 }
 
 /** Where a function's code comes from. The program bundles (bundledCode); tests may substitute. */
-export type CodeSource = (handler: HandlerName) => pulumi.asset.Archive;
+export type CodeSource = (handler: BundleName) => pulumi.asset.Archive;
 
-const bundled = new Map<HandlerName, string>();
+const bundled = new Map<BundleName, string>();
 
 /** Bundles each handler once per process (every region deploys the same bundle) and archives its folder. */
 export const bundledCode: CodeSource = (handler) => {
@@ -75,7 +75,7 @@ export const bundledCode: CodeSource = (handler) => {
 };
 
 export interface LambdaArgs {
-  handler: HandlerName;
+  handler: BundleName;
   code: CodeSource;
   environment: Record<string, pulumi.Input<string>>;
   /** What the function may do besides writing its own logs and traces. */

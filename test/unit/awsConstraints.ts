@@ -98,6 +98,7 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
   ],
   'aws:lambda/permission:Permission': [{ input: 'statementId', member: 'lambda:AddPermission.StatementId' }],
   'aws:lambda/eventSourceMapping:EventSourceMapping': { none: 'ARNs and numbers (checked in security.test.ts)' },
+  'aws:lambda/invocation:Invocation': { none: 'a function name and its JSON input (the stream enabler checks it: handlers/streamEnabler.ts)' },
   'aws:cloudwatch/logGroup:LogGroup': [{ input: 'name', member: 'logs:CreateLogGroup.logGroupName', autoname: true }],
   'aws:sqs/queue:Queue': [{ input: 'name', member: 'sqs:CreateQueue.QueueName', autoname: true }],
   'aws:sns/topic:Topic': [{ input: 'name', member: 'sns:CreateTopic.Name', autoname: true }],
