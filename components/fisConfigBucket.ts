@@ -34,7 +34,9 @@ export class FisConfigBucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: FisConfigBucketArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('global-appsync:index:FisConfigBucket', name, {}, opts);
-    const bucket = new aws.s3.Bucket(name, { forceDestroy: true, tags: { purpose: `AWS FIS fault configs, ${args.region}` } }, { parent: this });
+    // S3 tag values take letters, numbers, spaces and _ . : / = + - @ only — no comma
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Tag.html): a comma fails the bucket with InvalidTag
+    const bucket = new aws.s3.Bucket(name, { forceDestroy: true, tags: { purpose: `AWS FIS fault configs for ${args.region}` } }, { parent: this });
     new aws.s3.BucketPublicAccessBlock(`${name}-private`, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, { parent: this });
     this.bucketArn = bucket.arn;
     this.configLocation = pulumi.interpolate`${bucket.arn}/${FIS_CONFIG_PREFIX}/`;

@@ -20,7 +20,7 @@ describe(`inputs against the provider's schema (@pulumi/aws ${AWS_VERSION} decla
     assert.equal(fn.props.role.required, true);
     assert.equal(fn.props.runtime.required, false);
     assert.equal(fn.props.runtime.type.kind, 'enum');
-    assert.ok((fn.props.runtime.type as { values: string[] }).values.includes('nodejs22.x'));
+    assert.ok((fn.props.runtime.type as { values: readonly unknown[] }).values.includes('nodejs22.x'));
     assert.deepEqual(fn.props.environment.type, { kind: 'object', name: 'aws:lambda.FunctionEnvironment' });
     assert.deepEqual(Object.keys(objectType('aws:lambda.FunctionEnvironment')), ['variables']);
     // nested required inputs: a WAF rule needs its name, priority, statement and visibility config

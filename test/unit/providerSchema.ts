@@ -82,7 +82,7 @@ class PackageTypes {
       if (!ts.isVariableStatement(s)) continue;
       for (const d of s.declarationList.declarations) {
         if (d.name.getText(src) !== name || !d.type || !ts.isTypeLiteralNode(d.type)) continue;
-        const values = d.type.members.flatMap((m) => {
+        const values = d.type.members.flatMap((m): (string | number | boolean)[] => {
           if (!ts.isPropertySignature(m) || !m.type || !ts.isLiteralTypeNode(m.type)) return [];
           const lit = m.type.literal;
           if (ts.isStringLiteral(lit)) return [lit.text];
