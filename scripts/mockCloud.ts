@@ -1,7 +1,9 @@
 /**
  * The offline cloud: Pulumi mocks for `npm run plan` and the unit tests: records every resource registration ({type, name,
  * inputs, provider → region}) and answers the invokes the program makes, with outputs shaped like AWS's
- * (ARNs, stream ARNs per replica, AppSync URIs, ACM validation options...) so components wire real values.
+ * (ARNs, stream ARNs where the real provider fills them, AppSync URIs, ACM validation options...) so components wire
+ * real values. It keeps the DynamoDB tables a run creates per region (and their streams), so `getTable` and the
+ * stream enabler's Invocation answer what DynamoDB in that region would.
  *
  * `runProgram(config, stack)` sets the mocks and config, runs index.ts's exported program, waits for every
  * registration and returns what was registered plus the resolved stack outputs. It can run any number of
