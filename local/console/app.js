@@ -232,7 +232,9 @@ async function resync(panel, downMs) {
   const r = panel.region;
   const ids = [...state.known];
   const status = $('.sub-status', panel.node);
+  const gen = state.generation;
   const answers = await Promise.all(ids.map((id) => graphql(r.graphqlUrl, regionCredential(r), QUERIES.get, { id }).then((a) => [id, a])));
+  if (gen !== state.generation) return;
   let changed = 0;
   let failed = 0;
   for (const [id, a] of answers) {
@@ -278,7 +280,10 @@ function onSubStatus(panel, s) {
 // ---------------------------------------------------------------------------------------------- polling
 
 async function pollStatus() {
+  const gen = state.generation;
   const a = await admin('GET', 'status');
+  // the target changed while the answer was on its way: it belongs to panels that are gone
+  if (gen !== state.generation) return;
   if (!a.ok) {
     $('#route-line').textContent = a.body?.error ?? `admin API: HTTP ${a.status}`;
     return;
@@ -334,6 +339,7 @@ async function pollStatus() {
 }
 
 async function pollAppStates() {
+  const gen = state.generation;
   await Promise.all(
     [...state.panels.values()].map(async (p) => {
       let headers;
@@ -343,6 +349,7 @@ async function pollAppStates() {
         return;
       }
       const a = await graphql(p.region.graphqlUrl, headers, QUERIES.appState, {});
+      if (gen !== state.generation) return;
       const s = a.body?.data?.appState;
       if (!s) return setFact(p.node, '.app-state', { state: 'unreachable', writable: 'unknown' }, `unreachable: ${a.problem ?? 'no appState'}`, true);
       const text = `${s.state} · ${s.writable ? 'writable' : 'read-only'}${s.reason ? ` · “${s.reason}”` : ''}`;
