@@ -219,8 +219,8 @@ function onChange(panel, c, arrivedAt) {
     { class: `change kind-${c.kind}`, dataset: { id: c.id, kind: c.kind, version: String(item.version ?? ''), written: item.updatedRegion ?? '', published: c.publishedRegion, delay: String(delay) } },
     el('span', { class: 'when' }, clock(arrivedAt)),
     el('span', { class: 'kind' }, c.kind),
-    el('span', { class: 'id' }, c.id),
-    el('span', { class: 'value' }, c.kind === 'DELETED' ? '' : `v${item.version} “${item.value}”`),
+    el('span', { class: 'id', title: c.id }, c.id),
+    el('span', { class: 'value', title: item.value ?? '' }, c.kind === 'DELETED' ? '' : `v${item.version} “${item.value}”`),
     el('span', { class: 'writer' }, writer),
     el('span', { class: 'delay', title: `published by ${c.publishedRegion}; delay = arrival here − the change's updatedAt` }, `+${delay} ms`),
   );
