@@ -74,6 +74,8 @@ export interface EndpointsFile {
   globalApiKey: string;
   /** The admin API (fault controls). */
   adminUrl: string;
+  /** The browser console, served by the admin API (local/console/). */
+  consoleUrl: string;
   /** What a client sends (issue 10): the one shared key, or a token from `npm run token -- --local`. */
   auth: EndpointsAuth;
 }
@@ -116,6 +118,7 @@ export class Emulator {
       globalUrl: this.router.url,
       globalApiKey: this.auth.mode === 'token' ? '' : this.globalApiKey,
       adminUrl: this.admin.url,
+      consoleUrl: `${this.admin.url}/console/`,
       auth:
         this.auth.mode === 'token'
           ? { mode: 'token', issuer: this.auth.issuer, audience: this.auth.audience, header: 'authorization', secretFile: this.endpointsFile ? localSecretFile(this.endpointsFile) : null, tokenCommand: 'npm run token -- --local --sub <subject> --ttl 1h' }
@@ -174,6 +177,8 @@ export class Emulator {
     let router: Router | undefined;
     let admin: AdminServer | undefined;
     let controls: FaultControls | undefined;
+    // set once everything serves: the console's GET /endpoints answers 503 until then
+    const served: { emulator?: Emulator } = {};
     const globalApiKey = opts.globalApiKey ?? newApiKey();
     // token mode: issuer, audience and cache TTL as configured; the key is a fresh local secret (the stack's secret is
     // encrypted in its stack file, and a JWKS or public key has no private half here), so `npm run token -- --local`
@@ -236,7 +241,7 @@ export class Emulator {
       log(`global endpoint ${router.url} (${describeHealth(router.settings)})`);
       const r = router;
       controls = new FaultControls({ config, regions, replicator, router: () => r });
-      admin = await startAdminServer({ controls, router: () => r, port: basePort ? basePort + 1 : 0 });
+      admin = await startAdminServer({ controls, router: () => r, endpoints: () => served.emulator?.endpoints, port: basePort ? basePort + 1 : 0 });
       log(`admin API ${admin.url} (npm run emulator -- --help)`);
     } catch (err) {
       await admin?.close();
@@ -248,6 +253,7 @@ export class Emulator {
     }
     const endpointsFile = opts.endpointsFile === undefined ? DEFAULT_ENDPOINTS_FILE : opts.endpointsFile;
     const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth);
+    served.emulator = emulator;
     emulator.writeEndpoints();
     return emulator;
   }
