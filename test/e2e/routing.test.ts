@@ -151,6 +151,29 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.equal((await post('/replication')).status, 405);
   });
 
+  it('admin API refuses a change from another site (Origin) or addressed to another host (DNS rebinding); the region keeps serving', async () => {
+    const evil = await call(`${admin}/regions/${EU}/stop`, { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'text/plain' } });
+    assert.equal(evil.status, 403);
+    assert.match(evil.body.error, /POST from origin "http:\/\/evil.example" refused/);
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${admin}/regions/${EU}/stop`, { method: 'POST', headers: { host: 'attacker.example' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(rebound, 403);
+    const own = new URL(admin).origin;
+    assert.equal((await call(`${admin}/health`, { headers: { origin: 'http://evil.example' } })).status, 200, 'a read from another origin is answered (the browser withholds it: no CORS headers)');
+    const direct = await fetch(`${t.endpoints.regions[EU].restUrl}/health`);
+    await direct.arrayBuffer();
+    assert.equal(direct.status, 200, `${EU}'s REST endpoint stopped answering after the refused requests`);
+    assert.equal((await post(`/regions/${EU}/drain`, undefined)).status, 200, 'the CLI (no Origin) still changes things');
+    const fromOwn = await call(`${admin}/regions/${EU}/undrain`, { method: 'POST', headers: { origin: own } });
+    assert.equal(fromOwn.status, 200, 'the console (own origin) still changes things');
+  });
+
   it('npm run emulator: usage + exit 2 on bad arguments; pause, lag and resume against the running emulator', async () => {
     const ep = ['--endpoints', t.endpointsFile];
     for (const [argv, error] of [
