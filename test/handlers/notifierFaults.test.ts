@@ -1,7 +1,8 @@
 /**
- * The notifier's outbound calls under faults (issue 13, items 3 and 6): every publish attempt is bounded as a whole
- * (a DNS lookup that never answers, a request queued behind a busy socket), `classify` takes any junk without
- * throwing, failure reasons are truncated and never carry the item's value, and the DLQ write is the very SQS
+ * The notifier's outbound calls under faults: every publish attempt is bounded as a whole (a DNS lookup that never
+ * answers, a request queued behind a busy socket), `classify` takes any junk without throwing, a partial answer
+ * counts as published only when it echoes every field sent, failure reasons are truncated and never carry the
+ * item's value, and the DLQ write is the very SQS
  * SendMessage request @aws-sdk/client-sqs sends (against a local HTTP server standing in for SQS).
  */
 import assert from 'node:assert/strict';
