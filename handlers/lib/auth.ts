@@ -159,7 +159,7 @@ function noteFetch(gate: JwksGate, now: number): void {
 }
 
 /** The last good set's key for the token, while the JWKS cannot be fetched (`why`); unavailable past the bound. */
-async function staleKey(gate: JwksGate, now: number, used: KeyUse, why: string, header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]): ReturnType<JWTVerifyGetKey> {
+async function staleKey(gate: JwksGate, now: number, used: KeyUse, why: string, header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
   const good = gate.lastGood;
   if (!good || now - good.at > JWKS_STALE_MAX_MS) throw new KeySourceUnavailable(why);
   const age = `${Math.round((now - good.at) / 1000)} s`;
