@@ -14,8 +14,10 @@
  * publishItemChange). A message whose records all published is deleted; any other is left in the queue (and
  * becomes visible again after the visibility timeout), with the reason printed. The queue is an SQS standard
  * queue (components/notifier.ts), which has no deduplication id, so one record can be in it twice (dead-lettered by
- * two Lambda sandboxes, or dead-lettered and inside a discarded range): a replay publishes each (stream ARN,
- * sequence number) once and deletes every copy.
+ * two Lambda sandboxes, or dead-lettered and inside a discarded range): within one replay run, each (stream ARN,
+ * sequence number) is published once and every copy is deleted. The memory lasts only that run: a copy that one
+ * run leaves (past --max, or received after it) is published again by a later run, so subscribers de-duplicate
+ * on (publishedRegion, sequenceNumber), as for any at-least-once delivery.
  *
  *   --region R        the region whose DLQ to replay (required)
  *   --stack S         the deployed stack (default dev): DLQ URL and GraphQL URL from `pulumi stack output`,
@@ -42,6 +44,8 @@ export const USAGE = `usage: npm run replay-dlq -- --region <region> [--stack <n
 
   Republishes a region's notifier DLQ: Lambda's discarded ranges (re-read from the stream, within its 24 h
   retention) and the notifier's dead-lettered records. Deletes each message whose records all published.
+  A record in the queue twice is published once within one replay run (not across runs): subscribers
+  de-duplicate on (publishedRegion, sequenceNumber).
 
   --region, -r <region>   the region whose DLQ to replay (required)
   --stack, -s <name>      deployed stack (default dev): URLs from pulumi stack output, credentials from the default chain
@@ -100,9 +104,10 @@ export async function replay(
 ): Promise<ReplayOutcome[]> {
   const now = deps.now ?? Date.now;
   const out: ReplayOutcome[] = [];
-  // What this replay published, by (stream ARN, sequence number): the queue is a standard one (at-least-once, no
-  // deduplication id), and a record may be in it more than once — dead-lettered by two sandboxes, or both
-  // dead-lettered and inside a discarded range. Each is published once; every copy is deleted.
+  // What this replay run published, by (stream ARN, sequence number): the queue is a standard one (at-least-once,
+  // no deduplication id), and a record may be in it more than once — dead-lettered by two sandboxes, or both
+  // dead-lettered and inside a discarded range. Within this run each is published once and every copy deleted;
+  // a copy a later run receives is published again (subscribers de-duplicate on publishedRegion + sequenceNumber).
   const memo = new PublishedMemo();
   for (const m of messages) {
     const kept = (what: string, why: string, records = 0, published = 0): void => void out.push({ id: m.id, what, records, published, action: 'kept', why });
