@@ -19,7 +19,7 @@
  * - --function: the function name (default `global-appsync-<stack>-state-updater`, the name the appState
  *   component gives it).
  * - --takeover "why" (with --region): the change goes through that region's updater while its designated region is
- *   unreachable; the updater probes the designated replica and refuses if it answers.
+ *   unreachable; the updater probes the designated replica and refuses if it answers with a client error (4xx); a timeout, a connection error or a server error (5xx) after retries counts as unreachable.
  * - --reason: why (default: "set by npm run state (<user>@<host>)"); the updater requires a non-empty reason.
  * - --local: the running emulator's (npm start) bundled state updater instead, invoked through its admin API
  *   (`POST <adminUrl>/state`, adminUrl from .emulator/endpoints.json or --endpoints); regions, primaryRegion and
@@ -75,7 +75,7 @@ export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reaso
   --local     the local emulator's (npm start) state updater, through its admin API; stack and regions
               come from its endpoints file (--endpoints F, default .emulator/endpoints.json)
   --takeover  "why": with --region, make the change through another region's updater while the designated
-              region is unreachable (the updater probes it and refuses if it answers)
+              region is unreachable (the updater probes it: a timeout, a connection error or a 5xx counts as unreachable, a 4xx answer refuses)
 
   Allowed moves: ${APP_STATES.map((s) => `${s} -> ${STATE_TRANSITIONS[s].join('|')}`).join(', ')}.
   Failing back: set fenced (writes stop everywhere while replication settles), wait (60 s by default), then active.
