@@ -89,6 +89,13 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'unknown key (typo of primaryRegion)', raw: { ...ok, primaryregion: 'eu-west-1' }, key: 'primaryregion', value: '"eu-west-1"', says: 'did you mean "primaryRegion"?' },
   { what: 'project namespace misspelt', raw: { 'globalappsync:regions': 'eu-west-1' }, key: 'globalappsync:regions', value: '"eu-west-1"', says: 'did you mean "global-appsync:regions"?' },
   { what: 'aws setting misspelt', raw: { ...ok, 'aws:profil': 'prod' }, key: 'aws:profil', value: '"prod"', says: 'did you mean "aws:profile"?' },
+  // aws:defaultTags reach every taggable resource, DynamoDB tables included: DynamoDB's tag rule (no @, no comma)
+  { what: 'default tag value with @ (DynamoDB refuses it)', raw: { ...ok, 'aws:defaultTags': '{"tags":{"team":"platform","owner":"ops@example.com"}}' }, key: 'aws:defaultTags.tags.owner', value: '"ops@example.com"', says: 'this tag value has "@": the provider puts aws:defaultTags on every resource, DynamoDB tables included' },
+  { what: 'default tag key with a comma', raw: { ...ok, 'aws:defaultTags': '{"tags":{"cost,center":"42"}}' }, key: 'aws:defaultTags.tags', value: 'key "cost,center"', says: 'this tag key has ","' },
+  { what: 'default tag key with the aws: prefix', raw: { ...ok, 'aws:defaultTags': '{"tags":{"AWS:team":"x"}}' }, key: 'aws:defaultTags.tags', value: 'key "AWS:team"', says: 'starts with the reserved aws: prefix' },
+  { what: 'default tag value too long', raw: { ...ok, 'aws:defaultTags': JSON.stringify({ tags: { note: 'n'.repeat(257) } }) }, key: 'aws:defaultTags.tags.note', value: '"nnn', says: 'has 257 characters, more than 256' },
+  { what: 'default tag value not a string', raw: { ...ok, 'aws:defaultTags': '{"tags":{"tier":1}}' }, key: 'aws:defaultTags.tags.tier', value: '1', says: 'a string' },
+  { what: 'default tags field misspelt', raw: { ...ok, 'aws:defaultTags': '{"tag":{"team":"platform"}}' }, key: 'aws:defaultTags.tag', value: '{"team":"platform"}', says: 'did you mean "tags"?' },
 ];
 
 /** parseConfig as loadConfig calls it: short keys are the project's, `ns:key` keys keep their namespace. */
@@ -125,6 +132,15 @@ describe('config/', () => {
     assert.match(problemsOf(ok, long).message, new RegExp(`\\(stack name\\): "${long}" — must make a valid Lambda function name: "global-appsync-${long}-state-updater" .* at most 35`));
     assert.match(problemsOf(ok, 'team.prod').message, /\(stack name\): "team\.prod"/);
     assert.equal(parseConfig(ok, { stack: 'x'.repeat(35) }).stack.length, 35);
+  });
+
+  it('aws:defaultTags: tags DynamoDB accepts are forwarded as given; the rule is DynamoDB\'s, the page cited', () => {
+    const tags = { team: 'platform', 'cost-center': '12 34/web', 'app:tier': 'gold_1+2=3.0', Ünïcode: 'värde', empty: '' };
+    const all = { 'global-appsync:regions': 'eu-west-1', 'aws:defaultTags': JSON.stringify({ tags }) };
+    assert.deepEqual(parseConfig(projectKeys(all), { stack: 'dev', aws: projectKeys(all, 'aws'), all }).providerSettings.defaultTags, { tags });
+    const err = problemsOf({ ...ok, 'aws:defaultTags': '{"tags":{"owner":"ops@example.com","team":"a,b"}}' });
+    assert.deepEqual(err.problems.map((p) => p.key), ['aws:defaultTags.tags.owner', 'aws:defaultTags.tags.team'], 'every bad tag, each named');
+    assert.match(err.problems[0].allowed, /letters, numbers, spaces and \+ - = \. _ : \/ only, no aws: prefix \(https:\/\/docs\.aws\.amazon\.com\/amazondynamodb\/latest\/developerguide\/TaggingRestrictions\.html\)$/);
   });
 
   it('reports every problem at once', () => {
