@@ -4,7 +4,7 @@
  * /graphql → HTTP proxy to this region's AppSync; /items/{id} GET|PUT|DELETE → items λ; /health GET → health λ;
  * /state GET → state λ — with one stage, its access logs and the account-level logging role.
  *
- * Client auth (issue 10: no anonymous path; `restAuth` below): every route but /health — /items/{id}, /state and
+ * Client auth (no anonymous path; `restAuth` below): every route but /health — /items/{id}, /state and
  * /graphql — takes the stack's credential, the same in every region: the shared API Gateway key (apiKey mode,
  * components/apiKeys.ts; /graphql then swaps it for this region's AppSync key server-side), or a JWT checked by a
  * REQUEST authorizer (token, oidc: the project's authorizer; lambda: the stack's authorizer function) or a

@@ -63,7 +63,7 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'alarms threshold not a number', raw: { ...ok, alarms: '{"appsyncLatencyP99Ms":"2s"}' }, key: 'alarms.appsyncLatencyP99Ms', value: '"2s"', says: 'a number from 0 to 60000' },
   { what: 'alarms threshold negative', raw: { ...ok, alarms: '{"functionErrorsPerMinute":-1}' }, key: 'alarms.functionErrorsPerMinute', value: '-1' },
   { what: 'alarms latency beyond the API timeout', raw: { ...ok, alarms: '{"apiGatewayLatencyP99Ms":3000000}' }, key: 'alarms.apiGatewayLatencyP99Ms', value: '3000000' },
-  // issue 10: waf and throttle (config/protection.ts)
+  // waf and throttle (config/protection.ts)
   { what: 'waf neither boolean nor object', raw: { ...ok, waf: 'yes' }, key: 'waf', value: '"yes"', says: 'or true / false' },
   { what: 'waf rate limit below AWS WAF minimum', raw: { ...ok, waf: '{"rateLimitPer5Min":9}' }, key: 'waf.rateLimitPer5Min', value: '9', says: 'from 10' },
   { what: 'waf rate limit not whole', raw: { ...ok, waf: '{"rateLimitPer5Min":100.5}' }, key: 'waf.rateLimitPer5Min', value: '100.5' },
@@ -77,7 +77,7 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'throttle burst below the rate', raw: { ...ok, throttle: '{"rateLimit":500,"burstLimit":100}' }, key: 'throttle.burstLimit', value: '100', says: 'at least rateLimit (500)' },
   { what: 'throttle quota zero', raw: { ...ok, throttle: '{"quotaPerDay":0}' }, key: 'throttle.quotaPerDay', value: '0' },
   { what: 'throttle unknown field', raw: { ...ok, throttle: '{"rate":100}' }, key: 'throttle.rate', value: '100', says: 'throttle takes: rateLimit, burstLimit, quotaPerDay' },
-  // issue 11: consistency, witnessRegion, drills (the MRSC shapes in detail: test/unit/consistencyDrills.test.ts)
+  // consistency, witnessRegion, drills (the MRSC shapes in detail: test/unit/consistencyDrills.test.ts)
   { what: 'consistency unknown', raw: { ...ok, consistency: 'linearizable' }, key: 'consistency', value: '"linearizable"', says: 'one of eventual, strong' },
   { what: 'consistency strong outside the MRSC region sets', raw: { ...ok, consistency: 'strong' }, key: 'regions[1]', value: '"ap-southeast-2"', says: 'ap-southeast-2 is in no MRSC region set' },
   { what: 'witnessRegion without strong', raw: { ...ok, witnessRegion: 'eu-west-2' }, key: 'witnessRegion', value: '"eu-west-2"', says: 'only with consistency strong' },
