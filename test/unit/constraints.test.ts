@@ -137,7 +137,11 @@ describe("AWS's documented input constraints", function () {
     const tags = (t: Record<string, string>) => JSON.stringify({ tags: t });
     const ok = await runProgram({ regions: 'eu-west-1', 'aws:defaultTags': tags({ project: 'global-appsync', owner: 'platform-team' }) });
     assert.equal(report(ok), '');
-    const at = violations((await runProgram({ regions: 'eu-west-1', 'aws:defaultTags': tags({ owner: 'ops@example.com' }) })).resources);
+    // config/aws.ts refuses it before any resource exists, naming the tag...
+    await assert.rejects(runProgram({ regions: 'eu-west-1', 'aws:defaultTags': tags({ owner: 'ops@example.com' }) }), (e: unknown) => e instanceof ConfigError && e.message.includes('  - aws:defaultTags.tags.owner: "ops@example.com" — this tag value has "@"'));
+    // ...and were it to get through (a config parsed elsewhere), the per-service check still flags the tables
+    const parsed = parseConfig({ regions: 'eu-west-1' }, { stack: 'dev' });
+    const at = violations((await runProgram({ regions: 'eu-west-1' }, 'dev', { parsed: { ...parsed, providerSettings: { defaultTags: { tags: { owner: 'ops@example.com' } } } } })).resources);
     assert.deepEqual(flagged(at), ['tables-items.tags.owner', 'tables-app-config.tags.owner']);
     assert.ok(ofType(ok, 'pulumi:providers:aws').every((p) => String(p.inputs.defaultTags).includes('platform-team')), 'the tags are on every provider');
   });
