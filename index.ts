@@ -86,6 +86,7 @@ function program(options: ProgramOptions = {}) {
         ...(cfg.waf ? { waf: cfg.waf } : {}),
         consistency: cfg.consistency,
         itemsReservedConcurrency: cfg.reservedConcurrency.items,
+        stackProviders,
       },
       { providers: { aws } },
     );

@@ -63,7 +63,7 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'alarms threshold not a number', raw: { ...ok, alarms: '{"appsyncLatencyP99Ms":"2s"}' }, key: 'alarms.appsyncLatencyP99Ms', value: '"2s"', says: 'a number from 0 to 60000' },
   { what: 'alarms threshold negative', raw: { ...ok, alarms: '{"functionErrorsPerMinute":-1}' }, key: 'alarms.functionErrorsPerMinute', value: '-1' },
   { what: 'alarms latency beyond the API timeout', raw: { ...ok, alarms: '{"apiGatewayLatencyP99Ms":3000000}' }, key: 'alarms.apiGatewayLatencyP99Ms', value: '3000000' },
-  // issue 10: waf and throttle (config/protection.ts)
+  // waf and throttle (config/protection.ts)
   { what: 'waf neither boolean nor object', raw: { ...ok, waf: 'yes' }, key: 'waf', value: '"yes"', says: 'or true / false' },
   { what: 'waf rate limit below AWS WAF minimum', raw: { ...ok, waf: '{"rateLimitPer5Min":9}' }, key: 'waf.rateLimitPer5Min', value: '9', says: 'from 10' },
   { what: 'waf rate limit not whole', raw: { ...ok, waf: '{"rateLimitPer5Min":100.5}' }, key: 'waf.rateLimitPer5Min', value: '100.5' },
@@ -77,7 +77,7 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'throttle burst below the rate', raw: { ...ok, throttle: '{"rateLimit":500,"burstLimit":100}' }, key: 'throttle.burstLimit', value: '100', says: 'at least rateLimit (500)' },
   { what: 'throttle quota zero', raw: { ...ok, throttle: '{"quotaPerDay":0}' }, key: 'throttle.quotaPerDay', value: '0' },
   { what: 'throttle unknown field', raw: { ...ok, throttle: '{"rate":100}' }, key: 'throttle.rate', value: '100', says: 'throttle takes: rateLimit, burstLimit, quotaPerDay' },
-  // issue 11: consistency, witnessRegion, drills (the MRSC shapes in detail: test/unit/consistencyDrills.test.ts)
+  // consistency, witnessRegion, drills (the MRSC shapes in detail: test/unit/consistencyDrills.test.ts)
   { what: 'consistency unknown', raw: { ...ok, consistency: 'linearizable' }, key: 'consistency', value: '"linearizable"', says: 'one of eventual, strong' },
   { what: 'consistency strong outside the MRSC region sets', raw: { ...ok, consistency: 'strong' }, key: 'regions[1]', value: '"ap-southeast-2"', says: 'ap-southeast-2 is in no MRSC region set' },
   { what: 'witnessRegion without strong', raw: { ...ok, witnessRegion: 'eu-west-2' }, key: 'witnessRegion', value: '"eu-west-2"', says: 'only with consistency strong' },
@@ -89,6 +89,13 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'unknown key (typo of primaryRegion)', raw: { ...ok, primaryregion: 'eu-west-1' }, key: 'primaryregion', value: '"eu-west-1"', says: 'did you mean "primaryRegion"?' },
   { what: 'project namespace misspelt', raw: { 'globalappsync:regions': 'eu-west-1' }, key: 'globalappsync:regions', value: '"eu-west-1"', says: 'did you mean "global-appsync:regions"?' },
   { what: 'aws setting misspelt', raw: { ...ok, 'aws:profil': 'prod' }, key: 'aws:profil', value: '"prod"', says: 'did you mean "aws:profile"?' },
+  // aws:defaultTags reach every taggable resource, DynamoDB tables included: DynamoDB's tag rule (no @, no comma)
+  { what: 'default tag value with @ (DynamoDB refuses it)', raw: { ...ok, 'aws:defaultTags': '{"tags":{"team":"platform","owner":"ops@example.com"}}' }, key: 'aws:defaultTags.tags.owner', value: '"ops@example.com"', says: 'this tag value has "@": the provider puts aws:defaultTags on every resource, DynamoDB tables included' },
+  { what: 'default tag key with a comma', raw: { ...ok, 'aws:defaultTags': '{"tags":{"cost,center":"42"}}' }, key: 'aws:defaultTags.tags', value: 'key "cost,center"', says: 'this tag key has ","' },
+  { what: 'default tag key with the aws: prefix', raw: { ...ok, 'aws:defaultTags': '{"tags":{"AWS:team":"x"}}' }, key: 'aws:defaultTags.tags', value: 'key "AWS:team"', says: 'starts with the reserved aws: prefix' },
+  { what: 'default tag value too long', raw: { ...ok, 'aws:defaultTags': JSON.stringify({ tags: { note: 'n'.repeat(257) } }) }, key: 'aws:defaultTags.tags.note', value: '"nnn', says: 'has 257 characters, more than 256' },
+  { what: 'default tag value not a string', raw: { ...ok, 'aws:defaultTags': '{"tags":{"tier":1}}' }, key: 'aws:defaultTags.tags.tier', value: '1', says: 'a string' },
+  { what: 'default tags field misspelt', raw: { ...ok, 'aws:defaultTags': '{"tag":{"team":"platform"}}' }, key: 'aws:defaultTags.tag', value: '{"team":"platform"}', says: 'did you mean "tags"?' },
 ];
 
 /** parseConfig as loadConfig calls it: short keys are the project's, `ns:key` keys keep their namespace. */
@@ -125,6 +132,15 @@ describe('config/', () => {
     assert.match(problemsOf(ok, long).message, new RegExp(`\\(stack name\\): "${long}" — must make a valid Lambda function name: "global-appsync-${long}-state-updater" .* at most 35`));
     assert.match(problemsOf(ok, 'team.prod').message, /\(stack name\): "team\.prod"/);
     assert.equal(parseConfig(ok, { stack: 'x'.repeat(35) }).stack.length, 35);
+  });
+
+  it('aws:defaultTags: tags DynamoDB accepts are forwarded as given; the rule is DynamoDB\'s, the page cited', () => {
+    const tags = { team: 'platform', 'cost-center': '12 34/web', 'app:tier': 'gold_1+2=3.0', Ünïcode: 'värde', empty: '' };
+    const all = { 'global-appsync:regions': 'eu-west-1', 'aws:defaultTags': JSON.stringify({ tags }) };
+    assert.deepEqual(parseConfig(projectKeys(all), { stack: 'dev', aws: projectKeys(all, 'aws'), all }).providerSettings.defaultTags, { tags });
+    const err = problemsOf({ ...ok, 'aws:defaultTags': '{"tags":{"owner":"ops@example.com","team":"a,b"}}' });
+    assert.deepEqual(err.problems.map((p) => p.key), ['aws:defaultTags.tags.owner', 'aws:defaultTags.tags.team'], 'every bad tag, each named');
+    assert.match(err.problems[0].allowed, /letters, numbers, spaces and \+ - = \. _ : \/ only, no aws: prefix \(https:\/\/docs\.aws\.amazon\.com\/amazondynamodb\/latest\/developerguide\/TaggingRestrictions\.html\)$/);
   });
 
   it('reports every problem at once', () => {
