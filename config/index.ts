@@ -16,7 +16,7 @@ import { type DomainConfig, parseDomain } from './domain';
 import { type DrillsConfig, parseDrills } from './drills';
 import { PROJECT, stateUpdaterFunctionName } from './names';
 import { type NotifierTuning, parseNotifierKeys, type ReservedConcurrency } from './notifier';
-import { ConfigError, type ConfigProblem, hint, parseBoolean, type RawConfig, show } from './problems';
+import { ConfigError, type ConfigProblem, explainQuotedNumbers, hint, parseBoolean, type RawConfig, show } from './problems';
 import { parseThrottle, parseWaf, type ThrottleConfig, type WafConfig } from './protection';
 import { parseDrainRegions, parseRegions, regionIn, REGIONS_NOTE } from './regions';
 import { namespaceProblems, projectKeys } from './stackFile';
@@ -126,7 +126,7 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
   if (consistency) problems.push(...mrscProblems(consistency, regions, raw.witnessRegion === '' ? undefined : raw.witnessRegion));
   const drills = parseDrills(raw.drills, problems);
   const { notifier, reservedConcurrency } = parseNotifierKeys(raw, problems);
-  if (problems.length > 0) throw new ConfigError(problems, problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
+  if (problems.length > 0) throw new ConfigError(explainQuotedNumbers(problems), problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
 
   return deepFreeze({
     project,
