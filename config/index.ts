@@ -28,7 +28,8 @@ export { AWS_NOT_FORWARDED, AWS_SETTINGS, type AwsProviderSettings } from './aws
 export { type DomainConfig } from './domain';
 export { PROJECT } from './names';
 export { ConfigError, type ConfigProblem, didYouMean, type RawConfig } from './problems';
-export { AWS_REGIONS, HOME_REGION_HINT, REGIONS_NOTE, SUPPORTED_REGIONS } from './regions';
+export { AWS_REGIONS, HOME_REGION_HINT, OPT_IN_REGIONS, REGIONS_NOTE, SUPPORTED_REGIONS } from './regions';
+export { stackFileWarnings, stackWarnings } from './warnings';
 export { namespaceProblems, parseStackYaml, projectKeys, readStackFile } from './stackFile';
 
 export interface StackConfig {

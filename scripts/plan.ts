@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, parseConfig, parseStackYaml, projectKeys, readStackFile } from '../config';
+import { ConfigError, parseConfig, parseStackYaml, projectKeys, readStackFile, stackFileWarnings } from '../config';
 import { formatRecovery, recoveryObjectives, writeLatencyNote } from '../components/recovery';
 import { roundTripMs } from '../local/latency';
 import { bundledCode } from '../components/lambda';
@@ -159,6 +159,7 @@ export async function main(argv: string[], out: (line: string) => void = console
   try {
     const now = new Date();
     const current = readStackFile(stack);
+    for (const w of stackFileWarnings(current, stack)) err(`warning: ${w}`);
     if (diff === undefined) {
       const plan = summarize(stack, await runProgram(current, stack, { code: bundledCode, now }));
       if (json) out(JSON.stringify(plan, null, 2));

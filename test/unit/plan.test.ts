@@ -62,6 +62,27 @@ describe('npm run plan', function () {
     }
   });
 
+  it('warns on stderr about an opt-in region and a plain-text secret in the stack file, and still plans', async () => {
+    const file = path.join(ROOT, 'Pulumi.planwarn.yaml');
+    const secret = 'a'.repeat(48);
+    fs.writeFileSync(file, `config:\n  global-appsync:regions:\n    - eu-west-1\n    - me-central-1\n  global-appsync:auth:\n    mode: token\n    issuer: https://auth.example.com/\n    audience: global-appsync\n    secret: ${secret}\n`);
+    try {
+      const { code, out, err } = await plan(['--stack', 'planwarn', '--json']);
+      assert.equal(code, 0, err.join('\n'));
+      assert.deepEqual(Object.keys(JSON.parse(out.join('\n')).regions).slice(0, 2), ['eu-west-1', 'me-central-1'], 'stdout is still the plan alone');
+      const warnings = err.filter((l) => l.startsWith('warning: '));
+      assert.equal(warnings.length, 2, err.join('\n'));
+      assert.match(warnings[0], /^warning: auth\.secret is plain text in Pulumi\.planwarn\.yaml: .* Make it a Pulumi secret \(encrypted in the file\): pulumi config set --secret --path auth\.secret "\$\(openssl rand -base64 48\)" --stack planwarn/);
+      assert.ok(!err.join('\n').includes(secret), 'the secret itself is never printed');
+      assert.match(warnings[1], /^warning: opt-in region me-central-1: it is disabled in an AWS account until enabled, and `pulumi up` fails there until then — enable it first \(AWS console: Account → AWS Regions/);
+    } finally {
+      fs.rmSync(file);
+    }
+    // the committed stack files: three default regions, no secret in them, so no warning
+    const prod = await plan(['--stack', 'prod', '--json']);
+    assert.deepEqual(prod.err.filter((l) => l.startsWith('warning: ')), []);
+  });
+
   it('an unknown stack or flag is refused with what exists', async () => {
     const missing = await plan(['--stack', 'staging']);
     assert.equal(missing.code, 1);
