@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { liveInstances, processAlive } from '../local/instances';
 import { runMain } from './runMain';
 
 export const DEFAULT_ENDPOINTS = path.resolve(__dirname, '..', '.emulator', 'endpoints.json');
@@ -35,7 +36,8 @@ export const USAGE = `usage: npm run emulator -- <command> [options]
   state <active|fenced|failover> --reason "why" [--region R]   through the bundled state updater
                                   (same as: npm run state -- <state> --local)
 
-  --endpoints F   the emulator's endpoints file (default .emulator/endpoints.json)
+  --endpoints F   the emulator's endpoints file (default .emulator/endpoints.json: the emulator started last;
+                  each has its own, .emulator/<stack>-<port>/endpoints.json)
   --json          print the admin API's JSON answer as is
   --help          this text`;
 
@@ -45,19 +47,33 @@ export interface EndpointsInfo {
   primaryRegion: string;
   adminUrl: string;
   globalUrl?: string;
+  /** The emulator's process; absent in files of older emulators. */
+  pid?: number;
+  /** Its function logs and notifier DLQ files; absent in files of older emulators (they used .emulator/logs). */
+  logDir?: string | null;
 }
 
-/** Reads the endpoints file of a running emulator; the error says how to get one. */
+/** The emulators running now, for an error message: `--endpoints <file> (stack, url)` each. */
+function runningNow(): string {
+  const live = liveInstances();
+  return live.length ? `; running now: ${live.map((s) => `--endpoints ${path.relative(process.cwd(), s.endpointsFile) || s.endpointsFile} (stack ${s.stack}${s.globalUrl ? `, ${s.globalUrl}` : ''})`).join(', ')}` : '';
+}
+
+/** Reads the endpoints file of a running emulator; the error says how to get one, and names the emulators running. */
 export function readEndpoints(file: string = DEFAULT_ENDPOINTS): EndpointsInfo {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`no emulator endpoints file at ${file}: start the emulator first (npm start), or pass --endpoints`);
+    throw new Error(`no emulator endpoints file at ${file}: start the emulator first (npm start), or pass --endpoints${runningNow()}`);
   }
   const e = JSON.parse(text) as Partial<EndpointsInfo>;
   if (typeof e.adminUrl !== 'string' || !e.regions || typeof e.stack !== 'string' || typeof e.primaryRegion !== 'string') {
     throw new Error(`${file} has no adminUrl (or stack, regions, primaryRegion): it was written by an older emulator; restart npm start`);
+  }
+  // a file left by an emulator that was killed (no Ctrl-C): say so rather than "does not answer"
+  if (typeof e.pid === 'number' && e.pid !== process.pid && !processAlive(e.pid)) {
+    throw new Error(`${file} was written by an emulator that is no longer running (process ${e.pid}): start one (npm start), or pass --endpoints${runningNow()}`);
   }
   return e as EndpointsInfo;
 }

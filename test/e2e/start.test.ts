@@ -131,6 +131,33 @@ describe('npm start (local/start.ts as a child process)', function () {
     }
   });
 
+  it('--auth token: prints the token command, which mints a token the emulator accepts, run as printed', async () => {
+    const base = await freeBase();
+    const file = path.join(tmp(), 'endpoints.json');
+    const r = run(['--port', String(base), '--endpoints', file, '--auth', 'token']);
+    try {
+      const deadline = Date.now() + 60_000;
+      // the command is printed after the endpoints file is written: wait for the line
+      while (!/^ {2}TOKEN=\$\(.*\)$/m.test(r.out()) && Date.now() < deadline && r.child.exitCode === null) await new Promise((res) => setTimeout(res, 100));
+      const printed = /^ {2}TOKEN=\$\((.*)\)$/m.exec(r.out())?.[1];
+      assert.ok(printed, `no token command printed; stdout:\n${r.out()}\nstderr:\n${r.err()}`);
+      assert.match(r.out(), /token mode: send "authorization: <token>" everywhere; mint a token with/);
+      const e = JSON.parse(fs.readFileSync(file, 'utf8')) as EndpointsFile;
+      assert.equal(e.auth.mode, 'token');
+      assert.equal(printed, e.auth.mode === 'token' ? e.auth.tokenCommand : '', 'the endpoints file holds the same command');
+      const token = execFileSync('bash', ['-c', `TOKEN=$(${printed}) && printf %s "$TOKEN"`], { cwd: ROOT, encoding: 'utf8' });
+      const url = `${e.globalUrl}/live/items/from-start`;
+      const put = await fetch(url, { method: 'PUT', headers: { authorization: token, 'content-type': 'application/json' }, body: JSON.stringify({ value: 'token mode' }) });
+      assert.equal(put.status, 201, await put.text());
+      assert.equal((await fetch(url)).status, 401, 'without the token: refused');
+      r.child.kill('SIGINT');
+      assert.equal(await r.exited, 0, r.err());
+      assert.equal(fs.existsSync(path.join(path.dirname(file), 'token-secret')), false, 'the local secret goes with the emulator');
+    } finally {
+      r.child.kill('SIGKILL');
+    }
+  });
+
   it('a port in use is one line naming the port, found before anything starts', async () => {
     const base = await freeBase();
     const blocker = net.createServer();
