@@ -23,6 +23,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // the runnable examples the README points to: Node ES modules, as a user runs them (node examples/x.mjs)
+    files: ['examples/**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: { console: 'readonly', process: 'readonly' } },
+  },
+  {
     files: resolverFiles,
     ...appsync.configs.recommended,
     languageOptions: {
