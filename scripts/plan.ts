@@ -134,7 +134,8 @@ export interface PlanDiffReport extends PlanDiff {
   configChanges: ReturnType<typeof configChanges>;
 }
 
-export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+/** `root`: the folder holding the Pulumi.<stack>.yaml files (default: the project; tests give a temporary one). */
+export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error, root: string = ROOT): Promise<number> {
   let stack: string;
   let json: boolean;
   let diff: string | undefined;
@@ -162,7 +163,7 @@ export async function main(argv: string[], out: (line: string) => void = console
   let phase = `Pulumi.${stack}.yaml`;
   try {
     const now = new Date();
-    const current = readStackFile(stack);
+    const current = readStackFile(stack, root);
     for (const w of stackFileWarnings(current, stack)) err(`warning: ${w}`);
     if (diff === undefined) {
       const plan = summarize(stack, await runProgram(current, stack, { code: bundledCode, now }));
@@ -173,7 +174,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       }
       return 0;
     }
-    const base = readBaseline(diff, stack);
+    const base = readBaseline(diff, stack, root);
     phase = `the baseline ${base.label}`;
     // both runs with the same fixed clock (API key expiry and the state item's time are ignored changes anyway);
     // memoised, so a process (the tests) that asks again for a config it already ran does not run it twice
