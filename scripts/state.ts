@@ -13,7 +13,7 @@
  *   in two replicas with the same change; the CLI prints which region it uses and why.
  * - The answer is printed as JSON on stdout; on stderr the CLI also prints what every region's replica showed
  *   when the updater read the state back (converged, still the old state, unreachable, or holding a racing
- *   change). A raced change exits 1.
+ *   change), or why the updater refused the change. A refused or raced change exits 1.
  * - Transitions (enforced by the updater, STATE_TRANSITIONS in schema/rules.ts): active → fenced | failover,
  *   fenced → active | failover, failover → fenced only. Failing back is `fenced`, wait for replication, `active`.
  * - --function: the function name (default `global-appsync-<stack>-state-updater`, the name the appState
@@ -34,7 +34,10 @@ import { parseArgs } from 'node:util';
 import { stateUpdaterFunctionName } from '../config/names';
 import { defaultRegion, type StackInfo } from '../local/stateRegion';
 import { APP_STATES, STATE_TRANSITIONS } from '../schema/rules';
+import { formatReadBack, raced, refusal } from './readBack';
 import { runMain } from './runMain';
+
+export { formatReadBack } from './readBack';
 
 export interface InvokeRequest {
   functionName: string;
@@ -214,31 +217,9 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
   }
   out(JSON.stringify(answer, null, 2));
   for (const line of formatReadBack(answer)) err(line);
-  const okAnswer = typeof answer === 'object' && answer !== null && (answer as { ok?: unknown }).ok === true;
-  const raced = okAnswer && typeof (answer as { readBack?: { raced?: unknown } }).readBack?.raced === 'string';
-  return okAnswer && !raced ? 0 : 1;
-}
-
-/** The updater's read-back as lines for people: one per region, then the verdict. Nothing for other answers. */
-export function formatReadBack(answer: unknown): string[] {
-  const rb = (answer as { readBack?: unknown } | null)?.readBack as
-    | { converged: boolean; waitedMs: number; regions: Record<string, Record<string, unknown>>; raced?: string }
-    | undefined;
-  if (!rb || typeof rb !== 'object' || !rb.regions) return [];
-  const version = (answer as { version?: unknown }).version;
-  const width = Math.max(...Object.keys(rb.regions).map((r) => r.length));
-  const lines = [`read back from every region after ${rb.waitedMs} ms:`];
-  for (const [region, v] of Object.entries(rb.regions)) {
-    const what =
-      'error' in v
-        ? `unreadable (${v.error})`
-        : `${v.state} v${v.version ?? '?'} ${v.updatedAt ?? ''}${v.updatedRegion ? ` from ${v.updatedRegion}` : ''}${v.version === version ? '' : ' (not this change yet)'}`;
-    lines.push(`  ${region.padEnd(width)}  ${what}`);
-  }
-  if (rb.raced) lines.push(`RACED: ${rb.raced}`);
-  else if (rb.converged) lines.push('every region shows the change');
-  else lines.push('not every region shows the change yet (replication lag or an unreachable region): check GET /state in each region before relying on it');
-  return lines;
+  const refused = refusal(answer);
+  if (refused) err(`refused: ${refused}`);
+  return refused || raced(answer) ? 1 : 0;
 }
 
 runMain(module, main);

@@ -260,6 +260,50 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.equal(active.code, 0, active.err);
     assert.equal((await call(`${t.endpoints.regions[EU].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body.state, 'active');
   });
+  it('npm run emulator says each answer in words (--json: as it came); state reads back as npm run state does; a refused change says why on stderr', async () => {
+    const ep = ['--endpoints', t.endpointsFile];
+    const run = async (argv: string[]) => {
+      const r = await cli(emulatorCli, [...argv, ...ep]);
+      assert.equal(r.code, 0, `${argv.join(' ')}: ${r.err}`);
+      return r.out;
+    };
+    assert.equal(await run(['drain', AP]), `${AP} drained: its /health answers 503, so the global endpoint stops sending to it once the checks fail; \`undrain ${AP}\` ends it`);
+    const undrained = JSON.parse(await run(['undrain', AP, '--json']));
+    assert.deepEqual([undrained.region, undrained.running, undrained.drained], [AP, true, false]);
+    assert.equal(await run(['stop', AP]), `${AP} stopped (a regional outage): its endpoints refuse connections, its notifier is held and replication to and from it queues; \`start ${AP}\` ends it`);
+    assert.match(await run(['start', AP]), new RegExp(`^${AP} started: its endpoints answer on the same ports and it catches up \\(notifier backlog \\d+\\)$`));
+    await t.emulator.router.waitFor(AP, true, 10_000);
+    const paused = (await run(['pause-replication', '--from', EU, '--to', AP])).split('\n');
+    assert.equal(paused[0], `replication paused: ${EU} → ${AP}, until resume-replication`);
+    assert.match(paused[1], /^approximation: immediate onset/);
+    assert.match(await run(['resume-replication', '--from', EU, '--to', AP]), new RegExp(`^replication resumed: ${EU} → ${AP}$`));
+    assert.equal(await run(['notifier-errors', '--region', EU]), `notifier-errors on ${EU}: every invocation of its notifier fails (as FIS aws:lambda:invocation-error), until stop-notifier-errors --region ${EU}; retries, bisect and the DLQ behave as deployed`);
+    assert.equal(await run(['stop-notifier-errors', '--region', EU]), `notifier-errors on ${EU} stopped: its notifier delivers again`);
+
+    // state: the region and why, what was set, then the read-back in the very lines npm run state prints
+    const fenced = (await run(['state', 'fenced', '--reason', 'words'])).split('\n');
+    assert.equal(fenced[0], `region ${EU}: stack dev's primaryRegion, where fenced is set (the updater refuses it elsewhere)`);
+    assert.match(fenced[1], /^state fenced \(was active\), version \d+: words$/);
+    const viaState = await cli(stateCli as typeof emulatorCli, ['active', '--reason', 'words done', '--local', ...ep]);
+    assert.equal(viaState.code, 0, viaState.err);
+    // the same lines, states, numbers and times aside (the regions come in the order their reads answered)
+    const readBack = (lines: string[]) => lines.slice(lines.findIndex((l) => l.startsWith('read back from every region'))).map((l) => l.replace(/\b(active|fenced)\b/g, 'STATE').replace(/\d+/g, 'N')).sort();
+    const fromState = readBack(viaState.err.split('\n'));
+    assert.equal(fromState.length, 4, viaState.err); // the heading, a line per region, the verdict
+    assert.deepEqual(readBack(fenced), fromState);
+
+    // refused: AP is not the region that sets active; the reason on stderr, nothing on stdout, exit 1
+    const refused = await cli(emulatorCli, ['state', 'active', '--region', AP, '--reason', 'x', ...ep]);
+    assert.deepEqual([refused.code, refused.out], [1, '']);
+    assert.match(refused.err, new RegExp(`^error: refused by ${AP}'s state updater: NotStateRegion: `));
+    const refusedJson = await cli(emulatorCli, ['state', 'active', '--region', AP, '--reason', 'x', '--json', ...ep]);
+    assert.equal(refusedJson.code, 1);
+    assert.deepEqual([JSON.parse(refusedJson.out).answer.ok, JSON.parse(refusedJson.out).answer.errorType], [false, 'NotStateRegion']);
+    assert.match(refusedJson.err, /NotStateRegion/);
+    const refusedState = await cli(stateCli as typeof emulatorCli, ['active', '--region', AP, '--reason', 'x', '--local', ...ep]);
+    assert.equal(refusedState.code, 1);
+    assert.match(refusedState.err, /^refused: NotStateRegion: /m);
+  });
 });
 
 describe('global endpoint rules (router against small local servers)', function () {

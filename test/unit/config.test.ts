@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { AWS_REGIONS, CONFIG_KEYS, ConfigError, parseConfig, projectKeys, readStackFile } from '../../config';
+import { AWS_REGIONS, CONFIG_KEYS, ConfigError, parseConfig, parseStackYaml, projectKeys, readStackFile } from '../../config';
 import { lastRun, runProgram } from '../../scripts/mockCloud';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -42,8 +42,10 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'auth not an object', raw: { ...ok, auth: '"apiKey"' }, key: 'auth', value: '"\\"apiKey\\""' },
   { what: 'auth unknown mode', raw: { ...ok, auth: '{"mode":"iam"}' }, key: 'auth.mode', value: '"iam"' },
   { what: 'auth mode in the wrong case', raw: { ...ok, auth: '{"mode":"apikey"}' }, key: 'auth.mode', value: '"apikey"', says: 'did you mean "apiKey"?' },
+  { what: 'auth mode named after the token (jwt)', raw: { ...ok, auth: '{"mode":"jwt"}' }, key: 'auth.mode', value: '"jwt"', says: 'did you mean "token"?' },
+  { what: 'auth mode by its AppSync name (OPENID_CONNECT)', raw: { ...ok, auth: '{"mode":"OPENID_CONNECT"}' }, key: 'auth.mode', value: '"OPENID_CONNECT"', says: 'did you mean "oidc"?' },
   { what: 'bad auth mode: its other fields are still checked', raw: { ...ok, auth: '{"mode":"apikey","expiresInDays":400}' }, key: 'auth.expiresInDays', value: '400' },
-  { what: 'bad auth mode: fields of the mode they belong to are checked', raw: { ...ok, auth: '{"mode":"jwt","issuer":"http://id.example.com"}' }, key: 'auth.issuer', value: '"http://id.example.com"' },
+  { what: 'bad auth mode: fields of the mode they belong to are checked', raw: { ...ok, auth: '{"mode":"sso","issuer":"http://id.example.com"}' }, key: 'auth.issuer', value: '"http://id.example.com"' },
   { what: 'auth mode missing', raw: { ...ok, auth: '{}' }, key: 'auth.mode', value: '(not set)' },
   { what: 'apiKey expiry too long', raw: { ...ok, auth: '{"mode":"apiKey","expiresInDays":400}' }, key: 'auth.expiresInDays', value: '400' },
   { what: 'apiKey expiry not a number', raw: { ...ok, auth: '{"mode":"apiKey","expiresInDays":"7"}' }, key: 'auth.expiresInDays', value: '"7"' },
@@ -72,6 +74,8 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'waf unknown field', raw: { ...ok, waf: '{"rateLimit":100}' }, key: 'waf.rateLimit', value: '100', says: 'waf takes: rateLimitPer5Min, managedRules' },
   { what: 'throttle not an object', raw: { ...ok, throttle: '100' }, key: 'throttle', value: '"100"', says: '{rateLimit, burstLimit[, quotaPerDay]}' },
   { what: 'throttle rate zero', raw: { ...ok, throttle: '{"rateLimit":0}' }, key: 'throttle.rateLimit', value: '0', says: 'from 1 to 10000' },
+  { what: 'throttle rate quoted (a string)', raw: { ...ok, throttle: '{"rateLimit":"100"}' }, key: 'throttle.rateLimit', value: '"100"', says: '"100" — a string, not a number: write 100 without quotes; requests per second' },
+  { what: 'token ttl quoted (a string)', raw: { ...ok, auth: '{"mode":"token","secret":"' + 'x'.repeat(32) + '","issuer":"i","audience":"a","ttlSeconds":"60"}' }, key: 'auth.ttlSeconds', value: '"60"', says: 'a string, not a number: write 60 without quotes' },
   { what: 'throttle rate above the account limit', raw: { ...ok, throttle: '{"rateLimit":20000,"burstLimit":5000}' }, key: 'throttle.rateLimit', value: '20000' },
   { what: 'throttle burst not whole', raw: { ...ok, throttle: '{"burstLimit":"200"}' }, key: 'throttle.burstLimit', value: '"200"', says: 'from 1 to 5000' },
   { what: 'throttle burst below the rate', raw: { ...ok, throttle: '{"rateLimit":500,"burstLimit":100}' }, key: 'throttle.burstLimit', value: '100', says: 'at least rateLimit (500)' },
@@ -215,6 +219,21 @@ describe('config/', () => {
     } finally {
       fs.rmSync(dir, { recursive: true });
     }
+  });
+
+  it('a YAML indentation mistake gets a plain-words hint after the parser\'s message; a setting outside `config:` is named', () => {
+    const cases: Array<[string, RegExp]> = [
+      // one key indented further than the one above it
+      ['config:\n  aws:region: eu-west-1\n    global-appsync:regions: eu-west-1\n', /:2:15: "aws:region: eu-west-1" — not valid YAML: Nested mappings are not allowed in compact mappings \(indentation: a line is indented more than the key above it allows/],
+      // one key indented less than the others of its block
+      ['config:\n  aws:region: eu-west-1\n global-appsync:regions: eu-west-1\n', /:3:1: "global-appsync:regions: eu-west-1" — not valid YAML: All mapping items must start at the same column \(indentation: the keys of one block must start in the same column/],
+      // a list item out of line with the others
+      ['config:\n  global-appsync:regions:\n    - eu-west-1\n   - ap-southeast-2\n', /not valid YAML: A block sequence may not be used as an implicit map key \(indentation: /],
+      ['config:\n\tglobal-appsync:regions: eu-west-1\n', /not valid YAML: Tabs are not allowed as indentation \(indentation: YAML indents with spaces only/],
+    ];
+    for (const [text, says] of cases) assert.throws(() => parseStackYaml(text, 'Pulumi.t.yaml'), (e: unknown) => e instanceof ConfigError && says.test(e.message), text);
+    // not a YAML error at all: the key is simply outside `config:`, which is then empty
+    assert.throws(() => parseStackYaml('config:\nglobal-appsync:regions: eu-west-1\n', 'Pulumi.t.yaml'), /Pulumi\.t\.yaml: global-appsync:regions: "eu-west-1" — not under `config:`: indentation/);
   });
 
   describe('the stack files on disk', () => {
