@@ -10,8 +10,8 @@ describe('resolver bundles built once per file', function () {
   const settings: ResolverSettings[] = [
     { region: 'eu-west-1', primaryRegion: 'us-east-1', writeMode: 'primary' },
     { region: 'ap-southeast-2', primaryRegion: 'ap-southeast-2', writeMode: 'multi-master', consistency: 'eventual' },
-    // strong consistency, table names with characters JSON and JS escape differently
-    { region: 'us-east-1', primaryRegion: 'eu-west-1', writeMode: 'multi-master', consistency: 'strong', itemsTable: 'items "quoted" \\ \u2028', appConfigTable: 'app-config' },
+    // strong consistency, and a value with characters JSON and JavaScript escape differently
+    { region: 'us-"east"-1 \\ \u2028', primaryRegion: 'eu-west-1', writeMode: 'multi-master', consistency: 'strong' },
   ];
 
   for (const file of resolverFiles()) {
