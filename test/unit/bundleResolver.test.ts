@@ -20,7 +20,7 @@ describe('resolver bundles built once per file', function () {
     });
   }
 
-  it('a file that reads the settings holds each region\'s own (no settings carried over from another region)', () => {
+  it("a file that reads the settings holds each region's own (no settings carried over from another region)", () => {
     const [a, b] = settings;
     assert.match(bundleResolver('writeGuard', a), /region: "eu-west-1"/);
     assert.match(bundleResolver('writeGuard', b), /region: "ap-southeast-2"/);
