@@ -5,8 +5,9 @@
  * ./emulatorSession.ts forks it and talks to it over IPC:
  *
  *   → {ready, spec, regions, endpoints, loadMs, startMs, pid, jvmPid}   once every region serves
- *   ← {id, op: 'rss', gc?}     → {id, rss: {node, jvm}, heapUsedMiB, externalMiB} in MiB (VmRSS from /proc; main
- *                                thread's V8 heap and external memory; a full GC first if asked)
+ *   ← {id, op: 'rss', gc?}     → {id, rss: {node, jvm}, heapUsedMiB, externalMiB, sandboxes}: MiB (VmRSS from /proc;
+ *                                the main thread's V8 heap and external memory; a full GC first if asked) and the
+ *                                Lambda sandboxes (worker threads) started so far
  *   ← {id, op: 'trace'}        → starts collecting local/trace.ts events;  'take' → {id, events} and clears them
  *   ← {id, op: 'subscriptions'} → {id, count}   active realtime subscriptions over every region
  *   ← {id, op: 'idle'}          → once the replicator and every notifier loop have nothing left to do
@@ -109,7 +110,8 @@ async function host(spec: { regions: number; lag: 'zero' | 'realistic' }, forked
       case 'rss': {
         if (m.gc && typeof global.gc === 'function') global.gc();
         const mem = process.memoryUsage();
-        answer({ rss: { node: rssMiB(process.pid), jvm: rssMiB(emulator.dynamodb.pid) }, heapUsedMiB: mem.heapUsed / 1024 / 1024, externalMiB: mem.external / 1024 / 1024 });
+        const sandboxes = [...emulator.regions.values()].reduce((n, r) => n + Object.values(r.functions).reduce((k, f) => k + f.coldStarts, 0), 0);
+        answer({ rss: { node: rssMiB(process.pid), jvm: rssMiB(emulator.dynamodb.pid) }, heapUsedMiB: mem.heapUsed / 1024 / 1024, externalMiB: mem.external / 1024 / 1024, sandboxes });
         return;
       }
       case 'trace':

@@ -14,6 +14,9 @@ import type { SessionSpec } from './series';
 export interface Rss {
   node: number | null;
   jvm: number | null;
+  /** The emulator's main-thread V8 heap in use, and the Lambda sandboxes (worker threads) started so far. */
+  heapUsedMiB: number;
+  sandboxes: number;
 }
 
 export interface Session {
@@ -22,10 +25,12 @@ export interface Session {
   endpoints: HostReady['endpoints'];
   /** fork → ready (what `npm start` takes to print its endpoints), and Emulator.start() alone. */
   readyMs: number;
+  /** fork → the host module running (node starting, ts-node loading what the host imports first). */
+  loadMs: number;
   startMs: number;
   /** Resident memory right after ready, before any load. */
   idleRss: Rss;
-  rss(opts?: { gc?: boolean }): Promise<Rss & { heapUsedMiB: number; externalMiB: number }>;
+  rss(opts?: { gc?: boolean }): Promise<Rss & { externalMiB: number }>;
   trace(): Promise<void>;
   take(): Promise<HopEvent[]>;
   subscriptions(): Promise<number>;
@@ -73,7 +78,7 @@ export async function startSession(spec: SessionSpec): Promise<Session> {
     });
   const rss = async (opts: { gc?: boolean } = {}) => {
     const r = await ask('rss', { gc: opts.gc === true });
-    return { ...(r.rss as Rss), heapUsedMiB: r.heapUsedMiB as number, externalMiB: r.externalMiB as number };
+    return { ...(r.rss as Pick<Rss, 'node' | 'jvm'>), heapUsedMiB: r.heapUsedMiB as number, externalMiB: r.externalMiB as number, sandboxes: r.sandboxes as number };
   };
   const idleRss = await rss();
   return {
@@ -81,8 +86,9 @@ export async function startSession(spec: SessionSpec): Promise<Session> {
     regions: ready.regions,
     endpoints: ready.endpoints,
     readyMs,
+    loadMs: ready.loadMs,
     startMs: ready.startMs,
-    idleRss: { node: idleRss.node, jvm: idleRss.jvm },
+    idleRss: { node: idleRss.node, jvm: idleRss.jvm, heapUsedMiB: idleRss.heapUsedMiB, sandboxes: idleRss.sandboxes },
     rss,
     trace: async () => void (await ask('trace')),
     take: async () => (await ask('take')).events as HopEvent[],
