@@ -85,6 +85,7 @@ export class LambdaHost {
   errors = 0;
   /** Sandboxes started so far (each a cold start). */
   coldStarts = 0;
+  private stopped = false;
 
   constructor(private readonly opts: LambdaHostOptions) {
     this.env = { ...opts.environment };
@@ -166,6 +167,8 @@ export class LambdaHost {
 
   /** Invokes the handler (RequestResponse) and resolves with its JSON answer. */
   invoke<T = unknown>(event: unknown): Promise<T> {
+    // a stopped function starts no sandbox again (a worker thread would keep the process alive)
+    if (this.stopped) return Promise.reject(new FunctionError(this.opts.functionName, 'Runtime.ExitError', 'the function has been stopped'));
     this.invocations += 1;
     const id = `${this.opts.functionName}-${(this.seq += 1)}`;
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
@@ -202,6 +205,7 @@ export class LambdaHost {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const [, p] of this.pending) clearTimeout(p.timer);
     this.pending.clear();
     const worker = this.worker;

@@ -45,5 +45,9 @@ describe('local Lambda host: sandboxes start on demand', function () {
     assert.equal(after.status, 503);
     assert.match(after.reason, /^the app-config table is unreachable/, 'the new sandbox has the new environment (no DRAIN): it tried the table');
     assert.equal(host.invocations, 3);
+
+    await host.stop();
+    await assert.rejects(health(host), (e: Error) => e.name === 'FunctionError' && /has been stopped/.test(e.message));
+    assert.equal(host.coldStarts, 2, 'a stopped function starts no sandbox (its thread would keep the process alive)');
   });
 });
