@@ -64,7 +64,6 @@ interface RequestOptions {
   ignoreChanges: string[];
   dependencies: string[];
   parent: string;
-  secretInputs: string[];
 }
 // Pulumi's wire marker of a secret value (sdk/nodejs/runtime/rpc.ts: specialSigKey, specialSecretSig)
 const SIG_KEY = '4dabf18193072939515e22adb298388d';
@@ -91,7 +90,6 @@ MockMonitor.prototype.registerResource = function (req: any, cb: any) {
     ignoreChanges: req.getIgnorechangesList(),
     dependencies: req.getDependenciesList(),
     parent: req.getParent(),
-    secretInputs: Object.entries((req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>).filter(([, v]) => holdsSecret(v)).map(([k]) => k),
   });
   return registerResource.call(this, req, cb);
 };
@@ -254,7 +252,11 @@ const mocks: pulumi.runtime.Mocks = {
       region: args.provider ? providerRegions.get(providerNameOf(args.provider) ?? '') : undefined,
       custom: args.custom !== false,
       state,
-      ...(requestOptions.get(`${args.type}::${args.name}`) ?? { protect: false, retainOnDelete: false, ignoreChanges: [], dependencies: [], parent: '', secretInputs: [] }),
+      ...(requestOptions.get(`${args.type}::${args.name}`) ?? { protect: false, retainOnDelete: false, ignoreChanges: [], dependencies: [], parent: '' }),
+      // the inputs as deserialised keep a secret wrapped at the top-level input holding it (Pulumi's
+      // deserializeProperties lifts nested secrets up), so they tell which inputs were secret without a second
+      // conversion of the request
+      secretInputs: Object.entries(args.inputs as Record<string, unknown>).filter(([, v]) => holdsSecret(v)).map(([k]) => k),
     });
     return { id, state };
   },
