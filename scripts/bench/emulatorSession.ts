@@ -9,7 +9,14 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { monotonicMs } from '../../local/trace';
 import type { HopEvent, HostReady } from './emulatorHost';
-import type { SessionSpec } from './series';
+
+/** An emulator running in a child process for the series that need one. */
+export interface SessionSpec {
+  regions: 2 | 3;
+  lag: 'zero' | 'realistic';
+}
+
+export const sessionName = (s: SessionSpec): string => `${s.regions} regions, lag ${s.lag === 'zero' ? '0' : 'realistic'}`;
 
 export interface Rss {
   node: number | null;

@@ -20,7 +20,7 @@ import path from 'node:path';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { bundleHandler } from '../../components/bundle';
-import { DEFAULT_NOTIFIER_TUNING } from '../../components/notifierTuning';
+import { DEFAULT_NOTIFIER_TUNING } from '../../config/notifier';
 import { STREAM_MAPPING } from '../../components/streamMapping';
 import { type Row, type Series, stats, type Stats } from './series';
 

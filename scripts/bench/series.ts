@@ -63,13 +63,9 @@ export interface SeriesResult {
   seconds: number;
 }
 
-/** An emulator running in a child process for the series that need one (./emulatorSession.ts). */
-export interface SessionSpec {
-  regions: 2 | 3;
-  lag: 'zero' | 'realistic';
-}
-
-export const sessionName = (s: SessionSpec): string => `${s.regions} regions, lag ${s.lag === 'zero' ? '0' : 'realistic'}`;
+// What an emulator session is lives with the session (./emulatorSession.ts), which imports nothing from here.
+export { type SessionSpec, sessionName } from './emulatorSession';
+import type { SessionSpec } from './emulatorSession';
 
 export interface BenchContext {
   quick: boolean;
