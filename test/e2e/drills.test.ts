@@ -15,7 +15,7 @@ import { recoveryObjectives } from '../../components/recovery';
 import { WRITE_FENCED, WRITE_REJECTED_IN_PRIMARY } from '../../schema/rules';
 import { main as stateCli } from '../../scripts/state';
 import { ddbClient } from '../support/dynamodb';
-import { eventually, startTestEmulator, Subscriber, type TestEmulator } from '../support/emulator';
+import { eventually, settleSubscribers as settled, startTestEmulator, Subscriber, type TestEmulator } from '../support/emulator';
 
 const EU = 'eu-west-1'; // first region and primary of the dev stack
 const AP = 'ap-southeast-2';
@@ -105,22 +105,6 @@ function byId(sub: Subscriber): Map<string, Array<Record<string, unknown>>> {
 function putIn(t: TestEmulator, region: string, id: string, value: string): Promise<Answer> {
   const ep = t.endpoints.regions[region];
   return send(ep.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': ep.apiKey }, body: JSON.stringify({ query: PUT, variables: { input: { id, value } } }) });
-}
-
-let markers = 0;
-/**
- * Waits until nothing more will reach these subscribers: replication idle, every region's notifier backlog empty,
- * then per subscriber a marker written in its region after that and heard (one socket delivers in order, so all
- * that was published before the marker has arrived). Marker ids start with `zz-marker-`.
- */
-async function settled(t: TestEmulator, subs: Array<[string, Subscriber]>): Promise<void> {
-  await t.emulator.replicator.idle();
-  await eventually('every notifier backlog empty', () => t.emulator.controls.notifier().every((n) => n.backlog === 0), 30_000);
-  for (const [region, sub] of subs) {
-    const id = `zz-marker-${(markers += 1)}`;
-    assert.equal((await putIn(t, region, id, 'marker')).status, 200);
-    await eventually(`${region} subscriber heard ${id}`, () => sub.changes(id).length > 0, 10_000);
-  }
 }
 
 // straight to stdout, past test/support/quiet.ts: the drills' measurements belong in the test report
