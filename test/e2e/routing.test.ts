@@ -17,7 +17,9 @@ import { eventually, startTestEmulator, type TestEmulator } from '../support/emu
 const EU = 'eu-west-1'; // first in the dev stack's regions
 const AP = 'ap-southeast-2';
 const PUT = 'mutation Put($input: PutItemInput!) { putItem(input: $input) { id value version updatedRegion } }';
-const HEALTH = { intervalMs: 100, failureThreshold: 3 }; // Route53's threshold, its interval scaled 1:300
+// Route53's threshold, its interval scaled 1:300; an answer may take up to 10 s (Route53: 2 s), so that a loaded
+// machine's slow answer is not taken for an outage (none of these tests needs a hanging region detected)
+const HEALTH = { intervalMs: 100, failureThreshold: 3, timeoutMs: 10_000 };
 
 async function call(url: string, init: RequestInit = {}) {
   const res = await fetch(url, init);
@@ -142,7 +144,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
       assert.equal((await post(`/regions/${EU}/undrain`)).status, 200);
       for (const passes of [1, 2]) {
         const h = await router.checkNow(EU);
-        assert.deepEqual([h.lastStatus, h.consecutivePasses, h.healthy], [200, passes, false], `after ${passes} passing check(s)`);
+        assert.deepEqual([h.lastStatus, h.consecutivePasses, h.healthy], [200, passes, false], `after ${passes} passing check(s) (last failure: ${h.lastFailure})`);
         const view = await viewOf(EU);
         assert.deepEqual([view.healthy, view.consecutivePasses], [false, passes], 'admin /health: still unhealthy');
         assert.equal(await servedBy(), AP, `after ${passes} passing check(s) the other region serves`);
