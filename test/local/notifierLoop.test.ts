@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { STREAM_MAPPING } from '../../components/streamMapping';
 import { handler } from '../../handlers/notifier';
+import { readStreamRecords } from '../../local/dynamodbStreams';
 import { type NotifierLoop, type NotifierMapping, startNotifierLoop } from '../../local/notifierLoop';
 import { createTable, dynamoEndpoint, uniqueTableName } from '../support/dynamodb';
 import { FakeAppSync } from '../support/fakeAppSync';
-import { del, item, put, waitFor } from './support';
+import { del, item, put, putBatch, waitFor } from './support';
 
 const REGION = 'eu-west-1';
 const ids = (rs: DynamoDBRecord[]): string[] => rs.map((r) => r.dynamodb!.Keys!.id.S!);
@@ -39,7 +40,14 @@ describe('local notifier loop (event source mapping semantics)', function () {
   }
 
   it('invokes with batches of at most mapping.batchSize (100), in stream order, each record once', async () => {
-    const table = await tableWith('nb', 230);
+    const table = uniqueTableName('nb');
+    await createTable(REGION, table);
+    // 230 records in 10 BatchWriteItem calls (25 items each, DynamoDB's limit) instead of 230 PutItem round trips;
+    // the order to expect is the stream's own, read back from DynamoDB Local
+    const all = Array.from({ length: 230 }, (_, i) => item(`nb-${String(i).padStart(3, '0')}`, 'v', '2026-11-30T10:00:00.000Z', REGION));
+    for (let i = 0; i < all.length; i += 25) await putBatch(REGION, table, all.slice(i, i + 25));
+    const streamOrder = ids(await readStreamRecords(dynamoEndpoint(), REGION, table));
+    assert.deepEqual([...streamOrder].sort(), all.map((x) => x.id), 'every record is on the stream once');
     const batches: string[][] = [];
     const l = await loop(table, async (e) => {
       batches.push(ids(e.Records));
@@ -49,7 +57,7 @@ describe('local notifier loop (event source mapping semantics)', function () {
     await l.poller.settled();
     assert.ok(batches.every((b) => b.length <= 100), `batch sizes ${batches.map((b) => b.length)}`);
     assert.deepEqual(batches.map((b) => b.length), [100, 100, 30]);
-    assert.deepEqual(batches.flat(), Array.from({ length: 230 }, (_, i) => `nb-${String(i).padStart(3, '0')}`));
+    assert.deepEqual(batches.flat(), streamOrder);
     assert.deepEqual(l.stats(), { invocations: 3, records: 230, failedRecords: 0, discarded: 0 });
   });
 
