@@ -113,6 +113,14 @@ export interface Router {
   failOpen(): boolean;
   /** Resolves once `region`'s status is `healthy` (used by drills to time detection). */
   waitFor(region: string, healthy: boolean, timeoutMs?: number): Promise<void>;
+  /**
+   * Stepping the checks by hand (tests of the health rules): pauseChecks stops the periodic checks once the ones in
+   * flight are recorded; checkNow runs one check of `region` and answers its health after it; resumeChecks
+   * restarts the periodic checks.
+   */
+  pauseChecks(): Promise<void>;
+  checkNow(region: string): Promise<RegionHealth>;
+  resumeChecks(): void;
   close(): Promise<void>;
 }
 
@@ -209,11 +217,12 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
 
   const timers = new Map<string, NodeJS.Timeout>();
   const inFlight = new Set<Promise<void>>();
+  let paused = false;
   const loop = (t: RouteTarget): void => {
-    if (closed) return;
+    if (closed || paused) return;
     const run = checkOnce(t).finally(() => {
       inFlight.delete(run);
-      if (!closed) timers.set(t.region, setTimeout(() => loop(t), settings.intervalMs));
+      if (!closed && !paused) timers.set(t.region, setTimeout(() => loop(t), settings.intervalMs));
     });
     inFlight.add(run);
   };
@@ -327,6 +336,22 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
         };
         watchers.add(w);
       });
+    },
+    async pauseChecks() {
+      paused = true;
+      for (const t of timers.values()) clearTimeout(t);
+      await Promise.allSettled([...inFlight]);
+    },
+    async checkNow(region) {
+      const target = opts.targets.find((t) => t.region === region);
+      if (!target) throw new Error(`router: no region ${region} (regions: ${names.join(', ')})`);
+      await checkOnce(target);
+      return { ...(state.get(region) as RegionHealth) };
+    },
+    resumeChecks() {
+      if (!paused) return;
+      paused = false;
+      for (const t of opts.targets) loop(t);
     },
     async close() {
       closed = true;

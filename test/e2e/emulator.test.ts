@@ -10,7 +10,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { PUBLISH_ITEM_CHANGE } from '../../schema/publish';
 import { apiKeyHeaders, RealtimeClient } from '../appsync/support';
 import { amplifyClient } from '../support/amplify';
-import { eventually, gql, rest, startTestEmulator, Subscriber, type TestEmulator } from '../support/emulator';
+import { eventually, gql, rest, settleSubscribers, startTestEmulator, Subscriber, type TestEmulator } from '../support/emulator';
 
 const EU = 'eu-west-1';
 const AP = 'ap-southeast-2';
@@ -64,7 +64,11 @@ describe('emulator end to end (two regions, multi-master)', function () {
           await eventually(`3 changes of ${id} on ${region}`, () => sub.changes(id).length >= 3);
         }
       }
-      await new Promise((r) => setTimeout(r, 400)); // room for a duplicate to show up
+      // a duplicate would come before the marker each subscriber hears last: no time allowance needed
+      await settleSubscribers(t, [
+        [EU, subs[EU]],
+        [AP, subs[AP]],
+      ]);
       for (const [region, sub] of Object.entries(subs)) {
         for (const [writer, id] of [[EU, 'from-eu'], [AP, 'from-ap']] as const) {
           const got = sub.changes(id);
@@ -167,7 +171,9 @@ describe('emulator end to end (two regions, multi-master)', function () {
       );
       const forged = await fetch(ep(EU).graphqlUrl, { method: 'POST', headers: signed.headers, body });
       assert.ok(forged.status === 401 || forged.status === 403, `forged signature answered ${forged.status}`);
-      await new Promise((r) => setTimeout(r, 300));
+      // a change written after the refusals reaches the subscriber through the notifier's signed publish, on the same
+      // socket after anything the refused publishes might have sent
+      await settleSubscribers(t, [[EU, sub]]);
       assert.equal(sub.changes('forged').length, 0, 'nothing refused reached a subscriber');
     } finally {
       await sub.close();

@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { EndpointsFile } from '../../local/emulator';
+import { eventually } from '../support/eventually';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -75,7 +76,8 @@ describe('npm start (local/start.ts as a child process)', function () {
       assert.deepEqual(Object.keys(e.regions), ['eu-west-1', 'ap-southeast-2']);
       assert.equal(e.regions['eu-west-1'].graphqlUrl, `http://127.0.0.1:${base + 10}/graphql`);
       assert.equal(e.regions['ap-southeast-2'].restUrl, `http://127.0.0.1:${base + 21}/live`);
-      await new Promise((res) => setTimeout(res, 200)); // the table is printed right after the file is written
+      // the table is printed right after the file is written: wait for its rows
+      await eventually('a table row per region', () => Object.keys(e.regions).every((name) => r.out().split('\n').some((l) => l.startsWith(name))), 20_000);
       for (const [name, reg] of Object.entries(e.regions)) {
         const row = r.out().split('\n').find((l) => l.startsWith(name));
         assert.ok(row, `a table row for ${name} in:\n${r.out()}`);

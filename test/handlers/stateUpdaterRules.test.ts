@@ -8,7 +8,7 @@ import net from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { readAppState } from '../../handlers/lib/appState';
-import { handler, stateUpdaterDeps, updateState } from '../../handlers/stateUpdater';
+import { CALL_TIMEOUT_MS, handler, stateUpdaterDeps, updateState } from '../../handlers/stateUpdater';
 import { APP_STATE_ID } from '../../schema/rules';
 import { setEnv } from '../support/apigw';
 import { dynamoEndpoint } from '../support/dynamodb';
@@ -35,6 +35,17 @@ async function closedPort(): Promise<number> {
   const { port } = s.address() as net.AddressInfo;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** A clock for the updater that moves only when it pauses (its `now` and `sleep`), from the real time at creation. */
+function steppedClock(): { now: () => Date; sleep: (ms: number) => Promise<void> } {
+  let t = Date.now();
+  return {
+    now: () => new Date(t),
+    sleep: async (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe('state updater rules: designated region, fenced dwell, read-back, time cap (DynamoDB Local)', () => {
@@ -171,27 +182,25 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
   it('reads the change back from every region: converged once replication carries it, with what each region saw', async () => {
     await seed('active', new Date().toISOString());
     env(EU);
-    // a stand-in for global-table replication: copies EU's item to AP 300 ms after it changes
-    let replicated = false;
-    const replicator = (async () => {
-      for (;;) {
-        const eu = await getItem(EU, appConfig, APP_STATE_ID);
-        if (eu?.version === 6) {
-          await new Promise((r) => setTimeout(r, 300));
-          await putItem(AP, appConfig, eu);
-          replicated = true;
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    const res = await handler({ newState: 'fenced', reason: 'incident 7' });
-    await replicator;
+    // The updater's clock moves only when it pauses between read-back rounds, and a stand-in for global-table
+    // replication copies EU's item to AP during its second pause: 2 rounds × 200 ms of its clock after the write.
+    const clock = steppedClock();
+    let pauses = 0;
+    const deps = {
+      ...stateUpdaterDeps(),
+      ...clock,
+      sleep: async (ms: number) => {
+        await clock.sleep(ms);
+        pauses += 1;
+        if (pauses === 2) await putItem(AP, appConfig, (await getItem(EU, appConfig, APP_STATE_ID))!);
+      },
+    };
+    const res = await updateState({ newState: 'fenced', reason: 'incident 7' }, deps);
     assert.ok(res.ok, JSON.stringify(res));
-    assert.ok(replicated);
     const rb = res.readBack!;
     assert.equal(rb.converged, true, JSON.stringify(rb));
-    assert.ok(rb.waitedMs >= 250, `waited for replication: ${rb.waitedMs} ms`);
+    assert.equal(pauses, 2, 'read back until AP showed the change, then stopped');
+    assert.equal(rb.waitedMs, 2 * 200, 'waited for replication: two read-back rounds');
     assert.deepEqual(rb.regions[AP], { state: 'fenced', version: 6, updatedAt: res.updatedAt, updatedRegion: EU });
     assert.deepEqual(rb.regions[EU], rb.regions[AP]);
   });
@@ -199,7 +208,7 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
   it('a lagging replica is reported as not converged with its old state; a racing writer is named', async () => {
     await seed('active', new Date().toISOString());
     env(EU);
-    const lag = await updateState({ newState: 'fenced', reason: 'AP lags' }, { ...stateUpdaterDeps(), readBackMs: 500 });
+    const lag = await updateState({ newState: 'fenced', reason: 'AP lags' }, { ...stateUpdaterDeps(), ...steppedClock(), readBackMs: 500 });
     assert.ok(lag.ok);
     assert.equal(lag.readBack?.converged, false);
     assert.deepEqual(lag.readBack?.regions[AP], { state: 'active', version: 5, updatedAt: (await getItem(AP, appConfig, APP_STATE_ID))?.updatedAt, updatedRegion: EU });
@@ -207,10 +216,10 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
     // someone declared failover in AP meanwhile (version 6 there too): the read-back says so at once
     await putItem(AP, appConfig, { id: APP_STATE_ID, state: 'failover', version: 7, updatedAt: new Date().toISOString(), reason: 'other operator', updatedRegion: AP });
     env(EU, { STATE_MIN_FENCED_SECONDS: '0' });
-    const raced = await updateState({ newState: 'active', reason: 'back' }, { ...stateUpdaterDeps(), readBackMs: 2000 });
+    const raced = await updateState({ newState: 'active', reason: 'back' }, { ...stateUpdaterDeps(), ...steppedClock(), readBackMs: 2000 });
     assert.ok(raced.ok);
     assert.match(raced.readBack?.raced ?? '', /ap-southeast-2 holds version 7 \(failover, written in ap-southeast-2\), not this change: another update raced it/);
-    assert.ok((raced.readBack?.waitedMs ?? 9999) < 1000, 'a race ends the read-back at once');
+    assert.equal(raced.readBack?.waitedMs, 0, 'a race ends the read-back at once: after the first round, no pause');
   });
 
   it('caps its work by getRemainingTimeInMillis: too little time writes nothing; a stalled replica ends the read-back on time', async () => {
@@ -221,15 +230,37 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
     assert.equal(short.errorType, 'Unavailable');
     assert.match(short.error, /only \d+ ms of the invocation are left, under the 1000 ms a change needs; nothing was written/);
     assert.equal((await getItem(EU, appConfig, APP_STATE_ID))?.version, 5);
-    const stalled = (_r: string, signal?: AbortSignal) =>
-      new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(Object.assign(new Error('stalled'), { name: 'TimeoutError' }))));
-    const t0 = Date.now();
-    const res = await updateState({ newState: 'fenced', reason: 'AP silent' }, { ...stateUpdaterDeps(t0 + 1500), readIn: stalled });
-    const took = Date.now() - t0;
+    // AP accepts the read and never answers: only the call's abort signal ends it
+    const stalls: number[] = [];
+    const stalled = (_r: string, signal?: AbortSignal) => {
+      const from = Date.now();
+      return new Promise<never>((_, reject) =>
+        signal?.addEventListener('abort', () => {
+          stalls.push(Date.now() - from);
+          reject(Object.assign(new Error('stalled'), { name: 'TimeoutError' }));
+        }),
+      );
+    };
+    // the write takes 1.3 s of the updater's clock, leaving at most 200 ms of the invocation for the read-back
+    let skew = 0;
+    const real = stateUpdaterDeps(Date.now() + 1500);
+    const deps = {
+      ...real,
+      now: () => new Date(Date.now() + skew),
+      write: async (...args: Parameters<typeof real.write>) => {
+        const won = await real.write(...args);
+        skew += 1300;
+        return won;
+      },
+      readIn: stalled,
+    };
+    const res = await updateState({ newState: 'fenced', reason: 'AP silent' }, deps);
     assert.ok(res.ok, JSON.stringify(res));
     assert.deepEqual(res.readBack?.regions[AP], { error: 'TimeoutError' });
     assert.equal(res.readBack?.converged, false);
-    // the deadline already leaves SAFETY_MS (500) of Lambda's time free, so a few ms past it still answers in time
-    assert.ok(took > 1300 && took < 1700, `waited for the stalled replica until the deadline, not longer: ${took} ms`);
+    assert.equal(stalls.length, 1, 'one stalled read, aborted; no round after it');
+    // aborted by what was left of the invocation (≤ 200 ms), not by CALL_TIMEOUT_MS (2 s) or READBACK_MS (5 s): the
+    // bound is 5 × what was left, a guard against the wrong timer, not a speed test
+    assert.ok(stalls[0] < 5 * 200 && 5 * 200 < CALL_TIMEOUT_MS, `the stalled read was aborted after ${stalls[0]} ms`);
   });
 });
