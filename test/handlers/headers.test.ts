@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { handleItems, type ItemsDeps } from '../../handlers/items';
 import { Budget } from '../../handlers/lib/budget';
-import { MAX_CALLER_CHARS, MAX_IF_MATCH_CHARS, callerIdentity, parseIfMatch, parseVersionText } from '../../handlers/lib/headers';
+import { MAX_CALLER_CHARS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_IF_MATCH_CHARS, callerIdentity, parseIdempotencyKey, parseIfMatch, parseVersionText } from '../../handlers/lib/headers';
 import { toRequest } from '../../handlers/lib/http';
 import { itemsEvent } from '../support/apigw';
 
@@ -42,7 +42,6 @@ const NO_TABLES: ItemsDeps = {
   primaryRegion: 'eu-west-1',
   writeMode: 'multi-master',
   consistency: 'eventual',
-  appConfigTable: 'unused',
   local: {
     region: 'eu-west-1',
     get: () => Promise.reject(new Error('no table access expected')),
@@ -52,7 +51,7 @@ const NO_TABLES: ItemsDeps = {
   storeFor() {
     throw new Error('no table access expected');
   },
-  readState: () => Promise.reject(new Error('no table access expected')),
+  stateOf: () => Promise.reject(new Error('no table access expected')),
   now: () => new Date(0),
   newWriteId: () => 'w',
   random: () => 0,
@@ -70,11 +69,15 @@ describe('header parsers on hostile input (linear, length-capped)', () => {
       assert.ok(version.ms < CEILING_MS, `parseVersionText took ${version.ms} ms`);
       assert.ok('problem' in version.result);
 
+      const key = timed(() => parseIdempotencyKey(input));
+      assert.ok(key.ms < CEILING_MS, `parseIdempotencyKey took ${key.ms} ms`);
+      assert.match((key.result as { problem: string }).problem, new RegExp(`over the limit of ${MAX_IDEMPOTENCY_KEY_CHARS}`));
+
       const caller = timed(() => callerIdentity({ sub: input, principalId: input, claims: { sub: input } }));
       assert.ok(caller.ms < CEILING_MS, `callerIdentity took ${caller.ms} ms`);
       assert.equal(caller.result, null, `a subject over ${MAX_CALLER_CHARS} characters is not recorded`);
 
-      const event = itemsEvent('DELETE', 'x', { headers: { 'If-Match': input, 'X-Other': input }, query: { expectedVersion: input } });
+      const event = itemsEvent('DELETE', 'x', { headers: { 'If-Match': input, 'Idempotency-Key': input, 'X-Other': input }, query: { expectedVersion: input } });
       const req = timed(() => toRequest(event));
       assert.ok(req.ms < CEILING_MS, `toRequest took ${req.ms} ms`);
 
@@ -93,6 +96,19 @@ describe('header parsers on hostile input (linear, length-capped)', () => {
     assert.deepEqual(parseIfMatch(undefined), {});
     for (const header of ['', '"', '"3', '3"', '""', 'abc', '-1', '01', '1.5', '" 3"', '9007199254740992', '*', 'W/', 'W/3x']) {
       assert.ok('problem' in parseIfMatch(header), `refused: ${JSON.stringify(header)}`);
+    }
+  });
+
+  it('Idempotency-Key: the draft\'s quoted sf-string or a bare key, by the writeId rule; refuses the rest', () => {
+    const uuid = '8e03978e-40d5-43e8-bc93-6894a57f9324';
+    for (const [header, key] of [[`"${uuid}"`, uuid], [uuid, uuid], ['  "k1"  ', 'k1'], ['a.b:c_d-e', 'a.b:c_d-e'], [`"${'k'.repeat(64)}"`, 'k'.repeat(64)]] as const) {
+      assert.deepEqual(parseIdempotencyKey(header), { key }, header);
+    }
+    assert.deepEqual(parseIdempotencyKey(undefined), {});
+    for (const header of ['', '""', '"', 'a b', '"a", "b"', 'k'.repeat(65), '"k\\"', 'ключ', '<script>', '"a"b"']) {
+      const out = parseIdempotencyKey(header);
+      assert.ok('problem' in out, `refused: ${JSON.stringify(header)}`);
+      assert.match(out.problem, /Idempotency-Key .*(is invalid|over the limit).*1-64 characters of letters, digits and _ \. : -/);
     }
   });
 

@@ -8,7 +8,10 @@ describe('items handler (REST, DynamoDB Local)', () => {
   let tables: { items: string; appConfig: string };
   let restore: () => void = () => undefined;
 
-  /** The environment the Pulumi component sets, for one region. */
+  /**
+   * The environment the Pulumi component sets, for one region; STATE_CACHE_MS 0 so that each request reads the app
+   * state these tests set (the cache and the bound it gives are tested in itemsFence.test.ts).
+   */
   function env(region: string, extra: Record<string, string | undefined> = {}): void {
     restore();
     restore = setEnv({
@@ -17,6 +20,7 @@ describe('items handler (REST, DynamoDB Local)', () => {
       APP_CONFIG_TABLE: tables.appConfig,
       PRIMARY_REGION: EU,
       WRITE_MODE: 'multi-master',
+      STATE_CACHE_MS: '0',
       ...extra,
     });
   }
