@@ -72,7 +72,7 @@ import {
 import { readAppState } from './lib/appState';
 import { Budget, BudgetExhausted, DEFAULT_BUDGET_MS, backoffMs } from './lib/budget';
 import { documentClient, sdkAttempts } from './lib/dynamo';
-import { loadConfig, type Consistency, type HandlerConfig } from './lib/env';
+import { loadConfig, type HandlerConfig } from './lib/env';
 import { classify, failure, isRetryableConflict, type FailureContext } from './lib/errors';
 import { parseIdempotencyKey, parseIfMatch, parseVersionText } from './lib/headers';
 import { fail, methodNotAllowed, restHandler, type HttpRequest, type HttpResponse, type Scope } from './lib/http';
@@ -100,7 +100,6 @@ export interface ItemsDeps {
   region: string;
   primaryRegion: string;
   writeMode: WriteMode;
-  consistency: Consistency;
   /** The local replica (reads). */
   local: ItemStore;
   /** The replica writes go to, by region (local or primary). */
@@ -449,30 +448,36 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scop
 /** One app state cache per container, per table, cache time and endpoint (tests and the emulator change them). */
 const stateCaches = new Map<string, StateCache>();
 
+function newStateCache(cfg: HandlerConfig): StateCache {
+  return stateCache({
+    cacheMs: cfg.stateCacheMs,
+    read: (region) => readAppState(documentClient(region, region === cfg.region ? {} : { kind: 'crossRegion' }), cfg.appConfigTable),
+  });
+}
+
 function containerStateCache(cfg: HandlerConfig): StateCache {
-  const key = `${cfg.appConfigTable}|${cfg.stateCacheMs}|${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}`;
+  const key = `${cfg.region}|${cfg.appConfigTable}|${cfg.stateCacheMs}|${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}`;
   let cache = stateCaches.get(key);
   if (!cache) {
-    cache = stateCache({
-      cacheMs: cfg.stateCacheMs,
-      read: (region) => readAppState(documentClient(region, region === cfg.region ? {} : { kind: 'crossRegion' }), cfg.appConfigTable),
-    });
+    cache = newStateCache(cfg);
     stateCaches.set(key, cache);
   }
   return cache;
 }
 
-/** Builds the real dependencies from the environment contract (handlers/lib/env.ts). */
-export function itemsDeps(): ItemsDeps {
+/**
+ * Builds the real dependencies from the environment contract (handlers/lib/env.ts). `newContainer` gives them a
+ * state cache of their own, as a second Lambda execution environment has (tests racing several containers).
+ */
+export function itemsDeps(opts: { newContainer?: boolean } = {}): ItemsDeps {
   const cfg = loadConfig(['itemsTable', 'appConfigTable']);
   const local = dynamoItemStore(documentClient(cfg.region), cfg.itemsTable, cfg.region);
   const stores = new Map<string, ItemStore>([[cfg.region, local]]);
-  const cache = containerStateCache(cfg);
+  const cache = opts.newContainer ? newStateCache(cfg) : containerStateCache(cfg);
   return {
     region: cfg.region,
     primaryRegion: cfg.primaryRegion,
     writeMode: cfg.writeMode,
-    consistency: cfg.consistency,
     local,
     storeFor: (region) => {
       let store = stores.get(region);

@@ -41,7 +41,6 @@ const NO_TABLES: ItemsDeps = {
   region: 'eu-west-1',
   primaryRegion: 'eu-west-1',
   writeMode: 'multi-master',
-  consistency: 'eventual',
   local: {
     region: 'eu-west-1',
     get: () => Promise.reject(new Error('no table access expected')),
