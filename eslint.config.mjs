@@ -23,6 +23,14 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // the browser console's files: ES modules the browser runs as they are (no build step)
+    files: ['local/console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['window', 'document', 'location', 'fetch', 'WebSocket', 'URL', 'URLSearchParams', 'TextEncoder', 'btoa', 'crypto', 'performance', 'setTimeout', 'clearTimeout'].map((g) => [g, 'readonly'])),
+    },
+  },
+  {
     files: resolverFiles,
     ...appsync.configs.recommended,
     languageOptions: {

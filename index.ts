@@ -10,7 +10,7 @@ import { loadConfig, type StackConfig } from './config';
 import { RegionAlarms } from './components/alarms';
 import { AppState } from './components/appState';
 import { StackDashboard } from './components/dashboard';
-import { stateUpdaterFunctionName } from './components/names';
+import { stateUpdaterFunctionName } from './config/names';
 import { GlobalRouting } from './components/globalRouting';
 import { GlobalTable } from './components/globalTable';
 import { bundledCode, type CodeSource } from './components/lambda';
@@ -18,7 +18,6 @@ import { Notifier } from './components/notifier';
 import { providerFor, regionProviders, ROUTE53_METRICS_REGION } from './components/providers';
 import { RegionalApi } from './components/regionalApi';
 import { SharedApiKey } from './components/apiKeys';
-import { DRILLS } from './components/drillNames';
 import { FisConfigBucket } from './components/fisConfigBucket';
 import { FisDrills } from './components/fisDrills';
 
@@ -54,6 +53,8 @@ function program(options: ProgramOptions = {}) {
     regions: cfg.regions,
     homeRegion: cfg.homeRegion,
     homeProvider,
+    providers: stackProviders,
+    code,
     itemsTableName: cfg.tableName,
     appConfigTableName: cfg.appConfigTableName,
     protect: cfg.protect,
@@ -94,7 +95,7 @@ function program(options: ProgramOptions = {}) {
       `notifier-${region}`,
       {
         region,
-        streamArn: tables.items.byRegion[region].streamArn,
+        streamArn: tables.itemStreams[region],
         apiArn: api.apiArn,
         graphqlUrl: api.graphqlUrl,
         code,
@@ -139,6 +140,8 @@ function program(options: ProgramOptions = {}) {
 
   // issue 11 drills: per region, FIS templates that stop on the alarms saying users are hurt (README, "Drills")
   const drills: Record<string, Record<string, pulumi.Output<string>>> = {};
+  // region → drill → why it was not created (a one-region stack has no replication to pause)
+  const drillsSkipped: Record<string, Readonly<Record<string, string>>> = {};
   for (const { region, notifier, provider, fisConfig } of apis) {
     if (!cfg.drills || !fisConfig) continue;
     const userFacing = ['appsync-5xx', 'rest-5xx'].map((key) => {
@@ -157,10 +160,12 @@ function program(options: ProgramOptions = {}) {
         pauseMinutes: cfg.drills.pauseMinutes,
         stopAlarms: userFacing,
         consistency: cfg.consistency,
+        replicaRegions: cfg.regions.length,
       },
       { providers: { aws: provider } },
     );
-    drills[region] = { [DRILLS.pauseReplication.name]: fis.templateIds[DRILLS.pauseReplication.name], [DRILLS.notifierErrors.name]: fis.templateIds[DRILLS.notifierErrors.name] };
+    drills[region] = { ...fis.templateIds };
+    if (Object.keys(fis.skipped).length > 0) drillsSkipped[region] = fis.skipped;
   }
 
   const routing = new GlobalRouting('routing', {
@@ -220,6 +225,7 @@ function program(options: ProgramOptions = {}) {
     consistency: cfg.consistency,
     // region → drill name → FIS experiment template id: `aws fis start-experiment --experiment-template-id <id>`
     ...(cfg.drills ? { drillTemplates: drills } : {}),
+    ...(Object.keys(drillsSkipped).length > 0 ? { drillsSkipped } : {}),
   };
 }
 

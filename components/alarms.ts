@@ -15,11 +15,11 @@
  *   (the notifier's `Errors` alarm already exists in components/notifier.ts and is not repeated here).
  *
  * `alarmSpecs` is pure (the dashboard and the tests read the same list); the component only registers it.
- * Thresholds come from the `alarms` stack config (components/alarmThresholds.ts has the defaults).
+ * Thresholds come from the `alarms` stack config (config/alarms.ts has the defaults).
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { AlarmThresholds } from './alarmThresholds';
+import type { AlarmThresholds } from '../config/alarms';
 
 /** What one region exposes to be watched; T is string in tests and pulumi.Input<string> in the program. */
 export interface WatchedRegion<T> {

@@ -17,7 +17,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
-import type { ThrottleConfig } from './protectionConfig';
+import type { ThrottleConfig } from '../config/protection';
 
 /** Length of a generated key (API Gateway: 20–128 alphanumeric characters). */
 export const GENERATED_KEY_LENGTH = 40;

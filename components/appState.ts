@@ -39,7 +39,7 @@ export interface AppStateArgs {
   providers: ReadonlyMap<string, aws.Provider>;
   code: CodeSource;
   now: Date;
-  /** physical name of the updater function in every region (components/names.ts) */
+  /** physical name of the updater function in every region (config/names.ts) */
   updaterFunctionName: string;
   /** `consistency` (issue 11): the updater's CONSISTENCY */
   consistency?: 'eventual' | 'strong';

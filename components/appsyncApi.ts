@@ -12,7 +12,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { AuthConfig } from '../config';
+import type { AuthConfig } from '../config/auth';
 import type { WriteMode } from '../schema/rules';
 import { schemaSource } from '../schema/source';
 import { FUNCTIONS, RESOLVERS, type DataSourceKey } from '../schema/resolvers/manifest';

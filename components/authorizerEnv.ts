@@ -9,7 +9,7 @@
  *   access then), with `clientId` as the audience when set.
  * Generic over the value type (Pulumi Inputs or plain strings) and free of @pulumi/* imports, like lambdaEnv.ts.
  */
-import type { AuthConfig } from '../config';
+import type { AuthConfig } from '../config/auth';
 
 /** Modes whose REST and GraphQL-through-API-Gateway paths are checked by the project's authorizer function. */
 export function usesProjectAuthorizer(auth: AuthConfig): auth is Extract<AuthConfig, { mode: 'token' | 'oidc' }> {

@@ -19,6 +19,14 @@ export const DIST = path.join(ROOT, 'dist');
 /** Every Lambda function's handler file (handlers/<name>.ts). */
 export const HANDLER_NAMES = ['items', 'health', 'state', 'stateUpdater', 'notifier', 'authorizer'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
+/**
+ * Deploy-time helpers (handlers/<name>.ts too): functions `pulumi up` itself invokes, never the app or the emulator,
+ * and only in some stacks (streamEnabler: MRSC replicas, components/replicaStream.ts). Bundled on demand, not by
+ * `npm run build`, and they take no app environment (components/lambdaEnv.ts covers HANDLER_NAMES only).
+ */
+export const DEPLOY_HELPER_NAMES = ['streamEnabler'] as const;
+export type DeployHelperName = (typeof DEPLOY_HELPER_NAMES)[number];
+export type BundleName = HandlerName | DeployHelperName;
 
 /** Deploy-time settings a resolver sees as the global `__SETTINGS__` (AppSync JS resolvers have no env). */
 export interface ResolverSettings {
@@ -46,10 +54,10 @@ export function newestSource(): number {
   return newest;
 }
 
-const bundlePath = (name: HandlerName): string => path.join(DIST, 'handlers', name, 'index.js');
+const bundlePath = (name: BundleName): string => path.join(DIST, 'handlers', name, 'index.js');
 
 /** The handlers whose bundle is missing or older than a source it could include. */
-export function staleHandlers(names: readonly HandlerName[] = HANDLER_NAMES): HandlerName[] {
+export function staleHandlers<N extends BundleName = HandlerName>(names: readonly N[] = HANDLER_NAMES as readonly BundleName[] as readonly N[]): N[] {
   const newest = newestSource();
   return names.filter((n) => !fs.existsSync(bundlePath(n)) || fs.statSync(bundlePath(n)).mtimeMs < newest);
 }
@@ -58,7 +66,7 @@ export function staleHandlers(names: readonly HandlerName[] = HANDLER_NAMES): Ha
  * Bundles the given handlers in ONE esbuild run (the SDK modules they share are parsed once: ~4 s for all five
  * instead of ~2 s each) to dist/handlers/<name>/index.js.
  */
-export function bundleHandlers(names: readonly HandlerName[] = HANDLER_NAMES): void {
+export function bundleHandlers(names: readonly BundleName[] = HANDLER_NAMES): void {
   if (names.length === 0) return;
   esbuild.buildSync({
     entryPoints: Object.fromEntries(names.map((n) => [`${n}/index`, path.join(ROOT, 'handlers', `${n}.ts`)])),
@@ -81,8 +89,9 @@ export function bundleHandlers(names: readonly HandlerName[] = HANDLER_NAMES): v
  * The folder holding one handler's index.js (the Lambda code archive's root), bundled first if missing or stale
  * (every stale handler at once, see bundleHandlers).
  */
-export function bundleHandler(name: HandlerName): string {
-  const stale = staleHandlers();
+export function bundleHandler(name: BundleName): string {
+  // a deploy helper is bundled alone: most stacks never deploy it
+  const stale = staleHandlers((HANDLER_NAMES as readonly string[]).includes(name) ? HANDLER_NAMES : [name]);
   if (stale.includes(name)) bundleHandlers(stale);
   return path.dirname(bundlePath(name));
 }

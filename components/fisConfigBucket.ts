@@ -7,14 +7,18 @@
  *   encryption (S3's default), `forceDestroy` so that removing `drills` or the region also removes the few
  *   leftover config objects;
  * - the AWS FIS Lambda extension for arm64, as a layer ARN read from its public SSM parameter in that region
- *   (https://docs.aws.amazon.com/fis/latest/userguide/actions-lambda-extension-arns.html), so no layer version is
- *   hard-coded.
+ *   (https://docs.aws.amazon.com/fis/latest/userguide/actions-lambda-extension-arns.html).
+ *   Not pinned, deliberately: that page publishes the extension's ARNs only through the `1.x.x` parameters (no
+ *   parameter per version, no table of ARNs, and the layer version in the ARN differs per region), so a pin would be
+ *   a hand-kept per-region table of ARNs no AWS page lists and nothing here could check. The cost of following
+ *   `1.x.x`: when AWS publishes a new 1.x release (the page's release notes list 1.0.0 and 1.0.6), the next
+ *   `pulumi up` updates the notifier's `layers` — `pulumi preview` shows it as an update of that function.
  * components/notifier.ts adds the layer, AWS_FIS_CONFIGURATION_LOCATION and AWS_LAMBDA_EXEC_WRAPPER
  * (components/lambdaEnv.ts) and read access to the folder; components/fisDrills.ts lets FIS write there.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { FIS_CONFIG_PREFIX, FIS_EXTENSION_PARAMETER } from './drillNames';
+import { FIS_CONFIG_PREFIX, FIS_EXTENSION_PARAMETER } from '../config/drills';
 
 export interface FisConfigBucketArgs {
   region: string;
@@ -30,7 +34,9 @@ export class FisConfigBucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: FisConfigBucketArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('global-appsync:index:FisConfigBucket', name, {}, opts);
-    const bucket = new aws.s3.Bucket(name, { forceDestroy: true, tags: { purpose: `AWS FIS fault configs, ${args.region}` } }, { parent: this });
+    // S3 tag values take letters, numbers, spaces and _ . : / = + - @ only — no comma
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Tag.html): a comma fails the bucket with InvalidTag
+    const bucket = new aws.s3.Bucket(name, { forceDestroy: true, tags: { purpose: `AWS FIS fault configs for ${args.region}` } }, { parent: this });
     new aws.s3.BucketPublicAccessBlock(`${name}-private`, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, { parent: this });
     this.bucketArn = bucket.arn;
     this.configLocation = pulumi.interpolate`${bucket.arn}/${FIS_CONFIG_PREFIX}/`;

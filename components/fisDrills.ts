@@ -25,17 +25,26 @@
  * https://docs.aws.amazon.com/fis/latest/userguide/stop-conditions.html
  *
  * IAM, from the FIS actions reference (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html,
- * read 2026-11-30): the pause action puts, reads and deletes a resource policy on each targeted replica and
- * describes it (dynamodb:PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy, DescribeTable); the Lambda
- * actions read the function's configuration (lambda:GetFunction) and write/delete the fault config in the bucket
- * (s3:PutObject, s3:DeleteObject) — https://docs.aws.amazon.com/fis/latest/userguide/use-lambda-actions.html.
- * Targets are given by ARN, so no tag:GetResources is needed.
+ * sections "Amazon DynamoDB actions" and "AWS Lambda actions"): the pause action puts, reads and deletes a resource
+ * policy on each targeted replica and describes it (dynamodb:PutResourcePolicy, GetResourcePolicy,
+ * DeleteResourcePolicy, DescribeTable); the Lambda actions read the function's configuration (lambda:GetFunction) and
+ * write/delete the fault config in the bucket (s3:PutObject, s3:DeleteObject —
+ * https://docs.aws.amazon.com/fis/latest/userguide/use-lambda-actions.html). Both actions also list tag:GetResources:
+ * FIS resolves an action's targets through the Resource Groups Tagging API, and the reference lists the permission
+ * without an exception for targets given by ARN, so the role gets it. It has no resource-level permissions (the
+ * Service Authorization Reference gives GetResources no resource type:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsresourcegroupstaggingapi.html), so its
+ * Resource is "*" (components/lambda.ts, WILDCARD_RESOURCE_EXCEPTIONS).
+ *
+ * A one-region stack gets no pause-replication template: its tables have no replica, so the action has nothing to
+ * pause and an experiment could only fail. `skipped` says so (a stack output and a warning at `pulumi up`); the
+ * notifier-errors drill works in one region and is kept.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { DRILLS, isoMinutes } from './drillNames';
+import { DRILLS, isoMinutes } from '../config/drills';
 import { assumeRolePolicy, policyDocument } from './lambda';
-import type { Consistency } from './regionSets';
+import type { Consistency } from '../config/consistency';
 
 export interface FisDrillsArgs {
   region: string;
@@ -56,26 +65,43 @@ export interface FisDrillsArgs {
   stopAlarms: pulumi.Input<string>[];
   /** the tables' consistency mode: under strong, pausing replication takes the region's replica out (see above) */
   consistency: Consistency;
+  /** how many regions hold a replica of the tables (the stack's regions): with one there is no replication to pause */
+  replicaRegions: number;
+}
+
+/** Why a drill is left out for this stack (drill name → reason), or nothing when both apply. */
+export function skippedDrills(replicaRegions: number): Readonly<Record<string, string>> {
+  if (replicaRegions > 1) return {};
+  return {
+    [DRILLS.pauseReplication.name]:
+      'not created: a one-region stack has no replica, so there is no replication to pause (aws:dynamodb:global-table-pause-replication targets global table replicas); add a region to rehearse it',
+  };
 }
 
 export class FisDrills extends pulumi.ComponentResource {
-  /** drill name (components/drillNames.ts) → experiment template id */
+  /** drill name (config/drills.ts) → experiment template id, for the drills this stack can run */
   readonly templateIds: Readonly<Record<string, pulumi.Output<string>>>;
+  /** drill name → why it was not created (skippedDrills) */
+  readonly skipped: Readonly<Record<string, string>>;
   readonly roleArn: pulumi.Output<string>;
 
   constructor(name: string, args: FisDrillsArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('global-appsync:index:FisDrills', name, {}, opts);
     const child = { parent: this };
     if (args.stopAlarms.length === 0) throw new Error(`FisDrills ${name}: no stop condition alarm`);
+    this.skipped = skippedDrills(args.replicaRegions);
+    const pausing = !this.skipped[DRILLS.pauseReplication.name];
     const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: assumeRolePolicy('fis.amazonaws.com'), description: `AWS FIS drills, ${args.region}` }, child);
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
         role: role.id,
         policy: policyDocument([
-          { actions: ['dynamodb:PutResourcePolicy', 'dynamodb:GetResourcePolicy', 'dynamodb:DeleteResourcePolicy', 'dynamodb:DescribeTable'], resources: args.tableArns },
+          ...(pausing ? [{ actions: ['dynamodb:PutResourcePolicy', 'dynamodb:GetResourcePolicy', 'dynamodb:DeleteResourcePolicy', 'dynamodb:DescribeTable'], resources: args.tableArns }] : []),
           { actions: ['lambda:GetFunction'], resources: [args.notifierFunctionArn] },
           { actions: ['s3:PutObject', 's3:DeleteObject'], resources: [pulumi.interpolate`${args.configBucketArn}/${args.configPrefix}/*`] },
+          // target resolution (see the header): no resource-level permissions, "*" only
+          { actions: ['tag:GetResources'], resources: ['*'] },
         ]),
       },
       child,
@@ -84,25 +110,30 @@ export class FisDrills extends pulumi.ComponentResource {
     const stopConditions = args.stopAlarms.map((value) => ({ source: 'aws:cloudwatch:alarm', value }));
     const tags = (drill: string) => ({ Name: `${drill}-${args.region}`, drill });
 
-    const pause = new aws.fis.ExperimentTemplate(
-      `${name}-${DRILLS.pauseReplication.name}`,
-      {
-        description: pauseDescription(args.region, args.pauseMinutes, args.consistency),
-        roleArn: role.arn,
-        stopConditions,
-        actions: [
-          {
-            name: 'pause-replication',
-            actionId: DRILLS.pauseReplication.actionId,
-            parameters: [{ key: 'duration', value: duration }],
-            target: { key: 'Tables', value: 'replicas' },
-          },
-        ],
-        targets: [{ name: 'replicas', resourceType: 'aws:dynamodb:global-table', resourceArns: args.tableArns, selectionMode: 'ALL' }],
-        tags: tags(DRILLS.pauseReplication.name),
-      },
-      { ...child, dependsOn: [policy] },
-    );
+    const templateIds: Record<string, pulumi.Output<string>> = {};
+    for (const [drill, why] of Object.entries(this.skipped)) pulumi.log.warn(`drill ${drill} in ${args.region}: ${why}`, this);
+    if (pausing) {
+      const pause = new aws.fis.ExperimentTemplate(
+        `${name}-${DRILLS.pauseReplication.name}`,
+        {
+          description: pauseDescription(args.region, args.pauseMinutes, args.consistency),
+          roleArn: role.arn,
+          stopConditions,
+          actions: [
+            {
+              name: 'pause-replication',
+              actionId: DRILLS.pauseReplication.actionId,
+              parameters: [{ key: 'duration', value: duration }],
+              target: { key: 'Tables', value: 'replicas' },
+            },
+          ],
+          targets: [{ name: 'replicas', resourceType: 'aws:dynamodb:global-table', resourceArns: args.tableArns, selectionMode: 'ALL' }],
+          tags: tags(DRILLS.pauseReplication.name),
+        },
+        { ...child, dependsOn: [policy] },
+      );
+      templateIds[DRILLS.pauseReplication.name] = pause.id;
+    }
     const errors = new aws.fis.ExperimentTemplate(
       `${name}-${DRILLS.notifierErrors.name}`,
       {
@@ -126,7 +157,8 @@ export class FisDrills extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [policy] },
     );
-    this.templateIds = { [DRILLS.pauseReplication.name]: pause.id, [DRILLS.notifierErrors.name]: errors.id };
+    templateIds[DRILLS.notifierErrors.name] = errors.id;
+    this.templateIds = templateIds;
     this.roleArn = role.arn;
     this.registerOutputs({ templateIds: this.templateIds, roleArn: this.roleArn });
   }

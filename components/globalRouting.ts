@@ -22,7 +22,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { DomainConfig } from '../config';
+import type { DomainConfig } from '../config/domain';
 import { HEALTH_CHECK } from './healthCheck';
 
 /** Where Route53 health checkers may run (the only valid values of HealthCheck.regions); we use them all. */

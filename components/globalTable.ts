@@ -6,10 +6,14 @@
  *   so moving its resource would destroy data. Changing `primaryRegion` therefore never touches a table.
  * - `streamEnabled: true` is set explicitly: with replicas, leaving it implicit makes every update try to
  *   disable the stream (terraform-provider-aws#43625).
- * - Each region's stream ARN comes from `replicas[].streamArn` (home region: the table's own `streamArn`),
- *   known after one `pulumi up` — no second deploy, no CLI look-up.
- * - `consistency: strong` (issue 11): multi-Region strong consistency. Every replica gets `consistencyMode: STRONG`,
- *   and with two regions the third is `globalTableWitness` (components/regionSets.ts validated the shape and checks
+ * - Each region's items stream ARN (`itemStreams`, what that region's notifier reads), known after one `pulumi up` —
+ *   no second deploy, no CLI look-up: home region, the table's own `streamArn`; eventual (MREC) replicas,
+ *   `replicas[].streamArn` (DynamoDB gives every MREC replica the table's stream, and the provider copies each one's
+ *   LatestStreamArn from DescribeTable in its region); strong (MRSC) replicas, components/replicaStream.ts, because
+ *   the provider turns streams on for the home replica only (terraform-provider-aws#48213) — it enables the stream in
+ *   the replica's region and reads the ARN back there. The app-config table needs no stream: nothing reads it.
+ * - `consistency: strong`: multi-Region strong consistency. Every replica gets `consistencyMode: STRONG`,
+ *   and with two regions the third is `globalTableWitness` (config/consistency.ts validated the shape and checks
  *   the table uses nothing MRSC refuses: no TTL, no local secondary indexes). Streams stay on: the notifiers read
  *   them (MRSC does not replicate through streams, but supports them). The mode is fixed when a global table is
  *   created (and needs an empty table): DynamoDB refuses to switch a deployed table, and terraform-provider-aws
@@ -19,7 +23,12 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { HASH_KEY, HASH_KEY_TYPE, STREAM_VIEW_TYPE } from '../schema/tables';
-import { assertMrscTable, type Consistency } from './regionSets';
+import type { CodeSource } from './lambda';
+import { assertMrscTable, type Consistency } from '../config/consistency';
+import { ReplicaStream } from './replicaStream';
+import { requireStreamArn } from './streamArn';
+
+export { requireStreamArn } from './streamArn';
 
 export interface GlobalTableArgs {
   /** All regions, in config order. */
@@ -27,19 +36,22 @@ export interface GlobalTableArgs {
   homeRegion: string;
   /** The home region's provider: both tables' own resources go through it and never move. */
   homeProvider: aws.Provider;
+  /** Every region's provider (strong: each replica's stream is turned on and read in its own region). */
+  providers: ReadonlyMap<string, aws.Provider>;
+  /** Lambda code (strong: the stream enabler, handlers/streamEnabler.ts). */
+  code: CodeSource;
   itemsTableName: string;
   appConfigTableName: string;
   protect: boolean;
-  /** default eventual; strong = MRSC (config.ts checked regions + witnessRegion against the region sets) */
+  /** default eventual; strong = MRSC (config/ checked regions + witnessRegion against the region sets) */
   consistency?: Consistency;
   /** the MRSC witness (strong consistency with two regions) */
   witnessRegion?: string;
 }
 
-/** One table's ARN and stream ARN as seen from one region (its replica there). */
+/** One table's ARN as seen from one region (its replica there). */
 export interface RegionTable {
   tableArn: pulumi.Output<string>;
-  streamArn: pulumi.Output<string>;
 }
 
 export interface TableRefs {
@@ -49,22 +61,11 @@ export interface TableRefs {
   byRegion: Readonly<Record<string, RegionTable>>;
 }
 
-/**
- * A stream ARN, or a clear failure: the provider fills `replicas[].streamArn` best-effort (terraform-provider-aws
- * `enrichReplicas` ignores a failed DescribeTable in the replica's region), and an empty ARN would silently give
- * that region's notifier an event source mapping on nothing. Unknown during preview is fine (not a string yet).
- */
-export function requireStreamArn(arn: string | undefined, tableName: string, region: string, field: string): string {
-  if (typeof arn === 'string' && arn.startsWith('arn:')) return arn;
-  throw new Error(
-    `table ${tableName}: ${field} is empty for ${region}, so ${region}'s notifier has no stream to read. The provider reads replica ` +
-      'streams best-effort and may leave it empty when DescribeTable in that region fails: run `pulumi refresh`, then `pulumi up` again.',
-  );
-}
-
 export class GlobalTable extends pulumi.ComponentResource {
   readonly items: TableRefs;
   readonly appConfig: TableRefs;
+  /** region → the items stream ARN that region's notifier reads (see the header for where each comes from) */
+  readonly itemStreams: Readonly<Record<string, pulumi.Output<string>>>;
 
   constructor(name: string, args: GlobalTableArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('global-appsync:index:GlobalTable', name, {}, opts);
@@ -75,7 +76,7 @@ export class GlobalTable extends pulumi.ComponentResource {
       throw new Error(`consistency strong needs three regions, or two and a witness; got ${args.regions.join(', ')}${args.witnessRegion ? ` + witness ${args.witnessRegion}` : ''}`);
     }
 
-    const makeTable = (suffix: string, tableName: string): TableRefs => {
+    const makeTable = (suffix: string, tableName: string): { refs: TableRefs; replicas: Record<string, pulumi.Output<aws.types.output.dynamodb.TableReplica>> } => {
       const tableArgs: aws.dynamodb.TableArgs = {
         name: tableName,
         billingMode: 'PAY_PER_REQUEST',
@@ -107,22 +108,39 @@ export class GlobalTable extends pulumi.ComponentResource {
       };
       if (strong) assertMrscTable(tableName, tableArgs as Record<string, unknown>);
       const table = new aws.dynamodb.Table(`${name}-${suffix}`, tableArgs, { parent: this, provider: args.homeProvider, protect: args.protect });
-      const byRegion: Record<string, RegionTable> = {
-        [args.homeRegion]: { tableArn: table.arn, streamArn: table.streamArn.apply((a) => requireStreamArn(a, tableName, args.homeRegion, 'streamArn')) },
-      };
+      const byRegion: Record<string, RegionTable> = { [args.homeRegion]: { tableArn: table.arn } };
+      const replicas: Record<string, pulumi.Output<aws.types.output.dynamodb.TableReplica>> = {};
       for (const region of replicaRegions) {
-        const replica = table.replicas.apply((rs) => {
+        replicas[region] = table.replicas.apply((rs) => {
           const r = (rs ?? []).find((x) => x.regionName === region);
           if (!r) throw new Error(`table ${tableName} has no replica in ${region}`);
           return r;
         });
-        byRegion[region] = { tableArn: replica.apply((r) => r.arn), streamArn: replica.apply((r) => requireStreamArn(r.streamArn, tableName, region, `replicas[${region}].streamArn`)) };
+        byRegion[region] = { tableArn: replicas[region].apply((r) => r.arn) };
       }
-      return { table, name: table.name, byRegion };
+      return { refs: { table, name: table.name, byRegion }, replicas };
     };
 
-    this.items = makeTable('items', args.itemsTableName);
-    this.appConfig = makeTable('app-config', args.appConfigTableName);
+    const items = makeTable('items', args.itemsTableName);
+    this.items = items.refs;
+    this.appConfig = makeTable('app-config', args.appConfigTableName).refs;
+    const itemStreams: Record<string, pulumi.Output<string>> = {
+      [args.homeRegion]: this.items.table.streamArn.apply((a) => requireStreamArn(a, args.itemsTableName, args.homeRegion, 'streamArn')),
+    };
+    for (const region of replicaRegions) {
+      if (strong) {
+        const provider = args.providers.get(region);
+        if (!provider) throw new Error(`no aws.Provider for region ${region}`);
+        itemStreams[region] = new ReplicaStream(
+          `${name}-items-stream-${region}`,
+          { region, tableName: this.items.name, replicaArn: this.items.byRegion[region].tableArn, streamViewType: STREAM_VIEW_TYPE, provider, code: args.code },
+          { parent: this },
+        ).streamArn;
+      } else {
+        itemStreams[region] = items.replicas[region].apply((r) => requireStreamArn(r.streamArn, args.itemsTableName, region, `replicas[${region}].streamArn`));
+      }
+    }
+    this.itemStreams = itemStreams;
     this.registerOutputs({ itemsTableName: this.items.name, appConfigTableName: this.appConfig.name });
   }
 }

@@ -7,7 +7,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { bundleHandler, type HandlerName } from './bundle';
+import { bundleHandler, type BundleName } from './bundle';
 
 /**
  * Actions that have no resource-level permissions (Service Authorization Reference: "Resource types: none",
@@ -19,6 +19,9 @@ export const WILDCARD_RESOURCE_EXCEPTIONS: readonly string[] = [
   'xray:PutTelemetryRecords',
   // Lambda's DynamoDB stream poller lists the table's streams before reading the one it was given.
   'dynamodb:ListStreams',
+  // AWS FIS resolves experiment targets through the Resource Groups Tagging API (components/fisDrills.ts); GetResources
+  // has no resource types (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsresourcegroupstaggingapi.html).
+  'tag:GetResources',
 ];
 
 export interface Statement {
@@ -67,9 +70,9 @@ export function assumeRolePolicy(service: string, sourceArn?: pulumi.Input<strin
 }
 
 /** Where a function's code comes from. The program bundles (bundledCode); tests may substitute. */
-export type CodeSource = (handler: HandlerName) => pulumi.asset.Archive;
+export type CodeSource = (handler: BundleName) => pulumi.asset.Archive;
 
-const bundled = new Map<HandlerName, string>();
+const bundled = new Map<BundleName, string>();
 
 /** Bundles each handler once per process (every region deploys the same bundle) and archives its folder. */
 export const bundledCode: CodeSource = (handler) => {
@@ -82,7 +85,7 @@ export const bundledCode: CodeSource = (handler) => {
 };
 
 export interface LambdaArgs {
-  handler: HandlerName;
+  handler: BundleName;
   code: CodeSource;
   environment: Record<string, pulumi.Input<string>>;
   /** What the function may do besides writing its own logs and traces. */
@@ -93,7 +96,7 @@ export interface LambdaArgs {
   timeout?: number;
   memorySize?: number;
   /**
-   * Lambda reserved concurrency (config `reservedConcurrency`, validated in components/notifierTuning.ts);
+   * Lambda reserved concurrency (config `reservedConcurrency`, validated in config/notifier.ts);
    * undefined: none (the function draws on the account's unreserved pool).
    */
   reservedConcurrency?: number;

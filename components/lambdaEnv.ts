@@ -7,9 +7,9 @@
  */
 import { DEFAULT_STATE_CACHE_MS, writeBoundMs } from '../schema/rules';
 import type { HandlerName } from './bundle';
-import type { AuthConfig } from '../config';
+import type { AuthConfig } from '../config/auth';
 import { authorizerEnv } from './authorizerEnv';
-import { FIS_EXEC_WRAPPER } from './drillNames';
+import { FIS_EXEC_WRAPPER } from '../config/drills';
 
 /** The items function's timeout in seconds (components/restApi.ts deploys it): part of the write bound. */
 export const ITEMS_TIMEOUT_S = 10;

@@ -6,7 +6,7 @@
  * ReportBatchItemFailures, and ranges that still fail go (as metadata: shard + sequence numbers) to an SQS DLQ.
  * The function writes records that can never be published (unparseable, refused by AppSync) to the same queue
  * itself, whole (sqs:SendMessage, NOTIFIER_DLQ_URL), so they are not retried; `npm run replay-dlq` republishes both.
- * Sizing from config (components/notifierTuning.ts): parallelizationFactor on the mapping, publish concurrency in
+ * Sizing from config (config/notifier.ts): parallelizationFactor on the mapping, publish concurrency in
  * the environment, reserved concurrency on the function. Alarms on the DLQ depth,
  * the iterator age and the function's errors go to an SNS topic in this region (+ e-mail when configured).
  */
@@ -14,7 +14,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { type CodeSource, regionalLambda } from './lambda';
 import { lambdaEnvironments } from './lambdaEnv';
-import { DEFAULT_NOTIFIER_TUNING, type NotifierTuning } from './notifierTuning';
+import { DEFAULT_NOTIFIER_TUNING, type NotifierTuning } from '../config/notifier';
 import { STREAM_MAPPING } from './streamMapping';
 
 /** The event source mapping's settings live in ./streamMapping.ts (no @pulumi imports, so the local emulator can load them). */
@@ -38,7 +38,7 @@ export interface NotifierArgs {
    * faults from (components/fisConfigBucket.ts; https://docs.aws.amazon.com/fis/latest/userguide/use-lambda-actions.html).
    */
   fis?: { layerArn: pulumi.Input<string>; bucketArn: pulumi.Input<string>; configLocation: pulumi.Input<string>; prefix: string };
-  /** config `notifier` (components/notifierTuning.ts); default DEFAULT_NOTIFIER_TUNING */
+  /** config `notifier` (config/notifier.ts); default DEFAULT_NOTIFIER_TUNING */
   tuning?: NotifierTuning;
   /** config `reservedConcurrency.notifier`; undefined: none */
   reservedConcurrency?: number;

@@ -4,12 +4,12 @@
  * config adds a provider and that region's resources, and touches nothing else.
  *
  * Explicit providers do not read `aws:*` stack config (pulumi/pulumi-aws#1307, #3259), so every
- * region-independent setting (profile, assumeRoles, allowedAccountIds, defaultTags, skip* flags...: config.ts
+ * region-independent setting (profile, assumeRoles, allowedAccountIds, defaultTags, skip* flags...: config/
  * AWS_SETTINGS) is forwarded into each one here; credentials stay secret.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { AWS_SETTINGS, type AwsProviderSettings } from '../config';
+import { AWS_SETTINGS, type AwsProviderSettings } from '../config/aws';
 
 /** Route53 publishes health-check metrics in us-east-1 only: alarms on them need a provider there. */
 export const ROUTE53_METRICS_REGION = 'us-east-1';

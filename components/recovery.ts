@@ -11,7 +11,7 @@
  *   ReplicationLatency of its pairs: typically about a second (DynamoDB's own figure), alarmed at the configured
  *   average (`alarms.replicationLatencyAverageMs`). In `primary` mode every write lands in the primary's replica.
  * - Notifier: records are retried, then sent to the DLQ when older than the stream mapping's maximum record age.
- * - `consistency: strong` (MRSC, components/regionSets.ts): DynamoDB acknowledges a write only once it is durable in
+ * - `consistency: strong` (MRSC, config/consistency.ts): DynamoDB acknowledges a write only once it is durable in
  *   a second of the three MRSC regions, so no region's loss loses an acknowledged write (RPO 0), and the two
  *   remaining regions (or region + witness) keep a majority and keep writing. The price is write latency: each write
  *   waits for the nearest other replica or the witness, about one round trip
@@ -21,7 +21,7 @@
  *   whose replication is not authorized answer AccessDeniedException): its health fails and clients move away.
  */
 import type { WriteMode } from '../schema/rules';
-import type { AlarmThresholds } from './alarmThresholds';
+import type { AlarmThresholds } from '../config/alarms';
 import { HEALTH_CHECK } from './healthCheck';
 import { STREAM_MAPPING } from './streamMapping';
 

@@ -13,10 +13,10 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { AuthConfig } from '../config';
+import type { AuthConfig } from '../config/auth';
 import { AuthorizerFunction } from './authorizerFunction';
 import { authorizerEnv, authorizerTtl, usesProjectAuthorizer } from './authorizerEnv';
-import type { ThrottleConfig, WafConfig } from './protectionConfig';
+import type { ThrottleConfig, WafConfig } from '../config/protection';
 import { RegionalWaf } from './waf';
 import type { WriteMode } from '../schema/rules';
 import { appsyncApi } from './appsyncApi';
@@ -140,7 +140,9 @@ export class RegionalApi extends pulumi.ComponentResource {
       // API Gateway REQUEST authorizer events too (README, "Client auth"); its invoke permission is created here
       // when it is in this region
       const own = args.auth.mode === 'lambda' ? args.auth.authorizerArn : undefined;
-      restAuth = { kind: 'request', functionArn: authorizer ? authorizer.arn : own!, ttlSeconds: authorizerTtl(args.auth), grant: own === undefined || own.split(':')[3] === region };
+      // arn:aws:lambda:<region>:<account>:function:<name> (config.ts checked the shape); the project's own is here
+      const functionRegion = own === undefined ? region : own.split(':')[3];
+      restAuth = { kind: 'request', functionArn: authorizer ? authorizer.arn : own!, functionRegion, ttlSeconds: authorizerTtl(args.auth), grant: functionRegion === region };
     }
     const rest = restApi(
       name,

@@ -24,7 +24,7 @@ import type { RegionTable } from './globalTable';
 import { APP_STATE_ID } from '../schema/rules';
 import { ITEMS_TIMEOUT_S, type LambdaEnvironments } from './lambdaEnv';
 import { assumeRolePolicy, type CodeSource, onlyItems, regionalLambda } from './lambda';
-import type { ThrottleConfig } from './protectionConfig';
+import type { ThrottleConfig } from '../config/protection';
 import { restApiKey } from './apiKeys';
 import { replicaArnIn } from './appsyncApi';
 
@@ -67,8 +67,26 @@ export const APPSYNC_KEY_STAGE_VARIABLE = 'appsyncApiKey';
  */
 export type RestAuth =
   | { kind: 'apiKey'; value: pulumi.Input<string>; appsyncKey: pulumi.Input<string> }
-  | { kind: 'request'; functionArn: pulumi.Input<string>; ttlSeconds: number; /** create the invoke permission (false: the function is in another region, its owner grants it) */ grant: boolean }
+  | {
+      kind: 'request';
+      functionArn: pulumi.Input<string>;
+      /** the region hosting the function: authorizerUri names it (not the API's region when they differ) */
+      functionRegion: string;
+      ttlSeconds: number;
+      /** create the invoke permission (false: the function is in another region, its owner grants it) */
+      grant: boolean;
+    }
   | { kind: 'cognito'; userPoolArn: pulumi.Input<string> };
+
+/**
+ * A REQUEST authorizer's URI: `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/<function ARN>/invocations`,
+ * where "{region} is the same as the region hosting the Lambda function"
+ * (https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html, authorizerUri) — the function's region,
+ * which for `auth.mode: lambda` may differ from the API's.
+ */
+export function authorizerUri(functionRegion: string, functionArn: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.interpolate`arn:aws:apigateway:${functionRegion}:lambda:path/2015-03-31/functions/${functionArn}/invocations`;
+}
 
 /** The Authorization header: where REQUEST and Cognito authorizers read the client's token. */
 export const TOKEN_SOURCE = 'method.request.header.Authorization';
@@ -175,7 +193,7 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
         restApi: rest.id,
         name: 'token',
         type: 'REQUEST',
-        authorizerUri: pulumi.interpolate`arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${auth.functionArn}/invocations`,
+        authorizerUri: authorizerUri(auth.functionRegion, auth.functionArn),
         identitySource: TOKEN_SOURCE,
         authorizerResultTtlInSeconds: auth.ttlSeconds,
       },

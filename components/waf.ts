@@ -23,7 +23,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import type { WafConfig } from './protectionConfig';
+import type { WafConfig } from '../config/protection';
 
 /** WAF's required prefix for log destinations (see the header). */
 export const WAF_LOG_PREFIX = 'aws-waf-logs-';
@@ -85,6 +85,11 @@ export function wafRules(waf: WafConfig): aws.types.input.wafv2.WebAclRule[] {
   return waf.managedRules ? [...rules, ...managedRules(1)] : rules;
 }
 
+/** The stage's web ACL description: says what its rules are (no managed rule groups with `managedRules: false`). */
+export function stageAclDescription(aclName: string, waf: WafConfig): string {
+  return waf.managedRules ? `rate limit and AWS managed rules for ${aclName}` : `rate limit for ${aclName}`;
+}
+
 /** The AppSync API's web ACL rules (no rate rule: see the header); none without managed rules (exported for the tests). */
 export function graphqlWafRules(waf: WafConfig): aws.types.input.wafv2.WebAclRule[] {
   return waf.managedRules ? managedRules(0) : [];
@@ -103,7 +108,7 @@ export class RegionalWaf extends pulumi.ComponentResource {
     const child = { parent: this };
     const aclName = `${args.prefix}-${args.region}`;
     // the stage's resource names are the ones this component always had (no replacement on upgrade)
-    const stage = webAcl(`${name}`, aclName, `rate limit and AWS managed rules for ${aclName}`, wafRules(args.waf), child);
+    const stage = webAcl(`${name}`, aclName, stageAclDescription(aclName, args.waf), wafRules(args.waf), child);
     new aws.wafv2.WebAclAssociation(`${name}-stage-association`, { resourceArn: args.targets.stage, webAclArn: stage.acl.arn }, child);
     this.webAclArn = stage.acl.arn;
     this.logGroupName = stage.logs.name;

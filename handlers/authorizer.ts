@@ -22,6 +22,15 @@
  * The event kind is told from its shape (REQUEST/TOKEN + methodArn vs. authorizationToken + requestContext.apiId);
  * anything else is an error. Results are cached in the function instance for AUTH_CACHE_TTL seconds (never past the
  * token's exp), as both services also cache by token. Settings come from the environment (handlers/lib/authEnv.ts).
+ *
+ * When the key source fails (the JWKS cannot be fetched, or the authorizer is misconfigured: VerifyResult
+ * `unavailable`), nothing is cached against the token, so its next request is verified afresh (the core refetches
+ * the JWKS with a backoff), and the answer is a server error, never "your token is bad": AppSync gets isAuthorized
+ * false with ttlOverride 0 (its Lambda authorizer contract has no server-error answer); API Gateway gets an error
+ * other than `Unauthorized`, which it answers 500 (gateway response AUTHORIZER_FAILURE / AUTHORIZER_CONFIGURATION_ERROR,
+ * default status 500: https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html;
+ * body `{"message": null}`, as observed in
+ * https://dev.to/marcogrcr/api-gateway-lambda-authorizer-lambda-proxy-integration-failure-modes-52bc).
  */
 import { authSettingsFromEnv } from './lib/authEnv';
 import { verifyToken, type TokenSettings, type VerifyResult } from './lib/auth';
@@ -53,6 +62,8 @@ export interface PolicyResult {
 
 /** API Gateway's 401: an authorizer signals it by failing with exactly this message. */
 export const UNAUTHORIZED = 'Unauthorized';
+/** Prefix of the error thrown when the key source failed: any message but UNAUTHORIZED makes API Gateway answer 500. */
+export const AUTHORIZER_UNAVAILABLE = 'AuthorizerUnavailable';
 
 export interface CacheEntry {
   result: VerifyResult;
@@ -100,7 +111,8 @@ async function check(token: string | undefined, deps: AuthorizerDeps): Promise<V
     if (hit) return hit;
   }
   const result = await (deps.verify ?? verifyToken)(token, deps.settings, now);
-  if (token) deps.cache.set(token, result, result.ok ? deps.cacheTtlSeconds : Math.min(deps.cacheTtlSeconds, 60), now);
+  // a refusal of the token is cached (at most 60 s); a failure of the key source never is: the next request retries
+  if (token && (result.ok || !result.unavailable)) deps.cache.set(token, result, result.ok ? deps.cacheTtlSeconds : Math.min(deps.cacheTtlSeconds, 60), now);
   return result;
 }
 
@@ -117,7 +129,8 @@ export function isRequestEvent(e: unknown): e is RequestAuthorizerEvent {
 export async function authorizeAppSync(event: AppSyncAuthorizerEvent, deps: AuthorizerDeps): Promise<AppSyncAuthorizerResult> {
   const r = await check(event.authorizationToken, deps);
   if (!r.ok) {
-    console.log(JSON.stringify({ authorizer: 'appsync', allowed: false, reason: r.reason, requestId: event.requestContext.requestId }));
+    // ttlOverride 0: AppSync caches neither a refused token nor a key-source failure; the client may retry
+    console.log(JSON.stringify({ authorizer: 'appsync', allowed: false, reason: r.reason, ...(r.unavailable ? { unavailable: true } : {}), requestId: event.requestContext.requestId }));
     return { isAuthorized: false, ttlOverride: 0 };
   }
   return { isAuthorized: true, resolverContext: { sub: r.sub }, ttlOverride: appSyncTtl(r, deps) };
@@ -148,13 +161,16 @@ function headerValue(headers: Record<string, string | undefined> | null | undefi
   return undefined;
 }
 
-/** Allow for a valid token; throws UNAUTHORIZED (API Gateway: 401) for a missing or refused one. */
+/**
+ * Allow for a valid token; throws UNAUTHORIZED (API Gateway: 401) for a missing or refused one, and
+ * `AuthorizerUnavailable: <why>` (API Gateway: 500) when no token could have been verified (see the header).
+ */
 export async function authorizeRequest(event: RequestAuthorizerEvent, deps: AuthorizerDeps): Promise<PolicyResult> {
   const token = event.type === 'TOKEN' ? event.authorizationToken : headerValue(event.headers, 'authorization');
   const r = await check(token, deps);
   if (!r.ok) {
-    console.log(JSON.stringify({ authorizer: 'apigateway', allowed: false, reason: r.reason, methodArn: event.methodArn }));
-    throw new Error(UNAUTHORIZED);
+    console.log(JSON.stringify({ authorizer: 'apigateway', allowed: false, reason: r.reason, ...(r.unavailable ? { unavailable: true } : {}), methodArn: event.methodArn }));
+    throw new Error(r.unavailable ? `${AUTHORIZER_UNAVAILABLE}: ${r.reason}` : UNAUTHORIZED);
   }
   return {
     principalId: r.sub,

@@ -67,6 +67,7 @@ import {
   decideWrite,
   idProblem,
   valueProblem,
+  versionLimitProblem,
   type WriteMode,
 } from '../schema/rules';
 import { readAppState } from './lib/appState';
@@ -75,7 +76,7 @@ import { documentClient, sdkAttempts } from './lib/dynamo';
 import { loadConfig, type HandlerConfig } from './lib/env';
 import { classify, failure, isRetryableConflict, type FailureContext } from './lib/errors';
 import { parseIdempotencyKey, parseIfMatch, parseVersionText } from './lib/headers';
-import { fail, methodNotAllowed, restHandler, type HttpRequest, type HttpResponse, type Scope } from './lib/http';
+import { MAX_ITEM_BODY_BYTES, bodyTooLarge, fail, listNames, methodNotAllowed, restHandler, type HttpRequest, type HttpResponse, type Scope } from './lib/http';
 import { dynamoItemStore, holdsWrite, type ItemRecord, type ItemStore, type WriteOutcome } from './lib/itemStore';
 import { stateCache, type StateCache, type StateView } from './lib/stateCache';
 
@@ -184,16 +185,18 @@ function parsePutBody(body: string | null): PutInput | { problem: string } {
   const unknown = Object.keys(obj).filter((k) => !(PUT_FIELDS as readonly string[]).includes(k));
   if (unknown.length > 0) {
     return {
-      problem: `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')} in body: allowed are ${PUT_FIELDS.join(', ')} (the id comes from the path)`,
+      problem: `unknown field${unknown.length > 1 ? 's' : ''} ${listNames(unknown)} in body: allowed are ${PUT_FIELDS.join(', ')} (the id comes from the path)`,
     };
   }
   const vp = valueProblem(obj.value);
   if (vp) return { problem: vp };
   const ev = obj.expectedVersion;
   if (ev === undefined || ev === null) return { value: obj.value as string };
-  if (typeof ev !== 'number' || !Number.isSafeInteger(ev) || ev < 0) {
+  if (typeof ev !== 'number' || !Number.isInteger(ev) || ev < 0) {
     return { problem: `expectedVersion must be a whole number ≥ 0 (0 = the item must not exist yet), got ${JSON.stringify(ev)}` };
   }
+  const over = versionLimitProblem('expectedVersion', ev);
+  if (over) return { problem: over };
   return { value: obj.value as string, expectedVersion: ev };
 }
 
@@ -311,6 +314,8 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scop
   let expectedVersion: number | undefined;
   let value = '';
   if (method === 'PUT') {
+    const tooLarge = bodyTooLarge(req.body, MAX_ITEM_BODY_BYTES);
+    if (tooLarge) return tooLarge;
     const input = parsePutBody(req.body);
     if ('problem' in input) return bad(input.problem);
     const combined = combineVersions(input.expectedVersion, ifMatch.version, 'body');

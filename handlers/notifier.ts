@@ -42,10 +42,13 @@
  *      (bounded by NOTIFIER_CONCURRENCY). If a record of id X fails retryably, the later records of X in this
  *      batch are held back and reported too, so Lambda's retry replays them after the failed one and subscribers
  *      never see X's changes out of order.
- *   4. Each sequence number published is remembered for the life of the sandbox (the last 10,000, keyed with
- *      the stream ARN): when Lambda retries a batch from a checkpoint, the records after it that this sandbox
- *      already published are not published again. A record is therefore published at most once per delivery
- *      attempt, and another record's failure does not re-publish it (unless the retry lands in a new sandbox).
+ *   4. Each sequence number published or dead-lettered is remembered for the life of the sandbox (the last
+ *      10,000, keyed with the stream ARN): when Lambda retries a batch from a checkpoint, the records after it
+ *      that this sandbox already published are not published again, and those it already dead-lettered are
+ *      neither sent again nor dead-lettered again. A record is therefore published at most once per delivery
+ *      attempt, a poison record gives one DLQ entry however often its batch is retried, and another record's
+ *      failure does not re-publish it (unless the retry lands in a new sandbox: `npm run replay-dlq` then
+ *      replays duplicate DLQ entries of one record once).
  *   5. Near the function timeout (context.getRemainingTimeInMillis minus 1 s) no new attempt, record or DLQ
  *      write is started, and no attempt runs past it; what is not done is reported, so a slow AppSync ends in a
  *      partial batch response rather than a timeout (which Lambda treats as a function error: the whole batch).
@@ -80,7 +83,7 @@ export interface NotifierDeps {
   publish: (input: ItemChangeInput) => Promise<PublishResult>;
   /** Writes a permanently failing record to the DLQ; rejects if it could not. Unset: such records are only logged. */
   deadLetter?: (entry: DeadLetterEntry, timeoutMs: number) => Promise<void>;
-  /** Sequence numbers already published by this sandbox (see header, rule 4); unset: none remembered. */
+  /** Sequence numbers this sandbox already published or dead-lettered (see header, rule 4); unset: none remembered. */
   memo?: PublishedMemo;
   /** Epoch ms after which no further record is started (the rest are reported); default: none. */
   deadlineAt?: number;
@@ -112,24 +115,32 @@ export interface BatchReport {
   skipped: string[];
   /** Sequence numbers this sandbox had already published (rule 4): not published again. */
   alreadyPublished: string[];
+  /** Sequence numbers this sandbox had already dead-lettered (rule 4): not sent nor dead-lettered again. */
+  alreadyDeadLettered: string[];
   /** In stream order; those with disposition 'reported' are the batchItemFailures. */
   failures: RecordFailure[];
   response: DynamoDBBatchResponse;
 }
 
-/** The last `capacity` published (stream ARN, sequence number) pairs. */
+/** What became of a record this sandbox settled. */
+export type Settled = 'published' | 'deadLettered';
+
+/** The last `capacity` settled (stream ARN, sequence number) pairs: published, or dead-lettered. */
 export class PublishedMemo {
-  private readonly seen = new Set<string>();
+  private readonly seen = new Map<string, Settled>();
   constructor(private readonly capacity = 10_000) {}
   private static key(r: DynamoDBRecord, seq: string): string {
     return `${typeof r.eventSourceARN === 'string' ? r.eventSourceARN : ''}|${seq}`;
   }
+  get(r: DynamoDBRecord, seq: string): Settled | undefined {
+    return this.seen.get(PublishedMemo.key(r, seq));
+  }
   has(r: DynamoDBRecord, seq: string): boolean {
     return this.seen.has(PublishedMemo.key(r, seq));
   }
-  add(r: DynamoDBRecord, seq: string): void {
-    this.seen.add(PublishedMemo.key(r, seq));
-    if (this.seen.size > this.capacity) this.seen.delete(this.seen.values().next().value as string);
+  add(r: DynamoDBRecord, seq: string, how: Settled = 'published'): void {
+    this.seen.set(PublishedMemo.key(r, seq), how);
+    if (this.seen.size > this.capacity) this.seen.delete(this.seen.keys().next().value as string);
   }
   get size(): number {
     return this.seen.size;
@@ -146,6 +157,7 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
   const published: string[] = [];
   const skipped: string[] = [];
   const alreadyPublished: string[] = [];
+  const alreadyDeadLettered: string[] = [];
   const groups = new Map<string, { index: number; change: ParsedChange }[]>();
   const timeLeft = (): number => (deps.deadlineAt === undefined ? Number.POSITIVE_INFINITY : deps.deadlineAt - Date.now());
 
@@ -179,6 +191,7 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
           Math.min(DEAD_LETTER_TIMEOUT_MS, timeLeft()),
         );
         failure = { ...f, disposition: 'deadLettered' };
+        if (f.sequenceNumber !== undefined) deps.memo?.add(record, f.sequenceNumber, 'deadLettered');
       } catch (err) {
         const why = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         failure = { ...f, disposition: 'reported', reason: `${f.reason}; the DLQ write failed (${why})` };
@@ -191,12 +204,15 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
   const invalid: Promise<void>[] = [];
   records.forEach((record, index) => {
     const outcome = toItemChange(record, deps.region, deps.now);
-    if (outcome.status === 'invalid') {
+    const settled = outcome.sequenceNumber === undefined ? undefined : deps.memo?.get(record, outcome.sequenceNumber);
+    if (settled === 'deadLettered') {
+      alreadyDeadLettered.push(outcome.sequenceNumber as string);
+    } else if (outcome.status === 'invalid') {
       const f = { sequenceNumber: outcome.sequenceNumber, cause: 'invalid' as const, reason: outcome.reason, errorName: 'InvalidRecord' };
       invalid.push(settlePermanent(record, f, {}).then((done) => void failureAt.set(index, done)));
     } else if (outcome.status === 'skip') {
       skipped.push(outcome.sequenceNumber);
-    } else if (deps.memo?.has(record, outcome.sequenceNumber)) {
+    } else if (settled === 'published') {
       alreadyPublished.push(outcome.sequenceNumber);
     } else {
       const list = groups.get(outcome.input.id) ?? [];
@@ -230,6 +246,17 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
         if (result.ok) {
           published.push(seq);
           deps.memo?.add(records[index], seq);
+          if (result.errors) {
+            // delivered (the data came back): the errors riding along are worth a look, not a resend
+            log('warn', 'published with GraphQL errors', {
+              sequenceNumber: seq,
+              id,
+              kind: change.input.kind,
+              appsyncRequestId: result.requestId ?? null,
+              lambdaRequestId: deps.requestId ?? null,
+              errors: result.errors,
+            });
+          }
           continue;
         }
         const extra = { kind: change.input.kind, attempts: result.attempts, appsyncRequestId: result.requestId };
@@ -252,6 +279,7 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
     published: published.length,
     skipped: skipped.length,
     alreadyPublished: alreadyPublished.length,
+    alreadyDeadLettered: alreadyDeadLettered.length,
     deadLettered: count((f) => f.disposition === 'deadLettered'),
     loggedOnly: count((f) => f.disposition === 'logged'),
     reported: reported.length,
@@ -262,7 +290,7 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
   if (reported.some((f) => f.sequenceNumber === undefined)) {
     throw new Error('a stream record without a sequence number could not be dead-lettered and cannot be reported as a batch item failure; failing the whole batch');
   }
-  return { published, skipped, alreadyPublished, failures, response: { batchItemFailures } };
+  return { published, skipped, alreadyPublished, alreadyDeadLettered, failures, response: { batchItemFailures } };
 }
 
 function jsonLog(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>): void {

@@ -26,8 +26,10 @@
  *   the read-back shows.
  * - Takeover: when the designated region is down (say the primary and the failover region both are), an event
  *   with `takeover: "<why>"` lets another region's updater make the change, but only if the designated region's
- *   replica cannot be read from here (probed with one GetItem); the stored item records {takeover: {from, why,
- *   probe}}. A designated region that answers refuses the takeover (NotStateRegion).
+ *   replica cannot be reached from here (probed with one GetItem: a timeout or a connection error, see
+ *   probeOutcome); the stored item records {takeover: {from, why, probe}}. A designated region that answers
+ *   anything, an error such as ThrottlingException or AccessDeniedException included, refuses the takeover
+ *   (NotStateRegion, saying what it answered).
  * - Read-back: after a change the updater reads the state item from EVERY region's replica (consistent reads, each
  *   region's own replica; a global table cannot be read strongly across regions) until every region shows the new
  *   version or the read-back budget (READBACK_MS, and the invocation's remaining time) runs out, and answers what
@@ -174,6 +176,44 @@ export function parseStateEvent(event: unknown): { newState: AppStateName; reaso
   return { newState: newState as AppStateName, reason: reason.trim(), ...(typeof e.takeover === 'string' ? { takeover: e.takeover.trim() } : {}) };
 }
 
+/** Errors that mean no answer came back in time. */
+const UNREACHABLE_NAMES = new Set(['TimeoutError', 'AbortError']);
+/** Node's socket and DNS errors (and undici's): the connection failed, no answer came back. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
+
+/**
+ * What a failed takeover probe says about the designated replica. Only unreachability lets a takeover through:
+ * a timeout or a connection error with no HTTP answer (the SDK's error then has no `$metadata.httpStatusCode`).
+ * Any answer at all — ThrottlingException, AccessDeniedException, ResourceNotFoundException, a 5xx — means the
+ * region is up and answering, so its own updater is the one to use. An error that is neither (no answer, but no
+ * timeout or connection error either) is not proof of unreachability and refuses too.
+ */
+export function probeOutcome(err: unknown): { unreachable: true; probe: string } | { unreachable: false; answered: string } {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; cause?: { code?: unknown }; $metadata?: { httpStatusCode?: unknown } };
+  const name = errorName(err);
+  const status = e.$metadata?.httpStatusCode;
+  if (typeof status === 'number') return { unreachable: false, answered: `answered (${name}, HTTP ${status}), so it is reachable` };
+  if (UNREACHABLE_NAMES.has(name)) return { unreachable: true, probe: name };
+  const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) return { unreachable: true, probe: code };
+  const text = err instanceof Error ? `: ${err.message.slice(0, 200)}` : '';
+  return { unreachable: false, answered: `could not be probed (${name}${code ? ` ${code}` : ''}${text}), which is neither a timeout nor a connection error, so it is not known to be unreachable` };
+}
+
 /** The pure core. */
 /** Tries of the state write when a write conflict cancels it (see the write below). */
 export const STATE_WRITE_ATTEMPTS = 8;
@@ -191,12 +231,16 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
     if (designated.region !== deps.region) {
       const refuse = `this is ${deps.region}'s state updater, but ${designated.why}: invoke ${designated.region}'s updater (npm run state -- ${newState} picks it); one region per change keeps two operators from both succeeding in different replicas`;
       if (parsed.takeover === undefined || !deps.readIn) return failure(NOT_STATE_REGION, `${refuse}. Nothing was written`);
-      // takeover: allowed only while the designated region's replica cannot be read from here
+      // takeover: allowed only while the designated region's replica cannot be reached from here
       try {
         await deps.readIn(designated.region, callSignal());
         return failure(NOT_STATE_REGION, `${refuse}; takeover refused: ${designated.region}'s replica answers, so use its updater. Nothing was written`);
       } catch (err) {
-        takeover = { from: designated.region, why: parsed.takeover, probe: errorName(err) };
+        const probe = probeOutcome(err);
+        if (!probe.unreachable) {
+          return failure(NOT_STATE_REGION, `${refuse}; takeover refused: ${designated.region}'s replica ${probe.answered}: use its updater. Nothing was written`);
+        }
+        takeover = { from: designated.region, why: parsed.takeover, probe: probe.probe };
       }
     }
   }

@@ -21,12 +21,26 @@
  *                                      the region's notifier fails every invocation, for duration or until stopped
  *   POST /drills/notifier-errors/stop {region}
  *
+ * The browser console (local/console/: static files, no build step) and what it needs from here:
+ *   GET  /console/                     the console (GET /console redirects there, so its files load by relative URL)
+ *   GET  /endpoints                    what .emulator/endpoints.json holds (region URLs and keys, auth, global URL)
+ *   POST /console/global/graphql       a GraphQL request forwarded to the global endpoint (`globalUrl`/graphql), its
+ *                                      answer passed back as is, x-served-by included. The browser cannot call the
+ *                                      global endpoint itself: like the deployed global name (API Gateway, which has
+ *                                      no OPTIONS methods, components/restApi.ts) it answers no CORS preflight, so a
+ *                                      page on this origin reaches it through this origin.
+ * These three answer only requests addressed to 127.0.0.1 / localhost (the Host header), so a page of another site
+ * that a DNS name rebinds to 127.0.0.1 cannot read the keys; the admin API sends no CORS headers, so no other origin
+ * can read its answers either.
+ *
  * Answers are JSON. Bad input → 400 {error} naming what was wrong; an unknown path → 404 listing the routes; a
  * known path with another method → 405; a request the emulator cannot serve now (state updater of a stopped
  * region) → 409.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { FaultConflictError, FaultInputError, type FaultControls } from './drills';
 import { listen } from './listen';
 import type { Router } from './router';
@@ -34,6 +48,8 @@ import type { Router } from './router';
 export interface AdminOptions {
   controls: FaultControls;
   router?: () => Router | undefined;
+  /** What the endpoints file holds, for the console (GET /endpoints); undefined until the emulator serves. */
+  endpoints?: () => unknown;
   port?: number;
 }
 
@@ -57,7 +73,30 @@ export const ADMIN_ROUTES = [
   'POST /state {state, reason, region?, functionName?}',
   'POST /drills/notifier-errors {region, duration?}',
   'POST /drills/notifier-errors/stop {region}',
+  'GET /console/',
+  'GET /endpoints',
+  'POST /console/global/graphql',
 ] as const;
+
+/** The console's static files: served from this folder only, by name, with these types. */
+export const CONSOLE_DIR = path.join(__dirname, 'console');
+const CONSOLE_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+/**
+ * Everything the page loads comes from this origin (nothing from the internet); it calls the stack's endpoints on
+ * other ports or hosts (GraphQL over http(s), realtime over ws(s)), and may fetch a stack's outputs from a URL.
+ */
+const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' http: https: ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** Request headers the console's global calls carry on (credential, content type, the latency-routing stand-in). */
+const FORWARDED = ['content-type', 'x-api-key', 'authorization', 'x-preferred-region'];
+/** Answer headers passed back: who served it, and Route53's fail-open notes. */
+const PASSED_BACK = ['content-type', 'x-served-by', 'x-route53-fail-open', 'x-route53-unhealthy', 'x-amzn-errortype', 'x-amzn-requestid'];
 
 type Body = Record<string, unknown>;
 
@@ -117,23 +156,100 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
     return [404, { error: `no route ${method} ${path}`, routes: ADMIN_ROUTES }];
   }
 
+  /** The console's routes (see the header); false when the path is not one of them. */
+  async function consoleRoute(req: http.IncomingMessage, res: http.ServerResponse, rawPath: string, body: Buffer): Promise<boolean> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const json = (status: number, value: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(`${JSON.stringify(value, null, 2)}\n`);
+      return true;
+    };
+    const isConsole = rawPath === '/console' || rawPath.startsWith('/console/');
+    if (!isConsole && rawPath.replace(/\/+$/, '') !== '/endpoints') return false;
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    if (!LOCAL_HOSTS.has(host)) return json(403, { error: `the console answers requests to 127.0.0.1 or localhost only, not to host ${JSON.stringify(req.headers.host ?? '')}` });
+    if (rawPath.replace(/\/+$/, '') === '/endpoints') {
+      if (method !== 'GET') return json(405, { error: `${method} /endpoints: use GET` });
+      const e = opts.endpoints?.();
+      return e === undefined ? json(503, { error: 'the emulator is still starting: no endpoints yet' }) : json(200, e);
+    }
+    if (rawPath === '/console/global/graphql') {
+      if (method !== 'POST') return json(405, { error: `${method} ${rawPath}: use POST` });
+      const r = opts.router?.();
+      if (!r) return json(503, { error: 'the global endpoint is not serving' });
+      const headers: Record<string, string> = {};
+      for (const h of FORWARDED) {
+        const v = req.headers[h];
+        if (typeof v === 'string') headers[h] = v;
+      }
+      let upstream: Response;
+      try {
+        upstream = await fetch(`${r.url}/graphql`, { method: 'POST', headers, body });
+      } catch (err) {
+        const e = err as Error & { cause?: { code?: string } };
+        return json(502, { error: `the global endpoint ${r.url} did not answer (${e.cause?.code ?? e.message})` });
+      }
+      const out: Record<string, string> = { 'cache-control': 'no-store' };
+      for (const h of PASSED_BACK) {
+        const v = upstream.headers.get(h);
+        if (v !== null) out[h] = v;
+      }
+      const payload = Buffer.from(await upstream.arrayBuffer());
+      res.writeHead(upstream.status, out);
+      res.end(payload);
+      return true;
+    }
+    if (method !== 'GET' && method !== 'HEAD') return json(405, { error: `${method} ${rawPath}: use GET` });
+    if (rawPath === '/console') {
+      res.writeHead(301, { location: '/console/' });
+      res.end();
+      return true;
+    }
+    const name = rawPath === '/console/' ? 'index.html' : rawPath.slice('/console/'.length);
+    const type = CONSOLE_TYPES[path.extname(name)];
+    // one file name of this folder: no sub-folders, no dot files, nothing outside it
+    if (!type || !/^[a-zA-Z0-9_-][a-zA-Z0-9_.-]*$/.test(name)) return json(404, { error: `no console file ${rawPath}` });
+    let content: Buffer;
+    try {
+      content = await fs.promises.readFile(path.join(CONSOLE_DIR, name));
+    } catch {
+      return json(404, { error: `no console file ${rawPath}` });
+    }
+    res.writeHead(200, { 'content-type': type, 'content-length': String(content.length), 'cache-control': 'no-store', 'content-security-policy': CONSOLE_CSP, 'x-content-type-options': 'nosniff' });
+    res.end(method === 'HEAD' ? undefined : content);
+    return true;
+  }
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
-      route((req.method ?? 'GET').toUpperCase(), path, Buffer.concat(chunks).toString('utf8'))
-        .catch((err: unknown): [number, unknown] => {
-          if (err instanceof FaultInputError) return [400, { error: err.message }];
-          if (err instanceof FaultConflictError) return [409, { error: err.message }];
-          return [500, { error: `admin API failed: ${(err as Error).message}` }];
+      const rawPath = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const body = Buffer.concat(chunks);
+      consoleRoute(req, res, rawPath, body)
+        .catch((err: unknown) => {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(`${JSON.stringify({ error: `console route failed: ${(err as Error).message}` })}\n`);
+          return true;
         })
-        .then(([status, body]) => {
-          res.writeHead(status, { 'content-type': 'application/json' });
-          res.end(`${JSON.stringify(body, null, 2)}\n`);
+        .then((handled) => {
+          if (!handled) adminRoute(req, res, rawPath, body);
         });
     });
   });
+
+  function adminRoute(req: http.IncomingMessage, res: http.ServerResponse, rawPath: string, raw: Buffer): void {
+    route((req.method ?? 'GET').toUpperCase(), rawPath.replace(/\/+$/, '') || '/', raw.toString('utf8'))
+      .catch((err: unknown): [number, unknown] => {
+        if (err instanceof FaultInputError) return [400, { error: err.message }];
+        if (err instanceof FaultConflictError) return [409, { error: err.message }];
+        return [500, { error: `admin API failed: ${(err as Error).message}` }];
+      })
+      .then(([status, body]) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(`${JSON.stringify(body, null, 2)}\n`);
+      });
+  }
   await listen(server, opts.port ?? 0);
   const { port } = server.address() as AddressInfo;
   return {

@@ -26,19 +26,19 @@
  *     resumes a pair the user paused, and a user resume never resumes a pair into or out of a stopped region.
  *   - notifierErrors: the `notifier-errors` drill (FIS aws:lambda:invocation-error): the region's notifier fails.
  *   - setState: the app state through the region's bundled state updater λ (the same function `npm run state`
- *     invokes in AWS), default region chosen as scripts/state.ts chooses it.
+ *     invokes in AWS), default region chosen as scripts/state.ts chooses it (local/stateRegion.ts).
  *   - replication(): lag and queue per pair; notifier(): backlog per region; health(): the router's view.
  * Every bad input throws a FaultInputError naming what was wrong (the admin API answers it as 400).
  */
 import type { StackConfig } from '../config';
-import { DRILLS, PAUSE_REPLICATION_ACTION } from '../components/drillNames';
-import { defaultRegion } from '../scripts/state';
+import { DRILLS, PAUSE_REPLICATION_ACTION } from '../config/drills';
 import { APP_STATES } from '../schema/rules';
 import type { Region } from './region';
 import type { PairStats, Replicator } from './replicator';
 import type { RegionHealth, Router } from './router';
+import { defaultRegion } from './stateRegion';
 
-/** The FIS action this control approximates: the same id the drill templates use (components/drillNames.ts). */
+/** The FIS action this control approximates: the same id the drill templates use (config/drills.ts). */
 export const PAUSE_ACTION = PAUSE_REPLICATION_ACTION;
 /** Said with every pause answer: what differs from the FIS action (see header). */
 export const PAUSE_APPROXIMATION = 'approximation: immediate onset (AWS: replication may continue up to 5 minutes after the action begins); FIS targets one replica (region), from/to are emulator-only';
@@ -213,7 +213,7 @@ export class FaultControls {
   }
 
   /**
-   * The `notifier-errors` drill (components/drillNames.ts; in AWS the FIS template of the same name runs
+   * The `notifier-errors` drill (config/drills.ts; in AWS the FIS template of the same name runs
    * aws:lambda:invocation-error with preventExecution on the region's notifier): every invocation of the region's
    * notifier fails without running the handler, for `duration` (ISO 8601) or until stopped. The stream mapping's
    * retry, bisect and record-age semantics apply as deployed (local/notifierLoop.ts), so a long drill sends records

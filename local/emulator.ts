@@ -1,5 +1,5 @@
 /**
- * The whole stack on one machine: config (through config.ts, from the real Pulumi.<stack>.yaml) → DynamoDB Local →
+ * The whole stack on one machine: config (through config/, from the real Pulumi.<stack>.yaml) → DynamoDB Local →
  * both tables in every region → the replicator (what the global table does) → one Region per configured region →
  * the global endpoint (local/router.ts: health checks like Route53, one API key) → the admin API (local/admin.ts,
  * fault controls of local/drills.ts) → `.emulator/endpoints.json`. `npm start` (local/start.ts) and the end-to-end
@@ -16,11 +16,11 @@ import { ConfigError, type StackConfig } from '../config';
 import { ensureBundles } from './bundles';
 import { EMULATOR_POLL_MS } from './dynamodbStreams';
 import { assertPortsFree } from './listen';
+import { localSecretFile } from './endpointsFile';
 import { ensureDynamoDBLocal, freePort, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
 import { startAdminServer, type AdminServer } from './admin';
 import { FaultControls } from './drills';
 import { newApiKey, Region, type RegionAuth, type RegionEndpoints } from './region';
-import { localSecretFile } from '../scripts/token';
 import { startReplicator, type Replicator, type ReplicatorOptions } from './replicator';
 import { startSyncReplication } from './syncReplication';
 import { describeHealth, startRouter, type HealthSettings, type Router } from './router';
@@ -74,6 +74,8 @@ export interface EndpointsFile {
   globalApiKey: string;
   /** The admin API (fault controls). */
   adminUrl: string;
+  /** The browser console, served by the admin API (local/console/). */
+  consoleUrl: string;
   /** What a client sends (issue 10): the one shared key, or a token from `npm run token -- --local`. */
   auth: EndpointsAuth;
 }
@@ -116,6 +118,7 @@ export class Emulator {
       globalUrl: this.router.url,
       globalApiKey: this.auth.mode === 'token' ? '' : this.globalApiKey,
       adminUrl: this.admin.url,
+      consoleUrl: `${this.admin.url}/console/`,
       auth:
         this.auth.mode === 'token'
           ? { mode: 'token', issuer: this.auth.issuer, audience: this.auth.audience, header: 'authorization', secretFile: this.endpointsFile ? localSecretFile(this.endpointsFile) : null, tokenCommand: 'npm run token -- --local --sub <subject> --ttl 1h' }
@@ -174,6 +177,8 @@ export class Emulator {
     let router: Router | undefined;
     let admin: AdminServer | undefined;
     let controls: FaultControls | undefined;
+    // set once everything serves: the console's GET /endpoints answers 503 until then
+    const served: { emulator?: Emulator } = {};
     const globalApiKey = opts.globalApiKey ?? newApiKey();
     // token mode: issuer, audience and cache TTL as configured; the key is a fresh local secret (the stack's secret is
     // encrypted in its stack file, and a JWKS or public key has no private half here), so `npm run token -- --local`
@@ -236,7 +241,7 @@ export class Emulator {
       log(`global endpoint ${router.url} (${describeHealth(router.settings)})`);
       const r = router;
       controls = new FaultControls({ config, regions, replicator, router: () => r });
-      admin = await startAdminServer({ controls, router: () => r, port: basePort ? basePort + 1 : 0 });
+      admin = await startAdminServer({ controls, router: () => r, endpoints: () => served.emulator?.endpoints, port: basePort ? basePort + 1 : 0 });
       log(`admin API ${admin.url} (npm run emulator -- --help)`);
     } catch (err) {
       await admin?.close();
@@ -248,6 +253,7 @@ export class Emulator {
     }
     const endpointsFile = opts.endpointsFile === undefined ? DEFAULT_ENDPOINTS_FILE : opts.endpointsFile;
     const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth);
+    served.emulator = emulator;
     emulator.writeEndpoints();
     return emulator;
   }

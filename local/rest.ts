@@ -20,7 +20,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { STAGE_NAME } from '../components/names';
+import { STAGE_NAME } from '../config/names';
 import { proxyEvent } from './apigwEvent';
 import { FunctionError } from './lambdaHost';
 import { checkRestCaller, type RestAuth } from './restAuth';

@@ -3,7 +3,8 @@
  * it (issue 10: one credential for every region, no anonymous write path):
  *
  * - `apiKey` mode: every route but the open ones needs `x-api-key` equal to the ONE key all regions share (a usage
- *   plan key, API Gateway's apiKeyRequired). Missing or wrong → 403 `{"message":"Forbidden"}` (API Gateway's
+ *   plan key, API Gateway's apiKeyRequired), compared in constant time (local/appsync/auth.ts sameSecret). Missing
+ *   or wrong → 403 `{"message":"Forbidden"}` (API Gateway's
  *   INVALID_API_KEY / MISSING_AUTHENTICATION_TOKEN answer for a key-required method,
  *   https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
  * - `token` mode: a REQUEST authorizer with identity source `method.request.header.Authorization` — the region's
@@ -17,6 +18,7 @@
  * OPEN_ROUTES need no credential: only `GET /health` (Route53's health checkers cannot send one). `GET /state` takes
  * the credential as deployed (components/restApi.ts): README "Client auth" documents the choice.
  */
+import { sameSecret } from './appsync/auth';
 import { FunctionError } from './lambdaHost';
 
 export const OPEN_ROUTES: readonly string[] = ['/health'];
@@ -51,7 +53,8 @@ export function resourceMatches(pattern: string, arn: string): boolean {
 export async function checkRestCaller(auth: RestAuth | undefined, req: GateRequest): Promise<GateOutcome> {
   if (!auth || OPEN_ROUTES.includes(req.resource)) return { ok: true };
   if (auth.mode === 'apiKey') {
-    return header(req.headers, 'x-api-key') === auth.key ? { ok: true } : { ok: false, status: 403, body: { message: 'Forbidden' }, errorType: 'ForbiddenException' };
+    const given = header(req.headers, 'x-api-key');
+    return given !== undefined && sameSecret(given, auth.key) ? { ok: true } : { ok: false, status: 403, body: { message: 'Forbidden' }, errorType: 'ForbiddenException' };
   }
   const unauthorized: GateOutcome = { ok: false, status: 401, body: { message: 'Unauthorized' }, errorType: 'UnauthorizedException' };
   if (!header(req.headers, 'authorization')) return unauthorized;

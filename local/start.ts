@@ -132,6 +132,7 @@ async function main(): Promise<void> {
   const global = [
     ['global', e.globalUrl, credential, `${describeHealth(emulator.router.settings)}`],
     ['admin', e.adminUrl, 'npm run emulator -- --help', ''],
+    ['console', e.consoleUrl, 'open in a browser', ''],
   ];
   console.log(`\n${table(rows)}\n\n${table(global)}\n\nCtrl-C stops everything.`);
 

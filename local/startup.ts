@@ -32,7 +32,7 @@ export function checkJava(): void {
 }
 
 
-/** The stack's config through config.ts; --regions replaces the list (pinned home/primary regions it drops are reset). */
+/** The stack's config through config/; --regions replaces the list (pinned home/primary regions it drops are reset). */
 export function emulatorConfig(
   stack: string,
   regions: readonly string[] | undefined,

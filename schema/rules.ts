@@ -19,6 +19,25 @@ export const ID_RULE = '1-128 characters of letters, digits and _ . : -, startin
 export const MAX_VALUE_CHARS = 16384;
 export const VALUE_RULE = `a string of 1 to ${MAX_VALUE_CHARS} characters`;
 
+/**
+ * The largest version a write may name (expectedVersion, If-Match): a write stores version + 1, which must stay an
+ * exact integer in JavaScript and in the SDK's number marshalling (at most Number.MAX_SAFE_INTEGER, 2^53 - 1), so
+ * named versions stay below Number.MAX_SAFE_INTEGER - 1. Written out: APPSYNC_JS has no Number.MAX_SAFE_INTEGER.
+ */
+export const MAX_VERSION = 9007199254740989;
+
+/**
+ * A version over MAX_VERSION → the error naming the limit; null when within it. `what` names the field, `written`
+ * is how the client wrote the number (a header's digits), when that differs from the parsed number.
+ */
+export function versionLimitProblem(what: string, version: number, written?: string): string | null {
+  if (version <= MAX_VERSION) {
+    return null;
+  }
+  const shown = written === undefined ? `${version}` : written;
+  return `${what} ${shown} is over the limit: versions go up to ${MAX_VERSION} (2^53 - 3, so the version a write stores stays an exact integer)`;
+}
+
 /** List page size bounds for listItems. */
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -198,7 +217,41 @@ export function valueProblem(value: unknown): string | null {
   if (value.length > MAX_VALUE_CHARS) {
     return `value is ${value.length} characters, over the limit: ${VALUE_RULE}`;
   }
+  const lone = loneSurrogateAt(value);
+  if (lone >= 0) {
+    return `value holds a lone UTF-16 surrogate (${JSON.stringify(value.charAt(lone)).slice(1, -1)} at character ${lone}), which cannot be stored as UTF-8: send whole characters (a surrogate pair, or the character itself)`;
+  }
   return null;
+}
+
+/**
+ * The index of the first lone UTF-16 surrogate in `s` (a high surrogate U+D800–U+DBFF not followed by a low one,
+ * or a low surrogate U+DC00–U+DFFF not preceded by a high one), or -1. Such a string has no UTF-8 form: DynamoDB
+ * stores strings as UTF-8 and refuses it, while DynamoDB Local (Java, UTF-16 inside) stores it, so validation
+ * refuses it for both. Single-character string comparisons compare UTF-16 code units, and split('') splits into
+ * code units: both exist in APPSYNC_JS, where charCodeAt and regexes do not.
+ */
+export function loneSurrogateAt(s: string): number {
+  let pendingHigh = -1;
+  let at = -1;
+  let i = 0;
+  for (const ch of s.split('')) {
+    const low = ch >= '\uDC00' && ch <= '\uDFFF';
+    if (pendingHigh >= 0 && !low) {
+      at = pendingHigh;
+      break;
+    }
+    if (pendingHigh < 0 && low) {
+      at = i;
+      break;
+    }
+    pendingHigh = !low && ch >= '\uD800' && ch <= '\uDBFF' ? i : -1;
+    i = i + 1;
+  }
+  if (at < 0 && pendingHigh >= 0) {
+    at = pendingHigh;
+  }
+  return at;
 }
 
 /**

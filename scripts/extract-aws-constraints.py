@@ -2,7 +2,7 @@
 """
 Extracts, from botocore's copy of AWS's service models, the min/max/pattern that AWS's API declares for the
 request members this Pulumi program sets (names, descriptions, paths...), and where each service has a regional
-endpoint. Writes components/aws-constraints.json, which test/unit/constraints.test.ts reads (so CI needs neither
+endpoint. Writes config/aws-constraints.json, which test/unit/constraints.test.ts reads (so CI needs neither
 Python nor botocore).
 
     python3 scripts/extract-aws-constraints.py [output.json]
@@ -94,6 +94,45 @@ MEMBERS = [
     ("wafv2", "CreateWebACL", "Rules[].VisibilityConfig.MetricName"),
     ("wafv2", "CreateWebACL", "VisibilityConfig.MetricName"),
     ("wafv2", "PutLoggingConfiguration", "LoggingConfiguration.LogDestinationConfigs[]"),
+    ("wafv2", "CreateWebACL", "Rules[].Statement.RateBasedStatement.EvaluationWindowSec"),
+    # tags, per service: the operation that creates (or tags) the resource, key and value
+    ("s3control", "TagResource", "Tags[].Key"),
+    ("s3control", "TagResource", "Tags[].Value"),
+    ("s3", "PutBucketTagging", "Tagging.TagSet[].Key"),
+    ("s3", "PutBucketTagging", "Tagging.TagSet[].Value"),
+    ("fis", "CreateExperimentTemplate", "tags{key}"),
+    ("fis", "CreateExperimentTemplate", "tags{}"),
+    ("wafv2", "CreateWebACL", "Tags[].Key"),
+    ("wafv2", "CreateWebACL", "Tags[].Value"),
+    ("iam", "CreateRole", "Tags[].Key"),
+    ("iam", "CreateRole", "Tags[].Value"),
+    ("lambda", "CreateFunction", "Tags{key}"),
+    ("lambda", "CreateFunction", "Tags{}"),
+    ("lambda", "CreateFunction", "Environment.Variables"),
+    ("sqs", "CreateQueue", "tags{key}"),
+    ("sqs", "CreateQueue", "tags{}"),
+    ("sns", "CreateTopic", "Tags[].Key"),
+    ("sns", "CreateTopic", "Tags[].Value"),
+    ("logs", "CreateLogGroup", "tags{key}"),
+    ("logs", "CreateLogGroup", "tags{}"),
+    ("cloudwatch", "PutMetricAlarm", "Tags[].Key"),
+    ("cloudwatch", "PutMetricAlarm", "Tags[].Value"),
+    ("cloudwatch", "PutDashboard", "DashboardName"),
+    ("cloudwatch", "PutDashboard", "DashboardBody"),
+    ("dynamodb", "CreateTable", "Tags[].Key"),
+    ("dynamodb", "CreateTable", "Tags[].Value"),
+    ("appsync", "CreateGraphqlApi", "tags{key}"),
+    ("appsync", "CreateGraphqlApi", "tags{}"),
+    ("apigateway", "CreateRestApi", "tags{key}"),
+    ("apigateway", "CreateRestApi", "tags{}"),
+    ("acm", "RequestCertificate", "Tags[].Key"),
+    ("acm", "RequestCertificate", "Tags[].Value"),
+    # usage plans and stage throttling: types and the quota period's enumeration
+    ("apigateway", "CreateUsagePlan", "throttle.rateLimit"),
+    ("apigateway", "CreateUsagePlan", "throttle.burstLimit"),
+    ("apigateway", "CreateUsagePlan", "quota.limit"),
+    ("apigateway", "CreateUsagePlan", "quota.offset"),
+    ("apigateway", "CreateUsagePlan", "quota.period"),
 ]
 
 # services whose regional availability the program depends on (botocore endpoint prefixes)
@@ -114,7 +153,7 @@ def walk(shape, path):
 
 
 def main():
-    out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "components", "aws-constraints.json")
+    out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "config", "aws-constraints.json")
     session = botocore.session.get_session()
     members = {}
     for service, operation, path in MEMBERS:
@@ -131,6 +170,7 @@ def main():
             **({"min": meta["min"]} if "min" in meta else {}),
             **({"max": meta["max"]} if "max" in meta else {}),
             **({"pattern": meta["pattern"]} if "pattern" in meta else {}),
+            **({"enum": list(shape.enum)} if getattr(shape, "enum", None) else {}),
         }
     endpoints = session.get_data("endpoints")
     aws = next(p for p in endpoints["partitions"] if p["partition"] == "aws")

@@ -1,7 +1,9 @@
 /**
  * The offline cloud: Pulumi mocks for `npm run plan` and the unit tests: records every resource registration ({type, name,
  * inputs, provider → region}) and answers the invokes the program makes, with outputs shaped like AWS's
- * (ARNs, stream ARNs per replica, AppSync URIs, ACM validation options...) so components wire real values.
+ * (ARNs, stream ARNs where the real provider fills them, AppSync URIs, ACM validation options...) so components wire
+ * real values. It keeps the DynamoDB tables a run creates per region (and their streams), so `getTable` and the
+ * stream enabler's Invocation answer what DynamoDB in that region would.
  *
  * `runProgram(config, stack)` sets the mocks and config, runs index.ts's exported program, waits for every
  * registration and returns what was registered plus the resolved stack outputs. It can run any number of
@@ -76,7 +78,13 @@ const requestOptions = new Map<string, RequestOptions>();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { MockMonitor } = require('@pulumi/pulumi/runtime/mocks') as { MockMonitor: { prototype: { registerResource: (req: any, cb: any) => Promise<void> } } };
 const registerResource = MockMonitor.prototype.registerResource;
+/** Lambda function name → the folder of its code archive (the mock monitor hands newResource the archive without its path). */
+const codeFolders = new Map<string, string>();
 MockMonitor.prototype.registerResource = function (req: any, cb: any) {
+  if (req.getType() === 'aws:lambda/function:Function') {
+    const codePath = (req.getObject()?.toJavaScript() as { code?: { path?: unknown } } | undefined)?.code?.path;
+    if (typeof codePath === 'string') codeFolders.set(req.getName(), codePath.split(/[\\/]/).pop() ?? '');
+  }
   requestOptions.set(`${req.getType()}::${req.getName()}`, {
     protect: req.getProtect() === true,
     retainOnDelete: req.getRetainondelete() === true,
@@ -98,6 +106,41 @@ const providerRegions = new Map<string, string>();
 
 const hash = (s: string, n = 10): string => createHash('sha256').update(s).digest('hex').slice(0, n);
 
+// ---- the DynamoDB tables the run created: table name → region → its stream (viewType when enabled) ----------
+const STREAM_LABEL = '2026-01-01T00:00:00.000';
+const tableArnOf = (name: string, region: string): string => `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${name}`;
+const streamArnOf = (name: string, region: string): string => `${tableArnOf(name, region)}/stream/${STREAM_LABEL}`;
+const dynamoTables = new Map<string, Map<string, { viewType?: string }>>();
+/** "<region>|<function name>" → what it runs */
+const lambdaFunctions = new Map<string, { bundle?: string }>();
+
+/**
+ * An aws.lambda.Invocation: Lambda runs the function in its region with the input and the resource's `result` is what
+ * it returns. Only the functions the program invokes are simulated — the stream enabler (handlers/streamEnabler.ts):
+ * UpdateTable in its own region turns that region's replica's stream on; it fails, as the function would, when the
+ * table has no replica there or already streams another view type.
+ */
+function invoke(region: string, functionName: string, input: string): string {
+  const fn = lambdaFunctions.get(`${region}|${functionName}`);
+  if (!fn) throw new Error(`Invocation: no function ${functionName} in ${region}`);
+  if (fn.bundle !== 'streamEnabler') throw new Error(`Invocation of ${functionName} (${fn.bundle ?? 'unknown code'}) is not simulated by the mocks`);
+  const { tableName, streamViewType } = JSON.parse(input) as { tableName: string; streamViewType: string };
+  const table = dynamoTables.get(tableName)?.get(region);
+  if (!table) throw new Error(`stream enabler: ResourceNotFoundException, no table ${tableName} in ${region}`);
+  if (table.viewType && table.viewType !== streamViewType) throw new Error(`stream enabler: table ${tableName} in ${region} already has a stream of view type ${table.viewType}`);
+  const enabled = !table.viewType;
+  table.viewType = streamViewType;
+  return JSON.stringify({ streamArn: streamArnOf(tableName, region), streamLabel: STREAM_LABEL, enabled });
+}
+function tablesOf(name: string): Map<string, { viewType?: string }> {
+  let t = dynamoTables.get(name);
+  if (!t) {
+    t = new Map();
+    dynamoTables.set(name, t);
+  }
+  return t;
+}
+
 /** "<urn>::<id>" → the provider's logical name (the URN's last part). */
 export function providerNameOf(ref: string | undefined): string | undefined {
   if (!ref) return undefined;
@@ -110,13 +153,20 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
   const arn = (svc: string, rest: string): string => `arn:aws:${svc}:${region}:${ACCOUNT}:${rest}`;
   switch (type) {
     case 'aws:dynamodb/table:Table': {
-      const tableArn = (r: string): string => `arn:aws:dynamodb:${r}:${ACCOUNT}:table/${inputs.name}`;
-      const stream = (r: string): string => `${tableArn(r)}/stream/2026-01-01T00:00:00.000`;
+      // Stream ARNs only where the Terraform provider under @pulumi/aws fills them: the table's own when
+      // streamEnabled; per replica, what DescribeTable in the replica's region gives as LatestStreamArn
+      // (terraform-provider-aws internal/service/dynamodb/table.go, enrichReplicas: "" when there is none). DynamoDB
+      // gives an eventually consistent (MREC) replica the table's stream; the provider enables streams on the home
+      // table only when the table is MRSC (https://github.com/hashicorp/terraform-provider-aws/issues/48213), so a
+      // STRONG replica has no stream until something enables it in its region (components/replicaStream.ts).
+      const tables = tablesOf(inputs.name);
+      tables.set(region, inputs.streamEnabled === true ? { viewType: inputs.streamViewType } : {});
+      for (const r of inputs.replicas ?? []) tables.set(r.regionName, r.consistencyMode === 'STRONG' || inputs.streamEnabled !== true ? {} : { viewType: inputs.streamViewType });
+      const streamOf = (r: string): { streamArn: string; streamLabel: string } => (tables.get(r)?.viewType ? { streamArn: streamArnOf(inputs.name, r), streamLabel: STREAM_LABEL } : { streamArn: '', streamLabel: '' });
       return {
-        arn: tableArn(region),
-        streamArn: stream(region),
-        streamLabel: '2026-01-01T00:00:00.000',
-        replicas: (inputs.replicas ?? []).map((r: any) => ({ ...r, arn: tableArn(r.regionName), streamArn: stream(r.regionName), streamLabel: '2026-01-01T00:00:00.000' })),
+        arn: tableArnOf(inputs.name, region),
+        ...streamOf(region),
+        replicas: (inputs.replicas ?? []).map((r: any) => ({ ...r, arn: tableArnOf(inputs.name, r.regionName), ...streamOf(r.regionName) })),
       };
     }
     case 'aws:appsync/graphQLApi:GraphQLApi':
@@ -147,8 +197,12 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
       return { regionalDomainName: `d-${hash(name)}.execute-api.${region}.amazonaws.com`, regionalZoneId: 'ZREGIONALAPIGW' };
     case 'aws:lambda/function:Function': {
       const fnArn = arn('lambda', `function:${name}`);
+      // what the function would run: the bundle folder of its code archive (components/bundle.ts: dist/handlers/<name>)
+      lambdaFunctions.set(`${region}|${name}`, { bundle: codeFolders.get(name) });
       return { arn: fnArn, name, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${fnArn}/invocations` };
     }
+    case 'aws:lambda/invocation:Invocation':
+      return { result: invoke(region, String(inputs.functionName), String(inputs.input)) };
     case 'aws:sqs/queue:Queue':
       return { arn: arn('sqs', name), url: `https://sqs.${region}.amazonaws.com/${ACCOUNT}/${name}`, name };
     case 'aws:cloudwatch/logGroup:LogGroup':
@@ -206,6 +260,14 @@ const mocks: pulumi.runtime.Mocks = {
     switch (args.token) {
       case 'aws:index/getCallerIdentity:getCallerIdentity':
         return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/mock`, userId: 'MOCK', id: ACCOUNT };
+      case 'aws:dynamodb/getTable:getTable': {
+        // DescribeTable in the invoke's region: that region's table (the home table or a replica) and its stream
+        const region = providerRegions.get(providerNameOf(args.provider) ?? '') ?? 'default-region';
+        const table = dynamoTables.get(args.inputs.name)?.get(region);
+        if (!table) throw new Error(`getTable: ResourceNotFoundException, no table ${args.inputs.name} in ${region}`);
+        const stream = table.viewType ? { streamEnabled: true, streamViewType: table.viewType, streamArn: streamArnOf(args.inputs.name, region), streamLabel: STREAM_LABEL } : { streamEnabled: false, streamViewType: '', streamArn: '', streamLabel: '' };
+        return { id: args.inputs.name, name: args.inputs.name, arn: tableArnOf(args.inputs.name, region), region, ...stream };
+      }
       case 'aws:route53/getZone:getZone':
         return { zoneId: ZONE_ID, id: ZONE_ID, name: args.inputs.name };
       case 'aws:ssm/getParameter:getParameter': {
@@ -265,6 +327,9 @@ export async function runProgram(
   invokes = [];
   providerRegions.clear();
   requestOptions.clear();
+  dynamoTables.clear();
+  lambdaFunctions.clear();
+  codeFolders.clear();
   await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
   pulumi.runtime.setAllConfig(qualify(config));
   // eslint-disable-next-line @typescript-eslint/no-require-imports

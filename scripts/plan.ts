@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig, parseStackYaml, projectKeys, readStackFile } from '../config';
 import { formatRecovery, recoveryObjectives, writeLatencyNote } from '../components/recovery';
+import { notifierConcurrencyWarning } from '../config/notifier';
 import { roundTripMs } from '../local/latency';
 import { bundledCode } from '../components/lambda';
 import { cachedRun, type ProgramRun, type Recorded, runProgram } from './mockCloud';
@@ -165,6 +166,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       else {
         print(plan, out);
         printRecovery(current, stack, out);
+        printWarnings(current, stack, out);
       }
       return 0;
     }
@@ -223,4 +225,14 @@ export function printRecovery(current: Record<string, string>, stack: string, ou
   const input = { ...cfg, writeRoundTripMs };
   out('');
   for (const line of formatRecovery(recoveryObjectives(input), cfg, writeLatencyNote(input))) out(line);
+}
+
+/** Settings the plan cannot prove wrong but that can fail at run time (the config has already been validated). */
+export function printWarnings(current: Record<string, string>, stack: string, out: (line: string) => void): void {
+  const cfg = parseConfig(projectKeys(current), { stack, aws: projectKeys(current, 'aws') });
+  const warnings = [notifierConcurrencyWarning(cfg.reservedConcurrency, cfg.notifier)].filter((w): w is string => w !== undefined);
+  if (warnings.length === 0) return;
+  out('');
+  out('── warnings');
+  for (const w of warnings) out(`   ${w}`);
 }

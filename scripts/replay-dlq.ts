@@ -12,7 +12,10 @@
  *     it was too big, re-read from the stream by its sequence number).
  * Each message's records go through the notifier's own core (handlers/notifier.ts processRecords → signed
  * publishItemChange). A message whose records all published is deleted; any other is left in the queue (and
- * becomes visible again after the visibility timeout), with the reason printed.
+ * becomes visible again after the visibility timeout), with the reason printed. The queue is an SQS standard
+ * queue (components/notifier.ts), which has no deduplication id, so one record can be in it twice (dead-lettered by
+ * two Lambda sandboxes, or dead-lettered and inside a discarded range): a replay publishes each (stream ARN,
+ * sequence number) once and deletes every copy.
  *
  *   --region R        the region whose DLQ to replay (required)
  *   --stack S         the deployed stack (default dev): DLQ URL and GraphQL URL from `pulumi stack output`,
@@ -29,7 +32,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { DEAD_LETTER_KIND } from '../handlers/lib/deadLetter';
-import { processRecords } from '../handlers/notifier';
+import { processRecords, PublishedMemo } from '../handlers/notifier';
 import { type Credentials, Publisher } from '../handlers/lib/publish';
 import type { ItemChangeInput } from '../handlers/lib/streamRecord';
 import type { PublishResult } from '../handlers/lib/publish';
@@ -97,6 +100,10 @@ export async function replay(
 ): Promise<ReplayOutcome[]> {
   const now = deps.now ?? Date.now;
   const out: ReplayOutcome[] = [];
+  // What this replay published, by (stream ARN, sequence number): the queue is a standard one (at-least-once, no
+  // deduplication id), and a record may be in it more than once — dead-lettered by two sandboxes, or both
+  // dead-lettered and inside a discarded range. Each is published once; every copy is deleted.
+  const memo = new PublishedMemo();
   for (const m of messages) {
     const kept = (what: string, why: string, records = 0, published = 0): void => void out.push({ id: m.id, what, records, published, action: 'kept', why });
     let body: Record<string, unknown>;
@@ -149,11 +156,12 @@ export async function replay(
       out.push({ id: m.id, what, records: records.length, published: 0, action: 'would publish' });
       continue;
     }
-    const report = await processRecords(records, { region: deps.region, publish: deps.publish, log: () => undefined });
+    const report = await processRecords(records, { region: deps.region, publish: deps.publish, memo, log: () => undefined });
     const published = report.published.length + report.skipped.length;
     if (report.failures.length === 0) {
       await deps.remove(m);
-      out.push({ id: m.id, what, records: records.length, published, action: 'deleted' });
+      const again = report.alreadyPublished.length;
+      out.push({ id: m.id, what, records: records.length, published, action: 'deleted', ...(again > 0 ? { why: `${again} record(s) already published by this replay (a duplicate DLQ entry)` } : {}) });
     } else {
       kept(what, `${report.failures.length} record(s) failed again: ${report.failures[0].reason}`, records.length, published);
     }

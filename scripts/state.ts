@@ -4,7 +4,7 @@
  * Sets the app state (docs/architecture.md, "Write rules") by invoking the stack's state updater Lambda (handlers/stateUpdater.ts) with
  * `{newState, reason}` and prints its JSON answer.
  * - --stack: the Pulumi stack (default: $PULUMI_STACK, else `dev`); its Pulumi.<stack>.yaml is read and
- *   validated through config.ts (readStackFile + parseConfig) for the regions and primaryRegion.
+ *   validated through config/ (readStackFile + parseConfig) for the regions and primaryRegion.
  * - --region: the region whose state updater is invoked. Default: the change's designated region, the one the
  *   updater itself insists on (handlers/lib/stateRules.ts): for `failover` the first of the stack's regions that
  *   is not its primaryRegion, because failover is declared when the primary is likely down (a single-region
@@ -31,8 +31,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { stateUpdaterFunctionName } from '../components/names';
-import { stateRegionFor } from '../handlers/lib/stateRules';
+import { stateUpdaterFunctionName } from '../config/names';
+import { defaultRegion, type StackInfo } from '../local/stateRegion';
 import { APP_STATES, STATE_TRANSITIONS } from '../schema/rules';
 import { runMain } from './runMain';
 
@@ -99,40 +99,13 @@ export const lambdaInvoker: Invoker = async ({ functionName, region, payload }) 
 
 class UsageError extends Error {}
 
-export interface StackInfo {
-  regions: readonly string[];
-  primaryRegion: string;
-}
-
-/** The stack's regions and primary region, validated by config.ts. */
+/** The stack's regions and primary region, validated by config/. */
 function readStack(stack: string, dir: string): StackInfo {
-  // Required lazily: config.ts pulls in @pulumi/pulumi, which only the stack look-up needs.
+  // Required lazily: config/ pulls in @pulumi/pulumi, which only the stack look-up needs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const config = require('../config') as typeof import('../config');
   const cfg = config.parseConfig(config.projectKeys(config.readStackFile(stack, dir)), { stack });
   return { regions: cfg.regions, primaryRegion: cfg.primaryRegion };
-}
-
-/**
- * The region whose updater to invoke when --region is not given, and why. `failover` is declared when the
- * primary is likely down, so it goes to the first other region; everything else to the primary.
- */
-export function defaultRegion(newState: string, stack: string, info: StackInfo): { region: string; why: string } {
-  const designated = stateRegionFor(newState, info.regions, info.primaryRegion).region;
-  if (newState !== 'failover') {
-    return { region: designated, why: `stack ${stack}'s primaryRegion, where ${newState} is set (the updater refuses it elsewhere)` };
-  }
-  const other = designated === info.primaryRegion ? undefined : designated;
-  if (other === undefined) {
-    return {
-      region: info.primaryRegion,
-      why: `note: stack ${stack} has only one region, so failover goes through the primary ${info.primaryRegion}'s updater (there is no other region to fail over to)`,
-    };
-  }
-  return {
-    region: other,
-    why: `failover goes through the first of stack ${stack}'s regions (${info.regions.join(', ')}) that is not the primary ${info.primaryRegion}, which is likely the region that is down (the updater refuses it elsewhere)`,
-  };
 }
 
 export async function main(argv: readonly string[], io: MainIO = {}): Promise<number> {

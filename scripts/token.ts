@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
+import { localSecretFile } from '../local/endpointsFile';
 import { runMain } from './runMain';
 
 export interface MintOptions {
@@ -57,11 +58,6 @@ export function parseTtl(raw: string): number {
 }
 
 export class UsageError extends Error {}
-
-/** The emulator's local token secret: beside its endpoints file. */
-export function localSecretFile(endpointsFile: string): string {
-  return path.join(path.dirname(endpointsFile), 'token-secret');
-}
 
 export const USAGE = 'usage: npm run token -- --sub <subject> [--ttl 1h] [--stack <stack> [--secret-file <file>] | --local [--endpoints <file>]]';
 
@@ -103,7 +99,7 @@ export async function main(argv: string[], io: TokenIO = {}): Promise<number> {
       issuer = ep.auth.issuer as string;
       audience = ep.auth.audience as string;
     } else {
-      // required here: config.ts pulls in the region tables, which the --local path does not need
+      // required here: config/ pulls in the region tables, which the --local path does not need
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { parseConfig, projectKeys, readStackFile, PROJECT } = require('../config') as typeof import('../config');
       const stack = values.stack ?? env.PULUMI_STACK ?? 'dev';

@@ -4,7 +4,7 @@
  * cryptography and the claim checks are jose's (jwtVerify); this module decides WHICH key and algorithms are
  * acceptable and refuses what jose would not be asked about:
  *
- * - one key source per deployment (config.ts enforces exactly one): an HMAC `secret` → HS256 only; a PEM
+ * - one key source per deployment (config/ enforces exactly one): an HMAC `secret` → HS256 only; a PEM
  *   `publicKey` → RS256 (RSA key) or ES256 (P-256 key) only, decided by the key's type, never by the token; a
  *   `jwksUrl` (https) → RS256 / ES256 with the key the JWKS names by `kid`. `algorithms` is always pinned, so
  *   `alg: none` and algorithm confusion (an HS256 token "signed" with the public key's PEM text) are refused;
@@ -15,9 +15,18 @@
  * - clock tolerance CLOCK_TOLERANCE_S (30 s) for exp/nbf, covering skew between the issuer's clock and Lambda's.
  *
  * A `Bearer ` prefix is accepted (clients send `Authorization: Bearer <jwt>` or the bare JWT).
+ *
+ * A refusal says whose fault it is. `{ok: false, unavailable: true}` means no token could have been verified: the
+ * key source failed (the JWKS could not be fetched or is not a JWKS) or the authorizer is misconfigured. The
+ * adapters (handlers/authorizer.ts) never cache such an answer against the token and answer it as a server error.
+ * A failed JWKS fetch is retried on a later request with a backoff (1 s, doubling to 30 s, reset by the next
+ * successful fetch): jose's createRemoteJWKSet refetches on every request while it holds no keys (its cooldown
+ * only spaces out refetches for an unknown kid after a SUCCESSFUL fetch), so without it an outage would send every
+ * request to the key source. Inside the backoff, keys jose already holds still verify tokens; a token needing a
+ * fetch (no keys yet, keys past cacheMaxAge, a kid not in them) is answered `unavailable` at once.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 export interface TokenSettings {
   issuer: string;
@@ -30,7 +39,8 @@ export interface TokenSettings {
   publicKey?: string;
 }
 
-export type VerifyResult = { ok: true; sub: string; claims: JWTPayload } | { ok: false; reason: string };
+/** `unavailable`: the authorizer could not verify any token (key source down, misconfiguration), see the header. */
+export type VerifyResult = { ok: true; sub: string; claims: JWTPayload } | { ok: false; reason: string; unavailable?: true };
 
 /** Bigger tokens are refused unparsed. API Gateway caps all headers at 10 KB; real JWTs are well under 4 KB. */
 export const MAX_TOKEN_BYTES = 8 * 1024;
@@ -38,7 +48,30 @@ export const MAX_TOKEN_BYTES = 8 * 1024;
 export const CLOCK_TOLERANCE_S = 30;
 const ALLOWED_TYP = new Set(['jwt', 'at+jwt', 'application/jwt', 'application/at+jwt']);
 
-type KeySource = { key: Uint8Array | KeyObject | JWTVerifyGetKey; algorithms: string[] } | { error: string };
+/** Backoff before the JWKS is fetched again after the n-th failed fetch in a row: 1 s, doubling, at most 30 s. */
+export function jwksBackoffMs(failures: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, failures - 1));
+}
+
+/** Failed fetches of one JWKS URL in a row, and when the next fetch is allowed (epoch ms). */
+interface JwksGate {
+  failures: number;
+  retryAt: number;
+  lastFailure: string;
+  /** Set by each verification before jose may fetch: false inside the backoff. */
+  fetchAllowed: boolean;
+}
+
+type RemoteJwks = ReturnType<typeof createRemoteJWKSet>;
+type KeySource =
+  | { key: Uint8Array | KeyObject; algorithms: string[] }
+  | { jwks: RemoteJwks; gate: JwksGate; algorithms: string[] }
+  | { error: string };
+
+/** Thrown by the JWKS fetch inside the backoff (no request is made). */
+class JwksBackoff extends Error {}
+/** The key source failed: the token was not judged. */
+class KeySourceUnavailable extends Error {}
 
 const keyCache = new Map<string, KeySource>();
 
@@ -54,9 +87,15 @@ export function keySource(s: TokenSettings): KeySource {
     src = Buffer.byteLength(s.secret) < 32 ? { error: 'authorizer misconfigured: secret shorter than 32 bytes' } : { key: new TextEncoder().encode(s.secret), algorithms: ['HS256'] };
   } else if (s.jwksUrl) {
     const url = new URL(s.jwksUrl);
-    // http is refused in config (config.ts); tests serve a local http JWKS, which only 127.0.0.1 may use
+    // http is refused in config (config/); tests serve a local http JWKS, which only 127.0.0.1 may use
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && url.hostname === '127.0.0.1')) src = { error: 'authorizer misconfigured: jwksUrl must be https' };
-    else src = { key: createRemoteJWKSet(url, { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 600_000 }), algorithms: ['RS256', 'ES256'] };
+    else {
+      const gate: JwksGate = { failures: 0, retryAt: 0, lastFailure: '', fetchAllowed: true };
+      const gatedFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+        gate.fetchAllowed ? fetch(input, init) : Promise.reject(new JwksBackoff('inside the fetch backoff'));
+      const jwks = createRemoteJWKSet(url, { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 600_000, [customFetch]: gatedFetch });
+      src = { jwks, gate, algorithms: ['RS256', 'ES256'] };
+    }
   } else {
     src = publicKeySource(s.publicKey as string);
   }
@@ -82,6 +121,45 @@ function decodeSegment(seg: string): unknown {
 }
 
 const fail = (reason: string): VerifyResult => ({ ok: false, reason });
+const unavailable = (reason: string): VerifyResult => ({ ok: false, reason, unavailable: true });
+
+/** Did the JWKS fetch fail (as opposed to the token not matching the keys)? */
+function isFetchFailure(err: unknown): boolean {
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return true;
+  // jose's fetch answers a non-200 or a body that is not JSON with a plain JOSEError; fetch itself throws a TypeError
+  if (err instanceof errors.JOSEError) return err.code === 'ERR_JOSE_GENERIC';
+  return true;
+}
+
+function describeFetchFailure(err: unknown): string {
+  const e = err as { message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  const cause = e.cause && typeof e.cause === 'object' ? (typeof e.cause.code === 'string' ? e.cause.code : typeof e.cause.message === 'string' ? e.cause.message : '') : '';
+  const text = typeof e.message === 'string' ? e.message : String(err);
+  return `${text}${cause ? ` (${cause})` : ''}`.slice(0, 200);
+}
+
+/** The JWKS key lookup for one verification at `now` (see "Key source failures" in the header). */
+function gatedKey(jwks: RemoteJwks, gate: JwksGate, now: number): JWTVerifyGetKey {
+  return async (header, token) => {
+    gate.fetchAllowed = now >= gate.retryAt;
+    try {
+      const key = await jwks(header, token);
+      // jose is cooling down only after a successful fetch, and a failed fetch never happens while it is
+      if (gate.failures > 0 && jwks.coolingDown) gate.failures = 0;
+      return key;
+    } catch (err) {
+      if (err instanceof JwksBackoff) {
+        throw new KeySourceUnavailable(`JWKS unavailable (${gate.lastFailure}): fetched again in ${Math.ceil((gate.retryAt - now) / 1000)} s at the earliest`);
+      }
+      if (!isFetchFailure(err)) throw err;
+      gate.failures += 1;
+      const wait = jwksBackoffMs(gate.failures);
+      gate.retryAt = now + wait;
+      gate.lastFailure = describeFetchFailure(err);
+      throw new KeySourceUnavailable(`JWKS unavailable: ${gate.lastFailure}; fetched again in ${wait / 1000} s at the earliest`);
+    }
+  };
+}
 
 /** Verifies a JWT (see the header for every rule). `now` in milliseconds. */
 export async function verifyToken(token: string | undefined | null, settings: TokenSettings, now: number = Date.now()): Promise<VerifyResult> {
@@ -101,9 +179,9 @@ export async function verifyToken(token: string | undefined | null, settings: To
   if (typeof alg !== 'string') return fail('malformed: header has no alg');
   if (alg.toLowerCase() === 'none') return fail('alg none refused: unsigned token');
   if (typ !== undefined && (typeof typ !== 'string' || !ALLOWED_TYP.has(typ.toLowerCase()))) return fail(`wrong typ ${JSON.stringify(typ)}: JWT expected`);
-  if (!settings.issuer || !settings.audience) return fail('authorizer misconfigured: issuer and audience are required');
+  if (!settings.issuer || !settings.audience) return unavailable('authorizer misconfigured: issuer and audience are required');
   const src = keySource(settings);
-  if ('error' in src) return fail(src.error);
+  if ('error' in src) return unavailable(src.error);
   if (!src.algorithms.includes(alg)) return fail(`algorithm ${alg} not allowed (this authorizer accepts ${src.algorithms.join(', ')})`);
   try {
     const opts = {
@@ -114,12 +192,12 @@ export async function verifyToken(token: string | undefined | null, settings: To
       currentDate: new Date(now),
       requiredClaims: ['exp', 'sub'],
     };
-    const { payload } =
-      typeof src.key === 'function' ? await jwtVerify(jwt, src.key, opts) : await jwtVerify(jwt, src.key as Uint8Array | KeyObject, opts);
+    const { payload } = 'jwks' in src ? await jwtVerify(jwt, gatedKey(src.jwks, src.gate, now), opts) : await jwtVerify(jwt, src.key, opts);
     if (typeof payload.sub !== 'string' || payload.sub.trim() === '') return fail('empty sub');
     if (payload.sub.length > 256) return fail('sub longer than 256 characters');
     return { ok: true, sub: payload.sub, claims: payload };
   } catch (err) {
+    if (err instanceof KeySourceUnavailable) return unavailable(err.message);
     return fail(reasonOf(err));
   }
 }

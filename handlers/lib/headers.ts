@@ -8,7 +8,7 @@
  * 8,000 spaces took 55 s). API Gateway passes headers of up to 10 KB
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html); the caps are far below that.
  */
-import { WRITE_ID_RULE, writeIdProblem } from '../../schema/rules';
+import { WRITE_ID_RULE, versionLimitProblem, writeIdProblem } from '../../schema/rules';
 
 /** Longest If-Match we look at: `W/"<16 digits>"` plus generous whitespace. */
 export const MAX_IF_MATCH_CHARS = 64;
@@ -21,7 +21,10 @@ function show(raw: string): string {
   return JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw);
 }
 
-/** A version given as text (query string, If-Match): a whole number ≥ 0 without leading zeros. */
+/**
+ * A version given as text (query string, If-Match): a whole number from 0 to MAX_VERSION (schema/rules.ts), without
+ * leading zeros. A longer run of digits is refused naming the limit.
+ */
 export function parseVersionText(raw: string, what: string): { version: number } | { problem: string } {
   const invalid = { problem: `${what} ${show(raw)} is invalid: it must be a whole number ≥ 0` };
   if (raw.length === 0 || raw.length > MAX_VERSION_CHARS) return invalid;
@@ -31,7 +34,8 @@ export function parseVersionText(raw: string, what: string): { version: number }
   }
   if (raw.length > 1 && raw[0] === '0') return invalid;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n)) return invalid;
+  const over = versionLimitProblem(what, n, raw);
+  if (over) return { problem: over };
   return { version: n };
 }
 

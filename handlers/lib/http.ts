@@ -6,6 +6,7 @@
  * the Lambda context (handlers/lib/budget.ts).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { MAX_VALUE_CHARS, MAX_VERSION } from '../../schema/rules';
 import { Budget, type LambdaContextLike } from './budget';
 import { ConfigError } from './env';
 import { callerIdentity, type AuthorizerContext } from './headers';
@@ -15,6 +16,18 @@ export const METHOD_NOT_ALLOWED = 'MethodNotAllowed';
 export const CONFIG_ERROR = 'ConfigError';
 export const INTERNAL_ERROR = 'InternalError';
 export const UNAVAILABLE = 'Unavailable';
+export const PAYLOAD_TOO_LARGE = 'PayloadTooLarge';
+
+/**
+ * The largest valid `PUT /items/{id}` body, in UTF-8 bytes: `{"value": …, "expectedVersion": …}` with a value of
+ * MAX_VALUE_CHARS characters each written as a 6-byte `\uXXXX` escape (the longest form JSON has for one UTF-16
+ * code unit), an expectedVersion of MAX_VERSION's 16 digits, and 1 KiB for whitespace and escaped key names.
+ * Anything bigger cannot be valid, so it is refused before it is parsed (parsing and listing a 5 MB body of
+ * unknown fields is work and an answer nearly as big as the body).
+ */
+export const MAX_ITEM_BODY_BYTES = 6 * MAX_VALUE_CHARS + `{"value":"","expectedVersion":${MAX_VERSION}}`.length + 1024;
+/** How many unknown field names an error answer lists before "and N more". */
+export const MAX_NAMES_LISTED = 10;
 
 /** The plain request a pure core takes: what the REST proxy event says, decoded, headers lower-cased. */
 export interface HttpRequest {
@@ -69,6 +82,26 @@ export function ok(body: unknown, headers?: Record<string, string>): HttpRespons
 
 export function fail(status: number, errorType: string, error: string, headers?: Record<string, string>): HttpResponse {
   return { status, body: { error, errorType }, headers };
+}
+
+/**
+ * 413 PayloadTooLarge naming the limit when the body has more than `maxBytes` UTF-8 bytes; null otherwise.
+ * 413 is what API Gateway itself answers for a request over its own 10 MB payload limit (gateway response
+ * REQUEST_TOO_LARGE, https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html),
+ * and RFC 9110's status for content larger than the server will process (section 15.5.14).
+ */
+export function bodyTooLarge(body: string | null, maxBytes: number): HttpResponse | null {
+  // a string's UTF-8 size is at most 3 bytes per UTF-16 code unit: short bodies need no count
+  if (body === null || body.length * 3 <= maxBytes) return null;
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes <= maxBytes) return null;
+  return fail(413, PAYLOAD_TOO_LARGE, `body is ${bytes} bytes, over the limit of ${maxBytes} bytes (no valid body is larger); nothing was written`);
+}
+
+/** `"a", "b" and 3 more`: at most `max` names, each cut to 40 characters, JSON-quoted. */
+export function listNames(names: readonly string[], max: number = MAX_NAMES_LISTED): string {
+  const shown = names.slice(0, max).map((n) => JSON.stringify(n.length > 40 ? `${n.slice(0, 40)}…` : n));
+  return names.length > max ? `${shown.join(', ')} and ${names.length - max} more` : shown.join(', ');
 }
 
 export function methodNotAllowed(method: string, allowed: readonly string[]): HttpResponse {

@@ -17,9 +17,17 @@
  *   - neither (not retried here, reported to Lambda): authorization failures (401/403, GraphQL Unauthorized /
  *     AccessDenied / expired tokens) and other 4xx or a 200 without `data.publishItemChange`: the function or its
  *     deployment is wrong, not the record, so every record would fail alike and a retry after a fix can succeed.
+ * A 2xx whose `data.publishItemChange` came back is a delivery, whatever errors ride along: GraphQL answers a
+ * partial result as data plus errors (https://spec.graphql.org/October2021/#sec-Errors), and AppSync's
+ * util.appendError adds an error without interrupting the resolver "so that data can be returned to the caller"
+ * (quoted from AppSync's utility reference in https://repost.aws/questions/QUNrZtWov2RY-_mF1Q2X517w). The mutation
+ * ran and subscribers got the change, so retrying or dead-lettering it would deliver it twice. The errors are
+ * returned (`errors`) for the notifier to log.
  *
- * Failure reasons name the error type and an excerpt of the message (GraphQL messages truncated to 160
- * characters); the item's value is never in them: it is cut out of anything the server echoes back.
+ * Failure reasons name the error type and an excerpt of the message (GraphQL messages cut to 160 characters,
+ * other bodies to 200); the item's value is never in them: it is cut out of everything the server sends back
+ * BEFORE anything is cut to length (cutting first would leave a prefix of the value that no longer matches it),
+ * and an echo the server itself cut short (a run of the value's first 8 or more characters) is cut out too.
  *
  * A retry after a lost answer may publish the same change twice; subscribers can tell by (publishedRegion,
  * sequenceNumber). At-least-once is the contract (see handlers/notifier.ts).
@@ -74,11 +82,11 @@ export type PublishFailure = {
   /** AppSync's request id of the last answer, when there was one */
   requestId?: string;
 };
-export type PublishResult = { ok: true; attempts: number; requestId?: string } | PublishFailure;
+export type PublishResult = { ok: true; attempts: number; requestId?: string; errors?: string } | PublishFailure;
 
-/** One attempt's verdict. */
+/** One attempt's verdict. `errors`: GraphQL errors that came back with the delivered data (value cut out). */
 export type Attempt =
-  | { ok: true; requestId?: string }
+  | { ok: true; requestId?: string; errors?: string }
   | { ok: false; retryable: boolean; permanent: boolean; reason: string; errorName: string; requestId?: string; retryAfterMs?: number };
 
 const RETRYABLE_ERROR_TYPE = /throttl|toomanyrequests|limitexceeded|rate exceeded|internalfailure|serviceunavailable/i;
@@ -143,15 +151,15 @@ export class Publisher {
         };
       }
       if (wait > 0) await this.sleep(wait);
-      last = await this.attempt(body, Math.min(this.requestTimeoutMs, deadlineAt - Date.now()));
-      if (last.ok) return { ok: true, attempts: attempt, ...(last.requestId ? { requestId: last.requestId } : {}) };
+      last = await this.attempt(body, Math.min(this.requestTimeoutMs, deadlineAt - Date.now()), secret);
+      if (last.ok) return { ok: true, attempts: attempt, ...(last.requestId ? { requestId: last.requestId } : {}), ...(last.errors ? { errors: last.errors } : {}) };
       if (!last.retryable) return failure(last, attempt, secret);
     }
     const final = last as Extract<Attempt, { ok: false }>;
     return failure({ ...final, reason: `gave up after ${this.maxAttempts} attempts: ${final.reason}` }, this.maxAttempts, secret);
   }
 
-  private async attempt(body: string, timeoutMs: number): Promise<Attempt> {
+  private async attempt(body: string, timeoutMs: number, secret: string | undefined): Promise<Attempt> {
     let headers: Record<string, string>;
     try {
       headers = await sign(this.signer, this.url, { 'content-type': 'application/json' }, body);
@@ -165,7 +173,7 @@ export class Publisher {
     } catch (err) {
       return { ok: false, retryable: true, permanent: false, reason: `network error: ${message(err)}`, errorName: errorName(err, 'NetworkError') };
     }
-    return classify(res);
+    return classify(res, secret);
   }
 }
 
@@ -181,21 +189,46 @@ function failure(a: Extract<Attempt, { ok: false }>, attempts: number, secret: s
   };
 }
 
-/** Values shorter than this are not cut out (a one-letter value would shred the message, and tells nothing). */
+/** Values shorter than this are cut out only where they stand alone (inside a word, "a" would shred the message). */
 const REDACT_MIN_LENGTH = 4;
+/** A run of at least this many of the value's first characters counts as an echo of it (the server may cut it). */
+const ECHO_PREFIX = 8;
 
-/** `text` without any occurrence of the item's value (raw or JSON-escaped): an error message may echo variables. */
+/**
+ * `text` without the item's value (raw or JSON-escaped): an error message may echo variables. Cut out are: every
+ * occurrence of the value's first min(8, length) characters together with as much of the rest of the value as
+ * follows, so an echo the server cut short goes too; for a value under 4 characters, only occurrences not inside
+ * a word.
+ */
 export function redact(text: string, secret: string | undefined): string {
-  if (!secret || secret.length < REDACT_MIN_LENGTH) return text;
+  if (!secret) return text;
   let out = text;
-  for (const s of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
-    if (s.length >= REDACT_MIN_LENGTH) out = out.split(s).join('<value>');
-  }
+  for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) out = redactForm(out, form);
   return out;
 }
 
-/** The verdict on one HTTP answer (exported for tests). Never throws, whatever the body holds. */
-export function classify(res: RawResponse): Attempt {
+function redactForm(text: string, form: string): string {
+  if (form.length < REDACT_MIN_LENGTH) {
+    const escaped = form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return text.replace(new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'gu'), '<value>');
+  }
+  const head = form.slice(0, Math.min(form.length, ECHO_PREFIX));
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(head, from); at >= 0; at = text.indexOf(head, from)) {
+    let end = at + head.length;
+    while (end < text.length && end - at < form.length && text[end] === form[end - at]) end += 1;
+    out += `${text.slice(from, at)}<value>`;
+    from = end;
+  }
+  return out + text.slice(from);
+}
+
+/**
+ * The verdict on one HTTP answer (exported for tests). Never throws, whatever the body holds. `secret` (the item's
+ * value) is cut out of every text taken from the answer before that text is cut to length.
+ */
+export function classify(res: RawResponse, secret?: string): Attempt {
   let parsed: unknown;
   try {
     parsed = JSON.parse(res.body);
@@ -203,8 +236,9 @@ export function classify(res: RawResponse): Attempt {
     parsed = undefined;
   }
   const obj = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  const errors = Array.isArray(obj?.errors) ? (obj.errors as unknown[]).map(errorFields) : [];
-  const detail = errors.length > 0 ? errors.map((e) => `${e.type}: ${e.message}`).join('; ') : snippet(res.body);
+  const errors = Array.isArray(obj?.errors) ? (obj.errors as unknown[]).map((e) => errorFields(e, secret)) : [];
+  const body = redact(res.body, secret);
+  const detail = errors.length > 0 ? listErrors(errors) : snippet(body);
   const requestId = requestIdOf(res.headers ?? {});
   const rid = requestId ? { requestId } : {};
   const firstType = errors[0]?.type;
@@ -219,23 +253,35 @@ export function classify(res: RawResponse): Attempt {
   if (!obj) {
     return { ok: false, retryable: true, permanent: false, reason: `HTTP ${res.status} with a body that is not a GraphQL JSON object: ${detail}`, errorName: 'MalformedResponse', ...rid };
   }
+  const data = obj.data;
+  if (data !== null && typeof data === 'object' && (data as Record<string, unknown>).publishItemChange != null) {
+    // delivered: the mutation ran and returned the change; errors alongside are logged, never a reason to resend
+    return { ok: true, ...rid, ...(errors.length > 0 ? { errors: listErrors(errors) } : {}) };
+  }
   if (errors.length > 0) {
     const retryable = errors.some((e) => RETRYABLE_ERROR_TYPE.test(`${e.type} ${e.message}`));
     const auth = errors.some((e) => AUTH_ERROR_TYPE.test(e.type));
     return { ok: false, retryable, permanent: !retryable && !auth, reason: `GraphQL error: ${detail}`, errorName: firstType ?? 'GraphQLError', ...rid };
   }
-  const data = obj.data;
-  if (data === null || typeof data !== 'object' || (data as Record<string, unknown>).publishItemChange == null) {
-    return { ok: false, retryable: false, permanent: false, reason: `answer has no data.publishItemChange: ${snippet(res.body)}`, errorName: 'NoData', ...rid };
-  }
-  return { ok: true, ...rid };
+  return { ok: false, retryable: false, permanent: false, reason: `answer has no data.publishItemChange: ${snippet(body)}`, errorName: 'NoData', ...rid };
 }
 
-/** errorType and an excerpt of the message of one GraphQL error entry, whatever it is (null, a string, …). */
-function errorFields(e: unknown): { type: string; message: string } {
+/** At most this many GraphQL errors are named in a reason. */
+const MAX_ERRORS_LISTED = 5;
+
+function listErrors(errors: readonly { type: string; message: string }[]): string {
+  const shown = errors.slice(0, MAX_ERRORS_LISTED).map((e) => `${e.type}: ${e.message}`).join('; ');
+  return errors.length > MAX_ERRORS_LISTED ? `${shown}; and ${errors.length - MAX_ERRORS_LISTED} more` : shown;
+}
+
+/**
+ * errorType and an excerpt of the message of one GraphQL error entry, whatever it is (null, a string, …): the
+ * value is cut out of both first, then the type is cut to 80 and the message to 160 characters.
+ */
+function errorFields(e: unknown, secret: string | undefined): { type: string; message: string } {
   const o = e !== null && typeof e === 'object' ? (e as Record<string, unknown>) : {};
-  const type = typeof o.errorType === 'string' && o.errorType ? o.errorType.slice(0, 80) : 'Error';
-  const raw = typeof o.message === 'string' ? o.message : e === null || typeof e !== 'object' ? String(e) : '';
+  const type = typeof o.errorType === 'string' && o.errorType ? redact(o.errorType, secret).slice(0, 80) : 'Error';
+  const raw = redact(typeof o.message === 'string' ? o.message : e === null || typeof e !== 'object' ? String(e) : '', secret);
   return { type, message: raw.length > MESSAGE_EXCERPT ? `${raw.slice(0, MESSAGE_EXCERPT)}…` : raw };
 }
 

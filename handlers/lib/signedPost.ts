@@ -28,7 +28,7 @@ export interface RawResponse {
   body: string;
 }
 
-/** Sockets per scheme: above the largest publish concurrency config allows (components/notifierTuning.ts), so no publish waits for a socket. */
+/** Sockets per scheme: above the largest publish concurrency config allows (config/notifier.ts), so no publish waits for a socket. */
 export const MAX_SOCKETS = 512;
 const AGENTS = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS }),

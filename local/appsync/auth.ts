@@ -94,7 +94,12 @@ function one(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v.join(',') : v;
 }
 
-function sameSecret(a: string, b: string): boolean {
+/**
+ * Compares two secrets (API keys, session tokens) in time that does not depend on where they differ, as a real
+ * gateway does: both are hashed to 32 bytes first, so crypto.timingSafeEqual gets equal-length buffers and the
+ * comparison does not reveal the key's length either.
+ */
+export function sameSecret(a: string, b: string): boolean {
   const x = createHash('sha256').update(a).digest();
   const y = createHash('sha256').update(b).digest();
   return timingSafeEqual(x, y);
@@ -156,7 +161,7 @@ export async function verifySigV4(req: SignedParts, cfg: AuthConfig, now: number
   if (accessKeyId !== known.accessKeyId) {
     return deny(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
   }
-  if (known.sessionToken !== undefined && one(req.headers['x-amz-security-token']) !== known.sessionToken) {
+  if (known.sessionToken !== undefined && !sameSecret(one(req.headers['x-amz-security-token']) ?? '', known.sessionToken)) {
     return deny(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
   }
   if (scopeService !== 'appsync' || scopeRegion !== cfg.region) {

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DEFAULT_ALARM_THRESHOLDS } from '../../components/alarmThresholds';
+import { DEFAULT_ALARM_THRESHOLDS } from '../../config/alarms';
 import { recoveryObjectives } from '../../components/recovery';
 import { ddbClient } from '../support/dynamodb';
 import { eventually, gql, rest, startTestEmulator, type TestEmulator } from '../support/emulator';

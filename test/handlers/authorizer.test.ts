@@ -44,7 +44,7 @@ describe('token authorizer core: verifyToken', () => {
     rsaPem = await exportSPKI(rsa.publicKey);
     ecPem = await exportSPKI(ec.publicKey);
     const keys = [{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256', use: 'sig' }, { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' }];
-    // http on 127.0.0.1 for the test only: config.ts refuses any jwksUrl that is not https
+    // http on 127.0.0.1 for the test only: config/ refuses any jwksUrl that is not https
     jwks = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys })));
     await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
     jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
@@ -143,6 +143,116 @@ describe('token authorizer core: verifyToken', () => {
       });
     }
     it(`${cases.length} bad tokens tried (the issue asks for at least 20)`, () => assert.ok(cases.length >= 20));
+  });
+});
+
+/** A JWKS endpoint on a real local socket that can be taken down (503, or a body that is not a JWKS) and brought back. */
+async function switchableJwks(keys: unknown[]): Promise<{ url: string; mode: 'up' | 'down' | 'garbage'; requests: number; close(): Promise<void> }> {
+  const state = { mode: 'up' as 'up' | 'down' | 'garbage', requests: 0 };
+  const server = http.createServer((_req, res) => {
+    state.requests += 1;
+    if (state.mode === 'down') res.writeHead(503, { 'content-type': 'text/plain' }).end('Service Unavailable');
+    else if (state.mode === 'garbage') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>maintenance</html>');
+    else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  });
+}
+
+describe('token authorizer: a JWKS outage is the server\'s failure, not the token\'s', () => {
+  let rsa: { publicKey: CryptoKey; privateKey: CryptoKey };
+  let keys: unknown[];
+  const token = (kid = 'k1', sub = 'erin') =>
+    new SignJWT({ sub, iss: ISS, aud: AUD, exp: NOW_S + 3600 }).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid }).sign(rsa.privateKey);
+  const appsyncEvent = (t: string) => ({ authorizationToken: t, requestContext: { apiId: 'api1', requestId: 'r1' } });
+  const arn = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/live/GET/items/x';
+  before(async () => {
+    rsa = await generateKeyPair('RS256');
+    keys = [{ ...(await exportJWK(rsa.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }];
+  });
+
+  it('verifyToken: an unreachable JWKS gives "unavailable" (not a refusal), fetched again on a later request after a backoff', async () => {
+    const jwks = await switchableJwks(keys);
+    try {
+      const s: TokenSettings = { issuer: ISS, audience: AUD, jwksUrl: jwks.url };
+      const t = await token();
+      jwks.mode = 'down';
+      const first = await verifyToken(t, s, NOW);
+      assert.deepEqual([first.ok, !first.ok && first.unavailable, jwks.requests], [false, true, 1]);
+      assert.match((first as { reason: string }).reason, /^JWKS unavailable: .*200 OK.*; fetched again in 1 s at the earliest$/);
+      // inside the backoff: answered at once, without hammering the key source
+      const again = await verifyToken(t, s, NOW + 500);
+      assert.deepEqual([again.ok, !again.ok && again.unavailable, jwks.requests], [false, true, 1]);
+      assert.match((again as { reason: string }).reason, /^JWKS unavailable \(.*\): fetched again in 1 s at the earliest$/);
+      // the backoff doubles while it stays down: 1 s, then 2 s
+      jwks.mode = 'garbage';
+      const second = await verifyToken(t, s, NOW + 1000);
+      assert.deepEqual([second.ok, !second.ok && second.unavailable, jwks.requests], [false, true, 2]);
+      assert.match((second as { reason: string }).reason, /fetched again in 2 s at the earliest$/);
+      jwks.mode = 'up';
+      assert.equal((await verifyToken(t, s, NOW + 2000)).ok, false, 'still inside the 2 s backoff');
+      assert.equal(jwks.requests, 2);
+      const back = await verifyToken(t, s, NOW + 3000);
+      assert.deepEqual([back.ok, jwks.requests], [true, 3]);
+      // a token whose kid the freshly fetched JWKS lacks is the token's fault again: refused, not "unavailable"
+      const unknownKid = await verifyToken(await token('k9'), s, NOW + 3000);
+      assert.deepEqual([unknownKid.ok, !unknownKid.ok && unknownKid.unavailable], [false, undefined]);
+      assert.match((unknownKid as { reason: string }).reason, /^no key in the JWKS matches/);
+    } finally {
+      await jwks.close();
+    }
+  });
+
+  it('AppSync: not authorized with ttlOverride 0 and nothing cached, so the same token passes once the JWKS is back', async () => {
+    const jwks = await switchableJwks(keys);
+    try {
+      let now = NOW;
+      const d: AuthorizerDeps = { settings: { issuer: ISS, audience: AUD, jwksUrl: jwks.url }, cacheTtlSeconds: 300, cache: new ResultCache(), now: () => now };
+      const t = await token('k1', 'frank');
+      jwks.mode = 'down';
+      assert.deepEqual(await authorizeAppSync(appsyncEvent(t), d), { isAuthorized: false, ttlOverride: 0 });
+      assert.equal(d.cache.size, 0, 'a key-source failure is not cached against the token');
+      jwks.mode = 'up';
+      now = NOW + 1000;
+      assert.deepEqual(await authorizeAppSync(appsyncEvent(t), d), { isAuthorized: true, resolverContext: { sub: 'frank' }, ttlOverride: 300 });
+    } finally {
+      await jwks.close();
+    }
+  });
+
+  it('API Gateway REQUEST: fails with an error other than "Unauthorized" (API Gateway answers 500, not 401), nothing cached', async () => {
+    const jwks = await switchableJwks(keys);
+    try {
+      let now = NOW;
+      const d: AuthorizerDeps = { settings: { issuer: ISS, audience: AUD, jwksUrl: jwks.url }, cacheTtlSeconds: 300, cache: new ResultCache(), now: () => now };
+      const t = await token('k1', 'gina');
+      jwks.mode = 'down';
+      await assert.rejects(authorizeRequest({ type: 'REQUEST', methodArn: arn, headers: { Authorization: `Bearer ${t}` } }, d), (e: Error) => {
+        assert.notEqual(e.message, 'Unauthorized');
+        assert.match(e.message, /^AuthorizerUnavailable: JWKS unavailable/);
+        return true;
+      });
+      assert.equal(d.cache.size, 0);
+      jwks.mode = 'up';
+      now = NOW + 1000;
+      assert.equal((await authorizeRequest({ type: 'REQUEST', methodArn: arn, headers: { Authorization: `Bearer ${t}` } }, d)).principalId, 'gina');
+      // a refused token still answers 401
+      await assert.rejects(authorizeRequest({ type: 'REQUEST', methodArn: arn, headers: { Authorization: `Bearer ${await token('k9')}` } }, d), { message: 'Unauthorized' });
+    } finally {
+      await jwks.close();
+    }
+  });
+
+  it('a misconfigured authorizer (no usable key) is a server error too: REST 500, nothing cached', async () => {
+    const d: AuthorizerDeps = { settings: { issuer: ISS, audience: AUD, secret: 'short' }, cacheTtlSeconds: 300, cache: new ResultCache(), now: () => NOW };
+    const r = await verifyToken(await hs(), d.settings, NOW);
+    assert.deepEqual([r.ok, !r.ok && r.unavailable], [false, true]);
+    await assert.rejects(authorizeRequest({ type: 'REQUEST', methodArn: arn, headers: { Authorization: await hs() } }, d), /^Error: AuthorizerUnavailable: authorizer misconfigured: secret shorter than 32 bytes$/);
+    assert.deepEqual(await authorizeAppSync(appsyncEvent(await hs()), d), { isAuthorized: false, ttlOverride: 0 });
+    assert.equal(d.cache.size, 0);
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { handler } from '../../handlers/items';
-import { MAX_VALUE_CHARS } from '../../schema/rules';
+import { MAX_ITEM_BODY_BYTES } from '../../handlers/lib/http';
+import { MAX_VALUE_CHARS, MAX_VERSION } from '../../schema/rules';
 import { call, itemsEvent, setEnv } from '../support/apigw';
 import { AP, EU, createTables, getItem, putItem, scan, setState } from './helpers';
 
@@ -86,6 +87,27 @@ describe('items handler (REST, DynamoDB Local)', () => {
       const res = await call(handler, itemsEvent('PUT', 'b64:item_1.x', { body: { value: big, expectedVersion: 0 }, base64: true }));
       assert.equal(res.status, 201, JSON.stringify(res.body).slice(0, 200));
       assert.equal((await getItem(EU, tables.items, 'b64:item_1.x'))?.value, big);
+    });
+
+    it('accepts the largest valid body: a value at the limit written as \\u escapes, expectedVersion at its limit, pretty-printed', async () => {
+      env(EU);
+      const escaped = '\\u00e9'.repeat(MAX_VALUE_CHARS);
+      const body = `{\n  "value": "${escaped}",\n  "expectedVersion": ${MAX_VERSION}\n}`;
+      assert.ok(Buffer.byteLength(body) > 6 * MAX_VALUE_CHARS && Buffer.byteLength(body) <= MAX_ITEM_BODY_BYTES, `${Buffer.byteLength(body)} bytes`);
+      const res = await call(handler, itemsEvent('PUT', 'largest-body', { rawBody: body }));
+      // parsed and validated: the only thing wrong is that no item has that version
+      assert.equal(res.status, 409, JSON.stringify(res.body).slice(0, 300));
+      assert.match(res.body.error, new RegExp(`expected version ${MAX_VERSION}, found no item`));
+      const created = await call(handler, itemsEvent('PUT', 'largest-body', { rawBody: body.replace(String(MAX_VERSION), '0') }));
+      assert.equal(created.status, 201, JSON.stringify(created.body).slice(0, 300));
+      assert.equal((await getItem(EU, tables.items, 'largest-body'))?.value, 'é'.repeat(MAX_VALUE_CHARS));
+    });
+
+    it('accepts a value holding well-formed surrogate pairs (emoji), stored as written', async () => {
+      env(EU);
+      const res = await call(handler, itemsEvent('PUT', 'emoji', { rawBody: '{"value":"a\\ud83d\\ude00b\\ud83c\\udf0d"}' }));
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal((await getItem(EU, tables.items, 'emoji'))?.value, 'a😀b🌍');
     });
 
     it('in primary write mode writes the primary region\'s table and answers writeRegion=primary, readRegion=local', async () => {
@@ -230,6 +252,21 @@ describe('items handler (REST, DynamoDB Local)', () => {
       { name: 'expectedVersion a string', ...put({ value: 'x', expectedVersion: '2' }), status: 400, errorType: 'BadInput', error: /expectedVersion must be a whole number ≥ 0.*got "2"/ },
       { name: 'expectedVersion negative', ...put({ value: 'x', expectedVersion: -1 }), status: 400, errorType: 'BadInput', error: /expectedVersion must be a whole number ≥ 0.*got -1/ },
       { name: 'expectedVersion fractional', ...put({ value: 'x', expectedVersion: 1.5 }), status: 400, errorType: 'BadInput', error: /got 1.5/ },
+      { name: 'expectedVersion the largest safe integer', ...put({ value: 'x', expectedVersion: 9007199254740991 }), status: 400, errorType: 'BadInput', error: /expectedVersion 9007199254740991 is over the limit: versions go up to 9007199254740989/ },
+      { name: 'expectedVersion one over the limit', ...put({ value: 'x', expectedVersion: MAX_VERSION + 1 }), status: 400, errorType: 'BadInput', error: /expectedVersion 9007199254740990 is over the limit/ },
+      { name: 'expectedVersion 1e21', ...put({ value: 'x', expectedVersion: 1e21 }), status: 400, errorType: 'BadInput', error: /expectedVersion 1e\+21 is over the limit/ },
+      { name: 'If-Match the largest safe integer', ...put({ value: 'x' }), headers: { 'If-Match': '"9007199254740991"' }, status: 400, errorType: 'BadInput', error: /If-Match 9007199254740991 is over the limit: versions go up to 9007199254740989/ },
+      { name: 'If-Match of 20 digits', ...put({ value: 'x' }), headers: { 'If-Match': '12345678901234567890' }, status: 400, errorType: 'BadInput', error: /If-Match 12345678901234567890 is over the limit/ },
+      { name: 'DELETE expectedVersion the largest safe integer', method: 'DELETE', id: 'existing', query: { expectedVersion: '9007199254740991' }, status: 400, errorType: 'BadInput', error: /expectedVersion 9007199254740991 is over the limit/ },
+      { name: '12 unknown fields: ten named, then how many more', ...put({ value: 'x', ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, i])) }), status: 400, errorType: 'BadInput', error: /^unknown fields "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9" and 2 more in body: allowed are value, expectedVersion/ },
+      { name: '5,000 unknown fields: a short answer', ...put(Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`field-${i}`, 1]))), status: 400, errorType: 'BadInput', error: /^unknown fields "field-0", .*"field-9" and 4990 more in body: allowed are value, expectedVersion \(the id comes from the path\)$/ },
+      { name: 'an unknown field with a 10,000-character name', ...put({ value: 'x', ['k'.repeat(10_000)]: 1 }), status: 400, errorType: 'BadInput', error: /^unknown field "k{40}…" in body/ },
+      { name: 'a body one byte over the largest valid one', ...put(undefined), rawBody: `{"value":"${'x'.repeat(MAX_ITEM_BODY_BYTES - 11)}"}`, status: 413, errorType: 'PayloadTooLarge', error: new RegExp(`body is ${MAX_ITEM_BODY_BYTES + 1} bytes, over the limit of ${MAX_ITEM_BODY_BYTES} bytes`) },
+      { name: 'a 5 MB body of 100,000 unknown fields', ...put(undefined), rawBody: JSON.stringify(Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`f${i}`.padEnd(40, 'x'), 1]))), status: 413, errorType: 'PayloadTooLarge', error: /over the limit of \d+ bytes/ },
+      { name: 'value with a lone high surrogate', ...put(undefined), rawBody: '{"value":"ab\\ud800c"}', status: 400, errorType: 'BadInput', error: /value holds a lone UTF-16 surrogate \(\\ud800 at character 2\)/ },
+      { name: 'value ending in a high surrogate', ...put(undefined), rawBody: '{"value":"abc\\udbff"}', status: 400, errorType: 'BadInput', error: /lone UTF-16 surrogate \(\\udbff at character 3\)/ },
+      { name: 'value with a lone low surrogate', ...put(undefined), rawBody: '{"value":"\\udc00"}', status: 400, errorType: 'BadInput', error: /lone UTF-16 surrogate \(\\udc00 at character 0\)/ },
+      { name: 'value with a pair in the wrong order', ...put(undefined), rawBody: '{"value":"x\\ude00\\ud83d"}', status: 400, errorType: 'BadInput', error: /lone UTF-16 surrogate \(\\ude00 at character 1\)/ },
       { name: 'If-Match garbage', ...put({ value: 'x' }), headers: { 'If-Match': 'abc' }, status: 400, errorType: 'BadInput', error: /If-Match "abc" is invalid/ },
       { name: 'If-Match disagrees with body', ...put({ value: 'x', expectedVersion: 2 }), headers: { 'If-Match': '3' }, status: 400, errorType: 'BadInput', error: /expectedVersion 2 \(body\) and If-Match 3 disagree/ },
       { name: 'PUT version conflict', ...put({ value: 'x', expectedVersion: 1 }), status: 409, errorType: 'VersionConflict', error: /expected version 1, found version 2; nothing was written/ },

@@ -171,6 +171,26 @@ describe('notifier delivery under Lambda\'s stream semantics (publishes per reco
     assert.deepEqual(d.discarded, []);
   });
 
+  it('poison records behind a transient failure: Lambda replays them with every retry, yet each is dead-lettered once', async () => {
+    const batch = records(100);
+    const seq = (i: number): string => batch[i].dynamodb!.SequenceNumber!;
+    const flakyId = batch[9].dynamodb!.Keys!.id.S!;
+    const refusedId = batch[30].dynamodb!.Keys!.id.S!;
+    batch[20] = { ...batch[20], dynamodb: { ...batch[20].dynamodb, NewImage: { ...batch[20].dynamodb!.NewImage, version: { S: 'one' } } } };
+    // two invocations' 3 attempts each: Lambda retries from record 9 twice, replaying the two poison records behind it
+    fake.script({ answer: SERVER_ERROR, times: 6, match: (i) => i.id === flakyId });
+    fake.script({ answer: graphqlError('ValidationError', 'Validation error of type WrongType: argument input.item.value'), match: (i) => i.id === refusedId });
+    const d = await deliver(batch);
+    summary('poison behind a transient failure', batch, d);
+
+    assert.equal(d.invocations, 3, 'reported twice, then published');
+    assert.deepEqual(d.deadLettered.map((m) => [m.sequenceNumber, m.cause]), [[seq(20), 'invalid'], [seq(30), 'publish']], 'one DLQ entry per poison record');
+    assert.equal(fake.requests.filter((i) => i.id === refusedId).length, 1, 'the refused record is sent once, not once per retry');
+    assert.equal(d.perRecord.size, 98);
+    assert.ok([...d.perRecord.values()].every((n) => n === 1), 'each good record published once in all');
+    assert.deepEqual(d.discarded, []);
+  });
+
   it('a transient failure: the failing record is retried by Lambda, the 90 behind it are not published again', async () => {
     const batch = records(100);
     const flakyId = batch[9].dynamodb!.Keys!.id.S!;

@@ -9,7 +9,9 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBRecord } from 'aws-lambda';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
+import { processRecords } from '../../handlers/notifier';
 import { classify, Publisher } from '../../handlers/lib/publish';
 import { deadLetterBody, type DeadLetterEntry, MAX_MESSAGE_BYTES, SqsDeadLetter } from '../../handlers/lib/deadLetter';
 import type { ItemChangeInput } from '../../handlers/lib/streamRecord';
@@ -160,6 +162,98 @@ describe('notifier under faults (publish timeouts, junk answers, the DLQ write)'
       } finally {
         await echo.close();
       }
+    });
+  });
+
+  describe('item values never reach the logs; an answer with data is a delivery', () => {
+    /** One INSERT stream record of item `id` holding `value`, as Lambda delivers it. */
+    const streamRecord = (id: string, value: string, seq: string): DynamoDBRecord =>
+      ({
+        eventID: `e-${seq}`,
+        eventName: 'INSERT',
+        eventSourceARN: `arn:aws:dynamodb:${REGION}:123456789012:table/t/stream/2026-11-30T00:00:00.000`,
+        awsRegion: REGION,
+        dynamodb: {
+          ApproximateCreationDateTime: 1_764_496_800,
+          Keys: { id: { S: id } },
+          NewImage: marshall({ id, value, version: 1, updatedAt: '2026-11-30T10:00:00.000Z', updatedRegion: REGION }) as Record<string, AttributeValue>,
+          SequenceNumber: seq,
+          StreamViewType: 'NEW_AND_OLD_IMAGES',
+        },
+      }) as DynamoDBRecord;
+
+    /** Runs one record through the notifier's core against `answer`, capturing every log line and DLQ entry. */
+    async function notify(value: string, answer: (c: Captured, res: http.ServerResponse) => void) {
+      const appsync = await server(answer);
+      const lines: string[] = [];
+      const dlq: DeadLetterEntry[] = [];
+      try {
+        const p = new Publisher({ url: `${appsync.url}/graphql`, region: REGION, credentials: CREDS, maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 });
+        const report = await processRecords([streamRecord('f-1', value, '100')], {
+          region: REGION,
+          publish: (i) => p.publish(i),
+          deadLetter: async (e) => void dlq.push(e),
+          log: (level, msg, fields) => void lines.push(JSON.stringify({ level, msg, ...fields })),
+        });
+        return { report, lines, dlq, requests: appsync.seen.length };
+      } finally {
+        await appsync.close();
+      }
+    }
+
+    /** AppSync-like validation errors that quote the variable (the way its messages quote input values). */
+    const echoes: Array<[string, (value: string) => (c: Captured, res: http.ServerResponse) => void]> = [
+      [
+        'a GraphQL error quoting the value',
+        (value) => (_, res) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ data: { publishItemChange: null }, errors: [{ errorType: 'ValidationError', message: `Validation error of type WrongType: argument 'input.item.value' with value 'StringValue{value='${value}'}' is not a valid 'String'` }] }));
+        },
+      ],
+      [
+        'an HTTP 400 whose text body quotes the value',
+        (value) => (_, res) => {
+          res.writeHead(400, { 'content-type': 'text/plain' });
+          res.end(`Bad request: could not read "${value}" in {"input":{"item":{"value":"${value}"}}}`);
+        },
+      ],
+      [
+        'a 200 without data whose body quotes the value',
+        (value) => (_, res) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ data: null, extensions: { echo: value } }));
+        },
+      ],
+    ];
+    // values of 1, 100, 200 and 16,384 characters; 'ж' appears nowhere else, so any prefix of a value would show it
+    for (const length of [1, 100, 200, 16_384]) {
+      for (const [what, answer] of echoes) {
+        it(`${what}: no part of a ${length}-character value is logged`, async () => {
+          const value = 'ж'.repeat(length);
+          const { lines, dlq } = await notify(value, answer(value));
+          assert.ok(lines.length > 0, 'the failure is logged');
+          for (const line of lines) assert.ok(!line.includes('ж') && !line.includes('\\u0436'), `a log line holds the value: ${line.slice(0, 300)}`);
+          for (const e of dlq) assert.ok(!e.reason.includes('ж'), `the DLQ reason holds the value: ${e.reason.slice(0, 300)}`);
+          assert.match(lines.join('\n'), /<value>|answer has no data/);
+        });
+      }
+    }
+
+    it('data.publishItemChange together with errors: delivered (published, not dead-lettered, sent once), the errors logged without the value', async () => {
+      const value = 'secret-value-Ω-1234';
+      const { report, lines, dlq, requests } = await notify(value, (c, res) => {
+        const input = (JSON.parse(c.body) as { variables: { input: Record<string, unknown> } }).variables.input;
+        res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': 'rid-partial' });
+        res.end(JSON.stringify({ data: { publishItemChange: input }, errors: [{ path: ['publishItemChange', 'item', 'updatedBy'], errorType: 'MappingTemplate', message: `field could not be resolved for ${value}` }] }));
+      });
+      assert.deepEqual([report.published, report.failures, dlq, requests], [['100'], [], [], 1]);
+      const warning = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'published with GraphQL errors');
+      assert.ok(warning, lines.join('\n'));
+      assert.equal(warning.level, 'warn');
+      assert.equal(warning.sequenceNumber, '100');
+      assert.equal(warning.appsyncRequestId, 'rid-partial');
+      assert.match(String(warning.errors), /^MappingTemplate: field could not be resolved for <value>$/);
+      assert.ok(!lines.join('\n').includes(value));
     });
   });
 

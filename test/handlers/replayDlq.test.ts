@@ -69,6 +69,43 @@ describe('npm run replay-dlq', function () {
     assert.deepEqual([sink.requests.length, removed.length], [0, 0]);
   });
 
+  it('one record dead-lettered twice (by two sandboxes) is published once; its range is not published again; every copy is deleted', async () => {
+    const table = uniqueTableName('replay-dup');
+    await createTable(REGION, table);
+    for (let i = 1; i <= 3; i += 1) await put(REGION, table, item(`dup-${i}`, `v${i}`, '2026-11-30T10:00:00.000Z', REGION));
+    const recs = await readStreamRecords(dynamoEndpoint(), REGION, table);
+    const seq = (i: number): string => recs[i].dynamodb!.SequenceNumber!;
+    const dead = (r: DynamoDBRecord, at: string): string =>
+      deadLetterBody({ region: REGION, cause: 'publish', reason: 'HTTP 400', errorName: 'BadRequest', record: r }, new Date(at));
+    const messages: QueueMessage[] = [
+      { id: 'dead-1-sandbox-a', body: dead(recs[1], '2026-11-30T10:00:01.000Z') },
+      { id: 'dead-1-sandbox-b', body: dead(recs[1], '2026-11-30T10:00:07.000Z') },
+      {
+        id: 'range-0-2',
+        body: JSON.stringify({
+          requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 6 },
+          version: '1.0',
+          DDBStreamBatchInfo: { startSequenceNumber: seq(0), endSequenceNumber: seq(2), approximateArrivalOfFirstRecord: new Date().toISOString(), batchSize: 3, streamArn: recs[0].eventSourceARN },
+        }),
+      },
+    ];
+    sink.reset();
+    const removed: string[] = [];
+    const publisher = new Publisher({ url: sink.url, region: REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    const reader = await sdkStreamReader(REGION, { endpoint: dynamoEndpoint(), credentials: LOCAL_CREDENTIALS });
+
+    const results = await replay(messages, { region: REGION, reader, publish: (i) => publisher.publish(i), remove: async (m) => void removed.push(m.id) });
+
+    assert.deepEqual(sink.publishes.map((p) => p.sequenceNumber), [seq(1), seq(0), seq(2)], 'each record once');
+    assert.deepEqual(removed, ['dead-1-sandbox-a', 'dead-1-sandbox-b', 'range-0-2']);
+    assert.deepEqual(results.map((r) => [r.id, r.action, r.records, r.published]), [
+      ['dead-1-sandbox-a', 'deleted', 1, 1],
+      ['dead-1-sandbox-b', 'deleted', 1, 0],
+      ['range-0-2', 'deleted', 3, 2],
+    ]);
+    assert.match(results[1].why!, /1 record\(s\) already published by this replay/);
+  });
+
   it('arguments: --help, a missing region, --stack with --local, a bad --max', async () => {
     const out: string[] = [];
     const err: string[] = [];

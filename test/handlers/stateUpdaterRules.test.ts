@@ -5,10 +5,38 @@
  * getRemainingTimeInMillis.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { readAppState } from '../../handlers/lib/appState';
 import { handler, stateUpdaterDeps, updateState } from '../../handlers/stateUpdater';
 import { APP_STATE_ID } from '../../schema/rules';
 import { setEnv } from '../support/apigw';
+import { dynamoEndpoint } from '../support/dynamodb';
+import { fakeDynamo, silentServer } from './faultProxy';
 import { AP, EU, createTables, getItem, putItem } from './helpers';
+
+/** A probe of the designated (EU) replica through a real SDK client at `endpoint`, as the updater's readIn makes it. */
+function probeAt(endpoint: string, table: string): (region: string, signal?: AbortSignal) => ReturnType<typeof readAppState> {
+  const client = new DynamoDBClient({
+    region: EU,
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 300, requestTimeout: 300, throwOnRequestTimeout: true },
+  });
+  const doc = DynamoDBDocumentClient.from(client);
+  return (_region, signal) => readAppState(doc, table, signal);
+}
+
+/** A local port nothing listens on (bound, then closed): connecting to it is refused. */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
 
 describe('state updater rules: designated region, fenced dwell, read-back, time cap (DynamoDB Local)', () => {
   let appConfig: string;
@@ -54,6 +82,50 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
     assert.ok(res.ok, JSON.stringify(res));
     assert.deepEqual((await getItem(AP, appConfig, APP_STATE_ID))?.takeover, { from: EU, why: 'eu-west-1 unreachable for 10 min', probe: 'TimeoutError' });
     assert.equal((await getItem(EU, appConfig, APP_STATE_ID))?.version, 5, 'the designated replica was not written');
+  });
+
+  it('takeover counts only unreachability: an answer of any kind (throttling, AccessDenied, a missing table, a 500) refuses it, naming the answer', async () => {
+    await seed('active', new Date().toISOString());
+    env(AP);
+    const takeover = { newState: 'fenced', reason: 'primary down?', takeover: 'eu-west-1 console is down' };
+    const fake = await fakeDynamo();
+    try {
+      const answers: [number, string][] = [
+        [400, 'ThrottlingException'],
+        [400, 'ProvisionedThroughputExceededException'],
+        [400, 'AccessDeniedException'],
+        [500, 'InternalServerError'],
+      ];
+      for (const [status, type] of answers) {
+        fake.answer(status, type, `${type} from the designated region`);
+        const res = await updateState(takeover, { ...stateUpdaterDeps(), readIn: probeAt(fake.url, appConfig), readBackMs: 0 });
+        assert.ok(!res.ok, `${type}: ${JSON.stringify(res)}`);
+        assert.equal(res.errorType, 'NotStateRegion');
+        assert.match(res.error, new RegExp(`takeover refused: eu-west-1's replica answered \\(${type}, HTTP ${status}\\), so it is reachable: use its updater\\. Nothing was written`));
+      }
+    } finally {
+      await fake.close();
+    }
+    // a real DynamoDB (Local) answering ResourceNotFoundException: the table is not there, but the region answers
+    const missing = await updateState(takeover, { ...stateUpdaterDeps(), readIn: probeAt(dynamoEndpoint(), 'no-such-table'), readBackMs: 0 });
+    assert.ok(!missing.ok);
+    assert.match(missing.error, /takeover refused: eu-west-1's replica answered \(ResourceNotFoundException, HTTP 400\)/);
+    for (const r of [EU, AP]) assert.equal((await getItem(r, appConfig, APP_STATE_ID))?.version, 5, `nothing written in ${r}`);
+
+    // unreachable: nothing listens (ECONNREFUSED) → the takeover goes through and the item names the probe's error
+    const refused = await updateState(takeover, { ...stateUpdaterDeps(), readIn: probeAt(`http://127.0.0.1:${await closedPort()}`, appConfig), readBackMs: 0 });
+    assert.ok(refused.ok, JSON.stringify(refused));
+    assert.deepEqual((await getItem(AP, appConfig, APP_STATE_ID))?.takeover, { from: EU, why: 'eu-west-1 console is down', probe: 'ECONNREFUSED' });
+    // unreachable: an endpoint that accepts and never answers (the SDK's request timeout)
+    await seed('active', new Date().toISOString());
+    const silent = await silentServer();
+    try {
+      const stalled = await updateState(takeover, { ...stateUpdaterDeps(), readIn: probeAt(silent.url, appConfig), readBackMs: 0 });
+      assert.ok(stalled.ok, JSON.stringify(stalled));
+      assert.equal(((await getItem(AP, appConfig, APP_STATE_ID))?.takeover as { probe: string }).probe, 'TimeoutError');
+    } finally {
+      await silent.close();
+    }
   });
 
   it('fenced → active waits STATE_MIN_FENCED_SECONDS (default 60) in fenced: refused before, with the time it is allowed; moves after', async () => {

@@ -5,10 +5,13 @@
  * mode the shared key, and `/graphql` swapping in the region's AppSync key. Real sockets, no database.
  */
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { FunctionError } from '../../local/lambdaHost';
+import { generateKeyPair, SignJWT } from 'jose';
+import { bundleHandler } from '../../components/bundle';
+import { FunctionError, LambdaHost } from '../../local/lambdaHost';
 import { startRestServer, type RestServer } from '../../local/rest';
 import { resourceMatches } from '../../local/restAuth';
 
@@ -101,6 +104,54 @@ describe('local REST endpoint: client credentials (issue 10)', () => {
     const g = await fetch(`${keyed.restUrl}/graphql`, { method: 'POST', headers: { 'x-api-key': 'sharedKey0123456789abc', 'content-type': 'application/json' }, body: '{"query":"{a}"}' });
     assert.equal(g.status, 200);
     assert.deepEqual(upstreamKeys, ['da2-regionalkey']);
+  });
+
+  it('token, with the bundled authorizer: its JWKS down → 500 AuthorizerConfigurationException (not 401), every time; a malformed token → 401', async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    const jwks = http.createServer((_req, res) => res.writeHead(503).end('down'));
+    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+    bundleHandler('authorizer');
+    const host = new LambdaHost({
+      handler: 'authorizer',
+      region: 'eu-west-1',
+      functionName: 'authorizer',
+      environment: { AUTH_ISSUER: 'https://issuer.example/', AUTH_AUDIENCE: 'aud', AUTH_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`, AUTH_CACHE_TTL: '300' },
+      dynamodbEndpoint: 'http://127.0.0.1:9',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const real = await startRestServer({ region: 'eu-west-1', functions: { items: fn, health: fn, state: fn }, graphqlUrl: 'http://127.0.0.1:9/graphql', auth: { mode: 'token', authorizer: host } });
+    try {
+      const good = await new SignJWT({ sub: 'hana', iss: 'https://issuer.example/', aud: 'aud', exp: Math.floor(Date.now() / 1000) + 600 })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .sign(privateKey);
+      const get = (t: string) => fetch(`${real.restUrl}/items/a1`, { headers: { authorization: `Bearer ${t}` } });
+      for (let i = 0; i < 2; i += 1) {
+        const res = await get(good);
+        assert.deepEqual([res.status, await res.json(), res.headers.get('x-amzn-errortype')], [500, { message: null }, 'AuthorizerConfigurationException'], `request ${i + 1}`);
+      }
+      const malformed = await get('not-a-jwt');
+      assert.deepEqual([malformed.status, await malformed.json()], [401, { message: 'Unauthorized' }]);
+      assert.equal(events.length, 0, 'the handler never ran');
+    } finally {
+      await real.close();
+      await host.stop();
+      await new Promise<void>((r) => jwks.close(() => r()));
+    }
+  });
+
+  it('apiKey: the key is compared with crypto.timingSafeEqual on equal-length digests, whatever the length sent; a prefix or a longer key is refused', async () => {
+    const original = crypto.timingSafeEqual;
+    const lengths: [number, number][] = [];
+    crypto.timingSafeEqual = (a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView) => (lengths.push([a.byteLength, b.byteLength]), original(a, b));
+    try {
+      const statusFor = async (key: string) => (await fetch(`${keyed.restUrl}/items/k`, { headers: { 'x-api-key': key } })).status;
+      assert.equal(await statusFor('sharedKey0123456789abc'), 200);
+      for (const wrong of ['sharedKey0123456789abd', 'sharedKey', 'sharedKey0123456789abc0', 'x'.repeat(2000)]) assert.equal(await statusFor(wrong), 403, wrong.slice(0, 30));
+      assert.equal(lengths.length, 5, 'every key given was compared in constant time');
+      assert.ok(lengths.every(([a, b]) => a === 32 && b === 32), JSON.stringify(lengths));
+    } finally {
+      crypto.timingSafeEqual = original;
+    }
   });
 
   it('resourceMatches: IAM wildcards', () => {

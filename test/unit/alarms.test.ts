@@ -5,7 +5,7 @@
  * documented metrics, not read back from alarmSpecs, so a wrong dimension or region in the component fails.
  */
 import assert from 'node:assert/strict';
-import { DEFAULT_ALARM_THRESHOLDS } from '../../components/alarmThresholds';
+import { DEFAULT_ALARM_THRESHOLDS } from '../../config/alarms';
 import { cachedRun, named, ofType, type ProgramRun, type Recorded } from '../../scripts/mockCloud';
 
 // the same config as security.test.ts's 3-region run, so the run is shared when both files run in one process

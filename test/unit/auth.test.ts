@@ -133,6 +133,7 @@ describe('client auth, WAF and throttling (issue 10, Pulumi mocks)', function ()
           assert.deepEqual(acl.inputs.defaultAction, { allow: {} });
         }
         assert.equal(graphqlAcl.inputs.name, `${stageAcl.inputs.name}-graphql`);
+        assert.equal(stageAcl.inputs.description, `rate limit and AWS managed rules for ${stageAcl.inputs.name}`);
         // the stage: the per-IP rate rule (clients' own addresses), no exemption (nothing to spoof), then the managed groups
         assert.deepEqual(stageAcl.inputs.rules[0].statement.rateBasedStatement, { limit: 500, aggregateKeyType: 'IP', evaluationWindowSec: 300 });
         assert.deepEqual(stageAcl.inputs.rules[0].action, { block: {} });
@@ -181,6 +182,8 @@ describe('client auth, WAF and throttling (issue 10, Pulumi mocks)', function ()
     const r = await runProgram({ regions: 'eu-west-1', waf: '{"managedRules":false}' }, 'dev');
     const acl = one(r, 'aws:wafv2/webAcl:WebAcl', 'eu-west-1');
     assert.deepEqual(acl.inputs.rules.map((x: { name: string }) => x.name), ['rate-limit-per-ip']);
+    // the description says what the rules are: no managed rule groups here
+    assert.equal(acl.inputs.description, `rate limit for ${acl.inputs.name}`);
     assert.deepEqual(ofType(r, 'aws:wafv2/webAclAssociation:WebAclAssociation').map((a) => [a.inputs.resourceArn, a.inputs.webAclArn]), [[one(r, 'aws:apigateway/stage:Stage', 'eu-west-1').state.arn, acl.state.arn]]);
     assert.equal(ofType(r, 'aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration').length, 1);
   });
@@ -277,7 +280,8 @@ describe('client auth, WAF and throttling (issue 10, Pulumi mocks)', function ()
       const r = await runProgram({ regions: TWO.join(','), auth: JSON.stringify({ mode: 'lambda', authorizerArn: arn, ttlSeconds: 60 }) });
       for (const region of TWO) {
         const authorizer = one(r, 'aws:apigateway/authorizer:Authorizer', region);
-        assert.equal(authorizer.inputs.authorizerUri, `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`);
+        // {region} is the function's (eu-west-1), also for the ap-southeast-2 API (CreateAuthorizer, authorizerUri)
+        assert.equal(authorizer.inputs.authorizerUri, `arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/${arn}/invocations`);
         assert.equal(authorizer.inputs.authorizerResultTtlInSeconds, 60);
         for (const route of ROUTES) assert.equal(method(r, region, route).inputs.authorization, 'CUSTOM', `${region} ${route}`);
         assert.equal(one(r, 'aws:appsync/graphQLApi:GraphQLApi', region).inputs.lambdaAuthorizerConfig.authorizerUri, arn);

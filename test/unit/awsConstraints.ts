@@ -1,7 +1,7 @@
 /**
  * What AWS's API accepts for each resource input this program sets, and a checker over a recorded mock run.
  * Every Pulumi input is mapped to the API request member it becomes (operation named in `member`), whose
- * min/max/pattern come from botocore's copy of AWS's service models (components/aws-constraints.json, written by
+ * min/max/pattern come from botocore's copy of AWS's service models (config/aws-constraints.json, written by
  * scripts/extract-aws-constraints.py). Where the model has no pattern and AWS documents the rule only in prose,
  * the rule is written here with the API reference page it comes from.
  *
@@ -10,7 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { reveal, type Recorded } from '../../scripts/mockCloud';
+import { providerNameOf, reveal, type Recorded } from '../../scripts/mockCloud';
+import { resourceSchema } from './providerSchema';
 
 interface MemberConstraint {
   service: string;
@@ -19,20 +20,47 @@ interface MemberConstraint {
   min?: number;
   max?: number;
   pattern?: string;
+  /** the model's enumeration of allowed values */
+  enum?: readonly string[];
 }
-export const CONSTRAINTS = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'components', 'aws-constraints.json'), 'utf8')) as {
+export const CONSTRAINTS = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'config', 'aws-constraints.json'), 'utf8')) as {
   botocore: string;
   extracted: string;
   members: Record<string, MemberConstraint>;
 };
 
-/** A rule AWS documents only in prose: a full-match pattern and length limits, with the page that says so. */
+/**
+ * A rule AWS documents only in prose, with the page that says so: a full-match pattern and length limits (strings),
+ * a range (numbers; `integer` for whole numbers), the allowed values, names AWS reserves (`forbidden`: a full-match
+ * pattern and why), or, for a value that is an object, the most bytes its JSON may take (`maxJsonBytes`).
+ */
 interface ProseRule {
   source: string;
   min?: number;
   max?: number;
   pattern?: string;
+  integer?: boolean;
+  oneOf?: readonly (string | number)[];
+  forbidden?: readonly { pattern: string; why: string }[];
+  maxJsonBytes?: number;
 }
+
+/** AWS's common tag rule: letters, numbers and spaces in UTF-8 plus + - = . _ : / @; keys 1–128, values ≤ 256; no aws: prefix. */
+const TAGGING = 'https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html';
+const AWS_PREFIX = [{ pattern: '[aA][wW][sS]:[\\s\\S]*', why: 'the aws: prefix is reserved for AWS' }];
+const COMMON_TAG_KEY: ProseRule = { source: TAGGING, min: 1, max: 128, pattern: '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+', forbidden: AWS_PREFIX };
+const COMMON_TAG_VALUE: ProseRule = { source: TAGGING, max: 256, pattern: '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*', forbidden: AWS_PREFIX };
+/** S3: "^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$" for keys and values (no comma) — the S3 API's Tag, as S3 Control's model has it. */
+const S3_TAGS = 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_Tag.html';
+/** DynamoDB allows fewer characters than the common rule: no @. */
+const DYNAMODB_TAGS = 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TaggingRestrictions.html';
+/** API Gateway: keys up to 128, values up to 256, no aws: prefix, the common character set. */
+const APIGATEWAY_TAGS = 'https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-tagging.html';
+/** API Gateway usage plans: throttle and quota settings (CloudFormation's UsagePlan property pages give the ranges). */
+const USAGE_PLAN_THROTTLE = 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-apigateway-usageplan-throttlesettings.html';
+const USAGE_PLAN_QUOTA = 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-apigateway-usageplan-quotasettings.html';
+/** API Gateway's default account-level throttle per region: 10,000 requests per second, burst 5,000 — a higher stage or plan limit cannot take effect. */
+const ACCOUNT_THROTTLE = 'https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html';
 export const PROSE: Record<string, ProseRule> = {
   // "If you specify only the function name, it is limited to 64 characters in length."
   'lambda:CreateFunction.FunctionName': { source: 'https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html', min: 1, max: 64, pattern: '[a-zA-Z0-9_-]+' },
@@ -60,9 +88,69 @@ export const PROSE: Record<string, ProseRule> = {
   'apigateway:CreateStage.variables{}': { source: 'https://docs.aws.amazon.com/apigateway/latest/api/API_CreateStage.html', min: 1, pattern: '[A-Za-z0-9._~:/?#&=,-]+' },
   // "The name that you give the destination must start with aws-waf-logs-" (a CloudWatch Logs log group's ARN here)
   'wafv2:PutLoggingConfiguration.LoggingConfiguration.LogDestinationConfigs[]': { source: 'https://docs.aws.amazon.com/waf/latest/APIReference/API_LoggingConfiguration.html', pattern: 'arn:aws:logs:[a-z0-9-]+:\\d{12}:log-group:aws-waf-logs-[.\\-_/#A-Za-z0-9]+' },
-  // "Bucket names must be between 3 (min) and 63 (max) characters long … only lowercase letters, numbers, periods (.),
-  // and hyphens (-) … begin and end with a letter or number" (the model gives no pattern)
-  's3:CreateBucket.Bucket': { source: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html', min: 3, max: 63, pattern: '[a-z0-9][a-z0-9.-]*[a-z0-9]' },
+  // General purpose bucket naming rules (the model gives no pattern): 3 to 63 characters, only lowercase letters,
+  // numbers, periods and hyphens, beginning and ending with a letter or number; no two adjacent periods; not an IP
+  // address; and the prefixes and suffixes S3 reserves: xn--, sthree-, amzn-s3-demo-, -s3alias, --ol-s3, .mrap,
+  // --x-s3, --table-s3.
+  's3:CreateBucket.Bucket': {
+    source: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html',
+    min: 3,
+    max: 63,
+    pattern: '[a-z0-9][a-z0-9.-]*[a-z0-9]',
+    forbidden: [
+      { pattern: '.*\\.\\..*', why: 'two adjacent periods' },
+      { pattern: '\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}', why: 'formatted as an IP address' },
+      ...['xn--', 'sthree-', 'amzn-s3-demo-'].map((p) => ({ pattern: `${p.replace(/[.-]/g, (c) => `\\${c}`)}.*`, why: `the prefix ${p} is reserved` })),
+      ...['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'].map((x) => ({ pattern: `.*${x.replace(/[.-]/g, (c) => `\\${c}`)}`, why: `the suffix ${x} is reserved` })),
+    ],
+  },
+  // tags: the services whose model has no pattern (or no rule at all) get the rule their documentation states
+  's3control:TagResource.Tags[].Key': { source: S3_TAGS, min: 1, max: 128 },
+  's3:PutBucketTagging.Tagging.TagSet[].Value': { source: S3_TAGS, max: 256, pattern: '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*' },
+  'dynamodb:CreateTable.Tags[].Key': { source: DYNAMODB_TAGS, min: 1, max: 128, pattern: '[\\p{L}\\p{Z}\\p{N}+\\-=._:/]+', forbidden: AWS_PREFIX },
+  'dynamodb:CreateTable.Tags[].Value': { source: DYNAMODB_TAGS, max: 256, pattern: '[\\p{L}\\p{Z}\\p{N}+\\-=._:/]*' },
+  'apigateway:CreateRestApi.tags{key}': { ...COMMON_TAG_KEY, source: APIGATEWAY_TAGS },
+  'apigateway:CreateRestApi.tags{}': { ...COMMON_TAG_VALUE, source: APIGATEWAY_TAGS },
+  // "Function environment variables: 4 KB, for all environment variables associated with the function, in aggregate"
+  'lambda:CreateFunction.Environment.Variables': { source: 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html', maxJsonBytes: 4096 },
+  // usage plans: rate and burst at least 0 and within the account's default throttle; quota limit and offset at least 0
+  'apigateway:CreateUsagePlan.throttle.rateLimit': { source: `${USAGE_PLAN_THROTTLE}; ${ACCOUNT_THROTTLE}`, min: 0, max: 10_000 },
+  'apigateway:CreateUsagePlan.throttle.burstLimit': { source: `${USAGE_PLAN_THROTTLE}; ${ACCOUNT_THROTTLE}`, min: 0, max: 5_000, integer: true },
+  'apigateway:CreateUsagePlan.quota.limit': { source: USAGE_PLAN_QUOTA, min: 0, integer: true },
+  'apigateway:CreateUsagePlan.quota.offset': { source: USAGE_PLAN_QUOTA, min: 0, integer: true },
+  // WAF rate-based rules: "EvaluationWindowSec … Valid settings are 60, 120, 300, and 600" (the model has no enumeration)
+  'wafv2:CreateWebACL.Rules[].Statement.RateBasedStatement.EvaluationWindowSec': { source: 'https://docs.aws.amazon.com/waf/latest/APIReference/API_RateBasedStatement.html', oneOf: [60, 120, 300, 600] },
+  // "The maximum length is 255, and valid characters are A-Z, a-z, 0-9, "-", and "_"" (the model has no pattern)
+  'cloudwatch:PutDashboard.DashboardName': { source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html', min: 1, max: 255, pattern: '[A-Za-z0-9_-]+' },
+};
+
+/**
+ * Tags, per resource type the program can tag (its Args have `tags`; the provider's `defaultTags` reach every one of
+ * them): the API member each tag key and value becomes, so the service's model rule (and PROSE, where the service
+ * documents more) applies, and AWS's common rule on top. A taggable type missing here fails the check.
+ */
+export const TAG_MEMBERS: Record<string, { key: string; value: string }> = {
+  'aws:s3/bucket:Bucket': { key: 's3control:TagResource.Tags[].Key', value: 's3control:TagResource.Tags[].Value' },
+  'aws:fis/experimentTemplate:ExperimentTemplate': { key: 'fis:CreateExperimentTemplate.tags{key}', value: 'fis:CreateExperimentTemplate.tags{}' },
+  'aws:wafv2/webAcl:WebAcl': { key: 'wafv2:CreateWebACL.Tags[].Key', value: 'wafv2:CreateWebACL.Tags[].Value' },
+  'aws:route53/healthCheck:HealthCheck': { key: 'route53:ChangeTagsForResource.AddTags[].Key', value: 'route53:ChangeTagsForResource.AddTags[].Value' },
+  'aws:iam/role:Role': { key: 'iam:CreateRole.Tags[].Key', value: 'iam:CreateRole.Tags[].Value' },
+  'aws:lambda/function:Function': { key: 'lambda:CreateFunction.Tags{key}', value: 'lambda:CreateFunction.Tags{}' },
+  'aws:lambda/eventSourceMapping:EventSourceMapping': { key: 'lambda:CreateFunction.Tags{key}', value: 'lambda:CreateFunction.Tags{}' },
+  'aws:sqs/queue:Queue': { key: 'sqs:CreateQueue.tags{key}', value: 'sqs:CreateQueue.tags{}' },
+  'aws:sns/topic:Topic': { key: 'sns:CreateTopic.Tags[].Key', value: 'sns:CreateTopic.Tags[].Value' },
+  'aws:cloudwatch/logGroup:LogGroup': { key: 'logs:CreateLogGroup.tags{key}', value: 'logs:CreateLogGroup.tags{}' },
+  'aws:cloudwatch/metricAlarm:MetricAlarm': { key: 'cloudwatch:PutMetricAlarm.Tags[].Key', value: 'cloudwatch:PutMetricAlarm.Tags[].Value' },
+  'aws:dynamodb/table:Table': { key: 'dynamodb:CreateTable.Tags[].Key', value: 'dynamodb:CreateTable.Tags[].Value' },
+  'aws:appsync/graphQLApi:GraphQLApi': { key: 'appsync:CreateGraphqlApi.tags{key}', value: 'appsync:CreateGraphqlApi.tags{}' },
+  'aws:acm/certificate:Certificate': { key: 'acm:RequestCertificate.Tags[].Key', value: 'acm:RequestCertificate.Tags[].Value' },
+  ...Object.fromEntries(
+    ['restApi:RestApi', 'apiKey:ApiKey', 'domainName:DomainName', 'stage:Stage', 'usagePlan:UsagePlan'].map((t) => [`aws:apigateway/${t}`, { key: 'apigateway:CreateRestApi.tags{key}', value: 'apigateway:CreateRestApi.tags{}' }]),
+  ),
+};
+/** S3 checks tag values against S3's own Tag rule as well as S3 Control's model (the same pattern, two sources). */
+const EXTRA_TAG_RULES: Record<string, { key?: string; value?: string }> = {
+  'aws:s3/bucket:Bucket': { value: 's3:PutBucketTagging.Tagging.TagSet[].Value' },
 };
 
 /** Where a value is found in a resource's inputs: a key, `a.b`, `list[]` (each element), `map{key}` (each key), `map{}` (each value). */
@@ -95,13 +183,15 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
     { input: 'layers[]', member: 'lambda:CreateFunction.Layers[]' },
     { input: 'memorySize', member: 'lambda:CreateFunction.MemorySize' },
     { input: 'environment.variables{key}', member: 'lambda:CreateFunction.Environment.Variables{key}' },
+    { input: 'environment.variables', member: 'lambda:CreateFunction.Environment.Variables' },
   ],
   'aws:lambda/permission:Permission': [{ input: 'statementId', member: 'lambda:AddPermission.StatementId' }],
   'aws:lambda/eventSourceMapping:EventSourceMapping': { none: 'ARNs and numbers (checked in security.test.ts)' },
+  'aws:lambda/invocation:Invocation': { none: 'a function name and its JSON input (the stream enabler checks it: handlers/streamEnabler.ts)' },
   'aws:cloudwatch/logGroup:LogGroup': [{ input: 'name', member: 'logs:CreateLogGroup.logGroupName', autoname: true }],
   'aws:sqs/queue:Queue': [{ input: 'name', member: 'sqs:CreateQueue.QueueName', autoname: true }],
   'aws:sns/topic:Topic': [{ input: 'name', member: 'sns:CreateTopic.Name', autoname: true }],
-  'aws:sns/topicSubscription:TopicSubscription': { none: 'protocol and an e-mail address validated by config.ts' },
+  'aws:sns/topicSubscription:TopicSubscription': { none: 'protocol and an e-mail address validated by config/' },
   'aws:appsync/graphQLApi:GraphQLApi': [{ input: 'name', member: 'appsync:CreateGraphqlApi.name' }],
   'aws:appsync/dataSource:DataSource': [
     { input: 'name', member: 'appsync:CreateDataSource.name' },
@@ -133,17 +223,14 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
   'aws:route53/healthCheck:HealthCheck': [
     { input: 'resourcePath', member: 'route53:CreateHealthCheck.HealthCheckConfig.ResourcePath' },
     { input: 'fqdn', member: 'route53:CreateHealthCheck.HealthCheckConfig.FullyQualifiedDomainName' },
-    { input: 'tags{key}', member: 'route53:ChangeTagsForResource.AddTags[].Key' },
-    { input: 'tags{}', member: 'route53:ChangeTagsForResource.AddTags[].Value' },
   ],
   'aws:route53/record:Record': [
     { input: 'name', member: 'route53:ChangeResourceRecordSets.ChangeBatch.Changes[].ResourceRecordSet.Name' },
     { input: 'setIdentifier', member: 'route53:ChangeResourceRecordSets.ChangeBatch.Changes[].ResourceRecordSet.SetIdentifier' },
     { input: 'ttl', member: 'route53:ChangeResourceRecordSets.ChangeBatch.Changes[].ResourceRecordSet.TTL' },
   ],
-  'aws:cloudwatch/dashboard:Dashboard': {
-    none: 'cloudwatch:PutDashboard is not among the extracted members yet; its name is <project>-<stack>, within PutDashboard\'s A-Z a-z 0-9 - _ (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html), and test/unit/dashboard.test.ts checks the body',
-  },
+  // the body: dashboardBodyProblem (widget and metric counts)
+  'aws:cloudwatch/dashboard:Dashboard': [{ input: 'dashboardName', member: 'cloudwatch:PutDashboard.DashboardName' }],
   'aws:cloudwatch/metricAlarm:MetricAlarm': [
     { input: 'name', member: 'cloudwatch:PutMetricAlarm.AlarmName', autoname: true },
     { input: 'alarmDescription', member: 'cloudwatch:PutMetricAlarm.AlarmDescription' },
@@ -177,9 +264,16 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
     { input: 'value', member: 'apigateway:CreateApiKey.value' },
     { input: 'name', member: 'apigateway:CreateApiKey.name', autoname: true },
   ],
-  'aws:apigateway/usagePlan:UsagePlan': [{ input: 'name', member: 'apigateway:CreateUsagePlan.name' }],
+  'aws:apigateway/usagePlan:UsagePlan': [
+    { input: 'name', member: 'apigateway:CreateUsagePlan.name' },
+    { input: 'throttleSettings.rateLimit', member: 'apigateway:CreateUsagePlan.throttle.rateLimit' },
+    { input: 'throttleSettings.burstLimit', member: 'apigateway:CreateUsagePlan.throttle.burstLimit' },
+    { input: 'quotaSettings.limit', member: 'apigateway:CreateUsagePlan.quota.limit' },
+    { input: 'quotaSettings.offset', member: 'apigateway:CreateUsagePlan.quota.offset' },
+    { input: 'quotaSettings.period', member: 'apigateway:CreateUsagePlan.quota.period' },
+  ],
   'aws:apigateway/usagePlanKey:UsagePlanKey': { none: 'ids and the API_KEY enumeration' },
-  'aws:apigateway/methodSettings:MethodSettings': { none: 'the `*/*` path and numbers validated by components/protectionConfig.ts' },
+  'aws:apigateway/methodSettings:MethodSettings': { none: 'the `*/*` path and numbers validated by config/protection.ts' },
   'aws:apigateway/authorizer:Authorizer': [
     { input: 'name', member: 'apigateway:CreateAuthorizer.name' },
     { input: 'authorizerResultTtlInSeconds', member: 'apigateway:CreateAuthorizer.authorizerResultTtlInSeconds' },
@@ -189,6 +283,7 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
     { input: 'description', member: 'wafv2:CreateWebACL.Description' },
     { input: 'rules[].name', member: 'wafv2:CreateWebACL.Rules[].Name' },
     { input: 'rules[].statement.rateBasedStatement.limit', member: 'wafv2:CreateWebACL.Rules[].Statement.RateBasedStatement.Limit' },
+    { input: 'rules[].statement.rateBasedStatement.evaluationWindowSec', member: 'wafv2:CreateWebACL.Rules[].Statement.RateBasedStatement.EvaluationWindowSec' },
     { input: 'rules[].statement.managedRuleGroupStatement.name', member: 'wafv2:CreateWebACL.Rules[].Statement.ManagedRuleGroupStatement.Name' },
     { input: 'rules[].visibilityConfig.metricName', member: 'wafv2:CreateWebACL.Rules[].VisibilityConfig.MetricName' },
     { input: 'visibilityConfig.metricName', member: 'wafv2:CreateWebACL.VisibilityConfig.MetricName' },
@@ -218,7 +313,8 @@ function valuesAt(inputs: Record<string, unknown>, p: InputPath): unknown[] {
 }
 
 export const autoname = (logical: string): string => `${logical}-a1b2c3d`;
-const full = (pattern: string): RegExp => new RegExp(`^(?:${pattern})$`);
+/** A full-match RegExp; `\p{…}` classes (Unicode properties, as AWS's models write them) need the u flag. */
+const full = (pattern: string): RegExp => new RegExp(`^(?:${pattern})$`, pattern.includes('\\p{') ? 'u' : '');
 
 /** One violation: resource, input, value, the rule and where the rule comes from. */
 export interface Violation {
@@ -228,39 +324,102 @@ export interface Violation {
   rule: string;
 }
 
-function check(value: unknown, c: { min?: number; max?: number; pattern?: string }, source: string): string | undefined {
+type Rule = ProseRule | MemberConstraint;
+
+function check(value: unknown, c: Rule, source: string): string | undefined {
+  const oneOf = 'oneOf' in c && c.oneOf ? c.oneOf : 'enum' in c ? c.enum : undefined;
+  if (value !== null && typeof value === 'object') {
+    const bytes = Buffer.byteLength(JSON.stringify(value));
+    if ('maxJsonBytes' in c && c.maxJsonBytes !== undefined && bytes > c.maxJsonBytes) return `at most ${c.maxJsonBytes} bytes in all, is ${bytes} (${source})`;
+    return undefined;
+  }
   if (typeof value === 'number') {
     if (c.min !== undefined && value < c.min) return `at least ${c.min} (${source})`;
     if (c.max !== undefined && value > c.max) return `at most ${c.max} (${source})`;
+    if ('integer' in c && c.integer && !Number.isInteger(value)) return `a whole number (${source})`;
+    if (oneOf && !oneOf.includes(value)) return `one of ${oneOf.join(', ')} (${source})`;
     return undefined;
   }
   const s = String(value);
   if (c.min !== undefined && s.length < c.min) return `length ≥ ${c.min} (${source})`;
   if (c.max !== undefined && s.length > c.max) return `length ≤ ${c.max}, is ${s.length} (${source})`;
   if (c.pattern !== undefined && !full(c.pattern).test(s)) return `must match ${c.pattern} (${source})`;
+  if (oneOf && !oneOf.includes(s)) return `one of ${oneOf.join(', ')} (${source})`;
+  for (const f of ('forbidden' in c && c.forbidden) || []) if (full(f.pattern).test(s)) return `not allowed: ${f.why} (${source})`;
   return undefined;
+}
+
+/** The model's rule, PROSE's where the service documents one, and any extra rules (tags: AWS's common rule), with their sources. */
+function rulesFor(member: string, extra: readonly [Rule, string][] = []): [Rule, string][] {
+  const model = CONSTRAINTS.members[member];
+  if (!model) throw new Error(`${member} is not in config/aws-constraints.json: add it to scripts/extract-aws-constraints.py`);
+  const rules: [Rule, string][] = [[model, `botocore ${CONSTRAINTS.botocore} ${model.service} ${model.operation} ${model.member}`]];
+  if (PROSE[member]) rules.push([PROSE[member], PROSE[member].source]);
+  return [...rules, ...extra];
+}
+
+/**
+ * CloudWatch dashboards: "Up to 500 widgets per dashboard. Up to 500 metrics per dashboard widget. Up to 2500 metrics
+ * per dashboard, across all widgets" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html).
+ * PutDashboard's model puts no size on DashboardBody; these counts are the limits AWS documents for a body.
+ */
+export const DASHBOARD_LIMITS = { widgets: 500, metricsPerWidget: 500, metrics: 2500, source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html' } as const;
+export function dashboardBodyProblem(body: unknown): string | undefined {
+  const parsed = (typeof body === 'string' ? JSON.parse(body) : body) as { widgets?: { properties?: { metrics?: unknown[] } }[] };
+  const widgets = parsed.widgets ?? [];
+  const perWidget = widgets.map((w) => w.properties?.metrics?.length ?? 0);
+  const total = perWidget.reduce((a, b) => a + b, 0);
+  if (widgets.length > DASHBOARD_LIMITS.widgets) return `at most ${DASHBOARD_LIMITS.widgets} widgets, has ${widgets.length} (${DASHBOARD_LIMITS.source})`;
+  const most = Math.max(0, ...perWidget);
+  if (most > DASHBOARD_LIMITS.metricsPerWidget) return `at most ${DASHBOARD_LIMITS.metricsPerWidget} metrics in a widget, one has ${most} (${DASHBOARD_LIMITS.source})`;
+  if (total > DASHBOARD_LIMITS.metrics) return `at most ${DASHBOARD_LIMITS.metrics} metrics in all, has ${total} (${DASHBOARD_LIMITS.source})`;
+  return undefined;
+}
+
+/** The provider's `defaultTags.tags` (recorded as JSON, as the SDK sends provider settings), by provider name. */
+function defaultTagsByProvider(resources: readonly Recorded[]): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const p of resources.filter((r) => r.type === 'pulumi:providers:aws')) {
+    const raw = reveal<unknown>(p.inputs.defaultTags);
+    const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { tags?: Record<string, string> } | undefined;
+    if (parsed?.tags) out.set(p.name, parsed.tags);
+  }
+  return out;
 }
 
 /** Every violation in a run; throws on a resource type with no mapping (so a new type cannot slip by). */
 export function violations(resources: readonly Recorded[]): Violation[] {
   const out: Violation[] = [];
+  const defaults = defaultTagsByProvider(resources);
+  const report = (r: Recorded, input: string, v: unknown, rules: [Rule, string][]): void => {
+    for (const [rule, source] of rules) {
+      const why = check(v, rule, source);
+      if (why) out.push({ resource: r.name, input, value: (typeof v === 'object' ? JSON.stringify(v) : String(v)).slice(0, 120), rule: why });
+    }
+  };
   for (const r of resources.filter((x) => x.custom)) {
     const mapping = MAPPINGS[r.type];
     if (!mapping) throw new Error(`no AWS constraint mapping for ${r.type} (${r.name}): add it to test/unit/awsConstraints.ts`);
-    if (!Array.isArray(mapping)) continue;
-    for (const m of mapping) {
-      const model = CONSTRAINTS.members[m.member];
-      if (!model) throw new Error(`${m.member} is not in components/aws-constraints.json: add it to scripts/extract-aws-constraints.py`);
-      let values = valuesAt(r.inputs, m.input);
-      if (values.length === 0 && m.autoname) values = [autoname(r.name)];
-      for (const v of values) {
-        const rules: Array<[ProseRule | MemberConstraint, string]> = [[model, `botocore ${CONSTRAINTS.botocore} ${model.service} ${model.operation} ${model.member}`]];
-        if (PROSE[m.member]) rules.push([PROSE[m.member], PROSE[m.member].source]);
-        for (const [rule, source] of rules) {
-          const why = check(v, rule, source);
-          if (why) out.push({ resource: r.name, input: m.input, value: String(v).slice(0, 120), rule: why });
-        }
+    if (Array.isArray(mapping)) {
+      for (const m of mapping) {
+        let values = valuesAt(r.inputs, m.input);
+        if (values.length === 0 && m.autoname) values = [autoname(r.name)];
+        for (const v of values) report(r, m.input, v, rulesFor(m.member));
       }
+    }
+    if (r.type === 'aws:cloudwatch/dashboard:Dashboard') {
+      const why = dashboardBodyProblem(r.inputs.dashboardBody);
+      if (why) out.push({ resource: r.name, input: 'dashboardBody', value: String(r.inputs.dashboardBody).slice(0, 120), rule: why });
+    }
+    // tags: the resource's own and its provider's defaultTags, which the provider adds to every taggable resource
+    if (!resourceSchema(r.type).props.tags) continue;
+    const members = TAG_MEMBERS[r.type];
+    if (!members) throw new Error(`${r.type} (${r.name}) takes tags but has no tag rule: add it to TAG_MEMBERS in test/unit/awsConstraints.ts`);
+    const tags = { ...(defaults.get(providerNameOf(r.provider) ?? '') ?? {}), ...(reveal<Record<string, string> | undefined>(r.inputs.tags) ?? {}) };
+    const extra = EXTRA_TAG_RULES[r.type] ?? {};
+    for (const [k, v] of Object.entries(tags)) {
+      report(r, `tags{key}`, k, rulesFor(members.key, [[COMMON_TAG_KEY, COMMON_TAG_KEY.source], ...(extra.key ? rulesFor(extra.key) : [])]));
+      report(r, `tags.${k}`, v, rulesFor(members.value, [[COMMON_TAG_VALUE, COMMON_TAG_VALUE.source], ...(extra.value ? rulesFor(extra.value) : [])]));
     }
   }
   return out;

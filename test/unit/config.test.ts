@@ -63,7 +63,7 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'alarms threshold not a number', raw: { ...ok, alarms: '{"appsyncLatencyP99Ms":"2s"}' }, key: 'alarms.appsyncLatencyP99Ms', value: '"2s"', says: 'a number from 0 to 60000' },
   { what: 'alarms threshold negative', raw: { ...ok, alarms: '{"functionErrorsPerMinute":-1}' }, key: 'alarms.functionErrorsPerMinute', value: '-1' },
   { what: 'alarms latency beyond the API timeout', raw: { ...ok, alarms: '{"apiGatewayLatencyP99Ms":3000000}' }, key: 'alarms.apiGatewayLatencyP99Ms', value: '3000000' },
-  // issue 10: waf and throttle (components/protectionConfig.ts)
+  // issue 10: waf and throttle (config/protection.ts)
   { what: 'waf neither boolean nor object', raw: { ...ok, waf: 'yes' }, key: 'waf', value: '"yes"', says: 'or true / false' },
   { what: 'waf rate limit below AWS WAF minimum', raw: { ...ok, waf: '{"rateLimitPer5Min":9}' }, key: 'waf.rateLimitPer5Min', value: '9', says: 'from 10' },
   { what: 'waf rate limit not whole', raw: { ...ok, waf: '{"rateLimitPer5Min":100.5}' }, key: 'waf.rateLimitPer5Min', value: '100.5' },
@@ -103,7 +103,7 @@ function problemsOf(raw: Record<string, string>, stack = 'dev'): ConfigError {
   assert.fail(`config ${JSON.stringify(raw)} was accepted`);
 }
 
-describe('config.ts', () => {
+describe('config/', () => {
   describe(`rejects ${BAD_CONFIGS.length} bad configs, naming key and value`, () => {
     for (const c of BAD_CONFIGS) {
       it(c.what, async () => {
@@ -220,7 +220,7 @@ describe('config.ts', () => {
     it('an unknown stack names the stacks there are', () => {
       assert.throws(() => readStackFile('staging', ROOT), /--stack: "staging" — no Pulumi.staging.yaml; stacks here: dev, prod/);
     });
-    it('Pulumi.yaml declares only keys config.ts reads, with types the stack files satisfy', () => {
+    it('Pulumi.yaml declares only keys config/ reads, with types the stack files satisfy', () => {
       const project = YAML.parse(fs.readFileSync(path.join(ROOT, 'Pulumi.yaml'), 'utf8'));
       assert.equal(project.name, 'global-appsync');
       const declared = project.config as Record<string, { type: string; default?: unknown }>;

@@ -1,12 +1,12 @@
 /**
- * config.ts: the `auth` keys of issue 10 — `auth.mode: token` (secret | jwksUrl | publicKey, issuer, audience,
+ * config/: the `auth` keys of issue 10 — `auth.mode: token` (secret | jwksUrl | publicKey, issuer, audience,
  * ttlSeconds) and apiKey's shared `key`. Each bad value is one problem naming the key and the value (secret
  * values masked: only their length is shown); good ones come out typed. parseConfig directly: no program run.
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, parseConfig, parseStackYaml, projectKeys, type StackConfig } from '../../config';
-import { ENCRYPTED_PLACEHOLDER } from '../../components/authConfig';
+import { ENCRYPTED_PLACEHOLDER } from '../../config/auth';
 
 const SECRET = 'x'.repeat(32);
 const rsaPem = (bits: number) => generateKeyPairSync('rsa', { modulusLength: bits }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
@@ -25,7 +25,7 @@ function problems(auth: unknown): ConfigError {
   assert.fail(`auth ${JSON.stringify(auth)} was accepted`);
 }
 
-describe('config.ts: auth.mode token and the shared API key (issue 10)', () => {
+describe('config/: auth.mode token and the shared API key (issue 10)', () => {
   const base = { mode: 'token', issuer: 'https://auth.example.com/', audience: 'global-appsync' };
 
   it('token with a secret: typed, ttlSeconds defaults to 300', () => {

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../config';
-import { mrscProblems, regionSetOf } from '../../components/regionSets';
-import { isoMinutes } from '../../components/drillNames';
+import { mrscProblems, regionSetOf } from '../../config/consistency';
+import { isoMinutes } from '../../config/drills';
 import { cachedRun, lastRun, named, ofType, type ProgramRun, type Recorded, runProgram } from '../../scripts/mockCloud';
 
 const US3 = ['us-east-1', 'us-east-2', 'us-west-2'];
@@ -35,10 +35,43 @@ describe('consistency strong (MRSC) under mocks', function () {
       assert.equal(t.inputs.streamViewType, 'NEW_AND_OLD_IMAGES');
       assert.equal(t.inputs.ttl, undefined);
     }
+    // the app's five functions per region, and a stream enabler in each replica region (no app environment)
     const fns = ofType(run, 'aws:lambda/function:Function');
-    assert.equal(fns.length, 3 * 5);
-    for (const f of fns) assert.equal(f.inputs.environment.variables.CONSISTENCY, 'strong', f.name);
+    const enablers = fns.filter((f) => f.name.startsWith('tables-items-stream-'));
+    assert.deepEqual(enablers.map((f) => f.region).sort(), ['us-east-2', 'us-west-2']);
+    assert.equal(fns.length - enablers.length, 3 * 5);
+    for (const f of fns.filter((x) => !enablers.includes(x))) assert.equal(f.inputs.environment.variables.CONSISTENCY, 'strong', f.name);
     assert.equal(run.outputs.consistency, 'strong');
+  });
+
+  it("every region's notifier reads its own replica's stream, from a source that exists under MRSC", async () => {
+    const run = await cachedRun({ regions: US3.join(','), consistency: 'strong' });
+    const items = named(run, 'tables-items');
+    // the provider turns on the home replica's stream only (terraform-provider-aws#48213): the others' are empty
+    assert.match(items.state.streamArn, /^arn:aws:dynamodb:us-east-1:.*\/stream\//);
+    assert.deepEqual(items.state.replicas.map((r: { regionName: string; streamArn: string }) => [r.regionName, r.streamArn]), [['us-east-2', ''], ['us-west-2', '']]);
+    const mapping = (r: string) => named(run, `notifier-${r}-stream`);
+    assert.equal(mapping('us-east-1').inputs.eventSourceArn, items.state.streamArn);
+    for (const r of ['us-east-2', 'us-west-2']) {
+      const replicaArn = `arn:aws:dynamodb:${r}:123456789012:table/${items.inputs.name}`;
+      assert.equal(mapping(r).inputs.eventSourceArn, `${replicaArn}/stream/2026-01-01T00:00:00.000`, `${r}: its own replica's stream`);
+      assert.equal(mapping(r).region, r);
+      // 1. the stream enabler, in r, through r's provider, may describe and update that replica only...
+      const fn = named(run, `tables-items-stream-${r}-enabler`);
+      assert.equal(fn.region, r);
+      assert.deepEqual(policyOf(run, `tables-items-stream-${r}-enabler-policy`).filter((st) => st.Action.some((a) => a.startsWith('dynamodb:'))), [
+        { Effect: 'Allow', Action: ['dynamodb:DescribeTable', 'dynamodb:UpdateTable'], Resource: [replicaArn] },
+      ]);
+      // ...and is invoked once by the deployment with the table and the view type
+      const inv = named(run, `tables-items-stream-${r}-enable`);
+      assert.equal(inv.region, r);
+      assert.equal(inv.inputs.functionName, fn.state.name);
+      assert.deepEqual(JSON.parse(inv.inputs.input), { tableName: items.inputs.name, streamViewType: 'NEW_AND_OLD_IMAGES' });
+      // 2. the ARN is read back in r (DescribeTable there), after the enabler ran
+      const reads = run.invokes.filter((i) => i.token === 'aws:dynamodb/getTable:getTable' && i.provider?.includes(`::aws-${r}::`));
+      assert.deepEqual(reads.map((i) => i.inputs.name), [items.inputs.name]);
+    }
+    assert.equal(ofType(run, 'aws:lambda/invocation:Invocation').length, 2, 'nothing for the home region, nothing for app-config');
   });
 
   it('two EU regions + witness: one STRONG replica and globalTableWitness', async () => {
@@ -49,6 +82,9 @@ describe('consistency strong (MRSC) under mocks', function () {
     }
     // the witness hosts nothing of ours: no provider, no function there
     assert.ok(!run.resources.some((r) => r.region === 'eu-west-2'));
+    // the one replica region gets its stream turned on and read there
+    assert.deepEqual(ofType(run, 'aws:lambda/invocation:Invocation').map((i) => i.region), ['eu-central-1']);
+    assert.match(named(run, 'notifier-eu-central-1-stream').inputs.eventSourceArn, /^arn:aws:dynamodb:eu-central-1:.*\/stream\//);
   });
 
   it('eventual (the default): no consistencyMode, no witness, CONSISTENCY=eventual', async () => {
@@ -58,6 +94,11 @@ describe('consistency strong (MRSC) under mocks', function () {
       assert.equal(t.inputs.globalTableWitness, undefined);
     }
     for (const f of ofType(run, 'aws:lambda/function:Function')) assert.equal(f.inputs.environment.variables.CONSISTENCY, 'eventual');
+    // MREC replicas carry the table's stream and the provider reports it: no enabler, replicas[].streamArn is used
+    assert.equal(ofType(run, 'aws:lambda/invocation:Invocation').length, 0);
+    const items = named(run, 'tables-items');
+    assert.equal(named(run, 'notifier-ap-southeast-2-stream').inputs.eventSourceArn, items.state.replicas[0].streamArn);
+    assert.match(items.state.replicas[0].streamArn, /^arn:aws:dynamodb:ap-southeast-2:/);
   });
 
   const refused: Array<{ what: string; raw: Record<string, string>; key: string; says: RegExp }> = [
@@ -124,6 +165,8 @@ describe('drills (AWS FIS templates) under mocks', function () {
         { Effect: 'Allow', Action: ['dynamodb:PutResourcePolicy', 'dynamodb:GetResourcePolicy', 'dynamodb:DeleteResourcePolicy', 'dynamodb:DescribeTable'], Resource: replicaArns },
         { Effect: 'Allow', Action: ['lambda:GetFunction'], Resource: [named(run, `notifier-${r}`).state.arn] },
         { Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: [`${bucket}/FisConfigs/*`] },
+        // both actions list tag:GetResources (FIS actions reference), which takes "*" only
+        { Effect: 'Allow', Action: ['tag:GetResources'], Resource: ['*'] },
       ]);
     });
 
@@ -167,8 +210,18 @@ describe('drills (AWS FIS templates) under mocks', function () {
   });
 
   it('drills: true runs each drill for the default 10 minutes; durations are ISO 8601', async () => {
-    const on = await runProgram({ regions: 'eu-west-1', drills: 'true' });
-    assert.equal(named(on, 'drills-eu-west-1-pause-replication').inputs.actions[0].parameters[0].value, 'PT10M');
+    const on = await cachedRun({ regions: R.join(','), drills: 'true' });
+    for (const drill of ['pause-replication', 'notifier-errors']) assert.equal(named(on, `drills-eu-west-1-${drill}`).inputs.actions[0].parameters[0].value, 'PT10M');
     assert.deepEqual([1, 59, 60, 90, 720].map(isoMinutes), ['PT1M', 'PT59M', 'PT1H', 'PT1H30M', 'PT12H']);
+  });
+
+  it('one region: no pause-replication template (no replica to pause), the reason as a stack output; notifier-errors stays', async () => {
+    const one = await runProgram({ regions: 'eu-west-1', drills: 'true' });
+    assert.deepEqual(ofType(one, 'aws:fis/experimentTemplate:ExperimentTemplate').map((t) => t.name), ['drills-eu-west-1-notifier-errors']);
+    assert.deepEqual(Object.keys(one.outputs.drillTemplates['eu-west-1']), ['notifier-errors']);
+    assert.match(one.outputs.drillsSkipped['eu-west-1']['pause-replication'], /one-region stack has no replica/);
+    // nothing on the table for a drill that does not exist
+    assert.deepEqual(policyOf(one, 'drills-eu-west-1-policy').map((s) => s.Action[0]), ['lambda:GetFunction', 's3:PutObject', 'tag:GetResources']);
+    assert.equal(run.outputs.drillsSkipped, undefined, 'two regions: nothing skipped');
   });
 });

@@ -1,12 +1,12 @@
 /**
- * Config `reservedConcurrency` and `notifier` (components/notifierTuning.ts): what the program deploys for them
+ * Config `reservedConcurrency` and `notifier` (config/notifier.ts): what the program deploys for them
  * under Pulumi mocks (reserved concurrency on the items and notifier functions, parallelizationFactor on the stream
  * mapping, the notifier's publish concurrency and DLQ URL in its environment, its right to write to the DLQ), the
  * defaults, and every bad value refused with the key, the value and what is allowed.
  */
 import assert from 'node:assert/strict';
 import { ConfigError, parseConfig } from '../../config';
-import { DEFAULT_NOTIFIER_TUNING, PUBLISH_CONCURRENCY_MAX } from '../../components/notifierTuning';
+import { DEFAULT_NOTIFIER_TUNING, PUBLISH_CONCURRENCY_MAX } from '../../config/notifier';
 import { MAX_SOCKETS } from '../../handlers/lib/signedPost';
 import { cachedRun, named, policies } from '../../scripts/mockCloud';
 

@@ -62,6 +62,25 @@ describe('npm run plan', function () {
     }
   });
 
+  it('warns that a notifier reservation covers only so many stream shards, and names the alarm that fires beyond them', async () => {
+    const file = path.join(ROOT, 'Pulumi.plantest-rc.yaml');
+    fs.writeFileSync(file, 'config:\n  global-appsync:regions: eu-west-1\n  global-appsync:reservedConcurrency: \'{"notifier": 9}\'\n  global-appsync:notifier: \'{"parallelizationFactor": 4}\'\n');
+    try {
+      const { code, out } = await plan(['--stack', 'plantest-rc']);
+      assert.equal(code, 0);
+      const at = out.indexOf('── warnings');
+      assert.ok(at > 0, 'a warnings section');
+      const text = out.slice(at + 1).join(' ');
+      assert.match(text, /reservedConcurrency\.notifier = 9 with notifier\.parallelizationFactor = 4 covers 2 stream shards/);
+      assert.match(text, /alarms-<region>-notifier-throttles fires/);
+    } finally {
+      fs.rmSync(file);
+    }
+    // no reservation (dev): nothing to warn about
+    const dev = await plan(['--stack', 'dev']);
+    assert.equal(dev.out.includes('── warnings'), false);
+  });
+
   it('an unknown stack or flag is refused with what exists', async () => {
     const missing = await plan(['--stack', 'staging']);
     assert.equal(missing.code, 1);

@@ -1,6 +1,6 @@
 /**
  * `aws:*` stack settings reach every region's explicit provider (explicit providers ignore them otherwise:
- * pulumi/pulumi-aws#1307, #3259), typed and validated by config.ts; credentials stay secret.
+ * pulumi/pulumi-aws#1307, #3259), typed and validated by config/; credentials stay secret.
  */
 import assert from 'node:assert/strict';
 import { AWS_SETTINGS, ConfigError, parseConfig } from '../../config';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { parseConfig, projectKeys, readStackFile } from '../../config';
-import { DEFAULT_ALARM_THRESHOLDS } from '../../components/alarmThresholds';
+import { DEFAULT_ALARM_THRESHOLDS } from '../../config/alarms';
 import { HEALTH_CHECK } from '../../components/healthCheck';
 import { ALIAS_TTL_SECONDS, recoveryObjectives, type RecoveryObjective, writeLatencyNote } from '../../components/recovery';
 import { STREAM_MAPPING } from '../../components/streamMapping';

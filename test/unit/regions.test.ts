@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { AWS_REGIONS, ConfigError, parseConfig, SUPPORTED_REGIONS } from '../../config';
-import { missingServices } from '../../components/serviceRegions';
+import { missingServices } from '../../config/regions';
 import { validationRecordFor } from '../../components/globalRouting';
 import { cachedRun, diffRuns, named, ofType, runProgram } from '../../scripts/mockCloud';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readStackFile } from '../../config';
 import { HANDLER_NAMES } from '../../components/bundle';
 import { ROUTE53_CHECKER_REGIONS, HEALTH_CHECK } from '../../components/globalRouting';
-import { stateUpdaterFunctionName } from '../../components/names';
+import { stateUpdaterFunctionName } from '../../config/names';
 import { STAGE_NAME } from '../../components/regionalApi';
 import { FUNCTIONS, RESOLVERS } from '../../schema/resolvers/manifest';
 import { cachedRun, countByType, custom, named, ofType, type ProgramRun, type Recorded } from '../../scripts/mockCloud';

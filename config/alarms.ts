@@ -1,6 +1,6 @@
 /**
  * The `alarms` stack config: the thresholds of the regional alarms (components/alarms.ts), their defaults and
- * their bounds, in one module without @pulumi imports so that config.ts (which validates them) and the plan
+ * their bounds and their validation, in one module without @pulumi imports so that config/index.ts and the plan
  * script can read them without loading the Pulumi SDK.
  *
  * Defaults (README, "Alarms"): DynamoDB global tables propagate a change in about a second in normal operation
@@ -9,6 +9,7 @@
  * behind; an API's p99 above 2 s (AppSync) or 3 s (API Gateway, which adds a Lambda cold start) for 5 minutes is
  * degradation users feel; more than 5 server errors a minute is not noise; any Lambda error or throttle alarms.
  */
+import { type ConfigProblem, parseObject, show, unknownFields } from './problems';
 
 export interface AlarmThresholds {
   /** ReplicationLatency, Average over a minute, per source → destination pair (ms). */
@@ -53,3 +54,22 @@ export const ALARM_THRESHOLD_MAX: Readonly<Record<keyof AlarmThresholds, number>
   functionErrorsPerMinute: 1_000_000,
   functionThrottlesPerMinute: 1_000_000,
 });
+
+/** `alarms`: an object of thresholds, each optional (defaults above), each a number in range. */
+export function parseAlarms(raw: string | undefined, problems: ConfigProblem[]): AlarmThresholds {
+  const out: AlarmThresholds = { ...DEFAULT_ALARM_THRESHOLDS };
+  if (raw === undefined || raw === '') return out;
+  const obj = parseObject('alarms', raw, problems, `of thresholds, any of ${ALARM_THRESHOLD_KEYS.join(', ')}; e.g. {"replicationLatencyAverageMs": 2000}`);
+  if (!obj) return out;
+  unknownFields('alarms', obj, ALARM_THRESHOLD_KEYS, problems);
+  for (const k of ALARM_THRESHOLD_KEYS) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > ALARM_THRESHOLD_MAX[k]) {
+      problems.push({ key: `alarms.${k}`, value: show(v), allowed: `a number from 0 to ${ALARM_THRESHOLD_MAX[k]} (default ${DEFAULT_ALARM_THRESHOLDS[k]})` });
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 /**
  * Multi-Region strong consistency (MRSC) rules for the `consistency` and `witnessRegion` stack config keys: which
  * regions may form an MRSC global table, and what such a table does not support. Pure (no @pulumi imports):
- * config.ts calls `mrscProblems` while it collects every config problem, components/globalTable.ts calls
+ * config/index.ts calls `mrscProblems` while it collects every config problem, components/globalTable.ts calls
  * `assertMrscTable` on the table it is about to declare, and the emulator reads CONSISTENCY_MODES.
  *
  * Source, read 2026-11-30:
@@ -18,6 +18,7 @@
  *     Europe (Paris), Europe (Frankfurt) / Asia Pacific (Tokyo), Asia Pacific (Seoul), Asia Pacific (Osaka))
  * When AWS adds regions to a set, add them here: nothing else in the program names them.
  */
+import { type ConfigProblem, hint, show } from './problems';
 
 export const CONSISTENCY_MODES = ['eventual', 'strong'] as const;
 export type Consistency = (typeof CONSISTENCY_MODES)[number];
@@ -103,4 +104,12 @@ export function assertMrscTable(tableName: string, args: Readonly<Record<string,
     const used = Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null && !(typeof v === 'object' && (v as { enabled?: unknown }).enabled === false);
     if (used) throw new Error(`table ${tableName}: ${field} (${what}) is not supported by a multi-Region strongly consistent table (${MRSC_SOURCE}); remove it or use consistency eventual`);
   }
+}
+
+/** `consistency`: eventual | strong (default eventual); undefined after a problem. */
+export function parseConsistency(raw: string | undefined, problems: ConfigProblem[]): Consistency | undefined {
+  if (raw === undefined || raw === '') return 'eventual';
+  if ((CONSISTENCY_MODES as readonly string[]).includes(raw)) return raw as Consistency;
+  problems.push({ key: 'consistency', value: show(raw), allowed: `${hint(raw, CONSISTENCY_MODES)}one of ${CONSISTENCY_MODES.join(', ')} (strong = multi-Region strong consistency: README, "Consistency")` });
+  return undefined;
 }

@@ -1,5 +1,5 @@
 /**
- * The stack config keys that size the items and notifier functions (validated here, read by config.ts, which
+ * The stack config keys that size the items and notifier functions (validated here, called by config/index.ts, which
  * stays the only reader of raw config):
  *
  *   reservedConcurrency: { items?: number; notifier?: number }
@@ -9,7 +9,9 @@
  *     account concurrency is 1,000 per region (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
  *     So each value is an integer from 1 to 900 and both together at most 900. 0 (a function that never runs) is
  *     refused. The notifier's must be at least notifier.parallelizationFactor: each shard runs that many batches
- *     at once, and a reservation below it throttles the event source mapping.
+ *     at once, and a reservation below it throttles the event source mapping even on a one-shard stream. A stream
+ *     has several shards, and how many is DynamoDB's to decide, so `npm run plan` also warns how many shards a
+ *     reservation covers (notifierConcurrencyWarning, below).
  *
  *   notifier: { parallelizationFactor: number; publishConcurrency: number }
  *     parallelizationFactor: concurrent batches per stream shard on the event source mapping, 1 to 10
@@ -25,7 +27,7 @@
  *
  * No @pulumi imports: the config tests and scripts load it cheaply.
  */
-import type { ConfigProblem } from '../config';
+import { type ConfigProblem, parseObject, type RawConfig, unknownFields } from './problems';
 
 export interface ReservedConcurrency {
   items?: number;
@@ -101,4 +103,42 @@ export function reservedConcurrency(obj: Record<string, unknown> | undefined, tu
     });
   }
   return out;
+}
+
+/** `notifier` and `reservedConcurrency` (rules above). */
+export function parseNotifierKeys(raw: RawConfig, problems: ConfigProblem[]): { notifier: NotifierTuning; reservedConcurrency: ReservedConcurrency } {
+  const object = (key: 'notifier' | 'reservedConcurrency', known: readonly string[], example: string): Record<string, unknown> | undefined => {
+    const text = raw[key];
+    if (text === undefined || text === '') return undefined;
+    const obj = parseObject(key, text, problems, `with any of ${known.join(', ')}; e.g. ${example}`);
+    if (obj) unknownFields(key, obj, known, problems);
+    return obj;
+  };
+  const notifier = notifierTuning(object('notifier', NOTIFIER_TUNING_KEYS, '{"parallelizationFactor": 4, "publishConcurrency": 64}'), problems);
+  return { notifier, reservedConcurrency: reservedConcurrency(object('reservedConcurrency', RESERVED_CONCURRENCY_KEYS, '{"items": 100, "notifier": 10}'), notifier, problems) };
+}
+
+/**
+ * What `npm run plan` warns about `reservedConcurrency.notifier` (undefined when there is nothing to say: no
+ * reservation). Lambda processes a DynamoDB stream with up to (shards × parallelizationFactor) concurrent batches —
+ * one invocation each (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html, "Polling and batching streams" and
+ * "Concurrent reading of a shard"; https://aws.amazon.com/blogs/compute/new-aws-lambda-scaling-controls-for-kinesis-and-dynamodb-event-sources/).
+ * The shard count is DynamoDB's: shards "are created and deleted automatically, as needed", and a shard "might split in
+ * response to high levels of write activity on its parent table"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_DescribeStream.html), and an on-demand
+ * table starts on several partitions — so it is not known at plan time and a check against a number would be a guess.
+ * Config validation only refuses a reservation below parallelizationFactor (not even one shard's worth); this says
+ * how many shards the reservation covers and what fires when the stream has more.
+ */
+export function notifierConcurrencyWarning(reserved: Readonly<ReservedConcurrency>, tuning: Readonly<NotifierTuning>): string | undefined {
+  if (reserved.notifier === undefined) return undefined;
+  const pf = tuning.parallelizationFactor;
+  const shards = Math.floor(reserved.notifier / pf);
+  return (
+    `reservedConcurrency.notifier = ${reserved.notifier} with notifier.parallelizationFactor = ${pf} covers ${shards} stream shard${shards === 1 ? '' : 's'} ` +
+    `at full parallelism. Lambda runs up to shards × ${pf} notifier invocations at once, and DynamoDB decides the shard count (several on an ` +
+    `on-demand table, more as writes grow; unknown until deploy). On a stream with more shards the mapping's invocations are throttled: ` +
+    `alarms-<region>-notifier-throttles fires and notifier-<region>-iterator-age follows as the stream backs up. Leave it unset, or size it to ` +
+    `at least ${pf} × the shard count \`aws dynamodbstreams describe-stream\` shows, with room for splits.`
+  );
 }

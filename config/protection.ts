@@ -1,12 +1,12 @@
 /**
- * Validation of the two protection keys of the stack config (config.ts stays the only reader of raw config and
+ * Validation of the two protection keys of the stack config (config/index.ts stays the only reader of raw config and
  * calls these): `waf` (a regional AWS WAF web ACL per region, components/waf.ts) and `throttle` (API Gateway stage
  * throttling and, in apiKey mode, the usage plan's throttle and daily quota, components/restApi.ts). Pure: no
- * Pulumi, so `npm run plan`, the emulator and the tests use it as they use config.ts. Each problem names the key,
+ * Pulumi, so `npm run plan`, the emulator and the tests use it as they use config/. Each problem names the key,
  * the value as given and what is allowed; the caller collects them with every other key's.
  */
 
-/** One config problem, as config.ts's ConfigProblem. */
+/** One config problem, as config/problems.ts's ConfigProblem. */
 export interface ProtectionProblem {
   key: string;
   value: string;

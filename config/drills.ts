@@ -12,6 +12,7 @@
  *     `duration`, `invocationPercentage` (optional, default 100) and `preventExecution` (optional, default true);
  *     it needs the AWS FIS Lambda extension on the function (https://docs.aws.amazon.com/fis/latest/userguide/use-lambda-actions.html).
  */
+import { type ConfigProblem, parseJson, show, unknownFields } from './problems';
 
 export const PAUSE_REPLICATION_ACTION = 'aws:dynamodb:global-table-pause-replication';
 export const LAMBDA_ERROR_ACTION = 'aws:lambda:invocation-error';
@@ -47,3 +48,24 @@ export const FIS_EXTENSION_PARAMETER = '/aws/service/fis/lambda-extension/AWS-FI
 export const FIS_CONFIG_PREFIX = 'FisConfigs';
 /** The extension's wrapper script, set as AWS_LAMBDA_EXEC_WRAPPER (use-lambda-actions.html, "Configure the Lambda function"). */
 export const FIS_EXEC_WRAPPER = '/opt/aws-fis/bootstrap';
+
+/** `drills`: true | false | {"pauseMinutes": N} (README, "Drills"); undefined = off. */
+export function parseDrills(raw: string | undefined, problems: ConfigProblem[]): DrillsConfig | undefined {
+  if (raw === undefined || raw === '' || raw === 'false') return undefined;
+  const { min, max, dflt } = DRILL_PAUSE_MINUTES;
+  if (raw === 'true') return { pauseMinutes: dflt };
+  const allowed = `true, false or {"pauseMinutes": N} with N a whole number of minutes from ${min} to ${max} (default ${dflt})`;
+  const parsed = /^\s*\{/.test(raw) ? parseJson(raw) : { ok: false as const };
+  if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
+    problems.push({ key: 'drills', value: show(raw), allowed });
+    return undefined;
+  }
+  const obj = parsed.value as Record<string, unknown>;
+  unknownFields('drills', obj, ['pauseMinutes'], problems);
+  const n = obj.pauseMinutes ?? dflt;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    problems.push({ key: 'drills.pauseMinutes', value: show(n), allowed: `a whole number of minutes from ${min} to ${max} (default ${dflt}): how long each drill pauses replication or fails the notifier` });
+    return undefined;
+  }
+  return { pauseMinutes: n };
+}

@@ -1,7 +1,11 @@
 /**
- * Physical names that tools outside the Pulumi program rely on. No imports, so scripts can use it without
- * loading @pulumi/aws.
+ * Physical names that tools outside the Pulumi program rely on, and that config/index.ts checks (the stack name
+ * must make a valid function name). No imports: components/, local/ and scripts/ import it without loading
+ * @pulumi/aws or the rest of config/.
  */
+
+/** The Pulumi project name: the config namespace and the first part of every physical name. */
+export const PROJECT = 'global-appsync';
 
 /**
  * The state updater's function name, the same in every region (Lambda names are per region), so
