@@ -139,6 +139,7 @@ export class Region {
       // the notifier's DLQ is a file next to the function logs (`npm run replay-dlq -- --local` reads it)
       ...(opts.logDir ? { notifierDlqUrl: pathToFileURL(localDlqFile(opts.logDir, region)).href } : {}),
       stateRegions: config.regions,
+      stateCacheMs: config.stateCacheMs,
       // the drills fail back once the write bound has passed (30 s), not after the deployed default of 60 s in fenced,
       // which is tested on its own
       minFencedSeconds: 0,

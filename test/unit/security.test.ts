@@ -189,6 +189,11 @@ describe('least privilege', function () {
         }
       }
       assert.equal(new Set(tableArns(`app-state-${region}-updater-policy`)).size, R.length, 'reads every replica of app-config');
+      assert.deepEqual(
+        updaterDoc.Statement.filter((x) => list(x.Resource).some((r) => r.includes(':dynamodb:') && r.includes(`:${region}:`))).flatMap((x) => list(x.Action)),
+        ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        'what the updater sends to its own replica: a read and a conditional put',
+      );
       // the write fence: GetItem of the app-state item (and of no other item: dynamodb:LeadingKeys) in the app-config
       // replica written to — its own, and the primary's (writeMode primary); the items replicas: GetItem, PutItem,
       // DeleteItem, what handlers/lib/itemStore.ts sends, and nothing else
