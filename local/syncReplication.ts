@@ -224,7 +224,7 @@ export async function startSyncReplication(o: SyncReplicationOptions): Promise<S
           c.count += 1;
           conflicts.set(k, c);
           events.emit('conflict', { region, table });
-          return error(res, 'ReplicatedWriteConflictException', `The request was rejected because one or more items in the request are being modified by a request in another Region (${taken[other]!.region}).`);
+          return error(res, 'ReplicatedWriteConflictException', `The request was rejected because one or more items in the request are being modified by a request in another Region.`);
         }
         for (const s of slots) {
           const w = writing.get(s);
