@@ -298,7 +298,7 @@ export async function startContentionFront(o: ContentionOptions): Promise<Conten
           hash: t.KeySchema.find((e) => e.KeyType === 'HASH')?.AttributeName ?? '',
           range: t.KeySchema.find((e) => e.KeyType === 'RANGE')?.AttributeName,
           arn: t.TableArn,
-          // DynamoDB Local reports no BillingModeSummary for provisioned tables
+          // on-demand (PAY_PER_REQUEST, every table here), or else provisioned
           onDemand: t.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST',
         };
       });
