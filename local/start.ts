@@ -1,6 +1,6 @@
 /**
  * `npm start [-- --stack dev|prod] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
- *   [--health-interval <ms>] [--failure-threshold N]`
+ *   [--health-interval <ms>] [--failure-threshold N] [--dynamodb-contention on|off]`
  *
  * Runs the whole stack locally (local/emulator.ts), prints one line per step and then the endpoints of every
  * region, the global endpoint (with its health-check scale) and the admin API, writes .emulator/endpoints.json once everything serves, and stops everything (the DynamoDB Local JVM
@@ -17,7 +17,7 @@ import { assertPortsFree, PortInUseError } from './listen';
 import { DEFAULT_HEALTH, describeHealth } from './router';
 
 export const USAGE = `usage: npm start [-- --stack S] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
-                    [--health-interval MS] [--failure-threshold N]
+                    [--health-interval MS] [--failure-threshold N] [--dynamodb-contention on|off]
 
   --stack             Pulumi stack whose Pulumi.<stack>.yaml is read (default: dev)
   --regions           regions to emulate instead of the stack's (validated the same way)
@@ -27,7 +27,9 @@ export const USAGE = `usage: npm start [-- --stack S] [--regions a,b,c] [--port 
                       realistic (measured inter-region latencies)
   --endpoints         where to write the endpoints file (default .emulator/endpoints.json)
   --health-interval   the global endpoint's health-check interval in ms (default ${DEFAULT_HEALTH.intervalMs}: Route53's 30 s scaled 1:30)
-  --failure-threshold consecutive failed (or passed) checks that flip a region's health, 1-10 (default ${DEFAULT_HEALTH.failureThreshold}, as Route53)`;
+  --failure-threshold consecutive failed (or passed) checks that flip a region's health, 1-10 (default ${DEFAULT_HEALTH.failureThreshold}, as Route53)
+  --dynamodb-contention on (default): DynamoDB answers as under load in AWS (transaction conflicts, 1,000 write
+                      and 3,000 read units/s per partition key); off: DynamoDB Local's own answers`;
 
 class UsageError extends Error {}
 
@@ -44,6 +46,7 @@ export function parseStartArgs(argv: string[]) {
         endpoints: { type: 'string' },
         'health-interval': { type: 'string', default: String(DEFAULT_HEALTH.intervalMs) },
         'failure-threshold': { type: 'string', default: String(DEFAULT_HEALTH.failureThreshold) },
+        'dynamodb-contention': { type: 'string', default: 'on' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -66,9 +69,11 @@ export function parseStartArgs(argv: string[]) {
   const thresholdRaw = values['failure-threshold'] ?? '';
   const failureThreshold = Number(thresholdRaw);
   if (!/^\d+$/.test(thresholdRaw) || failureThreshold < 1 || failureThreshold > 10) throw new UsageError(`--failure-threshold ${thresholdRaw}: a whole number from 1 to 10 (Route53's range)`);
+  const contentionRaw = values['dynamodb-contention'] ?? 'on';
+  if (contentionRaw !== 'on' && contentionRaw !== 'off') throw new UsageError(`--dynamodb-contention ${contentionRaw}: on or off`);
   const regions = values.regions?.split(',').map((s) => s.trim()).filter(Boolean);
   if (values.regions !== undefined && !regions?.length) throw new UsageError('--regions: give at least one region, e.g. --regions eu-west-1,ap-southeast-2');
-  return { help: values.help ?? false, stack: values.stack ?? 'dev', regions, port, lag, endpointsFile: values.endpoints ? path.resolve(values.endpoints) : undefined, health: { intervalMs, failureThreshold } };
+  return { help: values.help ?? false, stack: values.stack ?? 'dev', regions, port, lag, endpointsFile: values.endpoints ? path.resolve(values.endpoints) : undefined, health: { intervalMs, failureThreshold }, dynamodbContention: contentionRaw === 'on' };
 }
 
 function table(rows: string[][]): string {
@@ -118,7 +123,7 @@ async function main(): Promise<void> {
   let emulator: Emulator;
   try {
     const { Emulator: EmulatorClass } = await import('./emulator');
-    emulator = await EmulatorClass.start({ stack: args.stack, regions: args.regions, basePort: args.port, replicationLag: args.lag, endpointsFile: args.endpointsFile, health: args.health, log, dynamodb });
+    emulator = await EmulatorClass.start({ stack: args.stack, regions: args.regions, basePort: args.port, replicationLag: args.lag, endpointsFile: args.endpointsFile, health: args.health, dynamodbContention: args.dynamodbContention, log, dynamodb });
   } catch (err) {
     await dynamodb.then((d) => d.stop()).catch(() => {});
     exitOnUserError(err);
