@@ -140,8 +140,9 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
       reservedConcurrency: args.itemsReservedConcurrency,
       statements: [
         // the primary's replica too: writeMode primary writes there (read local, write global); every write is one
-        // conditional PutItem or DeleteItem (handlers/lib/itemStore.ts), every read a GetItem
-        { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: itemsTables },
+        // UpdateItem (no expected version), conditional PutItem or DeleteItem (handlers/lib/itemStore.ts), every read
+        // a GetItem
+        { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: itemsTables },
         // the write fence (handlers/items.ts): a strongly consistent GetItem of the app-state item, and of nothing else
         // in the table, in the replica written to (in writeMode primary the primary's, besides the local one)
         { actions: ['dynamodb:GetItem'], resources: appConfigTables, condition: onlyItems([APP_STATE_ID]) },

@@ -11,8 +11,8 @@
  *          `created` and `previousVersion`). `expectedVersion` (or an `If-Match: <n>` / `If-Match: "<n>"` header;
  *          both given must agree) makes the write conditional: n ≥ 1 = the stored item must have version n,
  *          0 = the item must not exist yet (as PutItemInput.expectedVersion in the GraphQL schema). Without it
- *          the write still compare-and-sets on the version it just read (retried up to 3 times), so concurrent
- *          writers to the same replica never overwrite each other silently: each write gets its own version.
+ *          the write is one UpdateItem that moves the stored version by one, so concurrent writers to the same
+ *          replica never overwrite each other silently: each write gets its own version (last writer wins).
  *          That holds within one region (one replica checks every condition). Across regions in `multi-master`,
  *          each region's write is checked only against its own replica, so two writes to the same id in two
  *          regions can both succeed (even with the same expectedVersion, and often with the same version
@@ -77,14 +77,14 @@ import { loadConfig, type HandlerConfig } from './lib/env';
 import { classify, failure, isRetryableConflict, type FailureContext } from './lib/errors';
 import { parseIdempotencyKey, parseIfMatch, parseVersionText } from './lib/headers';
 import { MAX_ITEM_BODY_BYTES, bodyTooLarge, fail, listNames, methodNotAllowed, restHandler, type HttpRequest, type HttpResponse, type Scope } from './lib/http';
-import { dynamoItemStore, holdsWrite, type ItemRecord, type ItemStore, type WriteOutcome } from './lib/itemStore';
+import { dynamoItemStore, type ItemRecord, type ItemStore, type WriteOutcome } from './lib/itemStore';
 import { stateCache, type StateCache, type StateView } from './lib/stateCache';
 
 export const ALLOWED_METHODS = ['GET', 'PUT', 'DELETE'] as const;
 export const PUT_FIELDS = ['value', 'expectedVersion'] as const;
 /** Seconds a client should wait before retrying a write refused by the app state. */
 export const STATE_RETRY_AFTER_S = 30;
-/** Compare-and-set rounds of a write without expectedVersion (each re-reads the version). */
+/** Compare-and-set rounds of a DELETE without expectedVersion (each re-reads the version). */
 const CAS_ATTEMPTS = 3;
 /** Re-decisions when the written region's app state differs from the one read locally (a state change in flight). */
 const STATE_ATTEMPTS = 2;
@@ -236,13 +236,19 @@ function withOutcome(res: HttpResponse, outcome: 'notApplied' | 'unknown', detai
   return { ...res, body: { ...body, error: `${body.error}. ${detail}`, outcome } };
 }
 
+/** What a PUT sent: its writeId, and the version it writes when that is known beforehand (expectedVersion given). */
+interface SentWrite {
+  writeId: string;
+  version?: number;
+}
+
 interface UnknownWrite {
   what: string;
   store: ItemStore;
   method: string;
   itemId: string;
-  /** PUT: the item sent */
-  item?: ItemRecord;
+  /** PUT: the write sent */
+  item?: SentWrite;
   /** DELETE: the item the delete was sent for */
   current: ItemRecord | null;
   keyGiven: boolean;
@@ -270,7 +276,7 @@ async function resolveUnknown(err: unknown, w: UnknownWrite): Promise<HttpRespon
         : 'read the item (GET): 404 means it is deleted';
     return withOutcome(failure(what, err, ctx), 'unknown', `Whether it was ${method === 'PUT' ? 'stored' : 'deleted'} is unknown (reading it back failed too): ${how}`);
   }
-  if (method === 'PUT' && item && holdsWrite(stored, item)) return putAnswer(stored, region);
+  if (method === 'PUT' && item && stored && stored.writeId === item.writeId && (item.version === undefined || stored.version === item.version)) return putAnswer(stored, region);
   if (method === 'DELETE' && current) {
     if (!stored) return deleteAnswer(current, region, store.region);
     if (!(stored.version === current.version && stored.writeId === current.writeId)) {
@@ -390,32 +396,31 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scop
     if (budget.expired()) return failure(what, new BudgetExhausted(), ctx);
 
     let ifVersion = 0;
-    let item: ItemRecord | undefined;
+    let item: SentWrite | undefined;
     let current: ItemRecord | null = null;
     let out: WriteOutcome;
     let writing = false;
     try {
       if (method === 'PUT') {
-        if (expectedVersion !== undefined) ifVersion = expectedVersion;
-        else {
-          current = await store.get(itemId, budget.signal);
-          if (current?.writeId === writeId) {
-            // this write is stored already: an earlier round of this request, or a resend with the same Idempotency-Key
-            return current.value === value ? putAnswer(current, deps.region) : keyReused(itemId, current);
-          }
-          ifVersion = current?.version ?? 0;
-        }
-        item = {
+        const fields = {
           id: itemId,
           value,
-          version: ifVersion + 1,
           updatedAt: deps.now().toISOString(),
           updatedRegion: store.region,
           ...(req.caller ? { updatedBy: req.caller } : {}),
           writeId,
         };
         writing = true;
-        out = await store.put(item, ifVersion, budget.signalLeaving(READ_BACK_RESERVE_MS));
+        if (expectedVersion === undefined) {
+          // one UpdateItem: the next version, whatever is stored (recognising this write if it is stored already)
+          item = { writeId };
+          out = await store.upsert(fields, budget.signalLeaving(READ_BACK_RESERVE_MS));
+        } else {
+          ifVersion = expectedVersion;
+          item = { writeId, version: ifVersion + 1 };
+          out = await store.put({ ...fields, version: ifVersion + 1 }, ifVersion, budget.signalLeaving(READ_BACK_RESERVE_MS));
+        }
+        // this write stored (possibly found stored: an earlier attempt, or a resend with the same Idempotency-Key)
         if (out.ok) return out.item.value === value ? putAnswer(out.item, deps.region) : keyReused(itemId, out.item);
       } else {
         current = await store.get(itemId, budget.signal);

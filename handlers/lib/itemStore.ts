@@ -2,6 +2,10 @@
  * The items table through the DocumentClient, as the items handler needs it: strongly consistent reads and
  * versioned, idempotent writes — each one plain conditional PutItem or DeleteItem of the one item it writes.
  *
+ * An unconditional write (no expected version) is one UpdateItem that sets the item and moves its version by one
+ * (`if_not_exists(version, 0) + 1`): concurrent writers of one item each get their own version without reading it
+ * first, and the write is refused only when the item already holds its own writeId (a retry of itself).
+ *
  * No write includes any other item, in the request or in a transaction: DynamoDB cancels concurrent transactions
  * that include the same item (TransactionConflict) and fails a plain write of an item an ongoing transaction
  * includes (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling),
@@ -23,12 +27,12 @@
  * request's writeId and version it is the request's own write, answered as done. A retried delete that finds the
  * item gone after an unanswered attempt is the request's own delete (the version it meant is gone either way).
  *
- * IAM: GetItem, PutItem and DeleteItem on the items replica written to.
+ * IAM: GetItem, PutItem, UpdateItem and DeleteItem on the items replica written to.
  * Reads are always strongly consistent (ConsistentRead): the local replica's latest, or with MRSC the latest
  * write from any region.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailed, sdkAttempts } from './dynamo';
 
@@ -55,6 +59,11 @@ export interface ItemStore {
   get(id: string, signal?: AbortSignal): Promise<ItemRecord | null>;
   /** Writes `item` (with its writeId) only if the stored version is `ifVersion` (0 = only if absent). */
   put(item: ItemRecord, ifVersion: number, signal?: AbortSignal): Promise<WriteOutcome>;
+  /**
+   * Writes `item` whatever is stored, as the next version (1 when there is none), in one call; answers the item as
+   * stored. A retry finding its own writeId there writes nothing and answers that item.
+   */
+  upsert(item: Omit<ItemRecord, 'version'>, signal?: AbortSignal): Promise<WriteOutcome>;
   /** Deletes the item only if its stored version is still `current.version`; answers `current`. */
   delete(current: ItemRecord, signal?: AbortSignal): Promise<WriteOutcome>;
 }
@@ -126,6 +135,40 @@ export function dynamoItemStore(doc: DynamoDBDocumentClient, table: string, regi
         if (!isConditionFailed(err)) throw err;
         const stored = storedOf(err);
         return holdsWrite(stored, item) ? { ok: true, item: stored } : { ok: false, reason: 'version', actual: stored };
+      }
+    },
+
+    async upsert(item, signal) {
+      const names: Record<string, string> = { '#value': 'value', '#updatedAt': 'updatedAt', '#updatedRegion': 'updatedRegion', '#writeId': 'writeId', '#version': 'version', '#updatedBy': 'updatedBy' };
+      const values: Record<string, unknown> = { ':value': item.value, ':updatedAt': item.updatedAt, ':updatedRegion': item.updatedRegion, ':writeId': item.writeId, ':zero': 0, ':one': 1 };
+      let update = 'SET #value = :value, #updatedAt = :updatedAt, #updatedRegion = :updatedRegion, #writeId = :writeId, #version = if_not_exists(#version, :zero) + :one';
+      if (item.updatedBy !== undefined) {
+        values[':updatedBy'] = item.updatedBy;
+        update += ', #updatedBy = :updatedBy';
+      } else update += ' REMOVE #updatedBy';
+      try {
+        const out = await doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { id: item.id },
+            UpdateExpression: update,
+            // the version moves by itself (each write its own), so the one thing to refuse is this very write again
+            ConditionExpression: 'attribute_not_exists(#writeId) OR #writeId <> :writeId',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          { abortSignal: signal },
+        );
+        const stored = toRecord(out.Attributes);
+        if (!stored) throw new Error('UpdateItem with ReturnValues ALL_NEW answered no item');
+        return { ok: true, item: stored };
+      } catch (err) {
+        if (!isConditionFailed(err)) throw err;
+        // the condition fails only on an item holding this writeId: this write, stored by an earlier attempt
+        const stored = storedOf(err);
+        return stored ? { ok: true, item: stored } : { ok: false, reason: 'version', actual: null };
       }
     },
 

@@ -45,6 +45,7 @@ const NO_TABLES: ItemsDeps = {
     region: 'eu-west-1',
     get: () => Promise.reject(new Error('no table access expected')),
     put: () => Promise.reject(new Error('no table access expected')),
+    upsert: () => Promise.reject(new Error('no table access expected')),
     delete: () => Promise.reject(new Error('no table access expected')),
   },
   storeFor() {

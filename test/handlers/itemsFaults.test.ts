@@ -75,8 +75,9 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
   });
 
   for (const consistency of ['eventual', 'strong'] as const) {
-    // one plain conditional write in either mode: no transaction, no other item
-    const writeOp = (kind: 'put' | 'delete') => (kind === 'put' ? 'PutItem' : 'DeleteItem');
+    // one write of the item alone in either mode, no transaction: a PUT without expectedVersion is one UpdateItem
+    // (the next version), with it a conditional PutItem; a DELETE a conditional DeleteItem
+    const writeOp = (kind: 'put' | 'conditionalPut' | 'delete') => ({ put: 'UpdateItem', conditionalPut: 'PutItem', delete: 'DeleteItem' })[kind];
 
     describe(`a write whose reply is lost after DynamoDB applied it (CONSISTENCY=${consistency}): the SDK's retry is recognised`, () => {
       let proxy: LostReplyProxy;
@@ -106,7 +107,7 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
         const id = `lost-cond-${consistency}`;
         await putItem(EU, tables.items, { id, value: 'base', version: 1, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU });
         through();
-        proxy.arm([writeOp('put')]);
+        proxy.arm([writeOp('conditionalPut')]);
         const before = proxy.dropped;
         const res = await invoke(itemsEvent('PUT', id, { body: { value: 'second', expectedVersion: 1 } }));
         assert.equal(proxy.dropped - before, 1);
@@ -156,10 +157,10 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
       it('PUT stored, every SDK attempt lost its reply → 201 with the stored write (read back), not 503', async () => {
         const id = `all-lost-put-${consistency}`;
         through();
-        const before = { puts: sent('PutItem'), dropped: proxy.dropped };
-        proxy.arm(['PutItem'], ALL);
+        const before = { puts: sent('UpdateItem'), dropped: proxy.dropped };
+        proxy.arm(['UpdateItem'], ALL);
         const { result: res, lines } = await capturingErrors(() => invoke(itemsEvent('PUT', id, { body: { value: 'kept' } })));
-        const puts = sent('PutItem') - before.puts;
+        const puts = sent('UpdateItem') - before.puts;
         assert.ok(puts >= 2, `the SDK retried (${puts} attempts)`);
         assert.equal(proxy.dropped - before.dropped, puts, 'every attempt reached DynamoDB, every reply was lost');
         assert.equal(res.status, 201, JSON.stringify(res.body));
@@ -400,10 +401,11 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
       const wrap = (store: ItemStore): ItemStore => ({
         region: store.region,
         get: (id, signal) => store.get(id, signal),
-        async put(item, ifVersion, signal) {
+        put: (item, ifVersion, signal) => store.put(item, ifVersion, signal),
+        async upsert(item, signal) {
           calls += 1;
           if (calls <= failures) throw new ReplicatedWriteConflictException({ message: 'being modified in another Region', $metadata: { attempts: 3 } });
-          return store.put(item, ifVersion, signal);
+          return store.upsert(item, signal);
         },
         delete: (current, signal) => store.delete(current, signal),
       });

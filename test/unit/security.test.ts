@@ -196,7 +196,7 @@ describe('least privilege', function () {
       );
       // the write fence: GetItem of the app-state item (and of no other item: dynamodb:LeadingKeys) in the app-config
       // replica written to — its own, and the primary's (writeMode primary); the items replicas: GetItem, PutItem,
-      // DeleteItem, what handlers/lib/itemStore.ts sends, and nothing else
+      // UpdateItem, DeleteItem, what handlers/lib/itemStore.ts sends, and nothing else
       const arnIn = (r: string): string => (r === appConfig.region ? appConfig.state.arn : appConfig.state.replicas.find((x: { regionName: string }) => x.regionName === r).arn);
       const itemsDoc = JSON.parse(named(run, `api-${region}-items-policy`).inputs.policy) as Doc;
       const dynamo = itemsDoc.Statement.filter((st) => list(st.Action).some((a) => a.startsWith('dynamodb:')));
@@ -206,7 +206,7 @@ describe('least privilege', function () {
       assert.deepEqual(new Set(list(fence.Resource)), new Set([arnIn(region), arnIn(R[0])]));
       assert.deepEqual(fence.Condition, { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['app-state'] } });
       const writes = dynamo.find((st) => st !== fence)!;
-      assert.deepEqual(list(writes.Action), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
+      assert.deepEqual(list(writes.Action), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
       assert.equal(writes.Condition, undefined);
       assert.deepEqual(new Set(tableArns(`api-${region}-items-policy`).filter((a) => a.includes(':table/global-appsync-dev-items'))), new Set([items.state.arn, ...items.state.replicas.map((r: { arn: string }) => r.arn)].filter((a: string) => a.includes(`:${region}:`) || a.includes(`:${R[0]}:`))));
     }
