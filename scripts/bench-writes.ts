@@ -19,8 +19,9 @@
  * `throttles` are what the front answered DynamoDB calls with during the series (the handlers retry some of them,
  * so a client may still succeed), `versionRaces` the writes that lost a version race to another writer of the same
  * item (409 VersionConflict; GraphQL VersionConflict or WriteConflict "changed by another write": expected on a hot
- * id), `errors` every other failed request. The yardstick, in the same run: DynamoDB Local's own PutItem rate
- * (64 concurrent writers, distinct items, straight to DynamoDB Local, no front).
+ * id), `errors` every other failed request. Both designs run at once and each series runs old and new back to back
+ * (see runWriteBench), then the yardstick: DynamoDB Local's own PutItem rate at as many writers (distinct items,
+ * straight to DynamoDB Local, no front).
  *
  * `runWriteBench()` returns the same as structured data (another script folds it into `npm run bench`).
  */
@@ -35,7 +36,7 @@ import { ROOT } from '../components/bundle';
 import { startContentionFront, type ContentionFront } from '../local/contention';
 import { ensureDynamoDBLocal, freePort, startDynamoDBLocal } from '../local/dynamodbLocal';
 import { Emulator } from '../local/emulator';
-import { LOCAL_CREDENTIALS } from '../local/tables';
+import { createTable, LOCAL_CREDENTIALS } from '../local/tables';
 import { runMain } from './runMain';
 
 /** The last revision whose writes each were one TransactWriteItems fenced on the shared app-state item. */
@@ -74,8 +75,10 @@ export interface WriteBenchResult {
   date: string;
   machine: { cpus: number; model: string; memoryGiB: number; loadAverage: number[]; node: string };
   old: { revision: string } | { skipped: string };
-  /** DynamoDB Local's own PutItem rate, 64 writers */
+  /** DynamoDB Local's own PutItem rate, 64 writers (right after the 64-writer REST series) */
   yardstick: { writers: number; count: number; rate: number; p50: number; p99: number };
+  /** the same at every writer count of the REST series, each measured right after it */
+  yardsticks: Array<WriteBenchResult['yardstick']>;
   series: SeriesResult[];
 }
 
@@ -182,25 +185,6 @@ async function series(t: Target, design: Design, api: Api, writers: number, perW
   };
 }
 
-async function allSeries(t: Target, design: Design, quick: boolean, log: (l: string) => void): Promise<SeriesResult[]> {
-  const total = quick ? 64 : 384;
-  const out: SeriesResult[] = [];
-  for (const api of ['REST', 'GraphQL'] as const) {
-    // warm-up: connections, the functions' first requests, the resolvers' first runs
-    await series(t, design, api, 8, quick ? 2 : 8, false, `${design}-${api}-warm`);
-    for (const writers of CONCURRENCY) {
-      const perWriter = Math.max(1, Math.round(total / writers));
-      const s = await series(t, design, api, writers, writers === 1 ? Math.min(perWriter, quick ? 32 : 128) : perWriter, false, `${design}-${api}-${writers}`);
-      log(`  ${design} ${api} ${s.series}: ${s.rate}/s p50 ${s.p50} ms p99 ${s.p99} ms, conflicts ${s.conflicts}, throttles ${s.throttles}, errors ${s.errors}`);
-      out.push(s);
-    }
-    const hot = await series(t, design, api, HOT_WRITERS, quick ? 8 : 24, true, `${design}-${api}`);
-    log(`  ${design} ${api} ${hot.series}: ${hot.rate}/s, version races ${hot.versionRaces}, conflicts ${hot.conflicts}, errors ${hot.errors}`);
-    out.push(hot);
-  }
-  return out;
-}
-
 function target(emulator: { region(name: string): { endpoints: { restUrl: string; graphqlUrl: string; apiKey: string } }; globalApiKey: string }, front: ContentionFront): Target {
   const ep = emulator.region(REGION).endpoints;
   return {
@@ -215,36 +199,24 @@ function target(emulator: { region(name: string): { endpoints: { restUrl: string
   };
 }
 
-/** DynamoDB Local's own PutItem rate: 64 writers, distinct items, no front. */
-async function yardstick(endpoint: string, table: string, quick: boolean): Promise<WriteBenchResult['yardstick']> {
-  const writers = 64;
-  const perWriter = quick ? 4 : 16;
-  const client = new DynamoDBClient({
-    region: REGION,
-    endpoint,
-    credentials: LOCAL_CREDENTIALS,
-    requestHandler: { httpAgent: new http.Agent({ keepAlive: true, maxSockets: writers }) },
-  });
-  try {
-    const put = (id: string) => client.send(new PutItemCommand({ TableName: table, Item: { id: { S: id }, value: { S: 'yardstick' }, version: { N: '1' } } }));
-    await Promise.all(Array.from({ length: writers }, (_, w) => put(`warm-${w}`)));
-    const ms: number[] = [];
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: writers }, async (_, w) => {
-        for (let n = 0; n < perWriter; n += 1) {
-          const t0 = performance.now();
-          await put(`raw-${w}-${n}`);
-          ms.push(performance.now() - t0);
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    ms.sort((a, b) => a - b);
-    return { writers, count: ms.length, rate: Math.round((ms.length / seconds) * 10) / 10, p50: Math.round(pct(ms, 50) * 10) / 10, p99: Math.round(pct(ms, 99) * 10) / 10 };
-  } finally {
-    client.destroy();
-  }
+/** DynamoDB Local's own PutItem: `writers` concurrent loops of `perWriter` distinct items each, no front. */
+async function rawPuts(client: DynamoDBClient, table: string, writers: number, perWriter: number, tag: string): Promise<WriteBenchResult['yardstick']> {
+  const put = (id: string) => client.send(new PutItemCommand({ TableName: table, Item: { id: { S: id }, value: { S: 'yardstick' }, version: { N: '1' } } }));
+  const ms: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let n = 0; n < perWriter; n += 1) {
+        const t0 = performance.now();
+        await put(`${tag}-${w}-${n}`);
+        ms.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  ms.sort((x, y) => x - y);
+  const r = (v: number) => Math.round(v * 10) / 10;
+  return { writers, count: ms.length, rate: r(ms.length / seconds), p50: r(pct(ms, 50)), p99: r(pct(ms, 99)) };
 }
 
 /** The old revision's tree in a temporary folder, sharing this tree's node_modules. */
@@ -255,6 +227,11 @@ function extractRevision(revision: string): string {
   return dir;
 }
 
+/**
+ * Both designs run side by side, series by series (old and new back to back, alternating which goes first, then the
+ * raw PutItem yardstick at the same number of writers), so that a machine whose load changes during the run gives
+ * every design of a series the same conditions.
+ */
 export async function runWriteBench(opts: WriteBenchOptions = {}): Promise<WriteBenchResult> {
   const log = opts.log ?? (() => {});
   const quick = opts.quick === true;
@@ -267,49 +244,67 @@ export async function runWriteBench(opts: WriteBenchOptions = {}): Promise<Write
     machine: { cpus: cpus.length, model: cpus[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100), node: process.version },
     old: oldRevision === null ? { skipped: '--no-old' } : { revision: oldRevision },
     yardstick: { writers: 0, count: 0, rate: 0, p50: 0, p99: 0 },
+    yardsticks: [],
     series: [],
   };
   const dirs: string[] = [];
+  const stops: Array<() => Promise<void>> = [async () => ddb.stop()];
+  const raw = new DynamoDBClient({
+    region: REGION,
+    endpoint: ddb.endpoint,
+    credentials: LOCAL_CREDENTIALS,
+    requestHandler: { httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }) },
+  });
   try {
     log(`DynamoDB Local on ${ddb.endpoint}`);
+    const targets: Array<{ design: Design; t: Target }> = [];
     if (oldRevision !== null) {
       const dir = extractRevision(oldRevision);
       dirs.push(dir);
-      log(`old: ${oldRevision} extracted to ${dir}; starting its emulator behind this tree's contention front`);
+      log(`old: ${oldRevision} extracted to ${dir}; its emulator behind this tree's contention front`);
       const front = await startContentionFront({ endpoint: ddb.endpoint });
-      try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const old = require(path.join(dir, 'local', 'emulator.ts')) as typeof import('../local/emulator');
-        const emulator = await old.Emulator.start({
-          stack: 'dev',
-          basePort: 0,
-          endpointsFile: null,
-          logDir: null,
-          dynamodbEndpoint: front.url,
-          configOverrides: { tableName: 'bench-old-items' },
-          projectDir: dir,
-        });
-        try {
-          result.series.push(...(await allSeries(target(emulator, front), 'old', quick, log)));
-        } finally {
-          await emulator.stop();
+      stops.unshift(() => front.stop());
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const old = require(path.join(dir, 'local', 'emulator.ts')) as typeof import('../local/emulator');
+      const emulator = await old.Emulator.start({ stack: 'dev', basePort: 0, endpointsFile: null, logDir: null, dynamodbEndpoint: front.url, configOverrides: { tableName: 'bench-old-items' }, projectDir: dir });
+      stops.unshift(() => emulator.stop());
+      targets.push({ design: 'old', t: target(emulator, front) });
+    }
+    log("new: this tree's emulator (its own contention front)");
+    const emulator = await Emulator.start({ stack: 'dev', basePort: 0, endpointsFile: null, logDir: null, dynamodbEndpoint: ddb.endpoint, configOverrides: { tableName: 'bench-new-items' } });
+    stops.unshift(() => emulator.stop());
+    if (!emulator.contention) throw new Error('the emulator started without its contention front');
+    targets.push({ design: 'new', t: target(emulator, emulator.contention) });
+    // the yardstick writes to a table of its own, straight to DynamoDB Local
+    await createTable(raw, 'bench-raw');
+
+    const total = quick ? 64 : 384;
+    let flip = false;
+    for (const api of ['REST', 'GraphQL'] as const) {
+      // warm-up: connections, the functions' first requests, the resolvers' first runs
+      for (const { design, t } of targets) await series(t, design, api, 8, quick ? 2 : 8, false, `${design}-${api}-warm`);
+      const runs: Array<{ writers: number; perWriter: number; hot: boolean }> = [
+        ...CONCURRENCY.map((writers) => ({ writers, perWriter: writers === 1 ? (quick ? 32 : 128) : Math.round(total / writers), hot: false })),
+        { writers: HOT_WRITERS, perWriter: quick ? 8 : 24, hot: true },
+      ];
+      for (const run of runs) {
+        flip = !flip;
+        for (const { design, t } of flip ? targets : [...targets].reverse()) {
+          const s = await series(t, design, api, run.writers, run.perWriter, run.hot, run.hot ? `${design}-${api}` : `${design}-${api}-${run.writers}`);
+          log(`  ${design} ${api} ${s.series}: ${s.rate}/s p50 ${s.p50} ms p99 ${s.p99} ms, conflicts ${s.conflicts}, throttles ${s.throttles}, version races ${s.versionRaces}, errors ${s.errors}`);
+          result.series.push(s);
         }
-      } finally {
-        await front.stop();
+        if (api === 'REST' && !run.hot) {
+          const y = await rawPuts(raw, 'bench-raw', run.writers, run.perWriter, `raw-${run.writers}`);
+          log(`  raw PutItem, ${run.writers} writers: ${y.rate}/s`);
+          result.yardsticks.push(y);
+          if (run.writers === 64) result.yardstick = y;
+        }
       }
     }
-    log('new: this tree\'s emulator (its own contention front)');
-    const emulator = await Emulator.start({ stack: 'dev', basePort: 0, endpointsFile: null, logDir: null, dynamodbEndpoint: ddb.endpoint, configOverrides: { tableName: 'bench-new-items' } });
-    try {
-      if (!emulator.contention) throw new Error('the emulator started without its contention front');
-      result.series.push(...(await allSeries(target(emulator, emulator.contention), 'new', quick, log)));
-      log('yardstick: DynamoDB Local PutItem, 64 writers');
-      result.yardstick = await yardstick(ddb.endpoint, 'bench-new-items', quick);
-    } finally {
-      await emulator.stop();
-    }
   } finally {
-    await ddb.stop();
+    raw.destroy();
+    for (const stop of stops) await stop().catch((e: unknown) => log(`stopping: ${(e as Error).message}`));
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   }
   return result;
@@ -321,7 +316,7 @@ export function formatWriteBench(r: WriteBenchResult): string[] {
   const m = r.machine;
   lines.push(`${r.date.slice(0, 10)}, ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, Node ${m.node}, load average ${m.loadAverage.join(' ')}`);
   lines.push(`old = ${'revision' in r.old ? `revision ${r.old.revision} (transactional fence)` : `skipped (${r.old.skipped})`}; new = this tree; dev stack (2 regions), writes to ${REGION}, both through the contention front`);
-  lines.push(`yardstick: DynamoDB Local PutItem, ${r.yardstick.writers} writers: ${r.yardstick.rate} writes/s (p50 ${r.yardstick.p50} ms, p99 ${r.yardstick.p99} ms)`);
+  lines.push(`yardstick, DynamoDB Local's own PutItem (no front), each right after the REST series of as many writers: ${r.yardsticks.map((y) => `${y.writers} writers ${y.rate}/s`).join(', ')}`);
   lines.push('');
   lines.push('| design | API | series | requests | writes/s | p50 ms | p95 ms | p99 ms | max ms | conflicts | throttles | version races | errors |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
