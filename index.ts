@@ -87,6 +87,7 @@ function program(options: ProgramOptions = {}) {
         consistency: cfg.consistency,
         itemsReservedConcurrency: cfg.reservedConcurrency.items,
         stateCacheMs: cfg.stateCacheMs,
+        stackProviders,
       },
       { providers: { aws } },
     );

@@ -16,7 +16,7 @@ import { type DomainConfig, parseDomain } from './domain';
 import { type DrillsConfig, parseDrills } from './drills';
 import { PROJECT, stateUpdaterFunctionName } from './names';
 import { type NotifierTuning, parseNotifierKeys, type ReservedConcurrency } from './notifier';
-import { ConfigError, type ConfigProblem, hint, parseBoolean, type RawConfig, show } from './problems';
+import { ConfigError, type ConfigProblem, explainQuotedNumbers, hint, parseBoolean, type RawConfig, show } from './problems';
 import { parseThrottle, parseWaf, type ThrottleConfig, type WafConfig } from './protection';
 import { parseDrainRegions, parseRegions, regionIn, REGIONS_NOTE } from './regions';
 import { namespaceProblems, projectKeys } from './stackFile';
@@ -29,7 +29,8 @@ export { AWS_NOT_FORWARDED, AWS_SETTINGS, type AwsProviderSettings } from './aws
 export { type DomainConfig } from './domain';
 export { PROJECT } from './names';
 export { ConfigError, type ConfigProblem, didYouMean, type RawConfig } from './problems';
-export { AWS_REGIONS, HOME_REGION_HINT, REGIONS_NOTE, SUPPORTED_REGIONS } from './regions';
+export { AWS_REGIONS, HOME_REGION_HINT, OPT_IN_REGIONS, REGIONS_NOTE, SUPPORTED_REGIONS } from './regions';
+export { stackFileWarnings, stackWarnings } from './warnings';
 export { namespaceProblems, parseStackYaml, projectKeys, readStackFile } from './stackFile';
 
 export interface StackConfig {
@@ -130,7 +131,7 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
   const drills = parseDrills(raw.drills, problems);
   const { notifier, reservedConcurrency } = parseNotifierKeys(raw, problems);
   const stateCacheMs = parseStateCacheMs(raw.stateCacheMs, problems);
-  if (problems.length > 0) throw new ConfigError(problems, problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
+  if (problems.length > 0) throw new ConfigError(explainQuotedNumbers(problems), problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
 
   return deepFreeze({
     project,

@@ -1,9 +1,9 @@
 /**
  * The state updater: invoked directly (Lambda Invoke, never public) by `npm run state` or an operator.
  *
- * Event: `{newState, reason}`; seed 003's `{NewState}` (and `Reason`) are accepted too. Any other field is
- * refused (the table comes from APP_CONFIG_TABLE, there is one app per stack, so seed 003's AppId/TableName
- * have no meaning here).
+ * Event: `{newState, reason}`; the capitalised `{NewState}` (and `Reason`) are accepted too. Any other field is
+ * refused, AppId and TableName included (the table comes from APP_CONFIG_TABLE and there is one app per stack,
+ * so neither has a meaning here).
  * - newState must be one of APP_STATES; reason a non-empty string (after trimming) of at most 500 characters.
  * - The current state item is read strongly consistently from the local app-config replica; the move must be
  *   in STATE_TRANSITIONS (schema/rules.ts), the runbook rule: active → fenced | failover; fenced → active |
@@ -26,10 +26,10 @@
  *   the read-back shows.
  * - Takeover: when the designated region is down (say the primary and the failover region both are), an event
  *   with `takeover: "<why>"` lets another region's updater make the change, but only if the designated region's
- *   replica cannot be reached from here (probed with one GetItem: a timeout or a connection error, see
- *   probeOutcome); the stored item records {takeover: {from, why, probe}}. A designated region that answers
- *   anything, an error such as ThrottlingException or AccessDeniedException included, refuses the takeover
- *   (NotStateRegion, saying what it answered).
+ *   replica cannot be reached from here (probed with one GetItem: a timeout, a connection error or a 5xx server
+ *   error after the SDK's retries, see probeOutcome); the stored item records {takeover: {from, why, probe}}. A
+ *   designated region that answers the read, or answers a 4xx error such as ThrottlingException or
+ *   AccessDeniedException, refuses the takeover (NotStateRegion, saying what it answered).
  * - Read-back: after a change the updater reads the state item from EVERY region's replica (consistent reads, each
  *   region's own replica; a global table cannot be read strongly across regions) until every region shows the new
  *   version or the read-back budget (READBACK_MS, and the invocation's remaining time) runs out, and answers what
@@ -197,15 +197,21 @@ const UNREACHABLE_CODES = new Set([
 
 /**
  * What a failed takeover probe says about the designated replica. Only unreachability lets a takeover through:
- * a timeout or a connection error with no HTTP answer (the SDK's error then has no `$metadata.httpStatusCode`).
- * Any answer at all — ThrottlingException, AccessDeniedException, ResourceNotFoundException, a 5xx — means the
- * region is up and answering, so its own updater is the one to use. An error that is neither (no answer, but no
- * timeout or connection error either) is not proof of unreachability and refuses too.
+ * - a timeout or a connection error with no HTTP answer (the SDK's error then has no `$metadata.httpStatusCode`);
+ * - a server error (HTTP 5xx) still there after the SDK's retries: an impaired DynamoDB answers 500
+ *   InternalServerError or 503 ServiceUnavailable, both retryable server errors
+ *   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html), and whether the
+ *   probe ends on such an answer or on a timeout depends only on retry timing, so both count the same.
+ * A 4xx answer — ThrottlingException, AccessDeniedException, ResourceNotFoundException — means the region is up
+ * and serving requests (the fault is the caller's or the table's), so its own updater is the one to use. An error
+ * that is none of these (no answer, but no timeout or connection error either) is not proof of unreachability
+ * and refuses too.
  */
 export function probeOutcome(err: unknown): { unreachable: true; probe: string } | { unreachable: false; answered: string } {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; cause?: { code?: unknown }; $metadata?: { httpStatusCode?: unknown } };
   const name = errorName(err);
   const status = e.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && status >= 500) return { unreachable: true, probe: `HTTP ${status} ${name}` };
   if (typeof status === 'number') return { unreachable: false, answered: `answered (${name}, HTTP ${status}), so it is reachable` };
   if (UNREACHABLE_NAMES.has(name)) return { unreachable: true, probe: name };
   const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;

@@ -57,6 +57,23 @@ export interface DynamoDBView {
   replicatedWriteConflicts: Array<{ region: string; table: string; count: number }> | null;
 }
 
+/**
+ * Why a request must be refused as cross-site (undefined when it may proceed): a Host other than 127.0.0.1/localhost
+ * (DNS rebinding), or a state-changing method whose Origin is not the admin API's own origin.
+ */
+export function crossSiteRefusal(req: http.IncomingMessage, server: http.Server): string | undefined {
+  const host = req.headers.host ?? '';
+  const hostname = host.replace(/:\d+$/, '');
+  if (!LOCAL_HOSTS.has(hostname)) return `the admin API answers requests to 127.0.0.1 or localhost only, not to host ${JSON.stringify(host)}`;
+  const method = (req.method ?? 'GET').toUpperCase();
+  const origin = req.headers.origin;
+  if (method === 'GET' || method === 'HEAD' || origin === undefined) return undefined;
+  const port = (server.address() as AddressInfo | null)?.port;
+  const own = [...LOCAL_HOSTS].map((h) => `http://${h}:${port}`);
+  if (own.includes(origin)) return undefined;
+  return `${method} from origin ${JSON.stringify(origin)} refused: the admin API takes changes only from its own origin (${own[0]}) or from a client that sends no Origin (the CLI)`;
+}
+
 export interface AdminOptions {
   controls: FaultControls;
   router?: () => Router | undefined;
@@ -235,6 +252,17 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
   }
 
   const server = http.createServer((req, res) => {
+    // The admin API changes what the emulator does (stop a region, fence writes). A page of any other site can send
+    // a browser to 127.0.0.1 with a "simple" cross-origin POST that needs no preflight, so a changing request from a
+    // browser must come from this origin (browsers always send Origin on a cross-origin POST), and every request
+    // must be addressed to 127.0.0.1 or localhost (a DNS name rebound to 127.0.0.1 carries its own Host).
+    const refusal = crossSiteRefusal(req, server);
+    if (refusal) {
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(`${JSON.stringify({ error: refusal })}\n`);
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {

@@ -4,8 +4,8 @@
  * them; on unless `dynamodbContention: false`) → both tables in every region → the replicator (what the global table
  * does) → one Region per configured region →
  * the global endpoint (local/router.ts: health checks like Route53, one API key) → the admin API (local/admin.ts,
- * fault controls of local/drills.ts) → `.emulator/endpoints.json`. `npm start` (local/start.ts) and the end-to-end
- * tests call startEmulator().
+ * fault controls of local/drills.ts) → `.emulator/<stack>-<port>/endpoints.json`, copied to `.emulator/endpoints.json`
+ * (local/instances.ts). `npm start` (local/start.ts) and the end-to-end tests call Emulator.start().
  *
  * Ports: with `basePort` B the global endpoint takes B, the admin API B+1, and region i takes B+10+10i (AppSync:
  * GraphQL + realtime) and B+11+10i (REST); basePort 0 picks free ports everywhere (tests).
@@ -19,6 +19,7 @@ import { ensureBundles } from './bundles';
 import { EMULATOR_POLL_MS } from './dynamodbStreams';
 import { assertPortsFree } from './listen';
 import { localSecretFile } from './endpointsFile';
+import { CURRENT_NAME, EMULATOR_DIR, instanceDir, liveOwner, publishCurrent, registerRunning, retireCurrent, writeAtomically } from './instances';
 import { ensureDynamoDBLocal, freePort, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
 import { startAdminServer, type AdminServer, type DynamoDBView } from './admin';
 import { FaultControls } from './drills';
@@ -27,13 +28,15 @@ import { startReplicator, type Replicator, type ReplicatorOptions } from './repl
 import { startSyncReplication, type SyncReplication } from './syncReplication';
 import { startContentionFront, type ContentionFront, type ContentionOptions } from './contention';
 import { describeHealth, startRouter, type HealthSettings, type Router } from './router';
-import { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts } from './startup';
+import { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts, StartError } from './startup';
 import { createRegionTables } from './tables';
 
 // The SDK's notice that releases after January 2027 need Node 22 is known (the lockfile pins versions for Node 20).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/** The copy of the last started emulator's endpoints file, which the scripts read by default (local/instances.ts). */
 export const DEFAULT_ENDPOINTS_FILE = path.join(ROOT, '.emulator', 'endpoints.json');
+/** Where emulators wrote their logs before each had its own folder; scripts fall back to it for such endpoints files. */
 export const DEFAULT_LOG_DIR = path.join(ROOT, '.emulator', 'logs');
 
 export interface EmulatorOptions {
@@ -43,13 +46,18 @@ export interface EmulatorOptions {
   /** See the header; default DEFAULT_BASE_PORT. */
   basePort?: number;
   replicationLag?: ReplicatorOptions['lagMs'];
-  /** Where to write the endpoints file; null = don't write one. Default .emulator/endpoints.json */
+  /**
+   * Where to write the endpoints file; null = don't write one. Default: .emulator/<stack>-<port>/endpoints.json,
+   * copied to .emulator/endpoints.json (local/instances.ts). A file a running emulator owns is refused.
+   */
   endpointsFile?: string | null;
+  /** The folder of the default layout (default .emulator in the project); tests give a temporary one. */
+  emulatorDir?: string;
   /** Folder holding Pulumi.<stack>.yaml (default: the project root). */
   projectDir?: string;
   /** Raw config keys (without the project prefix) laid over the stack file's, validated the same way. */
   configOverrides?: Readonly<Record<string, string>>;
-  /** Folder for the functions' logs, one file per region and function; null = dropped. Default .emulator/logs */
+  /** Folder for the functions' logs, one file per region and function; null = dropped. Default .emulator/<stack>-<port>/logs */
   logDir?: string | null;
   /** Use this DynamoDB Local instead of starting one (it is then left running on stop). */
   dynamodbEndpoint?: string;
@@ -66,6 +74,8 @@ export interface EmulatorOptions {
   globalApiKey?: string;
   /** Token mode: the local HS256 secret (default: 48 random bytes, base64url). */
   tokenSecret?: string;
+  /** Serve this client auth mode whatever the stack deploys (`npm start -- --auth token`; local/startup.ts). */
+  auth?: 'apiKey' | 'token';
   /** One line per step. */
   log?: (line: string) => void;
 }
@@ -89,8 +99,15 @@ export interface EndpointsFile {
   adminUrl: string;
   /** The browser console, served by the admin API (local/console/). */
   consoleUrl: string;
-  /** What a client sends (issue 10): the one shared key, or a token from `npm run token -- --local`. */
+  /** What a client sends: the one shared key, or a token from `npm run token -- --local`. */
   auth: EndpointsAuth;
+  /** The emulator's process (alive while it runs) and start time: several emulators can run side by side. */
+  pid: number;
+  startedAt: string;
+  /** This emulator's own endpoints file (.emulator/endpoints.json is a copy of the last one started), or null. */
+  endpointsFile: string | null;
+  /** Its function logs and notifier DLQ files, or null when dropped. */
+  logDir: string | null;
 }
 
 /**
@@ -120,7 +137,12 @@ export class Emulator {
     /** The contention front, null when started with `dynamodbContention: false`. */
     readonly contention: ContentionFront | null,
     readonly regionsDynamodbEndpoint: string,
+    /** Where its logs go (null: dropped), and whether .emulator/endpoints.json copies its endpoints file. */
+    readonly logDir: string | null,
+    private readonly current: string | null,
   ) {}
+
+  readonly startedAt = new Date().toISOString();
 
   get endpoints(): EndpointsFile {
     const regions: Record<string, RegionEndpoints> = {};
@@ -138,8 +160,12 @@ export class Emulator {
       consoleUrl: `${this.admin.url}/console/`,
       auth:
         this.auth.mode === 'token'
-          ? { mode: 'token', issuer: this.auth.issuer, audience: this.auth.audience, header: 'authorization', secretFile: this.endpointsFile ? localSecretFile(this.endpointsFile) : null, tokenCommand: 'npm run token -- --local --sub <subject> --ttl 1h' }
+          ? { mode: 'token', issuer: this.auth.issuer, audience: this.auth.audience, header: 'authorization', secretFile: this.endpointsFile ? localSecretFile(this.endpointsFile) : null, tokenCommand: tokenCommand(this.endpointsFile) }
           : { mode: 'apiKey', globalApiKey: this.globalApiKey, header: 'x-api-key' },
+      pid: process.pid,
+      startedAt: this.startedAt,
+      endpointsFile: this.endpointsFile,
+      logDir: this.logDir,
     };
   }
 
@@ -153,20 +179,33 @@ export class Emulator {
     const log = opts.log ?? (() => {});
     const stack = opts.stack ?? 'dev';
     const basePort = opts.basePort ?? DEFAULT_BASE_PORT;
-    const { config, notes } = emulatorConfig(stack, opts.regions, opts.projectDir, opts.configOverrides);
+    const tokenSecret = opts.tokenSecret ?? randomBytes(48).toString('base64url');
+    const { config, notes, warnings } = emulatorConfig(stack, opts.regions, opts.projectDir, opts.configOverrides, { auth: opts.auth, tokenSecret });
     log(`stack ${stack}: ${config.regions.join(', ')} (primary ${config.primaryRegion}, ${config.writeMode})`);
+    for (const w of warnings) log(`  warning: ${w}`);
     for (const n of notes) log(`  note: ${n}`);
     if (config.auth.mode !== 'apiKey' && config.auth.mode !== 'token') log(`  note: auth.mode ${config.auth.mode} is served locally as API keys (plus IAM for the notifier)`);
     if (config.auth.mode === 'token' && !config.auth.secret) log(`  note: auth.mode token verifies ${config.auth.jwksUrl ? 'jwksUrl' : 'publicKey'} tokens in AWS; locally HS256 tokens with a local secret (npm run token -- --local)`);
 
-    // every fixed port is checked before anything starts, so a port in use costs no JVM start and leaves nothing behind
-    if (basePort) {
-      try {
-        await assertPortsFree(fixedPorts(basePort, config.regions.length));
-      } catch (err) {
-        await opts.dynamodb?.then((d) => d.stop()).catch(() => {});
-        throw err;
+    // default layout: a folder per emulator (local/instances.ts), so several can run side by side
+    const root = opts.emulatorDir ?? EMULATOR_DIR;
+    const dir = instanceDir(stack, basePort, root);
+    const endpointsFile = opts.endpointsFile === undefined ? path.join(dir, 'endpoints.json') : opts.endpointsFile;
+    const logDir = opts.logDir === undefined ? path.join(dir, 'logs') : opts.logDir;
+    // every fixed port is checked before anything starts, so a port in use costs no JVM start and leaves nothing behind;
+    // so is the endpoints file: another running emulator's is never overwritten
+    try {
+      const owner = endpointsFile ? liveOwner(endpointsFile) : undefined;
+      if (owner) {
+        throw new StartError(
+          `${shown(endpointsFile as string)} is the endpoints file of a running emulator (stack ${owner.stack}, process ${owner.pid}${owner.globalUrl ? `, ${owner.globalUrl}` : ''}): ` +
+            'stop that one first, or give this one another --endpoints',
+        );
       }
+      if (basePort) await assertPortsFree(fixedPorts(basePort, config.regions.length));
+    } catch (err) {
+      await opts.dynamodb?.then((d) => d.stop()).catch(() => {});
+      throw err;
     }
     if (!opts.dynamodbEndpoint && !opts.dynamodb) {
       checkJava();
@@ -203,7 +242,7 @@ export class Emulator {
     // mints tokens offline
     const auth: RegionAuth =
       config.auth.mode === 'token'
-        ? { mode: 'token', issuer: config.auth.issuer, audience: config.auth.audience, ttlSeconds: config.auth.ttlSeconds, secret: opts.tokenSecret ?? randomBytes(48).toString('base64url') }
+        ? { mode: 'token', issuer: config.auth.issuer, audience: config.auth.audience, ttlSeconds: config.auth.ttlSeconds, secret: tokenSecret }
         : { mode: 'apiKey', sharedKey: globalApiKey };
     try {
       // The regions' path to DynamoDB: contention front → (consistency strong: synchronous replication) → DynamoDB
@@ -244,7 +283,7 @@ export class Emulator {
             region,
             config,
             dynamodbEndpoint: regionsEndpoint,
-            logDir: opts.logDir === undefined ? DEFAULT_LOG_DIR : (opts.logDir ?? undefined),
+            logDir: logDir ?? undefined,
             auth,
             ports: basePort ? { graphql: basePort + 10 + 10 * i, rest: basePort + 11 + 10 * i } : { graphql: 0, rest: 0 },
           }),
@@ -256,7 +295,7 @@ export class Emulator {
       const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason;
       for (const r of regions.values()) log(`region ${r.name}: AppSync ${r.endpoints.graphqlUrl}, REST ${r.endpoints.restUrl}`);
-      if (opts.logDir !== null) log(`function logs: ${path.relative(process.cwd(), opts.logDir ?? DEFAULT_LOG_DIR) || '.'}/<region>.<function>.log`);
+      if (logDir !== null) log(`function logs: ${shown(logDir)}/<region>.<function>.log`);
       // A deployed health λ is warm (Route53 calls it every few seconds): warm each region's before the first check.
       await Promise.all([...regions.values()].map((r) => fetch(`${r.endpoints.restUrl}/health`).then((res) => res.arrayBuffer(), () => undefined)));
       router = await startRouter({
@@ -288,26 +327,39 @@ export class Emulator {
       await dynamodb.stop();
       throw err;
     }
-    const endpointsFile = opts.endpointsFile === undefined ? DEFAULT_ENDPOINTS_FILE : opts.endpointsFile;
-    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, contention, contention?.url ?? (sync ? sync.url : dynamodb.endpoint));
+    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, contention, contention?.url ?? (sync ? sync.url : dynamodb.endpoint), logDir, opts.endpointsFile === undefined ? root : null);
     served.emulator = emulator;
     emulator.writeEndpoints();
     return emulator;
   }
 
-  /** Writes the endpoints file atomically (scripts never see half a file). */
+  /** Where .emulator/endpoints.json is when this emulator keeps it (default layout), else null. */
+  get currentFile(): string | null {
+    return this.current ? path.join(this.current, CURRENT_NAME) : null;
+  }
+
+  /**
+   * Writes the endpoints file atomically (scripts never see half a file) and, in the default layout, makes
+   * .emulator/endpoints.json its copy: this emulator is the one started last.
+   */
   writeEndpoints(): void {
     if (!this.endpointsFile) return;
     fs.mkdirSync(path.dirname(this.endpointsFile), { recursive: true });
-    if (this.auth.mode === 'token') fs.writeFileSync(localSecretFile(this.endpointsFile), `${this.auth.secret}\n`, { mode: 0o600 });
-    const tmp = `${this.endpointsFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${JSON.stringify(this.endpoints, null, 2)}\n`);
-    fs.renameSync(tmp, this.endpointsFile);
+    if (this.auth.mode === 'token') writeAtomically(localSecretFile(this.endpointsFile), `${this.auth.secret}\n`, 0o600);
+    const text = `${JSON.stringify(this.endpoints, null, 2)}\n`;
+    writeAtomically(this.endpointsFile, text);
+    registerRunning(this.endpointsFile, true);
+    if (this.current) publishCurrent(text, this.current);
   }
 
   async stop(): Promise<void> {
-    if (this.endpointsFile) fs.rmSync(this.endpointsFile, { force: true });
-    if (this.endpointsFile) fs.rmSync(localSecretFile(this.endpointsFile), { force: true });
+    if (this.endpointsFile) {
+      fs.rmSync(this.endpointsFile, { force: true });
+      fs.rmSync(localSecretFile(this.endpointsFile), { force: true });
+      registerRunning(this.endpointsFile, false);
+      // .emulator/endpoints.json follows the newest emulator still running, so its scripts keep working
+      if (this.current) retireCurrent(this.endpointsFile, this.current);
+    }
     await this.admin.close();
     this.controls.dispose();
     await this.router.close();
@@ -320,6 +372,27 @@ export class Emulator {
 
 function dynamodbView(contention: ContentionFront | null, sync: SyncReplication | undefined): DynamoDBView {
   return { contention: contention ? contention.stats() : 'off', replicatedWriteConflicts: sync ? sync.writeConflicts() : null };
+}
+
+/** A path as printed: relative to the working directory when inside it. */
+function shown(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+/**
+ * The command that prints a token for this emulator, runnable as it is: `-s` keeps npm's banner out of a `$(...)`,
+ * and --endpoints names this emulator's file (another may be the one .emulator/endpoints.json copies). npm runs a
+ * script in the project root, so a path inside it is given relative to the root.
+ */
+export function tokenCommand(endpointsFile: string | null): string {
+  let where = '';
+  if (endpointsFile) {
+    const rel = path.relative(ROOT, endpointsFile);
+    const p = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : endpointsFile;
+    where = ` --endpoints ${/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`}`;
+  }
+  return `npm run -s token -- --local${where} --sub local-user --ttl 1h`;
 }
 
 function describeLag(lag: ReplicatorOptions['lagMs']): string {

@@ -226,9 +226,11 @@ export function valueProblem(value: unknown): string | null {
 
 /**
  * The index of the first lone UTF-16 surrogate in `s` (a high surrogate U+D800–U+DBFF not followed by a low one,
- * or a low surrogate U+DC00–U+DFFF not preceded by a high one), or -1. Such a string has no UTF-8 form: DynamoDB
- * stores strings as UTF-8 and refuses it, while DynamoDB Local (Java, UTF-16 inside) stores it, so validation
- * refuses it for both. Single-character string comparisons compare UTF-16 code units, and split('') splits into
+ * or a low surrogate U+DC00–U+DFFF not preceded by a high one), or -1. Such a string has no UTF-8 form, and
+ * DynamoDB stores strings as UTF-8
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html). What
+ * DynamoDB does with one is not documented (refuse it, or replace it), while DynamoDB Local (Java, UTF-16 inside)
+ * stores it; validation refuses it so that the emulator and AWS cannot differ. Single-character string comparisons compare UTF-16 code units, and split('') splits into
  * code units: both exist in APPSYNC_JS, where charCodeAt and regexes do not.
  */
 export function loneSurrogateAt(s: string): number {

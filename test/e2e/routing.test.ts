@@ -151,6 +151,29 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.equal((await post('/replication')).status, 405);
   });
 
+  it('admin API refuses a change from another site (Origin) or addressed to another host (DNS rebinding); the region keeps serving', async () => {
+    const evil = await call(`${admin}/regions/${EU}/stop`, { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'text/plain' } });
+    assert.equal(evil.status, 403);
+    assert.match(evil.body.error, /POST from origin "http:\/\/evil.example" refused/);
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${admin}/regions/${EU}/stop`, { method: 'POST', headers: { host: 'attacker.example' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(rebound, 403);
+    const own = new URL(admin).origin;
+    assert.equal((await call(`${admin}/health`, { headers: { origin: 'http://evil.example' } })).status, 200, 'a read from another origin is answered (the browser withholds it: no CORS headers)');
+    const direct = await fetch(`${t.endpoints.regions[EU].restUrl}/health`);
+    await direct.arrayBuffer();
+    assert.equal(direct.status, 200, `${EU}'s REST endpoint stopped answering after the refused requests`);
+    assert.equal((await post(`/regions/${EU}/drain`, undefined)).status, 200, 'the CLI (no Origin) still changes things');
+    const fromOwn = await call(`${admin}/regions/${EU}/undrain`, { method: 'POST', headers: { origin: own } });
+    assert.equal(fromOwn.status, 200, 'the console (own origin) still changes things');
+  });
+
   it('npm run emulator: usage + exit 2 on bad arguments; pause, lag and resume against the running emulator', async () => {
     const ep = ['--endpoints', t.endpointsFile];
     for (const [argv, error] of [
@@ -236,6 +259,50 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     const active = await run(['active', '--reason', 'routing test done']);
     assert.equal(active.code, 0, active.err);
     assert.equal((await call(`${t.endpoints.regions[EU].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body.state, 'active');
+  });
+  it('npm run emulator says each answer in words (--json: as it came); state reads back as npm run state does; a refused change says why on stderr', async () => {
+    const ep = ['--endpoints', t.endpointsFile];
+    const run = async (argv: string[]) => {
+      const r = await cli(emulatorCli, [...argv, ...ep]);
+      assert.equal(r.code, 0, `${argv.join(' ')}: ${r.err}`);
+      return r.out;
+    };
+    assert.equal(await run(['drain', AP]), `${AP} drained: its /health answers 503, so the global endpoint stops sending to it once the checks fail; \`undrain ${AP}\` ends it`);
+    const undrained = JSON.parse(await run(['undrain', AP, '--json']));
+    assert.deepEqual([undrained.region, undrained.running, undrained.drained], [AP, true, false]);
+    assert.equal(await run(['stop', AP]), `${AP} stopped (a regional outage): its endpoints refuse connections, its notifier is held and replication to and from it queues; \`start ${AP}\` ends it`);
+    assert.match(await run(['start', AP]), new RegExp(`^${AP} started: its endpoints answer on the same ports and it catches up \\(notifier backlog \\d+\\)$`));
+    await t.emulator.router.waitFor(AP, true, 10_000);
+    const paused = (await run(['pause-replication', '--from', EU, '--to', AP])).split('\n');
+    assert.equal(paused[0], `replication paused: ${EU} → ${AP}, until resume-replication`);
+    assert.match(paused[1], /^approximation: immediate onset/);
+    assert.match(await run(['resume-replication', '--from', EU, '--to', AP]), new RegExp(`^replication resumed: ${EU} → ${AP}$`));
+    assert.equal(await run(['notifier-errors', '--region', EU]), `notifier-errors on ${EU}: every invocation of its notifier fails (as FIS aws:lambda:invocation-error), until stop-notifier-errors --region ${EU}; retries, bisect and the DLQ behave as deployed`);
+    assert.equal(await run(['stop-notifier-errors', '--region', EU]), `notifier-errors on ${EU} stopped: its notifier delivers again`);
+
+    // state: the region and why, what was set, then the read-back in the very lines npm run state prints
+    const fenced = (await run(['state', 'fenced', '--reason', 'words'])).split('\n');
+    assert.equal(fenced[0], `region ${EU}: stack dev's primaryRegion, where fenced is set (the updater refuses it elsewhere)`);
+    assert.match(fenced[1], /^state fenced \(was active\), version \d+: words$/);
+    const viaState = await cli(stateCli as typeof emulatorCli, ['active', '--reason', 'words done', '--local', ...ep]);
+    assert.equal(viaState.code, 0, viaState.err);
+    // the same lines, states, numbers and times aside (the regions come in the order their reads answered)
+    const readBack = (lines: string[]) => lines.slice(lines.findIndex((l) => l.startsWith('read back from every region'))).map((l) => l.replace(/\b(active|fenced)\b/g, 'STATE').replace(/\d+/g, 'N')).sort();
+    const fromState = readBack(viaState.err.split('\n'));
+    assert.equal(fromState.length, 4, viaState.err); // the heading, a line per region, the verdict
+    assert.deepEqual(readBack(fenced), fromState);
+
+    // refused: AP is not the region that sets active; the reason on stderr, nothing on stdout, exit 1
+    const refused = await cli(emulatorCli, ['state', 'active', '--region', AP, '--reason', 'x', ...ep]);
+    assert.deepEqual([refused.code, refused.out], [1, '']);
+    assert.match(refused.err, new RegExp(`^error: refused by ${AP}'s state updater: NotStateRegion: `));
+    const refusedJson = await cli(emulatorCli, ['state', 'active', '--region', AP, '--reason', 'x', '--json', ...ep]);
+    assert.equal(refusedJson.code, 1);
+    assert.deepEqual([JSON.parse(refusedJson.out).answer.ok, JSON.parse(refusedJson.out).answer.errorType], [false, 'NotStateRegion']);
+    assert.match(refusedJson.err, /NotStateRegion/);
+    const refusedState = await cli(stateCli as typeof emulatorCli, ['active', '--region', AP, '--reason', 'x', '--local', ...ep]);
+    assert.equal(refusedState.code, 1);
+    assert.match(refusedState.err, /^refused: NotStateRegion: /m);
   });
 });
 

@@ -20,8 +20,9 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'local/start.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `group`: the child leads a process group of its own, so a test can signal it as a terminal does (Ctrl-C). */
+function run(args: string[], env: NodeJS.ProcessEnv = process.env, group = false): Run {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'local/start.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -92,6 +93,66 @@ describe('npm start (local/start.ts as a child process)', function () {
       assert.deepEqual(await Promise.all(ports.map(refused)), ports.map(() => true), 'nothing listens any more');
       assert.deepEqual(javaProcessesOn(ddbPort), [], 'the JVM is gone');
       assert.equal(fs.existsSync(file), false, 'the endpoints file is removed with the emulator');
+    } finally {
+      r.child.kill('SIGKILL');
+    }
+  });
+
+  it('Ctrl-C (SIGINT to the whole process group, as a terminal sends it) after writes: a clean stop, no "fetch failed" line', async () => {
+    const base = await freeBase();
+    const file = path.join(tmp(), 'endpoints.json');
+    const r = run(['--port', String(base), '--endpoints', file], process.env, true);
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!fs.existsSync(file) && Date.now() < deadline && r.child.exitCode === null) await new Promise((res) => setTimeout(res, 100));
+      assert.ok(fs.existsSync(file), `no endpoints file; stdout:\n${r.out()}\nstderr:\n${r.err()}`);
+      const e = JSON.parse(fs.readFileSync(file, 'utf8')) as EndpointsFile;
+      const headers = { 'x-api-key': e.globalApiKey, 'content-type': 'application/json' };
+      const put = await fetch(`${e.regions['eu-west-1'].restUrl}/items/ctrl-c`, { method: 'PUT', headers, body: JSON.stringify({ value: 'before the stop' }) });
+      assert.equal(put.status, 201, await put.text());
+      // the write reached the other region: the replicator's and the notifiers' stream pollers are all reading
+      let there = 0;
+      while (there !== 200) {
+        assert.ok(Date.now() < deadline, 'the write never replicated');
+        there = (await fetch(`${e.regions['ap-southeast-2'].restUrl}/items/ctrl-c`, { headers })).status;
+      }
+      process.kill(-(r.child.pid as number), 'SIGINT');
+      assert.equal(await r.exited, 0, r.err());
+      const printed = `${r.out()}\n${r.err()}`;
+      assert.match(printed, /SIGINT: stopping/);
+      assert.doesNotMatch(printed, /fetch failed|stream poller|retrying/, 'nothing reads as an error when the emulator stops');
+      assert.deepEqual(javaProcessesOn(Number(new URL(e.dynamodbEndpoint).port)), [], 'the JVM is stopped too');
+    } finally {
+      try {
+        process.kill(-(r.child.pid as number), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+
+  it('--auth token: prints the token command, which mints a token the emulator accepts, run as printed', async () => {
+    const base = await freeBase();
+    const file = path.join(tmp(), 'endpoints.json');
+    const r = run(['--port', String(base), '--endpoints', file, '--auth', 'token']);
+    try {
+      const deadline = Date.now() + 60_000;
+      // the command is printed after the endpoints file is written: wait for the line
+      while (!/^ {2}TOKEN=\$\(.*\)$/m.test(r.out()) && Date.now() < deadline && r.child.exitCode === null) await new Promise((res) => setTimeout(res, 100));
+      const printed = /^ {2}TOKEN=\$\((.*)\)$/m.exec(r.out())?.[1];
+      assert.ok(printed, `no token command printed; stdout:\n${r.out()}\nstderr:\n${r.err()}`);
+      assert.match(r.out(), /token mode: send "authorization: <token>" everywhere; mint a token with/);
+      const e = JSON.parse(fs.readFileSync(file, 'utf8')) as EndpointsFile;
+      assert.equal(e.auth.mode, 'token');
+      assert.equal(printed, e.auth.mode === 'token' ? e.auth.tokenCommand : '', 'the endpoints file holds the same command');
+      const token = execFileSync('bash', ['-c', `TOKEN=$(${printed}) && printf %s "$TOKEN"`], { cwd: ROOT, encoding: 'utf8' });
+      const url = `${e.globalUrl}/live/items/from-start`;
+      const put = await fetch(url, { method: 'PUT', headers: { authorization: token, 'content-type': 'application/json' }, body: JSON.stringify({ value: 'token mode' }) });
+      assert.equal(put.status, 201, await put.text());
+      assert.equal((await fetch(url)).status, 401, 'without the token: refused');
+      r.child.kill('SIGINT');
+      assert.equal(await r.exited, 0, r.err());
+      assert.equal(fs.existsSync(path.join(path.dirname(file), 'token-secret')), false, 'the local secret goes with the emulator');
     } finally {
       r.child.kill('SIGKILL');
     }

@@ -158,3 +158,56 @@ export async function fakeDynamo(): Promise<FakeDynamo> {
       }),
   };
 }
+
+export interface RefusingProxy {
+  url: string;
+  /** Answer the next `count` requests whose X-Amz-Target is `operation` with a 400 DynamoDB error `type`. */
+  refuse(operation: string, count: number, type: string, message: string): void;
+  /** `<operation>` forwarded, `<operation>!` refused, in order. */
+  seen: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Forwards every request to DynamoDB Local, except that the next N requests of one operation get a canned DynamoDB
+ * error instead (e.g. AccessDeniedException while IAM has not yet applied a new role's policy).
+ */
+export async function refusingProxy(target: string): Promise<RefusingProxy> {
+  const upstream = new URL(target);
+  let refusal: { operation: string; count: number; type: string; message: string } | undefined;
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    const op = operationOf(req);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (refusal && refusal.count > 0 && refusal.operation === op) {
+        refusal.count -= 1;
+        seen.push(`${op}!`);
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `refused-${seen.length}` });
+        res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${refusal.type}`, message: refusal.message }));
+        return;
+      }
+      seen.push(op);
+      const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 500, up.headers);
+        up.pipe(res);
+      });
+      out.on('error', () => req.socket.destroy());
+      out.end(Buffer.concat(chunks));
+    });
+  });
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    refuse(operation, count, type, message) {
+      refusal = { operation, count, type, message };
+    },
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

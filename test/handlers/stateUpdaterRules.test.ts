@@ -84,7 +84,7 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
     assert.equal((await getItem(EU, appConfig, APP_STATE_ID))?.version, 5, 'the designated replica was not written');
   });
 
-  it('takeover counts only unreachability: an answer of any kind (throttling, AccessDenied, a missing table, a 500) refuses it, naming the answer', async () => {
+  it('takeover refused while the designated region serves requests: a 4xx answer (throttling, AccessDenied, a missing table) names the answer', async () => {
     await seed('active', new Date().toISOString());
     env(AP);
     const takeover = { newState: 'fenced', reason: 'primary down?', takeover: 'eu-west-1 console is down' };
@@ -94,7 +94,6 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
         [400, 'ThrottlingException'],
         [400, 'ProvisionedThroughputExceededException'],
         [400, 'AccessDeniedException'],
-        [500, 'InternalServerError'],
       ];
       for (const [status, type] of answers) {
         fake.answer(status, type, `${type} from the designated region`);
@@ -111,8 +110,34 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
     assert.ok(!missing.ok);
     assert.match(missing.error, /takeover refused: eu-west-1's replica answered \(ResourceNotFoundException, HTTP 400\)/);
     for (const r of [EU, AP]) assert.equal((await getItem(r, appConfig, APP_STATE_ID))?.version, 5, `nothing written in ${r}`);
+  });
+
+  it('takeover allowed when the designated region is unreachable: a 5xx after the SDK retries, a refused connection, a timeout', async () => {
+    env(AP);
+    const takeover = { newState: 'fenced', reason: 'primary down?', takeover: 'eu-west-1 console is down' };
+    // an impaired DynamoDB answers 500 InternalServerError or 503 ServiceUnavailable: the same outage as a timeout
+    const fake = await fakeDynamo();
+    try {
+      const answers: [number, string][] = [
+        [500, 'InternalServerError'],
+        [503, 'ServiceUnavailable'],
+      ];
+      for (const [status, type] of answers) {
+        await seed('active', new Date().toISOString());
+        fake.answer(status, type, `${type} from the designated region`);
+        const before = fake.requests;
+        const res = await updateState(takeover, { ...stateUpdaterDeps(), readIn: probeAt(fake.url, appConfig), readBackMs: 0 });
+        assert.ok(res.ok, `${type}: ${JSON.stringify(res)}`);
+        assert.equal(fake.requests - before, 2, `${type}: the probe's SDK client retried once (maxAttempts 2) before giving up`);
+        assert.deepEqual((await getItem(AP, appConfig, APP_STATE_ID))?.takeover, { from: EU, why: 'eu-west-1 console is down', probe: `HTTP ${status} ${type}` });
+        assert.equal((await getItem(EU, appConfig, APP_STATE_ID))?.version, 5, `${type}: the designated replica was not written`);
+      }
+    } finally {
+      await fake.close();
+    }
 
     // unreachable: nothing listens (ECONNREFUSED) → the takeover goes through and the item names the probe's error
+    await seed('active', new Date().toISOString());
     const refused = await updateState(takeover, { ...stateUpdaterDeps(), readIn: probeAt(`http://127.0.0.1:${await closedPort()}`, appConfig), readBackMs: 0 });
     assert.ok(refused.ok, JSON.stringify(refused));
     assert.deepEqual((await getItem(AP, appConfig, APP_STATE_ID))?.takeover, { from: EU, why: 'eu-west-1 console is down', probe: 'ECONNREFUSED' });

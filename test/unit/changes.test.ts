@@ -53,10 +53,11 @@ describe('config changes (diff of two runs)', function () {
       assert.deepEqual(key.ignoreChanges, ['expires']);
     }
   });
-  // issue 10: REST takes each mode's credential too: the shared API key, its usage plans and /graphql's key swap go,
+  // REST takes each mode's credential too: the shared API key, its usage plans and /graphql's key swap go,
   // a REST authorizer comes (oidc: with the project's authorizer function), and the protected Methods change
   const REST_ADDED: Record<string, (r: string) => string[]> = {
-    lambda: (r) => [`api-${r}-rest-authorizer`, ...(r === 'eu-west-1' ? [`api-${r}-rest-authorizer-permission`] : [])], // the function is in eu-west-1
+    // the function is in eu-west-1, a stack region: every region's API gets its invoke permission (made there)
+    lambda: (r) => [`api-${r}-rest-authorizer`, `api-${r}-rest-authorizer-permission`],
     cognito: (r) => [`api-${r}-rest-authorizer`],
     oidc: (r) => ['', '-role', '-logs', '-policy'].map((s) => `api-${r}-authorizer${s}`).concat(`api-${r}-authorizer`, `api-${r}-rest-authorizer`, `api-${r}-rest-authorizer-permission`),
   };
