@@ -33,14 +33,8 @@ export interface ResolverSettings {
   region: string;
   primaryRegion: string;
   writeMode: 'multi-master' | 'primary';
-  /** `strong`: reads are strongly consistent and writes skip TransactWriteItems (MRSC tables have no transactions). */
+  /** `strong`: multi-Region strong consistency; getItem and listItems read strongly consistently. */
   consistency?: 'eventual' | 'strong';
-  /**
-   * The items and app-config table names (the same in every region: global tables). TransactWriteItems names its
-   * tables, so the write functions need them; the local runner fills them from its data sources when absent.
-   */
-  itemsTable?: string;
-  appConfigTable?: string;
 }
 
 /** What a handler bundle can include: every handler and schema source, the lock file (SDK versions), this file (settings). */

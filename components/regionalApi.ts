@@ -51,6 +51,8 @@ export interface RegionalApiArgs {
   waf?: WafConfig;
   /** `consistency`: resolver settings and every function's CONSISTENCY */
   consistency?: 'eventual' | 'strong';
+  /** `stateCacheMs`: the items function's STATE_CACHE_MS (absent: its default) */
+  stateCacheMs?: number;
   /** config `reservedConcurrency.items`; undefined: none */
   itemsReservedConcurrency?: number;
   /**
@@ -133,6 +135,7 @@ export class RegionalApi extends pulumi.ComponentResource {
       graphqlUrl: gql.graphqlUrl,
       drain: args.drain === true,
       consistency: args.consistency,
+      ...(args.stateCacheMs !== undefined ? { stateCacheMs: args.stateCacheMs } : {}),
     });
     let restAuth: RestAuth;
     if (args.auth.mode === 'apiKey') {

@@ -21,8 +21,9 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
 import type { RegionTable } from './globalTable';
-import type { LambdaEnvironments } from './lambdaEnv';
-import { assumeRolePolicy, type CodeSource, regionalLambda } from './lambda';
+import { APP_STATE_ID } from '../schema/rules';
+import { ITEMS_TIMEOUT_S, type LambdaEnvironments } from './lambdaEnv';
+import { assumeRolePolicy, type CodeSource, onlyItems, regionalLambda } from './lambda';
 import type { ThrottleConfig } from '../config/protection';
 import { restApiKey } from './apiKeys';
 import { replicaArnIn } from './appsyncApi';
@@ -137,15 +138,18 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
       handler: 'items',
       code: args.code,
       description: `REST /items/{id}, ${region}`,
+      // part of the write bound (schema/rules.ts writeBoundMs, computed in lambdaEnv.ts from the same constant)
+      timeout: ITEMS_TIMEOUT_S,
       environment: args.env.items,
       reservedConcurrency: args.itemsReservedConcurrency,
       statements: [
-        // the primary's replica too: writeMode primary writes there (read local, write global)
+        // the primary's replica too: writeMode primary writes there (read local, write global); every write is one
+        // UpdateItem (no expected version), conditional PutItem or DeleteItem (handlers/lib/itemStore.ts), every read
+        // a GetItem
         { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: itemsTables },
-        // the write fence (handlers/lib/itemStore.ts): a ConditionCheck on the app-state item of the replica written
-        // to (eventual; one TransactWriteItems), or a strongly consistent GetItem of it (strong: MRSC has no
-        // transactions); in writeMode primary that replica is the primary's
-        { actions: ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'], resources: appConfigTables },
+        // the write fence (handlers/items.ts): a strongly consistent GetItem of the app-state item, and of nothing else
+        // in the table, in the replica written to (in writeMode primary the primary's, besides the local one)
+        { actions: ['dynamodb:GetItem'], resources: appConfigTables, condition: onlyItems([APP_STATE_ID]) },
       ],
     },
     child,

@@ -12,11 +12,13 @@
  *   TransitionNotAllowed naming the states allowed from the current one. Asking for the current state is a
  *   no-op answer (changed: false), nothing written. A stored state that is not a known one can be replaced by
  *   any valid state (repair).
- * - Where and when (handlers/lib/stateRules.ts): each change has ONE designated region, from
- *   config alone — `failover` is declared in the failover region (the first region that is not the primary), every
- *   other state is set in the primary — and an updater refuses a change that is not its region's
- *   (NotStateRegion, naming the region to use). fenced → active also needs STATE_MIN_FENCED_SECONDS (default 60)
- *   in fenced (FencedTooShort, naming when it becomes allowed).
+ * - Where and when (handlers/lib/stateRules.ts): each change has ONE designated region, from config alone —
+ *   `failover` is declared in the failover region (the first region that is not the primary), every other state is
+ *   set in the primary — and an updater refuses a change that is not its region's (NotStateRegion, naming the
+ *   region to use). fenced → active also needs the larger of STATE_MIN_FENCED_SECONDS (default 60) and the write
+ *   bound (STATE_WRITE_BOUND_MS) in fenced (FencedTooShort, naming when it becomes allowed). A failover that makes
+ *   regions write locally which wrote to the primary before (writeMode primary) stores `writesFromMs`, the moment
+ *   those regions start taking writes (stateRules.ts failoverWritesFrom).
  * - The write is a PutItem conditional on the version it read (or on the item's absence), against the LOCAL
  *   replica. So of two updaters racing in the same region from the same version exactly one wins; the other
  *   answers StateConflict. With the region rule, two changes to the same state always race in one region; a
@@ -37,10 +39,10 @@
  *   DynamoDB call gets at most CALL_TIMEOUT_MS and never more than what is left. A write that times out may or
  *   may not be stored: the answer says so (Unavailable), and the next read tells.
  * - A missing state item is created (version 1, previousState null) — only for a valid newState and reason.
- * - Stored: {id: APP_STATE_ID, state, version, updatedAt, reason, previousState, updatedRegion}.
+ * - Stored: {id: APP_STATE_ID, state, version, updatedAt, reason, previousState, updatedRegion, writesFromMs?}.
  *
  * Answer (returned, never thrown, so the caller always gets JSON):
- *   `{ok: true, changed, state, previousState, version, updatedAt, reason, updatedRegion}` or
+ *   `{ok: true, changed, state, previousState, version, updatedAt, reason, updatedRegion, writesFromMs?}` or
  *   `{ok: false, errorType, error}` with errorType BadInput | TransitionNotAllowed | NotStateRegion |
  *   FencedTooShort | StateConflict | Unavailable | ConfigError; nothing is written on any error (but a timed-out
  *   write, which says so).
@@ -50,7 +52,7 @@ import { APP_STATE_ID, APP_STATES, BAD_INPUT, STATE_TRANSITIONS, type AppStateNa
 import { readAppState, type AppStateItem } from './lib/appState';
 import { documentClient, errorName, isConditionFailed } from './lib/dynamo';
 import { ConfigError, loadConfig } from './lib/env';
-import { fencedTooShort, loadStateRules, stateRegionFor, type StateRules } from './lib/stateRules';
+import { failoverWritesFrom, fencedTooShort, loadStateRules, stateRegionFor, type StateRules } from './lib/stateRules';
 import { backoffMs } from './lib/budget';
 import { isRetryableConflict } from './lib/errors';
 
@@ -89,6 +91,8 @@ export type StateUpdateAnswer =
       updatedAt: string;
       reason: string;
       updatedRegion: string;
+      /** failover: when the regions newly writing locally start taking writes (epoch ms), see stateRules.ts */
+      writesFromMs?: number;
       /** What each region's replica shows after the change (absent for a no-op). */
       readBack?: ReadBack;
     }
@@ -115,6 +119,7 @@ export interface StoredState extends AppStateItem {
   updatedRegion: string;
   /** Set by a takeover: the designated region that could not be reached, and why the operator took over. */
   takeover?: { from: string; why: string; probe: string };
+  writesFromMs?: number;
 }
 
 export interface StateUpdaterDeps {
@@ -265,6 +270,7 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
       updatedAt: current.updatedAt ?? '',
       reason: current.reason ?? '',
       updatedRegion: current.updatedRegion ?? '',
+      ...(current.writesFromMs !== undefined ? { writesFromMs: current.writesFromMs } : {}),
     };
   }
   const allowed = current ? transitions[current.state] : undefined;
@@ -278,10 +284,11 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
     );
   }
   if (current && current.state === 'fenced' && newState === 'active' && deps.rules) {
-    const tooShort = fencedTooShort(current.updatedAt, deps.now(), deps.rules.minFencedSeconds);
+    const tooShort = fencedTooShort(current.updatedAt, deps.now(), deps.rules.minFencedSeconds, deps.rules.writeBoundMs);
     if (tooShort) return failure(FENCED_TOO_SHORT, tooShort);
   }
   const ifVersion = current ? (current.version ?? 0) : null;
+  const writesFromMs = newState === 'failover' && deps.rules ? failoverWritesFrom(current, deps.rules, deps.now().getTime()) : null;
   const item: StoredState = {
     id: APP_STATE_ID,
     state: newState,
@@ -291,13 +298,12 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
     previousState: current ? current.state : null,
     updatedRegion: deps.region,
     ...(takeover ? { takeover } : {}),
+    ...(writesFromMs !== null ? { writesFromMs } : {}),
   };
   try {
-    // Every eventual-mode item write holds a ConditionCheck on this very item inside a transaction, and DynamoDB
-    // cancels a PutItem/UpdateItem of an item an ongoing transaction includes (TransactionConflictException;
-    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling).
-    // Under write load a fence would then fail: retry such conflicts (and MRSC's ReplicatedWriteConflictException)
-    // with jittered backoff inside the time budget, so the fence waits out the in-flight writes instead of losing.
+    // No item write includes this item (the write path reads it, handlers/items.ts), so what can still refuse this
+    // write for a moment is MRSC's ReplicatedWriteConflictException (another region's updater writing it at once):
+    // retry conflicts with jittered backoff inside the time budget instead of failing the change.
     let won: boolean | undefined;
     for (let attempt = 1; won === undefined; attempt++) {
       try {
@@ -373,7 +379,7 @@ export async function readBackEverywhere(item: StoredState, deps: StateUpdaterDe
 
 export function stateUpdaterDeps(deadline?: number): StateUpdaterDeps {
   const cfg = loadConfig(['appConfigTable']);
-  const rules = loadStateRules(process.env, cfg.primaryRegion);
+  const rules = loadStateRules(process.env, cfg.primaryRegion, cfg.writeMode);
   const doc = documentClient(cfg.region);
   return {
     region: cfg.region,

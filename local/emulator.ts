@@ -1,6 +1,8 @@
 /**
  * The whole stack on one machine: config (through config/, from the real Pulumi.<stack>.yaml) → DynamoDB Local →
- * both tables in every region → the replicator (what the global table does) → one Region per configured region →
+ * the contention front (local/contention.ts: transaction conflicts and per-partition throughput as DynamoDB answers
+ * them; on unless `dynamodbContention: false`) → both tables in every region → the replicator (what the global table
+ * does) → one Region per configured region →
  * the global endpoint (local/router.ts: health checks like Route53, one API key) → the admin API (local/admin.ts,
  * fault controls of local/drills.ts) → `.emulator/<stack>-<port>/endpoints.json`, copied to `.emulator/endpoints.json`
  * (local/instances.ts). `npm start` (local/start.ts) and the end-to-end tests call Emulator.start().
@@ -19,11 +21,12 @@ import { assertPortsFree } from './listen';
 import { localSecretFile } from './endpointsFile';
 import { CURRENT_NAME, EMULATOR_DIR, instanceDir, liveOwner, publishCurrent, registerRunning, retireCurrent, writeAtomically } from './instances';
 import { ensureDynamoDBLocal, freePort, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
-import { startAdminServer, type AdminServer } from './admin';
+import { startAdminServer, type AdminServer, type DynamoDBView } from './admin';
 import { FaultControls } from './drills';
 import { newApiKey, Region, type RegionAuth, type RegionEndpoints } from './region';
 import { startReplicator, type Replicator, type ReplicatorOptions } from './replicator';
-import { startSyncReplication } from './syncReplication';
+import { startSyncReplication, type SyncReplication } from './syncReplication';
+import { startContentionFront, type ContentionFront, type ContentionOptions } from './contention';
 import { describeHealth, startRouter, type HealthSettings, type Router } from './router';
 import { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts, StartError } from './startup';
 import { createRegionTables } from './tables';
@@ -58,6 +61,11 @@ export interface EmulatorOptions {
   logDir?: string | null;
   /** Use this DynamoDB Local instead of starting one (it is then left running on stop). */
   dynamodbEndpoint?: string;
+  /**
+   * The contention front (local/contention.ts) between the regions and DynamoDB: true (default), false, or its
+   * options (tests: a frozen clock, a hold before forwarding).
+   */
+  dynamodbContention?: boolean | Omit<ContentionOptions, 'endpoint'>;
   /** A DynamoDB Local already starting (npm start boots the JVM before loading the emulator); stopped with it. */
   dynamodb?: Promise<DynamoDBLocal>;
   /** The global endpoint's health checks; default 1 s × 3 (Route53's 30 s × 3 scaled 1:30). */
@@ -76,6 +84,11 @@ export interface EndpointsFile {
   stack: string;
   regions: Record<string, RegionEndpoints>;
   dynamodbEndpoint: string;
+  /**
+   * The DynamoDB endpoint the regions' functions and resolvers use: the contention front (in consistency strong with
+   * the synchronous replication behind it), or with the front off DynamoDB Local itself (or the replication front).
+   */
+  regionsDynamodbEndpoint: string;
   primaryRegion: string;
   writeMode: string;
   /** The global endpoint: POST /graphql (x-api-key: globalApiKey) and /live/... routed to a healthy region. */
@@ -121,6 +134,9 @@ export class Emulator {
     readonly globalApiKey: string,
     /** The emulator's client auth; in token mode it holds the local HS256 secret (tests mint tokens with it). */
     readonly auth: RegionAuth,
+    /** The contention front, null when started with `dynamodbContention: false`. */
+    readonly contention: ContentionFront | null,
+    readonly regionsDynamodbEndpoint: string,
     /** Where its logs go (null: dropped), and whether .emulator/endpoints.json copies its endpoints file. */
     readonly logDir: string | null,
     private readonly current: string | null,
@@ -135,6 +151,7 @@ export class Emulator {
       stack: this.config.stack,
       regions,
       dynamodbEndpoint: this.dynamodb.endpoint,
+      regionsDynamodbEndpoint: this.regionsDynamodbEndpoint,
       primaryRegion: this.config.primaryRegion,
       writeMode: this.config.writeMode,
       globalUrl: this.router.url,
@@ -210,9 +227,10 @@ export class Emulator {
     }
     log(rebuilt.length ? `bundles rebuilt: ${rebuilt.join(', ')}` : 'bundles up to date (dist/handlers)');
     const dynamodb = await starting;
-    log(`DynamoDB Local on ${dynamodb.endpoint}`);
     const regions = new Map<string, Region>();
     let replicator: Replicator | undefined;
+    let sync: SyncReplication | undefined;
+    let contention: ContentionFront | null = null;
     let router: Router | undefined;
     let admin: AdminServer | undefined;
     let controls: FaultControls | undefined;
@@ -227,15 +245,25 @@ export class Emulator {
         ? { mode: 'token', issuer: config.auth.issuer, audience: config.auth.audience, ttlSeconds: config.auth.ttlSeconds, secret: tokenSecret }
         : { mode: 'apiKey', sharedKey: globalApiKey };
     try {
-      await Promise.all(config.regions.map((r) => createRegionTables(dynamodb.endpoint, r, { items: config.tableName, appConfig: config.appConfigTableName })));
-      log(`tables ${config.tableName}, ${config.appConfigTableName} in ${config.regions.length} regions (state: active)`);
-      // consistency strong (MRSC): every write is in every region before it is acknowledged (local/syncReplication.ts),
-      // so the regions reach DynamoDB Local through that front; eventual: the asynchronous replicator
+      // The regions' path to DynamoDB: contention front → (consistency strong: synchronous replication) → DynamoDB
+      // Local. Contention first, as a region's DynamoDB endpoint meets it before anything is replicated; the
+      // replication's own copies go straight to DynamoDB Local (a global table's replication is the service's own).
       let regionsEndpoint = dynamodb.endpoint;
       if (config.consistency === 'strong' && config.regions.length > 1) {
-        const sync = await startSyncReplication({ endpoint: dynamodb.endpoint, regions: [...config.regions], tables: [config.tableName, config.appConfigTableName] });
-        replicator = sync;
+        sync = await startSyncReplication({ endpoint: dynamodb.endpoint, regions: [...config.regions], tables: [config.tableName, config.appConfigTableName] });
         regionsEndpoint = sync.url;
+      }
+      if (opts.dynamodbContention !== false) {
+        contention = await startContentionFront({ log, ...(typeof opts.dynamodbContention === 'object' ? opts.dynamodbContention : {}), endpoint: regionsEndpoint });
+        regionsEndpoint = contention.url;
+      }
+      log(`DynamoDB Local on ${dynamodb.endpoint}, ${contention ? `contention front on ${contention.url} (transaction conflicts; per partition key 1,000 write and 3,000 read units/s)` : 'contention front off'}`);
+      await Promise.all(config.regions.map((r) => createRegionTables(dynamodb.endpoint, r, { items: config.tableName, appConfig: config.appConfigTableName })));
+      log(`tables ${config.tableName}, ${config.appConfigTableName} in ${config.regions.length} regions (state: active)`);
+      // consistency strong (MRSC): every write is in every region before it is acknowledged (local/syncReplication.ts);
+      // eventual: the asynchronous replicator
+      if (sync) {
+        replicator = sync;
         log(`replication: synchronous (consistency strong), ${config.regions.length} regions${config.witnessRegion ? ` (witness ${config.witnessRegion} not emulated)` : ''}; replicationLag does not apply`);
       } else {
         replicator = await startReplicator({
@@ -280,17 +308,26 @@ export class Emulator {
       log(`global endpoint ${router.url} (${describeHealth(router.settings)})`);
       const r = router;
       controls = new FaultControls({ config, regions, replicator, router: () => r });
-      admin = await startAdminServer({ controls, router: () => r, endpoints: () => served.emulator?.endpoints, port: basePort ? basePort + 1 : 0 });
+      const front = contention;
+      const syncFront = sync;
+      admin = await startAdminServer({
+        controls,
+        router: () => r,
+        endpoints: () => served.emulator?.endpoints,
+        port: basePort ? basePort + 1 : 0,
+        dynamodb: () => dynamodbView(front, syncFront),
+      });
       log(`admin API ${admin.url} (npm run emulator -- --help)`);
     } catch (err) {
       await admin?.close();
       await router?.close();
       await Promise.all([...regions.values()].map((r) => r.stop()));
-      await replicator?.stop();
+      await contention?.stop();
+      await (replicator ?? sync)?.stop();
       await dynamodb.stop();
       throw err;
     }
-    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, logDir, opts.endpointsFile === undefined ? root : null);
+    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, contention, contention?.url ?? (sync ? sync.url : dynamodb.endpoint), logDir, opts.endpointsFile === undefined ? root : null);
     served.emulator = emulator;
     emulator.writeEndpoints();
     return emulator;
@@ -327,9 +364,14 @@ export class Emulator {
     this.controls.dispose();
     await this.router.close();
     await Promise.all([...this.regions.values()].map((r) => r.stop()));
+    await this.contention?.stop();
     await this.replicator.stop();
     await this.dynamodb.stop();
   }
+}
+
+function dynamodbView(contention: ContentionFront | null, sync: SyncReplication | undefined): DynamoDBView {
+  return { contention: contention ? contention.stats() : 'off', replicatedWriteConflicts: sync ? sync.writeConflicts() : null };
 }
 
 /** A path as printed: relative to the working directory when inside it. */

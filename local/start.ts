@@ -1,6 +1,6 @@
 /**
  * `npm start [-- --stack dev|prod] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
- *   [--health-interval <ms>] [--failure-threshold N] [--auth apiKey|token]`
+ *   [--health-interval <ms>] [--failure-threshold N] [--auth apiKey|token] [--dynamodb-contention on|off]`
  *
  * Runs the whole stack locally (local/emulator.ts), prints one line per step and then the endpoints of every
  * region, the global endpoint (with its health-check scale) and the admin API, writes .emulator/<stack>-<port>/endpoints.json
@@ -18,7 +18,7 @@ import { assertPortsFree, PortInUseError } from './listen';
 import { DEFAULT_HEALTH, describeHealth } from './router';
 
 export const USAGE = `usage: npm start [-- --stack S] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
-                    [--health-interval MS] [--failure-threshold N] [--auth apiKey|token]
+                    [--health-interval MS] [--failure-threshold N] [--auth apiKey|token] [--dynamodb-contention on|off]
 
   --stack             Pulumi stack whose Pulumi.<stack>.yaml is read (default: dev)
   --regions           regions to emulate instead of the stack's (validated the same way)
@@ -31,7 +31,9 @@ export const USAGE = `usage: npm start [-- --stack S] [--regions a,b,c] [--port 
   --health-interval   the global endpoint's health-check interval in ms (default ${DEFAULT_HEALTH.intervalMs}: Route53's 30 s scaled 1:30)
   --failure-threshold consecutive failed (or passed) checks that flip a region's health, 1-10 (default ${DEFAULT_HEALTH.failureThreshold}, as Route53)
   --auth              serve this client auth mode whatever the stack deploys: token (tokens signed with a local
-                      secret the emulator makes; it prints the command that mints one) or apiKey`;
+                      secret the emulator makes; it prints the command that mints one) or apiKey
+  --dynamodb-contention on (default): DynamoDB answers as under load in AWS (transaction conflicts, 1,000 write
+                      and 3,000 read units/s per partition key); off: DynamoDB Local's own answers`;
 
 class UsageError extends Error {}
 
@@ -49,6 +51,7 @@ export function parseStartArgs(argv: string[]) {
         'health-interval': { type: 'string', default: String(DEFAULT_HEALTH.intervalMs) },
         'failure-threshold': { type: 'string', default: String(DEFAULT_HEALTH.failureThreshold) },
         auth: { type: 'string' },
+        'dynamodb-contention': { type: 'string', default: 'on' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -75,9 +78,21 @@ export function parseStartArgs(argv: string[]) {
   if (auth !== undefined && auth !== 'apiKey' && auth !== 'token') {
     throw new UsageError(`--auth ${auth}: token or apiKey${/jwt|bearer/i.test(auth) ? ' (did you mean token?)' : auth.toLowerCase() === 'apikey' ? ' (did you mean apiKey?)' : ''}`);
   }
+  const contentionRaw = values['dynamodb-contention'] ?? 'on';
+  if (contentionRaw !== 'on' && contentionRaw !== 'off') throw new UsageError(`--dynamodb-contention ${contentionRaw}: on or off`);
   const regions = values.regions?.split(',').map((s) => s.trim()).filter(Boolean);
   if (values.regions !== undefined && !regions?.length) throw new UsageError('--regions: give at least one region, e.g. --regions eu-west-1,ap-southeast-2');
-  return { help: values.help ?? false, stack: values.stack ?? 'dev', regions, port, lag, endpointsFile: values.endpoints ? path.resolve(values.endpoints) : undefined, health: { intervalMs, failureThreshold }, auth: auth as 'apiKey' | 'token' | undefined };
+  return {
+    help: values.help ?? false,
+    stack: values.stack ?? 'dev',
+    regions,
+    port,
+    lag,
+    endpointsFile: values.endpoints ? path.resolve(values.endpoints) : undefined,
+    health: { intervalMs, failureThreshold },
+    auth: auth as 'apiKey' | 'token' | undefined,
+    dynamodbContention: contentionRaw === 'on',
+  };
 }
 
 function table(rows: string[][]): string {
@@ -127,7 +142,18 @@ async function main(): Promise<void> {
   let emulator: Emulator;
   try {
     const { Emulator: EmulatorClass } = await import('./emulator');
-    emulator = await EmulatorClass.start({ stack: args.stack, regions: args.regions, basePort: args.port, replicationLag: args.lag, endpointsFile: args.endpointsFile, health: args.health, auth: args.auth, log, dynamodb });
+    emulator = await EmulatorClass.start({
+      stack: args.stack,
+      regions: args.regions,
+      basePort: args.port,
+      replicationLag: args.lag,
+      endpointsFile: args.endpointsFile,
+      health: args.health,
+      auth: args.auth,
+      dynamodbContention: args.dynamodbContention,
+      log,
+      dynamodb,
+    });
   } catch (err) {
     await dynamodb.then((d) => d.stop()).catch(() => {});
     exitOnUserError(err);

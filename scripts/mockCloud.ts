@@ -460,7 +460,7 @@ export function diffRuns(a: ProgramRun, b: ProgramRun): RunDiff {
 }
 
 /** The IAM policy documents of a run: role inline policies (RolePolicy) and trust policies (Role). */
-export function policies(run: ProgramRun): { name: string; kind: 'policy' | 'trust'; doc: { Statement: { Effect: string; Action: string | string[]; Resource?: string | string[] }[] } }[] {
+export function policies(run: ProgramRun): { name: string; kind: 'policy' | 'trust'; doc: { Statement: { Effect: string; Action: string | string[]; Resource?: string | string[]; Condition?: Record<string, Record<string, string[]>> }[] } }[] {
   const out: ReturnType<typeof policies> = [];
   for (const r of run.resources) {
     if (r.type === 'aws:iam/rolePolicy:RolePolicy') out.push({ name: r.name, kind: 'policy', doc: JSON.parse(r.inputs.policy) });

@@ -15,7 +15,9 @@
  *   when the updater read the state back (converged, still the old state, unreachable, or holding a racing
  *   change), or why the updater refused the change. A refused or raced change exits 1.
  * - Transitions (enforced by the updater, STATE_TRANSITIONS in schema/rules.ts): active → fenced | failover,
- *   fenced → active | failover, failover → fenced only. Failing back is `fenced`, wait for replication, `active`.
+ *   fenced → active | failover, failover → fenced only. Failing back is `fenced`, wait for replication and the
+ *   write bound (the updater refuses `active` before it, FencedTooShort), `active`. A failover whose regions must
+ *   first wait out the write bound (writeMode primary) answers `writesFromMs`: the CLI says when they take writes.
  * - --function: the function name (default `global-appsync-<stack>-state-updater`, the name the appState
  *   component gives it).
  * - --takeover "why" (with --region): the change goes through that region's updater while its designated region is
@@ -81,7 +83,9 @@ export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reaso
               region is unreachable (the updater probes it: a timeout, a connection error or a 5xx counts as unreachable, a 4xx answer refuses)
 
   Allowed moves: ${APP_STATES.map((s) => `${s} -> ${STATE_TRANSITIONS[s].join('|')}`).join(', ')}.
-  Failing back: set fenced (writes stop everywhere while replication settles), wait (60 s by default), then active.
+  Failing back: set fenced (writes stop everywhere while replication settles), wait (60 s by default, never less
+  than the write bound of 30 s: writes that read the state before the fence may commit until then), then active.
+  In writeMode primary a failover lets the other regions write once the write bound has passed; stderr says when.
   After a change the updater reads the state back from every region; stderr shows what each one saw.`;
 
 /** The real invoke: AWS Lambda Invoke (RequestResponse) with the default credential chain. */
@@ -217,9 +221,22 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
   }
   out(JSON.stringify(answer, null, 2));
   for (const line of formatReadBack(answer)) err(line);
+  const writesFrom = formatWritesFrom(answer);
+  if (writesFrom) err(writesFrom);
   const refused = refusal(answer);
   if (refused) err(`refused: ${refused}`);
   return refused || raced(answer) ? 1 : 0;
+}
+
+/**
+ * A failover's `writesFromMs` for people: when the regions it lets write locally start taking writes (until then they
+ * answer StateChanging). Undefined for every other answer.
+ */
+export function formatWritesFrom(answer: unknown, now: number = Date.now()): string | undefined {
+  const a = answer as { ok?: unknown; state?: unknown; writesFromMs?: unknown } | null;
+  if (!a || a.ok !== true || a.state !== 'failover' || typeof a.writesFromMs !== 'number') return undefined;
+  const inS = Math.max(0, Math.ceil((a.writesFromMs - now) / 1000));
+  return `the regions this failover lets write locally take writes from ${new Date(a.writesFromMs).toISOString()} (in ${inS} s): until then a write that read the previous state may still commit in the primary (the write bound); they answer StateChanging, retryable`;
 }
 
 runMain(module, main);

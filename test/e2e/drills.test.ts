@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { recoveryObjectives } from '../../components/recovery';
-import { WRITE_FENCED, WRITE_REJECTED_IN_PRIMARY } from '../../schema/rules';
+import { STATE_CHANGING, WRITE_FENCED, WRITE_REJECTED_IN_PRIMARY } from '../../schema/rules';
 import { main as stateCli } from '../../scripts/state';
 import { ddbClient } from '../support/dynamodb';
 import { eventually, settleSubscribers as settled, startTestEmulator, Subscriber, type TestEmulator } from '../support/emulator';
@@ -392,7 +392,8 @@ describe('failure drills (multi-master)', function () {
 });
 
 describe('failure drill: failover in writeMode primary', function () {
-  this.timeout(120_000);
+  // two waits of the write bound (30 s): AP's first local write, and active after fenced
+  this.timeout(240_000);
   let t: TestEmulator;
 
   before(async () => {
@@ -406,11 +407,18 @@ describe('failure drill: failover in writeMode primary', function () {
     const router = t.emulator.router;
     const ep = t.endpoints.regions;
     const stateEverywhere = (s: string) => eventually(`every region reads ${s}`, async () => (await Promise.all([EU, AP].map(async (r) => (await send(`${ep[r].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body?.state))).every((x) => x === s));
-    const cli = async (argv: string[]) => {
+    const cli = async (argv: string[], expectCode = 0): Promise<string> => {
       const err: string[] = [];
-      const code = await stateCli([...argv, '--local', '--endpoints', t.endpointsFile], { out: () => {}, err: (l) => err.push(l) });
-      assert.equal(code, 0, err.join('\n'));
+      const out: string[] = [];
+      const code = await stateCli([...argv, '--local', '--endpoints', t.endpointsFile], { out: (l) => out.push(l), err: (l) => err.push(l) });
+      assert.equal(code, expectCode, `${out.join('\n')}\n${err.join('\n')}`);
+      return out.join('\n');
     };
+    // the write bound the emulator's state updaters wait out (lambdaEnv.ts: stateCacheMs + the items timeout, or AppSync's 30 s)
+    const boundMs = Number(t.emulator.region(EU).functions.stateUpdater.environment.STATE_WRITE_BOUND_MS);
+    assert.equal(boundMs, 30_000);
+    /** Waits until the moment the system announced (a failover's writesFrom, a fence's end of dwell). */
+    const until = (epochMs: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
     const acceptedWrites: Array<{ id: string; value: string }> = [];
 
     const t0 = performance.now();
@@ -425,6 +433,16 @@ describe('failure drill: failover in writeMode primary', function () {
     const refusedInPrimary = await putIn(t, EU, 'fo-primary', 'x');
     assert.equal(refusedInPrimary.body.data?.putItem ?? null, null, 'the primary refuses writes during failover');
     assert.equal(refusedInPrimary.body.errors?.[0]?.errorType, WRITE_REJECTED_IN_PRIMARY, JSON.stringify(refusedInPrimary.body));
+    // AP wrote to the primary until now: it takes writes locally once every write that read `active` has committed
+    const writesFrom = failover.body.answer.writesFromMs as number;
+    assert.ok(typeof writesFrom === 'number' && writesFrom >= Date.parse(failover.body.answer.updatedAt) + boundMs, JSON.stringify(failover.body.answer));
+    const early = await putIn(t, AP, 'fo-early', 'x');
+    assert.equal(early.body.errors?.[0]?.errorType, STATE_CHANGING, `AP refuses until the bound has passed: ${JSON.stringify(early.body)}`);
+    assert.equal(early.body.errors?.[0]?.errorInfo?.retryable, true);
+    const apState = await send(`${ep[AP].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } });
+    assert.deepEqual([apState.body.writable, apState.body.writesFrom], [false, new Date(writesFrom).toISOString()]);
+    await until(writesFrom);
+    const apTakesWritesMs = performance.now() - t0;
     const during = await Promise.all(Array.from({ length: 100 }, (_, i) => globalWrite(t, `fo-${i}`, `failover-${i}`, EU, i % 10 === 0)));
     assert.ok(during.every((w) => accepted(w) && w.servedBy === AP), `writes through the global endpoint go to ${AP} and are accepted: ${JSON.stringify(during.find((w) => !accepted(w)))}`);
     during.forEach((_, i) => acceptedWrites.push({ id: `fo-${i}`, value: `failover-${i}` }));
@@ -440,6 +458,11 @@ describe('failure drill: failover in writeMode primary', function () {
     }
     await router.waitFor(EU, true, 20_000);
     const fencedToHealthyMs = performance.now() - tFenced;
+    // active only once the fence has stood for the write bound: refused before, saying when
+    const tooSoon = await cli(['active', '--reason', 'drill: too soon'], 1);
+    assert.match(tooSoon, /FencedTooShort[\s\S]*the write bound of 30 s: writes that read the state before the fence may commit until then/);
+    const fencedAt = Date.parse((await send(`${ep[EU].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body.updatedAt);
+    await until(fencedAt + boundMs);
     const t1 = performance.now();
     await cli(['active', '--reason', 'drill: back to normal']);
     // recovery = active → the first write the primary accepts (probes refused while a region still reads fenced)
@@ -464,9 +487,10 @@ describe('failure drill: failover in writeMode primary', function () {
     const [a, b] = [await scan(t, EU, 'fo-'), await scan(t, AP, 'fo-')];
     const lost = acceptedWrites.filter((w) => a.get(w.id)?.value !== w.value || b.get(w.id)?.value !== w.value);
     assert.deepEqual(lost, []);
-    assert.equal(a.has('fo-primary') || a.has('fo-fenced'), false, 'refused writes wrote nothing');
+    assert.equal(a.has('fo-primary') || a.has('fo-fenced') || a.has('fo-early') || b.has('fo-early'), false, 'refused writes wrote nothing');
     report('failover (writeMode primary)', {
       'detect (failover → primary unhealthy)': `${detectMs.toFixed(0)} ms`,
+      'failover → AP takes writes (the write bound)': `${apTakesWritesMs.toFixed(0)} ms`,
       'writes accepted by AP during failover': during.length,
       'fenced → primary healthy': `${fencedToHealthyMs.toFixed(0)} ms`,
       'recover (active → first write accepted by the primary)': `${recoverMs.toFixed(0)} ms (${probes} probe${probes === 1 ? '' : 's'})`,

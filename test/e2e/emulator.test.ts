@@ -21,7 +21,8 @@ const ITEM_KEYS = ['id', 'updatedAt', 'updatedRegion', 'value', 'version'];
 const CHANGE_KEYS = ['changedAt', 'id', 'item', 'kind', 'publishedRegion', 'sequenceNumber'];
 
 describe('emulator end to end (two regions, multi-master)', function () {
-  this.timeout(60_000);
+  // the fence test waits out the write bound (30 s) before `active`
+  this.timeout(120_000);
   let t: TestEmulator;
   const ep = (r: string) => t.endpoints.regions[r];
 
@@ -119,9 +120,12 @@ describe('emulator end to end (two regions, multi-master)', function () {
   it('fenced (set through the bundled state updater) refuses every write in every region, writes nothing, serves reads; active again works', async () => {
     await gql(ep(EU).graphqlUrl, ep(EU).apiKey, PUT, { input: { id: 'fence-1', value: 'before' } });
     await eventually('fence-1 in ap-southeast-2', async () => (await rest(`${ep(AP).restUrl}/items/fence-1`, 'GET')).status === 200);
-    const answer = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean }>({ newState: 'fenced', reason: 'e2e fence' });
+    const answer = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean; updatedAt: string }>({ newState: 'fenced', reason: 'e2e fence' });
     assert.equal(answer.ok, true, JSON.stringify(answer));
     await eventually('fenced state replicated', async () => (await rest(`${ep(AP).restUrl}/state`, 'GET')).body.state === 'fenced');
+    // the fence is a bound: an items container may write on the state it read before the fence for stateCacheMs more
+    // (a read sent before the fence was visible expires by then), so refusals are certain from that moment on
+    await new Promise((resolve) => setTimeout(resolve, t.emulator.config.stateCacheMs));
     for (const r of [EU, AP]) {
       const g = await gql(ep(r).graphqlUrl, ep(r).apiKey, PUT, { input: { id: 'fence-1', value: `during-${r}` } });
       assert.equal(g.body.data?.putItem ?? null, null);
@@ -140,6 +144,12 @@ describe('emulator end to end (two regions, multi-master)', function () {
     const elsewhere = await t.emulator.region(AP).functions.stateUpdater.invoke<{ ok: boolean; errorType?: string }>({ newState: 'active', reason: 'e2e unfence' });
     assert.deepEqual([elsewhere.ok, elsewhere.errorType], [false, 'NotStateRegion'], JSON.stringify(elsewhere));
     assert.equal((await rest(`${ep(AP).restUrl}/state`, 'GET')).body.state, 'fenced');
+    // active only once the fence has stood for the write bound (30 s: a write that read `active` may commit until then)
+    const early = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean; errorType?: string; error?: string }>({ newState: 'active', reason: 'e2e too soon' });
+    assert.deepEqual([early.ok, early.errorType], [false, 'FencedTooShort'], JSON.stringify(early));
+    const allowedAt = Date.parse(/retry at (\S+) or later/.exec(early.error ?? '')?.[1] ?? '');
+    assert.ok(allowedAt - Date.parse(answer.updatedAt) >= 30_000, early.error);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, allowedAt - Date.now())));
     const back = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean }>({ newState: 'active', reason: 'e2e unfence' });
     assert.equal(back.ok, true, JSON.stringify(back));
     await eventually('active state replicated', async () => (await rest(`${ep(EU).restUrl}/state`, 'GET')).body.state === 'active');

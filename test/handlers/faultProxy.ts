@@ -104,20 +104,22 @@ export async function silentServer(): Promise<SilentServer> {
   };
 }
 
+export type OkBody = (operation: string, request: Record<string, unknown>) => unknown;
+
 export interface FakeDynamo {
   url: string;
   /**
    * Every request gets this status and DynamoDB error type (`__type`), e.g. 400 ProvisionedThroughputExceededException;
    * `extra` adds fields to the error body (CancellationReasons); `only` limits the error to one operation, the
-   * others answer `okBody` (200).
+   * others answer `okBody` (200): a body, or a function of the operation and the parsed request.
    */
-  answer(status: number, type: string, message: string, opts?: { extra?: Record<string, unknown>; only?: string; okBody?: unknown }): void;
+  answer(status: number, type: string, message: string, opts?: { extra?: Record<string, unknown>; only?: string; okBody?: unknown | OkBody }): void;
   requests: number;
   close(): Promise<void>;
 }
 
 export async function fakeDynamo(): Promise<FakeDynamo> {
-  let reply: { status: number; type: string; message: string; extra?: Record<string, unknown>; only?: string; okBody?: unknown } = {
+  let reply: { status: number; type: string; message: string; extra?: Record<string, unknown>; only?: string; okBody?: unknown | OkBody } = {
     status: 500,
     type: 'InternalServerError',
     message: 'internal',
@@ -126,12 +128,14 @@ export async function fakeDynamo(): Promise<FakeDynamo> {
   const server = http.createServer((req, res) => {
     state.requests += 1;
     const op = operationOf(req);
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const headers = { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `fake-${state.requests}` };
       if (reply.only !== undefined && op !== reply.only) {
+        const ok = reply.okBody;
         res.writeHead(200, headers);
-        res.end(JSON.stringify(reply.okBody ?? {}));
+        res.end(JSON.stringify((typeof ok === 'function' ? (ok as OkBody)(op, JSON.parse(Buffer.concat(chunks).toString() || '{}')) : ok) ?? {}));
         return;
       }
       res.writeHead(reply.status, headers);

@@ -48,6 +48,21 @@ describe('state handler (GET /state, DynamoDB Local)', () => {
     assert.equal(primary.body.writeRegion, EU);
   });
 
+  it('a failover still waiting out the write bound: not writable yet, says from when and why', async () => {
+    const writesFromMs = Date.now() + 25_000;
+    await doc(AP).send(new PutCommand({ TableName: tables.appConfig, Item: { id: APP_STATE_ID, state: 'failover', version: 5, updatedAt: new Date().toISOString(), reason: 'r', writesFromMs } }));
+    try {
+      env(AP, { WRITE_MODE: 'primary' });
+      const res = await call(handler, stateEvent());
+      assert.equal(res.status, 200);
+      assert.equal(res.body.writable, false);
+      assert.equal(res.body.writesFrom, new Date(writesFromMs).toISOString());
+      assert.match(res.body.notWritableBecause, /failover: ap-southeast-2 takes writes in 2\d s, once every write that read the previous state has committed/);
+    } finally {
+      await setState(tables.appConfig, 'active');
+    }
+  });
+
   it('fenced and failover-in-the-primary are not writable; failover elsewhere is', async () => {
     await setState(tables.appConfig, 'fenced');
     env(EU);

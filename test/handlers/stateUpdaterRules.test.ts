@@ -1,7 +1,8 @@
 /**
- * The state updater's rules under faults, against DynamoDB Local in two regions: one
- * designated region per change, the minimum time in fenced, the per-region read-back (with a stand-in replicator,
- * a lagging replica, a racing writer and a stalled replica) and the cap from getRemainingTimeInMillis.
+ * The state updater's rules under faults, against DynamoDB Local in two regions: one designated region per change,
+ * the minimum time in fenced and the write bound (the fenced dwell, a failover's writesFromMs), the per-region
+ * read-back (with a stand-in replicator, a lagging replica, a racing writer and a stalled replica) and the cap from
+ * getRemainingTimeInMillis.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -53,7 +54,7 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
   let restore: () => void = () => undefined;
   function env(region: string, extra: Record<string, string | undefined> = {}): void {
     restore();
-    restore = setEnv({ AWS_REGION: region, APP_CONFIG_TABLE: appConfig, PRIMARY_REGION: EU, STATE_REGIONS: `${EU},${AP}`, STATE_MIN_FENCED_SECONDS: undefined, ...extra });
+    restore = setEnv({ AWS_REGION: region, APP_CONFIG_TABLE: appConfig, PRIMARY_REGION: EU, STATE_REGIONS: `${EU},${AP}`, STATE_MIN_FENCED_SECONDS: undefined, STATE_WRITE_BOUND_MS: undefined, WRITE_MODE: undefined, ...extra });
   }
   const seed = async (state: string, updatedAt: string, regions = [EU, AP]) => {
     for (const r of regions) await putItem(r, appConfig, { id: APP_STATE_ID, state, version: 5, updatedAt, reason: 'seeded', updatedRegion: EU });
@@ -173,10 +174,54 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
     assert.match(early.error, /fenced for 1\d s .*active is allowed after 60 s in fenced .*retry at (\S+) or later; nothing was written/);
     assert.equal(early.error.match(/retry at (\S+) or later/)?.[1], new Date(Date.parse(since) + 60_000).toISOString());
     assert.equal((await getItem(EU, appConfig, APP_STATE_ID))?.state, 'fenced');
+    // a shorter minimum leaves the write bound (default 30 s: writes that read the state before the fence)
     env(EU, { STATE_MIN_FENCED_SECONDS: '5' });
+    const bound = await updateState({ newState: 'active', reason: 'still in the bound' }, { ...stateUpdaterDeps(), readBackMs: 0 });
+    assert.ok(!bound.ok);
+    assert.equal(bound.errorType, 'FencedTooShort');
+    assert.match(bound.error, /active is allowed after 30 s in fenced \(the write bound of 30 s: writes that read the state before the fence may commit until then\)/);
+    assert.equal(bound.error.match(/retry at (\S+) or later/)?.[1], new Date(Date.parse(since) + 30_000).toISOString());
+    env(EU, { STATE_MIN_FENCED_SECONDS: '5', STATE_WRITE_BOUND_MS: '8000' });
     const later = await updateState({ newState: 'active', reason: 'after the dwell' }, { ...stateUpdaterDeps(), readBackMs: 0 });
     assert.ok(later.ok, JSON.stringify(later));
     assert.equal((await getItem(EU, appConfig, APP_STATE_ID))?.state, 'active');
+  });
+
+  it('failover in writeMode primary stores writesFromMs = now + the bound (from active) or fence + the bound (from a recent fence); multi-master and an old fence store none', async () => {
+    const bound = 30_000;
+    const cases = [
+      { writeMode: 'primary', from: 'active', since: 0, expect: (t: number) => [t + bound, t + bound + 2000] },
+      { writeMode: 'primary', from: 'fenced', since: 12_000, expect: (t: number) => [t - 12_000 + bound, t - 12_000 + bound + 2000] },
+      { writeMode: 'primary', from: 'fenced', since: 45_000, expect: null },
+      { writeMode: 'multi-master', from: 'active', since: 0, expect: null },
+    ];
+    for (const c of cases) {
+      const t = Date.now();
+      await seed(c.from, new Date(t - c.since).toISOString());
+      env(AP, { WRITE_MODE: c.writeMode, STATE_WRITE_BOUND_MS: `${bound}` });
+      const res = await updateState({ newState: 'failover', reason: `from ${c.from}` }, { ...stateUpdaterDeps(), readBackMs: 0 });
+      assert.ok(res.ok, JSON.stringify(res));
+      const storedFrom = (await getItem(AP, appConfig, APP_STATE_ID))?.writesFromMs;
+      const what = `${c.writeMode}, ${c.from} ${c.since / 1000} s ago: ${storedFrom}`;
+      if (c.expect === null) {
+        assert.equal(storedFrom, undefined, what);
+        assert.equal(res.writesFromMs, undefined, what);
+      } else {
+        const [lo, hi] = c.expect(t);
+        assert.ok(typeof storedFrom === 'number' && storedFrom >= lo && storedFrom <= hi, `${what} not in [${lo}, ${hi}]`);
+        assert.equal(res.writesFromMs, storedFrom);
+      }
+    }
+  });
+
+  it('STATE_WRITE_BOUND_MS must be an integer from 0 to 600000: anything else is a ConfigError naming it', async () => {
+    for (const bad of ['-1', '1.5', 'soon', '600001']) {
+      env(EU, { STATE_WRITE_BOUND_MS: bad });
+      const res = await handler({ newState: 'fenced', reason: 'x' });
+      assert.ok(!res.ok);
+      assert.equal(res.errorType, 'ConfigError');
+      assert.match(res.error, /STATE_WRITE_BOUND_MS is ".*": allowed is an integer from 0 to 600000/);
+    }
   });
 
   it('reads the change back from every region: converged once replication carries it, with what each region saw', async () => {
@@ -215,7 +260,7 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
     assert.equal(lag.readBack?.raced, undefined);
     // someone declared failover in AP meanwhile (version 6 there too): the read-back says so at once
     await putItem(AP, appConfig, { id: APP_STATE_ID, state: 'failover', version: 7, updatedAt: new Date().toISOString(), reason: 'other operator', updatedRegion: AP });
-    env(EU, { STATE_MIN_FENCED_SECONDS: '0' });
+    env(EU, { STATE_MIN_FENCED_SECONDS: '0', STATE_WRITE_BOUND_MS: '0' });
     const raced = await updateState({ newState: 'active', reason: 'back' }, { ...stateUpdaterDeps(), ...steppedClock(), readBackMs: 2000 });
     assert.ok(raced.ok);
     assert.match(raced.readBack?.raced ?? '', /ap-southeast-2 holds version 7 \(failover, written in ap-southeast-2\), not this change: another update raced it/);

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Emulator, type EmulatorOptions, type EndpointsFile } from '../../local/emulator';
 import { mintToken } from '../../scripts/token';
-import { dynamoEndpoint, uniqueTableName } from './dynamodb';
+import { dynamoLocalEndpoint, uniqueTableName } from './dynamodb';
 import { apiKeyHeaders, ON_CHANGE, RealtimeClient, type Frame } from '../appsync/support';
 import { eventually } from './eventually';
 
@@ -34,7 +34,7 @@ export async function startTestEmulator(
   const emulator = await Emulator.start({
     stack: 'dev',
     basePort: 0,
-    dynamodbEndpoint: dynamoEndpoint(),
+    dynamodbEndpoint: dynamoLocalEndpoint(),
     endpointsFile,
     logDir: path.join(dir, 'logs'),
     regions: opts.regions,

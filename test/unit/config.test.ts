@@ -93,6 +93,10 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'unknown key (typo of primaryRegion)', raw: { ...ok, primaryregion: 'eu-west-1' }, key: 'primaryregion', value: '"eu-west-1"', says: 'did you mean "primaryRegion"?' },
   { what: 'project namespace misspelt', raw: { 'globalappsync:regions': 'eu-west-1' }, key: 'globalappsync:regions', value: '"eu-west-1"', says: 'did you mean "global-appsync:regions"?' },
   { what: 'aws setting misspelt', raw: { ...ok, 'aws:profil': 'prod' }, key: 'aws:profil', value: '"prod"', says: 'did you mean "aws:profile"?' },
+  { what: 'stateCacheMs negative', raw: { ...ok, stateCacheMs: '-1' }, key: 'stateCacheMs', value: '"-1"', says: 'a whole number of milliseconds from 0 to 10000' },
+  { what: 'stateCacheMs fractional', raw: { ...ok, stateCacheMs: '1.5' }, key: 'stateCacheMs', value: '"1.5"' },
+  { what: 'stateCacheMs over the limit', raw: { ...ok, stateCacheMs: '10001' }, key: 'stateCacheMs', value: '"10001"', says: 'the write bound grows with it' },
+  { what: 'stateCacheMs not a number', raw: { ...ok, stateCacheMs: '1s' }, key: 'stateCacheMs', value: '"1s"' },
   // aws:defaultTags reach every taggable resource, DynamoDB tables included: DynamoDB's tag rule (no @, no comma)
   { what: 'default tag value with @ (DynamoDB refuses it)', raw: { ...ok, 'aws:defaultTags': '{"tags":{"team":"platform","owner":"ops@example.com"}}' }, key: 'aws:defaultTags.tags.owner', value: '"ops@example.com"', says: 'this tag value has "@": the provider puts aws:defaultTags on every resource, DynamoDB tables included' },
   { what: 'default tag key with a comma', raw: { ...ok, 'aws:defaultTags': '{"tags":{"cost,center":"42"}}' }, key: 'aws:defaultTags.tags', value: 'key "cost,center"', says: 'this tag key has ","' },
@@ -136,6 +140,19 @@ describe('config/', () => {
     assert.match(problemsOf(ok, long).message, new RegExp(`\\(stack name\\): "${long}" — must make a valid Lambda function name: "global-appsync-${long}-state-updater" .* at most 35`));
     assert.match(problemsOf(ok, 'team.prod').message, /\(stack name\): "team\.prod"/);
     assert.equal(parseConfig(ok, { stack: 'x'.repeat(35) }).stack.length, 35);
+  });
+
+  it('stateCacheMs: default 1000, 0 and up to 10000 taken as given; it reaches the items functions and the state updaters\' bound', async () => {
+    assert.equal(parseConfig(ok, { stack: 'dev' }).stateCacheMs, 1000);
+    assert.equal(parseConfig({ ...ok, stateCacheMs: '0' }, { stack: 'dev' }).stateCacheMs, 0);
+    assert.equal(parseConfig({ ...ok, stateCacheMs: '10000' }, { stack: 'dev' }).stateCacheMs, 10000);
+    await runProgram({ ...ok, stateCacheMs: '5000' }, 'dev');
+    const fns = lastRun().resources.filter((r) => r.type === 'aws:lambda/function:Function');
+    const env = (suffix: string) => fns.filter((f) => f.name.endsWith(suffix)).map((f) => f.inputs.environment.variables);
+    assert.deepEqual(env('-items').map((e) => e.STATE_CACHE_MS), ['5000', '5000']);
+    // the bound: 5 s + the items function's 10 s is under AppSync's 30 s request limit, which binds (as it does up
+    // to the largest stateCacheMs: 10 s + 10 s)
+    assert.deepEqual(env('-updater').map((e) => e.STATE_WRITE_BOUND_MS), ['30000', '30000']);
   });
 
   it('aws:defaultTags: tags DynamoDB accepts are forwarded as given; the rule is DynamoDB\'s, the page cited', () => {
