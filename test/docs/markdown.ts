@@ -98,3 +98,43 @@ export function brokenLinks(root: string, file: string, markdown = fs.readFileSy
   }
   return problems;
 }
+
+/** A fenced code block of a page, with the `<!-- example:NAME -->` or `<!-- not-run: why -->` line above it. */
+export interface FencedBlock {
+  file: string;
+  /** the line of the opening fence, 1-based */
+  line: number;
+  lang: string;
+  text: string;
+  example?: string;
+  notRun?: string;
+}
+
+/** Every fenced block of a page (indented ones in lists too), with the marker on the last non-blank line before it. */
+export function fencedBlocks(file: string, markdown = fs.readFileSync(path.join(ROOT, file), 'utf8')): FencedBlock[] {
+  const lines = markdown.split('\n');
+  const blocks: FencedBlock[] = [];
+  let before = '';
+  for (let i = 0; i < lines.length; i += 1) {
+    const open = /^(\s*)(`{3,})\s*([\w-]*)/.exec(lines[i]);
+    if (!open) {
+      if (lines[i].trim() !== '') before = lines[i].trim();
+      continue;
+    }
+    const [, indent, fence, lang] = open;
+    const start = i;
+    const body: string[] = [];
+    while (i + 1 < lines.length && !new RegExp(`^\\s*${fence}\\s*$`).test(lines[i + 1])) body.push(lines[++i].slice(indent.length));
+    i += 1;
+    blocks.push({
+      file,
+      line: start + 1,
+      lang,
+      text: body.join('\n'),
+      example: /^<!-- example:([\w-]+) -->$/.exec(before)?.[1],
+      notRun: /^<!-- not-run: (.+\S) -->$/.exec(before)?.[1],
+    });
+    before = '';
+  }
+  return blocks;
+}
