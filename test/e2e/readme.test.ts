@@ -1,9 +1,15 @@
 /**
- * The README's "Try it" examples, run as a user would run them against a running emulator: the bash blocks with
+ * The command examples of README.md and docs/*.md (each a fenced block under `<!-- example:NAME -->`), run as a user
+ * would run them against one running emulator, shared by all of them. The README's "Try it": the bash blocks with
  * bash and curl in a folder holding `.emulator/endpoints.json`, each twice (they write fresh ids, so a rerun prints
  * the same), and the subscription example as its block says, `node examples/subscribe.mjs` (aws-amplify v6 with
  * its WebSocket shim), hearing the GraphQL example's write. Each `# {...}` comment under a command is the output it
  * promises, `...` standing for anything: the test checks every promised line appears, in order.
+ * docs/' examples run in the project folder (they call `npm run` scripts), every command must succeed, with one
+ * difference from a user's run: each `npm run` gets `--endpoints <the test emulator's file>`, since the scripts'
+ * default, the project's own .emulator/endpoints.json, belongs to whatever emulator a developer runs there.
+ * Every bash block of docs/ is an example or says why it is not run (`<!-- not-run: why -->`): none goes untested
+ * unnoticed.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -11,16 +17,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { fencedBlocks, markdownPages } from '../docs/markdown';
 import { startTestEmulator, type TestEmulator } from '../support/emulator';
 
 const ROOT = path.resolve(__dirname, '../..');
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const BLOCKS = markdownPages().flatMap((page) => fencedBlocks(page));
+const DOCS_EXAMPLES = BLOCKS.filter((b) => b.example && b.file.startsWith('docs/'));
 
-/** The fenced block that follows `<!-- example:<name> -->`. */
+/** The fenced block that follows `<!-- example:<name> -->` in README.md or a page of docs/. */
 function example(name: string): string {
-  const m = new RegExp(`<!-- example:${name} -->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\\n\`\`\``).exec(README);
-  if (!m) throw new Error(`README.md has no example:${name} block`);
-  return m[1];
+  const found = BLOCKS.filter((b) => b.example === name);
+  if (found.length !== 1) throw new Error(`${found.length} example:${name} blocks in README.md and docs/ (one expected)`);
+  return found[0].text;
 }
 
 /** The outputs a block promises, as regular expressions (`...` = anything). */
@@ -42,7 +50,27 @@ function assertInOrder(output: string, expected: RegExp[], what: string): void {
   }
 }
 
-describe('README examples against the emulator', function () {
+describe('every bash block in docs/ is run or says why not', () => {
+  const COMMAND = /^\s*(\$ |npm |npx |node |pulumi |aws |curl |git )/;
+
+  it('each is an example or marked not-run with a reason', () => {
+    const docs = BLOCKS.filter((b) => b.file.startsWith('docs/'));
+    const unmarked = docs.filter((b) => /^(bash|sh|shell|console|zsh)$/.test(b.lang) && !b.example && !b.notRun);
+    assert.deepEqual(unmarked.map((b) => `${b.file}:${b.line}`), [], 'bash blocks with neither <!-- example:NAME --> nor <!-- not-run: why --> above them');
+    const unlabelled = docs.filter((b) => b.lang === '' && COMMAND.test(b.text));
+    assert.deepEqual(unlabelled.map((b) => `${b.file}:${b.line}`), [], 'blocks of commands without a language: label them bash');
+    assert.ok(DOCS_EXAMPLES.length >= 2, `docs/ has runnable examples: ${DOCS_EXAMPLES.map((b) => b.example).join(', ')}`);
+  });
+
+  it('finds an unmarked block, and reads a marked one', () => {
+    const [bare, run, skipped] = fencedBlocks('x.md', '```bash\nnpm start\n```\n\n<!-- example:a -->\n```bash\nls\n```\n<!-- not-run: needs AWS -->\n  ```bash\n  aws s3 ls\n  ```\n');
+    assert.deepEqual([bare.example, bare.notRun, bare.line], [undefined, undefined, 1]);
+    assert.deepEqual([run.example, run.text], ['a', 'ls']);
+    assert.deepEqual([skipped.notRun, skipped.text], ['needs AWS', 'aws s3 ls']);
+  });
+});
+
+describe('README and docs examples against the emulator', function () {
   this.timeout(60_000);
   let t: TestEmulator;
   let dir: string;
@@ -66,6 +94,16 @@ describe('README examples against the emulator', function () {
     const script = `curl() { command curl "$@"; local status=$?; echo; return $status; }\n${block}`;
     return (await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir })).stdout;
   };
+
+  for (const b of DOCS_EXAMPLES) {
+    it(`${b.file}:${b.line} example:${b.example}: every command succeeds against the emulator and prints what it promises`, async function () {
+      this.timeout(300_000); // each `npm run` starts ts-node: seconds apiece on 2 busy cores
+      const npm = `npm() { if [ "$1" = run ]; then command npm "$@" --endpoints ${JSON.stringify(t.endpointsFile)}; else command npm "$@"; fi; }`;
+      const script = `${npm}\ncurl() { command curl "$@"; local status=$?; echo; return $status; }\n${b.text}`;
+      const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { cwd: ROOT, maxBuffer: 16 << 20 });
+      assertInOrder(stdout, promised(b.text, '#'), `${b.file} example:${b.example}`);
+    });
+  }
 
   for (const name of ['rest', 'graphql']) {
     it(`example:${name} prints what the README says, the second run too (a fresh id each time)`, async () => {

@@ -168,18 +168,18 @@ describe('npm run plan -- --diff (offline preview)', function () {
     assert.doesNotMatch(JSON.stringify(d), /AKIA(OLD|NEW)|secret-value/);
   });
 
-  it('the README quotes what the preview really prints for prod with homeRegion moved', async () => {
-    const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-    const quoted = /npm run plan -- --stack prod --diff HEAD\n```\n```\n([\s\S]*?)\n```/.exec(readme)?.[1];
-    assert.ok(quoted, 'README has the quoted preview after `npm run plan -- --stack prod --diff HEAD`');
+  it('docs/deploying.md quotes what the preview really prints for prod with homeRegion moved', async () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/deploying.md'), 'utf8');
+    const quoted = /npm run plan -- --stack prod --diff HEAD\n```\n```\n([\s\S]*?)\n```/.exec(doc)?.[1];
+    assert.ok(quoted, 'docs/deploying.md has the quoted preview after `npm run plan -- --stack prod --diff HEAD`');
     const moved = { ...PROD, [key('homeRegion')]: 'eu-west-1' };
     const lines: string[] = [];
     printDiff({ stack: 'prod', baseline: 'HEAD:Pulumi.prod.yaml', configChanges: configChanges(PROD, moved), ...diffPlans(await base(), await cachedRun(moved, 'prod')) }, (l) => lines.push(l));
     const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     for (const q of quoted.split('\n').filter((l) => l.trim() !== '' && l.trim() !== '...')) {
-      // "(...)" and "..." in the README stand for text left out
+      // "(...)" and "..." in the quote stand for text left out
       const re = new RegExp(`^${q.split(/\(\.\.\.\)|\.\.\./).map(escape).join('.*')}$`);
-      assert.ok(lines.some((l) => re.test(l)), `README line not in the output: ${q}`);
+      assert.ok(lines.some((l) => re.test(l)), `docs/deploying.md line not in the output: ${q}`);
     }
   });
 
