@@ -29,7 +29,8 @@ async function call(url: string, init: RequestInit = {}) {
 }
 
 describe('global endpoint and admin API (emulator, two regions)', function () {
-  this.timeout(60_000);
+  // two tests wait out the write bound (30 s) between fenced and active
+  this.timeout(150_000);
   let t: TestEmulator;
   let g: string;
   let admin: string;
@@ -291,6 +292,14 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.deepEqual([there.status, there.body.value], [200, 'during'], 'the queued write crossed once the pause ended');
   });
 
+  /** `active` after `fenced` waits out the write bound (30 s as deployed): until the moment the stored fence allows it. */
+  async function fenceStood(): Promise<void> {
+    const state = (await call(`${t.endpoints.regions[EU].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body as { state: string; updatedAt: string };
+    assert.equal(state.state, 'fenced');
+    const allowedAt = Date.parse(state.updatedAt) + Number(t.emulator.region(EU).functions.stateUpdater.environment.STATE_WRITE_BOUND_MS);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, allowedAt - Date.now())));
+  }
+
   it('npm run state -- <state> --local sets the app state through the emulator\'s bundled state updater', async () => {
     const run = (argv: string[]) => cli(stateCli as typeof emulatorCli, [...argv, '--local', '--endpoints', t.endpointsFile]);
     const fenced = await run(['fenced', '--reason', 'routing test']);
@@ -305,6 +314,10 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     const wrongStack = await run(['active', '--stack', 'prod']);
     assert.equal(wrongStack.code, 2);
     assert.match(wrongStack.err, /the running emulator serves stack dev/);
+    const tooSoon = await run(['active', '--reason', 'too soon']);
+    assert.equal(tooSoon.code, 1);
+    assert.match(tooSoon.err, /refused: FencedTooShort: .*active is allowed after 30 s in fenced \(the write bound of 30 s/);
+    await fenceStood();
     const active = await run(['active', '--reason', 'routing test done']);
     assert.equal(active.code, 0, active.err);
     assert.equal((await call(`${t.endpoints.regions[EU].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body.state, 'active');
@@ -333,6 +346,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     const fenced = (await run(['state', 'fenced', '--reason', 'words'])).split('\n');
     assert.equal(fenced[0], `region ${EU}: stack dev's primaryRegion, where fenced is set (the updater refuses it elsewhere)`);
     assert.match(fenced[1], /^state fenced \(was active\), version \d+: words$/);
+    await fenceStood();
     const viaState = await cli(stateCli as typeof emulatorCli, ['active', '--reason', 'words done', '--local', ...ep]);
     assert.equal(viaState.code, 0, viaState.err);
     // the same lines, states, numbers and times aside (the regions come in the order their reads answered)
