@@ -1,5 +1,5 @@
 /**
- * apiKey mode, made global (issue 10): ONE API Gateway API key value that every region accepts, so a client
+ * apiKey mode, made global: ONE API Gateway API key value that every region accepts, so a client
  * keeps working when latency routing or a failover moves it to another region.
  *
  * - SharedApiKey (once per stack): the value — `auth.key` from config (a Pulumi secret), else generated once by

@@ -134,7 +134,7 @@ export interface AppsyncApiArgs {
   now: Date;
   /** token mode: the project's authorizer function's ARN */
   authorizerArn?: pulumi.Input<string>;
-  /** `consistency` (issue 11): the resolvers' __SETTINGS__.consistency */
+  /** `consistency`: the resolvers' __SETTINGS__.consistency (strongly consistent reads when the tables are MRSC) */
   consistency?: 'eventual' | 'strong';
 }
 

@@ -1,5 +1,5 @@
 /**
- * Failure drills as code (issue 11, `drills`): per region, two AWS FIS experiment templates and the one role FIS
+ * Failure drills as code (config `drills`): per region, two AWS FIS experiment templates and the one role FIS
  * runs them with, scoped to exactly this region's replicas and notifier.
  *
  * - `pause-replication`: aws:dynamodb:global-table-pause-replication on this region's replicas of both tables

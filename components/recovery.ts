@@ -1,6 +1,6 @@
 /**
- * RTO and RPO per failure (issue 11, item 5), computed from the stack config, never typed in: `npm run plan`
- * prints them and the README explains them. No @pulumi imports (the plan script and the tests call it directly).
+ * RTO and RPO per failure, computed from the stack config, never typed in: `npm run plan`
+ * prints them and docs/alarms.md explains them. No @pulumi imports (the plan script and the tests call it directly).
  *
  * - Detection: Route53 calls a region unhealthy after `failureThreshold` failed checks `requestInterval` apart
  *   (components/healthCheck.ts; https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html).

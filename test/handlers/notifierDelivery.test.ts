@@ -1,6 +1,6 @@
 /**
  * How many times each stream record is published when the notifier runs under Lambda's documented event source
- * mapping semantics (issue 13, item 2): the notifier's real `handler` (env, DLQ, per-sandbox memory of what it
+ * mapping semantics: the notifier's real `handler` (env, DLQ, per-sandbox memory of what it
  * published) driven by the emulator's mapping driver (local/notifierLoop.ts `createMappingDriver`: checkpoint at the
  * lowest reported identifier, bisect, retries up to maximumRetryAttempts, then the range to the onFailure
  * destination), publishing SigV4-signed to local/publishSink.ts (a publishItemChange endpoint that counts; the

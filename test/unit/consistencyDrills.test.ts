@@ -1,5 +1,5 @@
 /**
- * Issue 11, items 3 and 4 under Pulumi mocks: `consistency: strong` (both MRSC shapes: three regions of one set, two
+ * Consistency and drills under Pulumi mocks: `consistency: strong` (both MRSC shapes: three regions of one set, two
  * plus a witness; the refused ones, with the set of each region named and nothing registered), CONSISTENCY in every
  * function and `consistency` in every resolver's settings, and the FIS drill templates per region with their role's
  * scope, targets, parameters and stop conditions (the real alarm ARNs the run registered).
