@@ -37,7 +37,7 @@ export class SharedApiKey extends pulumi.ComponentResource {
     if (args.key !== undefined) {
       this.value = pulumi.secret(args.key);
     } else {
-      // to rotate: pulumi up --replace <this password's URN> (README, "Rotating the API key")
+      // to rotate: pulumi up --replace <this password's URN> (docs/client-auth.md, "`auth.mode: apiKey` (the default)")
       const generated = new random.RandomPassword(`${name}-value`, { length: GENERATED_KEY_LENGTH, special: false, upper: true, lower: true, numeric: true }, { parent: this });
       this.value = pulumi.secret(generated.result);
     }

@@ -154,7 +154,7 @@ export function writeLatencyNote(input: Pick<RecoveryInputs, 'consistency' | 're
 
 /** The plan's text section: one line per failure. */
 export function formatRecovery(objectives: readonly RecoveryObjective[], cfg: { writeMode: WriteMode; primaryRegion: string; consistency?: 'eventual' | 'strong' }, notes: readonly string[] = []): string[] {
-  const lines = [`── recovery objectives (writeMode ${cfg.writeMode}, primary ${cfg.primaryRegion}${cfg.consistency === 'strong' ? ', consistency strong' : ''}; README, "Alarms, dashboard, RTO and RPO")`];
+  const lines = [`── recovery objectives (writeMode ${cfg.writeMode}, primary ${cfg.primaryRegion}${cfg.consistency === 'strong' ? ', consistency strong' : ''}; docs/alarms.md)`];
   for (const o of objectives) lines.push(`   ${o.failure}`, `      RTO ${o.rto}`, `      RPO ${o.rpo}`);
   lines.push(...notes);
   return lines;

@@ -8,7 +8,7 @@
  *
  * Asserted for one poison record among 100 (unparseable, or refused by AppSync), and for a transient failure:
  * every record is published at most once per delivery attempt, and no record is published again because another
- * record failed. NOTIFIER_DELIVERY_REPORT=1 prints the publishes per record (the numbers in the README).
+ * record failed. NOTIFIER_DELIVERY_REPORT=1 prints the publishes per record (the numbers in docs/notifier.md).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

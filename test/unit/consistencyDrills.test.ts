@@ -211,7 +211,7 @@ describe('drills (AWS FIS templates) under mocks', function () {
   }
 
   it('pause-replication says what it is: lag under eventual, a regional outage under strong (MRSC)', async () => {
-    assert.equal(named(run, 'drills-eu-west-1-pause-replication').inputs.description, 'Pause global table replication into and out of eu-west-1 for 15 min (README, "Drills")');
+    assert.equal(named(run, 'drills-eu-west-1-pause-replication').inputs.description, 'Pause global table replication into and out of eu-west-1 for 15 min (docs/drills.md)');
     const strong = await runProgram({ regions: US3.join(','), consistency: 'strong', drills: 'true' });
     for (const r of US3) {
       const d = named(strong, `drills-${r}-pause-replication`).inputs.description as string;
