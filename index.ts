@@ -62,7 +62,7 @@ function program(options: ProgramOptions = {}) {
     witnessRegion: cfg.witnessRegion,
   });
 
-  // issue 10: apiKey mode's one API Gateway key value, accepted by every region
+  // apiKey mode's one API Gateway key value, accepted by every region
   const sharedKey = cfg.auth.mode === 'apiKey' ? new SharedApiKey('api-key', { ...(cfg.auth.key !== undefined ? { key: cfg.auth.key } : {}) }) : undefined;
 
   const apis = cfg.regions.map((region) => {
@@ -91,7 +91,7 @@ function program(options: ProgramOptions = {}) {
       },
       { providers: { aws } },
     );
-    // issue 11 drills: the FIS config bucket and extension layer the notifier needs for the notifier-errors drill
+    // drills: the FIS config bucket and extension layer the notifier needs for the notifier-errors drill
     const fisConfig = cfg.drills ? new FisConfigBucket(`fis-config-${region}`, { region }, { providers: { aws } }) : undefined;
     const notifier = new Notifier(
       `notifier-${region}`,
@@ -112,7 +112,7 @@ function program(options: ProgramOptions = {}) {
     return { region, api, notifier, provider: aws, fisConfig };
   });
 
-  // issue 11: replication lag per region pair, API errors and latency, function errors and throttles
+  // alarms: replication lag per region pair, API errors and latency, function errors and throttles
   const alarms = new RegionAlarms('alarms', {
     regions: apis.map(({ region, api, notifier, provider }) => ({
       region,
@@ -141,7 +141,7 @@ function program(options: ProgramOptions = {}) {
     stateCacheMs: cfg.stateCacheMs,
   });
 
-  // issue 11 drills: per region, FIS templates that stop on the alarms saying users are hurt (README, "Drills")
+  // drills: per region, FIS templates that stop on the alarms saying users are hurt (docs/drills.md)
   const drills: Record<string, Record<string, pulumi.Output<string>>> = {};
   // region → drill → why it was not created (a one-region stack has no replication to pause)
   const drillsSkipped: Record<string, Readonly<Record<string, string>>> = {};
@@ -180,7 +180,7 @@ function program(options: ProgramOptions = {}) {
     alarmEmail: cfg.alarmEmail,
   });
 
-  // issue 11: one dashboard in the home region, a row of metrics per region
+  // one dashboard in the home region, a row of metrics per region
   const watched = apis.map(({ region, api, notifier }) => ({
     region,
     graphqlApiId: api.apiId,
@@ -212,7 +212,7 @@ function program(options: ProgramOptions = {}) {
     ...(routing.globalUrl ? { globalUrl: routing.globalUrl } : {}),
     // the keys are secret; their expiry dates are not (the keys never roll by themselves: watch these)
     ...(cfg.auth.mode === 'apiKey' ? { apiKeys: pulumi.secret(apiKeys), apiKeyExpires } : {}),
-    // issue 10: the one key for every region through API Gateway; apiKeys above only for direct AppSync URLs
+    // apiKey mode: the one key for every region through API Gateway; apiKeys above only for direct AppSync URLs
     ...(sharedKey
       ? {
           apiKey: sharedKey.value,

@@ -1,5 +1,5 @@
 /**
- * RegionAlarms: the alarms that see a region going bad before its users do (issue 11, item 1), each to that
+ * RegionAlarms: the alarms that see a region going bad before its users do, each to that
  * region's alarm topic (the notifier's, which already carries `alarmEmail`), through that region's provider:
  *
  * - DynamoDB `ReplicationLatency` of the items table for every source → destination pair, Average and Maximum.

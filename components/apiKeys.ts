@@ -1,5 +1,5 @@
 /**
- * apiKey mode, made global (issue 10): ONE API Gateway API key value that every region accepts, so a client
+ * apiKey mode, made global: ONE API Gateway API key value that every region accepts, so a client
  * keeps working when latency routing or a failover moves it to another region.
  *
  * - SharedApiKey (once per stack): the value — `auth.key` from config (a Pulumi secret), else generated once by
@@ -37,7 +37,7 @@ export class SharedApiKey extends pulumi.ComponentResource {
     if (args.key !== undefined) {
       this.value = pulumi.secret(args.key);
     } else {
-      // to rotate: pulumi up --replace <this password's URN> (README, "Rotating the API key")
+      // to rotate: pulumi up --replace <this password's URN> (docs/client-auth.md, "`auth.mode: apiKey` (the default)")
       const generated = new random.RandomPassword(`${name}-value`, { length: GENERATED_KEY_LENGTH, special: false, upper: true, lower: true, numeric: true }, { parent: this });
       this.value = pulumi.secret(generated.result);
     }

@@ -41,7 +41,7 @@ export interface AppStateArgs {
   now: Date;
   /** physical name of the updater function in every region (config/names.ts) */
   updaterFunctionName: string;
-  /** `consistency` (issue 11): the updater's CONSISTENCY */
+  /** `consistency`: the updater's CONSISTENCY (strongly consistent reads when the tables are MRSC) */
   consistency?: 'eventual' | 'strong';
   /** `stateCacheMs`: part of the write bound the updater waits out (STATE_WRITE_BOUND_MS) */
   stateCacheMs?: number;

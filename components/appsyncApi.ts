@@ -69,7 +69,8 @@ export function replicaArnIn(arn: pulumi.Input<string>, fromRegion: string, toRe
  * The API key's expiry, deterministic within a UTC day: midnight UTC of `now` + `days` days (a 1-day key gets
  * 2 days, since AppSync wants at least 1 day from now). A `Date.now()`-based value would change on every run;
  * this one only changes at midnight, and the key also has `ignoreChanges: ['expires']`, so later `pulumi up`s
- * never churn it. To roll a key, replace it: `pulumi up --replace <key URN>` (README).
+ * never churn it. To roll a key, replace it: `pulumi up --replace <key URN>` (docs/costs.md,
+ * "What a stack creates").
  */
 export function apiKeyExpiry(now: Date, days: number): string {
   const midnight = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
@@ -134,7 +135,7 @@ export interface AppsyncApiArgs {
   now: Date;
   /** token mode: the project's authorizer function's ARN */
   authorizerArn?: pulumi.Input<string>;
-  /** `consistency` (issue 11): the resolvers' __SETTINGS__.consistency */
+  /** `consistency`: the resolvers' __SETTINGS__.consistency (strongly consistent reads when the tables are MRSC) */
   consistency?: 'eventual' | 'strong';
 }
 

@@ -1,5 +1,5 @@
 /**
- * StackDashboard: one CloudWatch dashboard for the whole stack (issue 11, item 2), in the home region, one row
+ * StackDashboard: one CloudWatch dashboard for the whole stack, in the home region, one row
  * per region with that region's metrics (a dashboard widget may read any region: each metric names its own):
  * Route53 health (us-east-1, where Route53 publishes it), items replication latency to every other region
  * (published in the source region), the notifier's iterator age and DLQ depth, AppSync and API Gateway 5XX

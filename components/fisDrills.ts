@@ -1,5 +1,5 @@
 /**
- * Failure drills as code (issue 11, `drills`): per region, two AWS FIS experiment templates and the one role FIS
+ * Failure drills as code (config `drills`): per region, two AWS FIS experiment templates and the one role FIS
  * runs them with, scoped to exactly this region's replicas and notifier.
  *
  * - `pause-replication`: aws:dynamodb:global-table-pause-replication on this region's replicas of both tables
@@ -137,7 +137,7 @@ export class FisDrills extends pulumi.ComponentResource {
     const errors = new aws.fis.ExperimentTemplate(
       `${name}-${DRILLS.notifierErrors.name}`,
       {
-        description: `Fail every notifier invocation in ${args.region} for ${args.pauseMinutes} min (README, "Drills")`,
+        description: `Fail every notifier invocation in ${args.region} for ${args.pauseMinutes} min (docs/drills.md)`,
         roleArn: role.arn,
         stopConditions,
         actions: [
@@ -167,9 +167,9 @@ export class FisDrills extends pulumi.ComponentResource {
 /** The pause template's description (FIS: at most 512 characters): under strong it says it is a regional outage. */
 export function pauseDescription(region: string, minutes: number, consistency: Consistency): string {
   const what = `Pause global table replication into and out of ${region} for ${minutes} min`;
-  if (consistency !== 'strong') return `${what} (README, "Drills")`;
+  if (consistency !== 'strong') return `${what} (docs/drills.md)`;
   return (
     `${what}. Consistency strong (MRSC): a regional outage, not lag - while paused the ${region} replica refuses writes and ` +
-    `strongly consistent reads (AccessDeniedException), so ${region}'s writes fail, its /health fails and clients move to the other regions (README, "Drills")`
+    `strongly consistent reads (AccessDeniedException), so ${region}'s writes fail, its /health fails and clients move to the other regions (docs/drills.md)`
   );
 }

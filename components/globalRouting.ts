@@ -18,7 +18,7 @@
  * no record for, the program fails and says which — instead of validating one region with another's record.
  *
  * A drained region (`drainRegions`) keeps its health check, certificate and custom domains, but has no latency
- * record: Route53 stops sending it traffic while everything stays deployed (README, "Removing a region").
+ * record: Route53 stops sending it traffic while everything stays deployed (docs/operations.md, "Add or remove a region").
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';

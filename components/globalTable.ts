@@ -18,7 +18,7 @@
  *   them (MRSC does not replicate through streams, but supports them). The mode is fixed when a global table is
  *   created (and needs an empty table): DynamoDB refuses to switch a deployed table, and terraform-provider-aws
  *   treats `replica.consistency_mode` as an in-place change (not ForceNew), so a switch would fail partway through
- *   replica updates. Switch by deploying a new stack (README, "Consistency").
+ *   replica updates. Switch by deploying a new stack (docs/consistency.md).
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -100,7 +100,7 @@ export class GlobalTable extends pulumi.ComponentResource {
           //   2. remove the region from `regions`, `pulumi up` (drops the replica and that region's resources);
           //   3. `pulumi config set protect true`, `pulumi up`.
           // Keep 1 and 2 separate updates: the protection must be off in AWS before the replica removal runs.
-          // The README documents the same procedure.
+          // docs/operations.md ("Add or remove a region") documents the same procedure.
           deletionProtectionEnabled: args.protect,
           ...(strong ? { consistencyMode: 'STRONG' } : {}),
         })),

@@ -103,7 +103,7 @@ export interface LambdaArgs {
   logRetentionDays?: number;
   /** X-Ray active tracing (default true); false leaves the role with its logs only (the token authorizer). */
   tracing?: boolean;
-  /** Lambda layers (issue 11 drills: the AWS FIS extension on the notifier) */
+  /** Lambda layers (with `drills` on: the AWS FIS extension on the notifier) */
   layers?: pulumi.Input<string>[];
 }
 

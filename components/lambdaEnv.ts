@@ -71,9 +71,9 @@ export function lambdaEnvironments<T>(a: LambdaEnvArgs<T>): LambdaEnvironments<T
     },
     authorizer: a.auth ? authorizerEnv<T | string>(a.auth, a.secret ?? ((v) => v)) : { AUTH_ISSUER: '', AUTH_AUDIENCE: '', AUTH_CACHE_TTL: '300' },
   };
-  // issue 11: strongly consistent reads when the tables are MRSC (handlers/lib/env.ts reads CONSISTENCY)
+  // strongly consistent reads when the tables are MRSC (handlers/lib/env.ts reads CONSISTENCY)
   for (const [fn, env] of Object.entries(envs)) if (fn !== 'authorizer') env.CONSISTENCY = a.consistency ?? 'eventual';
-  // issue 11 drills: the FIS Lambda extension wraps the notifier's runtime and reads its faults from S3
+  // drills: the FIS Lambda extension wraps the notifier's runtime and reads its faults from S3
   // (https://docs.aws.amazon.com/fis/latest/userguide/use-lambda-actions.html)
   if (a.fisConfigLocation !== undefined) Object.assign(envs.notifier, { AWS_FIS_CONFIGURATION_LOCATION: a.fisConfigLocation, AWS_LAMBDA_EXEC_WRAPPER: FIS_EXEC_WRAPPER });
   return envs;

@@ -31,10 +31,10 @@ export interface NotifierArgs {
   graphqlUrl: pulumi.Input<string>;
   code: CodeSource;
   alarmEmail?: string;
-  /** `consistency` (issue 11): the notifier's CONSISTENCY */
+  /** `consistency`: the notifier's CONSISTENCY (strongly consistent reads when the tables are MRSC) */
   consistency?: 'eventual' | 'strong';
   /**
-   * Drills on (issue 11): the AWS FIS Lambda extension as a layer, and the region's FIS config bucket it reads its
+   * Drills on: the AWS FIS Lambda extension as a layer, and the region's FIS config bucket it reads its
    * faults from (components/fisConfigBucket.ts; https://docs.aws.amazon.com/fis/latest/userguide/use-lambda-actions.html).
    */
   fis?: { layerArn: pulumi.Input<string>; bucketArn: pulumi.Input<string>; configLocation: pulumi.Input<string>; prefix: string };

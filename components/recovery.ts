@@ -1,6 +1,6 @@
 /**
- * RTO and RPO per failure (issue 11, item 5), computed from the stack config, never typed in: `npm run plan`
- * prints them and the README explains them. No @pulumi imports (the plan script and the tests call it directly).
+ * RTO and RPO per failure, computed from the stack config, never typed in: `npm run plan`
+ * prints them and docs/alarms.md explains them. No @pulumi imports (the plan script and the tests call it directly).
  *
  * - Detection: Route53 calls a region unhealthy after `failureThreshold` failed checks `requestInterval` apart
  *   (components/healthCheck.ts; https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html).
@@ -154,7 +154,7 @@ export function writeLatencyNote(input: Pick<RecoveryInputs, 'consistency' | 're
 
 /** The plan's text section: one line per failure. */
 export function formatRecovery(objectives: readonly RecoveryObjective[], cfg: { writeMode: WriteMode; primaryRegion: string; consistency?: 'eventual' | 'strong' }, notes: readonly string[] = []): string[] {
-  const lines = [`── recovery objectives (writeMode ${cfg.writeMode}, primary ${cfg.primaryRegion}${cfg.consistency === 'strong' ? ', consistency strong' : ''}; README, "Alarms, dashboard, RTO and RPO")`];
+  const lines = [`── recovery objectives (writeMode ${cfg.writeMode}, primary ${cfg.primaryRegion}${cfg.consistency === 'strong' ? ', consistency strong' : ''}; docs/alarms.md)`];
   for (const o of objectives) lines.push(`   ${o.failure}`, `      RTO ${o.rto}`, `      RPO ${o.rpo}`);
   lines.push(...notes);
   return lines;

@@ -145,7 +145,7 @@ export class RegionalApi extends pulumi.ComponentResource {
       restAuth = { kind: 'cognito', userPoolArn: userPoolArn(args.auth, this) };
     } else {
       // token, oidc: the project's authorizer; lambda: the stack's own authorizer function, which then answers
-      // API Gateway REQUEST authorizer events too (README, "Client auth"); its invoke permission for this API is
+      // API Gateway REQUEST authorizer events too (docs/client-auth.md); its invoke permission for this API is
       // created here when the function is in one of the stack's regions (through that region's provider), and left
       // to its owner when it is outside the stack
       const own = args.auth.mode === 'lambda' ? args.auth.authorizerArn : undefined;

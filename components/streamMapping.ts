@@ -2,7 +2,7 @@
  * The notifier's event source mapping settings (DynamoDB stream → notifier λ), in a module of their own with no
  * @pulumi imports: components/notifier.ts deploys them, and the local emulator's notifier loop
  * (local/notifierLoop.ts) reproduces them without paying the seconds it takes to load @pulumi/aws.
- * Tests assert them; the README quotes them. Semantics: handlers/notifier.ts (header).
+ * Tests assert them; docs/notifier.md explains what they mean for poison records and retries. Semantics: handlers/notifier.ts (header).
  */
 export const STREAM_MAPPING = {
   startingPosition: 'LATEST',

@@ -3,7 +3,7 @@
  * their bounds and their validation, in one module without @pulumi imports so that config/index.ts and the plan
  * script can read them without loading the Pulumi SDK.
  *
- * Defaults (README, "Alarms"): DynamoDB global tables propagate a change in about a second in normal operation
+ * Defaults (docs/alarms.md): DynamoDB global tables propagate a change in about a second in normal operation
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_monitoring.html), so an average
  * ReplicationLatency above 5 s over 5 minutes, or any one minute with a maximum above 60 s, means a region falls
  * behind; an API's p99 above 2 s (AppSync) or 3 s (API Gateway, which adds a Lambda cold start) for 5 minutes is

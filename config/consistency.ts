@@ -110,6 +110,6 @@ export function assertMrscTable(tableName: string, args: Readonly<Record<string,
 export function parseConsistency(raw: string | undefined, problems: ConfigProblem[]): Consistency | undefined {
   if (raw === undefined || raw === '') return 'eventual';
   if ((CONSISTENCY_MODES as readonly string[]).includes(raw)) return raw as Consistency;
-  problems.push({ key: 'consistency', value: show(raw), allowed: `${hint(raw, CONSISTENCY_MODES)}one of ${CONSISTENCY_MODES.join(', ')} (strong = multi-Region strong consistency: README, "Consistency")` });
+  problems.push({ key: 'consistency', value: show(raw), allowed: `${hint(raw, CONSISTENCY_MODES)}one of ${CONSISTENCY_MODES.join(', ')} (strong = multi-Region strong consistency: docs/consistency.md)` });
   return undefined;
 }

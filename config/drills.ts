@@ -1,6 +1,6 @@
 /**
  * The drills' names, shared by the AWS FIS experiment templates (components/fisDrills.ts), the stack outputs, the
- * README runbook and the emulator's fault controls (local/drills.ts, the admin API, `npm run emulator`), so a drill
+ * runbook in docs/drills.md and the emulator's fault controls (local/drills.ts, the admin API, `npm run emulator`), so a drill
  * practised locally is the one started in AWS under the same name. No @pulumi imports: the emulator loads it.
  *
  * FIS action ids and their parameters/targets are from the FIS actions reference
@@ -49,7 +49,7 @@ export const FIS_CONFIG_PREFIX = 'FisConfigs';
 /** The extension's wrapper script, set as AWS_LAMBDA_EXEC_WRAPPER (use-lambda-actions.html, "Configure the Lambda function"). */
 export const FIS_EXEC_WRAPPER = '/opt/aws-fis/bootstrap';
 
-/** `drills`: true | false | {"pauseMinutes": N} (README, "Drills"); undefined = off. */
+/** `drills`: true | false | {"pauseMinutes": N} (docs/drills.md, "Drills in AWS (FIS)"); undefined = off. */
 export function parseDrills(raw: string | undefined, problems: ConfigProblem[]): DrillsConfig | undefined {
   if (raw === undefined || raw === '' || raw === 'false') return undefined;
   const { min, max, dflt } = DRILL_PAUSE_MINUTES;

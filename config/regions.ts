@@ -73,7 +73,7 @@ export const SUPPORTED_REGIONS: readonly string[] = AWS_REGIONS.filter((r) => mi
  * The opt-in regions of AWS_REGIONS: launched after March 20, 2019, so disabled in every account until someone
  * enables them (AWS console: Account → AWS Regions, or `aws account enable-region --region-name R`), and every call
  * there fails until then (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html). The
- * README's Prerequisites list is this list (a test compares them); `npm run plan` and `npm start` name the ones a
+ * prerequisites in docs/deploying.md ("Prerequisites in detail") list these (a test compares them); `npm run plan` and `npm start` name the ones a
  * stack uses (config/warnings.ts).
  */
 export const OPT_IN_REGIONS: readonly string[] = [
@@ -127,9 +127,9 @@ export function parseRegions(raw: string | undefined, problems: ConfigProblem[])
   return regions;
 }
 
-/** What the homeRegion error says: moving it is state surgery, never a config edit (README, "Retiring the home region"). */
+/** What the homeRegion error says: moving it is state surgery, never a config edit (docs/operations.md, "The home region"). */
 export const HOME_REGION_HINT =
-  'the global tables live in homeRegion and are deleted and re-created if it changes; to retire the home region, do not edit this key: follow the README section "Retiring the home region" (pulumi state delete + pulumi import of the tables in the new home region)';
+  'the global tables live in homeRegion and are deleted and re-created if it changes; to retire the home region, do not edit this key: follow "Retiring the home region" in docs/operations.md, section "The home region" (pulumi state delete + pulumi import of the tables in the new home region)';
 
 
 export function regionIn(key: string, raw: string | undefined, regions: string[], problems: ConfigProblem[]): string {
@@ -144,12 +144,12 @@ export function regionIn(key: string, raw: string | undefined, regions: string[]
  * drainRegions: a subset of regions, not all of them. Whether a region being REMOVED from `regions` was drained
  * first cannot be checked here: the program sees only the config being applied, never the one deployed before
  * (Pulumi hands no previous config; a self StackReference would need the org and a deployed stack, and would be
- * read only after resources start registering). So the README's removal procedure (drain → up → remove → up)
+ * read only after resources start registering). So the removal procedure of docs/operations.md (drain → up → remove → up)
  * is the guard, and the error for a drained region missing from `regions` repeats it.
  */
 export function parseDrainRegions(raw: string | undefined, regions: string[], problems: ConfigProblem[]): string[] {
   if (raw === undefined || raw.trim() === '') return [];
-  const procedure = 'to remove a region: add it to drainRegions, pulumi up, then remove it from both regions and drainRegions, pulumi up (README, "Removing a region")';
+  const procedure = 'to remove a region: add it to drainRegions, pulumi up, then remove it from both regions and drainRegions, pulumi up (docs/operations.md, "Add or remove a region")';
   let list: unknown;
   if (/^[[{]/.test(raw.trim())) {
     const parsed = parseJson(raw);

@@ -16,7 +16,7 @@ export function parseStateCacheMs(raw: string | undefined, problems: ConfigProbl
     problems.push({
       key: 'stateCacheMs',
       value: show(raw),
-      allowed: `a whole number of milliseconds from 0 to ${MAX_STATE_CACHE_MS} (default ${DEFAULT_STATE_CACHE_MS}): how long an items container reuses its app state read; the write bound grows with it (README, "Fence and replication windows")`,
+      allowed: `a whole number of milliseconds from 0 to ${MAX_STATE_CACHE_MS} (default ${DEFAULT_STATE_CACHE_MS}): how long an items container reuses its app state read; the write bound grows with it (docs/consistency.md, "Fence and replication windows")`,
     });
     return DEFAULT_STATE_CACHE_MS;
   }

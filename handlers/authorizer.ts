@@ -145,7 +145,7 @@ export async function authorizeAppSync(event: AppSyncAuthorizerEvent, deps: Auth
  * (https://docs.aws.amazon.com/appsync/latest/APIReference/API_LambdaAuthorizerConfig.html: "The Lambda function can
  * override this by returning a ttlOverride key in its response"), so the override is the configured TTL cut to the
  * token's remaining lifetime, whole seconds rounded down, never below 0: min(ttl, exp - now). Else an expired token
- * would be accepted for up to the TTL. (API Gateway's REST authorizer has no per-answer TTL: README, Client auth.)
+ * would be accepted for up to the TTL. (API Gateway's REST authorizer has no per-answer TTL: docs/client-auth.md, "`auth.mode: token`".)
  */
 export function appSyncTtl(r: VerifyResult, deps: Pick<AuthorizerDeps, 'cacheTtlSeconds' | 'now'>): number {
   const ttl = Math.max(0, Math.floor(deps.cacheTtlSeconds));

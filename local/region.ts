@@ -61,7 +61,7 @@ export interface RegionOptions {
   apiKey?: string;
   /** Folder for the functions' logs (<region>.<function>.log); undefined = dropped. */
   logDir?: string;
-  /** Client credentials (issue 10); default: API keys with no shared REST key checked. */
+  /** Client credentials (`auth.mode` as deployed); default: API keys with no shared REST key checked. */
   auth?: RegionAuth;
 }
 

@@ -10,7 +10,7 @@
  * API Gateway behaviour kept: a path or method that no route defines answers 403 `{"message":"Missing Authentication
  * Token"}` (x-amzn-ErrorType MissingAuthenticationTokenException); a function error, a timeout or a malformed proxy
  * result answers 502 `{"message": "Internal server error"}`; every answer carries an x-amzn-RequestId.
- * Client credentials (issue 10) as deployed, by ./restAuth.ts: in apiKey mode the shared key (x-api-key) on every
+ * Client credentials as deployed, by ./restAuth.ts: in apiKey mode the shared key (x-api-key) on every
  * route but /health and /state, and `/graphql` swaps in the region's own AppSync key server-side; in token mode the
  * region's authorizer function (REQUEST authorizer), whose context reaches the handler as
  * `requestContext.authorizer`, and `/graphql` passes the token on to AppSync (AWS_LAMBDA there, the same function).

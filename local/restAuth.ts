@@ -17,7 +17,7 @@
  *   `requestContext.authorizer` = the function's `context` + `principalId`.
  *
  * OPEN_ROUTES need no credential: only `GET /health` (Route53's health checkers cannot send one). `GET /state` takes
- * the credential as deployed (components/restApi.ts): README "Client auth" documents the choice.
+ * the credential as deployed (components/restApi.ts): docs/client-auth.md documents the choice.
  */
 import { sameSecret } from './appsync/auth';
 import { FunctionError } from './lambdaHost';

@@ -33,7 +33,7 @@
  * stage path); redirects are passed to the client, not followed. API keys: an AppSync key belongs to one API, so
  * to one region; a client of the global name holds ONE key (`globalApiKey` in the endpoints file), and the router
  * swaps in the chosen region's AppSync key server-side, as each region's API Gateway `/graphql` integration does
- * deployed (issue 10: one API Gateway key, the same value in every region, which also guards REST under /live/).
+ * deployed (apiKey mode: one API Gateway key, the same value in every region, which also guards REST under /live/).
  * In token mode (`authMode: 'token'`) nothing is swapped: the caller's Authorization goes to the chosen region,
  * whose authorizer function decides. Either way failover never requires a different credential. SigV4 (IAM) callers sign for one region's host, so they use regional URLs; realtime
  * WebSockets too (API Gateway cannot proxy them).

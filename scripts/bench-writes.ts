@@ -310,7 +310,7 @@ export async function runWriteBench(opts: WriteBenchOptions = {}): Promise<Write
   return result;
 }
 
-/** The table, then the targets this tree sets itself (README, "What it costs"). */
+/** The table, then the targets this tree sets itself (docs/costs.md, "What it costs per write"). */
 export function formatWriteBench(r: WriteBenchResult): string[] {
   const lines: string[] = [];
   const m = r.machine;

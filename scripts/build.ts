@@ -18,7 +18,7 @@ import { resolverFiles } from '../schema/resolvers/manifest';
 /** AppSync's limit on a resolver's or function's code (Service Quotas: "Code size", 32 KB). */
 export const APPSYNC_CODE_LIMIT = 32 * 1024;
 /**
- * The notifier's own budget (issue 13): it starts on every stream batch, so its cold start stays small — it signs
+ * The notifier's own budget: it starts on every stream batch, so its cold start stays small — it signs
  * with @smithy/signature-v4 and reads env credentials instead of bundling SDK clients (handlers/lib/deadLetter.ts).
  */
 export const NOTIFIER_BUNDLE_LIMIT = 150 * 1024;

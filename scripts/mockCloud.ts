@@ -227,7 +227,7 @@ function computed(type: string, name: string, inputs: Record<string, any>, regio
       return { certificateArn: inputs.certificateArn };
     case 'aws:route53/record:Record':
       return { fqdn: String(inputs.name).replace(/\.$/, '') };
-    // issue 11: alarm ARNs (the drills' stop conditions) and the FIS config buckets
+    // alarm ARNs (the drills' stop conditions) and the FIS config buckets
     case 'aws:cloudwatch/metricAlarm:MetricAlarm':
       return { arn: arn('cloudwatch', `alarm:${inputs.name ?? name}`) };
     case 'aws:s3/bucket:Bucket':

@@ -212,7 +212,7 @@ export function printDiff(report: PlanDiffReport, out: (line: string) => void, v
 
 runMain(module, main);
 
-// ---- issue 11: RTO and RPO per failure, computed from the stack's config (components/recovery.ts) --------------
+// ---- RTO and RPO per failure, computed from the stack's config (components/recovery.ts) -----------------------
 
 /** Appends the recovery objectives section to the plan (the config has already been validated by the run). */
 export function printRecovery(current: Record<string, string>, stack: string, out: (line: string) => void): void {

@@ -2,7 +2,7 @@
  * The notifier's own dead-letter writes: a record that can never be published (unparseable, or refused by
  * AppSync as such: handlers/lib/publish.ts `permanent`) is written WHOLE to the notifier's SQS queue — the same
  * queue the event source mapping sends its on-failure ranges to — and then counted as handled, so it is never
- * reported to Lambda and never makes Lambda re-publish the records behind it (issue 13, item 2).
+ * reported to Lambda and never makes Lambda re-publish the records behind it (Lambda retries a batch from the failed record on).
  *
  * Message body (JSON), told apart from Lambda's on-failure messages (which carry `DDBStreamBatchInfo`) by `kind`:
  *   { kind: 'global-appsync.notifier.record', version: 1, region, cause, reason, errorName, attempts?, requestId?,

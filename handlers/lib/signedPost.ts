@@ -3,7 +3,7 @@
  * (handlers/lib/publish.ts → AppSync, handlers/lib/deadLetter.ts → SQS).
  *
  * Why a bound on the whole attempt: `req.setTimeout` only starts once a socket is assigned and connected, so DNS,
- * connect and waiting for a free socket of the agent were unbounded (issue 13: a stalled lookup was still pending
+ * connect and waiting for a free socket of the agent were unbounded (a stalled lookup was seen still pending
  * after 8 s with a 500 ms timeout). Here every attempt carries an `AbortSignal.timeout`, which aborts the request
  * wherever it is — lookup, connect, socket queue, upload or reading the answer — and the caller sees a
  * `TimeoutError`.

@@ -15,7 +15,7 @@
  *   IncompleteSignatureException (malformed header, host or x-amz-date not signed), InvalidSignatureException
  *   (scope, stale date, signature mismatch); 400 InvalidSignatureException when x-amz-content-sha256 does not match
  *   the body.
- * - AWS_LAMBDA (`auth.mode: token`, issue 10; `lambda` set, no API key): any other `Authorization` value is the
+ * - AWS_LAMBDA (`auth.mode: token`; `lambda` set, no API key): any other `Authorization` value is the
  *   token, handed to the region's authorizer function (the bundled handlers/authorizer.ts) as AppSync's event
  *   `{authorizationToken, requestContext}`; `isAuthorized: true` → a `lambda` caller whose ctx.identity is
  *   `{resolverContext}`, anything else (false, a function error) → 401 UnauthorizedException NOT_AUTHORIZED

@@ -1,5 +1,5 @@
 /**
- * Issue 10 end to end in the emulator: one client credential on every path that reads or writes items, in every
+ * Client auth end to end in the emulator: one client credential on every path that reads or writes items, in every
  * region and through the global endpoint; a bad one refused on every path; only `/health` open; a client
  * whose region stops goes on through the global endpoint with the same credential. One emulator per auth mode,
  * health checks at 100 ms × 2 so the outage is seen in well under a second.

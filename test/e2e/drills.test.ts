@@ -1,5 +1,5 @@
 /**
- * Failure drills (issue 9) end to end over real sockets, each through the admin API (local/admin.ts) and the global
+ * Failure drills end to end over real sockets, each through the admin API (local/admin.ts) and the global
  * endpoint (local/router.ts), each printing what it measured — time to detect, time to recover — and what was lost
  * (expected: nothing): region kill with ≥ 1,000 writes during the outage (and writes A had accepted but not yet
  * replicated when it failed, overwritten in B meanwhile: both converge last writer wins; A's subscriber hears B's
@@ -207,7 +207,7 @@ describe('failure drills (multi-master)', function () {
       const bound = (HEALTH.failureThreshold + 1) * HEALTH.intervalMs + DETECT_SLACK_MS;
       assert.equal(h?.healthy, false);
       assert.ok(detectMs >= 0 && detectMs <= bound, `A marked unhealthy ${detectMs} ms after its endpoints went down (bound (threshold + 1) × interval + ${DETECT_SLACK_MS} ms slack = ${bound} ms)`);
-      // issue 11 item 5: the RTO components/recovery.ts computes for a lost region, with this emulator's health checks
+      // the RTO components/recovery.ts computes for a lost region, with this emulator's health checks
       // (interval × threshold) and no DNS cache (the router routes every request: TTL 0), against the measured
       // stop → first write served by B; one interval more for the check in flight when A went down
       const computed = recoveryObjectives({ ...t.emulator.config, healthCheck: { requestInterval: HEALTH.intervalMs / 1000, failureThreshold: HEALTH.failureThreshold }, dnsTtlSeconds: 0 }).find((o) => o.failure === 'secondary region lost');

@@ -110,7 +110,7 @@ describe('emulator end to end (two regions, multi-master)', function () {
     assert.deepEqual([missing.status, missing.body], [403, { message: 'Missing Authentication Token' }]);
     const viaRest = await fetch(`${ep(AP).restUrl}/graphql`, {
       method: 'POST',
-      // the shared key (issue 10): API Gateway's /graphql swaps in the region's own AppSync key
+      // the shared key (apiKey mode): API Gateway's /graphql swaps in the region's own AppSync key
       headers: { 'content-type': 'application/json', 'x-api-key': t.endpoints.globalApiKey },
       body: JSON.stringify({ query: GET, variables: { id: 'rest-1' } }),
     });

@@ -1,5 +1,5 @@
 /**
- * Hostile headers (issue 13 item 7): every parser of client-controlled request text in the REST handlers is
+ * Hostile headers: every parser of client-controlled request text in the REST handlers is
  * timed on 64 KB of adversarial input against a generous ceiling (not a benchmark: a linear parser takes well
  * under a millisecond, the former If-Match regex took seconds on a few thousand spaces). Plus what each parser
  * accepts and refuses.

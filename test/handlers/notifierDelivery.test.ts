@@ -1,6 +1,6 @@
 /**
  * How many times each stream record is published when the notifier runs under Lambda's documented event source
- * mapping semantics (issue 13, item 2): the notifier's real `handler` (env, DLQ, per-sandbox memory of what it
+ * mapping semantics: the notifier's real `handler` (env, DLQ, per-sandbox memory of what it
  * published) driven by the emulator's mapping driver (local/notifierLoop.ts `createMappingDriver`: checkpoint at the
  * lowest reported identifier, bisect, retries up to maximumRetryAttempts, then the range to the onFailure
  * destination), publishing SigV4-signed to local/publishSink.ts (a publishItemChange endpoint that counts; the
@@ -8,7 +8,7 @@
  *
  * Asserted for one poison record among 100 (unparseable, or refused by AppSync), and for a transient failure:
  * every record is published at most once per delivery attempt, and no record is published again because another
- * record failed. NOTIFIER_DELIVERY_REPORT=1 prints the publishes per record (the numbers in the README).
+ * record failed. NOTIFIER_DELIVERY_REPORT=1 prints the publishes per record (the numbers in docs/notifier.md).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

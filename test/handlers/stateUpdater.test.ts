@@ -51,7 +51,7 @@ describe('state updater (direct invoke, DynamoDB Local)', () => {
     assert.equal(item?.previousState, 'active');
   });
 
-  it("accepts seed 003's NewState spelling", async () => {
+  it('accepts the capitalised NewState and Reason spelling', async () => {
     const res = await handler({ NewState: 'failover', Reason: 'primary region down' });
     assert.ok(res.ok, JSON.stringify(res));
     assert.equal((await stored())?.state, 'failover');
@@ -77,7 +77,7 @@ describe('state updater (direct invoke, DynamoDB Local)', () => {
     ['blank reason', { newState: 'fenced', reason: '   ' }, /reason is required/],
     ['reason not a string', { newState: 'fenced', reason: 42 }, /reason is required/],
     ['reason too long', { newState: 'fenced', reason: 'r'.repeat(MAX_REASON_CHARS + 1) }, /reason is 501 characters, over the limit of 500/],
-    ['seed 003 AppId/TableName', { AppId: 'a', TableName: 't', NewState: 'fenced', reason: 'x' }, /unknown fields "AppId", "TableName"/],
+    ['AppId and TableName (no meaning here: one app per stack, the table from APP_CONFIG_TABLE)', { AppId: 'a', TableName: 't', NewState: 'fenced', reason: 'x' }, /unknown fields "AppId", "TableName"/],
     ['newState and NewState disagree', { newState: 'fenced', NewState: 'active', reason: 'x' }, /newState "fenced" and NewState "active" disagree/],
     ['a string event', 'fenced', /the event must be a JSON object/],
     ['a null event', null, /the event must be a JSON object/],

@@ -1,5 +1,5 @@
 /**
- * Where the local APPSYNC_JS stand-in used to differ from AppSync's documented behaviour (issue 8, items 3 and 6),
+ * Where the local APPSYNC_JS stand-in used to differ from AppSync's documented behaviour,
  * each checked against the documentation: runtime.earlyReturn in pipelines (Runtime utilities page), util.dynamodb
  * attribute forms (DynamoDB helpers page), VTL-only utils gone, AppSync's error shape, and the DynamoDB data
  * source refusing placeholders defined in both update and condition (aws/aws-appsync-community#162), on DynamoDB

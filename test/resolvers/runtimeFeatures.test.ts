@@ -1,5 +1,5 @@
 /**
- * APPSYNC_JS strictness (issue 8, item 2): the bundle check (local/appsync/runtimeCheck.ts) refuses each construct
+ * APPSYNC_JS strictness: the bundle check (local/appsync/runtimeCheck.ts) refuses each construct
  * AWS's "Supported runtime features" page does not list, in small samples, and passes every real bundle; the
  * sandbox the runner evaluates resolvers in (local/appsync/sandbox.ts) has only the listed globals and methods.
  * Also: the rules of AWS's own @aws-appsync/eslint-plugin (instanceof, functions returned, reassigned or passed

@@ -2,7 +2,7 @@
  * The end-to-end tests' emulator: the real Emulator (local/emulator.ts) on free ports, on the test run's DynamoDB
  * Local with tables of its own (a unique tableName), writing its endpoints file into a temp folder, plus the small
  * clients the tests talk to it with (GraphQL over HTTP, REST, the raw realtime client of test/appsync/support.ts).
- * Credentials (issue 10): `rest()` sends the running test emulator's client credential by itself — the shared key
+ * Credentials: `rest()` sends the running test emulator's client credential by itself — the shared key
  * in apiKey mode, a token minted with its local secret in token mode — for any URL under one of its REST or global
  * URLs; `credentialHeaders(t)` gives the same headers for other callers, `mintTestToken(t, sub)` a token.
  */

@@ -1,5 +1,5 @@
 /**
- * The regional alarms of issue 11 (components/alarms.ts) under Pulumi mocks: for every region, every alarm's
+ * The regional alarms (components/alarms.ts) under Pulumi mocks: for every region, every alarm's
  * metric, namespace, dimensions (the real ids and names of the resources it watches), region (args.provider),
  * statistic, threshold (defaults and `alarms` config) and topic. The expected list is written out here from AWS's
  * documented metrics, not read back from alarmSpecs, so a wrong dimension or region in the component fails.
@@ -42,7 +42,7 @@ function expected(run: ProgramRun, regions: string[], t = DEFAULT_ALARM_THRESHOL
     out.push({ name: `alarms-${r}-rest-latency-p99`, region: r, namespace: 'AWS/ApiGateway', metricName: 'Latency', dimensions: rest, statistic: 'p99', threshold: t.apiGatewayLatencyP99Ms });
     for (const [fn, logical] of [['items', `api-${r}-items`], ['health', `api-${r}-health`], ['notifier', `notifier-${r}`]]) {
       const dims = { FunctionName: named(run, logical).state.name as string };
-      // the notifier's Errors alarm predates issue 11 and lives in the Notifier component
+      // the notifier's Errors alarm lives in the Notifier component (threshold 0: any error), not in RegionAlarms
       out.push({ name: fn === 'notifier' ? `notifier-${r}-errors` : `alarms-${r}-${fn}-errors`, region: r, namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: dims, statistic: 'Sum', threshold: fn === 'notifier' ? 0 : t.functionErrorsPerMinute });
       out.push({ name: `alarms-${r}-${fn}-throttles`, region: r, namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions: dims, statistic: 'Sum', threshold: t.functionThrottlesPerMinute });
     }
@@ -73,7 +73,7 @@ function check(run: ProgramRun, regions: string[], t = DEFAULT_ALARM_THRESHOLDS)
   }
 }
 
-describe('alarms (issue 11): a region going bad is seen first', function () {
+describe('alarms: a region going bad is seen first', function () {
   this.timeout(120_000);
 
   it('3 regions: replication latency for all 6 pairs (average, maximum) in the source region, API errors and p99, function errors and throttles, each to its region\'s topic', async () => {

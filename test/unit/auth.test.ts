@@ -304,7 +304,7 @@ describe('client auth, WAF and throttling (Pulumi mocks)', function () {
       noViolations(r);
     });
 
-    it('lambda: an authorizer outside the stack\'s regions gets no permission from the stack (its owner grants it, README)', async () => {
+    it('lambda: an authorizer outside the stack\'s regions gets no permission from the stack (its owner grants it: docs/client-auth.md)', async () => {
       const arn = 'arn:aws:lambda:us-east-1:123456789012:function:auth';
       const r = await runProgram({ regions: TWO.join(','), auth: JSON.stringify({ mode: 'lambda', authorizerArn: arn }) });
       assert.equal(ofType(r, 'aws:apigateway/authorizer:Authorizer').length, TWO.length);

@@ -140,7 +140,7 @@ describe('config changes (diff of two runs)', function () {
     for (const name of d.added) assert.ok(new RegExp(`(^|-)${added}(-|$)`).test(name), `${name} added but not ${added}'s`);
     // exactly one region's worth: what a region adds is what the second region added to the first
     const one = await cachedRun({ regions: JSON.stringify([R[0]]) });
-    // plus issue 11's ReplicationLatency alarms (average, maximum) for the new pairs, both ways: 2 × 2 × R.length,
+    // plus the ReplicationLatency alarms (average, maximum) for the new pairs, both ways: 2 × 2 × R.length,
     // each in its source region (where DynamoDB publishes the metric)
     const pair = (name: string): string[] | undefined => /^alarms-([a-z]+-[a-z]+-\d)-replication-([a-z]+-[a-z]+-\d)-(average|maximum)$/.exec(name)?.slice(1, 3);
     const pairsOf = (run: ProgramRun): number => run.resources.filter((r) => pair(r.name)).length;

@@ -1,5 +1,5 @@
 /**
- * config/: the `auth` keys of issue 10 — `auth.mode: token` (secret | jwksUrl | publicKey, issuer, audience,
+ * config/: the `auth` keys — `auth.mode: token` (secret | jwksUrl | publicKey, issuer, audience,
  * ttlSeconds) and apiKey's shared `key`. Each bad value is one problem naming the key and the value (secret
  * values masked: only their length is shown); good ones come out typed. parseConfig directly: no program run.
  */
@@ -25,7 +25,7 @@ function problems(auth: unknown): ConfigError {
   assert.fail(`auth ${JSON.stringify(auth)} was accepted`);
 }
 
-describe('config/: auth.mode token and the shared API key (issue 10)', () => {
+describe('config/: auth.mode token and the shared API key', () => {
   const base = { mode: 'token', issuer: 'https://auth.example.com/', audience: 'global-appsync' };
 
   it('token with a secret: typed, ttlSeconds defaults to 300', () => {

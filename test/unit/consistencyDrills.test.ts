@@ -1,5 +1,5 @@
 /**
- * Issue 11, items 3 and 4 under Pulumi mocks: `consistency: strong` (both MRSC shapes: three regions of one set, two
+ * Consistency and drills under Pulumi mocks: `consistency: strong` (both MRSC shapes: three regions of one set, two
  * plus a witness; the refused ones, with the set of each region named and nothing registered), CONSISTENCY in every
  * function and `consistency` in every resolver's settings, and the FIS drill templates per region with their role's
  * scope, targets, parameters and stop conditions (the real alarm ARNs the run registered).
@@ -211,7 +211,7 @@ describe('drills (AWS FIS templates) under mocks', function () {
   }
 
   it('pause-replication says what it is: lag under eventual, a regional outage under strong (MRSC)', async () => {
-    assert.equal(named(run, 'drills-eu-west-1-pause-replication').inputs.description, 'Pause global table replication into and out of eu-west-1 for 15 min (README, "Drills")');
+    assert.equal(named(run, 'drills-eu-west-1-pause-replication').inputs.description, 'Pause global table replication into and out of eu-west-1 for 15 min (docs/drills.md)');
     const strong = await runProgram({ regions: US3.join(','), consistency: 'strong', drills: 'true' });
     for (const r of US3) {
       const d = named(strong, `drills-${r}-pause-replication`).inputs.description as string;

@@ -1,5 +1,5 @@
 /**
- * The stack's CloudWatch dashboard (issue 11, item 2) under Pulumi mocks: one dashboard, in the home region, with a
+ * The stack's CloudWatch dashboard under Pulumi mocks: one dashboard, in the home region, with a
  * row per region whose widgets show that region's health, replication latency to every other region, notifier
  * iterator age and DLQ depth, API 5XX errors and p99 latency — each metric with the real ids of the resources it
  * watches and the region CloudWatch publishes it in. Expected lines are written out here, not read from the module.
@@ -41,7 +41,7 @@ const lines = (w: Widget): string[] =>
   });
 const line = (...parts: string[]): string => JSON.stringify(parts);
 
-describe('dashboard (issue 11): one dashboard, a row per region', function () {
+describe('dashboard: one dashboard, a row per region', function () {
   this.timeout(120_000);
 
   it('3 regions: the dashboard is in the home region; each region\'s health, replication to the others, notifier, API errors and latency', async () => {

@@ -1,7 +1,7 @@
 /**
  * API Gateway serves a stage from a deployment snapshot: the deployment's trigger must cover every input of every
- * Method and Integration, or a changed authorization, parameter or timeout never reaches the stage (issue 8,
- * item 9). Checked against the inputs the program actually registered, not against a copy of them.
+ * Method and Integration, or a changed authorization, parameter or timeout never reaches the stage.
+ * Checked against the inputs the program actually registered, not against a copy of them.
  */
 import assert from 'node:assert/strict';
 import { deploymentTrigger, type RouteInputs } from '../../components/restApi';
@@ -40,7 +40,7 @@ describe('API Gateway deployment trigger', function () {
     const edits: Record<string, (r: RouteInputs[]) => void> = {
       'authorization NONE → AWS_IAM': (r) => (r[0].method.authorization = 'AWS_IAM'),
       'a method request parameter': (r) => (r[1].method.requestParameters = { 'method.request.header.If-Match': false }),
-      'apiKeyRequired': (r) => (r[2].method.apiKeyRequired = !r[2].method.apiKeyRequired), // issue 10: true on every route but /health
+      'apiKeyRequired': (r) => (r[2].method.apiKeyRequired = !r[2].method.apiKeyRequired), // apiKey mode: true on every route but /health
       'integration timeout': (r) => (r[0].integration.timeoutMilliseconds = 5000),
       'integration passthrough behaviour': (r) => (r[3].integration.passthroughBehavior = 'NEVER'),
     };

@@ -40,7 +40,7 @@ describe('npm run plan -- --diff (offline preview)', function () {
     const created = of(d, 'create');
     assert.ok(created.length > 80, `${created.length} created`);
     // every new resource lives in the new region, except its Route53 health alarm (metrics are in us-east-1)
-    // and issue 11's ReplicationLatency alarms of the new pairs live in their source region
+    // and the ReplicationLatency alarms of the new pairs live in their source region
     const pairSource = (name: string): string | undefined => /^alarms-([a-z]+-[a-z]+-\d)-replication-[a-z]+-[a-z]+-\d-(average|maximum)$/.exec(name)?.[1];
     for (const c of created) assert.equal(c.region, c.name.endsWith('-health-alarm') ? 'us-east-1' : pairSource(c.name) ?? 'ap-northeast-1', c.name);
     assert.deepEqual(Object.keys(d.regions).sort(), ['ap-northeast-1', ...R].sort()); // R: the pair alarms towards ap-northeast-1

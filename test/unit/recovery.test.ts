@@ -1,5 +1,5 @@
 /**
- * RTO and RPO per failure (issue 11, item 5; components/recovery.ts): computed from the config — the health
+ * RTO and RPO per failure (components/recovery.ts): computed from the config — the health
  * check's interval × failure threshold + the DNS TTL, the replication-lag alarm, the write mode, the stream
  * mapping's record age — and printed at the end of `npm run plan`. Expected values are derived from the
  * settings the deployed resources use, so changing a setting changes the objective.
@@ -19,7 +19,7 @@ const find = (os: RecoveryObjective[], failure: string): RecoveryObjective => {
   return o;
 };
 
-describe('RTO and RPO per failure (issue 11)', () => {
+describe('RTO and RPO per failure', () => {
   const detectAndDns = HEALTH_CHECK.requestInterval * HEALTH_CHECK.failureThreshold + ALIAS_TTL_SECONDS;
 
   it('multi-master: losing any region costs its clients detection + DNS TTL and at most its unreplicated writes', () => {

@@ -69,7 +69,7 @@ describe('regions: drain, availability, failures', function () {
 
   it('homeRegion outside regions points at the state-surgery procedure, not at a config edit', () => {
     const line = problems({ regions: 'eu-west-1,ap-southeast-2', homeRegion: 'us-east-1' }).message.split('\n').find((l) => l.includes('homeRegion'))!;
-    assert.match(line, /Retiring the home region.*pulumi state delete.*pulumi import/);
+    assert.match(line, /Retiring the home region" in docs\/operations\.md, section "The home region".*pulumi state delete.*pulumi import/);
   });
 
   it('an empty replicas[].streamArn fails the program with a clear message instead of mapping an empty ARN', async () => {

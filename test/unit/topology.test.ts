@@ -20,7 +20,7 @@ const withDomain = (n: number): Promise<ProgramRun> => cachedRun(cfg(ALL.slice(0
 /** Does a resource name carry this region as a `-`-delimited token? */
 const mentions = (name: string, region: string): boolean => new RegExp(`(^|-)${region}(-|$)`).test(name);
 /** The region-named component a URN's parent chain names (RegionalApi api-<r>, Notifier notifier-<r>). */
-/** issue 11's ReplicationLatency alarms, one per source → destination pair (so N × (N-1), not linear): [source, destination] */
+/** The ReplicationLatency alarms, one per source → destination pair (so N × (N-1), not linear): [source, destination] */
 const replicationPair = (name: string): [string, string] | undefined => /^alarms-([a-z]+-[a-z]+-\d)-replication-([a-z]+-[a-z]+-\d)-(average|maximum)$/.exec(name)?.slice(1, 3) as [string, string] | undefined;
 const parentRegion = (r: Recorded, regions: string[]): string | undefined => regions.find((region) => r.parent.endsWith(`::api-${region}`) || r.parent.endsWith(`::notifier-${region}`));
 
@@ -338,7 +338,7 @@ describe('topology (Pulumi mocks)', function () {
 
   describe('Lambdas', () => {
     const ENV: Record<string, string[]> = {
-      // CONSISTENCY (issue 11): every function, eventual | strong
+      // CONSISTENCY: every function, eventual | strong
       items: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'ITEMS_TABLE', 'PRIMARY_REGION', 'STATE_CACHE_MS', 'WRITE_MODE'],
       health: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'DRAIN', 'PRIMARY_REGION'], // reads only the app-config table
       state: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'WRITE_MODE'],
