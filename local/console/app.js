@@ -387,10 +387,14 @@ async function sendCall(op, id, value, via) {
 
 function showAction(what, a) {
   const out = $('#action-result');
-  const summary = a.ok ? 'done' : `HTTP ${a.status}: ${a.body?.error ?? JSON.stringify(a.body)}`;
+  // the state updater's refusal comes back as HTTP 200 with {region, why, answer: {ok: false, errorType, error}}:
+  // a refusal, not "done"
+  const answer = a.body?.answer;
+  const refused = a.ok && answer?.ok === false;
+  const summary = refused ? `${answer.errorType ?? 'refused'}: ${answer.error ?? JSON.stringify(answer)}` : a.ok ? 'done' : `HTTP ${a.status}: ${a.body?.error ?? JSON.stringify(a.body)}`;
   out.textContent = `${clock()} ${what}: ${summary}`;
-  out.dataset.outcome = a.ok ? 'ok' : 'error';
-  out.classList.toggle('error', !a.ok);
+  out.dataset.outcome = a.ok && !refused ? 'ok' : 'error';
+  out.classList.toggle('error', !a.ok || refused);
 }
 
 async function regionAction(region, action) {

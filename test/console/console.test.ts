@@ -200,7 +200,16 @@ describe('browser console (headless Chromium)', function () {
     await page.click('#faults button[data-action="state"]');
     await until('#action-result[data-outcome="error"]');
     assert.match(await page.locator('#action-result').innerText(), /HTTP 400: reason is required/);
+    // active after fenced is refused until the fence has stood for the write bound (30 s): the refusal is shown with
+    // the time it may be retried, and the retry after that time is accepted
     await page.fill('#faults input[name=reason]', 'console test: unfence');
+    await page.click('#faults button[data-action="state"]');
+    await page.locator('#action-result[data-outcome="error"]', { hasText: 'FencedTooShort' }).waitFor({ state: 'attached', timeout: WAIT });
+    const early = await page.locator('#action-result').innerText();
+    assert.match(early, /FencedTooShort/, early);
+    const allowedAt = Date.parse(/retry at (\S+) or later/.exec(early)?.[1] ?? '');
+    assert.ok(Number.isFinite(allowedAt), `the refusal says when to retry: ${early}`);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, allowedAt - Date.now())));
     await page.click('#faults button[data-action="state"]');
     for (const r of [EU, AP]) await until(`${panel(r)} .app-state[data-state="active"][data-writable="true"]`);
   });
