@@ -22,7 +22,7 @@ import { notifierConcurrencyWarning } from '../config/notifier';
 import { roundTripMs } from '../local/latency';
 import { bundledCode } from '../components/lambda';
 import { cachedRun, type ProgramRun, type Recorded, runProgram } from './mockCloud';
-import { diffPlans, formatDiff, type PlanDiff } from './planDiff';
+import { addedRegionOrder, diffPlans, formatDiff, type PlanDiff } from './planDiff';
 import { runMain } from './runMain';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -131,6 +131,8 @@ export interface PlanDiffReport extends PlanDiff {
   stack: string;
   baseline: string;
   configChanges: ReturnType<typeof configChanges>;
+  /** per region the change adds, one line: the order `pulumi up` brings it in, and what AWS says of fill time */
+  regionsAdded?: string[];
 }
 
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
@@ -177,7 +179,8 @@ export async function main(argv: string[], out: (line: string) => void = console
     const before = await cachedRun(base.config, base.stack);
     phase = `Pulumi.${stack}.yaml`;
     const after = await cachedRun(current, stack);
-    const report: PlanDiffReport = { stack, baseline: base.label, configChanges: configChanges(base.config, current), ...diffPlans(before, after) };
+    const planned = diffPlans(before, after);
+    const report: PlanDiffReport = { stack, baseline: base.label, configChanges: configChanges(base.config, current), ...planned, regionsAdded: addedRegionOrder(planned, before, after) };
     if (json) out(JSON.stringify(report, null, 2));
     else printDiff(report, out);
     return 0;
@@ -201,6 +204,7 @@ export function printDiff(report: PlanDiffReport, out: (line: string) => void): 
   out('── config changes');
   if (report.configChanges.length === 0) out('   none');
   for (const c of report.configChanges) out(`   ${c.key}: ${c.before ?? '(not set)'} → ${c.after ?? '(not set)'}`);
+  for (const line of report.regionsAdded ?? []) out(`── region added, in this order: ${line}`);
   formatDiff(report, out);
 }
 
