@@ -31,6 +31,11 @@ export default tseslint.config(
     },
   },
   {
+    // the runnable examples the README points to: Node ES modules, as a user runs them (node examples/x.mjs)
+    files: ['examples/**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: { console: 'readonly', process: 'readonly' } },
+  },
+  {
     files: resolverFiles,
     ...appsync.configs.recommended,
     languageOptions: {

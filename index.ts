@@ -87,6 +87,8 @@ function program(options: ProgramOptions = {}) {
         ...(cfg.waf ? { waf: cfg.waf } : {}),
         consistency: cfg.consistency,
         itemsReservedConcurrency: cfg.reservedConcurrency.items,
+        stateCacheMs: cfg.stateCacheMs,
+        stackProviders,
       },
       { providers: { aws } },
     );
@@ -137,6 +139,7 @@ function program(options: ProgramOptions = {}) {
     now,
     updaterFunctionName: stateUpdaterFunctionName(cfg.project, cfg.stack),
     consistency: cfg.consistency,
+    stateCacheMs: cfg.stateCacheMs,
   });
 
   // issue 11 drills: per region, FIS templates that stop on the alarms saying users are hurt (README, "Drills")

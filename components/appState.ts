@@ -43,6 +43,8 @@ export interface AppStateArgs {
   updaterFunctionName: string;
   /** `consistency` (issue 11): the updater's CONSISTENCY */
   consistency?: 'eventual' | 'strong';
+  /** `stateCacheMs`: part of the write bound the updater waits out (STATE_WRITE_BOUND_MS) */
+  stateCacheMs?: number;
 }
 
 export class AppState extends pulumi.ComponentResource {
@@ -85,9 +87,11 @@ export class AppState extends pulumi.ComponentResource {
             graphqlUrl: '',
             consistency: args.consistency,
             stateRegions: [...args.providers.keys()],
+            ...(args.stateCacheMs !== undefined ? { stateCacheMs: args.stateCacheMs } : {}),
           }).stateUpdater,
           statements: [
-            { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [local.tableArn] },
+            // handlers/stateUpdater.ts reads (GetItem) and writes (a conditional PutItem) the state item, nothing else
+            { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [local.tableArn] },
             // the read-back after a change (handlers/stateUpdater.ts): the state item of every other region's replica
             ...(others.length ? [{ actions: ['dynamodb:GetItem'], resources: others }] : []),
           ],

@@ -18,7 +18,8 @@ import { schemaSource } from '../schema/source';
 import { FUNCTIONS, RESOLVERS, type DataSourceKey } from '../schema/resolvers/manifest';
 import { bundleResolver, type ResolverSettings } from './bundle';
 import type { RegionTable } from './globalTable';
-import { assumeRolePolicy, policyDocument } from './lambda';
+import { assumeRolePolicy, onlyItems, policyDocument } from './lambda';
+import { APP_STATE_ID } from '../schema/rules';
 
 const DAY_MS = 86_400_000;
 
@@ -27,32 +28,34 @@ const DAY_MS = 86_400_000;
  * manifest (schema/resolvers/manifest.ts) puts on it send, plus the reads AppSync makes on its own
  * (test/unit/security.test.ts derives the same sets from the deployed resolver code and compares):
  * - localItems:   Query.getItem → GetItem; Query.listItems → Scan; putItemLocal → UpdateItem (the put is a
- *                 conditional upsert, items.ts putRequest: no PutItem); deleteItemLocal → DeleteItem.
- * - primaryItems: putItemPrimary → UpdateItem; deleteItemPrimary → DeleteItem; loadItemPrimary → GetItem, which
- *                 AppSync needs anyway for plain conditional writes (consistency strong):
- *                 when a write's condition fails, the AppSync DynamoDB function reads the item to compare it with
- *                 the request ("Condition expressions", AppSync JS resolver reference for DynamoDB:
+ *                 conditional upsert, items.ts putRequest: no PutItem); deleteItemLocal → DeleteItem;
+ *                 loadItemLocal / confirmItemLocal → GetItem (the item before a write, and after a failed one).
+ * - primaryItems: putItemPrimary → UpdateItem; deleteItemPrimary → DeleteItem; loadItemPrimary / confirmItemPrimary
+ *                 → GetItem, which AppSync needs anyway for conditional writes: when a write's condition fails,
+ *                 the AppSync DynamoDB function reads the item to compare it with the request ("Condition
+ *                 expressions", AppSync JS resolver reference for DynamoDB:
  *                 https://docs.aws.amazon.com/appsync/latest/devguide/js-aws-appsync-resolver-reference-dynamodb-condition-expressions.html
  *                 — "AWS AppSync … fetches the current value of the item from DynamoDB"), so without GetItem
  *                 every version conflict in `writeMode: primary` would surface as an access error.
  * - appConfig:    Query.appState and the writeGuard function → GetItem (consistent read of the app-state item);
  *                 writes go through the state updater λ, and nothing batches or queries it.
- * - loadItemLocal / loadItemPrimary → GetItem (the item before the write, schema/resolvers/items.ts).
- * - The write functions send ONE TransactWriteItems (consistency eventual): its Update / Delete need UpdateItem /
- *   DeleteItem on the items replica, its ConditionCheck on the app-state item needs dynamodb:ConditionCheckItem on
- *   the app-config replica of the same region (DATA_SOURCE_APP_STATE_CHECK); there is no IAM action for the
- *   transaction itself ("Using IAM with DynamoDB transactions",
- *   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
- * No table has a secondary index, so no Query anywhere.
+ * - primaryAppConfig: the targetGuard function → GetItem of the app-state item in the primary region's replica.
+ * The two app-config roles may read the app-state item only (DATA_SOURCE_ITEM_KEYS: dynamodb:LeadingKeys). No
+ * write includes another item (no transaction, so no ConditionCheckItem: the fence is the state read, see
+ * schema/resolvers/items.ts). No table has a secondary index, so no Query anywhere.
  */
 export const DATA_SOURCE_ACTIONS: Readonly<Record<Exclude<DataSourceKey, 'none'>, readonly string[]>> = {
-  localItems: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
-  primaryItems: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+  localItems: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  primaryItems: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   appConfig: ['dynamodb:GetItem'],
+  primaryAppConfig: ['dynamodb:GetItem'],
 };
 
-/** The one action granted on the app-config replica (not the items replica): the writes' fence ConditionCheck. */
-export const DATA_SOURCE_APP_STATE_CHECK = 'dynamodb:ConditionCheckItem';
+/** Data sources whose role may touch only these items (partition keys) of its table. */
+export const DATA_SOURCE_ITEM_KEYS: Readonly<Partial<Record<Exclude<DataSourceKey, 'none'>, readonly string[]>>> = {
+  appConfig: [APP_STATE_ID],
+  primaryAppConfig: [APP_STATE_ID],
+};
 
 /**
  * The ARN of the same global table's replica in another region: replicas share name and account, so it is the
@@ -184,12 +187,8 @@ export function appsyncApi(name: string, args: AppsyncApiArgs, parent: pulumi.Re
   const dynamoSource = (key: Exclude<DataSourceKey, 'none'>, tableName: pulumi.Input<string>, tableRegion: string, table: RegionTable): aws.appsync.DataSource => {
     const role = new aws.iam.Role(`${name}-ds-${key}-role`, { assumeRolePolicy: assumeRolePolicy('appsync.amazonaws.com', api.arn), description: `AppSync data source ${key}, ${region}` }, child);
     // The tables have no secondary indexes; if one is added, add `${tableArn}/index/<name>` here.
-    const itemActions = DATA_SOURCE_ACTIONS[key].filter((a) => a !== DATA_SOURCE_APP_STATE_CHECK);
-    const statements = [{ actions: itemActions, resources: [table.tableArn] }];
-    if (DATA_SOURCE_ACTIONS[key].includes(DATA_SOURCE_APP_STATE_CHECK)) {
-      // the fence check reads the app-state item of the app-config replica in the data source's own region
-      statements.push({ actions: [DATA_SOURCE_APP_STATE_CHECK], resources: [replicaArnIn(args.appConfig.local.tableArn, region, tableRegion)] });
-    }
+    const keys = DATA_SOURCE_ITEM_KEYS[key];
+    const statements = [{ actions: [...DATA_SOURCE_ACTIONS[key]], resources: [table.tableArn], ...(keys ? { condition: onlyItems([...keys]) } : {}) }];
     const policy = new aws.iam.RolePolicy(`${name}-ds-${key}-policy`, { role: role.id, policy: policyDocument(statements) }, child);
     return new aws.appsync.DataSource(
       `${name}-ds-${key}`,
@@ -201,14 +200,16 @@ export function appsyncApi(name: string, args: AppsyncApiArgs, parent: pulumi.Re
     localItems: dynamoSource('localItems', args.items.name, region, args.items.local),
     primaryItems: dynamoSource('primaryItems', args.items.name, args.primaryRegion, args.items.primary),
     appConfig: dynamoSource('appConfig', args.appConfig.name, region, args.appConfig.local),
+    primaryAppConfig: dynamoSource('primaryAppConfig', args.appConfig.name, args.primaryRegion, {
+      ...args.appConfig.local,
+      tableArn: replicaArnIn(args.appConfig.local.tableArn, region, args.primaryRegion),
+    }),
     none: new aws.appsync.DataSource(`${name}-ds-none`, { apiId: api.id, name: 'none', type: 'NONE' }, child),
   };
 
   // ---- functions and resolvers, from the manifest -----------------------------------------------------------
   const settings: ResolverSettings = { region, primaryRegion: args.primaryRegion, writeMode: args.writeMode, consistency: args.consistency ?? 'eventual' };
-  // TransactWriteItems names its tables: the write functions get both names baked in (code becomes an Output)
-  const code = (file: string): pulumi.Output<string> =>
-    pulumi.all([args.items.name, args.appConfig.name]).apply(([itemsTable, appConfigTable]) => resolverSource(file, { ...settings, itemsTable, appConfigTable }));
+  const code = (file: string): string => resolverSource(file, settings);
   const runtime = { name: 'APPSYNC_JS', runtimeVersion: '1.0.0' };
   const functions: Record<string, aws.appsync.Function> = {};
   for (const [fnName, spec] of Object.entries(FUNCTIONS)) {

@@ -34,14 +34,8 @@ export interface ResolverSettings {
   region: string;
   primaryRegion: string;
   writeMode: 'multi-master' | 'primary';
-  /** `strong`: reads are strongly consistent and writes skip TransactWriteItems (MRSC tables have no transactions). */
+  /** `strong`: multi-Region strong consistency; getItem and listItems read strongly consistently. */
   consistency?: 'eventual' | 'strong';
-  /**
-   * The items and app-config table names (the same in every region: global tables). TransactWriteItems names its
-   * tables, so the write functions need them; the local runner fills them from its data sources when absent.
-   */
-  itemsTable?: string;
-  appConfigTable?: string;
 }
 
 /** What a handler bundle can include: every handler and schema source, the lock file (SDK versions), this file (settings). */
@@ -103,8 +97,8 @@ export function bundleHandler(name: BundleName): string {
   return path.dirname(bundlePath(name));
 }
 
-/** Bundles one resolver or pipeline function file to the ESM source AppSync takes as `code`. */
-export function bundleResolver(file: string, settings: ResolverSettings): string {
+/** esbuild's options for a resolver file (see the header); `settings` becomes the global `__SETTINGS__`. */
+function resolverBuild(file: string, settings: unknown): string {
   const result = esbuild.buildSync({
     entryPoints: [path.join(ROOT, 'schema', 'resolvers', `${file}.ts`)],
     bundle: true,
@@ -120,6 +114,53 @@ export function bundleResolver(file: string, settings: ResolverSettings): string
     logLevel: 'silent',
   });
   return result.outputFiles[0].text;
+}
+
+/**
+ * The one statement through which a bundle holds its settings, as esbuild prints a `define`d object
+ * (`var define_SETTINGS_default = { region: "…", … };`): printed by esbuild itself, so the text is the bundle's.
+ */
+const statements = new Map<string, string>();
+function settingsStatement(settings: unknown): string {
+  const json = JSON.stringify(settings);
+  const known = statements.get(json);
+  if (known !== undefined) return known;
+  const code = esbuild.transformSync('export const s = __SETTINGS__;', { define: { __SETTINGS__: json }, target: 'es2020', format: 'esm', logLevel: 'silent' }).code;
+  const line = code.split('\n').find((l) => l.startsWith('var ') && l.includes(' = {'));
+  if (!line) throw new Error(`esbuild printed no settings statement for a define (got ${JSON.stringify(code)})`);
+  statements.set(json, line);
+  return line;
+}
+
+/** Stands in for the settings while a file is bundled once for every region (no region or table has this name). */
+const PLACEHOLDER_SETTINGS = { region: '__settings_placeholder_of_bundleResolver__' };
+const templates = new Map<string, { code: string; statement: string | null }>();
+
+/**
+ * Bundles one resolver or pipeline function file to the ESM source AppSync takes as `code`: the text a build with
+ * `define: {__SETTINGS__: settings}` gives, byte for byte. The settings are the only part that differs between
+ * regions, so each file is bundled once per process (with a placeholder) and each region's settings statement is put
+ * in its place: a 16-region plan otherwise spends most of its own time in ~200 esbuild runs. A file whose bundle
+ * does not hold the placeholder as one such statement is built directly.
+ */
+export function bundleResolver(file: string, settings: ResolverSettings): string {
+  let template = templates.get(file);
+  if (!template) {
+    const code = resolverBuild(file, PLACEHOLDER_SETTINGS);
+    const statement = settingsStatement(PLACEHOLDER_SETTINGS);
+    const occurrences = code.split(PLACEHOLDER_SETTINGS.region).length - 1;
+    template = { code, statement: occurrences === 0 ? '' : occurrences === 1 && code.includes(statement) ? statement : null };
+    templates.set(file, template);
+  }
+  if (template.statement === '') return template.code; // the file reads no settings
+  if (template.statement === null) return resolverBuild(file, settings);
+  const statement = settingsStatement(settings);
+  return template.code.replace(template.statement, () => statement);
+}
+
+/** A resolver bundled with esbuild for exactly these settings, one build per call (what bundleResolver must equal). */
+export function buildResolverDirect(file: string, settings: ResolverSettings): string {
+  return resolverBuild(file, settings);
 }
 
 /** Size in bytes of a bundled handler (for `npm run build`). */

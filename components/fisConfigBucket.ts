@@ -35,7 +35,7 @@ export class FisConfigBucket extends pulumi.ComponentResource {
   constructor(name: string, args: FisConfigBucketArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super('global-appsync:index:FisConfigBucket', name, {}, opts);
     // S3 tag values take letters, numbers, spaces and _ . : / = + - @ only — no comma
-    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Tag.html): a comma fails the bucket with InvalidTag
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_S3Tag.html): a comma fails the bucket with InvalidTag
     const bucket = new aws.s3.Bucket(name, { forceDestroy: true, tags: { purpose: `AWS FIS fault configs for ${args.region}` } }, { parent: this });
     new aws.s3.BucketPublicAccessBlock(`${name}-private`, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, { parent: this });
     this.bucketArn = bucket.arn;

@@ -27,6 +27,16 @@ export const WILDCARD_RESOURCE_EXCEPTIONS: readonly string[] = [
 export interface Statement {
   actions: string[];
   resources: pulumi.Input<string>[];
+  /** An IAM Condition block, e.g. DynamoDB's item-level `dynamodb:LeadingKeys` (onlyItems below). */
+  condition?: Record<string, Record<string, string[]>>;
+}
+
+/**
+ * The Condition that limits DynamoDB item actions to items whose partition key is one of `keys` (fine-grained
+ * access control: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+ */
+export function onlyItems(keys: string[]): Statement['condition'] {
+  return { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': keys } };
 }
 
 /** An IAM policy document (JSON) of Allow statements; throws on a "*" resource outside the exceptions. */
@@ -38,7 +48,7 @@ export function policyDocument(statements: Statement[]): pulumi.Output<string> {
     }
   }
   return pulumi
-    .output(statements.map((s) => ({ Effect: 'Allow', Action: s.actions, Resource: s.resources })))
+    .output(statements.map((s) => ({ Effect: 'Allow', Action: s.actions, Resource: s.resources, ...(s.condition ? { Condition: s.condition } : {}) })))
     .apply((st) => JSON.stringify({ Version: '2012-10-17', Statement: st.map((s) => ({ ...s, Resource: [...new Set(s.Resource)] })) }));
 }
 

@@ -5,10 +5,14 @@
  * Generic over the value type: Pulumi passes Inputs, the emulator plain strings. No imports of @pulumi/*, so the
  * emulator loads it without the Pulumi SDK.
  */
+import { DEFAULT_STATE_CACHE_MS, writeBoundMs } from '../schema/rules';
 import type { HandlerName } from './bundle';
 import type { AuthConfig } from '../config/auth';
 import { authorizerEnv } from './authorizerEnv';
 import { FIS_EXEC_WRAPPER } from '../config/drills';
+
+/** The items function's timeout in seconds (components/restApi.ts deploys it): part of the write bound. */
+export const ITEMS_TIMEOUT_S = 10;
 
 export interface LambdaEnvArgs<T> {
   itemsTable: T;
@@ -38,13 +42,16 @@ export interface LambdaEnvArgs<T> {
   stateRegions?: readonly string[];
   /** the state updater's minimum time in fenced before active; absent = its default (60 s) */
   minFencedSeconds?: number;
+  /** config `stateCacheMs`: how long an items container reuses its app state read; absent = 1000 */
+  stateCacheMs?: number;
 }
 
 export type LambdaEnvironments<T> = Record<HandlerName, Record<string, T | string>>;
 
 export function lambdaEnvironments<T>(a: LambdaEnvArgs<T>): LambdaEnvironments<T> {
+  const stateCacheMs = a.stateCacheMs ?? DEFAULT_STATE_CACHE_MS;
   const envs: LambdaEnvironments<T> = {
-    items: { ITEMS_TABLE: a.itemsTable, APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
+    items: { ITEMS_TABLE: a.itemsTable, APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode, STATE_CACHE_MS: `${stateCacheMs}` },
     // reads only the app-state item (and drain flag) of the local app-config replica: no items table access
     health: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, DRAIN: a.drain ? 'true' : 'false' },
     state: { APP_CONFIG_TABLE: a.appConfigTable, PRIMARY_REGION: a.primaryRegion, WRITE_MODE: a.writeMode },
@@ -54,6 +61,8 @@ export function lambdaEnvironments<T>(a: LambdaEnvArgs<T>): LambdaEnvironments<T
       WRITE_MODE: a.writeMode,
       ...(a.stateRegions ? { STATE_REGIONS: a.stateRegions.join(',') } : {}),
       ...(a.minFencedSeconds !== undefined ? { STATE_MIN_FENCED_SECONDS: `${a.minFencedSeconds}` } : {}),
+      // the fenced dwell and a failover's writesFromMs wait out the write bound (handlers/lib/stateRules.ts)
+      STATE_WRITE_BOUND_MS: `${writeBoundMs(stateCacheMs, ITEMS_TIMEOUT_S * 1000)}`,
     },
     notifier: {
       APPSYNC_URL: a.graphqlUrl,

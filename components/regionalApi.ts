@@ -4,7 +4,7 @@
  * Both are created as this component's children under the names they have always had, so splitting the code
  * changed no URN (test/unit/urns.test.ts holds the list).
  *
- * Client auth (issue 10): the same credential in every region (components/restApi.ts, restAuth). In token and
+ * Client auth: the same credential in every region (components/restApi.ts, restAuth). In token and
  * oidc modes this component also owns the region's authorizer function (components/authorizerFunction.ts); with
  * `waf` on, a RegionalWaf (components/waf.ts) in front of the stage and the GraphQL API.
  *
@@ -49,10 +49,17 @@ export interface RegionalApiArgs {
   throttle: ThrottleConfig;
   /** `waf` config; unset: no web ACL */
   waf?: WafConfig;
-  /** `consistency` (issue 11): resolver settings and every function's CONSISTENCY */
+  /** `consistency`: resolver settings and every function's CONSISTENCY */
   consistency?: 'eventual' | 'strong';
+  /** `stateCacheMs`: the items function's STATE_CACHE_MS (absent: its default) */
+  stateCacheMs?: number;
   /** config `reservedConcurrency.items`; undefined: none */
   itemsReservedConcurrency?: number;
+  /**
+   * The stack's providers by region. `auth.mode: lambda` with the authorizer in another region of the stack: its
+   * invoke permission for this API is made through that region's provider. Unset: only a same-region authorizer is granted.
+   */
+  stackProviders?: ReadonlyMap<string, aws.Provider>;
 }
 
 /** The Cognito user pool's ARN (the pool is in this stack's account). */
@@ -128,6 +135,7 @@ export class RegionalApi extends pulumi.ComponentResource {
       graphqlUrl: gql.graphqlUrl,
       drain: args.drain === true,
       consistency: args.consistency,
+      ...(args.stateCacheMs !== undefined ? { stateCacheMs: args.stateCacheMs } : {}),
     });
     let restAuth: RestAuth;
     if (args.auth.mode === 'apiKey') {
@@ -137,12 +145,21 @@ export class RegionalApi extends pulumi.ComponentResource {
       restAuth = { kind: 'cognito', userPoolArn: userPoolArn(args.auth, this) };
     } else {
       // token, oidc: the project's authorizer; lambda: the stack's own authorizer function, which then answers
-      // API Gateway REQUEST authorizer events too (README, "Client auth"); its invoke permission is created here
-      // when it is in this region
+      // API Gateway REQUEST authorizer events too (README, "Client auth"); its invoke permission for this API is
+      // created here when the function is in one of the stack's regions (through that region's provider), and left
+      // to its owner when it is outside the stack
       const own = args.auth.mode === 'lambda' ? args.auth.authorizerArn : undefined;
-      // arn:aws:lambda:<region>:<account>:function:<name> (config.ts checked the shape); the project's own is here
+      // arn:aws:lambda:<region>:<account>:function:<name> (config/auth.ts checked the shape); the project's own is here
       const functionRegion = own === undefined ? region : own.split(':')[3];
-      restAuth = { kind: 'request', functionArn: authorizer ? authorizer.arn : own!, functionRegion, ttlSeconds: authorizerTtl(args.auth), grant: functionRegion === region };
+      const grantProvider = functionRegion === region ? undefined : args.stackProviders?.get(functionRegion);
+      restAuth = {
+        kind: 'request',
+        functionArn: authorizer ? authorizer.arn : own!,
+        functionRegion,
+        ttlSeconds: authorizerTtl(args.auth),
+        grant: functionRegion === region || grantProvider !== undefined,
+        ...(grantProvider ? { grantProvider } : {}),
+      };
     }
     const rest = restApi(
       name,

@@ -20,7 +20,7 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { requireStreamArn } from './streamArn';
+import { enablerReplaceAdvice, requireStreamArn } from './streamArn';
 import { type CodeSource, regionalLambda } from './lambda';
 
 export interface ReplicaStreamArgs {
@@ -66,9 +66,10 @@ export class ReplicaStream extends pulumi.ComponentResource {
       { ...child, dependsOn: [enabler.policy] },
     );
     const table = aws.dynamodb.getTableOutput({ name: args.tableName }, { ...child, dependsOn: [invocation] });
+    // empty: the enabler ran once (CREATE_ONLY) and the stream is off again; a refresh would not run it, a replace does
     this.streamArn = pulumi
-      .all([table.streamArn, args.tableName])
-      .apply(([arn, tableName]) => requireStreamArn(arn, tableName, args.region, `streamArn (DescribeTable in ${args.region}, after the stream enabler)`));
+      .all([table.streamArn, args.tableName, invocation.urn])
+      .apply(([arn, tableName, urn]) => requireStreamArn(arn, tableName, args.region, `streamArn (DescribeTable in ${args.region}, after the stream enabler)`, enablerReplaceAdvice(urn)));
     this.registerOutputs({ streamArn: this.streamArn });
   }
 }

@@ -4,7 +4,7 @@
  * /graphql → HTTP proxy to this region's AppSync; /items/{id} GET|PUT|DELETE → items λ; /health GET → health λ;
  * /state GET → state λ — with one stage, its access logs and the account-level logging role.
  *
- * Client auth (issue 10: no anonymous path; `restAuth` below): every route but /health — /items/{id}, /state and
+ * Client auth (no anonymous path; `restAuth` below): every route but /health — /items/{id}, /state and
  * /graphql — takes the stack's credential, the same in every region: the shared API Gateway key (apiKey mode,
  * components/apiKeys.ts; /graphql then swaps it for this region's AppSync key server-side), or a JWT checked by a
  * REQUEST authorizer (token, oidc: the project's authorizer; lambda: the stack's authorizer function) or a
@@ -21,8 +21,9 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
 import type { RegionTable } from './globalTable';
-import type { LambdaEnvironments } from './lambdaEnv';
-import { assumeRolePolicy, type CodeSource, regionalLambda } from './lambda';
+import { APP_STATE_ID } from '../schema/rules';
+import { ITEMS_TIMEOUT_S, type LambdaEnvironments } from './lambdaEnv';
+import { assumeRolePolicy, type CodeSource, onlyItems, regionalLambda } from './lambda';
 import type { ThrottleConfig } from '../config/protection';
 import { restApiKey } from './apiKeys';
 import { replicaArnIn } from './appsyncApi';
@@ -72,8 +73,12 @@ export type RestAuth =
       /** the region hosting the function: authorizerUri names it (not the API's region when they differ) */
       functionRegion: string;
       ttlSeconds: number;
-      /** create the invoke permission (false: the function is in another region, its owner grants it) */
+      /**
+       * create the invoke permission (false: the function is in a region outside the stack, its owner grants it);
+       * through `grantProvider`, the function region's provider, when that differs from this API's
+       */
       grant: boolean;
+      grantProvider?: aws.Provider;
     }
   | { kind: 'cognito'; userPoolArn: pulumi.Input<string> };
 
@@ -133,15 +138,18 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
       handler: 'items',
       code: args.code,
       description: `REST /items/{id}, ${region}`,
+      // part of the write bound (schema/rules.ts writeBoundMs, computed in lambdaEnv.ts from the same constant)
+      timeout: ITEMS_TIMEOUT_S,
       environment: args.env.items,
       reservedConcurrency: args.itemsReservedConcurrency,
       statements: [
-        // the primary's replica too: writeMode primary writes there (read local, write global)
+        // the primary's replica too: writeMode primary writes there (read local, write global); every write is one
+        // UpdateItem (no expected version), conditional PutItem or DeleteItem (handlers/lib/itemStore.ts), every read
+        // a GetItem
         { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: itemsTables },
-        // the write fence (handlers/lib/itemStore.ts): a ConditionCheck on the app-state item of the replica written
-        // to (eventual; one TransactWriteItems), or a strongly consistent GetItem of it (strong: MRSC has no
-        // transactions); in writeMode primary that replica is the primary's
-        { actions: ['dynamodb:GetItem', 'dynamodb:ConditionCheckItem'], resources: appConfigTables },
+        // the write fence (handlers/items.ts): a strongly consistent GetItem of the app-state item, and of nothing else
+        // in the table, in the replica written to (in writeMode primary the primary's, besides the local one)
+        { actions: ['dynamodb:GetItem'], resources: appConfigTables, condition: onlyItems([APP_STATE_ID]) },
       ],
     },
     child,
@@ -197,12 +205,14 @@ export function restApi(name: string, args: RestApiArgs, parent: pulumi.Resource
       child,
     );
     // API Gateway invokes the authorizer as apigateway.amazonaws.com, from <execution ARN>/authorizers/<id>
-    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html)
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html): the API's
+    // region and id in the source ARN, while the permission is a statement in the function's policy, so it is made in
+    // the function's region (grantProvider when that is another region of the stack)
     if (auth.grant) {
       new aws.lambda.Permission(
         `${name}-rest-authorizer-permission`,
         { action: 'lambda:InvokeFunction', function: auth.functionArn, principal: 'apigateway.amazonaws.com', sourceArn: pulumi.interpolate`${rest.executionArn}/authorizers/${authorizer.id}` },
-        child,
+        auth.grantProvider ? { ...child, provider: auth.grantProvider } : child,
       );
     }
   } else if (auth.kind === 'cognito') {

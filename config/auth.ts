@@ -156,12 +156,32 @@ export function parseAuth(raw: string | undefined, problems: ConfigProblem[]): A
   // of `mode`, else the one mode whose fields are all the given ones), so one run reports every problem.
   const fields = Object.keys(obj).filter((f) => f !== 'mode');
   const byFields = AUTH_MODES.filter((m) => fields.length > 0 && fields.every((f) => AUTH_FIELDS[m].includes(f)));
-  const meant = (typeof mode === 'string' ? didYouMean(mode, AUTH_MODES) : undefined) ?? (byFields.length === 1 || (byFields.length === 2 && byFields[1] === 'token') ? byFields[0] : undefined); // token's fields overlap oidc's and lambda's: the older mode wins
-  bad('mode', `${meant && typeof mode === 'string' && didYouMean(mode, AUTH_MODES) ? `did you mean ${JSON.stringify(meant)}? ` : ''}one of ${AUTH_MODES.join(', ')}`);
+  const near = typeof mode === 'string' ? (didYouMean(mode, AUTH_MODES) ?? MODE_SYNONYMS[fold(mode)]) : undefined;
+  const meant = near ?? (byFields.length === 1 || (byFields.length === 2 && byFields[1] === 'token') ? byFields[0] : undefined); // token's fields overlap oidc's and lambda's: the older mode wins
+  bad('mode', `${near ? `did you mean ${JSON.stringify(near)}? ` : ''}one of ${AUTH_MODES.join(', ')}`);
   if (meant) authOfMode(meant as ClientAuthMode, obj, bad, problems);
   else unknownFields('auth', Object.fromEntries(fields.map((f) => [f, obj[f]])), [...new Set(AUTH_MODES.flatMap((m) => AUTH_FIELDS[m]))], problems);
   return fallback;
 }
+
+/**
+ * Other names for the modes, which `didYouMean` cannot reach by spelling: what the token is called (a JWT), and
+ * AppSync's own names for its authorization types (API_KEY, AWS_LAMBDA, OPENID_CONNECT, AMAZON_COGNITO_USER_POOLS:
+ * https://docs.aws.amazon.com/appsync/latest/devguide/security-authz.html). Keys are folded as `fold` does.
+ */
+const MODE_SYNONYMS: Readonly<Record<string, ClientAuthMode>> = {
+  jwt: 'token',
+  bearer: 'token',
+  hs256: 'token',
+  hmac: 'token',
+  awslambda: 'lambda',
+  openid: 'oidc',
+  openidconnect: 'oidc',
+  amazoncognitouserpools: 'cognito',
+  cognitouserpools: 'cognito',
+  userpool: 'cognito',
+};
+const fold = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /** The fields each auth mode takes (besides `mode`). */
 const AUTH_FIELDS: Readonly<Record<ClientAuthMode, readonly string[]>> = {

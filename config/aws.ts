@@ -77,6 +77,65 @@ export const AWS_SETTINGS: Readonly<Record<keyof AwsProviderSettings, SettingKin
   userAgents: 'stringList',
 };
 
+/**
+ * The provider adds `aws:defaultTags` to every resource it can tag, DynamoDB tables included, so each tag must suit
+ * the strictest of those services: DynamoDB allows keys of 1 to 128 and values of up to 256 Unicode characters made of
+ * "letters, white space, and numbers, plus the following special characters: + - = . _ : /" — no @ (an e-mail
+ * address), no comma — and no `aws:` prefix, which AWS reserves
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TaggingRestrictions.html). Every other service
+ * the program tags allows at least these (S3 and the common rule add @: https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_S3Tag.html).
+ */
+export const DEFAULT_TAG_RULE = {
+  source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TaggingRestrictions.html',
+  keyMax: 128,
+  valueMax: 256,
+  /** one allowed character */
+  char: /[\p{L}\p{Z}\p{N}+\-=._:/]/u,
+  reserved: /^aws:/i,
+} as const;
+
+/** What is wrong with one default tag key or value (undefined: DynamoDB takes it). */
+function defaultTagProblem(s: string, what: 'key' | 'value'): string | undefined {
+  const max = what === 'key' ? DEFAULT_TAG_RULE.keyMax : DEFAULT_TAG_RULE.valueMax;
+  const length = [...s].length;
+  const bad = [...new Set([...s].filter((c) => !DEFAULT_TAG_RULE.char.test(c)))];
+  const why = [
+    what === 'key' && length === 0 ? 'is empty' : undefined,
+    length > max ? `has ${length} characters, more than ${max}` : undefined,
+    bad.length > 0 ? `has ${bad.map((c) => JSON.stringify(c)).join(', ')}` : undefined,
+    DEFAULT_TAG_RULE.reserved.test(s) ? 'starts with the reserved aws: prefix' : undefined,
+  ].filter((x) => x !== undefined);
+  if (why.length === 0) return undefined;
+  return (
+    `this tag ${what} ${why.join(' and ')}: the provider puts aws:defaultTags on every resource, DynamoDB tables included, and DynamoDB takes ` +
+    `${what === 'key' ? `1 to ${max}` : `up to ${max}`} letters, numbers, spaces and + - = . _ : / only, no aws: prefix (${DEFAULT_TAG_RULE.source})`
+  );
+}
+
+/** `aws:defaultTags` (`{"tags": {key: value}}`), each tag checked against DEFAULT_TAG_RULE; problems name the tag. */
+function checkDefaultTags(value: Record<string, unknown>, raw: string, problems: ConfigProblem[]): boolean {
+  const before = problems.length;
+  for (const field of Object.keys(value).filter((k) => k !== 'tags')) {
+    problems.push({ key: `aws:defaultTags.${field}`, value: show(value[field]), allowed: `${hint(field, ['tags'])}not a field of the provider's defaultTags, which has only "tags"` });
+  }
+  const tags = value.tags;
+  if (tags === undefined) return problems.length === before;
+  if (!tags || typeof tags !== 'object' || Array.isArray(tags)) {
+    problems.push({ key: 'aws:defaultTags.tags', value: show(raw), allowed: 'an object of tag keys to string values, e.g. {"tags": {"team": "platform"}}' });
+    return false;
+  }
+  for (const [k, v] of Object.entries(tags as Record<string, unknown>)) {
+    const keyWhy = defaultTagProblem(k, 'key');
+    if (keyWhy) problems.push({ key: 'aws:defaultTags.tags', value: `key ${JSON.stringify(k)}`, allowed: keyWhy });
+    if (typeof v !== 'string') problems.push({ key: `aws:defaultTags.tags.${k}`, value: show(v), allowed: 'a string (tag values are strings)' });
+    else {
+      const valueWhy = defaultTagProblem(v, 'value');
+      if (valueWhy) problems.push({ key: `aws:defaultTags.tags.${k}`, value: JSON.stringify(v), allowed: valueWhy });
+    }
+  }
+  return problems.length === before;
+}
+
 /** `aws:*` keys read but deliberately not forwarded, and why. */
 export const AWS_NOT_FORWARDED: Readonly<Record<string, string>> = {
   region: 'each region has its own provider; aws:region only sets the default provider, which nothing uses',
@@ -123,8 +182,8 @@ export function parseAwsSettings(raw: RawConfig, problems: ConfigProblem[]): Aws
       }
       case 'object': {
         const o = json();
-        if (o && typeof o === 'object' && !Array.isArray(o)) out[key] = o;
-        else problems.push({ key: k, value: show(value), allowed: 'an object (see the pulumi-aws provider configuration reference)' });
+        if (!o || typeof o !== 'object' || Array.isArray(o)) problems.push({ key: k, value: show(value), allowed: 'an object (see the pulumi-aws provider configuration reference)' });
+        else if (key !== 'defaultTags' || checkDefaultTags(o as Record<string, unknown>, value, problems)) out[key] = o;
         break;
       }
       case 'objectList': {

@@ -16,10 +16,11 @@ import { type DomainConfig, parseDomain } from './domain';
 import { type DrillsConfig, parseDrills } from './drills';
 import { PROJECT, stateUpdaterFunctionName } from './names';
 import { type NotifierTuning, parseNotifierKeys, type ReservedConcurrency } from './notifier';
-import { ConfigError, type ConfigProblem, hint, parseBoolean, type RawConfig, show } from './problems';
+import { ConfigError, type ConfigProblem, explainQuotedNumbers, hint, parseBoolean, type RawConfig, show } from './problems';
 import { parseThrottle, parseWaf, type ThrottleConfig, type WafConfig } from './protection';
 import { parseDrainRegions, parseRegions, regionIn, REGIONS_NOTE } from './regions';
 import { namespaceProblems, projectKeys } from './stackFile';
+import { parseStateCacheMs } from './writes';
 
 // The typed slices and helpers the rest of the program imports from config/.
 export { type AlarmThresholds } from './alarms';
@@ -28,7 +29,8 @@ export { AWS_NOT_FORWARDED, AWS_SETTINGS, type AwsProviderSettings } from './aws
 export { type DomainConfig } from './domain';
 export { PROJECT } from './names';
 export { ConfigError, type ConfigProblem, didYouMean, type RawConfig } from './problems';
-export { AWS_REGIONS, HOME_REGION_HINT, REGIONS_NOTE, SUPPORTED_REGIONS } from './regions';
+export { AWS_REGIONS, HOME_REGION_HINT, OPT_IN_REGIONS, REGIONS_NOTE, SUPPORTED_REGIONS } from './regions';
+export { stackFileWarnings, stackWarnings } from './warnings';
 export { namespaceProblems, parseStackYaml, projectKeys, readStackFile } from './stackFile';
 
 export interface StackConfig {
@@ -68,10 +70,12 @@ export interface StackConfig {
   reservedConcurrency: Readonly<ReservedConcurrency>;
   /** The notifier's batch parallelism and publish concurrency, defaults filled in (config/notifier.ts). */
   notifier: Readonly<NotifierTuning>;
+  /** `stateCacheMs`: how long an items container reuses its app state read (config/writes.ts). */
+  stateCacheMs: number;
 }
 
 /** The config keys this program reads (without the `global-appsync:` prefix). */
-export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions', 'alarms', 'waf', 'throttle', 'consistency', 'witnessRegion', 'drills', 'reservedConcurrency', 'notifier'] as const;
+export const CONFIG_KEYS = ['regions', 'homeRegion', 'primaryRegion', 'writeMode', 'domain', 'auth', 'tableName', 'protect', 'alarmEmail', 'drainRegions', 'alarms', 'waf', 'throttle', 'consistency', 'witnessRegion', 'drills', 'reservedConcurrency', 'notifier', 'stateCacheMs'] as const;
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -126,7 +130,8 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
   if (consistency) problems.push(...mrscProblems(consistency, regions, raw.witnessRegion === '' ? undefined : raw.witnessRegion));
   const drills = parseDrills(raw.drills, problems);
   const { notifier, reservedConcurrency } = parseNotifierKeys(raw, problems);
-  if (problems.length > 0) throw new ConfigError(problems, problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
+  const stateCacheMs = parseStateCacheMs(raw.stateCacheMs, problems);
+  if (problems.length > 0) throw new ConfigError(explainQuotedNumbers(problems), problems.some((p) => p.allowed.includes('(the list is below)')) ? [REGIONS_NOTE] : []);
 
   return deepFreeze({
     project,
@@ -151,6 +156,7 @@ export function parseConfig(raw: RawConfig, ctx: { project?: string; stack: stri
     ...(drills ? { drills } : {}),
     reservedConcurrency,
     notifier,
+    stateCacheMs,
   });
 }
 

@@ -9,9 +9,9 @@
  *     account concurrency is 1,000 per region (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
  *     So each value is an integer from 1 to 900 and both together at most 900. 0 (a function that never runs) is
  *     refused. The notifier's must be at least notifier.parallelizationFactor: each shard runs that many batches
- *     at once, and a reservation below it throttles the event source mapping even on a one-shard stream. A stream
- *     has several shards, and how many is DynamoDB's to decide, so `npm run plan` also warns how many shards a
- *     reservation covers (notifierConcurrencyWarning, below).
+ *     at once, and a reservation below it throttles the event source mapping even on a one-shard stream. How many
+ *     shards a stream has is DynamoDB's to decide (AWS documents no count), so `npm run plan` also warns how many
+ *     shards a reservation covers (notifierConcurrencyWarning, below).
  *
  *   notifier: { parallelizationFactor: number; publishConcurrency: number }
  *     parallelizationFactor: concurrent batches per stream shard on the event source mapping, 1 to 10
@@ -125,8 +125,9 @@ export function parseNotifierKeys(raw: RawConfig, problems: ConfigProblem[]): { 
  * "Concurrent reading of a shard"; https://aws.amazon.com/blogs/compute/new-aws-lambda-scaling-controls-for-kinesis-and-dynamodb-event-sources/).
  * The shard count is DynamoDB's: shards "are created and deleted automatically, as needed", and a shard "might split in
  * response to high levels of write activity on its parent table"
- * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_DescribeStream.html), and an on-demand
- * table starts on several partitions — so it is not known at plan time and a check against a number would be a guess.
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_DescribeStream.html). AWS documents no
+ * count a stream starts with, on-demand or provisioned, so it is not known at plan time and a check against a number
+ * would be a guess.
  * Config validation only refuses a reservation below parallelizationFactor (not even one shard's worth); this says
  * how many shards the reservation covers and what fires when the stream has more.
  */
@@ -136,8 +137,8 @@ export function notifierConcurrencyWarning(reserved: Readonly<ReservedConcurrenc
   const shards = Math.floor(reserved.notifier / pf);
   return (
     `reservedConcurrency.notifier = ${reserved.notifier} with notifier.parallelizationFactor = ${pf} covers ${shards} stream shard${shards === 1 ? '' : 's'} ` +
-    `at full parallelism. Lambda runs up to shards × ${pf} notifier invocations at once, and DynamoDB decides the shard count (several on an ` +
-    `on-demand table, more as writes grow; unknown until deploy). On a stream with more shards the mapping's invocations are throttled: ` +
+    `at full parallelism. Lambda runs up to shards × ${pf} notifier invocations at once, and DynamoDB decides the shard count: it creates ` +
+    `and deletes shards itself and splits them as writes grow, and AWS documents no starting count, so it is unknown until deploy. On a stream with more shards the mapping's invocations are throttled: ` +
     `alarms-<region>-notifier-throttles fires and notifier-<region>-iterator-age follows as the stream backs up. Leave it unset, or size it to ` +
     `at least ${pf} × the shard count \`aws dynamodbstreams describe-stream\` shows, with room for splits.`
   );

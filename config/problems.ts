@@ -92,3 +92,23 @@ export function parseBoolean(key: string, raw: string | undefined, dflt: boolean
   problems.push({ key, value: show(raw), allowed: 'true or false' });
   return dflt;
 }
+
+/**
+ * A field inside a structured value given as a quoted number (`rateLimit: "100"`) is a string to YAML and JSON, so a
+ * check for a number refuses it; say so, with the fix, before what is allowed. Only fields of objects (`throttle.x`):
+ * a top-level key always reaches the program as a string (Pulumi hands config over as strings), so the quotes there
+ * are not the user's.
+ */
+export function explainQuotedNumbers(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  return problems.map((p) => {
+    if (!p.key.includes('.') || !/\bnumber\b/.test(p.allowed)) return p;
+    let given: unknown;
+    try {
+      given = JSON.parse(p.value);
+    } catch {
+      return p;
+    }
+    if (typeof given !== 'string' || given.trim() === '' || !Number.isFinite(Number(given))) return p;
+    return { ...p, allowed: `a string, not a number: write ${given.trim()} without quotes; ${p.allowed}` };
+  });
+}

@@ -69,6 +69,19 @@ export const AWS_REGIONS: readonly string[] = [
  */
 export const SUPPORTED_REGIONS: readonly string[] = AWS_REGIONS.filter((r) => missingServices(r).length === 0);
 
+/**
+ * The opt-in regions of AWS_REGIONS: launched after March 20, 2019, so disabled in every account until someone
+ * enables them (AWS console: Account → AWS Regions, or `aws account enable-region --region-name R`), and every call
+ * there fails until then (https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html). The
+ * README's Prerequisites list is this list (a test compares them); `npm run plan` and `npm start` name the ones a
+ * stack uses (config/warnings.ts).
+ */
+export const OPT_IN_REGIONS: readonly string[] = [
+  'af-south-1', 'ap-east-1', 'ap-east-2', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5',
+  'ap-southeast-6', 'ap-southeast-7', 'ca-west-1', 'eu-central-2', 'eu-south-1', 'eu-south-2', 'il-central-1',
+  'me-central-1', 'me-south-1', 'mx-central-1',
+];
+
 /** The note listing every AWS region, printed once however many region problems refer to it. */
 export const REGIONS_NOTE = `AWS regions of the aws partition: ${AWS_REGIONS.join(', ')}`;
 

@@ -44,6 +44,16 @@ export function readStackFile(stack: string, dir: string = ROOT_DIR): Record<str
 }
 
 /**
+ * The yaml parser's indentation errors (its `code`), said in plain words; shown after the parser's own message.
+ * https://eemeli.org/yaml/#errors lists the codes.
+ */
+const YAML_HINTS: Readonly<Partial<Record<string, string>>> = {
+  BAD_INDENT: 'indentation: the keys of one block must start in the same column — count the spaces before this line and the keys above it',
+  BLOCK_AS_IMPLICIT_KEY: 'indentation: a line is indented more than the key above it allows, or a list item less than the items before it — a value nested under a key goes on the next lines, indented further, and the keys of one mapping (or the items of one list) line up in one column',
+  TAB_AS_INDENT: 'indentation: YAML indents with spaces only — replace the tab with spaces',
+};
+
+/**
  * A stack file's text → fully qualified config, as readStackFile does. A YAML syntax error is a ConfigError naming
  * the file, the line and column and the YAML parser's message (no stack trace); `label` names the file in messages.
  */
@@ -56,7 +66,13 @@ export function parseStackYaml(text: string, label: string): Record<string, stri
     const [line, col] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [0, 0];
     const source = line > 0 ? text.split('\n')[line - 1] ?? '' : '';
     const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    throw new ConfigError([{ key: `${label}:${line}:${col}`, value: JSON.stringify(source.trim()), allowed: `not valid YAML: ${message}` }]);
+    const plain = YAML_HINTS[e.code];
+    throw new ConfigError([{ key: `${label}:${line}:${col}`, value: JSON.stringify(source.trim()), allowed: `not valid YAML: ${message}${plain ? ` (${plain})` : ''}` }]);
+  }
+  // `aws:region: ...` at the start of a line is a top-level key, not part of `config:` (which is then empty)
+  const outside = doc && typeof doc === 'object' && !Array.isArray(doc) ? Object.keys(doc).filter((k) => k.includes(':')) : [];
+  if (outside.length > 0) {
+    throw new ConfigError(outside.map((k) => ({ key: `${label}: ${k}`, value: JSON.stringify((doc as Record<string, unknown>)[k]), allowed: `not under \`config:\`: indentation — a stack setting is indented under \`config:\` (two spaces, like the keys around it), or it is not read at all` })));
   }
   const config = (doc as { config?: unknown } | null)?.config ?? {};
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {

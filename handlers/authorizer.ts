@@ -1,5 +1,5 @@
 /**
- * The token authorizer (issue 10, `auth.mode: token`): ONE function per region that answers both ways a client's
+ * The token authorizer (`auth.mode: token`): ONE function per region that answers both ways a client's
  * JWT reaches the stack, so a token works the same on every path and in every region:
  *
  * - AppSync AWS_LAMBDA authorization (GraphQL over HTTP and realtime). Event `{authorizationToken, requestContext:
@@ -27,10 +27,13 @@
  * `unavailable`), nothing is cached against the token, so its next request is verified afresh (the core refetches
  * the JWKS with a backoff), and the answer is a server error, never "your token is bad": AppSync gets isAuthorized
  * false with ttlOverride 0 (its Lambda authorizer contract has no server-error answer); API Gateway gets an error
- * other than `Unauthorized`, which it answers 500 (gateway response AUTHORIZER_FAILURE / AUTHORIZER_CONFIGURATION_ERROR,
- * default status 500: https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html;
- * body `{"message": null}`, as observed in
- * https://dev.to/marcogrcr/api-gateway-lambda-authorizer-lambda-proxy-integration-failure-modes-52bc).
+ * other than exactly `Unauthorized`, which it answers with the gateway response AUTHORIZER_CONFIGURATION_ERROR
+ * (default status 500, header `x-amzn-ErrorType: AuthorizerConfigurationException`;
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html), body
+ * `{"message": null}`, as observed in
+ * https://dev.to/marcogrcr/api-gateway-lambda-authorizer-lambda-proxy-integration-failure-modes-52bc. (Not
+ * AUTHORIZER_FAILURE: that one is an authorizer that ran and failed to authenticate the caller.) While the JWKS is
+ * down, tokens its last good set can verify still pass (the core's stale keys, logged with `staleKeys`).
  */
 import { authSettingsFromEnv } from './lib/authEnv';
 import { verifyToken, type TokenSettings, type VerifyResult } from './lib/auth';
@@ -111,6 +114,7 @@ async function check(token: string | undefined, deps: AuthorizerDeps): Promise<V
     if (hit) return hit;
   }
   const result = await (deps.verify ?? verifyToken)(token, deps.settings, now);
+  if (result.ok && result.staleKeys) console.log(JSON.stringify({ authorizer: 'token', allowed: true, staleKeys: result.staleKeys }));
   // a refusal of the token is cached (at most 60 s); a failure of the key source never is: the next request retries
   if (token && (result.ok || !result.unavailable)) deps.cache.set(token, result, result.ok ? deps.cacheTtlSeconds : Math.min(deps.cacheTtlSeconds, 60), now);
   return result;

@@ -2,7 +2,7 @@
  * REST items API: `GET|PUT|DELETE /items/{id}` (API Gateway REST proxy → Lambda), the same rules as the
  * GraphQL resolvers (schema/rules.ts).
  *
- * Answers `{id, value, version, updatedAt, writeRegion, readRegion}` (as in seed 002): writeRegion is the item's
+ * Answers `{id, value, version, updatedAt, writeRegion, readRegion, updatedBy}`: writeRegion is the item's
  * updatedRegion (the region whose replica accepted the last write), readRegion the region that answered.
  * Successful answers carry `ETag: "<version>"`.
  *
@@ -11,42 +11,58 @@
  *          `created` and `previousVersion`). `expectedVersion` (or an `If-Match: <n>` / `If-Match: "<n>"` header;
  *          both given must agree) makes the write conditional: n ≥ 1 = the stored item must have version n,
  *          0 = the item must not exist yet (as PutItemInput.expectedVersion in the GraphQL schema). Without it
- *          the write still compare-and-sets on the version it just read (retried up to 3 times), so concurrent
- *          writers to the same replica never overwrite each other silently: each write gets its own version.
+ *          the write is one UpdateItem that moves the stored version by one, so concurrent writers to the same
+ *          replica never overwrite each other silently: each write gets its own version (last writer wins).
  *          That holds within one region (one replica checks every condition). Across regions in `multi-master`,
  *          each region's write is checked only against its own replica, so two writes to the same id in two
  *          regions can both succeed (even with the same expectedVersion, and often with the same version
  *          number); global-table replication then keeps the last writer's item everywhere (last-writer-wins).
  *          For strict ordering use expectedVersion with writeMode `primary`, where every write is checked by
  *          the primary region's replica.
+ *          `Idempotency-Key: "<key>"` (handlers/lib/headers.ts) makes the key the write's writeId: a resend with the
+ *          same key while the item still holds that write answers it again instead of writing twice; the same
+ *          key with another value answers 422 IdempotencyKeyReused.
  * - DELETE `?expectedVersion=n` (n ≥ 1) or If-Match; 200 with the deleted item and `deleted: true`; 404 if absent.
+ *          An Idempotency-Key is checked and has nothing to add: a resent DELETE finds the item gone (404).
  * - other methods: 405 with Allow.
  *
- * Errors are JSON `{error, errorType}` and name what was wrong; nothing is written on any error:
- * 400 BadInput (malformed JSON, body not an object, unknown fields, value/id/expectedVersion/If-Match problems),
- * 404 NotFound, 409 VersionConflict (says expected vs actual), 503 WriteFenced / WriteRejectedInPrimary with
- * `Retry-After: 30` (docs/architecture.md, "Write rules": the app state, read strongly consistently from the local app-config replica,
- * refuses the write; the state is temporary, and during failover clients should go through another region,
- * which is where Route53 sends them since /health is 503 in the primary), and for DynamoDB failures the
- * answers of handlers/lib/errors.ts: 503 Throttled / Unavailable / Timeout with Retry-After, 409 WriteConflict
- * (`retryable: true`) after the handler's own retries of a replicated-write or transaction conflict, 500
- * ConfigError for permanent misconfiguration (and when the environment contract, handlers/lib/env.ts, is broken).
+ * Errors are JSON `{error, errorType}` and name what was wrong: 400 BadInput (malformed JSON, body not an object,
+ * unknown fields, value/id/expectedVersion/If-Match/Idempotency-Key problems), 404 NotFound, 409 VersionConflict
+ * (says expected vs actual), 422 IdempotencyKeyReused, 503 WriteFenced / WriteRejectedInPrimary with
+ * `Retry-After: 30` (docs/architecture.md, "Write rules": the app state refuses the write; the state is temporary,
+ * and during failover clients should go through another region, which is where Route53 sends them since /health
+ * is 503 in the primary), 503 StateChanging (a failover still waiting out the write bound, or a written region
+ * holding another state than the local replica), and for DynamoDB failures the answers of handlers/lib/errors.ts:
+ * 503 Throttled / Unavailable / Timeout with Retry-After, 409 WriteConflict (`retryable: true`) after the
+ * handler's own retries of a replicated-write conflict, 500 ConfigError for permanent misconfiguration (and when
+ * the environment contract, handlers/lib/env.ts, is broken). Nothing is written on any error — except a write
+ * whose outcome stayed unknown, which says so (below).
  *
  * Write target (decideWrite): `multi-master` writes the local replica; `primary` writes the ITEMS_TABLE in
  * PRIMARY_REGION through a client for that region (read local, write global), so writeRegion = primary region
  * and readRegion = local region. Reads always come from the local replica.
  *
- * Faults (handlers/lib/itemStore.ts): every write is guarded by the app state of the region written to, in the
- * same transaction (or, with CONSISTENCY=strong, a strongly consistent read just before), so a fence set there
- * refuses it; every write is idempotent (a per-request writeId), so a write whose reply was lost and that the
- * SDK retries is answered as the one write it was; all work is capped by the invocation's remaining time.
- * Writes record the caller (`updatedBy`, from the authorizer) and every item answer carries it (null without one).
+ * The fence: a write goes ahead only while the app state allows it. The state is read strongly consistently and
+ * reused by the container for at most STATE_CACHE_MS (handlers/lib/stateCache.ts): the local replica's for the
+ * decision, and the written replica's too when that is another region's (writeMode primary). The write itself is
+ * one plain conditional PutItem / DeleteItem of its own item (handlers/lib/itemStore.ts): no item is shared by all
+ * writes, so writes in a region never contend with each other. The promise this gives is a bound: no write
+ * commits later than writeBoundMs (schema/rules.ts) after a fence is visible in the replica written to.
+ *
+ * Faults: every write is idempotent (a per-request writeId, or the client's Idempotency-Key), so a write whose
+ * reply was lost and that the SDK retries is answered as the one write it was. When every attempt's reply was lost
+ * (or the write call failed in a way that may have come after DynamoDB applied it), the handler reads the item
+ * back before answering: its own write found there is answered as done; otherwise the 5xx says `outcome:
+ * "notApplied"` (the item does not hold this write / is still there) or, when the read fails too, `outcome:
+ * "unknown"` with how to find out. All work is capped by the invocation's remaining time, with room kept for that
+ * read. Writes record the caller (`updatedBy`, from the authorizer) and every item answer carries it.
  */
 import { randomUUID } from 'node:crypto';
 import {
   APP_STATES,
   BAD_INPUT,
   NOT_FOUND,
+  STATE_CHANGING,
   VERSION_CONFLICT,
   decideWrite,
   idProblem,
@@ -56,39 +72,41 @@ import {
 } from '../schema/rules';
 import { readAppState } from './lib/appState';
 import { Budget, BudgetExhausted, DEFAULT_BUDGET_MS, backoffMs } from './lib/budget';
-import { documentClient } from './lib/dynamo';
-import { loadConfig, type Consistency } from './lib/env';
-import { failure, isRetryableConflict, type FailureContext } from './lib/errors';
-import { parseIfMatch, parseVersionText } from './lib/headers';
+import { documentClient, sdkAttempts } from './lib/dynamo';
+import { loadConfig, type HandlerConfig } from './lib/env';
+import { classify, failure, isRetryableConflict, type FailureContext } from './lib/errors';
+import { parseIdempotencyKey, parseIfMatch, parseVersionText } from './lib/headers';
 import { MAX_ITEM_BODY_BYTES, bodyTooLarge, fail, listNames, methodNotAllowed, restHandler, type HttpRequest, type HttpResponse, type Scope } from './lib/http';
 import { dynamoItemStore, type ItemRecord, type ItemStore, type WriteOutcome } from './lib/itemStore';
+import { stateCache, type StateCache, type StateView } from './lib/stateCache';
 
 export const ALLOWED_METHODS = ['GET', 'PUT', 'DELETE'] as const;
 export const PUT_FIELDS = ['value', 'expectedVersion'] as const;
 /** Seconds a client should wait before retrying a write refused by the app state. */
 export const STATE_RETRY_AFTER_S = 30;
-/** Compare-and-set rounds of a write without expectedVersion (each re-reads the version). */
+/** Compare-and-set rounds of a DELETE without expectedVersion (each re-reads the version). */
 const CAS_ATTEMPTS = 3;
 /** Re-decisions when the written region's app state differs from the one read locally (a state change in flight). */
 const STATE_ATTEMPTS = 2;
-/** The handler's own retries of a replicated-write / transaction conflict (after the SDK's), within the budget. */
+/** The handler's own retries of a replicated-write conflict (after the SDK's), within the budget. */
 export const CONFLICT_RETRIES = 6;
-export const STATE_CHANGING = 'StateChanging';
+/** Kept out of a write call's time for reading the item back when the write's outcome is unknown. */
+export const READ_BACK_RESERVE_MS = 1000;
+/** 422: an Idempotency-Key resent with another value than the write it names. */
+export const IDEMPOTENCY_KEY_REUSED = 'IdempotencyKeyReused';
+export { STATE_CHANGING };
 
 export interface ItemsDeps {
   /** The serving region (readRegion). */
   region: string;
   primaryRegion: string;
   writeMode: WriteMode;
-  consistency: Consistency;
-  /** The app-config table (same name in every region): the write guard checks its state item in the region written to. */
-  appConfigTable: string;
   /** The local replica (reads). */
   local: ItemStore;
   /** The replica writes go to, by region (local or primary). */
   storeFor(region: string): ItemStore;
-  /** The app state from the local app-config replica (strongly consistent); null when missing. */
-  readState(signal?: AbortSignal): Promise<string | null>;
+  /** The app state of a region's app-config replica, read strongly consistently at most STATE_CACHE_MS ago. */
+  stateOf(region: string, signal?: AbortSignal): Promise<StateView>;
   now(): Date;
   /** A fresh id per request, stored on the item it writes (idempotency). */
   newWriteId(): string;
@@ -182,12 +200,91 @@ function parsePutBody(body: string | null): PutInput | { problem: string } {
   return { value: obj.value as string, expectedVersion: ev };
 }
 
-/** The app states in which this region may write to `targetRegion` (decideWrite, per state): the write guard. */
+/** The app states in which this region may write to `targetRegion` (decideWrite, per state). */
 export function statesAllowing(targetRegion: string, deps: Pick<ItemsDeps, 'writeMode' | 'region' | 'primaryRegion'>): string[] {
   return APP_STATES.filter((state) => {
     const d = decideWrite({ state, writeMode: deps.writeMode, region: deps.region, primaryRegion: deps.primaryRegion });
     return d.allowed && d.targetRegion === targetRegion;
   });
+}
+
+/** The answer for a PUT whose write is stored: `stored` is this request's item (version 1 = it created the item). */
+function putAnswer(stored: ItemRecord, readRegion: string): HttpResponse {
+  const created = stored.version === 1;
+  return {
+    status: created ? 201 : 200,
+    body: { ...answer(stored, readRegion), created, previousVersion: created ? null : stored.version - 1 },
+    headers: etag(stored.version),
+  };
+}
+
+function deleteAnswer(deleted: ItemRecord, readRegion: string, deletedRegion: string): HttpResponse {
+  return { status: 200, body: { ...answer(deleted, readRegion), deleted: true, deletedRegion }, headers: etag(deleted.version) };
+}
+
+function keyReused(id: string, stored: ItemRecord): HttpResponse {
+  return fail(
+    422,
+    IDEMPOTENCY_KEY_REUSED,
+    `the Idempotency-Key names the write that stored version ${stored.version} of item ${JSON.stringify(id)} with another value: a key stands for one write; send a new key for a new value. Nothing was written`,
+  );
+}
+
+/** A 5xx for a write whose outcome was unknown, saying what the read-back found (see the header). */
+function withOutcome(res: HttpResponse, outcome: 'notApplied' | 'unknown', detail: string): HttpResponse {
+  const body = res.body as { error: string; errorType: string };
+  return { ...res, body: { ...body, error: `${body.error}. ${detail}`, outcome } };
+}
+
+/** What a PUT sent: its writeId, and the version it writes when that is known beforehand (expectedVersion given). */
+interface SentWrite {
+  writeId: string;
+  version?: number;
+}
+
+interface UnknownWrite {
+  what: string;
+  store: ItemStore;
+  method: string;
+  itemId: string;
+  /** PUT: the write sent */
+  item?: SentWrite;
+  /** DELETE: the item the delete was sent for */
+  current: ItemRecord | null;
+  keyGiven: boolean;
+  region: string;
+  budget: Budget;
+  ctx: FailureContext;
+}
+
+/**
+ * A write call that failed in a way that may have come after DynamoDB applied it (every reply lost, a timeout, a
+ * 5xx, a throttle on the SDK's retry of an applied attempt): the item is read back before answering. Found to hold
+ * this write (PUT), or gone (DELETE: the version it meant is gone, whoever removed it — the rule the SDK's own
+ * retries follow) → the write's own answer. Still the item the write replaced → the 5xx with outcome
+ * "notApplied". Read-back failed, or a DELETE finding another version → outcome "unknown", saying how to find out.
+ */
+async function resolveUnknown(err: unknown, w: UnknownWrite): Promise<HttpResponse> {
+  const { what, store, method, itemId, item, current, region, budget, ctx } = w;
+  let stored: ItemRecord | null;
+  try {
+    stored = await store.get(itemId, budget.signal);
+  } catch {
+    const how =
+      method === 'PUT'
+        ? `read the item (GET): it holds this write if its value is yours; or resend with the same Idempotency-Key${w.keyGiven ? '' : ' (this request had none: send one)'}, which is answered as this write while the item holds it, or with expectedVersion, which cannot write twice`
+        : 'read the item (GET): 404 means it is deleted';
+    return withOutcome(failure(what, err, ctx), 'unknown', `Whether it was ${method === 'PUT' ? 'stored' : 'deleted'} is unknown (reading it back failed too): ${how}`);
+  }
+  if (method === 'PUT' && item && stored && stored.writeId === item.writeId && (item.version === undefined || stored.version === item.version)) return putAnswer(stored, region);
+  if (method === 'DELETE' && current) {
+    if (!stored) return deleteAnswer(current, region, store.region);
+    if (!(stored.version === current.version && stored.writeId === current.writeId)) {
+      return withOutcome(failure(what, err, ctx), 'unknown', `The item now holds version ${stored.version}, another write: read it (GET) and decide`);
+    }
+  }
+  const found = method === 'PUT' ? (stored ? `it holds version ${stored.version}, not this write` : 'there is no such item') : `it is still there at version ${stored?.version}`;
+  return withOutcome(failure(what, err, ctx), 'notApplied', `Read back: ${found}; nothing of this request is in effect, sending it again is safe`);
 }
 
 const defaultScope = (): Scope => ({ requestId: 'direct', budget: Budget.ofMs(DEFAULT_BUDGET_MS) });
@@ -217,6 +314,8 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scop
 
   const ifMatch = parseIfMatch(req.headers['if-match']);
   if ('problem' in ifMatch) return bad(ifMatch.problem);
+  const idempotency = parseIdempotencyKey(req.headers['idempotency-key']);
+  if ('problem' in idempotency) return bad(idempotency.problem);
 
   let expectedVersion: number | undefined;
   let value = '';
@@ -243,111 +342,162 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scop
     if (expectedVersion === 0) return bad('expectedVersion 0 means "must not exist" and cannot be used with DELETE: give the version to delete (≥ 1)');
   }
 
-  let state: string | null;
-  try {
-    state = await deps.readState(budget.signal);
-  } catch (err) {
-    return failure('reading the app state', err, ctx);
-  }
-
-  const writeId = deps.newWriteId();
+  const writeId = idempotency.key ?? deps.newWriteId();
+  /** After the written region answered with another state: decide with that one. */
+  let decideWith: StateView | undefined;
+  /** DELETE: the item a delete was sent for that got no clear answer (a conflict retried, or an unknown outcome). */
+  let sentDelete: ItemRecord | undefined;
   let casRounds = 0;
   let stateRounds = 0;
   let conflicts = 0;
   for (;;) {
-    const decision = decideWrite({ state, writeMode: deps.writeMode, region: deps.region, primaryRegion: deps.primaryRegion });
-    if (!decision.allowed) {
-      return fail(503, decision.errorType, decision.message, { 'retry-after': String(STATE_RETRY_AFTER_S) });
+    let view: StateView;
+    try {
+      view = decideWith ?? (await deps.stateOf(deps.region, budget.signal));
+    } catch (err) {
+      return failure('reading the app state', err, ctx);
     }
-    const store = deps.storeFor(decision.targetRegion);
-    const opts = { guard: { table: deps.appConfigTable, allowedStates: statesAllowing(decision.targetRegion, deps) }, signal: budget.signal };
+    const decision = decideWrite({
+      state: view.state,
+      writesFromMs: view.writesFromMs,
+      nowMs: deps.now().getTime(),
+      writeMode: deps.writeMode,
+      region: deps.region,
+      primaryRegion: deps.primaryRegion,
+    });
+    if (!decision.allowed) {
+      return fail(503, decision.errorType, decision.message, { 'retry-after': String(decision.retryAfterS ?? STATE_RETRY_AFTER_S) });
+    }
+    const target = decision.targetRegion;
+    if (target !== deps.region) {
+      // the replica written to is another region's: its own state must allow this write too
+      let there: StateView;
+      try {
+        there = await deps.stateOf(target, budget.signal);
+      } catch (err) {
+        return failure(`reading the app state in ${target}`, err, ctx);
+      }
+      if (!statesAllowing(target, deps).includes(there.state as string)) {
+        stateRounds += 1;
+        if (stateRounds > STATE_ATTEMPTS) {
+          return fail(
+            503,
+            STATE_CHANGING,
+            `the app state is changing: ${deps.region} reads ${JSON.stringify(view.state)} but ${target} holds ${JSON.stringify(there.state)}; nothing was written, retry shortly`,
+            { 'retry-after': '5' },
+          );
+        }
+        decideWith = there;
+        continue;
+      }
+    }
+    const store = deps.storeFor(target);
     const what = `writing the item to ${store.region}`;
     if (budget.expired()) return failure(what, new BudgetExhausted(), ctx);
 
-    let out: WriteOutcome;
     let ifVersion = 0;
+    let item: SentWrite | undefined;
+    let current: ItemRecord | null = null;
+    let out: WriteOutcome;
+    let writing = false;
     try {
       if (method === 'PUT') {
-        if (expectedVersion !== undefined) ifVersion = expectedVersion;
-        else ifVersion = (await store.get(itemId, budget.signal))?.version ?? 0;
-        const item: ItemRecord = {
+        const fields = {
           id: itemId,
           value,
-          version: ifVersion + 1,
           updatedAt: deps.now().toISOString(),
           updatedRegion: store.region,
           ...(req.caller ? { updatedBy: req.caller } : {}),
           writeId,
         };
-        out = await store.put(item, ifVersion, opts);
-        if (out.ok) {
-          return {
-            status: ifVersion === 0 ? 201 : 200,
-            body: { ...answer(out.item, deps.region), created: ifVersion === 0, previousVersion: ifVersion === 0 ? null : ifVersion },
-            headers: etag(out.item.version),
-          };
+        writing = true;
+        if (expectedVersion === undefined) {
+          // one UpdateItem: the next version, whatever is stored (recognising this write if it is stored already)
+          item = { writeId };
+          out = await store.upsert(fields, budget.signalLeaving(READ_BACK_RESERVE_MS));
+        } else {
+          ifVersion = expectedVersion;
+          item = { writeId, version: ifVersion + 1 };
+          out = await store.put({ ...fields, version: ifVersion + 1 }, ifVersion, budget.signalLeaving(READ_BACK_RESERVE_MS));
         }
+        // this write stored (possibly found stored: an earlier attempt, or a resend with the same Idempotency-Key)
+        if (out.ok) return out.item.value === value ? putAnswer(out.item, deps.region) : keyReused(itemId, out.item);
       } else {
-        const current = await store.get(itemId, budget.signal);
-        if (!current) return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${store.region}; nothing was deleted`);
+        current = await store.get(itemId, budget.signal);
+        if (!current) {
+          // gone after this request's own delete was sent without a clear answer: that delete (see the header)
+          if (sentDelete) return deleteAnswer(sentDelete, deps.region, store.region);
+          return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${store.region}; nothing was deleted`);
+        }
         if (expectedVersion !== undefined && current.version !== expectedVersion) return conflict(itemId, expectedVersion, current);
         ifVersion = current.version;
-        out = await store.delete(current, opts);
-        if (out.ok) {
-          return { status: 200, body: { ...answer(out.item, deps.region), deleted: true, deletedRegion: store.region }, headers: etag(out.item.version) };
-        }
+        writing = true;
+        out = await store.delete(current, budget.signalLeaving(READ_BACK_RESERVE_MS));
+        if (out.ok) return deleteAnswer(out.item, deps.region, store.region);
       }
     } catch (err) {
       if (isRetryableConflict(err) && conflicts < CONFLICT_RETRIES) {
+        // a conflict answered the last attempt; an earlier one may have been applied with its reply lost
+        if (writing && method === 'DELETE' && current) sentDelete = current;
         conflicts += 1;
         ctx.tries = (ctx.tries ?? 1) + 1;
         if (await budget.pause(backoffMs(conflicts, 25, 1000, deps.random))) continue;
       }
-      return failure(what, err, ctx);
+      if (!writing || isRetryableConflict(err) || (classify(err) === 'misconfigured' && sdkAttempts(err) === 1)) return failure(what, err, ctx);
+      return resolveUnknown(err, { what, store, method, itemId, item, current, keyGiven: idempotency.key !== undefined, region: deps.region, budget, ctx });
     }
 
-    if (out.reason === 'state') {
-      // the written region's state is not one this write may commit in: decide again with what it holds
-      stateRounds += 1;
-      if (stateRounds > STATE_ATTEMPTS) {
-        return fail(
-          503,
-          STATE_CHANGING,
-          `the app state is changing: ${deps.region} reads ${JSON.stringify(state)} but ${store.region} holds ${JSON.stringify(out.state)}; nothing was written, retry shortly`,
-          { 'retry-after': '5' },
-        );
-      }
-      state = out.state;
-      continue;
+    if (method === 'DELETE' && !out.actual) {
+      return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${store.region}; nothing was deleted`);
     }
-    if (method === 'DELETE' && !out.actual) return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${store.region}; nothing was deleted`);
     casRounds += 1;
     if (expectedVersion !== undefined || casRounds >= CAS_ATTEMPTS) return conflict(itemId, expectedVersion ?? ifVersion, out.actual);
   }
 }
 
-/** Builds the real dependencies from the environment contract (handlers/lib/env.ts). */
-export function itemsDeps(): ItemsDeps {
+/** One app state cache per container, per table, cache time and endpoint (tests and the emulator change them). */
+const stateCaches = new Map<string, StateCache>();
+
+function newStateCache(cfg: HandlerConfig): StateCache {
+  return stateCache({
+    cacheMs: cfg.stateCacheMs,
+    read: (region) => readAppState(documentClient(region, region === cfg.region ? {} : { kind: 'crossRegion' }), cfg.appConfigTable),
+  });
+}
+
+function containerStateCache(cfg: HandlerConfig): StateCache {
+  const key = `${cfg.region}|${cfg.appConfigTable}|${cfg.stateCacheMs}|${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}`;
+  let cache = stateCaches.get(key);
+  if (!cache) {
+    cache = newStateCache(cfg);
+    stateCaches.set(key, cache);
+  }
+  return cache;
+}
+
+/**
+ * Builds the real dependencies from the environment contract (handlers/lib/env.ts). `newContainer` gives them a
+ * state cache of their own, as a second Lambda execution environment has (tests racing several containers).
+ */
+export function itemsDeps(opts: { newContainer?: boolean } = {}): ItemsDeps {
   const cfg = loadConfig(['itemsTable', 'appConfigTable']);
-  const storeOpts = { consistency: cfg.consistency };
-  const local = dynamoItemStore(documentClient(cfg.region), cfg.itemsTable, cfg.region, storeOpts);
+  const local = dynamoItemStore(documentClient(cfg.region), cfg.itemsTable, cfg.region);
   const stores = new Map<string, ItemStore>([[cfg.region, local]]);
+  const cache = opts.newContainer ? newStateCache(cfg) : containerStateCache(cfg);
   return {
     region: cfg.region,
     primaryRegion: cfg.primaryRegion,
     writeMode: cfg.writeMode,
-    consistency: cfg.consistency,
-    appConfigTable: cfg.appConfigTable,
     local,
     storeFor: (region) => {
       let store = stores.get(region);
       if (!store) {
-        store = dynamoItemStore(documentClient(region, { kind: 'crossRegion' }), cfg.itemsTable, region, storeOpts);
+        store = dynamoItemStore(documentClient(region, { kind: 'crossRegion' }), cfg.itemsTable, region);
         stores.set(region, store);
       }
       return store;
     },
-    readState: async (signal) => (await readAppState(documentClient(cfg.region), cfg.appConfigTable, signal))?.state ?? null,
+    stateOf: (region, signal) => cache.get(region, signal),
     now: () => new Date(),
     newWriteId: () => randomUUID(),
     random: Math.random,

@@ -29,10 +29,12 @@
  * bisect on, only that remainder is retried; once maximumRetryAttempts is spent its range (shard id + sequence
  * numbers, not the records) goes to the onFailure destination and the shard moves on.
  *
- * So a failure that will never go away must NOT be reported: one poison record in a batch of 100 used to make
- * Lambda re-publish the 90 records behind it six times each and dead-letter all 91 (issue 13). What this does:
+ * So a failure that will never go away must NOT be reported: reported, one poison record in a batch of 100 would
+ * make Lambda re-publish the 90 records behind it on every retry and then dead-letter the range of all 91. What
+ * this does:
  *   1. Every record is parsed first. A record it cannot parse, and a record AppSync refuses as such
- *      (publish.ts `permanent`: 400, validation errors), is a PERMANENT failure: written whole to the DLQ
+ *      (publish.ts `permanent`: 400, validation errors, a partial answer that lost fields of the change), is a
+ *      PERMANENT failure: written whole to the DLQ
  *      (deadLetter.ts), logged, and counted as handled — not reported. Only if that write fails is it reported
  *      (then Lambda retries it, and the DLQ write with it). Later records of the same id go on: the dead-lettered
  *      change is skipped, not waited for.
@@ -48,7 +50,7 @@
  *      neither sent again nor dead-lettered again. A record is therefore published at most once per delivery
  *      attempt, a poison record gives one DLQ entry however often its batch is retried, and another record's
  *      failure does not re-publish it (unless the retry lands in a new sandbox: `npm run replay-dlq` then
- *      replays duplicate DLQ entries of one record once).
+ *      replays duplicate DLQ entries of one record once, within one replay run).
  *   5. Near the function timeout (context.getRemainingTimeInMillis minus 1 s) no new attempt, record or DLQ
  *      write is started, and no attempt runs past it; what is not done is reported, so a slow AppSync ends in a
  *      partial batch response rather than a timeout (which Lambda treats as a function error: the whole batch).
@@ -247,7 +249,7 @@ export async function processRecords(records: readonly DynamoDBRecord[], deps: N
           published.push(seq);
           deps.memo?.add(records[index], seq);
           if (result.errors) {
-            // delivered (the data came back): the errors riding along are worth a look, not a resend
+            // delivered whole (every field sent came back): the errors riding along are worth a look, not a resend
             log('warn', 'published with GraphQL errors', {
               sequenceNumber: seq,
               id,

@@ -1,6 +1,7 @@
 /**
  * `GET /state`: the app state as this region sees it (strongly consistent read of the local app-config
- * replica) → 200 `{state, updatedAt, reason, region, writeMode, primaryRegion, writable, version}`.
+ * replica) → 200 `{state, updatedAt, reason, region, writeMode, primaryRegion, writable, version, writesFrom?}`
+ * (writesFrom: a failover's start of local writes, see handlers/lib/stateRules.ts).
  * `writable` is decideWrite (schema/rules.ts) for this region: the same answer the items handler and the
  * resolvers act on. A missing state item answers state null and writable false (writes fail closed).
  * A failed read answers as handlers/lib/errors.ts says (503 + Retry-After when temporary, 500 ConfigError when the
@@ -20,6 +21,8 @@ export interface StateDeps {
   primaryRegion: string;
   writeMode: WriteMode;
   readState(signal?: AbortSignal): Promise<AppStateItem | null>;
+  /** epoch ms (default Date.now): a failover's writesFromMs is compared with it */
+  now?(): number;
 }
 
 export async function handleState(
@@ -36,7 +39,14 @@ export async function handleState(
     return failure('reading the app state', err, { handler: 'state', requestId: scope.requestId });
   }
   const state = item ? item.state : null;
-  const decision = decideWrite({ state, writeMode: deps.writeMode, region: deps.region, primaryRegion: deps.primaryRegion });
+  const decision = decideWrite({
+    state,
+    writesFromMs: item?.writesFromMs ?? null,
+    nowMs: (deps.now ?? Date.now)(),
+    writeMode: deps.writeMode,
+    region: deps.region,
+    primaryRegion: deps.primaryRegion,
+  });
   return {
     status: 200,
     body: {
@@ -48,6 +58,7 @@ export async function handleState(
       writeMode: deps.writeMode,
       primaryRegion: deps.primaryRegion,
       writable: decision.allowed,
+      ...(item?.writesFromMs !== undefined ? { writesFrom: new Date(item.writesFromMs).toISOString() } : {}),
       ...(decision.allowed ? { writeRegion: decision.targetRegion } : { notWritableBecause: decision.message }),
     },
   };

@@ -1,9 +1,9 @@
 /**
  * The state updater: invoked directly (Lambda Invoke, never public) by `npm run state` or an operator.
  *
- * Event: `{newState, reason}`; seed 003's `{NewState}` (and `Reason`) are accepted too. Any other field is
- * refused (the table comes from APP_CONFIG_TABLE, there is one app per stack, so seed 003's AppId/TableName
- * have no meaning here).
+ * Event: `{newState, reason}`; the capitalised `{NewState}` (and `Reason`) are accepted too. Any other field is
+ * refused, AppId and TableName included (the table comes from APP_CONFIG_TABLE and there is one app per stack,
+ * so neither has a meaning here).
  * - newState must be one of APP_STATES; reason a non-empty string (after trimming) of at most 500 characters.
  * - The current state item is read strongly consistently from the local app-config replica; the move must be
  *   in STATE_TRANSITIONS (schema/rules.ts), the runbook rule: active → fenced | failover; fenced → active |
@@ -12,11 +12,13 @@
  *   TransitionNotAllowed naming the states allowed from the current one. Asking for the current state is a
  *   no-op answer (changed: false), nothing written. A stored state that is not a known one can be replaced by
  *   any valid state (repair).
- * - Where and when (handlers/lib/stateRules.ts, issue 13 item 5): each change has ONE designated region, from
- *   config alone — `failover` is declared in the failover region (the first region that is not the primary), every
- *   other state is set in the primary — and an updater refuses a change that is not its region's
- *   (NotStateRegion, naming the region to use). fenced → active also needs STATE_MIN_FENCED_SECONDS (default 60)
- *   in fenced (FencedTooShort, naming when it becomes allowed).
+ * - Where and when (handlers/lib/stateRules.ts): each change has ONE designated region, from config alone —
+ *   `failover` is declared in the failover region (the first region that is not the primary), every other state is
+ *   set in the primary — and an updater refuses a change that is not its region's (NotStateRegion, naming the
+ *   region to use). fenced → active also needs the larger of STATE_MIN_FENCED_SECONDS (default 60) and the write
+ *   bound (STATE_WRITE_BOUND_MS) in fenced (FencedTooShort, naming when it becomes allowed). A failover that makes
+ *   regions write locally which wrote to the primary before (writeMode primary) stores `writesFromMs`, the moment
+ *   those regions start taking writes (stateRules.ts failoverWritesFrom).
  * - The write is a PutItem conditional on the version it read (or on the item's absence), against the LOCAL
  *   replica. So of two updaters racing in the same region from the same version exactly one wins; the other
  *   answers StateConflict. With the region rule, two changes to the same state always race in one region; a
@@ -24,10 +26,10 @@
  *   the read-back shows.
  * - Takeover: when the designated region is down (say the primary and the failover region both are), an event
  *   with `takeover: "<why>"` lets another region's updater make the change, but only if the designated region's
- *   replica cannot be reached from here (probed with one GetItem: a timeout or a connection error, see
- *   probeOutcome); the stored item records {takeover: {from, why, probe}}. A designated region that answers
- *   anything, an error such as ThrottlingException or AccessDeniedException included, refuses the takeover
- *   (NotStateRegion, saying what it answered).
+ *   replica cannot be reached from here (probed with one GetItem: a timeout, a connection error or a 5xx server
+ *   error after the SDK's retries, see probeOutcome); the stored item records {takeover: {from, why, probe}}. A
+ *   designated region that answers the read, or answers a 4xx error such as ThrottlingException or
+ *   AccessDeniedException, refuses the takeover (NotStateRegion, saying what it answered).
  * - Read-back: after a change the updater reads the state item from EVERY region's replica (consistent reads, each
  *   region's own replica; a global table cannot be read strongly across regions) until every region shows the new
  *   version or the read-back budget (READBACK_MS, and the invocation's remaining time) runs out, and answers what
@@ -37,10 +39,10 @@
  *   DynamoDB call gets at most CALL_TIMEOUT_MS and never more than what is left. A write that times out may or
  *   may not be stored: the answer says so (Unavailable), and the next read tells.
  * - A missing state item is created (version 1, previousState null) — only for a valid newState and reason.
- * - Stored: {id: APP_STATE_ID, state, version, updatedAt, reason, previousState, updatedRegion}.
+ * - Stored: {id: APP_STATE_ID, state, version, updatedAt, reason, previousState, updatedRegion, writesFromMs?}.
  *
  * Answer (returned, never thrown, so the caller always gets JSON):
- *   `{ok: true, changed, state, previousState, version, updatedAt, reason, updatedRegion}` or
+ *   `{ok: true, changed, state, previousState, version, updatedAt, reason, updatedRegion, writesFromMs?}` or
  *   `{ok: false, errorType, error}` with errorType BadInput | TransitionNotAllowed | NotStateRegion |
  *   FencedTooShort | StateConflict | Unavailable | ConfigError; nothing is written on any error (but a timed-out
  *   write, which says so).
@@ -50,7 +52,7 @@ import { APP_STATE_ID, APP_STATES, BAD_INPUT, STATE_TRANSITIONS, type AppStateNa
 import { readAppState, type AppStateItem } from './lib/appState';
 import { documentClient, errorName, isConditionFailed } from './lib/dynamo';
 import { ConfigError, loadConfig } from './lib/env';
-import { fencedTooShort, loadStateRules, stateRegionFor, type StateRules } from './lib/stateRules';
+import { failoverWritesFrom, fencedTooShort, loadStateRules, stateRegionFor, type StateRules } from './lib/stateRules';
 import { backoffMs } from './lib/budget';
 import { isRetryableConflict } from './lib/errors';
 
@@ -89,6 +91,8 @@ export type StateUpdateAnswer =
       updatedAt: string;
       reason: string;
       updatedRegion: string;
+      /** failover: when the regions newly writing locally start taking writes (epoch ms), see stateRules.ts */
+      writesFromMs?: number;
       /** What each region's replica shows after the change (absent for a no-op). */
       readBack?: ReadBack;
     }
@@ -115,6 +119,7 @@ export interface StoredState extends AppStateItem {
   updatedRegion: string;
   /** Set by a takeover: the designated region that could not be reached, and why the operator took over. */
   takeover?: { from: string; why: string; probe: string };
+  writesFromMs?: number;
 }
 
 export interface StateUpdaterDeps {
@@ -192,15 +197,21 @@ const UNREACHABLE_CODES = new Set([
 
 /**
  * What a failed takeover probe says about the designated replica. Only unreachability lets a takeover through:
- * a timeout or a connection error with no HTTP answer (the SDK's error then has no `$metadata.httpStatusCode`).
- * Any answer at all — ThrottlingException, AccessDeniedException, ResourceNotFoundException, a 5xx — means the
- * region is up and answering, so its own updater is the one to use. An error that is neither (no answer, but no
- * timeout or connection error either) is not proof of unreachability and refuses too.
+ * - a timeout or a connection error with no HTTP answer (the SDK's error then has no `$metadata.httpStatusCode`);
+ * - a server error (HTTP 5xx) still there after the SDK's retries: an impaired DynamoDB answers 500
+ *   InternalServerError or 503 ServiceUnavailable, both retryable server errors
+ *   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html), and whether the
+ *   probe ends on such an answer or on a timeout depends only on retry timing, so both count the same.
+ * A 4xx answer — ThrottlingException, AccessDeniedException, ResourceNotFoundException — means the region is up
+ * and serving requests (the fault is the caller's or the table's), so its own updater is the one to use. An error
+ * that is none of these (no answer, but no timeout or connection error either) is not proof of unreachability
+ * and refuses too.
  */
 export function probeOutcome(err: unknown): { unreachable: true; probe: string } | { unreachable: false; answered: string } {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; cause?: { code?: unknown }; $metadata?: { httpStatusCode?: unknown } };
   const name = errorName(err);
   const status = e.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && status >= 500) return { unreachable: true, probe: `HTTP ${status} ${name}` };
   if (typeof status === 'number') return { unreachable: false, answered: `answered (${name}, HTTP ${status}), so it is reachable` };
   if (UNREACHABLE_NAMES.has(name)) return { unreachable: true, probe: name };
   const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
@@ -259,6 +270,7 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
       updatedAt: current.updatedAt ?? '',
       reason: current.reason ?? '',
       updatedRegion: current.updatedRegion ?? '',
+      ...(current.writesFromMs !== undefined ? { writesFromMs: current.writesFromMs } : {}),
     };
   }
   const allowed = current ? transitions[current.state] : undefined;
@@ -272,10 +284,11 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
     );
   }
   if (current && current.state === 'fenced' && newState === 'active' && deps.rules) {
-    const tooShort = fencedTooShort(current.updatedAt, deps.now(), deps.rules.minFencedSeconds);
+    const tooShort = fencedTooShort(current.updatedAt, deps.now(), deps.rules.minFencedSeconds, deps.rules.writeBoundMs);
     if (tooShort) return failure(FENCED_TOO_SHORT, tooShort);
   }
   const ifVersion = current ? (current.version ?? 0) : null;
+  const writesFromMs = newState === 'failover' && deps.rules ? failoverWritesFrom(current, deps.rules, deps.now().getTime()) : null;
   const item: StoredState = {
     id: APP_STATE_ID,
     state: newState,
@@ -285,13 +298,12 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
     previousState: current ? current.state : null,
     updatedRegion: deps.region,
     ...(takeover ? { takeover } : {}),
+    ...(writesFromMs !== null ? { writesFromMs } : {}),
   };
   try {
-    // Every eventual-mode item write holds a ConditionCheck on this very item inside a transaction, and DynamoDB
-    // cancels a PutItem/UpdateItem of an item an ongoing transaction includes (TransactionConflictException;
-    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling).
-    // Under write load a fence would then fail: retry such conflicts (and MRSC's ReplicatedWriteConflictException)
-    // with jittered backoff inside the time budget, so the fence waits out the in-flight writes instead of losing.
+    // No item write includes this item (the write path reads it, handlers/items.ts), so what can still refuse this
+    // write for a moment is MRSC's ReplicatedWriteConflictException (another region's updater writing it at once):
+    // retry conflicts with jittered backoff inside the time budget instead of failing the change.
     let won: boolean | undefined;
     for (let attempt = 1; won === undefined; attempt++) {
       try {
@@ -367,7 +379,7 @@ export async function readBackEverywhere(item: StoredState, deps: StateUpdaterDe
 
 export function stateUpdaterDeps(deadline?: number): StateUpdaterDeps {
   const cfg = loadConfig(['appConfigTable']);
-  const rules = loadStateRules(process.env, cfg.primaryRegion);
+  const rules = loadStateRules(process.env, cfg.primaryRegion, cfg.writeMode);
   const doc = documentClient(cfg.region);
   return {
     region: cfg.region,

@@ -12,6 +12,11 @@
  * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-globaltable-streamspecification.html).
  *
  * Event: `{tableName, streamViewType}` (both required; the view type one of DynamoDB's four). Behaviour:
+ * - AccessDeniedException in the first IAM_PROPAGATION_MS of the run is retried: `pulumi up` creates the function's role
+ *   and policy seconds before the invocation, and IAM is eventually consistent — "changes that you make are not always
+ *   immediately visible" (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+ *   so the first DescribeTable (or UpdateTable) can be refused; a denial that outlasts the window is a real one and
+ *   fails with a message naming it;
  * - waits while the table is not ACTIVE (a replica still being created or updated refuses UpdateTable with
  *   ResourceInUseException, which is retried too);
  * - a stream already on with the same view type: nothing to do, its ARN is the answer (idempotent: a re-run, or a
@@ -36,6 +41,8 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 export const POLL_MS = 2000;
 /** Left of the invocation's time when the enabler gives up waiting (room to answer). */
 export const SAFETY_MS = 3000;
+/** How long after the run starts an AccessDeniedException is taken for IAM still propagating the new role's policy. */
+export const IAM_PROPAGATION_MS = 30_000;
 
 export interface StreamEnablerEvent {
   tableName: string;
@@ -55,6 +62,8 @@ export interface StreamEnablerDeps {
   sleep(ms: number): Promise<void>;
   /** milliseconds left before the enabler must answer */
   remainingMs(): number;
+  /** a clock in milliseconds (Date.now): how long the run has been denied */
+  now(): number;
 }
 
 /** The event, checked: a clear error naming the field otherwise. */
@@ -76,9 +85,30 @@ const streaming = (t: TableDescription): boolean => t.StreamSpecification?.Strea
 export async function enableStream(deps: StreamEnablerDeps, event: unknown): Promise<StreamEnablerAnswer> {
   const { tableName, streamViewType } = parseEvent(event);
   const where = `table ${tableName} in ${deps.region}`;
+  const started = deps.now();
+  /** One DynamoDB call; AccessDeniedException retried while the role's new policy may still be propagating (see the header). */
+  const allowed = async <T>(call: string, send: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await send();
+      } catch (err) {
+        if (errorName(err) !== 'AccessDeniedException') throw err;
+        const waited = deps.now() - started;
+        if (waited + POLL_MS > IAM_PROPAGATION_MS || deps.remainingMs() < POLL_MS + SAFETY_MS) {
+          throw new Error(
+            `${where}: ${call} refused with AccessDeniedException for ${Math.round(waited / 1000)} s, longer than IAM takes to apply the enabler's new policy; ` +
+              `check that its role may ${call} on this table (and no SCP or permissions boundary denies it), then run \`pulumi up\` again: ${(err as Error).message}`,
+            { cause: err },
+          );
+        }
+        await deps.sleep(POLL_MS);
+      }
+    }
+  };
+  const describe = (): Promise<TableDescription> => allowed('dynamodb:DescribeTable', () => deps.describe(tableName));
   const waitFor = async (what: string, done: (t: TableDescription) => boolean): Promise<TableDescription> => {
     for (;;) {
-      const t = await deps.describe(tableName);
+      const t = await describe();
       if (done(t)) return t;
       if (deps.remainingMs() < POLL_MS + SAFETY_MS) throw new Error(`${where}: gave up waiting for ${what} (status ${t.TableStatus ?? 'unknown'}); run \`pulumi up\` again`);
       await deps.sleep(POLL_MS);
@@ -95,7 +125,7 @@ export async function enableStream(deps: StreamEnablerDeps, event: unknown): Pro
   } else {
     for (;;) {
       try {
-        await deps.update(tableName, streamViewType);
+        await allowed('dynamodb:UpdateTable', () => deps.update(tableName, streamViewType));
         enabled = true;
         break;
       } catch (err) {
@@ -131,6 +161,7 @@ export async function handler(event: unknown, context?: { getRemainingTimeInMill
         },
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
         remainingMs: () => context?.getRemainingTimeInMillis?.() ?? 300_000 - (Date.now() - started),
+        now: Date.now,
       },
       event,
     );

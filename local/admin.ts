@@ -2,7 +2,10 @@
  * The emulator's admin API: fault controls (local/drills.ts) over JSON HTTP on 127.0.0.1, found by scripts through
  * `adminUrl` in .emulator/endpoints.json (`npm run emulator -- <command>` is its client, scripts/emulator.ts).
  *
- *   GET  /status                       everything below in one answer
+ *   GET  /status                       everything below in one answer, plus `dynamodb`: the contention front's
+ *                                      counters per region and table (transactions cancelled, conflict exceptions,
+ *                                      throttled reads and writes; local/contention.ts) and in consistency strong the
+ *                                      ReplicatedWriteConflictException answers (local/syncReplication.ts)
  *   GET  /health                       the global endpoint's view: settings, failOpen (no region healthy, so
  *                                      routing as if all were, as Route53 does) + per-region health and last failure
  *   GET  /replication                  per pair: paused (and why), pending, last/max lag, applied, superseded
@@ -47,6 +50,15 @@ import path from 'node:path';
 import { FaultConflictError, FaultInputError, type FaultControls } from './drills';
 import { listen } from './listen';
 import type { Router } from './router';
+import type { ContentionStats } from './contention';
+
+/** `dynamodb` in /status. */
+export interface DynamoDBView {
+  /** The contention front's counters, or 'off' (`npm start -- --dynamodb-contention off`). */
+  contention: ContentionStats | 'off';
+  /** ReplicatedWriteConflictException answers per region and table (consistency strong only; null otherwise). */
+  replicatedWriteConflicts: Array<{ region: string; table: string; count: number }> | null;
+}
 
 /**
  * Why a request must be refused as cross-site (undefined when it may proceed): a Host other than 127.0.0.1/localhost
@@ -72,6 +84,8 @@ export interface AdminOptions {
   endpoints?: () => unknown;
   /** Adding and removing regions live (local/emulator.ts): each answers its phases and their times. */
   regionChanges?: { add(region: string): Promise<unknown>; remove(region: string): Promise<unknown> };
+  /** The DynamoDB path's counters (absent: /status shows none). */
+  dynamodb?: () => DynamoDBView;
   port?: number;
 }
 
@@ -155,7 +169,7 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
       if (method !== 'POST') return [405, { error: `${method} ${path}: use POST` }];
       return [200, await fn(parseBody(raw, allowed))];
     };
-    if (path === '/status') return get(() => ({ regions: c.regionsView(), health: healthView(), replication: c.replication(), notifier: c.notifier() }));
+    if (path === '/status') return get(() => ({ regions: c.regionsView(), health: healthView(), replication: c.replication(), notifier: c.notifier(), ...(opts.dynamodb ? { dynamodb: opts.dynamodb() } : {}) }));
     if (path === '/health') return get(healthView);
     if (path === '/replication') return get(() => c.replication());
     if (path === '/notifier') return get(() => c.notifier());

@@ -90,8 +90,11 @@ export async function startDynamoDBLocal(opts: StartOptions = {}): Promise<Dynam
     '-disableTelemetry',
     ...(opts.dbPath ? ['-dbPath', opts.dbPath] : ['-inMemory']),
   ];
-  // stdin stays an open pipe: the launcher exits when it closes, i.e. when this process dies however it dies
-  const child: ChildProcess = spawn('java', args, { cwd: DDB_DIR, stdio: ['pipe', 'pipe', 'pipe'] });
+  // stdin stays an open pipe: the launcher exits when it closes, i.e. when this process dies however it dies.
+  // Its own process group (detached): a terminal's Ctrl-C goes to the foreground group, and would stop the JVM at the
+  // same moment as Node, while the stream pollers are still reading from it (each would report "fetch failed");
+  // Node stops it last instead (stop() below), after everything that reads from it.
+  const child: ChildProcess = spawn('java', args, { cwd: DDB_DIR, stdio: ['pipe', 'pipe', 'pipe'], detached: true, windowsHide: true });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

@@ -1,9 +1,11 @@
 /**
  * The whole stack on one machine: config (through config/, from the real Pulumi.<stack>.yaml) → DynamoDB Local →
- * both tables in every region → the replicator (what the global table does) → one Region per configured region →
+ * the contention front (local/contention.ts: transaction conflicts and per-partition throughput as DynamoDB answers
+ * them; on unless `dynamodbContention: false`) → both tables in every region → the replicator (what the global table
+ * does) → one Region per configured region →
  * the global endpoint (local/router.ts: health checks like Route53, one API key) → the admin API (local/admin.ts,
- * fault controls of local/drills.ts) → `.emulator/endpoints.json`. `npm start` (local/start.ts) and the end-to-end
- * tests call startEmulator().
+ * fault controls of local/drills.ts) → `.emulator/<stack>-<port>/endpoints.json`, copied to `.emulator/endpoints.json`
+ * (local/instances.ts). `npm start` (local/start.ts) and the end-to-end tests call Emulator.start().
  *
  * Ports: with `basePort` B the global endpoint takes B, the admin API B+1, and region i takes B+10+10i (AppSync:
  * GraphQL + realtime) and B+11+10i (REST); basePort 0 picks free ports everywhere (tests).
@@ -18,15 +20,18 @@ import { ensureBundles } from './bundles';
 import { EMULATOR_POLL_MS } from './dynamodbStreams';
 import { assertPortsFree } from './listen';
 import { localSecretFile } from './endpointsFile';
+import { CURRENT_NAME, EMULATOR_DIR, instanceDir, liveOwner, publishCurrent, registerRunning, retireCurrent, writeAtomically } from './instances';
 import { ensureDynamoDBLocal, freePort, startDynamoDBLocal, type DynamoDBLocal } from './dynamodbLocal';
-import { startAdminServer, type AdminServer } from './admin';
+import { startAdminServer, type AdminServer, type DynamoDBView } from './admin';
 import { FaultControls } from './drills';
 import { newApiKey, Region, type RegionAuth, type RegionEndpoints } from './region';
 import { startReplicator, type Replicator, type ReplicatorOptions } from './replicator';
-import { startSyncReplication } from './syncReplication';
+import { startSyncReplication, type SyncReplication } from './syncReplication';
+import { startContentionFront, type ContentionFront, type ContentionOptions } from './contention';
 import { describeHealth, startRouter, type HealthSettings, type Router } from './router';
-import { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts } from './startup';
-import { createRegionTables, createTable, localClient } from './tables';
+import { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts, StartError } from './startup';
+import { createRegionTables } from './tables';
+import { createTable, localClient } from './tables';
 import { AWS_REGIONS, missingServices } from '../config/regions';
 import { FaultConflictError, FaultInputError } from './drills';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
@@ -34,7 +39,9 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 // The SDK's notice that releases after January 2027 need Node 22 is known (the lockfile pins versions for Node 20).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/** The copy of the last started emulator's endpoints file, which the scripts read by default (local/instances.ts). */
 export const DEFAULT_ENDPOINTS_FILE = path.join(ROOT, '.emulator', 'endpoints.json');
+/** Where emulators wrote their logs before each had its own folder; scripts fall back to it for such endpoints files. */
 export const DEFAULT_LOG_DIR = path.join(ROOT, '.emulator', 'logs');
 
 export interface EmulatorOptions {
@@ -44,16 +51,26 @@ export interface EmulatorOptions {
   /** See the header; default DEFAULT_BASE_PORT. */
   basePort?: number;
   replicationLag?: ReplicatorOptions['lagMs'];
-  /** Where to write the endpoints file; null = don't write one. Default .emulator/endpoints.json */
+  /**
+   * Where to write the endpoints file; null = don't write one. Default: .emulator/<stack>-<port>/endpoints.json,
+   * copied to .emulator/endpoints.json (local/instances.ts). A file a running emulator owns is refused.
+   */
   endpointsFile?: string | null;
+  /** The folder of the default layout (default .emulator in the project); tests give a temporary one. */
+  emulatorDir?: string;
   /** Folder holding Pulumi.<stack>.yaml (default: the project root). */
   projectDir?: string;
   /** Raw config keys (without the project prefix) laid over the stack file's, validated the same way. */
   configOverrides?: Readonly<Record<string, string>>;
-  /** Folder for the functions' logs, one file per region and function; null = dropped. Default .emulator/logs */
+  /** Folder for the functions' logs, one file per region and function; null = dropped. Default .emulator/<stack>-<port>/logs */
   logDir?: string | null;
   /** Use this DynamoDB Local instead of starting one (it is then left running on stop). */
   dynamodbEndpoint?: string;
+  /**
+   * The contention front (local/contention.ts) between the regions and DynamoDB: true (default), false, or its
+   * options (tests: a frozen clock, a hold before forwarding).
+   */
+  dynamodbContention?: boolean | Omit<ContentionOptions, 'endpoint'>;
   /** A DynamoDB Local already starting (npm start boots the JVM before loading the emulator); stopped with it. */
   dynamodb?: Promise<DynamoDBLocal>;
   /** The global endpoint's health checks; default 1 s × 3 (Route53's 30 s × 3 scaled 1:30). */
@@ -62,6 +79,8 @@ export interface EmulatorOptions {
   globalApiKey?: string;
   /** Token mode: the local HS256 secret (default: 48 random bytes, base64url). */
   tokenSecret?: string;
+  /** Serve this client auth mode whatever the stack deploys (`npm start -- --auth token`; local/startup.ts). */
+  auth?: 'apiKey' | 'token';
   /** One line per step. */
   log?: (line: string) => void;
 }
@@ -70,6 +89,11 @@ export interface EndpointsFile {
   stack: string;
   regions: Record<string, RegionEndpoints>;
   dynamodbEndpoint: string;
+  /**
+   * The DynamoDB endpoint the regions' functions and resolvers use: the contention front (in consistency strong with
+   * the synchronous replication behind it), or with the front off DynamoDB Local itself (or the replication front).
+   */
+  regionsDynamodbEndpoint: string;
   primaryRegion: string;
   writeMode: string;
   /** The global endpoint: POST /graphql (x-api-key: globalApiKey) and /live/... routed to a healthy region. */
@@ -80,8 +104,15 @@ export interface EndpointsFile {
   adminUrl: string;
   /** The browser console, served by the admin API (local/console/). */
   consoleUrl: string;
-  /** What a client sends (issue 10): the one shared key, or a token from `npm run token -- --local`. */
+  /** What a client sends: the one shared key, or a token from `npm run token -- --local`. */
   auth: EndpointsAuth;
+  /** The emulator's process (alive while it runs) and start time: several emulators can run side by side. */
+  pid: number;
+  startedAt: string;
+  /** This emulator's own endpoints file (.emulator/endpoints.json is a copy of the last one started), or null. */
+  endpointsFile: string | null;
+  /** Its function logs and notifier DLQ files, or null when dropped. */
+  logDir: string | null;
 }
 
 /**
@@ -128,8 +159,17 @@ export class Emulator {
     readonly globalApiKey: string,
     /** The emulator's client auth; in token mode it holds the local HS256 secret (tests mint tokens with it). */
     readonly auth: RegionAuth,
-    private readonly startOptions: { basePort: number; logDir?: string; regionsEndpoint: string },
+    /** The contention front, null when started with `dynamodbContention: false`. */
+    readonly contention: ContentionFront | null,
+    readonly regionsDynamodbEndpoint: string,
+    /** Where its logs go (null: dropped), and whether .emulator/endpoints.json copies its endpoints file. */
+    readonly logDir: string | null,
+    private readonly current: string | null,
+    /** Its base port (0: free ports): where an added region's ports are (see the header). */
+    private readonly basePort: number,
   ) {}
+
+  readonly startedAt = new Date().toISOString();
 
   get endpoints(): EndpointsFile {
     const regions: Record<string, RegionEndpoints> = {};
@@ -138,6 +178,7 @@ export class Emulator {
       stack: this.config.stack,
       regions,
       dynamodbEndpoint: this.dynamodb.endpoint,
+      regionsDynamodbEndpoint: this.regionsDynamodbEndpoint,
       primaryRegion: this.config.primaryRegion,
       writeMode: this.config.writeMode,
       globalUrl: this.router.url,
@@ -146,8 +187,12 @@ export class Emulator {
       consoleUrl: `${this.admin.url}/console/`,
       auth:
         this.auth.mode === 'token'
-          ? { mode: 'token', issuer: this.auth.issuer, audience: this.auth.audience, header: 'authorization', secretFile: this.endpointsFile ? localSecretFile(this.endpointsFile) : null, tokenCommand: 'npm run token -- --local --sub <subject> --ttl 1h' }
+          ? { mode: 'token', issuer: this.auth.issuer, audience: this.auth.audience, header: 'authorization', secretFile: this.endpointsFile ? localSecretFile(this.endpointsFile) : null, tokenCommand: tokenCommand(this.endpointsFile) }
           : { mode: 'apiKey', globalApiKey: this.globalApiKey, header: 'x-api-key' },
+      pid: process.pid,
+      startedAt: this.startedAt,
+      endpointsFile: this.endpointsFile,
+      logDir: this.logDir,
     };
   }
 
@@ -161,20 +206,33 @@ export class Emulator {
     const log = opts.log ?? (() => {});
     const stack = opts.stack ?? 'dev';
     const basePort = opts.basePort ?? DEFAULT_BASE_PORT;
-    const { config, notes } = emulatorConfig(stack, opts.regions, opts.projectDir, opts.configOverrides);
+    const tokenSecret = opts.tokenSecret ?? randomBytes(48).toString('base64url');
+    const { config, notes, warnings } = emulatorConfig(stack, opts.regions, opts.projectDir, opts.configOverrides, { auth: opts.auth, tokenSecret });
     log(`stack ${stack}: ${config.regions.join(', ')} (primary ${config.primaryRegion}, ${config.writeMode})`);
+    for (const w of warnings) log(`  warning: ${w}`);
     for (const n of notes) log(`  note: ${n}`);
     if (config.auth.mode !== 'apiKey' && config.auth.mode !== 'token') log(`  note: auth.mode ${config.auth.mode} is served locally as API keys (plus IAM for the notifier)`);
     if (config.auth.mode === 'token' && !config.auth.secret) log(`  note: auth.mode token verifies ${config.auth.jwksUrl ? 'jwksUrl' : 'publicKey'} tokens in AWS; locally HS256 tokens with a local secret (npm run token -- --local)`);
 
-    // every fixed port is checked before anything starts, so a port in use costs no JVM start and leaves nothing behind
-    if (basePort) {
-      try {
-        await assertPortsFree(fixedPorts(basePort, config.regions.length));
-      } catch (err) {
-        await opts.dynamodb?.then((d) => d.stop()).catch(() => {});
-        throw err;
+    // default layout: a folder per emulator (local/instances.ts), so several can run side by side
+    const root = opts.emulatorDir ?? EMULATOR_DIR;
+    const dir = instanceDir(stack, basePort, root);
+    const endpointsFile = opts.endpointsFile === undefined ? path.join(dir, 'endpoints.json') : opts.endpointsFile;
+    const logDir = opts.logDir === undefined ? path.join(dir, 'logs') : opts.logDir;
+    // every fixed port is checked before anything starts, so a port in use costs no JVM start and leaves nothing behind;
+    // so is the endpoints file: another running emulator's is never overwritten
+    try {
+      const owner = endpointsFile ? liveOwner(endpointsFile) : undefined;
+      if (owner) {
+        throw new StartError(
+          `${shown(endpointsFile as string)} is the endpoints file of a running emulator (stack ${owner.stack}, process ${owner.pid}${owner.globalUrl ? `, ${owner.globalUrl}` : ''}): ` +
+            'stop that one first, or give this one another --endpoints',
+        );
       }
+      if (basePort) await assertPortsFree(fixedPorts(basePort, config.regions.length));
+    } catch (err) {
+      await opts.dynamodb?.then((d) => d.stop()).catch(() => {});
+      throw err;
     }
     if (!opts.dynamodbEndpoint && !opts.dynamodb) {
       checkJava();
@@ -196,9 +254,10 @@ export class Emulator {
     }
     log(rebuilt.length ? `bundles rebuilt: ${rebuilt.join(', ')}` : 'bundles up to date (dist/handlers)');
     const dynamodb = await starting;
-    log(`DynamoDB Local on ${dynamodb.endpoint}`);
     const regions = new Map<string, Region>();
     let replicator: Replicator | undefined;
+    let sync: SyncReplication | undefined;
+    let contention: ContentionFront | null = null;
     let router: Router | undefined;
     let admin: AdminServer | undefined;
     let controls: FaultControls | undefined;
@@ -210,18 +269,28 @@ export class Emulator {
     // mints tokens offline
     const auth: RegionAuth =
       config.auth.mode === 'token'
-        ? { mode: 'token', issuer: config.auth.issuer, audience: config.auth.audience, ttlSeconds: config.auth.ttlSeconds, secret: opts.tokenSecret ?? randomBytes(48).toString('base64url') }
+        ? { mode: 'token', issuer: config.auth.issuer, audience: config.auth.audience, ttlSeconds: config.auth.ttlSeconds, secret: tokenSecret }
         : { mode: 'apiKey', sharedKey: globalApiKey };
     try {
-      await Promise.all(config.regions.map((r) => createRegionTables(dynamodb.endpoint, r, { items: config.tableName, appConfig: config.appConfigTableName })));
-      log(`tables ${config.tableName}, ${config.appConfigTableName} in ${config.regions.length} regions (state: active)`);
-      // consistency strong (MRSC): every write is in every region before it is acknowledged (local/syncReplication.ts),
-      // so the regions reach DynamoDB Local through that front; eventual: the asynchronous replicator
+      // The regions' path to DynamoDB: contention front → (consistency strong: synchronous replication) → DynamoDB
+      // Local. Contention first, as a region's DynamoDB endpoint meets it before anything is replicated; the
+      // replication's own copies go straight to DynamoDB Local (a global table's replication is the service's own).
       let regionsEndpoint = dynamodb.endpoint;
       if (config.consistency === 'strong' && config.regions.length > 1) {
-        const sync = await startSyncReplication({ endpoint: dynamodb.endpoint, regions: [...config.regions], tables: [config.tableName, config.appConfigTableName] });
-        replicator = sync;
+        sync = await startSyncReplication({ endpoint: dynamodb.endpoint, regions: [...config.regions], tables: [config.tableName, config.appConfigTableName] });
         regionsEndpoint = sync.url;
+      }
+      if (opts.dynamodbContention !== false) {
+        contention = await startContentionFront({ log, ...(typeof opts.dynamodbContention === 'object' ? opts.dynamodbContention : {}), endpoint: regionsEndpoint });
+        regionsEndpoint = contention.url;
+      }
+      log(`DynamoDB Local on ${dynamodb.endpoint}, ${contention ? `contention front on ${contention.url} (transaction conflicts; per partition key 1,000 write and 3,000 read units/s)` : 'contention front off'}`);
+      await Promise.all(config.regions.map((r) => createRegionTables(dynamodb.endpoint, r, { items: config.tableName, appConfig: config.appConfigTableName })));
+      log(`tables ${config.tableName}, ${config.appConfigTableName} in ${config.regions.length} regions (state: active)`);
+      // consistency strong (MRSC): every write is in every region before it is acknowledged (local/syncReplication.ts);
+      // eventual: the asynchronous replicator
+      if (sync) {
+        replicator = sync;
         log(`replication: synchronous (consistency strong), ${config.regions.length} regions${config.witnessRegion ? ` (witness ${config.witnessRegion} not emulated)` : ''}; replicationLag does not apply`);
       } else {
         replicator = await startReplicator({
@@ -241,7 +310,7 @@ export class Emulator {
             region,
             config,
             dynamodbEndpoint: regionsEndpoint,
-            logDir: opts.logDir === undefined ? DEFAULT_LOG_DIR : (opts.logDir ?? undefined),
+            logDir: logDir ?? undefined,
             auth,
             ports: basePort ? { graphql: basePort + 10 + 10 * i, rest: basePort + 11 + 10 * i } : { graphql: 0, rest: 0 },
           }),
@@ -253,7 +322,7 @@ export class Emulator {
       const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason;
       for (const r of regions.values()) log(`region ${r.name}: AppSync ${r.endpoints.graphqlUrl}, REST ${r.endpoints.restUrl}`);
-      if (opts.logDir !== null) log(`function logs: ${path.relative(process.cwd(), opts.logDir ?? DEFAULT_LOG_DIR) || '.'}/<region>.<function>.log`);
+      if (logDir !== null) log(`function logs: ${shown(logDir)}/<region>.<function>.log`);
       // A deployed health λ is warm (Route53 calls it every few seconds): warm each region's before the first check.
       await Promise.all([...regions.values()].map((r) => fetch(`${r.endpoints.restUrl}/health`).then((res) => res.arrayBuffer(), () => undefined)));
       router = await startRouter({
@@ -266,6 +335,8 @@ export class Emulator {
       log(`global endpoint ${router.url} (${describeHealth(router.settings)})`);
       const r = router;
       controls = new FaultControls({ config, regions, replicator, router: () => r });
+      const front = contention;
+      const syncFront = sync;
       admin = await startAdminServer({
         controls,
         router: () => r,
@@ -275,19 +346,19 @@ export class Emulator {
           remove: (region) => (served.emulator as Emulator).removeRegion(region),
         },
         port: basePort ? basePort + 1 : 0,
+        dynamodb: () => dynamodbView(front, syncFront),
       });
       log(`admin API ${admin.url} (npm run emulator -- --help)`);
     } catch (err) {
       await admin?.close();
       await router?.close();
       await Promise.all([...regions.values()].map((r) => r.stop()));
-      await replicator?.stop();
+      await contention?.stop();
+      await (replicator ?? sync)?.stop();
       await dynamodb.stop();
       throw err;
     }
-    const endpointsFile = opts.endpointsFile === undefined ? DEFAULT_ENDPOINTS_FILE : opts.endpointsFile;
-    const logDir = opts.logDir === undefined ? DEFAULT_LOG_DIR : (opts.logDir ?? undefined);
-    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, { basePort, ...(logDir ? { logDir } : {}), regionsEndpoint: dynamodb.endpoint });
+    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, contention, contention?.url ?? (sync ? sync.url : dynamodb.endpoint), logDir, opts.endpointsFile === undefined ? root : null, basePort);
     served.emulator = emulator;
     emulator.writeEndpoints();
     return emulator;
@@ -329,10 +400,10 @@ export class Emulator {
         Region.start({
           region,
           config: { ...this.config, regions: all },
-          dynamodbEndpoint: this.startOptions.regionsEndpoint,
-          ...(this.startOptions.logDir ? { logDir: this.startOptions.logDir } : {}),
+          dynamodbEndpoint: this.regionsDynamodbEndpoint,
+          ...(this.logDir ? { logDir: this.logDir } : {}),
           auth: this.auth,
-          ports: this.startOptions.basePort ? { graphql: this.startOptions.basePort + 10 + 10 * index, rest: this.startOptions.basePort + 11 + 10 * index } : { graphql: 0, rest: 0 },
+          ports: this.basePort ? { graphql: this.basePort + 10 + 10 * index, rest: this.basePort + 11 + 10 * index } : { graphql: 0, rest: 0 },
           added: true,
         }),
       );
@@ -409,26 +480,66 @@ export class Emulator {
     return { region, action, regions: [...this.regions.keys()], phases, totalMs: Math.round(performance.now() - started) };
   }
 
-  /** Writes the endpoints file atomically (scripts never see half a file). */
+  /** Where .emulator/endpoints.json is when this emulator keeps it (default layout), else null. */
+  get currentFile(): string | null {
+    return this.current ? path.join(this.current, CURRENT_NAME) : null;
+  }
+
+  /**
+   * Writes the endpoints file atomically (scripts never see half a file) and, in the default layout, makes
+   * .emulator/endpoints.json its copy: this emulator is the one started last.
+   */
   writeEndpoints(): void {
     if (!this.endpointsFile) return;
     fs.mkdirSync(path.dirname(this.endpointsFile), { recursive: true });
-    if (this.auth.mode === 'token') fs.writeFileSync(localSecretFile(this.endpointsFile), `${this.auth.secret}\n`, { mode: 0o600 });
-    const tmp = `${this.endpointsFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, `${JSON.stringify(this.endpoints, null, 2)}\n`);
-    fs.renameSync(tmp, this.endpointsFile);
+    if (this.auth.mode === 'token') writeAtomically(localSecretFile(this.endpointsFile), `${this.auth.secret}\n`, 0o600);
+    const text = `${JSON.stringify(this.endpoints, null, 2)}\n`;
+    writeAtomically(this.endpointsFile, text);
+    registerRunning(this.endpointsFile, true);
+    if (this.current) publishCurrent(text, this.current);
   }
 
   async stop(): Promise<void> {
-    if (this.endpointsFile) fs.rmSync(this.endpointsFile, { force: true });
-    if (this.endpointsFile) fs.rmSync(localSecretFile(this.endpointsFile), { force: true });
+    if (this.endpointsFile) {
+      fs.rmSync(this.endpointsFile, { force: true });
+      fs.rmSync(localSecretFile(this.endpointsFile), { force: true });
+      registerRunning(this.endpointsFile, false);
+      // .emulator/endpoints.json follows the newest emulator still running, so its scripts keep working
+      if (this.current) retireCurrent(this.endpointsFile, this.current);
+    }
     await this.admin.close();
     this.controls.dispose();
     await this.router.close();
     await Promise.all([...this.regions.values()].map((r) => r.stop()));
+    await this.contention?.stop();
     await this.replicator.stop();
     await this.dynamodb.stop();
   }
+}
+
+function dynamodbView(contention: ContentionFront | null, sync: SyncReplication | undefined): DynamoDBView {
+  return { contention: contention ? contention.stats() : 'off', replicatedWriteConflicts: sync ? sync.writeConflicts() : null };
+}
+
+/** A path as printed: relative to the working directory when inside it. */
+function shown(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+/**
+ * The command that prints a token for this emulator, runnable as it is: `-s` keeps npm's banner out of a `$(...)`,
+ * and --endpoints names this emulator's file (another may be the one .emulator/endpoints.json copies). npm runs a
+ * script in the project root, so a path inside it is given relative to the root.
+ */
+export function tokenCommand(endpointsFile: string | null): string {
+  let where = '';
+  if (endpointsFile) {
+    const rel = path.relative(ROOT, endpointsFile);
+    const p = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : endpointsFile;
+    where = ` --endpoints ${/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`}`;
+  }
+  return `npm run -s token -- --local${where} --sub local-user --ttl 1h`;
 }
 
 function describeLag(lag: ReplicatorOptions['lagMs']): string {

@@ -8,7 +8,10 @@
  *   FunctionError carrying them. So does a handler that runs past the timeout (the worker is then replaced, as Lambda
  *   discards a timed-out sandbox).
  * - What the function prints goes to `log` line by line (CloudWatch Logs' part; the emulator writes a file per function).
- * - `updateEnvironment` replaces the worker (Lambda starts new sandboxes after a configuration update).
+ * - The sandbox starts on the function's first invocation, as Lambda starts one on demand (a cold start): a
+ *   function nobody calls costs no worker thread (each is a V8 isolate of its own, tens of MB with the SDK loaded).
+ * - `updateEnvironment` replaces the worker (Lambda starts new sandboxes after a configuration update): the old one
+ *   finishes what it has in flight, the next invocation starts the new one.
  * - Invocations may overlap in one worker (Node's event loop); Lambda would use several sandboxes, which only
  *   differs in cold starts and module-level state that our handlers keep per (url, region) anyway.
  */
@@ -74,16 +77,18 @@ interface Pending {
 }
 
 export class LambdaHost {
-  private worker!: Worker;
+  private worker?: Worker;
   private readonly pending = new Map<string, Pending>();
   private seq = 0;
   private env: Record<string, string>;
   invocations = 0;
   errors = 0;
+  /** Sandboxes started so far (each a cold start). */
+  coldStarts = 0;
+  private stopped = false;
 
   constructor(private readonly opts: LambdaHostOptions) {
     this.env = { ...opts.environment };
-    this.spawn();
   }
 
   get name(): string {
@@ -94,8 +99,9 @@ export class LambdaHost {
     return this.env;
   }
 
-  private spawn(): void {
+  private spawn(): Worker {
     const { opts } = this;
+    this.coldStarts += 1;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
@@ -146,10 +152,12 @@ export class LambdaHost {
     worker.on('error', (err) => this.failAll(worker, 'Runtime.ExitError', err.message));
     worker.on('exit', (code) => this.failAll(worker, 'Runtime.ExitError', `the sandbox exited with code ${code}`));
     this.worker = worker;
+    return worker;
   }
 
   private failAll(worker: Worker, errorType: string, message: string): void {
     if (worker !== this.worker) return;
+    this.worker = undefined; // a crashed sandbox is gone: the next invocation starts a fresh one
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       p.reject(new FunctionError(this.opts.functionName, errorType, message));
@@ -159,6 +167,8 @@ export class LambdaHost {
 
   /** Invokes the handler (RequestResponse) and resolves with its JSON answer. */
   invoke<T = unknown>(event: unknown): Promise<T> {
+    // a stopped function starts no sandbox again (a worker thread would keep the process alive)
+    if (this.stopped) return Promise.reject(new FunctionError(this.opts.functionName, 'Runtime.ExitError', 'the function has been stopped'));
     this.invocations += 1;
     const id = `${this.opts.functionName}-${(this.seq += 1)}`;
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
@@ -171,7 +181,7 @@ export class LambdaHost {
         this.restart();
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      this.worker.postMessage({ id, event, timeoutMs });
+      (this.worker ?? this.spawn()).postMessage({ id, event, timeoutMs });
     });
   }
 
@@ -184,17 +194,22 @@ export class LambdaHost {
     this.restart();
   }
 
+  /** Retires the sandbox; the next invocation starts a fresh one. */
   private restart(): void {
     const old = this.worker;
-    this.spawn();
+    this.worker = undefined;
+    if (!old) return;
     // let in-flight invocations of the old sandbox finish
     if (this.pending.size === 0) void old.terminate();
     else setTimeout(() => void old.terminate(), this.opts.timeoutMs ?? 10_000).unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const [, p] of this.pending) clearTimeout(p.timer);
     this.pending.clear();
-    await this.worker.terminate();
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
   }
 }

@@ -24,6 +24,7 @@ import path from 'node:path';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { STREAM_MAPPING } from '../components/streamMapping';
 import { type StreamPoller, startStreamPoller } from './dynamodbStreams';
+import { recordIds, trace, tracing } from './trace';
 
 /** The settings the loop reads: STREAM_MAPPING (components/streamMapping.ts) by default, a smaller one in tests. */
 export interface NotifierMapping {
@@ -245,7 +246,18 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
   const mapping: NotifierMapping = o.mapping ?? STREAM_MAPPING;
   const log = o.log ?? ((line: string) => console.warn(line));
   const intervalMs = o.intervalMs ?? 25;
-  const driver = createMappingDriver({ mapping, invoke: (e) => o.invoke(e), intervalMs, log, label: `${o.region}/${o.table}`, onDiscard: o.onDiscard });
+  // the hand-off to the function and its answer are probes for the benchmark (./trace.ts)
+  const invoke = async (e: { Records: DynamoDBRecord[] }): Promise<unknown> => {
+    if (!tracing()) return o.invoke(e);
+    const ids = recordIds(e.Records);
+    trace({ point: 'notifier.invoke', region: o.region, ids });
+    try {
+      return await o.invoke(e);
+    } finally {
+      trace({ point: 'notifier.done', region: o.region, ids });
+    }
+  };
+  const driver = createMappingDriver({ mapping, invoke, intervalMs, log, label: `${o.region}/${o.table}`, onDiscard: o.onDiscard });
   const { handle, stats } = driver;
 
   const poller = await startStreamPoller({

@@ -5,8 +5,9 @@
  * Authorization header is present but does not verify it — test/support/fakeAppSync.ts does that, at ~20 ms a
  * request, which would be all a throughput measurement measures.
  *
- * Used by `npm run bench:notifier` (scripts/bench-notifier.ts: the endpoint latency is its --latency-ms) and by
- * test/handlers/notifierDelivery.test.ts (hundreds of publishes per scenario).
+ * Used by the notifier benchmark (scripts/bench/notifier.ts, behind `npm run bench` and `npm run bench:notifier`:
+ * the endpoint latency is the measured setting) and by test/handlers/notifierDelivery.test.ts (hundreds of
+ * publishes per scenario).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -109,7 +110,7 @@ export async function startPublishSink(opts: { latencyMs?: number } = {}): Promi
 }
 
 /**
- * Run as a child process (`fork`, as scripts/bench-notifier.ts does, so the endpoint's CPU is not counted as the
+ * Run as a child process (`fork`, as scripts/bench/notifier.ts does, so the endpoint's CPU is not counted as the
  * notifier's): argv[2] is the latency in ms; it sends {url} once listening, answers 'stats' with
  * {publishes, requests, maxInFlight} and 'reset' with {reset: true}, and exits on 'stop'.
  */

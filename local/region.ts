@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HANDLER_NAMES, type HandlerName } from '../components/bundle';
 import { DRILLS } from '../config/drills';
-import { lambdaEnvironments, type LambdaEnvArgs } from '../components/lambdaEnv';
+import { ITEMS_TIMEOUT_S, lambdaEnvironments, type LambdaEnvArgs } from '../components/lambdaEnv';
 import { stateUpdaterFunctionName } from '../config/names';
 import type { StackConfig } from '../config';
 import { resolverFiles } from '../schema/resolvers/manifest';
@@ -37,7 +37,7 @@ import type { RestAuth } from './restAuth';
 import { LOCAL_CREDENTIALS, localClient } from './tables';
 
 /** Function timeouts as deployed (components: lambda.ts default 10 s, health 5 s, notifier 60 s). */
-const TIMEOUT_MS: Record<HandlerName, number> = { items: 10_000, health: 5_000, state: 10_000, stateUpdater: 10_000, notifier: 60_000, authorizer: 10_000 };
+const TIMEOUT_MS: Record<HandlerName, number> = { items: ITEMS_TIMEOUT_S * 1000, health: 5_000, state: 10_000, stateUpdater: 10_000, notifier: 60_000, authorizer: 10_000 };
 
 /** Appends lines to a file (created empty), like a CloudWatch log stream. */
 function fileLog(file: string): (line: string) => void {
@@ -119,6 +119,7 @@ export class Region {
         localItems: { tableName: config.tableName, region },
         primaryItems: { tableName: config.tableName, region: config.primaryRegion },
         appConfig: { tableName: config.appConfigTableName, region },
+        primaryAppConfig: { tableName: config.appConfigTableName, region: config.primaryRegion },
       },
       clientFor: (r) => {
         let c = this.clients.get(r);
@@ -145,7 +146,9 @@ export class Region {
       // the notifier's DLQ is a file next to the function logs (`npm run replay-dlq -- --local` reads it)
       ...(opts.logDir ? { notifierDlqUrl: pathToFileURL(localDlqFile(opts.logDir, region)).href } : {}),
       stateRegions: config.regions,
-      // the drills fail back in seconds; the deployed default (60 s in fenced before active) is tested on its own
+      stateCacheMs: config.stateCacheMs,
+      // the drills fail back once the write bound has passed (30 s), not after the deployed default of 60 s in fenced,
+      // which is tested on its own
       minFencedSeconds: 0,
     };
     const env = lambdaEnvironments<string>(this.envArgs);

@@ -63,6 +63,7 @@ import { performance } from 'node:perf_hooks';
 import { DynamoDBLocalError, jsonCall, recordSeenAt, type StreamPoller, startStreamPoller } from './dynamodbStreams';
 import { realisticLagMs } from './latency';
 import { HASH_KEY } from '../schema/tables';
+import { recordIds, trace, tracing } from './trace';
 
 export interface ReplicatorOptions {
   endpoint: string;
@@ -290,6 +291,7 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
       const lwwAt = r.eventName === 'REMOVE' ? deleteTime(r, seenAt) : seenAt;
       if (r.eventName === 'REMOVE') tombstones.set(k, Math.max(tombstones.get(k) ?? 0, lwwAt));
       totals.sourceRecords += 1;
+      if (tracing()) trace({ point: 'replicator.read', region, ids: recordIds([r]), detail: { table } });
       for (const pair of pairs.values()) {
         if (pair.from !== region) continue;
         enqueued += 1;
@@ -404,6 +406,7 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
           pair.maxLagMs = Math.max(pair.maxLagMs ?? 0, lag);
           if (changed) pair.applied += 1;
           else pair.superseded += 1;
+          if (tracing()) trace({ point: 'replicator.applied', region: pair.to, ids: recordIds([head.record]), detail: { from: pair.from, table: head.table, changed } });
           pair.queue.shift();
           pair.failures = 0;
         } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * The credential check of one region's local REST endpoint (local/rest.ts), as the deployed API Gateway methods do
- * it (issue 10: one credential for every region, no anonymous write path):
+ * it: one credential for every region, and no path writes without one:
  *
  * - `apiKey` mode: every route but the open ones needs `x-api-key` equal to the ONE key all regions share (a usage
  *   plan key, API Gateway's apiKeyRequired), compared in constant time (local/appsync/auth.ts sameSecret). Missing
@@ -10,7 +10,8 @@
  * - `token` mode: a REQUEST authorizer with identity source `method.request.header.Authorization` — the region's
  *   bundled authorizer function (handlers/authorizer.ts). No Authorization header → 401 `{"message":"Unauthorized"}`
  *   without invoking it (API Gateway does not call an authorizer whose identity source is missing); the function
- *   failing with `Unauthorized` → 401; any other failure → 500 AuthorizerConfigurationException `{"message":null}`;
+ *   failing with exactly `Unauthorized` → 401; any other failure → 500 `{"message":null}` with
+ *   `x-amzn-ErrorType: AuthorizerConfigurationException` (the gateway response AUTHORIZER_CONFIGURATION_ERROR);
  *   a Deny, or an Allow whose Resource does not cover the method ARN → 403 AccessDeniedException
  *   (https://repost.aws/knowledge-center/api-gateway-403-error-lambda-authorizer). An Allow gives the integration
  *   `requestContext.authorizer` = the function's `context` + `principalId`.

@@ -136,6 +136,14 @@ export interface Router {
   quiesce(region: string): Promise<void>;
   /** Takes a region out of the rotation and stops checking it (its answers in flight still complete). */
   removeTarget(region: string): Promise<void>;
+  /**
+   * Stepping the checks by hand (tests of the health rules): pauseChecks stops the periodic checks once the ones in
+   * flight are recorded; checkNow runs one check of `region` and answers its health after it; resumeChecks
+   * restarts the periodic checks.
+   */
+  pauseChecks(): Promise<void>;
+  checkNow(region: string): Promise<RegionHealth>;
+  resumeChecks(): void;
   close(): Promise<void>;
 }
 
@@ -233,11 +241,12 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
 
   const timers = new Map<string, NodeJS.Timeout>();
   const inFlight = new Set<Promise<void>>();
+  let paused = false;
   const loop = (t: RouteTarget): void => {
-    if (closed || !state.has(t.region)) return;
+    if (closed || paused || !state.has(t.region)) return;
     const run = checkOnce(t).finally(() => {
       inFlight.delete(run);
-      if (!closed && state.has(t.region)) timers.set(t.region, setTimeout(() => loop(t), settings.intervalMs));
+      if (!closed && !paused && state.has(t.region)) timers.set(t.region, setTimeout(() => loop(t), settings.intervalMs));
     });
     inFlight.add(run);
   };
@@ -413,6 +422,22 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
       clearTimeout(timers.get(region));
       timers.delete(region);
       await until(`requests to ${region} to finish`, () => (inFlightTo.get(region) ?? 0) === 0);
+    },
+    async pauseChecks() {
+      paused = true;
+      for (const t of timers.values()) clearTimeout(t);
+      await Promise.allSettled([...inFlight]);
+    },
+    async checkNow(region) {
+      const target = targets.find((t) => t.region === region);
+      if (!target) throw new Error(`router: no region ${region} (regions: ${names().join(', ')})`);
+      await checkOnce(target);
+      return { ...(state.get(region) as RegionHealth) };
+    },
+    resumeChecks() {
+      if (!paused) return;
+      paused = false;
+      for (const t of targets) loop(t);
     },
     async close() {
       closed = true;

@@ -1,9 +1,10 @@
 /**
  * `npm start [-- --stack dev|prod] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
- *   [--health-interval <ms>] [--failure-threshold N]`
+ *   [--health-interval <ms>] [--failure-threshold N] [--auth apiKey|token] [--dynamodb-contention on|off]`
  *
  * Runs the whole stack locally (local/emulator.ts), prints one line per step and then the endpoints of every
- * region, the global endpoint (with its health-check scale) and the admin API, writes .emulator/endpoints.json once everything serves, and stops everything (the DynamoDB Local JVM
+ * region, the global endpoint (with its health-check scale) and the admin API, writes .emulator/<stack>-<port>/endpoints.json
+ * (copied to .emulator/endpoints.json: local/instances.ts) once everything serves, and stops everything (the DynamoDB Local JVM
  * included) on Ctrl-C / SIGTERM. A problem the user can fix (config, Java, a port in use, a bad flag) is one
  * message without a stack trace: exit code 2 for bad arguments or config, 1 otherwise.
  */
@@ -17,7 +18,7 @@ import { assertPortsFree, PortInUseError } from './listen';
 import { DEFAULT_HEALTH, describeHealth } from './router';
 
 export const USAGE = `usage: npm start [-- --stack S] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
-                    [--health-interval MS] [--failure-threshold N]
+                    [--health-interval MS] [--failure-threshold N] [--auth apiKey|token] [--dynamodb-contention on|off]
 
   --stack             Pulumi stack whose Pulumi.<stack>.yaml is read (default: dev)
   --regions           regions to emulate instead of the stack's (validated the same way)
@@ -25,9 +26,14 @@ export const USAGE = `usage: npm start [-- --stack S] [--regions a,b,c] [--port 
                       region i N+10+10i (AppSync) and N+11+10i (REST)
   --replication-lag   delay before a write reaches the other regions: 0 (default), milliseconds, or
                       realistic (measured inter-region latencies)
-  --endpoints         where to write the endpoints file (default .emulator/endpoints.json)
+  --endpoints         where to write the endpoints file (default .emulator/<stack>-<port>/endpoints.json, copied to
+                      .emulator/endpoints.json, which scripts read by default; one a running emulator owns is refused)
   --health-interval   the global endpoint's health-check interval in ms (default ${DEFAULT_HEALTH.intervalMs}: Route53's 30 s scaled 1:30)
-  --failure-threshold consecutive failed (or passed) checks that flip a region's health, 1-10 (default ${DEFAULT_HEALTH.failureThreshold}, as Route53)`;
+  --failure-threshold consecutive failed (or passed) checks that flip a region's health, 1-10 (default ${DEFAULT_HEALTH.failureThreshold}, as Route53)
+  --auth              serve this client auth mode whatever the stack deploys: token (tokens signed with a local
+                      secret the emulator makes; it prints the command that mints one) or apiKey
+  --dynamodb-contention on (default): DynamoDB answers as under load in AWS (transaction conflicts, 1,000 write
+                      and 3,000 read units/s per partition key); off: DynamoDB Local's own answers`;
 
 class UsageError extends Error {}
 
@@ -44,6 +50,8 @@ export function parseStartArgs(argv: string[]) {
         endpoints: { type: 'string' },
         'health-interval': { type: 'string', default: String(DEFAULT_HEALTH.intervalMs) },
         'failure-threshold': { type: 'string', default: String(DEFAULT_HEALTH.failureThreshold) },
+        auth: { type: 'string' },
+        'dynamodb-contention': { type: 'string', default: 'on' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -66,9 +74,25 @@ export function parseStartArgs(argv: string[]) {
   const thresholdRaw = values['failure-threshold'] ?? '';
   const failureThreshold = Number(thresholdRaw);
   if (!/^\d+$/.test(thresholdRaw) || failureThreshold < 1 || failureThreshold > 10) throw new UsageError(`--failure-threshold ${thresholdRaw}: a whole number from 1 to 10 (Route53's range)`);
+  const auth = values.auth;
+  if (auth !== undefined && auth !== 'apiKey' && auth !== 'token') {
+    throw new UsageError(`--auth ${auth}: token or apiKey${/jwt|bearer/i.test(auth) ? ' (did you mean token?)' : auth.toLowerCase() === 'apikey' ? ' (did you mean apiKey?)' : ''}`);
+  }
+  const contentionRaw = values['dynamodb-contention'] ?? 'on';
+  if (contentionRaw !== 'on' && contentionRaw !== 'off') throw new UsageError(`--dynamodb-contention ${contentionRaw}: on or off`);
   const regions = values.regions?.split(',').map((s) => s.trim()).filter(Boolean);
   if (values.regions !== undefined && !regions?.length) throw new UsageError('--regions: give at least one region, e.g. --regions eu-west-1,ap-southeast-2');
-  return { help: values.help ?? false, stack: values.stack ?? 'dev', regions, port, lag, endpointsFile: values.endpoints ? path.resolve(values.endpoints) : undefined, health: { intervalMs, failureThreshold } };
+  return {
+    help: values.help ?? false,
+    stack: values.stack ?? 'dev',
+    regions,
+    port,
+    lag,
+    endpointsFile: values.endpoints ? path.resolve(values.endpoints) : undefined,
+    health: { intervalMs, failureThreshold },
+    auth: auth as 'apiKey' | 'token' | undefined,
+    dynamodbContention: contentionRaw === 'on',
+  };
 }
 
 function table(rows: string[][]): string {
@@ -106,7 +130,7 @@ async function main(): Promise<void> {
   // config and ports first (no JVM for a mistake), then Java, then the JVM boots while the emulator's modules load
   let dynamodb: Promise<DynamoDBLocal>;
   try {
-    const { config } = emulatorConfig(args.stack, args.regions);
+    const { config } = emulatorConfig(args.stack, args.regions, undefined, {}, { auth: args.auth });
     await assertPortsFree(fixedPorts(args.port, config.regions.length));
     checkJava();
     ensureDynamoDBLocal();
@@ -118,7 +142,18 @@ async function main(): Promise<void> {
   let emulator: Emulator;
   try {
     const { Emulator: EmulatorClass } = await import('./emulator');
-    emulator = await EmulatorClass.start({ stack: args.stack, regions: args.regions, basePort: args.port, replicationLag: args.lag, endpointsFile: args.endpointsFile, health: args.health, log, dynamodb });
+    emulator = await EmulatorClass.start({
+      stack: args.stack,
+      regions: args.regions,
+      basePort: args.port,
+      replicationLag: args.lag,
+      endpointsFile: args.endpointsFile,
+      health: args.health,
+      auth: args.auth,
+      dynamodbContention: args.dynamodbContention,
+      log,
+      dynamodb,
+    });
   } catch (err) {
     await dynamodb.then((d) => d.stop()).catch(() => {});
     exitOnUserError(err);
@@ -126,7 +161,9 @@ async function main(): Promise<void> {
   const e = emulator.endpoints;
   const rows = [['region', 'GraphQL', 'realtime', 'REST', 'API key']];
   for (const [name, r] of Object.entries(e.regions)) rows.push([name, r.graphqlUrl, r.realtimeUrl, r.restUrl, r.apiKey || '(token mode)']);
-  log(`ready: ${emulator.endpointsFile ? path.relative(process.cwd(), emulator.endpointsFile) : '(no endpoints file)'} written`);
+  const rel = (f: string) => path.relative(process.cwd(), f) || f;
+  const current = emulator.currentFile ? ` (${rel(emulator.currentFile)} is its copy: scripts read that one by default)` : '';
+  log(`ready: ${emulator.endpointsFile ? rel(emulator.endpointsFile) : '(no endpoints file)'} written${current}`);
   // token mode has no API keys: the global row says how to get a token instead
   const credential = e.auth.mode === 'token' ? `authorization: $(${e.auth.tokenCommand})` : `x-api-key ${e.globalApiKey}`;
   const global = [
@@ -134,7 +171,9 @@ async function main(): Promise<void> {
     ['admin', e.adminUrl, 'npm run emulator -- --help', ''],
     ['console', e.consoleUrl, 'open in a browser', ''],
   ];
-  console.log(`\n${table(rows)}\n\n${table(global)}\n\nCtrl-C stops everything.`);
+  // token mode: the one command a client needs, runnable as printed (also `auth.tokenCommand` in the endpoints file)
+  const token = e.auth.mode === 'token' ? `\n\ntoken mode: send "authorization: <token>" everywhere; mint a token with\n  TOKEN=$(${e.auth.tokenCommand})` : '';
+  console.log(`\n${table(rows)}\n\n${table(global)}${token}\n\nCtrl-C stops everything.`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -14,9 +14,17 @@
  * carries every change and each region's notifier publishes it, as with MRSC streams (identical on every replica).
  * The asynchronous replicator (./replicator.ts) does not run in this mode.
  *
- * Where this differs from DynamoDB: concurrent writes to one item from two regions wait for each other here;
- * DynamoDB answers the later one ReplicatedWriteConflictException (retryable). TransactWriteItems/TransactGetItems
- * and PartiQL are refused, as MRSC refuses transactions (PartiQL would bypass the replication here).
+ * Concurrent writes to one item: from one region they are serialised (the later waits for the earlier, as one
+ * replica's table orders them); from two regions the later is refused with ReplicatedWriteConflictException, "one or
+ * more items in the request are being modified by a request in another Region"
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html#API_PutItem_Errors). The item is
+ * in flight from the moment this front has the request until it answers (the write and its copies to every region),
+ * no longer. The exception is modelled retryable, so the AWS SDK's standard strategy retries it (up to 3 attempts in
+ * all) as it would against AWS; a BatchWriteItem with any such item is refused whole. TransactWriteItems/
+ * TransactGetItems and PartiQL are refused, as MRSC refuses transactions (PartiQL would bypass the replication here).
+ * The contention front (./contention.ts) sits in front of this one: the regions' requests meet transaction
+ * conflicts and per-partition throughput there, and the copies made here go straight to DynamoDB Local, as a global
+ * table's replication is the service's own traffic.
  *
  * Pause (the drill, ./drills.ts): the region the pause targets (FIS pauses one replica) is cut off. MRSC answers
  * AccessDeniedException to writes and strongly consistent reads on a replica whose replication is not authorized
@@ -24,6 +32,7 @@
  * the same for requests from that region; writes elsewhere still succeed (two of three MRSC regions) and their copies
  * to the cut-off region wait in order until it is resumed.
  */
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AttributeValue } from 'aws-lambda';
 import { canonicalImage, type PairStats, type Replicator, type ReplicatorTotals } from './replicator';
@@ -37,11 +46,20 @@ export interface SyncReplicationOptions {
   /** the replicated tables (items and app-config) */
   tables: string[];
   log?: (line: string) => void;
+  /**
+   * Called for every write to a replicated table once it holds its items, before it is forwarded: tests hold one
+   * write here to make a write from another region overlap it (never set in the emulator).
+   */
+  beforeForward?: (region: string, items: Array<{ table: string; key: Item }>) => Promise<void> | void;
 }
 
 export interface SyncReplication extends Replicator {
   /** the DynamoDB endpoint the regions use */
   readonly url: string;
+  /** Writes refused with ReplicatedWriteConflictException, per region (the refused request's) and table. */
+  writeConflicts(): Array<{ region: string; table: string; count: number }>;
+  /** `conflict` ({region, table}) for each ReplicatedWriteConflictException as it is sent. */
+  readonly events: EventEmitter;
 }
 
 type Item = Record<string, AttributeValue>;
@@ -73,6 +91,10 @@ export async function startSyncReplication(o: SyncReplicationOptions): Promise<S
   const totals: ReplicatorTotals = { sourceRecords: 0, echoesSkipped: 0 };
   let inFlight = 0;
   let stopped = false;
+  /** (table, key) → the region whose writes to it are in flight, and how many */
+  const writing = new Map<string, { region: string; n: number }>();
+  const conflicts = new Map<string, { region: string; table: string; count: number }>();
+  const events = new EventEmitter();
 
   /** regions the pause drill targets (FaultControls.pauseReplication with `region`) */
   const isolated = new Set<string>();
@@ -191,12 +213,40 @@ export async function startSyncReplication(o: SyncReplicationOptions): Promise<S
           return error(res, 'AccessDeniedException', `replication of ${region} is paused (aws:dynamodb:global-table-pause-replication): an MRSC replica cut off refuses writes and strongly consistent reads`);
         }
         const items = isTables && WRITES.has(target) ? await touched(region, target, body) : [];
+        const slots = [...new Set(items.map((i) => `${i.table}\u0000${canonicalImage(i.key)}`))];
+        // from here to the holds below nothing awaits: two writes cannot both find an item free
+        const taken = slots.map((s) => writing.get(s));
+        const other = taken.findIndex((w) => w !== undefined && w.region !== region);
+        if (other >= 0) {
+          const table = items.find((i) => `${i.table}\u0000${canonicalImage(i.key)}` === slots[other])?.table ?? '';
+          const k = `${region}\u0000${table}`;
+          const c = conflicts.get(k) ?? { region: region as string, table, count: 0 };
+          c.count += 1;
+          conflicts.set(k, c);
+          events.emit('conflict', { region, table });
+          return error(res, 'ReplicatedWriteConflictException', `The request was rejected because one or more items in the request are being modified by a request in another Region.`);
+        }
+        for (const s of slots) {
+          const w = writing.get(s);
+          if (w) w.n += 1;
+          else writing.set(s, { region: region as string, n: 1 });
+        }
         const run = async () => {
+          if (items.length > 0) await o.beforeForward?.(region as string, items.map((i) => ({ table: i.table, key: i.key })));
           const answer = await forward(req, raw);
           if (answer.status === 200 && items.length > 0) await replicate(region as string, items);
           return answer;
         };
-        const answer = items.length > 0 ? await withLocks(items.map((i) => `${i.table}\u0000${canonicalImage(i.key)}`), run) : await run();
+        let answer: Awaited<ReturnType<typeof run>>;
+        try {
+          answer = slots.length > 0 ? await withLocks(slots, run) : await run();
+        } finally {
+          for (const s of slots) {
+            const w = writing.get(s)!;
+            w.n -= 1;
+            if (w.n === 0) writing.delete(s);
+          }
+        }
         res.writeHead(answer.status, answer.headers);
         res.end(answer.text);
       } catch (err) {
@@ -224,6 +274,8 @@ export async function startSyncReplication(o: SyncReplicationOptions): Promise<S
 
   return {
     url,
+    events,
+    writeConflicts: () => [...conflicts.values()].map((c) => ({ ...c })),
     isolate(region, on) {
       if (!regions.includes(region)) throw new Error(`sync replication: ${region} is not one of ${regions.join(', ')}`);
       if (on) isolated.add(region);

@@ -72,6 +72,14 @@ export interface WriteContext {
   /** The region serving the request. */
   region: string;
   primaryRegion: string;
+  /**
+   * The state item's `writesFromMs` (epoch milliseconds), set by the state updater on a `failover` that makes
+   * regions write locally which wrote to the primary before: until then they refuse writes (StateChanging), so that
+   * every write that read the previous state has committed first (writeBoundMs). Absent or null: at once.
+   */
+  writesFromMs?: number | null;
+  /** Now, epoch milliseconds: needed when writesFromMs is set (without it such a failover refuses, fail closed). */
+  nowMs?: number;
 }
 
 /** Error codes, shared by GraphQL errors (errorType) and REST answers. */
@@ -86,10 +94,36 @@ export const BAD_INPUT = 'BadInput';
  * consistency: another region is writing the same item). GraphQL answers carry errorInfo {retryable: true}.
  */
 export const WRITE_CONFLICT = 'WriteConflict';
+/**
+ * The app state is changing: a failover whose regions wait out the write bound before writing locally, or (REST) a
+ * written region that holds another state than the local replica. Temporary: retry after `retryAfterS`.
+ */
+export const STATE_CHANGING = 'StateChanging';
 
 export type WriteDecision =
   | { allowed: true; target: 'local' | 'primary'; targetRegion: string }
-  | { allowed: false; errorType: string; message: string };
+  | { allowed: false; errorType: string; message: string; retryAfterS?: number };
+
+/**
+ * The write bound: no write commits in a region later than this many milliseconds after a state change (a fence)
+ * is visible in that region's replica. A write reads the state (strongly consistent) at most STATE_CACHE_MS before
+ * the request that uses it starts (REST: the items function's per-container cache; GraphQL: the mutation's own
+ * pipeline, no cache), and the request then ends within its own limit: the items function's timeout, which API
+ * Gateway caps at 29 s for REST (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html), and
+ * AppSync's 30 s for a GraphQL request (https://docs.aws.amazon.com/general/latest/gr/appsync.html, "Request
+ * execution time for mutations, queries, and subscriptions"). It assumes what every client of DynamoDB assumes: a
+ * write takes effect while the call that carries it is open, never after the caller has given up on it.
+ * The state updater waits this bound out: the fenced dwell before `active`, and `writesFromMs` on a failover.
+ */
+export const API_GATEWAY_INTEGRATION_TIMEOUT_MS = 29000;
+export const APPSYNC_REQUEST_LIMIT_MS = 30000;
+export const DEFAULT_STATE_CACHE_MS = 1000;
+/** The largest stateCacheMs: a longer cache only lengthens the bound (and every fenced dwell) for no gain in rate. */
+export const MAX_STATE_CACHE_MS = 10000;
+
+export function writeBoundMs(stateCacheMs: number, itemsFunctionTimeoutMs: number): number {
+  return Math.max(stateCacheMs + Math.min(itemsFunctionTimeoutMs, API_GATEWAY_INTEGRATION_TIMEOUT_MS), APPSYNC_REQUEST_LIMIT_MS);
+}
 
 /**
  * The write rule table (docs/architecture.md, "Write rules"):
@@ -115,6 +149,19 @@ export function decideWrite(ctx: WriteContext): WriteDecision {
         errorType: WRITE_REJECTED_IN_PRIMARY,
         message: `writes are rejected in the primary region ${ctx.primaryRegion} during failover; write through another region`,
       };
+    }
+    const from = ctx.writesFromMs;
+    if (typeof from === 'number') {
+      const now = ctx.nowMs;
+      if (typeof now !== 'number' || now < from) {
+        const waitS = typeof now === 'number' ? Math.max(1, Math.ceil((from - now) / 1000)) : 30;
+        return {
+          allowed: false,
+          errorType: STATE_CHANGING,
+          message: `failover: ${ctx.region} takes writes in ${waitS} s, once every write that read the previous state has committed (the write bound); nothing was written, retry then`,
+          retryAfterS: waitS,
+        };
+      }
     }
     return { allowed: true, target: 'local', targetRegion: ctx.region };
   }
@@ -179,9 +226,11 @@ export function valueProblem(value: unknown): string | null {
 
 /**
  * The index of the first lone UTF-16 surrogate in `s` (a high surrogate U+D800–U+DBFF not followed by a low one,
- * or a low surrogate U+DC00–U+DFFF not preceded by a high one), or -1. Such a string has no UTF-8 form: DynamoDB
- * stores strings as UTF-8 and refuses it, while DynamoDB Local (Java, UTF-16 inside) stores it, so validation
- * refuses it for both. Single-character string comparisons compare UTF-16 code units, and split('') splits into
+ * or a low surrogate U+DC00–U+DFFF not preceded by a high one), or -1. Such a string has no UTF-8 form, and
+ * DynamoDB stores strings as UTF-8
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html). What
+ * DynamoDB does with one is not documented (refuse it, or replace it), while DynamoDB Local (Java, UTF-16 inside)
+ * stores it; validation refuses it so that the emulator and AWS cannot differ. Single-character string comparisons compare UTF-16 code units, and split('') splits into
  * code units: both exist in APPSYNC_JS, where charCodeAt and regexes do not.
  */
 export function loneSurrogateAt(s: string): number {
@@ -209,8 +258,8 @@ export function loneSurrogateAt(s: string): number {
 
 /**
  * The app states in which decideWrite gives the same decision (allowed, same target) as it gave for the state a
- * write read: the write functions make the write conditional on the target replica's app state being one of these
- * (a ConditionCheck in the same TransactWriteItems), so a fence set after the read is never written past.
+ * write read: a write to another region's replica (writeMode primary) also reads that replica's state, and goes
+ * ahead only when it is one of these, so the bound holds in the replica written to (writeBoundMs).
  */
 export function statesAllowingTarget(ctx: Omit<WriteContext, 'state'>, target: 'local' | 'primary'): AppStateName[] {
   const out: AppStateName[] = [];

@@ -1,24 +1,11 @@
 /**
- * `npm run bench:notifier`: the bundled notifier's throughput on one stream shard (issue 13, item 9), against a
- * publishItemChange endpoint that answers after a fixed latency (local/publishSink.ts; AppSync costs ~50 ms).
+ * `npm run bench:notifier`: the notifier's throughput on one stream shard with settings of your choice — the
+ * measurement of `npm run bench`'s notifier series (scripts/bench/notifier.ts), one run, printed.
  *
- * The endpoint runs in a child process. It builds dist/handlers/notifier/index.js (what `pulumi up` deploys), loads it in this process with the
- * environment Lambda would give it (NOTIFIER_CONCURRENCY = --concurrency), and plays the event source mapping for
- * one shard: the records are split by item id into --parallelization lanes (Lambda's parallelizationFactor keeps
- * each item in one lane, in order), each lane invokes the handler with batches of --batch-size records one after
- * another, the lanes run at once. Every record is a change of its own id unless --ids makes fewer, hotter ids
- * (one id's changes are published one after another: --ids 1 shows a single hot item's ceiling, ~1/latency).
- * Prints numbers; it is not a test.
- *
- *   npm run bench:notifier -- --latency-ms 50 --concurrency 64 [--parallelization 2] [--records 4000] [--batch-size 100] [--ids N]
+ *   npm run bench:notifier -- --latency-ms 50 --concurrency 64 [--parallelization 4] [--records 4000] [--batch-size 100] [--ids N]
  */
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import { bundleHandler } from '../components/bundle';
-import { fork } from 'node:child_process';
+import { loadNote, measureNotifier, startSink } from './bench/notifier';
 import { runMain } from './runMain';
 
 export const USAGE = `usage: npm run bench:notifier -- --latency-ms <ms> --concurrency <n> [options]
@@ -34,8 +21,6 @@ export const USAGE = `usage: npm run bench:notifier -- --latency-ms <ms> --concu
   --ids <n>                distinct item ids the records change, default one per record
   --help, -h               this text`;
 
-type Handler = (e: DynamoDBStreamEvent, ctx: { getRemainingTimeInMillis(): number; awsRequestId: string }) => Promise<DynamoDBBatchResponse>;
-
 function int(name: string, raw: string | undefined, dflt: number | undefined, lo: number, hi: number): number {
   if (raw === undefined) {
     if (dflt === undefined) throw new Error(`--${name} is required`);
@@ -46,30 +31,8 @@ function int(name: string, raw: string | undefined, dflt: number | undefined, lo
   return n;
 }
 
-function records(n: number, ids: number): DynamoDBRecord[] {
-  const now = Math.floor(Date.now() / 1000);
-  return Array.from({ length: n }, (_, i) => {
-    const id = `bench-${String(i % ids).padStart(6, '0')}`;
-    const version = Math.floor(i / ids) + 1;
-    const item = { id, value: `value ${i}`, version, updatedAt: new Date(Date.UTC(2026, 10, 30, 10) + i).toISOString(), updatedRegion: 'eu-west-1' };
-    return {
-      eventID: String(i),
-      eventName: version === 1 ? 'INSERT' : 'MODIFY',
-      eventSource: 'aws:dynamodb',
-      awsRegion: 'eu-west-1',
-      eventSourceARN: `arn:aws:dynamodb:eu-west-1:123456789012:table/bench/stream/${now}`,
-      dynamodb: { ApproximateCreationDateTime: now, Keys: { id: { S: id } }, NewImage: marshall(item), SequenceNumber: String(i + 1).padStart(21, '0'), SizeBytes: 120, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-    } as DynamoDBRecord;
-  });
-}
-
-/** djb2: a stable lane per id, as the mapping keeps one item in one lane. */
-const lane = (id: string, lanes: number): number => [...id].reduce((h, c) => (h * 33 + c.charCodeAt(0)) >>> 0, 5381) % lanes;
-
-const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
-  let o: { latencyMs: number; concurrency: number; parallelization: number; records: number; batchSize: number; ids: number };
+  let o: Parameters<typeof measureNotifier>[0];
   try {
     const { values } = parseArgs({
       args: argv,
@@ -102,66 +65,18 @@ export async function main(argv: string[], out: (line: string) => void = console
     err(`${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-
-  // the endpoint in a process of its own: its CPU is not the notifier's (AppSync is remote, after all)
-  const child = fork(path.join(__dirname, '..', 'local', 'publishSink.ts'), [String(o.latencyMs)], { execArgv: ['-r', 'ts-node/register/transpile-only'], stdio: 'inherit' });
-  const ask = <T>(m: string): Promise<T> => new Promise((resolve) => (child.once('message', (x) => resolve(x as T)), child.send(m)));
-  const { url } = await new Promise<{ url: string }>((resolve, reject) => (child.once('message', (x) => resolve(x as { url: string })), child.once('error', reject)));
-  const sink = { url, reset: () => ask<unknown>('reset'), stats: () => ask<{ publishes: number; maxInFlight: number }>('stats') };
-  const saved = { ...process.env };
+  const sink = await startSink(o.latencyMs);
   try {
-    Object.assign(process.env, {
-      APPSYNC_URL: sink.url,
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'AKIDBENCH',
-      AWS_SECRET_ACCESS_KEY: 'bench-secret',
-      AWS_SESSION_TOKEN: 'bench-token',
-      NOTIFIER_CONCURRENCY: String(o.concurrency),
-    });
-    delete process.env.NOTIFIER_DLQ_URL;
-    const file = path.join(bundleHandler('notifier'), 'index.js');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the deployed bundle is what is measured
-    const handler = (require(file) as { handler: Handler }).handler;
-    const quiet = { log: console.log, warn: console.warn, error: console.error };
-    Object.assign(console, { log: () => undefined, warn: () => undefined, error: () => undefined });
-
-    const all = records(o.records, o.ids);
-    const lanes: DynamoDBRecord[][] = Array.from({ length: o.parallelization }, () => []);
-    for (const r of all) lanes[lane(r.dynamodb!.Keys!.id.S!, o.parallelization)].push(r);
-    const invocationMs: number[] = [];
-    let failed = 0;
-    // warm-up: one small batch (connection set-up, JIT), not counted
-    await handler({ Records: records(Math.min(o.concurrency, 50), Math.min(o.concurrency, 50)).map((r) => ({ ...r, eventSourceARN: 'warm-up' })) }, { getRemainingTimeInMillis: () => 60_000, awsRequestId: 'warm' });
-    await sink.reset();
-    const started = performance.now();
-    const cpu0 = process.cpuUsage();
-    await Promise.all(
-      lanes.map(async (rs, l) => {
-        for (let i = 0; i < rs.length; i += o.batchSize) {
-          const t = performance.now();
-          const res = await handler({ Records: rs.slice(i, i + o.batchSize) }, { getRemainingTimeInMillis: () => 60_000, awsRequestId: `lane${l}-${i}` });
-          invocationMs.push(performance.now() - t);
-          failed += res.batchItemFailures.length;
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const stats = await sink.stats();
-    Object.assign(console, quiet);
-
-    const rate = stats.publishes / seconds;
-    out(`notifier bundle: ${file}`);
+    const m = await measureNotifier(o, sink);
+    out(`notifier bundle: ${m.bundle}`);
     out(`endpoint latency ${o.latencyMs} ms · concurrency ${o.concurrency} · parallelizationFactor ${o.parallelization} · batch size ${o.batchSize} · ${o.ids} ids`);
-    out(`published ${stats.publishes} of ${o.records} records in ${seconds.toFixed(2)} s: ${Math.round(rate)} records/s per shard (${failed} reported failures)`);
-    out(`invocations ${invocationMs.length}: p50 ${pct(invocationMs, 50).toFixed(0)} ms, p99 ${pct(invocationMs, 99).toFixed(0)} ms · at most ${stats.maxInFlight} publishes in flight`);
-    out(`CPU ${((cpu.user + cpu.system) / 1000 / o.records).toFixed(2)} ms per record (the notifier's process) · host load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`);
-    out(`ceiling: parallelizationFactor × concurrency / latency = ${o.latencyMs > 0 ? Math.round((o.parallelization * o.concurrency * 1000) / o.latencyMs) : '∞'} records/s`);
-    return failed === 0 && stats.publishes === o.records ? 0 : 1;
+    out(`published ${m.published} of ${o.records} records in ${m.seconds.toFixed(2)} s: ${Math.round(m.recordsPerSecond)} records/s per shard (${m.failed} reported failures)`);
+    out(`invocations ${m.invocations.count}: p50 ${m.invocations.p50.toFixed(0)} ms, p99 ${m.invocations.p99.toFixed(0)} ms · at most ${m.maxInFlight} publishes in flight`);
+    out(`CPU ${m.cpuMsPerRecord.toFixed(2)} ms per record (the notifier's process) · ${loadNote()}`);
+    out(`ceiling: parallelizationFactor × min(concurrency, batch size) / latency = ${Number.isFinite(m.ceiling) ? Math.round(m.ceiling) : '∞'} records/s`);
+    return m.failed === 0 && m.published === o.records ? 0 : 1;
   } finally {
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-    child.send('stop');
+    sink.stop();
   }
 }
 

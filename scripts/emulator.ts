@@ -2,11 +2,14 @@
  * `npm run emulator -- <command> [options]`: the fault controls of a running emulator (`npm start`), a client of
  * its admin API (local/admin.ts) found through `adminUrl` in .emulator/endpoints.json. For failure drills by hand:
  * stop a region and watch the global endpoint move, pause replication, drain, flip the app state.
+ * Prints each answer in words (`--json`: the admin API's JSON as it came); a refusal goes to stderr.
  * Exit codes: 0 done, 1 the emulator refused or is not reachable, 2 bad arguments.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { liveInstances, processAlive } from '../local/instances';
+import { formatReadBack, raced, refusal } from './readBack';
 import { runMain } from './runMain';
 
 export const DEFAULT_ENDPOINTS = path.resolve(__dirname, '..', '.emulator', 'endpoints.json');
@@ -40,8 +43,9 @@ export const USAGE = `usage: npm run emulator -- <command> [options]
   state <active|fenced|failover> --reason "why" [--region R]   through the bundled state updater
                                   (same as: npm run state -- <state> --local)
 
-  --endpoints F   the emulator's endpoints file (default .emulator/endpoints.json)
-  --json          print the admin API's JSON answer as is
+  --endpoints F   the emulator's endpoints file (default .emulator/endpoints.json: the emulator started last;
+                  each has its own, .emulator/<stack>-<port>/endpoints.json)
+  --json          print the admin API's JSON answer as is (by default: in words)
   --help          this text`;
 
 export interface EndpointsInfo {
@@ -50,19 +54,33 @@ export interface EndpointsInfo {
   primaryRegion: string;
   adminUrl: string;
   globalUrl?: string;
+  /** The emulator's process; absent in files of older emulators. */
+  pid?: number;
+  /** Its function logs and notifier DLQ files; absent in files of older emulators (they used .emulator/logs). */
+  logDir?: string | null;
 }
 
-/** Reads the endpoints file of a running emulator; the error says how to get one. */
+/** The emulators running now, for an error message: `--endpoints <file> (stack, url)` each. */
+function runningNow(): string {
+  const live = liveInstances();
+  return live.length ? `; running now: ${live.map((s) => `--endpoints ${path.relative(process.cwd(), s.endpointsFile) || s.endpointsFile} (stack ${s.stack}${s.globalUrl ? `, ${s.globalUrl}` : ''})`).join(', ')}` : '';
+}
+
+/** Reads the endpoints file of a running emulator; the error says how to get one, and names the emulators running. */
 export function readEndpoints(file: string = DEFAULT_ENDPOINTS): EndpointsInfo {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`no emulator endpoints file at ${file}: start the emulator first (npm start), or pass --endpoints`);
+    throw new Error(`no emulator endpoints file at ${file}: start the emulator first (npm start), or pass --endpoints${runningNow()}`);
   }
   const e = JSON.parse(text) as Partial<EndpointsInfo>;
   if (typeof e.adminUrl !== 'string' || !e.regions || typeof e.stack !== 'string' || typeof e.primaryRegion !== 'string') {
     throw new Error(`${file} has no adminUrl (or stack, regions, primaryRegion): it was written by an older emulator; restart npm start`);
+  }
+  // a file left by an emulator that was killed (no Ctrl-C): say so rather than "does not answer"
+  if (typeof e.pid === 'number' && e.pid !== process.pid && !processAlive(e.pid)) {
+    throw new Error(`${file} was written by an emulator that is no longer running (process ${e.pid}): start one (npm start), or pass --endpoints${runningNow()}`);
   }
   return e as EndpointsInfo;
 }
@@ -88,7 +106,10 @@ interface Command {
   method: 'GET' | 'POST';
   route: string;
   body?: Record<string, unknown>;
-  render?: (answer: unknown) => string;
+  /** The answer in words (stdout; nothing when empty); --json prints it as it came instead. */
+  render: (answer: unknown) => string;
+  /** Why the emulator declined what was asked although the call succeeded (a refused state change): stderr, exit 1. */
+  refused?: (answer: unknown) => string | undefined;
 }
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${v.toFixed(1)} ms`);
@@ -119,6 +140,41 @@ const renderChange = (a: unknown) => {
   return `${c.action === 'add' ? 'added' : 'removed'} ${c.region} in ${c.totalMs} ms; regions now ${c.regions.join(', ')}\n${table([['phase', 'took', 'waited for'], ...rows])}`;
 };
 const renderBacklog = (a: unknown) => table([['region', 'backlog', 'notifier'], ...(a as Notifier[]).map((n) => [n.region, String(n.backlog), n.held ? 'held (region stopped)' : 'running'])]);
+
+type RegionView = { region: string; running: boolean; drained: boolean; notifierBacklog: number; subscriptions: number };
+const pairs = (list: Array<[string, string]>) => list.map(([a, b]) => `${a} → ${b}`).join(', ');
+const until = (endsAt: string | null, otherwise: string) => (endsAt ? `until ${endsAt} (then it ends by itself)` : `until ${otherwise}`);
+
+/** The answers of the commands that change something, in words (the admin API's shapes: local/drills.ts). */
+const renderRegion: Record<'stop' | 'start' | 'drain' | 'undrain', (v: RegionView) => string> = {
+  stop: (v) => `${v.region} stopped (a regional outage): its endpoints refuse connections, its notifier is held and replication to and from it queues; \`start ${v.region}\` ends it`,
+  start: (v) => `${v.region} started: its endpoints answer on the same ports and it catches up (notifier backlog ${v.notifierBacklog})`,
+  drain: (v) => `${v.region} drained: its /health answers 503, so the global endpoint stops sending to it once the checks fail; \`undrain ${v.region}\` ends it`,
+  undrain: (v) => `${v.region} undrained: its /health answers 200 again, and the global endpoint sends to it once the checks pass`,
+};
+const renderPause = (a: unknown) => {
+  const p = a as { paused: Array<[string, string]>; endsAt: string | null; approximation: string };
+  return `replication paused: ${pairs(p.paused)}, ${until(p.endsAt, 'resume-replication')}\n${p.approximation}`;
+};
+const renderResume = (a: unknown) => {
+  const r = a as { resumed: Array<[string, string]>; stillPausedByOutage: Array<[string, string]> };
+  const still = r.stillPausedByOutage.length ? `\nstill paused while a region is stopped: ${pairs(r.stillPausedByOutage)}` : '';
+  return `${r.resumed.length ? `replication resumed: ${pairs(r.resumed)}` : 'nothing to resume'}${still}`;
+};
+const renderNotifierErrors = (a: unknown) => {
+  const n = a as { drill: string; action: string; region: string; failing: boolean; endsAt: string | null };
+  return n.failing
+    ? `${n.drill} on ${n.region}: every invocation of its notifier fails (as FIS ${n.action}), ${until(n.endsAt, `stop-notifier-errors --region ${n.region}`)}; retries, bisect and the DLQ behave as deployed`
+    : `${n.drill} on ${n.region} stopped: its notifier delivers again`;
+};
+/** `state`: which updater and why, what it set, then the read-back as `npm run state -- <state> --local` prints it. */
+const renderState = (a: unknown) => {
+  const { region, why, answer } = a as { region: string; why: string; answer: { ok?: boolean; changed?: boolean; state?: string; previousState?: string | null; version?: number; reason?: string } };
+  if (answer?.ok !== true) return ''; // refused: the reason goes to stderr
+  const head = `region ${region}: ${why}`;
+  const what = answer.changed === false ? `already ${answer.state}: nothing changed` : `state ${answer.state} (was ${answer.previousState ?? 'unset'}), version ${answer.version}: ${answer.reason}`;
+  return [head, what, ...formatReadBack(answer)].join('\n');
+};
 
 function parseCommand(argv: readonly string[]): { cmd: Command; endpoints: string; json: boolean } | 'help' {
   let parsed;
@@ -184,7 +240,7 @@ function parseCommand(argv: readonly string[]): { cmd: Command; endpoints: strin
     case 'undrain':
       only([]);
       args(1, 'a region, e.g. eu-west-1');
-      cmd = { method: 'POST', route: `/regions/${encodeURIComponent(rest[0])}/${name}` };
+      cmd = { method: 'POST', route: `/regions/${encodeURIComponent(rest[0])}/${name}`, render: (a) => renderRegion[name](a as RegionView) };
       break;
     case 'add-region':
     case 'remove-region':
@@ -201,6 +257,7 @@ function parseCommand(argv: readonly string[]): { cmd: Command; endpoints: strin
         method: 'POST',
         route: `/replication/${name.split('-')[0]}`,
         body: { ...(v.region ? { region: v.region } : {}), ...(v.duration ? { duration: v.duration } : {}), ...(v.from ? { from: v.from } : {}), ...(v.to ? { to: v.to } : {}) },
+        render: name === 'pause-replication' ? renderPause : renderResume,
       };
       break;
     case 'notifier-errors':
@@ -208,13 +265,24 @@ function parseCommand(argv: readonly string[]): { cmd: Command; endpoints: strin
       only(name === 'notifier-errors' ? ['region', 'duration'] : ['region']);
       args(0, '');
       if (!v.region) throw new UsageError(`${name} needs --region R`);
-      cmd = { method: 'POST', route: name === 'notifier-errors' ? '/drills/notifier-errors' : '/drills/notifier-errors/stop', body: { region: v.region, ...(v.duration ? { duration: v.duration } : {}) } };
+      cmd = { method: 'POST', route: name === 'notifier-errors' ? '/drills/notifier-errors' : '/drills/notifier-errors/stop', body: { region: v.region, ...(v.duration ? { duration: v.duration } : {}) }, render: renderNotifierErrors };
       break;
     case 'state':
       only(['reason', 'region']);
       args(1, 'a state: active, fenced or failover');
       if (!v.reason?.trim()) throw new UsageError('state needs --reason "why"');
-      cmd = { method: 'POST', route: '/state', body: { state: rest[0], reason: v.reason, ...(v.region ? { region: v.region } : {}) } };
+      cmd = {
+        method: 'POST',
+        route: '/state',
+        body: { state: rest[0], reason: v.reason, ...(v.region ? { region: v.region } : {}) },
+        render: renderState,
+        refused: (a) => {
+          const { region, answer } = a as { region: string; answer: unknown };
+          const why = refusal(answer);
+          if (why) return `refused by ${region}'s state updater: ${why}`;
+          return raced(answer) ? `${region}'s change was raced by another region's (the read-back says how): check GET /state in each region` : undefined;
+        },
+      };
       break;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(name)}`);
@@ -240,9 +308,12 @@ export async function main(argv: readonly string[], io: { out?: (l: string) => v
   try {
     const { adminUrl } = readEndpoints(parsed.endpoints);
     const answer = await adminCall(adminUrl, parsed.cmd.method, parsed.cmd.route, parsed.cmd.body);
-    out(parsed.json || !parsed.cmd.render ? JSON.stringify(answer, null, 2) : parsed.cmd.render(answer));
-    const updater = (answer as { answer?: { ok?: unknown } } | null)?.answer;
-    return parsed.cmd.route === '/state' && updater?.ok !== true ? 1 : 0;
+    const refused = parsed.cmd.refused?.(answer);
+    // a refused change is said on stderr only (nothing happened); --json still prints the answer as it came
+    const text = parsed.json ? JSON.stringify(answer, null, 2) : parsed.cmd.render(answer);
+    if (text) out(text);
+    if (refused) err(`error: ${refused}`);
+    return refused ? 1 : 0;
   } catch (e) {
     err(`error: ${(e as Error).message}`);
     return 1;

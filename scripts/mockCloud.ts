@@ -64,7 +64,6 @@ interface RequestOptions {
   ignoreChanges: string[];
   dependencies: string[];
   parent: string;
-  secretInputs: string[];
 }
 // Pulumi's wire marker of a secret value (sdk/nodejs/runtime/rpc.ts: specialSigKey, specialSecretSig)
 const SIG_KEY = '4dabf18193072939515e22adb298388d';
@@ -91,7 +90,6 @@ MockMonitor.prototype.registerResource = function (req: any, cb: any) {
     ignoreChanges: req.getIgnorechangesList(),
     dependencies: req.getDependenciesList(),
     parent: req.getParent(),
-    secretInputs: Object.entries((req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>).filter(([, v]) => holdsSecret(v)).map(([k]) => k),
   });
   return registerResource.call(this, req, cb);
 };
@@ -99,6 +97,9 @@ MockMonitor.prototype.registerResource = function (req: any, cb: any) {
 /** Rewrites the state a mock returns (tests use it to make the cloud answer what AWS sometimes does). */
 export type StateHook = (type: string, name: string, state: Record<string, any>) => Record<string, any>;
 let stateHook: StateHook | undefined;
+/** Rewrites what a data source (invoke) answers, as StateHook does for resources. */
+export type InvokeHook = (token: string, inputs: Record<string, any>, result: Record<string, any>) => Record<string, any>;
+let invokeHook: InvokeHook | undefined;
 
 let resources: Recorded[] = [];
 let invokes: Invoke[] = [];
@@ -263,35 +264,45 @@ const mocks: pulumi.runtime.Mocks = {
       region: args.provider ? providerRegions.get(providerNameOf(args.provider) ?? '') : undefined,
       custom: args.custom !== false,
       state,
-      ...(requestOptions.get(`${args.type}::${args.name}`) ?? { protect: false, retainOnDelete: false, ignoreChanges: [], dependencies: [], parent: '', secretInputs: [] }),
+      ...(requestOptions.get(`${args.type}::${args.name}`) ?? { protect: false, retainOnDelete: false, ignoreChanges: [], dependencies: [], parent: '' }),
+      // the inputs as deserialised keep a secret wrapped at the top-level input holding it (Pulumi's
+      // deserializeProperties lifts nested secrets up), so they tell which inputs were secret without a second
+      // conversion of the request
+      secretInputs: Object.entries(args.inputs as Record<string, unknown>).filter(([, v]) => holdsSecret(v)).map(([k]) => k),
     });
     return { id, state };
   },
   call(args) {
     invokes.push({ token: args.token, inputs: args.inputs, provider: args.provider });
-    switch (args.token) {
-      case 'aws:index/getCallerIdentity:getCallerIdentity':
-        return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/mock`, userId: 'MOCK', id: ACCOUNT };
-      case 'aws:dynamodb/getTable:getTable': {
-        // DescribeTable in the invoke's region: that region's table (the home table or a replica) and its stream
-        const region = providerRegions.get(providerNameOf(args.provider) ?? '') ?? 'default-region';
-        const table = dynamoTables.get(args.inputs.name)?.get(region);
-        if (!table) throw new Error(`getTable: ResourceNotFoundException, no table ${args.inputs.name} in ${region}`);
-        const stream = table.viewType ? { streamEnabled: true, streamViewType: table.viewType, streamArn: streamArnOf(args.inputs.name, region), streamLabel: STREAM_LABEL } : { streamEnabled: false, streamViewType: '', streamArn: '', streamLabel: '' };
-        return { id: args.inputs.name, name: args.inputs.name, arn: tableArnOf(args.inputs.name, region), region, ...stream };
-      }
-      case 'aws:route53/getZone:getZone':
-        return { zoneId: ZONE_ID, id: ZONE_ID, name: args.inputs.name };
-      case 'aws:ssm/getParameter:getParameter': {
-        // the AWS FIS Lambda extension's public parameter (components/fisConfigBucket.ts): a layer ARN of the invoke's region
-        const region = providerRegions.get(providerNameOf(args.provider) ?? '') ?? 'default-region';
-        return { name: args.inputs.name, type: 'String', value: `arn:aws:lambda:${region}:211125607513:layer:aws-fis-extension-arm64:9`, id: args.inputs.name };
-      }
-      default:
-        throw new Error(`unmocked invoke ${args.token}`);
-    }
+    const result = answer(args);
+    return invokeHook ? invokeHook(args.token, args.inputs, result) : result;
   },
 };
+
+/** What a data source the program reads answers here (before any InvokeHook). */
+function answer(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+  switch (args.token) {
+    case 'aws:index/getCallerIdentity:getCallerIdentity':
+      return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/mock`, userId: 'MOCK', id: ACCOUNT };
+    case 'aws:dynamodb/getTable:getTable': {
+      // DescribeTable in the invoke's region: that region's table (the home table or a replica) and its stream
+      const region = providerRegions.get(providerNameOf(args.provider) ?? '') ?? 'default-region';
+      const table = dynamoTables.get(args.inputs.name)?.get(region);
+      if (!table) throw new Error(`getTable: ResourceNotFoundException, no table ${args.inputs.name} in ${region}`);
+      const stream = table.viewType ? { streamEnabled: true, streamViewType: table.viewType, streamArn: streamArnOf(args.inputs.name, region), streamLabel: STREAM_LABEL } : { streamEnabled: false, streamViewType: '', streamArn: '', streamLabel: '' };
+      return { id: args.inputs.name, name: args.inputs.name, arn: tableArnOf(args.inputs.name, region), region, ...stream };
+    }
+    case 'aws:route53/getZone:getZone':
+      return { zoneId: ZONE_ID, id: ZONE_ID, name: args.inputs.name };
+    case 'aws:ssm/getParameter:getParameter': {
+      // the AWS FIS Lambda extension's public parameter (components/fisConfigBucket.ts): a layer ARN of the invoke's region
+      const region = providerRegions.get(providerNameOf(args.provider) ?? '') ?? 'default-region';
+      return { name: args.inputs.name, type: 'String', value: `arn:aws:lambda:${region}:211125607513:layer:aws-fis-extension-arm64:9`, id: args.inputs.name };
+    }
+    default:
+      throw new Error(`unmocked invoke ${args.token}`);
+  }
+}
 
 
 /** Fully qualifies short keys (`regions` → `global-appsync:regions`); qualified keys pass through. */
@@ -332,9 +343,10 @@ export const FIXED_NOW = new Date('2026-11-25T12:34:56Z');
 export async function runProgram(
   config: Record<string, string>,
   stack = 'dev',
-  opts: { code?: CodeSource; now?: Date; state?: StateHook; /** an already parsed config (the program then skips loadConfig) */ parsed?: StackConfig } = {},
+  opts: { code?: CodeSource; now?: Date; state?: StateHook; invoke?: InvokeHook; /** an already parsed config (the program then skips loadConfig) */ parsed?: StackConfig } = {},
 ): Promise<ProgramRun> {
   stateHook = opts.state;
+  invokeHook = opts.invoke;
   resources = [];
   invokes = [];
   providerRegions.clear();
@@ -460,7 +472,7 @@ export function diffRuns(a: ProgramRun, b: ProgramRun): RunDiff {
 }
 
 /** The IAM policy documents of a run: role inline policies (RolePolicy) and trust policies (Role). */
-export function policies(run: ProgramRun): { name: string; kind: 'policy' | 'trust'; doc: { Statement: { Effect: string; Action: string | string[]; Resource?: string | string[] }[] } }[] {
+export function policies(run: ProgramRun): { name: string; kind: 'policy' | 'trust'; doc: { Statement: { Effect: string; Action: string | string[]; Resource?: string | string[]; Condition?: Record<string, Record<string, string[]>> }[] } }[] {
   const out: ReturnType<typeof policies> = [];
   for (const r of run.resources) {
     if (r.type === 'aws:iam/rolePolicy:RolePolicy') out.push({ name: r.name, kind: 'policy', doc: JSON.parse(r.inputs.policy) });

@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, parseConfig, parseStackYaml, projectKeys, readStackFile } from '../config';
+import { ConfigError, parseConfig, parseStackYaml, projectKeys, readStackFile, stackFileWarnings } from '../config';
 import { formatRecovery, recoveryObjectives, writeLatencyNote } from '../components/recovery';
 import { notifierConcurrencyWarning } from '../config/notifier';
 import { roundTripMs } from '../local/latency';
@@ -27,7 +27,7 @@ import { runMain } from './runMain';
 
 const ROOT = path.resolve(__dirname, '..');
 
-export const USAGE = `usage: npm run plan -- [--stack <name>] [--diff <stack file | git revision>[:<stack>]] [--json]
+export const USAGE = `usage: npm run plan -- [--stack <name>] [--diff <stack file | git revision>[:<stack>] [--verbose]] [--json]
 
   What \`pulumi up\` would do for a stack, offline: the real program runs under Pulumi mocks, so no
   credentials, no backend and no AWS calls are needed, and nothing is deployed.
@@ -38,6 +38,8 @@ export const USAGE = `usage: npm run plan -- [--stack <name>] [--diff <stack fil
                        <baseline> is a stack file (old.yaml) or a git revision (HEAD, main, HEAD~1) whose
                        Pulumi.<stack>.yaml is used; ":<stack>" names the baseline's stack when it differs.
                        The program's code is today's in both runs: the diff is what the CONFIG change does.
+  --verbose            with --diff: every changed value in full (by default large values are summarised,
+                       e.g. "+5 widgets for ap-northeast-1", and no line is longer than 200 characters)
   --json               the same as data
   --help, -h           this text
 
@@ -135,14 +137,16 @@ export interface PlanDiffReport extends PlanDiff {
   regionsAdded?: string[];
 }
 
-export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+/** `root`: the folder holding the Pulumi.<stack>.yaml files (default: the project; tests give a temporary one). */
+export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error, root: string = ROOT): Promise<number> {
   let stack: string;
   let json: boolean;
   let diff: string | undefined;
+  let verbose: boolean;
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { stack: { type: 'string', short: 's', default: 'dev' }, json: { type: 'boolean', default: false }, diff: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      options: { stack: { type: 'string', short: 's', default: 'dev' }, json: { type: 'boolean', default: false }, diff: { type: 'string' }, verbose: { type: 'boolean', short: 'v', default: false }, help: { type: 'boolean', short: 'h', default: false } },
       strict: true,
       allowPositionals: false,
     });
@@ -153,6 +157,7 @@ export async function main(argv: string[], out: (line: string) => void = console
     stack = values.stack ?? 'dev';
     json = values.json === true;
     diff = values.diff;
+    verbose = values.verbose === true;
     if (diff === '') throw new Error('--diff needs a stack file or a git revision');
   } catch (e) {
     err(`${(e as Error).message}\n${USAGE}`);
@@ -161,7 +166,8 @@ export async function main(argv: string[], out: (line: string) => void = console
   let phase = `Pulumi.${stack}.yaml`;
   try {
     const now = new Date();
-    const current = readStackFile(stack);
+    const current = readStackFile(stack, root);
+    for (const w of stackFileWarnings(current, stack)) err(`warning: ${w}`);
     if (diff === undefined) {
       const plan = summarize(stack, await runProgram(current, stack, { code: bundledCode, now }));
       if (json) out(JSON.stringify(plan, null, 2));
@@ -172,7 +178,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       }
       return 0;
     }
-    const base = readBaseline(diff, stack);
+    const base = readBaseline(diff, stack, root);
     phase = `the baseline ${base.label}`;
     // both runs with the same fixed clock (API key expiry and the state item's time are ignored changes anyway);
     // memoised, so a process (the tests) that asks again for a config it already ran does not run it twice
@@ -182,7 +188,7 @@ export async function main(argv: string[], out: (line: string) => void = console
     const planned = diffPlans(before, after);
     const report: PlanDiffReport = { stack, baseline: base.label, configChanges: configChanges(base.config, current), ...planned, regionsAdded: addedRegionOrder(planned, before, after) };
     if (json) out(JSON.stringify(report, null, 2));
-    else printDiff(report, out);
+    else printDiff(report, out, verbose);
     return 0;
   } catch (e) {
     if (e instanceof BaselineError) {
@@ -198,14 +204,14 @@ export async function main(argv: string[], out: (line: string) => void = console
   }
 }
 
-export function printDiff(report: PlanDiffReport, out: (line: string) => void): void {
+export function printDiff(report: PlanDiffReport, out: (line: string) => void, verbose = false): void {
   out(`global-appsync plan for stack "${report.stack}" against ${report.baseline} — offline, under Pulumi mocks: nothing is deployed`);
   out('');
   out('── config changes');
   if (report.configChanges.length === 0) out('   none');
   for (const c of report.configChanges) out(`   ${c.key}: ${c.before ?? '(not set)'} → ${c.after ?? '(not set)'}`);
   for (const line of report.regionsAdded ?? []) out(`── region added, in this order: ${line}`);
-  formatDiff(report, out);
+  formatDiff(report, out, { verbose });
 }
 
 runMain(module, main);

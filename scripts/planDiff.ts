@@ -13,6 +13,7 @@
  * resource and are left out.
  */
 import { createHash } from 'node:crypto';
+import { AWS_REGIONS } from '../config';
 import { comparable, type ProgramRun, providerNameOf, type Recorded, SET_INPUTS } from './mockCloud';
 import { dataLoss, deletedFirst, NAMED_DELETE_FIRST_SOURCE, PROVIDER_RULE_SOURCE, replaceNote, replacingInputs } from './replacements';
 
@@ -230,8 +231,167 @@ export function diffPlans(before: ProgramRun, after: ProgramRun): PlanDiff {
 const MARK: Record<Action, string> = { create: '+ create ', update: '~ update ', replace: '± replace', delete: '- delete ' };
 const fmt = (v: unknown): string => (v === undefined ? '(none)' : JSON.stringify(v));
 
-/** The diff in words, as `npm run plan -- --diff` prints it. */
-export function formatDiff(diff: PlanDiff, out: (line: string) => void, maxChanges = 12): void {
+/** The longest line the diff prints without --verbose (a terminal can show it; a 20 KB dashboard cannot be read). */
+export const MAX_LINE = 200;
+
+export interface FormatOptions {
+  /** Changed inputs shown per resource (default 12; --json lists them all). */
+  maxChanges?: number;
+  /** Every value in full, one line each, as --verbose asks: no summaries, no wrapping. */
+  verbose?: boolean;
+}
+
+/** Prose longer than MAX_LINE, wrapped at spaces; the continuation lines are indented 4 more than the first. */
+function wrap(line: string): string[] {
+  if (line.length <= MAX_LINE) return [line];
+  const indent = `${/^ */.exec(line)![0]}    `;
+  const lines: string[] = [];
+  let rest = line;
+  while (rest.length > MAX_LINE) {
+    const cut = rest.lastIndexOf(' ', MAX_LINE);
+    if (cut <= indent.length) break; // one word longer than a line: clipped below
+    lines.push(rest.slice(0, cut));
+    rest = indent + rest.slice(cut + 1);
+  }
+  return [...lines, clip(rest)];
+}
+
+/** A value line cut to MAX_LINE, saying where the rest is. */
+function clip(line: string): string {
+  const more = '… (--verbose prints it all)';
+  return line.length <= MAX_LINE ? line : `${line.slice(0, MAX_LINE - more.length)}${more}`;
+}
+
+/** The AWS regions a value names (ARNs, metric dimensions, titles), in AWS_REGIONS order. */
+function regionsIn(v: unknown): string[] {
+  const text = JSON.stringify(v) ?? '';
+  return AWS_REGIONS.filter((r) => new RegExp(`(^|[^a-z0-9-])${r}([^a-z0-9-]|$)`).test(text));
+}
+
+const plainObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+
+/** What names a list element (a dashboard widget's title, a statement's Sid...), looked for at the top and one level down. */
+function identity(x: unknown): string | undefined {
+  if (!plainObject(x)) return undefined;
+  for (const o of [x, ...Object.values(x).filter(plainObject)]) {
+    for (const k of ['title', 'Sid', 'name', 'id', 'regionName']) if (typeof o[k] === 'string') return `${k}=${o[k]}`;
+  }
+  return undefined;
+}
+
+/** The fields (two levels deep) where two objects differ: `y`, `properties.metrics`. */
+function changedFields(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+    .flatMap((k) => {
+      const [x, y] = [a[k], b[k]];
+      if (!plainObject(x) || !plainObject(y)) return [k];
+      return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((j) => JSON.stringify(x[j]) !== JSON.stringify(y[j])).map((j) => `${k}.${j}`);
+    });
+}
+
+interface ElementDiff {
+  added: unknown[];
+  removed: unknown[];
+  /** elements matched by identity whose content differs, and the fields that do */
+  changed: number;
+  fields: string[];
+}
+
+/**
+ * Elements of `b` not in `a` and of `a` not in `b`. When every element has its own identity (a widget's title),
+ * elements are matched by it, so a widget that only moved counts as changed, not as removed and added; otherwise
+ * they are compared as JSON, counting repeats.
+ */
+function elementDiff(a: readonly unknown[], b: readonly unknown[]): ElementDiff {
+  const ids = (list: readonly unknown[]): Array<string | undefined> => list.map(identity);
+  const [ia, ib] = [ids(a), ids(b)];
+  const unique = (l: Array<string | undefined>): boolean => l.every((x) => x !== undefined) && new Set(l).size === l.length;
+  if (a.length > 0 && b.length > 0 && unique(ia) && unique(ib)) {
+    const fields = new Set<string>();
+    let changed = 0;
+    ib.forEach((id, i) => {
+      const j = ia.indexOf(id);
+      if (j < 0 || JSON.stringify(a[j]) === JSON.stringify(b[i])) return;
+      changed += 1;
+      for (const f of changedFields(a[j] as Record<string, unknown>, b[i] as Record<string, unknown>)) fields.add(f);
+    });
+    return { added: b.filter((_, i) => !ia.includes(ib[i])), removed: a.filter((_, i) => !ib.includes(ia[i])), changed, fields: [...fields] };
+  }
+  const left = a.map((x) => JSON.stringify(x));
+  const added: unknown[] = [];
+  for (const x of b) {
+    const i = left.indexOf(JSON.stringify(x));
+    if (i >= 0) left[i] = '\u0000kept';
+    else added.push(x);
+  }
+  return { added, removed: a.filter((_, i) => left[i] !== '\u0000kept'), changed: 0, fields: [] };
+}
+
+/** `dashboardBody(json).widgets` → widget, `policy(json).Statement` → statement. */
+function noun(path: string): string {
+  const last = path.replace(/\(json\)/g, '').replace(/\[\d+\]/g, '').split('.').pop() ?? '';
+  const known: Record<string, string> = { widgets: 'widget', Statement: 'statement', replicas: 'replica', Resource: 'resource', Action: 'action', metrics: 'metric' };
+  return known[last] ?? 'element';
+}
+
+/** An IAM policy statement in words (Allow a, b on r, s); anything else as JSON. */
+function describe(v: unknown): string {
+  const st = v as { Effect?: unknown; Action?: unknown; NotAction?: unknown; Resource?: unknown; Condition?: unknown };
+  if (v && typeof v === 'object' && !Array.isArray(v) && typeof st.Effect === 'string' && (st.Action ?? st.NotAction) !== undefined) {
+    const list = (x: unknown): string => [x].flat().map(String).join(', ');
+    const actions = st.Action !== undefined ? list(st.Action) : `everything but ${list(st.NotAction)}`;
+    return `${st.Effect} ${actions}${st.Resource !== undefined ? ` on ${list(st.Resource)}` : ''}${st.Condition ? ' (with a condition)' : ''}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Elements added to and removed from a list input, summarised: `+5 widgets for ap-northeast-1` (the regions the
+ * added elements name that the old list did not), then each element on its own line when they are few and short.
+ */
+function listChange(indent: string, path: string, d: ElementDiff, before?: readonly unknown[], after?: readonly unknown[]): string[] {
+  const { added, removed } = d;
+  const one = noun(path);
+  const count = (n: number, sign: string, els: readonly unknown[], other?: readonly unknown[]): string => {
+    if (n === 0) return '';
+    const known = new Set(other ? regionsIn(other) : []);
+    const fresh = regionsIn(els).filter((r) => !known.has(r));
+    return `${sign}${n} ${one}${n === 1 ? '' : 's'}${other && fresh.length > 0 ? ` for ${fresh.join(', ')}` : ''}`;
+  };
+  const items = [...added.map((x) => `+ ${describe(x)}`), ...removed.map((x) => `- ${describe(x)}`)];
+  const changed = d.changed > 0 ? `${d.changed} changed (${d.fields.join(', ')})` : '';
+  const inline = `${indent}${path}: ${items.join('  ')}`;
+  // values (ARNs) fit on one line; objects (statements, replicas) read better counted, then one per line
+  if (items.length > 0 && !changed && [...added, ...removed].every((x) => !x || typeof x !== 'object') && inline.length <= MAX_LINE) return [inline];
+  const head = `${indent}${path}: ${[count(added.length, '+', added, before), count(removed.length, '-', removed, after), changed].filter(Boolean).join(', ')}`;
+  const listable = items.length <= 8 && items.every((l) => indent.length + 4 + l.length <= MAX_LINE);
+  if (!listable) return [clip(`${head} (--verbose prints them)`)];
+  return [head, ...items.map((l) => `${indent}    ${l}`)];
+}
+
+/** One changed input, as lines of at most MAX_LINE characters (lists summarised, long values split or clipped). */
+function changeLines(indent: string, ch: InputChange): string[] {
+  if (ch.unknownAfter) return wrap(`${indent}${ch.path}: known after ${ch.unknownAfter} is replaced`);
+  if (ch.added || ch.removed) return listChange(indent, ch.path, { added: ch.added ?? [], removed: ch.removed ?? [], changed: 0, fields: [] });
+  const { before: a, after: b } = ch;
+  if (Array.isArray(a) && Array.isArray(b)) return listChange(indent, ch.path, elementDiff(a, b), a, b);
+  const plain = plainObject;
+  const line = `${indent}${ch.path}: ${fmt(a)} → ${fmt(b)}`;
+  if (line.length <= MAX_LINE) return [line];
+  // an object added or removed as a whole: its fields one by one
+  if ((a === undefined && plain(b)) || (b === undefined && plain(a))) {
+    const obj = (a ?? b) as Record<string, unknown>;
+    return Object.keys(obj).flatMap((k) => changeLines(indent, { path: `${ch.path}.${k}`, before: a === undefined ? undefined : obj[k], after: b === undefined ? undefined : obj[k] }));
+  }
+  return [`${indent}${ch.path}:`, clip(`${indent}    - ${fmt(a)}`), clip(`${indent}    + ${fmt(b)}`)];
+}
+
+/** The diff in words, as `npm run plan -- --diff` prints it: no line over MAX_LINE characters unless `verbose`. */
+export function formatDiff(diff: PlanDiff, print: (line: string) => void, opts: FormatOptions = {}): void {
+  const maxChanges = opts.maxChanges ?? 12;
+  const verbose = opts.verbose === true;
+  const out = (line: string): void => (verbose ? [line] : wrap(line)).forEach((l) => print(l));
   for (const [region, list] of Object.entries(diff.regions)) {
     const n = (a: Action): number => list.filter((c) => c.action === a).length;
     out('');
@@ -243,7 +403,8 @@ export function formatDiff(diff: PlanDiff, out: (line: string) => void, maxChang
       for (const b of c.because) out(`        because: ${b}`);
       for (const o of c.options) out(`        option ${o}`);
       for (const ch of c.changes.slice(0, maxChanges)) {
-        if (ch.unknownAfter) out(`        ${ch.path}: known after ${ch.unknownAfter} is replaced`);
+        if (!verbose) changeLines('        ', ch).forEach((l) => print(l));
+        else if (ch.unknownAfter) out(`        ${ch.path}: known after ${ch.unknownAfter} is replaced`);
         else if (ch.added || ch.removed) out(`        ${ch.path}: ${[...(ch.added ?? []).map((x) => `+ ${fmt(x)}`), ...(ch.removed ?? []).map((x) => `- ${fmt(x)}`)].join('  ')}`);
         else out(`        ${ch.path}: ${fmt(ch.before)} → ${fmt(ch.after)}`);
       }

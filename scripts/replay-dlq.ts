@@ -14,14 +14,17 @@
  * publishItemChange). A message whose records all published is deleted; any other is left in the queue (and
  * becomes visible again after the visibility timeout), with the reason printed. The queue is an SQS standard
  * queue (components/notifier.ts), which has no deduplication id, so one record can be in it twice (dead-lettered by
- * two Lambda sandboxes, or dead-lettered and inside a discarded range): a replay publishes each (stream ARN,
- * sequence number) once and deletes every copy.
+ * two Lambda sandboxes, or dead-lettered and inside a discarded range): within one replay run, each (stream ARN,
+ * sequence number) is published once and every copy is deleted. The memory lasts only that run: a copy that one
+ * run leaves (past --max, or received after it) is published again by a later run, so subscribers de-duplicate
+ * on (publishedRegion, sequenceNumber), as for any at-least-once delivery.
  *
  *   --region R        the region whose DLQ to replay (required)
  *   --stack S         the deployed stack (default dev): DLQ URL and GraphQL URL from `pulumi stack output`,
  *                     AWS credentials from the default chain
- *   --local           the running emulator (npm start): its DLQ file (.emulator/logs/<region>.notifier-dlq.jsonl),
+ *   --local           the running emulator (npm start): its DLQ file (<its logDir>/<region>.notifier-dlq.jsonl),
  *                     DynamoDB Local's stream and the region's local AppSync, from .emulator/endpoints.json
+ *   --endpoints F     with --local: that emulator's endpoints file instead (several can run side by side)
  *   --max N           replay at most N messages (default 100)
  *   --dry-run         read and re-read, publish nothing, delete nothing
  * Exit status: 0 every message replayed (or none), 1 some left in the queue, 2 bad arguments.
@@ -38,14 +41,17 @@ import type { ItemChangeInput } from '../handlers/lib/streamRecord';
 import type { PublishResult } from '../handlers/lib/publish';
 import { runMain } from './runMain';
 
-export const USAGE = `usage: npm run replay-dlq -- --region <region> [--stack <name> | --local] [--max N] [--dry-run]
+export const USAGE = `usage: npm run replay-dlq -- --region <region> [--stack <name> | --local [--endpoints <file>]] [--max N] [--dry-run]
 
   Republishes a region's notifier DLQ: Lambda's discarded ranges (re-read from the stream, within its 24 h
   retention) and the notifier's dead-lettered records. Deletes each message whose records all published.
+  A record in the queue twice is published once within one replay run (not across runs): subscribers
+  de-duplicate on (publishedRegion, sequenceNumber).
 
   --region, -r <region>   the region whose DLQ to replay (required)
   --stack, -s <name>      deployed stack (default dev): URLs from pulumi stack output, credentials from the default chain
   --local                 the running emulator (npm start) instead
+  --endpoints <file>      with --local: that emulator's endpoints file (default .emulator/endpoints.json)
   --max <n>               at most this many messages (default 100)
   --dry-run               publish nothing, delete nothing: show what would be replayed
   --help, -h              this text
@@ -100,9 +106,10 @@ export async function replay(
 ): Promise<ReplayOutcome[]> {
   const now = deps.now ?? Date.now;
   const out: ReplayOutcome[] = [];
-  // What this replay published, by (stream ARN, sequence number): the queue is a standard one (at-least-once, no
-  // deduplication id), and a record may be in it more than once — dead-lettered by two sandboxes, or both
-  // dead-lettered and inside a discarded range. Each is published once; every copy is deleted.
+  // What this replay run published, by (stream ARN, sequence number): the queue is a standard one (at-least-once,
+  // no deduplication id), and a record may be in it more than once — dead-lettered by two sandboxes, or both
+  // dead-lettered and inside a discarded range. Within this run each is published once and every copy deleted;
+  // a copy a later run receives is published again (subscribers de-duplicate on publishedRegion + sequenceNumber).
   const memo = new PublishedMemo();
   for (const m of messages) {
     const kept = (what: string, why: string, records = 0, published = 0): void => void out.push({ id: m.id, what, records, published, action: 'kept', why });
@@ -232,7 +239,7 @@ export async function sdkStreamReader(region: string, opts: { endpoint?: string;
 class UsageError extends Error {}
 
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
-  let v: { region: string; stack?: string; local: boolean; max: number; dryRun: boolean };
+  let v: { region: string; stack?: string; local: boolean; endpoints?: string; max: number; dryRun: boolean };
   try {
     const { values } = parseArgs({
       args: argv,
@@ -242,6 +249,7 @@ export async function main(argv: string[], out: (line: string) => void = console
         region: { type: 'string', short: 'r' },
         stack: { type: 'string', short: 's' },
         local: { type: 'boolean', default: false },
+        endpoints: { type: 'string' },
         max: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -253,9 +261,10 @@ export async function main(argv: string[], out: (line: string) => void = console
     }
     if (!values.region) throw new UsageError('--region is required');
     if (values.local && values.stack) throw new UsageError('--stack and --local exclude each other');
+    if (values.endpoints !== undefined && !values.local) throw new UsageError('--endpoints is for --local only');
     const max = values.max === undefined ? 100 : Number(values.max);
     if (!Number.isInteger(max) || max < 1) throw new UsageError(`--max must be an integer ≥ 1, got ${JSON.stringify(values.max)}`);
-    v = { region: values.region, stack: values.stack, local: values.local ?? false, max, dryRun: values['dry-run'] ?? false };
+    v = { region: values.region, stack: values.stack, local: values.local ?? false, endpoints: values.endpoints, max, dryRun: values['dry-run'] ?? false };
   } catch (e) {
     err(`${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -268,7 +277,7 @@ export async function main(argv: string[], out: (line: string) => void = console
     if (v.local) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- only --local needs the emulator's modules
       const { readEndpoints } = require('./emulator') as typeof import('./emulator');
-      const e = readEndpoints() as ReturnType<typeof readEndpoints> & { dynamodbEndpoint: string; regions: Record<string, { graphqlUrl: string }> };
+      const e = readEndpoints(v.endpoints ? path.resolve(v.endpoints) : undefined) as ReturnType<typeof readEndpoints> & { dynamodbEndpoint: string; regions: Record<string, { graphqlUrl: string }> };
       if (!e.regions[v.region]) throw new UsageError(`--region ${v.region} is not one of the emulator's regions: ${Object.keys(e.regions).join(', ')}`);
       const { localDlqFile } = await import('../local/notifierLoop');
       const { DEFAULT_LOG_DIR } = await import('../local/emulator');
@@ -277,7 +286,7 @@ export async function main(argv: string[], out: (line: string) => void = console
       const { parseConfig, projectKeys, readStackFile } = await import('../config');
       const all = readStackFile(e.stack);
       const cfg = parseConfig(projectKeys(all), { stack: e.stack, aws: projectKeys(all, 'aws'), all });
-      const file = localDlqFile(DEFAULT_LOG_DIR, v.region);
+      const file = localDlqFile(e.logDir ?? DEFAULT_LOG_DIR, v.region);
       source = fileSource(file);
       // DynamoDB Local's stream, read whole and cut to the range (its shards are few and short)
       reader = { read: async (q) => (await readStreamRecords(e.dynamodbEndpoint, v.region, cfg.tableName)).filter((r) => inRange(r.dynamodb?.SequenceNumber, q)).map((r) => ({ ...r, eventSourceARN: q.streamArn })) };

@@ -13,13 +13,15 @@
  *   in two replicas with the same change; the CLI prints which region it uses and why.
  * - The answer is printed as JSON on stdout; on stderr the CLI also prints what every region's replica showed
  *   when the updater read the state back (converged, still the old state, unreachable, or holding a racing
- *   change). A raced change exits 1.
+ *   change), or why the updater refused the change. A refused or raced change exits 1.
  * - Transitions (enforced by the updater, STATE_TRANSITIONS in schema/rules.ts): active → fenced | failover,
- *   fenced → active | failover, failover → fenced only. Failing back is `fenced`, wait for replication, `active`.
+ *   fenced → active | failover, failover → fenced only. Failing back is `fenced`, wait for replication and the
+ *   write bound (the updater refuses `active` before it, FencedTooShort), `active`. A failover whose regions must
+ *   first wait out the write bound (writeMode primary) answers `writesFromMs`: the CLI says when they take writes.
  * - --function: the function name (default `global-appsync-<stack>-state-updater`, the name the appState
  *   component gives it).
  * - --takeover "why" (with --region): the change goes through that region's updater while its designated region is
- *   unreachable; the updater probes the designated replica and refuses if it answers.
+ *   unreachable; the updater probes the designated replica and refuses if it answers with a client error (4xx); a timeout, a connection error or a server error (5xx) after retries counts as unreachable.
  * - --reason: why (default: "set by npm run state (<user>@<host>)"); the updater requires a non-empty reason.
  * - --local: the running emulator's (npm start) bundled state updater instead, invoked through its admin API
  *   (`POST <adminUrl>/state`, adminUrl from .emulator/endpoints.json or --endpoints); regions, primaryRegion and
@@ -34,7 +36,10 @@ import { parseArgs } from 'node:util';
 import { stateUpdaterFunctionName } from '../config/names';
 import { defaultRegion, type StackInfo } from '../local/stateRegion';
 import { APP_STATES, STATE_TRANSITIONS } from '../schema/rules';
+import { formatReadBack, raced, refusal } from './readBack';
 import { runMain } from './runMain';
+
+export { formatReadBack } from './readBack';
 
 export interface InvokeRequest {
   functionName: string;
@@ -75,10 +80,12 @@ export const USAGE = `usage: npm run state -- <${APP_STATES.join('|')}> [--reaso
   --local     the local emulator's (npm start) state updater, through its admin API; stack and regions
               come from its endpoints file (--endpoints F, default .emulator/endpoints.json)
   --takeover  "why": with --region, make the change through another region's updater while the designated
-              region is unreachable (the updater probes it and refuses if it answers)
+              region is unreachable (the updater probes it: a timeout, a connection error or a 5xx counts as unreachable, a 4xx answer refuses)
 
   Allowed moves: ${APP_STATES.map((s) => `${s} -> ${STATE_TRANSITIONS[s].join('|')}`).join(', ')}.
-  Failing back: set fenced (writes stop everywhere while replication settles), wait (60 s by default), then active.
+  Failing back: set fenced (writes stop everywhere while replication settles), wait (60 s by default, never less
+  than the write bound of 30 s: writes that read the state before the fence may commit until then), then active.
+  In writeMode primary a failover lets the other regions write once the write bound has passed; stderr says when.
   After a change the updater reads the state back from every region; stderr shows what each one saw.`;
 
 /** The real invoke: AWS Lambda Invoke (RequestResponse) with the default credential chain. */
@@ -214,31 +221,22 @@ export async function main(argv: readonly string[], io: MainIO = {}): Promise<nu
   }
   out(JSON.stringify(answer, null, 2));
   for (const line of formatReadBack(answer)) err(line);
-  const okAnswer = typeof answer === 'object' && answer !== null && (answer as { ok?: unknown }).ok === true;
-  const raced = okAnswer && typeof (answer as { readBack?: { raced?: unknown } }).readBack?.raced === 'string';
-  return okAnswer && !raced ? 0 : 1;
+  const writesFrom = formatWritesFrom(answer);
+  if (writesFrom) err(writesFrom);
+  const refused = refusal(answer);
+  if (refused) err(`refused: ${refused}`);
+  return refused || raced(answer) ? 1 : 0;
 }
 
-/** The updater's read-back as lines for people: one per region, then the verdict. Nothing for other answers. */
-export function formatReadBack(answer: unknown): string[] {
-  const rb = (answer as { readBack?: unknown } | null)?.readBack as
-    | { converged: boolean; waitedMs: number; regions: Record<string, Record<string, unknown>>; raced?: string }
-    | undefined;
-  if (!rb || typeof rb !== 'object' || !rb.regions) return [];
-  const version = (answer as { version?: unknown }).version;
-  const width = Math.max(...Object.keys(rb.regions).map((r) => r.length));
-  const lines = [`read back from every region after ${rb.waitedMs} ms:`];
-  for (const [region, v] of Object.entries(rb.regions)) {
-    const what =
-      'error' in v
-        ? `unreadable (${v.error})`
-        : `${v.state} v${v.version ?? '?'} ${v.updatedAt ?? ''}${v.updatedRegion ? ` from ${v.updatedRegion}` : ''}${v.version === version ? '' : ' (not this change yet)'}`;
-    lines.push(`  ${region.padEnd(width)}  ${what}`);
-  }
-  if (rb.raced) lines.push(`RACED: ${rb.raced}`);
-  else if (rb.converged) lines.push('every region shows the change');
-  else lines.push('not every region shows the change yet (replication lag or an unreachable region): check GET /state in each region before relying on it');
-  return lines;
+/**
+ * A failover's `writesFromMs` for people: when the regions it lets write locally start taking writes (until then they
+ * answer StateChanging). Undefined for every other answer.
+ */
+export function formatWritesFrom(answer: unknown, now: number = Date.now()): string | undefined {
+  const a = answer as { ok?: unknown; state?: unknown; writesFromMs?: unknown } | null;
+  if (!a || a.ok !== true || a.state !== 'failover' || typeof a.writesFromMs !== 'number') return undefined;
+  const inS = Math.max(0, Math.ceil((a.writesFromMs - now) / 1000));
+  return `the regions this failover lets write locally take writes from ${new Date(a.writesFromMs).toISOString()} (in ${inS} s): until then a write that read the previous state may still commit in the primary (the write bound); they answer StateChanging, retryable`;
 }
 
 runMain(module, main);

@@ -4,9 +4,9 @@
  * Mints a test JWT (HS256) that the stack's token authorizer (handlers/authorizer.ts, `auth.mode: token` with a
  * shared `secret`) accepts, and prints it: use it as `Authorization: <token>` on GraphQL, realtime and REST, in
  * every region and through the global name.
- * - --local: for the running emulator (npm start). It verifies tokens with a local secret it writes beside the
- *   endpoints file (`.emulator/token-secret`, mode 0600) and names issuer and audience in the endpoints file's
- *   `auth`; this reads both.
+ * - --local: for the running emulator (npm start). It verifies tokens with a local secret it writes beside its
+ *   endpoints file (`.emulator/<stack>-<port>/token-secret`, mode 0600) and names the secret's file, issuer and
+ *   audience in the endpoints file's `auth`; this reads them (--endpoints F: that emulator's file).
  * - --stack S (default): issuer and audience from Pulumi.<S>.yaml (`auth.issuer`, `auth.audience`). The secret is
  *   NOT in that file in plain text (`pulumi config set --secret --path auth.secret` encrypts it, and decrypting
  *   needs the Pulumi backend), so it comes from env AUTH_SECRET or --secret-file F, for example
@@ -93,9 +93,10 @@ export async function main(argv: string[], io: TokenIO = {}): Promise<number> {
     if (values.local) {
       const file = path.resolve(values.endpoints ?? path.join(root, '.emulator', 'endpoints.json'));
       if (!fs.existsSync(file)) throw new UsageError(`${file}: no endpoints file; start the emulator first (npm start)`);
-      const ep = JSON.parse(fs.readFileSync(file, 'utf8')) as { auth?: { mode?: string; issuer?: string; audience?: string } };
-      if (ep.auth?.mode !== 'token') throw new UsageError(`the running emulator serves auth.mode ${ep.auth?.mode ?? 'apiKey'}, not token: set auth.mode token in the stack (or start with a stack that has it)`);
-      secret = fs.readFileSync(localSecretFile(file), 'utf8').trim();
+      const ep = JSON.parse(fs.readFileSync(file, 'utf8')) as { auth?: { mode?: string; issuer?: string; audience?: string; secretFile?: string | null } };
+      if (ep.auth?.mode !== 'token') throw new UsageError(`the running emulator serves auth.mode ${ep.auth?.mode ?? 'apiKey'}, not token: start it with npm start -- --auth token (or a stack with auth.mode token)`);
+      // the file names its secret (.emulator/endpoints.json is a copy of another emulator's file); older ones do not
+      secret = fs.readFileSync(ep.auth.secretFile ?? localSecretFile(file), 'utf8').trim();
       issuer = ep.auth.issuer as string;
       audience = ep.auth.audience as string;
     } else {

@@ -6,7 +6,7 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { APP_STATE_ID, drainFlagId } from '../../schema/rules';
 
-/** The state item as stored: {id, state, updatedAt, reason, version, previousState?, updatedRegion?}. */
+/** The state item as stored: {id, state, updatedAt, reason, version, previousState?, updatedRegion?, writesFromMs?}. */
 export interface AppStateItem {
   state: string;
   updatedAt?: string;
@@ -14,6 +14,8 @@ export interface AppStateItem {
   version?: number;
   previousState?: string | null;
   updatedRegion?: string;
+  /** failover only: regions newly writing locally wait until then (epoch ms; schema/rules.ts decideWrite) */
+  writesFromMs?: number;
 }
 
 export async function readAppState(doc: DynamoDBDocumentClient, table: string, abortSignal?: AbortSignal): Promise<AppStateItem | null> {
@@ -27,6 +29,7 @@ export async function readAppState(doc: DynamoDBDocumentClient, table: string, a
     version: typeof it.version === 'number' ? it.version : undefined,
     previousState: typeof it.previousState === 'string' ? it.previousState : null,
     updatedRegion: typeof it.updatedRegion === 'string' ? it.updatedRegion : undefined,
+    ...(typeof it.writesFromMs === 'number' ? { writesFromMs: it.writesFromMs } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The token authorizer's pure core (issue 10): is this JWT one of ours? `verifyToken(token, settings, now)` answers
+ * The token authorizer's pure core: is this JWT one of ours? `verifyToken(token, settings, now)` answers
  * `{ok: true, sub, claims}` or `{ok: false, reason}` with a short, loggable reason (never the token itself). The
  * cryptography and the claim checks are jose's (jwtVerify); this module decides WHICH key and algorithms are
  * acceptable and refuses what jose would not be asked about:
@@ -22,11 +22,18 @@
  * A failed JWKS fetch is retried on a later request with a backoff (1 s, doubling to 30 s, reset by the next
  * successful fetch): jose's createRemoteJWKSet refetches on every request while it holds no keys (its cooldown
  * only spaces out refetches for an unknown kid after a SUCCESSFUL fetch), so without it an outage would send every
- * request to the key source. Inside the backoff, keys jose already holds still verify tokens; a token needing a
- * fetch (no keys yet, keys past cacheMaxAge, a kid not in them) is answered `unavailable` at once.
+ * request to the key source. Each verification decides for itself, from its own `now`, whether it may fetch:
+ * inside the backoff it does not call the remote set at all, so concurrent verifications never share that choice.
+ *
+ * Stale keys: jose reloads keys older than cacheMaxAge (10 min) before using them, and a failed reload fails the
+ * verification, so without more an outage longer than 10 min would refuse every token. So while the JWKS cannot be
+ * fetched (a failed fetch, or inside the backoff), tokens are verified with jose's createLocalJWKSet over the last
+ * set fetched successfully, for at most JWKS_STALE_MAX_MS (24 h) after that fetch; the answer then carries
+ * `staleKeys` saying so. A token whose kid that set lacks (perhaps a key rotated in during the outage), or any
+ * token once the set is older than the bound or when none was ever fetched, is answered `unavailable`.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwksCache, jwtVerify, type ExportedJWKSCache, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 export interface TokenSettings {
   issuer: string;
@@ -40,7 +47,8 @@ export interface TokenSettings {
 }
 
 /** `unavailable`: the authorizer could not verify any token (key source down, misconfiguration), see the header. */
-export type VerifyResult = { ok: true; sub: string; claims: JWTPayload } | { ok: false; reason: string; unavailable?: true };
+/** `staleKeys`: verified with the last JWKS fetched, because fetching it again failed (see the header). */
+export type VerifyResult = { ok: true; sub: string; claims: JWTPayload; staleKeys?: string } | { ok: false; reason: string; unavailable?: true };
 
 /** Bigger tokens are refused unparsed. API Gateway caps all headers at 10 KB; real JWTs are well under 4 KB. */
 export const MAX_TOKEN_BYTES = 8 * 1024;
@@ -53,13 +61,20 @@ export function jwksBackoffMs(failures: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.max(0, failures - 1));
 }
 
-/** Failed fetches of one JWKS URL in a row, and when the next fetch is allowed (epoch ms). */
+/** How long after its fetch the last good JWKS still verifies tokens while the JWKS cannot be fetched. */
+export const JWKS_STALE_MAX_MS = 24 * 3600 * 1000;
+
+/** Failed fetches of one JWKS URL in a row, when the next fetch is allowed (epoch ms), and the last good set. */
 interface JwksGate {
   failures: number;
   retryAt: number;
   lastFailure: string;
-  /** Set by each verification before jose may fetch: false inside the backoff. */
-  fetchAllowed: boolean;
+  /** The error of the last failed fetch: verifications awaiting the same fetch count it once. */
+  lastError?: unknown;
+  /** jose writes every successfully fetched set here ({uat, jwks}); a new uat is a successful fetch. */
+  fetched: Partial<ExportedJWKSCache>;
+  /** The last set fetched successfully, as a local key set, and when it was seen (epoch ms, the verifier's clock). */
+  lastGood?: { uat: number; keys: JWTVerifyGetKey; at: number };
 }
 
 type RemoteJwks = ReturnType<typeof createRemoteJWKSet>;
@@ -68,8 +83,6 @@ type KeySource =
   | { jwks: RemoteJwks; gate: JwksGate; algorithms: string[] }
   | { error: string };
 
-/** Thrown by the JWKS fetch inside the backoff (no request is made). */
-class JwksBackoff extends Error {}
 /** The key source failed: the token was not judged. */
 class KeySourceUnavailable extends Error {}
 
@@ -90,10 +103,8 @@ export function keySource(s: TokenSettings): KeySource {
     // http is refused in config (config/); tests serve a local http JWKS, which only 127.0.0.1 may use
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && url.hostname === '127.0.0.1')) src = { error: 'authorizer misconfigured: jwksUrl must be https' };
     else {
-      const gate: JwksGate = { failures: 0, retryAt: 0, lastFailure: '', fetchAllowed: true };
-      const gatedFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
-        gate.fetchAllowed ? fetch(input, init) : Promise.reject(new JwksBackoff('inside the fetch backoff'));
-      const jwks = createRemoteJWKSet(url, { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 600_000, [customFetch]: gatedFetch });
+      const gate: JwksGate = { failures: 0, retryAt: 0, lastFailure: '', fetched: {} };
+      const jwks = createRemoteJWKSet(url, { timeoutDuration: 3000, cooldownDuration: 30_000, cacheMaxAge: 600_000, [jwksCache]: gate.fetched as ExportedJWKSCache });
       src = { jwks, gate, algorithms: ['RS256', 'ES256'] };
     }
   } else {
@@ -138,25 +149,57 @@ function describeFetchFailure(err: unknown): string {
   return `${text}${cause ? ` (${cause})` : ''}`.slice(0, 200);
 }
 
-/** The JWKS key lookup for one verification at `now` (see "Key source failures" in the header). */
-function gatedKey(jwks: RemoteJwks, gate: JwksGate, now: number): JWTVerifyGetKey {
+/** Notes a set jose fetched since the last look: it becomes the last good set, and the failures start over. */
+function noteFetch(gate: JwksGate, now: number): void {
+  const { uat, jwks } = gate.fetched;
+  if (uat === undefined || jwks === undefined || uat === gate.lastGood?.uat) return;
+  gate.lastGood = { uat, keys: createLocalJWKSet(jwks), at: now };
+  gate.failures = 0;
+  gate.retryAt = 0;
+}
+
+/** The last good set's key for the token, while the JWKS cannot be fetched (`why`); unavailable past the bound. */
+async function staleKey(gate: JwksGate, now: number, used: KeyUse, why: string, header: Parameters<JWTVerifyGetKey>[0], token: Parameters<JWTVerifyGetKey>[1]): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
+  const good = gate.lastGood;
+  if (!good || now - good.at > JWKS_STALE_MAX_MS) throw new KeySourceUnavailable(why);
+  const age = `${Math.round((now - good.at) / 1000)} s`;
+  try {
+    const key = await good.keys(header, token);
+    used.staleKeys = `JWKS unavailable (${gate.lastFailure}): verified with the keys fetched ${age} ago`;
+    return key;
+  } catch (err) {
+    if (err instanceof errors.JWKSNoMatchingKey) throw new KeySourceUnavailable(`${why}; the keys fetched ${age} ago have none for this token's kid`);
+    throw err;
+  }
+}
+
+/** What one verification's key lookup used, beyond a fresh key. */
+interface KeyUse {
+  staleKeys?: string;
+}
+
+/** The JWKS key lookup for one verification at `now` (see the header: backoff and stale keys). */
+function gatedKey(jwks: RemoteJwks, gate: JwksGate, now: number, used: KeyUse): JWTVerifyGetKey {
   return async (header, token) => {
-    gate.fetchAllowed = now >= gate.retryAt;
+    if (now < gate.retryAt) {
+      // inside the backoff: no fetch; the last good set, if any, verifies
+      return staleKey(gate, now, used, `JWKS unavailable (${gate.lastFailure}): fetched again in ${Math.ceil((gate.retryAt - now) / 1000)} s at the earliest`, header, token);
+    }
     try {
       const key = await jwks(header, token);
-      // jose is cooling down only after a successful fetch, and a failed fetch never happens while it is
-      if (gate.failures > 0 && jwks.coolingDown) gate.failures = 0;
+      noteFetch(gate, now);
       return key;
     } catch (err) {
-      if (err instanceof JwksBackoff) {
-        throw new KeySourceUnavailable(`JWKS unavailable (${gate.lastFailure}): fetched again in ${Math.ceil((gate.retryAt - now) / 1000)} s at the earliest`);
-      }
+      // a fetch that succeeded still counts when the key lookup after it fails (an unknown kid)
+      noteFetch(gate, now);
       if (!isFetchFailure(err)) throw err;
-      gate.failures += 1;
-      const wait = jwksBackoffMs(gate.failures);
-      gate.retryAt = now + wait;
-      gate.lastFailure = describeFetchFailure(err);
-      throw new KeySourceUnavailable(`JWKS unavailable: ${gate.lastFailure}; fetched again in ${wait / 1000} s at the earliest`);
+      if (err !== gate.lastError) {
+        gate.lastError = err;
+        gate.failures += 1;
+        gate.retryAt = now + jwksBackoffMs(gate.failures);
+        gate.lastFailure = describeFetchFailure(err);
+      }
+      return staleKey(gate, now, used, `JWKS unavailable: ${gate.lastFailure}; fetched again in ${Math.ceil((gate.retryAt - now) / 1000)} s at the earliest`, header, token);
     }
   };
 }
@@ -192,10 +235,11 @@ export async function verifyToken(token: string | undefined | null, settings: To
       currentDate: new Date(now),
       requiredClaims: ['exp', 'sub'],
     };
-    const { payload } = 'jwks' in src ? await jwtVerify(jwt, gatedKey(src.jwks, src.gate, now), opts) : await jwtVerify(jwt, src.key, opts);
+    const used: KeyUse = {};
+    const { payload } = 'jwks' in src ? await jwtVerify(jwt, gatedKey(src.jwks, src.gate, now, used), opts) : await jwtVerify(jwt, src.key, opts);
     if (typeof payload.sub !== 'string' || payload.sub.trim() === '') return fail('empty sub');
     if (payload.sub.length > 256) return fail('sub longer than 256 characters');
-    return { ok: true, sub: payload.sub, claims: payload };
+    return { ok: true, sub: payload.sub, claims: payload, ...(used.staleKeys ? { staleKeys: used.staleKeys } : {}) };
   } catch (err) {
     if (err instanceof KeySourceUnavailable) return unavailable(err.message);
     return fail(reasonOf(err));

@@ -68,6 +68,16 @@ export class Budget {
     return this.controller.signal;
   }
 
+  /**
+   * A signal that aborts `reserveMs` before the deadline (at most a third of what is left), so that work after the
+   * call still fits: the items handler's write calls keep room to read an item back when a write's outcome is
+   * unknown. It aborts with a TimeoutError, which answers as a timeout (handlers/lib/errors.ts).
+   */
+  signalLeaving(reserveMs: number): AbortSignal {
+    const left = this.remaining();
+    return AbortSignal.timeout(Math.max(0, left - Math.min(reserveMs, Math.floor(left / 3))));
+  }
+
   /** Waits `ms` unless that would run past the deadline; answers whether it waited. */
   async pause(ms: number): Promise<boolean> {
     if (ms >= this.remaining()) return false;

@@ -11,6 +11,7 @@
  * | DRAIN                        | health                          | `true` drains this region (health answers 503); anything else = not drained |
  * | HEALTH_TIMEOUT_MS            | health                          | optional, default 1000: budget for the deep check's GetItems |
  * | CONSISTENCY                  | items (all may read it)         | `eventual` (default when unset) or `strong` (multi-Region strong consistency) |
+ * | STATE_CACHE_MS               | items                           | optional, default 1000: how long a container reuses its app state read (the write bound, schema/rules.ts) |
  * | AWS_REGION                   | all                             | the serving region (set by Lambda itself)                    |
  * | AWS_ENDPOINT_URL_DYNAMODB    | all (SDK)                       | optional; honoured by the AWS SDK itself (DynamoDB Local)    |
  *
@@ -19,7 +20,7 @@
  * and tests can change them between calls. Reading process.env is cheap; DynamoDB clients are cached
  * separately (handlers/lib/dynamo.ts).
  */
-import { WRITE_MODES, type WriteMode } from '../../schema/rules';
+import { DEFAULT_STATE_CACHE_MS, MAX_STATE_CACHE_MS, WRITE_MODES, type WriteMode } from '../../schema/rules';
 
 export const ENV = {
   ITEMS_TABLE: 'ITEMS_TABLE',
@@ -30,6 +31,7 @@ export const ENV = {
   HEALTH_TIMEOUT_MS: 'HEALTH_TIMEOUT_MS',
   AWS_REGION: 'AWS_REGION',
   CONSISTENCY: 'CONSISTENCY',
+  STATE_CACHE_MS: 'STATE_CACHE_MS',
 } as const;
 
 /**
@@ -67,6 +69,8 @@ export interface HandlerConfig {
   drain: boolean;
   healthTimeoutMs: number;
   consistency: Consistency;
+  /** How long the items function reuses an app state read, per container and region (0 = every write reads it). */
+  stateCacheMs: number;
 }
 
 /** A deployment mistake (a missing or bad variable): handlers answer 500 naming the variable. */
@@ -105,6 +109,14 @@ export function loadConfig(needs: readonly Need[] = ['itemsTable', 'appConfigTab
       throw new ConfigError(`environment variable ${ENV.HEALTH_TIMEOUT_MS} is ${JSON.stringify(timeoutRaw)}: allowed is an integer from 1 to 60000`);
     }
   }
+  const cacheRaw = (env[ENV.STATE_CACHE_MS] ?? '').trim();
+  let stateCacheMs = DEFAULT_STATE_CACHE_MS;
+  if (cacheRaw !== '') {
+    stateCacheMs = Number(cacheRaw);
+    if (!Number.isInteger(stateCacheMs) || stateCacheMs < 0 || stateCacheMs > MAX_STATE_CACHE_MS) {
+      throw new ConfigError(`environment variable ${ENV.STATE_CACHE_MS} is ${JSON.stringify(cacheRaw.slice(0, 40))}: allowed is an integer from 0 to ${MAX_STATE_CACHE_MS}`);
+    }
+  }
   return {
     region,
     itemsTable: needs.includes('itemsTable') ? required(env, ENV.ITEMS_TABLE) : (env[ENV.ITEMS_TABLE] ?? '').trim(),
@@ -114,5 +126,6 @@ export function loadConfig(needs: readonly Need[] = ['itemsTable', 'appConfigTab
     drain: (env[ENV.DRAIN] ?? '').trim().toLowerCase() === 'true',
     healthTimeoutMs,
     consistency: readConsistency(env),
+    stateCacheMs,
   };
 }

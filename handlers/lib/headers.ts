@@ -1,13 +1,14 @@
 /**
- * Parsers for what a client controls in a REST request besides the body: the If-Match header, version numbers
- * given as text (query string), and the caller identity API Gateway's authorizer put in the request context.
+ * Parsers for what a client controls in a REST request besides the body: the If-Match and Idempotency-Key headers,
+ * version numbers given as text (query string), and the caller identity API Gateway's authorizer put in the
+ * request context.
  *
  * Every parser here is linear in its input and refuses anything longer than a small cap before looking at it,
  * so a hostile header costs microseconds (the former If-Match regex backtracked cubically on leading whitespace:
  * 8,000 spaces took 55 s). API Gateway passes headers of up to 10 KB
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html); the caps are far below that.
  */
-import { versionLimitProblem } from '../../schema/rules';
+import { WRITE_ID_RULE, versionLimitProblem, writeIdProblem } from '../../schema/rules';
 
 /** Longest If-Match we look at: `W/"<16 digits>"` plus generous whitespace. */
 export const MAX_IF_MATCH_CHARS = 64;
@@ -50,6 +51,25 @@ export function parseIfMatch(header: string | undefined): { version?: number } |
   if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) s = s.slice(1, -1);
   const parsed = parseVersionText(s, 'If-Match');
   return 'problem' in parsed ? { problem: `${parsed.problem}${hint}` } : parsed;
+}
+
+/** Longest Idempotency-Key we look at: a quoted key of WRITE_ID_MAX_LENGTH plus generous whitespace. */
+export const MAX_IDEMPOTENCY_KEY_CHARS = 96;
+
+/**
+ * `Idempotency-Key: "<key>"` (the IETF draft's form, an RFC 8941 sf-string:
+ * https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header), or the key without quotes as
+ * many clients send it; the key follows the writeId rule (schema/rules.ts), since it becomes the write's writeId.
+ * Absent → {}.
+ */
+export function parseIdempotencyKey(header: string | undefined): { key?: string } | { problem: string } {
+  if (header === undefined) return {};
+  const rule = ` (send Idempotency-Key: "<key>", the key ${WRITE_ID_RULE}; a UUID fits)`;
+  if (header.length > MAX_IDEMPOTENCY_KEY_CHARS) return { problem: `Idempotency-Key is ${header.length} characters, over the limit of ${MAX_IDEMPOTENCY_KEY_CHARS}${rule}` };
+  let s = header.trim();
+  if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) s = s.slice(1, -1);
+  if (writeIdProblem(s) !== null) return { problem: `Idempotency-Key ${show(header)} is invalid${rule}` };
+  return { key: s };
 }
 
 /** What API Gateway puts in `requestContext.authorizer` (REQUEST/TOKEN authorizer context, or Cognito claims). */

@@ -17,12 +17,18 @@
  *   - neither (not retried here, reported to Lambda): authorization failures (401/403, GraphQL Unauthorized /
  *     AccessDenied / expired tokens) and other 4xx or a 200 without `data.publishItemChange`: the function or its
  *     deployment is wrong, not the record, so every record would fail alike and a retry after a fix can succeed.
- * A 2xx whose `data.publishItemChange` came back is a delivery, whatever errors ride along: GraphQL answers a
- * partial result as data plus errors (https://spec.graphql.org/October2021/#sec-Errors), and AppSync's
- * util.appendError adds an error without interrupting the resolver "so that data can be returned to the caller"
- * (quoted from AppSync's utility reference in https://repost.aws/questions/QUNrZtWov2RY-_mF1Q2X517w). The mutation
- * ran and subscribers got the change, so retrying or dead-lettering it would deliver it twice. The errors are
- * returned (`errors`) for the notifier to log.
+ * A 2xx with `data.publishItemChange` and no errors is a delivery. GraphQL answers a partial result as data plus
+ * errors (https://spec.graphql.org/October2021/#sec-Errors): a field that fails is null with an error naming its
+ * path, and a failing non-null field nulls its parent (https://spec.graphql.org/October2021/#sec-Handling-Field-Errors),
+ * as AppSync's util.appendError adds an error without interrupting the resolver "so that data can be returned to
+ * the caller" (quoted from AppSync's utility reference in
+ * https://repost.aws/questions/QUNrZtWov2RY-_mF1Q2X517w). Subscribers receive what the mutation answered. So data
+ * plus errors is a delivery only when the echo holds every field that was sent (sent non-null → echoed non-null,
+ * the item's fields included): the mutation ran and subscribers got the whole change, so retrying or
+ * dead-lettering it would deliver it twice; the errors are returned (`errors`) for the notifier to log. With this
+ * schema a failing non-null field of `item` nulls `item` while publishItemChange stays non-null: subscribers got
+ * `item: null`, the change's data is lost to them, and that answer is `permanent` (dead-lettered, naming the
+ * fields that came back null) like any other refusal of the record.
  *
  * Failure reasons name the error type and an excerpt of the message (GraphQL messages cut to 160 characters,
  * other bodies to 200); the item's value is never in them: it is cut out of everything the server sends back
@@ -151,7 +157,7 @@ export class Publisher {
         };
       }
       if (wait > 0) await this.sleep(wait);
-      last = await this.attempt(body, Math.min(this.requestTimeoutMs, deadlineAt - Date.now()), secret);
+      last = await this.attempt(body, Math.min(this.requestTimeoutMs, deadlineAt - Date.now()), secret, input);
       if (last.ok) return { ok: true, attempts: attempt, ...(last.requestId ? { requestId: last.requestId } : {}), ...(last.errors ? { errors: last.errors } : {}) };
       if (!last.retryable) return failure(last, attempt, secret);
     }
@@ -159,7 +165,7 @@ export class Publisher {
     return failure({ ...final, reason: `gave up after ${this.maxAttempts} attempts: ${final.reason}` }, this.maxAttempts, secret);
   }
 
-  private async attempt(body: string, timeoutMs: number, secret: string | undefined): Promise<Attempt> {
+  private async attempt(body: string, timeoutMs: number, secret: string | undefined, sent: ItemChangeInput): Promise<Attempt> {
     let headers: Record<string, string>;
     try {
       headers = await sign(this.signer, this.url, { 'content-type': 'application/json' }, body);
@@ -173,7 +179,7 @@ export class Publisher {
     } catch (err) {
       return { ok: false, retryable: true, permanent: false, reason: `network error: ${message(err)}`, errorName: errorName(err, 'NetworkError') };
     }
-    return classify(res, secret);
+    return classify(res, secret, sent);
   }
 }
 
@@ -225,10 +231,33 @@ function redactForm(text: string, form: string): string {
 }
 
 /**
- * The verdict on one HTTP answer (exported for tests). Never throws, whatever the body holds. `secret` (the item's
- * value) is cut out of every text taken from the answer before that text is cut to length.
+ * The fields `sent` held (non-null) that `echo` lacks or holds as null, `item` first-level fields as `item.<name>`
+ * (`item` alone when the whole item is null): what subscribers did not get.
  */
-export function classify(res: RawResponse, secret?: string): Attempt {
+export function missingFromEcho(sent: ItemChangeInput, echo: unknown): string[] {
+  const got = echo !== null && typeof echo === 'object' ? (echo as Record<string, unknown>) : {};
+  const missing: string[] = [];
+  for (const [k, v] of Object.entries(sent)) {
+    if (v === null || v === undefined) continue;
+    if (got[k] === null || got[k] === undefined) {
+      missing.push(k);
+      continue;
+    }
+    if (k === 'item' && typeof v === 'object') {
+      const item = typeof got.item === 'object' ? (got.item as Record<string, unknown>) : {};
+      for (const [f, fv] of Object.entries(v as unknown as Record<string, unknown>)) if (fv !== null && fv !== undefined && (item[f] === null || item[f] === undefined)) missing.push(`item.${f}`);
+    }
+  }
+  return missing;
+}
+
+/**
+ * The verdict on one HTTP answer (exported for tests). Never throws, whatever the body holds. `secret` (the item's
+ * value) is cut out of every text taken from the answer before that text is cut to length. `sent` is the input
+ * the answer is to: data plus errors is a delivery only when the echo holds all of it (see the header); without
+ * `sent`, never.
+ */
+export function classify(res: RawResponse, secret?: string, sent?: ItemChangeInput): Attempt {
   let parsed: unknown;
   try {
     parsed = JSON.parse(res.body);
@@ -254,9 +283,21 @@ export function classify(res: RawResponse, secret?: string): Attempt {
     return { ok: false, retryable: true, permanent: false, reason: `HTTP ${res.status} with a body that is not a GraphQL JSON object: ${detail}`, errorName: 'MalformedResponse', ...rid };
   }
   const data = obj.data;
-  if (data !== null && typeof data === 'object' && (data as Record<string, unknown>).publishItemChange != null) {
-    // delivered: the mutation ran and returned the change; errors alongside are logged, never a reason to resend
-    return { ok: true, ...rid, ...(errors.length > 0 ? { errors: listErrors(errors) } : {}) };
+  const echo = data !== null && typeof data === 'object' ? (data as Record<string, unknown>).publishItemChange : undefined;
+  if (echo != null) {
+    if (errors.length === 0) return { ok: true, ...rid };
+    const missing = sent ? missingFromEcho(sent, echo) : ['(the input sent is unknown)'];
+    // delivered whole: the mutation ran and subscribers got every field sent; the errors are logged, never a reason to resend
+    if (missing.length === 0) return { ok: true, ...rid, errors: listErrors(errors) };
+    // subscribers got the change without these fields (item: null when a non-null field of item failed): lost data
+    return {
+      ok: false,
+      retryable: false,
+      permanent: true,
+      reason: `partial answer: publishItemChange came back without ${missing.join(', ')}, so subscribers got the change without it; GraphQL error: ${detail}`,
+      errorName: 'PartialAnswer',
+      ...rid,
+    };
   }
   if (errors.length > 0) {
     const retryable = errors.some((e) => RETRYABLE_ERROR_TYPE.test(`${e.type} ${e.message}`));

@@ -14,6 +14,7 @@
  */
 import type http from 'node:http';
 import { readBody } from '../listen';
+import { trace, tracing } from '../trace';
 import { authenticate, type AuthConfig } from './auth';
 import type { GraphQLExecutor } from './graphql';
 
@@ -109,6 +110,7 @@ export function createGraphQLHandler(o: GraphQLHttpOptions): (req: http.Incoming
       send(res, 400, error('BadRequestException', '"operationName" must be a string.'));
       return;
     }
+    if (tracing()) trace({ point: 'appsync.request', scope: o.executor, detail: { query: request.query, variables } });
     const result = await o.executor.execute({
       query: request.query,
       variables: (variables ?? null) as Record<string, unknown> | null,

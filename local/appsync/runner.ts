@@ -38,8 +38,11 @@ import { type AppSyncError, appsyncUtilsModule, EarlyReturn, type SkipTo, Unsupp
 export type { AppSyncError } from './util';
 export type { TableRef } from './dynamodb';
 
-/** The tables behind the region's DynamoDB data sources. */
-export type DataSourceTables = Record<Exclude<DataSourceKey, 'none'>, TableRef>;
+/**
+ * The tables behind the region's DynamoDB data sources. primaryAppConfig, when not given, is the appConfig table's
+ * replica in the primary region (a global table: same name in every region), as components/appsyncApi.ts deploys it.
+ */
+export type DataSourceTables = Record<Exclude<DataSourceKey, 'none' | 'primaryAppConfig'>, TableRef> & { primaryAppConfig?: TableRef };
 
 export interface ResolverEnvironment {
   /** The region's baked-in settings (what bundleResolver defines as __SETTINGS__). */
@@ -138,18 +141,9 @@ export interface ResolverRunner {
   resolve(typeName: string, fieldName: string, input: ResolveInput): Promise<ResolveOutcome>;
 }
 
-/** The settings a resolver sees: the given ones, with the table names taken from the data sources when absent. */
-export function effectiveSettings(env: Pick<ResolverEnvironment, 'settings' | 'dataSources'>): ResolverSettings {
-  return {
-    ...env.settings,
-    itemsTable: env.settings.itemsTable ?? env.dataSources.localItems?.tableName,
-    appConfigTable: env.settings.appConfigTable ?? env.dataSources.appConfig?.tableName,
-  };
-}
-
 export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
   const clientFor = env.clientFor ?? defaultClientFor;
-  const settings = effectiveSettings(env);
+  const settings = env.settings;
   const resolvers = env.manifest?.resolvers ?? RESOLVERS;
   const functions = env.manifest?.functions ?? FUNCTIONS;
 
@@ -159,7 +153,8 @@ export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
       ctx.result = inRealm((request as { payload?: unknown } | null)?.payload ?? null);
       return;
     }
-    const table = env.dataSources[key];
+    const table =
+      env.dataSources[key] ?? (key === 'primaryAppConfig' && env.dataSources.appConfig ? { tableName: env.dataSources.appConfig.tableName, region: env.settings.primaryRegion } : undefined);
     if (!table) throw new Error(`data source ${key} is not configured for region ${env.settings.region}`);
     const out = await executeDynamoDBRequest(table, request, clientFor);
     // An error usually leaves ctx.result null; a cancelled TransactWriteItems also fills it (cancellationReasons).

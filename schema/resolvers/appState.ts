@@ -20,6 +20,8 @@ export function response(ctx: Context) {
   const stored = item === null ? null : item.state;
   const decision = decideWrite({
     state: stored,
+    writesFromMs: item === null ? null : item.writesFromMs,
+    nowMs: util.time.nowEpochMilliSeconds(),
     writeMode: SETTINGS.writeMode,
     region: SETTINGS.region,
     primaryRegion: SETTINGS.primaryRegion,

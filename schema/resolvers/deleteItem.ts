@@ -1,4 +1,4 @@
-/** Mutation.deleteItem — pipeline: writeGuard → loadItemLocal → loadItemPrimary → deleteItemLocal → deleteItemPrimary (see items.ts, writeGuard.ts). */
+/** Mutation.deleteItem — pipeline: writeGuard → targetGuard → loadItemLocal → loadItemPrimary → deleteItemLocal → deleteItemPrimary → confirmItemLocal → confirmItemPrimary (see items.ts, writeGuard.ts). */
 import { type Context } from '@aws-appsync/utils';
 import { checkDeleteInput, writeResult } from './items';
 

@@ -1,47 +1,48 @@
 /**
  * Shared by the item resolvers (not an entry file itself): input checks and the pipeline functions' request and
  * response objects. Each pipeline function is a tiny entry file that only names its target (loadItemLocal.ts,
- * loadItemPrimary.ts, putItemLocal.ts, putItemPrimary.ts, deleteItemLocal.ts, deleteItemPrimary.ts): a function's
- * code cannot see which data source it is attached to, and the manifest attaches each file to the matching one.
+ * loadItemPrimary.ts, putItemLocal.ts, putItemPrimary.ts, deleteItemLocal.ts, deleteItemPrimary.ts,
+ * confirmItemLocal.ts, confirmItemPrimary.ts): a function's code cannot see which data source it is attached to,
+ * and the manifest attaches each file to the matching one.
  *
- * putItem / deleteItem pipeline: writeGuard (app state → decision) → loadItem (consistent GetItem of the item in
- * the target replica) → the write. Every write is conditional on the version the load saw, so the written item is
- * known exactly (TransactWriteItems returns no item) and nothing between the load and the write is overwritten
- * silently: a write that loses that race answers WriteConflict (retryable), or VersionConflict when the client gave
- * expectedVersion. An item is created with version 1 and every write adds 1.
+ * putItem / deleteItem pipeline: writeGuard (the local app state → decision) → targetGuard (writeMode primary,
+ * outside the primary: the primary replica's app state must allow the same write) → loadItem (consistent GetItem of
+ * the item in the target replica) → the write → confirmItem (only after a failed write: reads the item back).
+ * Every write is one plain conditional UpdateItem / DeleteItem of its own item, conditional on the version the load
+ * saw, so nothing between the load and the write is overwritten silently: a write that loses that race answers
+ * WriteConflict (retryable), or VersionConflict when the client gave expectedVersion. An item is created with
+ * version 1 and every write adds 1.
  *
- * Fence window (issue 13 item 4). With `consistency: eventual` (the default) the write is ONE TransactWriteItems in
- * the target region: a ConditionCheck that the target replica's app-state item is still in a state allowing this
- * write (statesAllowingTarget in schema/rules.ts) plus the versioned UpdateItem / DeleteItem. So a write can never
- * commit after `fenced` (or `failover` in the primary) is stored in the replica it writes to. What remains is
- * replication: a state set through another region's replica reaches the target replica only after the global
- * table's replication lag (typically under a second), and writes committed meanwhile stand.
- * AppSync's TransactWriteItems names its tables, which must be in the data source's region and account
- * (https://docs.aws.amazon.com/appsync/latest/devguide/js-aws-appsync-resolver-reference-dynamodb-transact-write-items.html);
- * both tables have a replica in every region, and the data source roles hold dynamodb:ConditionCheckItem on the
- * app-config replica (components/appsyncApi.ts).
- * With `consistency: strong` the write is a plain conditional UpdateItem / DeleteItem: multi-Region strong
- * consistency tables do not support transactions
- * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/multi-region-strong-consistency-gt.html), so the
- * window between writeGuard's read and the write stays open (milliseconds; the read itself is strongly consistent
- * across regions there). DynamoDB's ReplicatedWriteConflictException answers WriteConflict, retryable.
+ * The fence is a bound, not a transaction: no write includes the app-state item (an item every write touched would
+ * make DynamoDB cancel concurrent writes, TransactionConflict, capping a region at tens of writes a second). The
+ * state is read strongly consistently at the start of the very pipeline that writes, so a write commits at most
+ * one GraphQL request (AppSync's 30 s limit) after a fence is visible in the replica written to (writeBoundMs in
+ * schema/rules.ts). With `consistency: strong` (MRSC) the same holds, the state read then seeing every region's
+ * latest; DynamoDB's ReplicatedWriteConflictException answers WriteConflict, retryable.
  *
- * Idempotency (issue 13 item 1). Every write stores a write id: the client's `writeId` (PutItemInput) or, when it
- * gives none, util.autoId(). A putItem whose writeId is already the stored item's (a client retry of a write that
- * was applied but whose answer was lost) answers that item without writing again, whether the load sees it or the
- * transaction's failed condition returns it (returnValuesOnConditionCheckFailure). Without a client writeId a retry
- * is a new write (a new version). AppSync's own "treat a failed condition as success when the stored item equals
- * the desired one" rule does not apply to transactions, and our items never equal a new write anyway (the version
- * moves). deleteItem is idempotent by nature: deleting a missing item answers null.
+ * Idempotency. Every write stores a write id: the client's `writeId` (PutItemInput) or, when it gives none,
+ * util.autoId(). A putItem whose writeId is already the stored item's (a client retry of a write that was applied
+ * but whose answer was lost) answers that item without writing again (another value under the same writeId:
+ * IdempotencyKeyReused). Without a client writeId a retry is a new write (a new version). deleteItem is idempotent
+ * by nature: deleting a missing item answers null.
  *
- * Caller (issue 10): the write stores `updatedBy`, the caller's subject: ctx.identity.resolverContext.sub (AWS_LAMBDA
+ * A failed write is read back before it is answered (confirmItem): a failed condition that finds the item holding
+ * this very write (it landed between the load and the write, or an earlier attempt's answer was lost) answers it;
+ * any other failure but a replicated-write conflict may have come after DynamoDB applied the write, so the answer
+ * says what the read found: the write itself, or errorInfo `outcome: "notApplied"` (the item does not hold it / is
+ * still there), or `outcome: "unknown"` when the read failed too.
+ *
+ * Caller: the write stores `updatedBy`, the caller's subject: ctx.identity.resolverContext.sub (AWS_LAMBDA
  * authorizer) or ctx.identity.sub (Cognito / OIDC); a write without one (API key, IAM) removes it.
  */
 import { type Context, util, runtime } from '@aws-appsync/utils';
-import { APP_STATE_ID, BAD_INPUT, VERSION_CONFLICT, WRITE_CONFLICT, decideWrite, idProblem, statesAllowingTarget, valueProblem, writeIdProblem } from '../rules';
+import { APP_STATE_ID, BAD_INPUT, STATE_CHANGING, VERSION_CONFLICT, WRITE_CONFLICT, decideWrite, idProblem, statesAllowingTarget, valueProblem, writeIdProblem } from '../rules';
 import { SETTINGS } from './settings';
 
 export type Target = 'local' | 'primary';
+
+/** A writeId resent with another value than the write it names (REST answers the same error as 422). */
+export const IDEMPOTENCY_KEY_REUSED = 'IdempotencyKeyReused';
 
 /** Rejects a bad expectedVersion (null/undefined = not given). Returns an error message or null. */
 export function expectedVersionProblem(expected: unknown): string | null {
@@ -73,23 +74,25 @@ export function checkDeleteInput(ctx: Context) {
   return {};
 }
 
-/** Skips this function (pass the previous result through) unless the stashed decision targets it. */
-function skipUnlessTarget(ctx: Context, target: Target) {
+/** The decision writeGuard stashed; a function running without one is a pipeline mistake. */
+function stashedDecision(ctx: Context) {
   const decision = ctx.stash.decision;
   if (!decision || decision.allowed !== true) {
     util.error('internal: no write decision was stashed before the write function', 'InternalFailure');
   }
+  return decision;
+}
+
+/** Skips this function (pass the previous result through) unless the stashed decision targets it. */
+function skipUnlessTarget(ctx: Context, target: Target) {
+  const decision = stashedDecision(ctx);
   if (decision.target !== target) {
     runtime.earlyReturn(ctx.prev.result);
   }
   return decision;
 }
 
-function strong(): boolean {
-  return SETTINGS.consistency === 'strong';
-}
-
-/** The caller's subject (issue 10), or null: AWS_LAMBDA authorizers put it in resolverContext, Cognito/OIDC in sub. */
+/** The caller's subject, or null: AWS_LAMBDA authorizers put it in resolverContext, Cognito/OIDC in sub. */
 export function callerSub(ctx: Context): string | null {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const identity = ctx.identity as Record<string, any> | null | undefined;
@@ -109,6 +112,49 @@ export function callerSub(ctx: Context): string | null {
 /** The id of the item a mutation writes (putItem: input.id; deleteItem: id). */
 function targetId(ctx: Context): string {
   return ctx.args.input ? ctx.args.input.id : ctx.args.id;
+}
+
+/**
+ * targetGuard request (on primaryAppConfig): in writeMode primary outside the primary region, the write goes to the
+ * primary's replica, so the primary replica's app state is read too (consistent GetItem); skipped otherwise (the
+ * state writeGuard read is then the written replica's own).
+ */
+export function targetGuardRequest(ctx: Context) {
+  const decision = stashedDecision(ctx);
+  if (decision.target !== 'primary' || SETTINGS.region === SETTINGS.primaryRegion) {
+    runtime.earlyReturn(ctx.prev.result);
+  }
+  return { operation: 'GetItem', key: util.dynamodb.toMapValues({ id: APP_STATE_ID }), consistentRead: true };
+}
+
+/** targetGuard response: the primary's state must allow the very write writeGuard decided on. */
+export function targetGuardResponse(ctx: Context) {
+  if (ctx.error) {
+    util.error(`the app state of the primary region ${SETTINGS.primaryRegion} could not be read, so the write was not attempted: ${ctx.error.message}`, ctx.error.type);
+  }
+  const item = ctx.result ?? null;
+  const stored = item === null ? null : item.state;
+  const allowed = statesAllowingTarget({ writeMode: SETTINGS.writeMode, region: SETTINGS.region, primaryRegion: SETTINGS.primaryRegion }, 'primary');
+  if (allowed.indexOf(stored) < 0) {
+    const there = decideWrite({
+      state: stored,
+      writesFromMs: item === null ? null : item.writesFromMs,
+      nowMs: util.time.nowEpochMilliSeconds(),
+      writeMode: SETTINGS.writeMode,
+      region: SETTINGS.region,
+      primaryRegion: SETTINGS.primaryRegion,
+    });
+    if (!there.allowed) {
+      util.error(`${there.message} (the app state in ${SETTINGS.primaryRegion} is ${stored ?? 'missing'})`, there.errorType);
+    }
+    util.error(
+      `the app state in ${SETTINGS.primaryRegion} is ${stored}, not what ${SETTINGS.region} reads (a state change replicating), and it sends writes elsewhere: nothing was written; retry`,
+      STATE_CHANGING,
+      null,
+      { retryable: true },
+    );
+  }
+  return ctx.prev.result;
 }
 
 /** loadItem request: consistent GetItem of the item in the target replica (this function's data source). */
@@ -149,77 +195,40 @@ function unchangedCondition(current: Record<string, unknown> | null) {
   };
 }
 
-/** The ConditionCheck on the target replica's app-state item: still a state that allows this very write. */
-function fenceCheck(decision: Record<string, unknown>) {
-  const states = statesAllowingTarget({ writeMode: SETTINGS.writeMode, region: SETTINGS.region, primaryRegion: SETTINGS.primaryRegion }, decision.target === 'primary' ? 'primary' : 'local');
-  const values: Record<string, unknown> = {};
-  const names: string[] = [];
-  states.forEach((state, i) => {
-    values[`:allowed${i}`] = state;
-    names.push(`:allowed${i}`);
-  });
-  return {
-    table: tableName('appConfigTable'),
-    operation: 'ConditionCheck',
-    key: util.dynamodb.toMapValues({ id: APP_STATE_ID }),
-    condition: {
-      expression: `#state IN (${names.join(', ')})`,
-      expressionNames: { '#state': 'state' },
-      expressionValues: util.dynamodb.toMapValues(values),
-      returnValuesOnConditionCheckFailure: true,
-    },
-  };
+/** A replicated-write conflict (MRSC: another region writes the item) was not applied: retryable at once. */
+function isReplicatedConflict(type: string): boolean {
+  return type === 'DynamoDB:ReplicatedWriteConflictException' || type === 'DynamoDB:TransactionConflictException';
 }
 
-function tableName(which: 'itemsTable' | 'appConfigTable'): string {
-  const name = SETTINGS[which];
-  if (!name) {
-    util.error(`internal: the resolver settings lack ${which} (components/bundle.ts ResolverSettings)`, 'InternalFailure');
-  }
-  return name as string;
-}
-
-/** Errors every write answers the same way: replicated-write and transaction conflicts are retryable. */
-function raiseWriteError(ctx: Context, id: string, type: string): never {
-  if (type === 'DynamoDB:ReplicatedWriteConflictException' || type === 'DynamoDB:TransactionConflictException') {
-    util.error(
-      `item ${JSON.stringify(id)} is being written by another request at the same moment (${type.slice('DynamoDB:'.length)}): nothing was written; retry`,
-      WRITE_CONFLICT,
-      null,
-      { retryable: true },
-    );
-  }
-  return util.error(ctx.error ? ctx.error.message : type, type);
-}
-
-/** A cancelled transaction whose ConditionCheck on the app state failed: the state changed since writeGuard read it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function raiseFenced(ctx: Context, reason: Record<string, any>) {
-  const stored = reason.item ? reason.item.state : null;
-  const decision = ctx.stash.decision;
-  const now = decideWrite({ state: stored, writeMode: SETTINGS.writeMode, region: SETTINGS.region, primaryRegion: SETTINGS.primaryRegion });
-  if (!now.allowed) {
-    util.error(`${now.message} (the app state in ${decision.targetRegion} changed to ${stored ?? 'missing'} while writing)`, now.errorType);
-  }
-  util.error(
-    `the app state in ${decision.targetRegion} changed to ${stored} while writing, which sends writes elsewhere: nothing was written; retry`,
+function raiseConflict(id: string, type: string): never {
+  return util.error(
+    `item ${JSON.stringify(id)} is being written by another request at the same moment (${type.slice('DynamoDB:'.length)}): nothing was written; retry`,
     WRITE_CONFLICT,
     null,
     { retryable: true },
   );
 }
 
-/** The cancellation reasons of a cancelled TransactWriteItems ([0] the fence check, [1] the write), or null. */
-function cancellation(ctx: Context) {
-  if (ctx.error && ctx.error.type === 'DynamoDB:TransactionCanceledException' && ctx.result && ctx.result.cancellationReasons) {
-    return ctx.result.cancellationReasons;
-  }
-  return null;
+function keyReused(id: string, stored: Record<string, unknown>) {
+  util.error(
+    `writeId names the write that stored version ${stored.version} of item ${JSON.stringify(id)} with another value: a writeId stands for one write; send a new one for a new value. Nothing was written`,
+    IDEMPOTENCY_KEY_REUSED,
+  );
 }
 
-/** True when the reason lists a failed condition. */
-function conditionFailed(reason: Record<string, unknown> | null | undefined): boolean {
-  return !!reason && (reason.type === 'ConditionalCheckFailed' || reason.type === 'ConditionalCheckFailedException');
+/**
+ * The write function's response: success → its result; a replicated-write conflict → WriteConflict; any other
+ * failure is stashed for confirmItem, which reads the item back before answering.
+ */
+function afterWrite(ctx: Context, id: string) {
+  if (ctx.error) {
+    if (isReplicatedConflict(ctx.error.type)) {
+      raiseConflict(id, ctx.error.type);
+    }
+    ctx.stash.writeError = { type: ctx.error.type, message: ctx.error.message };
+    return null;
+  }
+  return ctx.result ?? null;
 }
 
 export function putRequest(ctx: Context, target: Target) {
@@ -229,6 +238,9 @@ export function putRequest(ctx: Context, target: Target) {
   ctx.stash.wrote = true;
   if (current && input.writeId && current.writeId === input.writeId) {
     // a retry of a write that is already stored: answer it, write nothing
+    if (current.value !== input.value) {
+      keyReused(input.id, current);
+    }
     runtime.earlyReturn(current);
   }
   const expected = input.expectedVersion;
@@ -256,16 +268,11 @@ export function putRequest(ctx: Context, target: Target) {
   } else {
     expression = `${expression} REMOVE #updatedBy`;
   }
-  const update = { expression: expression, expressionNames: names, expressionValues: util.dynamodb.toMapValues(values) };
-  const key = util.dynamodb.toMapValues({ id: input.id });
-  if (strong()) {
-    return { operation: 'UpdateItem', key: key, update: update, condition: unchangedCondition(current) };
-  }
-  const condition: Record<string, unknown> = unchangedCondition(current);
-  condition.returnValuesOnConditionCheckFailure = true;
   return {
-    operation: 'TransactWriteItems',
-    transactItems: [fenceCheck(decision), { table: tableName('itemsTable'), operation: 'UpdateItem', key: key, update: update, condition: condition }],
+    operation: 'UpdateItem',
+    key: util.dynamodb.toMapValues({ id: input.id }),
+    update: { expression: expression, expressionNames: names, expressionValues: util.dynamodb.toMapValues(values) },
+    condition: unchangedCondition(current),
   };
 }
 
@@ -274,7 +281,7 @@ function versionConflictMessage(id: string, expected: number): string {
 }
 
 /** The item changed between loadItem and the write (stored = what is there now, when known). */
-function raiseItemChanged(ctx: Context, id: string, expected: unknown, stored: Record<string, unknown> | null, verb: string) {
+function raiseItemChanged(id: string, expected: unknown, stored: Record<string, unknown> | null, verb: string) {
   if (typeof expected === 'number') {
     util.error(expected === 0 ? `item ${JSON.stringify(id)} already exists (expectedVersion 0 means it must not exist yet); nothing was ${verb}` : versionConflictMessage(id, expected), VERSION_CONFLICT);
   }
@@ -286,45 +293,12 @@ function raiseItemChanged(ctx: Context, id: string, expected: unknown, stored: R
   );
 }
 
-/**
- * A failed write of putItem / deleteItem: raises the GraphQL error for every failure (fenced, conflict, other) but one
- * — the item's own condition failed inside the transaction — and returns the item stored then (null when absent),
- * which the caller recognises as its own earlier write (a retry) or answers as changed.
- */
-function itemConditionFailure(ctx: Context, id: string, expected: unknown, verb: string): { stored: Record<string, unknown> | null } {
-  const type = ctx.error ? ctx.error.type : '';
-  const reasons = cancellation(ctx);
-  if (reasons) {
-    if (conditionFailed(reasons[0])) {
-      raiseFenced(ctx, reasons[0]);
-    }
-    if (conditionFailed(reasons[1])) {
-      return { stored: reasons[1].item ?? null };
-    }
-    if (reasons[0].type === 'TransactionConflict' || reasons[1].type === 'TransactionConflict') {
-      raiseWriteError(ctx, id, 'DynamoDB:TransactionConflictException');
-    }
-  }
-  if (type === 'DynamoDB:ConditionalCheckFailedException') {
-    raiseItemChanged(ctx, id, expected, null, verb);
-  }
-  return raiseWriteError(ctx, id, type);
-}
-
 export function putResponse(ctx: Context) {
-  const input = ctx.args.input;
-  if (ctx.error) {
-    const failed = itemConditionFailure(ctx, input.id, input.expectedVersion, 'written');
-    if (failed.stored && failed.stored.writeId === ctx.stash.writeId) {
-      return failed.stored;
-    }
-    raiseItemChanged(ctx, input.id, input.expectedVersion, failed.stored, 'written');
-  }
-  return strong() ? ctx.result : ctx.stash.written;
+  return afterWrite(ctx, ctx.args.input.id);
 }
 
 export function deleteRequest(ctx: Context, target: Target) {
-  const decision = skipUnlessTarget(ctx, target);
+  skipUnlessTarget(ctx, target);
   const current = loadedItem(ctx);
   ctx.stash.wrote = true;
   if (!current) {
@@ -338,29 +312,70 @@ export function deleteRequest(ctx: Context, target: Target) {
       VERSION_CONFLICT,
     );
   }
-  const key = util.dynamodb.toMapValues({ id: ctx.args.id });
-  if (strong()) {
-    return { operation: 'DeleteItem', key: key, condition: unchangedCondition(current) };
-  }
-  const condition: Record<string, unknown> = unchangedCondition(current);
-  condition.returnValuesOnConditionCheckFailure = true;
-  return {
-    operation: 'TransactWriteItems',
-    transactItems: [fenceCheck(decision), { table: tableName('itemsTable'), operation: 'DeleteItem', key: key, condition: condition }],
-  };
+  return { operation: 'DeleteItem', key: util.dynamodb.toMapValues({ id: ctx.args.id }), condition: unchangedCondition(current) };
 }
 
 export function deleteResponse(ctx: Context) {
-  const id = ctx.args.id;
-  if (ctx.error) {
-    const failed = itemConditionFailure(ctx, id, ctx.args.expectedVersion, 'deleted');
-    if (!failed.stored) {
-      // deleted by another request meanwhile: gone, as asked
-      return null;
-    }
-    raiseItemChanged(ctx, id, ctx.args.expectedVersion, failed.stored, 'deleted');
+  return afterWrite(ctx, ctx.args.id);
+}
+
+/** confirmItem request: after a failed write only, a consistent GetItem of the item in the target replica. */
+export function confirmRequest(ctx: Context, target: Target) {
+  skipUnlessTarget(ctx, target);
+  if (!ctx.stash.writeError) {
+    runtime.earlyReturn(ctx.prev.result);
   }
-  return strong() ? (ctx.result ?? null) : ctx.stash.current;
+  return { operation: 'GetItem', key: util.dynamodb.toMapValues({ id: targetId(ctx) }), consistentRead: true };
+}
+
+/** The write's own error, with what the read-back found (errorInfo.outcome), raised. */
+function raiseOutcome(ctx: Context, outcome: string, detail: string) {
+  const failed = ctx.stash.writeError;
+  util.error(`${failed.message}. ${detail}`, failed.type, null, outcome === 'unknown' ? { outcome: outcome } : { outcome: outcome, retryable: true });
+}
+
+/** confirmItem response: what the item read back says about the failed write (see the header). */
+export function confirmResponse(ctx: Context) {
+  const failed = ctx.stash.writeError;
+  const conditionFailed = failed.type === 'DynamoDB:ConditionalCheckFailedException';
+  const put = !!ctx.args.input;
+  const id = targetId(ctx);
+  const expected = put ? ctx.args.input.expectedVersion : ctx.args.expectedVersion;
+  const verb = put ? 'written' : 'deleted';
+  if (ctx.error) {
+    if (conditionFailed) {
+      // a failed condition wrote nothing, whatever the read says
+      raiseItemChanged(id, expected, null, verb);
+    }
+    raiseOutcome(
+      ctx,
+      'unknown',
+      `Whether the item was ${verb} is unknown (reading it back failed too: ${ctx.error.type}): ${put ? 'read it (getItem), or repeat the mutation with the same writeId, which is answered as this write while the item holds it' : 'read it (getItem): null means it is deleted'}`,
+    );
+  }
+  const stored = ctx.result ?? null;
+  const current = ctx.stash.current;
+  if (put) {
+    const written = ctx.stash.written;
+    if (stored && stored.writeId === ctx.stash.writeId && stored.version === written.version) {
+      return stored;
+    }
+    if (conditionFailed) {
+      raiseItemChanged(id, expected, stored, verb);
+    }
+    raiseOutcome(ctx, 'notApplied', `Read back: ${stored ? `the item holds version ${stored.version}, not this write` : 'there is no such item'}; nothing of this mutation is in effect, repeating it is safe`);
+  }
+  if (!stored) {
+    // gone: deleted by this request (an unanswered attempt) or by another one meanwhile, as asked either way
+    return conditionFailed ? null : current;
+  }
+  if (conditionFailed) {
+    raiseItemChanged(id, expected, stored, verb);
+  }
+  if (stored.version === current.version && stored.writeId === current.writeId) {
+    raiseOutcome(ctx, 'notApplied', `Read back: the item is still there at version ${stored.version}; nothing was deleted, repeating it is safe`);
+  }
+  return raiseOutcome(ctx, 'unknown', `The item now holds version ${stored.version}, another write: read it (getItem) and decide`);
 }
 
 /** Pipeline resolver `after` of both mutations: the write function's result. */

@@ -6,9 +6,11 @@
  * - localItems:   the items table's replica in the region serving the request
  * - primaryItems: the items table's replica in the primary region (read local, write global)
  * - appConfig:    the app-config table's local replica (app state, drain flags)
+ * - primaryAppConfig: the app-config table's replica in the primary region (writeMode primary: the app state of
+ *                 the replica written to)
  * - none:         NONE data source (local resolver, used by publishItemChange)
  */
-export type DataSourceKey = 'localItems' | 'primaryItems' | 'appConfig' | 'none';
+export type DataSourceKey = 'localItems' | 'primaryItems' | 'appConfig' | 'primaryAppConfig' | 'none';
 
 /** A pipeline function: code file + data source. The same file may back two functions (local / primary). */
 export interface FunctionSpec {
@@ -41,20 +43,23 @@ export type ResolverSpec = UnitResolverSpec | PipelineResolverSpec;
  */
 export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   writeGuard: { file: 'writeGuard', dataSource: 'appConfig' },
+  targetGuard: { file: 'targetGuard', dataSource: 'primaryAppConfig' },
   loadItemLocal: { file: 'loadItemLocal', dataSource: 'localItems' },
   loadItemPrimary: { file: 'loadItemPrimary', dataSource: 'primaryItems' },
   putItemLocal: { file: 'putItemLocal', dataSource: 'localItems' },
   putItemPrimary: { file: 'putItemPrimary', dataSource: 'primaryItems' },
   deleteItemLocal: { file: 'deleteItemLocal', dataSource: 'localItems' },
   deleteItemPrimary: { file: 'deleteItemPrimary', dataSource: 'primaryItems' },
+  confirmItemLocal: { file: 'confirmItemLocal', dataSource: 'localItems' },
+  confirmItemPrimary: { file: 'confirmItemPrimary', dataSource: 'primaryItems' },
 };
 
 export const RESOLVERS: readonly ResolverSpec[] = [
   { kind: 'unit', typeName: 'Query', fieldName: 'getItem', file: 'getItem', dataSource: 'localItems' },
   { kind: 'unit', typeName: 'Query', fieldName: 'listItems', file: 'listItems', dataSource: 'localItems' },
   { kind: 'unit', typeName: 'Query', fieldName: 'appState', file: 'appState', dataSource: 'appConfig' },
-  { kind: 'pipeline', typeName: 'Mutation', fieldName: 'putItem', file: 'putItem', functions: ['writeGuard', 'loadItemLocal', 'loadItemPrimary', 'putItemLocal', 'putItemPrimary'] },
-  { kind: 'pipeline', typeName: 'Mutation', fieldName: 'deleteItem', file: 'deleteItem', functions: ['writeGuard', 'loadItemLocal', 'loadItemPrimary', 'deleteItemLocal', 'deleteItemPrimary'] },
+  { kind: 'pipeline', typeName: 'Mutation', fieldName: 'putItem', file: 'putItem', functions: ['writeGuard', 'targetGuard', 'loadItemLocal', 'loadItemPrimary', 'putItemLocal', 'putItemPrimary', 'confirmItemLocal', 'confirmItemPrimary'] },
+  { kind: 'pipeline', typeName: 'Mutation', fieldName: 'deleteItem', file: 'deleteItem', functions: ['writeGuard', 'targetGuard', 'loadItemLocal', 'loadItemPrimary', 'deleteItemLocal', 'deleteItemPrimary', 'confirmItemLocal', 'confirmItemPrimary'] },
   { kind: 'unit', typeName: 'Mutation', fieldName: 'publishItemChange', file: 'publishItemChange', dataSource: 'none' },
 ];
 

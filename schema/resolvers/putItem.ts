@@ -1,4 +1,4 @@
-/** Mutation.putItem — pipeline: writeGuard → loadItemLocal → loadItemPrimary → putItemLocal → putItemPrimary (see items.ts, writeGuard.ts). */
+/** Mutation.putItem — pipeline: writeGuard → targetGuard → loadItemLocal → loadItemPrimary → putItemLocal → putItemPrimary → confirmItemLocal → confirmItemPrimary (see items.ts, writeGuard.ts). */
 import { type Context } from '@aws-appsync/utils';
 import { checkPutInput, writeResult } from './items';
 

@@ -8,9 +8,6 @@ declare const __SETTINGS__: {
   writeMode: 'multi-master' | 'primary';
   /** absent = eventual */
   consistency?: 'eventual' | 'strong';
-  /** table names for TransactWriteItems (components/bundle.ts ResolverSettings) */
-  itemsTable?: string;
-  appConfigTable?: string;
 };
 
 export const SETTINGS = __SETTINGS__;

@@ -1,7 +1,9 @@
 /**
- * Pipeline function 1 of putItem / deleteItem, on appConfig: reads the app state (consistent read) and applies
- * the write rule table (docs/architecture.md, "Write rules"; decideWrite in schema/rules.ts). A rejected write ends the pipeline here with
- * util.error(message, WriteFenced | WriteRejectedInPrimary): no write function runs, nothing is written.
+ * Pipeline function 1 of putItem / deleteItem, on appConfig: reads the app state (consistent read, in the same
+ * pipeline as the write, which bounds how late a write can follow a fence: writeBoundMs in schema/rules.ts) and
+ * applies the write rule table (docs/architecture.md, "Write rules"; decideWrite in schema/rules.ts). A rejected
+ * write ends the pipeline here with util.error(message, WriteFenced | WriteRejectedInPrimary | StateChanging, the
+ * last with errorInfo {retryable, retryAfterS}): no write function runs, nothing is written.
  * An allowed decision is stashed as ctx.stash.decision ({target: 'local' | 'primary', targetRegion}) for the write
  * functions, each of which runs only when the target is its own data source.
  */
@@ -19,12 +21,14 @@ export function response(ctx: Context) {
   }
   const decision = decideWrite({
     state: ctx.result ? ctx.result.state : null,
+    writesFromMs: ctx.result ? ctx.result.writesFromMs : null,
+    nowMs: util.time.nowEpochMilliSeconds(),
     writeMode: SETTINGS.writeMode,
     region: SETTINGS.region,
     primaryRegion: SETTINGS.primaryRegion,
   });
   if (!decision.allowed) {
-    util.error(decision.message, decision.errorType);
+    util.error(decision.message, decision.errorType, null, typeof decision.retryAfterS === 'number' ? { retryable: true, retryAfterS: decision.retryAfterS } : null);
   }
   ctx.stash.decision = decision;
   return decision;

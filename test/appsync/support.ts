@@ -114,11 +114,26 @@ export class RealtimeClient {
     }
   }
 
-  /** Resolves true if a non-ka frame arrives within ms, false otherwise (the frame stays queued). */
-  async quietFor(ms: number): Promise<Frame | undefined> {
-    await new Promise((r) => setTimeout(r, ms));
-    const i = this.frames.findIndex((f) => f.type !== 'ka');
-    return i >= 0 ? this.frames[i] : undefined;
+  /**
+   * Every frame (ka aside) the server sent this socket before a marker: subscribes `markerId` here, runs
+   * `publishMarker` (which publishes a change with that id), waits for its data frame and stops that subscription.
+   * One socket keeps the server's order and the server delivers a publish before it answers it, so any frame owed
+   * for something published before the marker is in the answer: "nothing arrived" without sleeping on it.
+   * Deliveries of the marker to this socket's other subscriptions are left out.
+   */
+  async framesBefore(markerId: string, publishMarker: () => Promise<unknown>): Promise<Frame[]> {
+    const before: Frame[] = [];
+    const isMarker = (f: Frame) => f.type === 'data' && JSON.stringify(f.payload?.data ?? null).includes(JSON.stringify(markerId));
+    const until = async (done: (f: Frame) => boolean): Promise<void> => {
+      for (let f = await this.next(); !done(f); f = await this.next()) if (!isMarker(f)) before.push(f);
+    };
+    this.send({ id: markerId, type: 'start', payload: { data: JSON.stringify({ query: ON_CHANGE, variables: { id: markerId } }), extensions: { authorization: apiKeyHeaders(`http://${this.host}/graphql`) } } });
+    await until((f) => f.type === 'start_ack' && f.id === markerId);
+    await publishMarker();
+    await until((f) => f.type === 'data' && f.id === markerId);
+    this.send({ type: 'stop', id: markerId });
+    await until((f) => f.type === 'complete' && f.id === markerId);
+    return before;
   }
 
   private nextRaw(timeoutMs: number): Promise<Frame> {

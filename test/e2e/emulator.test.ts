@@ -10,7 +10,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { PUBLISH_ITEM_CHANGE } from '../../schema/publish';
 import { apiKeyHeaders, RealtimeClient } from '../appsync/support';
 import { amplifyClient } from '../support/amplify';
-import { eventually, gql, rest, startTestEmulator, Subscriber, type TestEmulator } from '../support/emulator';
+import { eventually, gql, rest, settleSubscribers, startTestEmulator, Subscriber, type TestEmulator } from '../support/emulator';
 
 const EU = 'eu-west-1';
 const AP = 'ap-southeast-2';
@@ -21,7 +21,8 @@ const ITEM_KEYS = ['id', 'updatedAt', 'updatedRegion', 'value', 'version'];
 const CHANGE_KEYS = ['changedAt', 'id', 'item', 'kind', 'publishedRegion', 'sequenceNumber'];
 
 describe('emulator end to end (two regions, multi-master)', function () {
-  this.timeout(60_000);
+  // the fence test waits out the write bound (30 s) before `active`
+  this.timeout(120_000);
   let t: TestEmulator;
   const ep = (r: string) => t.endpoints.regions[r];
 
@@ -64,7 +65,11 @@ describe('emulator end to end (two regions, multi-master)', function () {
           await eventually(`3 changes of ${id} on ${region}`, () => sub.changes(id).length >= 3);
         }
       }
-      await new Promise((r) => setTimeout(r, 400)); // room for a duplicate to show up
+      // a duplicate would come before the marker each subscriber hears last: no time allowance needed
+      await settleSubscribers(t, [
+        [EU, subs[EU]],
+        [AP, subs[AP]],
+      ]);
       for (const [region, sub] of Object.entries(subs)) {
         for (const [writer, id] of [[EU, 'from-eu'], [AP, 'from-ap']] as const) {
           const got = sub.changes(id);
@@ -115,9 +120,12 @@ describe('emulator end to end (two regions, multi-master)', function () {
   it('fenced (set through the bundled state updater) refuses every write in every region, writes nothing, serves reads; active again works', async () => {
     await gql(ep(EU).graphqlUrl, ep(EU).apiKey, PUT, { input: { id: 'fence-1', value: 'before' } });
     await eventually('fence-1 in ap-southeast-2', async () => (await rest(`${ep(AP).restUrl}/items/fence-1`, 'GET')).status === 200);
-    const answer = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean }>({ newState: 'fenced', reason: 'e2e fence' });
+    const answer = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean; updatedAt: string }>({ newState: 'fenced', reason: 'e2e fence' });
     assert.equal(answer.ok, true, JSON.stringify(answer));
     await eventually('fenced state replicated', async () => (await rest(`${ep(AP).restUrl}/state`, 'GET')).body.state === 'fenced');
+    // the fence is a bound: an items container may write on the state it read before the fence for stateCacheMs more
+    // (a read sent before the fence was visible expires by then), so refusals are certain from that moment on
+    await new Promise((resolve) => setTimeout(resolve, t.emulator.config.stateCacheMs));
     for (const r of [EU, AP]) {
       const g = await gql(ep(r).graphqlUrl, ep(r).apiKey, PUT, { input: { id: 'fence-1', value: `during-${r}` } });
       assert.equal(g.body.data?.putItem ?? null, null);
@@ -136,6 +144,12 @@ describe('emulator end to end (two regions, multi-master)', function () {
     const elsewhere = await t.emulator.region(AP).functions.stateUpdater.invoke<{ ok: boolean; errorType?: string }>({ newState: 'active', reason: 'e2e unfence' });
     assert.deepEqual([elsewhere.ok, elsewhere.errorType], [false, 'NotStateRegion'], JSON.stringify(elsewhere));
     assert.equal((await rest(`${ep(AP).restUrl}/state`, 'GET')).body.state, 'fenced');
+    // active only once the fence has stood for the write bound (30 s: a write that read `active` may commit until then)
+    const early = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean; errorType?: string; error?: string }>({ newState: 'active', reason: 'e2e too soon' });
+    assert.deepEqual([early.ok, early.errorType], [false, 'FencedTooShort'], JSON.stringify(early));
+    const allowedAt = Date.parse(/retry at (\S+) or later/.exec(early.error ?? '')?.[1] ?? '');
+    assert.ok(allowedAt - Date.parse(answer.updatedAt) >= 30_000, early.error);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, allowedAt - Date.now())));
     const back = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean }>({ newState: 'active', reason: 'e2e unfence' });
     assert.equal(back.ok, true, JSON.stringify(back));
     await eventually('active state replicated', async () => (await rest(`${ep(EU).restUrl}/state`, 'GET')).body.state === 'active');
@@ -167,7 +181,9 @@ describe('emulator end to end (two regions, multi-master)', function () {
       );
       const forged = await fetch(ep(EU).graphqlUrl, { method: 'POST', headers: signed.headers, body });
       assert.ok(forged.status === 401 || forged.status === 403, `forged signature answered ${forged.status}`);
-      await new Promise((r) => setTimeout(r, 300));
+      // a change written after the refusals reaches the subscriber through the notifier's signed publish, on the same
+      // socket after anything the refused publishes might have sent
+      await settleSubscribers(t, [[EU, sub]]);
       assert.equal(sub.changes('forged').length, 0, 'nothing refused reached a subscriber');
     } finally {
       await sub.close();

@@ -17,7 +17,9 @@ import { eventually, startTestEmulator, type TestEmulator } from '../support/emu
 const EU = 'eu-west-1'; // first in the dev stack's regions
 const AP = 'ap-southeast-2';
 const PUT = 'mutation Put($input: PutItemInput!) { putItem(input: $input) { id value version updatedRegion } }';
-const HEALTH = { intervalMs: 100, failureThreshold: 2 };
+// Route53's threshold, its interval scaled 1:300; an answer may take up to 10 s (Route53: 2 s), so that a loaded
+// machine's slow answer is not taken for an outage (none of these tests needs a hanging region detected)
+const HEALTH = { intervalMs: 100, failureThreshold: 3, timeoutMs: 10_000 };
 
 async function call(url: string, init: RequestInit = {}) {
   const res = await fetch(url, init);
@@ -27,7 +29,8 @@ async function call(url: string, init: RequestInit = {}) {
 }
 
 describe('global endpoint and admin API (emulator, two regions)', function () {
-  this.timeout(60_000);
+  // two tests wait out the write bound (30 s) between fenced and active
+  this.timeout(150_000);
   let t: TestEmulator;
   let g: string;
   let admin: string;
@@ -123,6 +126,41 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.equal((await call(`${admin}/health`)).body.failOpen, false);
   });
 
+  it('a region marked down serves again only after failureThreshold (3) passing checks in a row, as Route53 decides', async () => {
+    const router = t.emulator.router;
+    const viewOf = async (region: string) => ((await call(`${admin}/health`)).body.regions as Array<{ region: string; healthy: boolean; consecutivePasses: number }>).find((r) => r.region === region)!;
+    const servedBy = async () => {
+      const res = await call(`${g}/live/health`, { headers: { 'x-preferred-region': EU } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.servedBy;
+    };
+    // the checks are stepped one at a time, so no check can land between a step and what is asserted after it
+    await router.pauseChecks();
+    try {
+      assert.equal((await post(`/regions/${EU}/drain`)).status, 200);
+      for (let i = 0; i < HEALTH.failureThreshold; i += 1) await router.checkNow(EU);
+      assert.equal((await viewOf(EU)).healthy, false, 'marked down after 3 failed checks');
+      assert.equal(await servedBy(), AP);
+
+      assert.equal((await post(`/regions/${EU}/undrain`)).status, 200);
+      for (const passes of [1, 2]) {
+        const h = await router.checkNow(EU);
+        assert.deepEqual([h.lastStatus, h.consecutivePasses, h.healthy], [200, passes, false], `after ${passes} passing check(s) (last failure: ${h.lastFailure})`);
+        const view = await viewOf(EU);
+        assert.deepEqual([view.healthy, view.consecutivePasses], [false, passes], 'admin /health: still unhealthy');
+        assert.equal(await servedBy(), AP, `after ${passes} passing check(s) the other region serves`);
+      }
+      const third = await router.checkNow(EU);
+      assert.deepEqual([third.consecutivePasses, third.healthy], [3, true]);
+      assert.equal((await viewOf(EU)).healthy, true);
+      assert.equal(await servedBy(), EU, 'after the third passing check it serves again');
+    } finally {
+      await post(`/regions/${EU}/undrain`);
+      router.resumeChecks();
+      await router.waitFor(EU, true, 10_000);
+    }
+  });
+
   it('admin API: 400 naming the bad input, 404 listing routes, 405 on the wrong method', async () => {
     const cases: Array<[string, unknown, RegExp]> = [
       [`/regions/mars-1/stop`, undefined, /region "mars-1" is not one of this emulator's regions: eu-west-1, ap-southeast-2/],
@@ -205,42 +243,62 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.deepEqual([pausedAnswer.action, pausedAnswer.paused, pausedAnswer.endsAt], ['aws:dynamodb:global-table-pause-replication', [[EU, AP]], null]);
     assert.match(pausedAnswer.approximation, /immediate onset \(AWS: replication may continue up to 5 minutes after the action begins\)/);
     await gqlGlobal(PUT, { input: { id: 'lag-1', value: 'queued' } }, { 'x-preferred-region': EU });
-    await new Promise((r) => setTimeout(r, 300));
+    const queued = () => t.emulator.replicator.stats().find((p) => p.from === EU && p.to === AP)!;
+    const appliedBefore = queued().applied;
+    await eventually('the write read from the stream and queued on the paused pair', () => queued().pending === 1);
+    // the record was first read before this moment (on the replicator's clock, the same process's performance.now)
+    const queuedAt = performance.now();
     const lag = await cli(emulatorCli, ['lag', ...ep]);
     const row = lag.out.split('\n').find((l) => l.startsWith(`${EU}  `));
     assert.match(row ?? '', /yes \(user\)\s+1\s/, lag.out);
+    const resumedAt = performance.now();
     const resumed = await cli(emulatorCli, ['resume-replication', ...ep]);
     assert.equal(resumed.code, 0, resumed.err);
     await t.emulator.replicator.idle();
     const after = await cli(emulatorCli, ['lag', '--json', ...ep]);
     const pair = (JSON.parse(after.out) as Array<{ from: string; pending: number; paused: boolean; lastLagMs: number }>).find((p) => p.from === EU);
-    assert.deepEqual([pair?.paused, pair?.pending], [false, 0]);
-    assert.ok((pair?.lastLagMs ?? 0) >= 250, `the queued write waited for the resume: last lag ${pair?.lastLagMs} ms`);
+    assert.deepEqual([pair?.paused, pair?.pending, queued().applied], [false, 0, appliedBefore + 1]);
+    // applied only after the resume, so its lag covers at least the time from being queued to the resume
+    assert.ok((pair?.lastLagMs ?? 0) >= resumedAt - queuedAt, `the queued write waited for the resume: last lag ${pair?.lastLagMs} ms, paused for ${(resumedAt - queuedAt).toFixed(0)} ms`);
     const status = await cli(emulatorCli, ['status', ...ep]);
     assert.match(status.out, /eu-west-1\s+up\s+no/);
-    assert.match(status.out, /checks every 100 ms, 2 failures = unhealthy/);
+    assert.match(status.out, /checks every 100 ms, 3 failures = unhealthy/);
   });
 
   it('pause-replication --region R --duration: both directions of R (FIS\'s shape), ended by itself after the duration', async () => {
     assert.deepEqual([parseIsoDuration('PT5M'), parseIsoDuration('PT1H30M'), parseIsoDuration('PT0.4S'), parseIsoDuration('PT'), parseIsoDuration('5M')], [300_000, 5_400_000, 400, null, null]);
     const ep = ['--endpoints', t.endpointsFile];
+    // long enough that the checks made during the pause below come well inside it, even on a busy machine
+    const durationMs = 2000;
     const started = performance.now();
-    const paused = await cli(emulatorCli, ['pause-replication', '--region', AP, '--duration', 'PT0.4S', '--json', ...ep]);
+    const before = Date.now();
+    const paused = await cli(emulatorCli, ['pause-replication', '--region', AP, '--duration', 'PT2S', '--json', ...ep]);
+    const after = Date.now();
     assert.equal(paused.code, 0, paused.err);
     const answer = JSON.parse(paused.out);
     assert.deepEqual(answer.paused, [[AP, EU], [EU, AP]], 'every pair out of and into the region');
-    assert.ok(Math.abs(Date.parse(answer.endsAt) - Date.now() - 400) < 400, answer.endsAt);
+    // endsAt is the pause's start plus its duration, and the pause started while the command ran
+    const endsAt = Date.parse(answer.endsAt);
+    assert.ok(endsAt >= before + durationMs && endsAt <= after + durationMs, `${answer.endsAt} within [${new Date(before + durationMs).toISOString()}, ${new Date(after + durationMs).toISOString()}]`);
     const pausedBy = async () => ((await call(`${admin}/replication`)).body as Array<{ from: string; pausedBy: string[] }>).map((p) => [p.from, p.pausedBy]);
     assert.deepEqual(await pausedBy(), [[EU, ['user']], [AP, ['user']]]);
     const write = await gqlGlobal(PUT, { input: { id: 'fis-1', value: 'during' } }, { 'x-preferred-region': EU });
     assert.equal(write.status, 200);
-    await eventually('the timed pause ended by itself', async () => (await pausedBy()).every(([, by]) => (by as string[]).length === 0), 5_000);
+    await eventually('the timed pause ended by itself', async () => (await pausedBy()).every(([, by]) => (by as string[]).length === 0), 5 * durationMs);
     const endedAfter = performance.now() - started;
-    assert.ok(endedAfter >= 390, `not before its duration: ${endedAfter.toFixed(0)} ms`);
+    assert.ok(endedAfter >= durationMs - 10, `not before its duration: ${endedAfter.toFixed(0)} ms`);
     await t.emulator.replicator.idle();
     const there = await call(`${t.endpoints.regions[AP].restUrl}/items/fis-1`, { headers: { 'x-api-key': t.endpoints.globalApiKey } });
     assert.deepEqual([there.status, there.body.value], [200, 'during'], 'the queued write crossed once the pause ended');
   });
+
+  /** `active` after `fenced` waits out the write bound (30 s as deployed): until the moment the stored fence allows it. */
+  async function fenceStood(): Promise<void> {
+    const state = (await call(`${t.endpoints.regions[EU].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body as { state: string; updatedAt: string };
+    assert.equal(state.state, 'fenced');
+    const allowedAt = Date.parse(state.updatedAt) + Number(t.emulator.region(EU).functions.stateUpdater.environment.STATE_WRITE_BOUND_MS);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, allowedAt - Date.now())));
+  }
 
   it('npm run state -- <state> --local sets the app state through the emulator\'s bundled state updater', async () => {
     const run = (argv: string[]) => cli(stateCli as typeof emulatorCli, [...argv, '--local', '--endpoints', t.endpointsFile]);
@@ -256,9 +314,58 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     const wrongStack = await run(['active', '--stack', 'prod']);
     assert.equal(wrongStack.code, 2);
     assert.match(wrongStack.err, /the running emulator serves stack dev/);
+    const tooSoon = await run(['active', '--reason', 'too soon']);
+    assert.equal(tooSoon.code, 1);
+    assert.match(tooSoon.err, /refused: FencedTooShort: .*active is allowed after 30 s in fenced \(the write bound of 30 s/);
+    await fenceStood();
     const active = await run(['active', '--reason', 'routing test done']);
     assert.equal(active.code, 0, active.err);
     assert.equal((await call(`${t.endpoints.regions[EU].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body.state, 'active');
+  });
+  it('npm run emulator says each answer in words (--json: as it came); state reads back as npm run state does; a refused change says why on stderr', async () => {
+    const ep = ['--endpoints', t.endpointsFile];
+    const run = async (argv: string[]) => {
+      const r = await cli(emulatorCli, [...argv, ...ep]);
+      assert.equal(r.code, 0, `${argv.join(' ')}: ${r.err}`);
+      return r.out;
+    };
+    assert.equal(await run(['drain', AP]), `${AP} drained: its /health answers 503, so the global endpoint stops sending to it once the checks fail; \`undrain ${AP}\` ends it`);
+    const undrained = JSON.parse(await run(['undrain', AP, '--json']));
+    assert.deepEqual([undrained.region, undrained.running, undrained.drained], [AP, true, false]);
+    assert.equal(await run(['stop', AP]), `${AP} stopped (a regional outage): its endpoints refuse connections, its notifier is held and replication to and from it queues; \`start ${AP}\` ends it`);
+    assert.match(await run(['start', AP]), new RegExp(`^${AP} started: its endpoints answer on the same ports and it catches up \\(notifier backlog \\d+\\)$`));
+    await t.emulator.router.waitFor(AP, true, 10_000);
+    const paused = (await run(['pause-replication', '--from', EU, '--to', AP])).split('\n');
+    assert.equal(paused[0], `replication paused: ${EU} → ${AP}, until resume-replication`);
+    assert.match(paused[1], /^approximation: immediate onset/);
+    assert.match(await run(['resume-replication', '--from', EU, '--to', AP]), new RegExp(`^replication resumed: ${EU} → ${AP}$`));
+    assert.equal(await run(['notifier-errors', '--region', EU]), `notifier-errors on ${EU}: every invocation of its notifier fails (as FIS aws:lambda:invocation-error), until stop-notifier-errors --region ${EU}; retries, bisect and the DLQ behave as deployed`);
+    assert.equal(await run(['stop-notifier-errors', '--region', EU]), `notifier-errors on ${EU} stopped: its notifier delivers again`);
+
+    // state: the region and why, what was set, then the read-back in the very lines npm run state prints
+    const fenced = (await run(['state', 'fenced', '--reason', 'words'])).split('\n');
+    assert.equal(fenced[0], `region ${EU}: stack dev's primaryRegion, where fenced is set (the updater refuses it elsewhere)`);
+    assert.match(fenced[1], /^state fenced \(was active\), version \d+: words$/);
+    await fenceStood();
+    const viaState = await cli(stateCli as typeof emulatorCli, ['active', '--reason', 'words done', '--local', ...ep]);
+    assert.equal(viaState.code, 0, viaState.err);
+    // the same lines, states, numbers and times aside (the regions come in the order their reads answered)
+    const readBack = (lines: string[]) => lines.slice(lines.findIndex((l) => l.startsWith('read back from every region'))).map((l) => l.replace(/\b(active|fenced)\b/g, 'STATE').replace(/\d+/g, 'N')).sort();
+    const fromState = readBack(viaState.err.split('\n'));
+    assert.equal(fromState.length, 4, viaState.err); // the heading, a line per region, the verdict
+    assert.deepEqual(readBack(fenced), fromState);
+
+    // refused: AP is not the region that sets active; the reason on stderr, nothing on stdout, exit 1
+    const refused = await cli(emulatorCli, ['state', 'active', '--region', AP, '--reason', 'x', ...ep]);
+    assert.deepEqual([refused.code, refused.out], [1, '']);
+    assert.match(refused.err, new RegExp(`^error: refused by ${AP}'s state updater: NotStateRegion: `));
+    const refusedJson = await cli(emulatorCli, ['state', 'active', '--region', AP, '--reason', 'x', '--json', ...ep]);
+    assert.equal(refusedJson.code, 1);
+    assert.deepEqual([JSON.parse(refusedJson.out).answer.ok, JSON.parse(refusedJson.out).answer.errorType], [false, 'NotStateRegion']);
+    assert.match(refusedJson.err, /NotStateRegion/);
+    const refusedState = await cli(stateCli as typeof emulatorCli, ['active', '--region', AP, '--reason', 'x', '--local', ...ep]);
+    assert.equal(refusedState.code, 1);
+    assert.match(refusedState.err, /^refused: NotStateRegion: /m);
   });
 });
 

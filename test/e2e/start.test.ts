@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { EndpointsFile } from '../../local/emulator';
+import { eventually } from '../support/eventually';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -20,8 +21,9 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'local/start.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `group`: the child leads a process group of its own, so a test can signal it as a terminal does (Ctrl-C). */
+function run(args: string[], env: NodeJS.ProcessEnv = process.env, group = false): Run {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'local/start.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -60,21 +62,24 @@ function javaProcessesOn(port: number): string[] {
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ga-start-'));
 
 describe('npm start (local/start.ts as a child process)', function () {
-  this.timeout(90_000);
+  // guards against a hang only: npm start loads ts-node and a JVM, ~15 s on an idle 2-core machine and over 45 s on
+  // one loaded by parallel test files
+  this.timeout(240_000);
 
   it('serves every region of the dev stack, prints the endpoints, and SIGINT leaves no process and no listening port', async () => {
     const base = await freeBase();
     const file = path.join(tmp(), 'endpoints.json');
     const r = run(['--port', String(base), '--endpoints', file]);
     try {
-      const deadline = Date.now() + 60_000;
+      const deadline = Date.now() + 180_000;
       while (!fs.existsSync(file) && Date.now() < deadline && r.child.exitCode === null) await new Promise((res) => setTimeout(res, 100));
       assert.ok(fs.existsSync(file), `no endpoints file; stdout:\n${r.out()}\nstderr:\n${r.err()}`);
       const e = JSON.parse(fs.readFileSync(file, 'utf8')) as EndpointsFile;
       assert.deepEqual(Object.keys(e.regions), ['eu-west-1', 'ap-southeast-2']);
       assert.equal(e.regions['eu-west-1'].graphqlUrl, `http://127.0.0.1:${base + 10}/graphql`);
       assert.equal(e.regions['ap-southeast-2'].restUrl, `http://127.0.0.1:${base + 21}/live`);
-      await new Promise((res) => setTimeout(res, 200)); // the table is printed right after the file is written
+      // the table is printed right after the file is written: wait for its rows
+      await eventually('a table row per region', () => Object.keys(e.regions).every((name) => r.out().split('\n').some((l) => l.startsWith(name))), 20_000);
       for (const [name, reg] of Object.entries(e.regions)) {
         const row = r.out().split('\n').find((l) => l.startsWith(name));
         assert.ok(row, `a table row for ${name} in:\n${r.out()}`);
@@ -92,6 +97,66 @@ describe('npm start (local/start.ts as a child process)', function () {
       assert.deepEqual(await Promise.all(ports.map(refused)), ports.map(() => true), 'nothing listens any more');
       assert.deepEqual(javaProcessesOn(ddbPort), [], 'the JVM is gone');
       assert.equal(fs.existsSync(file), false, 'the endpoints file is removed with the emulator');
+    } finally {
+      r.child.kill('SIGKILL');
+    }
+  });
+
+  it('Ctrl-C (SIGINT to the whole process group, as a terminal sends it) after writes: a clean stop, no "fetch failed" line', async () => {
+    const base = await freeBase();
+    const file = path.join(tmp(), 'endpoints.json');
+    const r = run(['--port', String(base), '--endpoints', file], process.env, true);
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!fs.existsSync(file) && Date.now() < deadline && r.child.exitCode === null) await new Promise((res) => setTimeout(res, 100));
+      assert.ok(fs.existsSync(file), `no endpoints file; stdout:\n${r.out()}\nstderr:\n${r.err()}`);
+      const e = JSON.parse(fs.readFileSync(file, 'utf8')) as EndpointsFile;
+      const headers = { 'x-api-key': e.globalApiKey, 'content-type': 'application/json' };
+      const put = await fetch(`${e.regions['eu-west-1'].restUrl}/items/ctrl-c`, { method: 'PUT', headers, body: JSON.stringify({ value: 'before the stop' }) });
+      assert.equal(put.status, 201, await put.text());
+      // the write reached the other region: the replicator's and the notifiers' stream pollers are all reading
+      let there = 0;
+      while (there !== 200) {
+        assert.ok(Date.now() < deadline, 'the write never replicated');
+        there = (await fetch(`${e.regions['ap-southeast-2'].restUrl}/items/ctrl-c`, { headers })).status;
+      }
+      process.kill(-(r.child.pid as number), 'SIGINT');
+      assert.equal(await r.exited, 0, r.err());
+      const printed = `${r.out()}\n${r.err()}`;
+      assert.match(printed, /SIGINT: stopping/);
+      assert.doesNotMatch(printed, /fetch failed|stream poller|retrying/, 'nothing reads as an error when the emulator stops');
+      assert.deepEqual(javaProcessesOn(Number(new URL(e.dynamodbEndpoint).port)), [], 'the JVM is stopped too');
+    } finally {
+      try {
+        process.kill(-(r.child.pid as number), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+
+  it('--auth token: prints the token command, which mints a token the emulator accepts, run as printed', async () => {
+    const base = await freeBase();
+    const file = path.join(tmp(), 'endpoints.json');
+    const r = run(['--port', String(base), '--endpoints', file, '--auth', 'token']);
+    try {
+      const deadline = Date.now() + 60_000;
+      // the command is printed after the endpoints file is written: wait for the line
+      while (!/^ {2}TOKEN=\$\(.*\)$/m.test(r.out()) && Date.now() < deadline && r.child.exitCode === null) await new Promise((res) => setTimeout(res, 100));
+      const printed = /^ {2}TOKEN=\$\((.*)\)$/m.exec(r.out())?.[1];
+      assert.ok(printed, `no token command printed; stdout:\n${r.out()}\nstderr:\n${r.err()}`);
+      assert.match(r.out(), /token mode: send "authorization: <token>" everywhere; mint a token with/);
+      const e = JSON.parse(fs.readFileSync(file, 'utf8')) as EndpointsFile;
+      assert.equal(e.auth.mode, 'token');
+      assert.equal(printed, e.auth.mode === 'token' ? e.auth.tokenCommand : '', 'the endpoints file holds the same command');
+      const token = execFileSync('bash', ['-c', `TOKEN=$(${printed}) && printf %s "$TOKEN"`], { cwd: ROOT, encoding: 'utf8' });
+      const url = `${e.globalUrl}/live/items/from-start`;
+      const put = await fetch(url, { method: 'PUT', headers: { authorization: token, 'content-type': 'application/json' }, body: JSON.stringify({ value: 'token mode' }) });
+      assert.equal(put.status, 201, await put.text());
+      assert.equal((await fetch(url)).status, 401, 'without the token: refused');
+      r.child.kill('SIGINT');
+      assert.equal(await r.exited, 0, r.err());
+      assert.equal(fs.existsSync(path.join(path.dirname(file), 'token-secret')), false, 'the local secret goes with the emulator');
     } finally {
       r.child.kill('SIGKILL');
     }

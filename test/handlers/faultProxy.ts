@@ -104,20 +104,22 @@ export async function silentServer(): Promise<SilentServer> {
   };
 }
 
+export type OkBody = (operation: string, request: Record<string, unknown>) => unknown;
+
 export interface FakeDynamo {
   url: string;
   /**
    * Every request gets this status and DynamoDB error type (`__type`), e.g. 400 ProvisionedThroughputExceededException;
    * `extra` adds fields to the error body (CancellationReasons); `only` limits the error to one operation, the
-   * others answer `okBody` (200).
+   * others answer `okBody` (200): a body, or a function of the operation and the parsed request.
    */
-  answer(status: number, type: string, message: string, opts?: { extra?: Record<string, unknown>; only?: string; okBody?: unknown }): void;
+  answer(status: number, type: string, message: string, opts?: { extra?: Record<string, unknown>; only?: string; okBody?: unknown | OkBody }): void;
   requests: number;
   close(): Promise<void>;
 }
 
 export async function fakeDynamo(): Promise<FakeDynamo> {
-  let reply: { status: number; type: string; message: string; extra?: Record<string, unknown>; only?: string; okBody?: unknown } = {
+  let reply: { status: number; type: string; message: string; extra?: Record<string, unknown>; only?: string; okBody?: unknown | OkBody } = {
     status: 500,
     type: 'InternalServerError',
     message: 'internal',
@@ -126,12 +128,14 @@ export async function fakeDynamo(): Promise<FakeDynamo> {
   const server = http.createServer((req, res) => {
     state.requests += 1;
     const op = operationOf(req);
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const headers = { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `fake-${state.requests}` };
       if (reply.only !== undefined && op !== reply.only) {
+        const ok = reply.okBody;
         res.writeHead(200, headers);
-        res.end(JSON.stringify(reply.okBody ?? {}));
+        res.end(JSON.stringify((typeof ok === 'function' ? (ok as OkBody)(op, JSON.parse(Buffer.concat(chunks).toString() || '{}')) : ok) ?? {}));
         return;
       }
       res.writeHead(reply.status, headers);
@@ -147,6 +151,59 @@ export async function fakeDynamo(): Promise<FakeDynamo> {
     get requests() {
       return state.requests;
     },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface RefusingProxy {
+  url: string;
+  /** Answer the next `count` requests whose X-Amz-Target is `operation` with a 400 DynamoDB error `type`. */
+  refuse(operation: string, count: number, type: string, message: string): void;
+  /** `<operation>` forwarded, `<operation>!` refused, in order. */
+  seen: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Forwards every request to DynamoDB Local, except that the next N requests of one operation get a canned DynamoDB
+ * error instead (e.g. AccessDeniedException while IAM has not yet applied a new role's policy).
+ */
+export async function refusingProxy(target: string): Promise<RefusingProxy> {
+  const upstream = new URL(target);
+  let refusal: { operation: string; count: number; type: string; message: string } | undefined;
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    const op = operationOf(req);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (refusal && refusal.count > 0 && refusal.operation === op) {
+        refusal.count -= 1;
+        seen.push(`${op}!`);
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `refused-${seen.length}` });
+        res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${refusal.type}`, message: refusal.message }));
+        return;
+      }
+      seen.push(op);
+      const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 500, up.headers);
+        up.pipe(res);
+      });
+      out.on('error', () => req.socket.destroy());
+      out.end(Buffer.concat(chunks));
+    });
+  });
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    refuse(operation, count, type, message) {
+      refusal = { operation, count, type, message };
+    },
+    seen,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

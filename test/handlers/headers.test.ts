@@ -7,12 +7,14 @@
 import assert from 'node:assert/strict';
 import { handleItems, type ItemsDeps } from '../../handlers/items';
 import { Budget } from '../../handlers/lib/budget';
-import { MAX_CALLER_CHARS, MAX_IF_MATCH_CHARS, callerIdentity, parseIfMatch, parseVersionText } from '../../handlers/lib/headers';
+import { MAX_CALLER_CHARS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_IF_MATCH_CHARS, callerIdentity, parseIdempotencyKey, parseIfMatch, parseVersionText } from '../../handlers/lib/headers';
 import { toRequest } from '../../handlers/lib/http';
 import { itemsEvent } from '../support/apigw';
 
 const KB64 = 64 * 1024;
-const CEILING_MS = 200;
+// A guard against a hang, not a speed test: the parsers refuse this input by their length caps in well under a
+// millisecond, so 1 s leaves room for any busy machine and still catches backtracking (12 s on 2,000 spaces).
+const CEILING_MS = 1000;
 
 /** Adversarial 64 KB inputs: long runs of what the parsers skip, strip or scan for. */
 const HOSTILE: Record<string, string> = {
@@ -41,18 +43,17 @@ const NO_TABLES: ItemsDeps = {
   region: 'eu-west-1',
   primaryRegion: 'eu-west-1',
   writeMode: 'multi-master',
-  consistency: 'eventual',
-  appConfigTable: 'unused',
   local: {
     region: 'eu-west-1',
     get: () => Promise.reject(new Error('no table access expected')),
     put: () => Promise.reject(new Error('no table access expected')),
+    upsert: () => Promise.reject(new Error('no table access expected')),
     delete: () => Promise.reject(new Error('no table access expected')),
   },
   storeFor() {
     throw new Error('no table access expected');
   },
-  readState: () => Promise.reject(new Error('no table access expected')),
+  stateOf: () => Promise.reject(new Error('no table access expected')),
   now: () => new Date(0),
   newWriteId: () => 'w',
   random: () => 0,
@@ -70,11 +71,15 @@ describe('header parsers on hostile input (linear, length-capped)', () => {
       assert.ok(version.ms < CEILING_MS, `parseVersionText took ${version.ms} ms`);
       assert.ok('problem' in version.result);
 
+      const key = timed(() => parseIdempotencyKey(input));
+      assert.ok(key.ms < CEILING_MS, `parseIdempotencyKey took ${key.ms} ms`);
+      assert.match((key.result as { problem: string }).problem, new RegExp(`over the limit of ${MAX_IDEMPOTENCY_KEY_CHARS}`));
+
       const caller = timed(() => callerIdentity({ sub: input, principalId: input, claims: { sub: input } }));
       assert.ok(caller.ms < CEILING_MS, `callerIdentity took ${caller.ms} ms`);
       assert.equal(caller.result, null, `a subject over ${MAX_CALLER_CHARS} characters is not recorded`);
 
-      const event = itemsEvent('DELETE', 'x', { headers: { 'If-Match': input, 'X-Other': input }, query: { expectedVersion: input } });
+      const event = itemsEvent('DELETE', 'x', { headers: { 'If-Match': input, 'Idempotency-Key': input, 'X-Other': input }, query: { expectedVersion: input } });
       const req = timed(() => toRequest(event));
       assert.ok(req.ms < CEILING_MS, `toRequest took ${req.ms} ms`);
 
@@ -98,6 +103,19 @@ describe('header parsers on hostile input (linear, length-capped)', () => {
     for (const header of ['9007199254740990', '9007199254740991', '9007199254740992', '99999999999999999999']) {
       const parsed = parseIfMatch(header);
       assert.ok('problem' in parsed && parsed.problem.startsWith(`If-Match ${header} is over the limit: versions go up to 9007199254740989`), `${header}: ${JSON.stringify(parsed)}`);
+    }
+  });
+
+  it('Idempotency-Key: the draft\'s quoted sf-string or a bare key, by the writeId rule; refuses the rest', () => {
+    const uuid = '8e03978e-40d5-43e8-bc93-6894a57f9324';
+    for (const [header, key] of [[`"${uuid}"`, uuid], [uuid, uuid], ['  "k1"  ', 'k1'], ['a.b:c_d-e', 'a.b:c_d-e'], [`"${'k'.repeat(64)}"`, 'k'.repeat(64)]] as const) {
+      assert.deepEqual(parseIdempotencyKey(header), { key }, header);
+    }
+    assert.deepEqual(parseIdempotencyKey(undefined), {});
+    for (const header of ['', '""', '"', 'a b', '"a", "b"', 'k'.repeat(65), '"k\\"', 'ключ', '<script>', '"a"b"']) {
+      const out = parseIdempotencyKey(header);
+      assert.ok('problem' in out, `refused: ${JSON.stringify(header)}`);
+      assert.match(out.problem, /Idempotency-Key .*(is invalid|over the limit).*1-64 characters of letters, digits and _ \. : -/);
     }
   });
 

@@ -145,6 +145,17 @@ describe('npm run state (scripts/state.ts main)', () => {
     assert.match(raced.err, /RACED: eu-west-1 holds version 6/);
   });
 
+  it('a failover that waits out the write bound says when the regions take writes; other answers say nothing of it', async () => {
+    const from = Date.now() + 29_500;
+    const r = await run(['failover', '--stack', 'qa'], { ok: true, changed: true, state: 'failover', version: 7, writesFromMs: from });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, new RegExp(`take writes from ${new Date(from).toISOString()} \\(in (29|30) s\\): until then a write that read the previous state may still commit in the primary`));
+    assert.deepEqual(JSON.parse(r.out).writesFromMs, from, 'the answer as the updater gave it');
+    for (const answer of [{ ok: true, changed: true, state: 'failover', version: 7 }, { ok: true, changed: true, state: 'fenced', writesFromMs: from }]) {
+      assert.doesNotMatch((await run(['failover', '--stack', 'qa'], answer)).err, /take writes from/);
+    }
+  });
+
   it('--takeover passes the reason to the updater of the given region; it needs --region', async () => {
     const r = await run(['fenced', '--stack', 'qa', '--region', 'eu-west-1', '--takeover', 'ap-southeast-2 unreachable']);
     assert.equal(r.code, 0, r.err);

@@ -9,8 +9,8 @@ describe('state updater (direct invoke, DynamoDB Local)', () => {
   let restore: () => void = () => undefined;
   function env(extra: Record<string, string | undefined> = {}): void {
     restore();
-    // a one-region stack (so every change is EU's) without the fenced dwell: the rules have their own tests
-    restore = setEnv({ AWS_REGION: EU, APP_CONFIG_TABLE: tables.appConfig, PRIMARY_REGION: EU, STATE_REGIONS: EU, STATE_MIN_FENCED_SECONDS: '0', ...extra });
+    // a one-region stack (so every change is EU's) without the fenced dwell or the write bound: the rules have their own tests
+    restore = setEnv({ AWS_REGION: EU, APP_CONFIG_TABLE: tables.appConfig, PRIMARY_REGION: EU, STATE_REGIONS: EU, STATE_MIN_FENCED_SECONDS: '0', STATE_WRITE_BOUND_MS: '0', ...extra });
   }
   beforeEach(async () => {
     tables = await createTables('updater');
@@ -170,10 +170,10 @@ describe('state updater (direct invoke, DynamoDB Local)', () => {
     assert.ok(allowed.ok);
   });
 
-  it('a write cancelled by a transaction conflict (an item write fencing on this item) is retried, not lost; other errors are not', async () => {
+  it('a write refused by a replicated-write conflict (MRSC: another region writing the item at once) is retried, not lost; other errors are not', async () => {
     await handler({ newState: 'active', reason: 'bootstrap' });
     const real = stateUpdaterDeps();
-    const conflict = () => Object.assign(new Error('Transaction is ongoing for the item'), { name: 'TransactionConflictException' });
+    const conflict = () => Object.assign(new Error('the item is being modified by a request in another Region'), { name: 'ReplicatedWriteConflictException' });
     let calls = 0;
     const slept: number[] = [];
     const res = await updateState(

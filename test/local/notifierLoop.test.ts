@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { STREAM_MAPPING } from '../../components/streamMapping';
 import { handler } from '../../handlers/notifier';
+import { readStreamRecords } from '../../local/dynamodbStreams';
 import { type NotifierLoop, type NotifierMapping, startNotifierLoop } from '../../local/notifierLoop';
 import { createTable, dynamoEndpoint, uniqueTableName } from '../support/dynamodb';
 import { FakeAppSync } from '../support/fakeAppSync';
-import { del, item, put, waitFor } from './support';
+import { del, item, put, putBatch, waitFor } from './support';
 
 const REGION = 'eu-west-1';
 const ids = (rs: DynamoDBRecord[]): string[] => rs.map((r) => r.dynamodb!.Keys!.id.S!);
@@ -39,7 +40,14 @@ describe('local notifier loop (event source mapping semantics)', function () {
   }
 
   it('invokes with batches of at most mapping.batchSize (100), in stream order, each record once', async () => {
-    const table = await tableWith('nb', 230);
+    const table = uniqueTableName('nb');
+    await createTable(REGION, table);
+    // 230 records in 10 BatchWriteItem calls (25 items each, DynamoDB's limit) instead of 230 PutItem round trips;
+    // the order to expect is the stream's own, read back from DynamoDB Local
+    const all = Array.from({ length: 230 }, (_, i) => item(`nb-${String(i).padStart(3, '0')}`, 'v', '2026-11-30T10:00:00.000Z', REGION));
+    for (let i = 0; i < all.length; i += 25) await putBatch(REGION, table, all.slice(i, i + 25));
+    const streamOrder = ids(await readStreamRecords(dynamoEndpoint(), REGION, table));
+    assert.deepEqual([...streamOrder].sort(), all.map((x) => x.id), 'every record is on the stream once');
     const batches: string[][] = [];
     const l = await loop(table, async (e) => {
       batches.push(ids(e.Records));
@@ -49,39 +57,47 @@ describe('local notifier loop (event source mapping semantics)', function () {
     await l.poller.settled();
     assert.ok(batches.every((b) => b.length <= 100), `batch sizes ${batches.map((b) => b.length)}`);
     assert.deepEqual(batches.map((b) => b.length), [100, 100, 30]);
-    assert.deepEqual(batches.flat(), Array.from({ length: 230 }, (_, i) => `nb-${String(i).padStart(3, '0')}`));
+    assert.deepEqual(batches.flat(), streamOrder);
     assert.deepEqual(l.stats(), { invocations: 3, records: 230, failedRecords: 0, discarded: 0 });
   });
 
-  it('retries from the lowest batchItemFailure: the whole rest of the stream without bisect, only the batch remainder with it', async () => {
+  // Lambda checkpoints before the LOWEST reported sequence number, whatever order the response lists them in
+  // (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html)
+  const reports: Array<[string, number[]]> = [
+    ['in stream order', [1, 3]],
+    ['in reverse order', [3, 1]],
+    ['with duplicates, the lowest neither first nor last', [3, 1, 3, 1, 3]],
+  ];
+  for (const [how, failed] of reports) {
     for (const bisect of [false, true]) {
-      const table = await tableWith(bisect ? 'pfb' : 'pf', 8);
-      const batches: string[][] = [];
-      const l = await loop(
-        table,
-        async (e) => {
-          batches.push(ids(e.Records));
-          if (batches.length > 1) return { batchItemFailures: [] };
-          // report records 3 and 1 (out of order): the checkpoint is the lowest, record 1
-          return { batchItemFailures: [3, 1].map((i) => ({ itemIdentifier: e.Records[i].dynamodb!.SequenceNumber })) };
-        },
-        small({ batchSize: 5, bisectBatchOnFunctionError: bisect, maximumRetryAttempts: 3 }),
-      );
-      await waitFor('all 8 through', () => new Set(batches.flat()).size === 8 && batches.length >= 3);
-      await l.poller.settled();
-      const p = bisect ? 'pfb' : 'pf';
-      const r = (i: number) => `${p}-00${i}`;
-      assert.deepEqual(
-        batches,
-        bisect
-          ? [[0, 1, 2, 3, 4].map(r), [1, 2, 3, 4].map(r), [5, 6, 7].map(r)]
-          : [[0, 1, 2, 3, 4].map(r), [1, 2, 3, 4, 5].map(r), [6, 7].map(r)],
-        `bisect ${bisect}`,
-      );
-      assert.equal(l.stats().failedRecords, 4, 'records 1..4 of the first batch failed once');
-      assert.equal(l.stats().discarded, 0);
+      it(`retries from the lowest batchItemFailure, reported ${how} ${JSON.stringify(failed)}: ${bisect ? 'only the batch remainder (bisect on)' : 'the whole rest of the stream (bisect off)'}`, async () => {
+        const p = `pf${bisect ? 'b' : ''}${failed.join('')}`;
+        const table = await tableWith(p, 8);
+        const batches: string[][] = [];
+        const l = await loop(
+          table,
+          async (e) => {
+            batches.push(ids(e.Records));
+            if (batches.length > 1) return { batchItemFailures: [] };
+            return { batchItemFailures: failed.map((i) => ({ itemIdentifier: e.Records[i].dynamodb!.SequenceNumber })) };
+          },
+          small({ batchSize: 5, bisectBatchOnFunctionError: bisect, maximumRetryAttempts: 3 }),
+        );
+        await waitFor('all 8 through', () => new Set(batches.flat()).size === 8 && batches.length >= 3);
+        await l.poller.settled();
+        const r = (i: number) => `${p}-00${i}`;
+        assert.deepEqual(
+          batches,
+          bisect
+            ? [[0, 1, 2, 3, 4].map(r), [1, 2, 3, 4].map(r), [5, 6, 7].map(r)]
+            : [[0, 1, 2, 3, 4].map(r), [1, 2, 3, 4, 5].map(r), [6, 7].map(r)],
+          'the retried batch starts at record 1, the lowest reported',
+        );
+        assert.equal(l.stats().failedRecords, 4, 'records 1..4 of the first batch failed once');
+        assert.equal(l.stats().discarded, 0);
+      });
     }
-  });
+  }
 
   it('treats an empty itemIdentifier, or one not in the batch, as a failure of the whole batch', async () => {
     const table = await tableWith('pe', 3);
@@ -150,8 +166,9 @@ describe('local notifier loop (event source mapping semantics)', function () {
       await put(REGION, table, item('real-1', 'a2', '2026-11-30T10:00:02.000Z', REGION, 2));
       await del(REGION, table, 'real-2');
       await waitFor('4 publishes', () => fake.publishes.length >= 4);
+      // settled: every record handed over and its invocation (which awaits its publishes) returned, so a duplicate
+      // publish would already be here
       await l.poller.settled();
-      await new Promise((r) => setTimeout(r, 200));
       assert.deepEqual(
         fake.publishes.map((p) => [p.id, p.kind, p.item?.value, p.publishedRegion]).sort(), // ids publish in parallel
         [

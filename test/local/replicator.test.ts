@@ -5,10 +5,11 @@
  * is honoured, pause queues and resume converges, and stats() counts what happened. Plus the realistic-lag table.
  */
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { NEARBY_RTT_MS, realisticLagMs, REPLICATION_BASE_MS, roundTripMs } from '../../local/latency';
 import { type Replicator, type ReplicatorOptions, startReplicator } from '../../local/replicator';
 import { createTable, dynamoEndpoint, uniqueTableName } from '../support/dynamodb';
-import { del, get, item, put, sleep, waitFor } from './support';
+import { del, get, item, put, waitFor } from './support';
 
 const EU = 'eu-west-1';
 const US = 'us-east-1';
@@ -50,7 +51,7 @@ describe('local replicator (global table stand-in)', function () {
     await rep.idle();
     assert.deepEqual(await everywhere(items, 'x-2'), [null, null, null]);
 
-    await sleep(300); // long enough for any echo to come round again
+    // idle() reads every stream up to date after the last write landed: each echo has been read by then
     await rep.idle();
     // 5 source writes in eu-west-1 (4 puts + 1 delete; x-2's put counted in the 4), each applied in 2 regions,
     // each application seen once on its destination's stream and recognised as an echo.
@@ -116,24 +117,33 @@ describe('local replicator (global table stand-in)', function () {
   });
 
   it('honours each pair\'s lag: the item appears no sooner than configured, and stats measure it', async () => {
-    const lag = (from: string, to: string): number => (from === EU && to === AP ? 400 : from === EU && to === US ? 100 : 0);
+    // AP → EU lags a minute: far longer than this test runs, so that write is still queued when the test looks
+    const lag = (from: string, to: string): number => (from === EU && to === AP ? 400 : from === EU && to === US ? 100 : from === AP && to === EU ? 60_000 : 0);
     const { items, rep } = await setup('rep-lag', { lagMs: lag });
-    const t0 = Date.now();
+    // the replicator's clock (performance.now() differences), not Date.now(): the two may drift apart
+    const t0 = performance.now();
     await put(EU, items, item('l-1', 'v', '2026-11-30T10:00:00.000Z', EU));
     await waitFor('us-east-1', () => get(US, items, 'l-1'));
-    const tUS = Date.now() - t0;
+    const tUS = performance.now() - t0;
     await waitFor('ap-southeast-2', () => get(AP, items, 'l-1'));
-    const tAP = Date.now() - t0;
-    // lower bounds are the point; upper bounds only catch a lag ignored the other way (slow shared CI machines)
-    assert.ok(tUS >= 100 && tUS < 2100, `us-east-1 after ${tUS} ms (lag 100)`);
-    assert.ok(tAP >= 400 && tAP < 2400, `ap-southeast-2 after ${tAP} ms (lag 400)`);
-    assert.ok(tAP > tUS, 'the longer lag arrives later');
+    const tAP = performance.now() - t0;
+    // a write is applied no sooner than its pair's lag after it was first read (which is after t0)
+    assert.ok(tUS >= 100, `us-east-1 after ${tUS} ms (lag 100)`);
+    assert.ok(tAP >= 400, `ap-southeast-2 after ${tAP} ms (lag 400)`);
+    // the stats are set once apply() has returned, which can be after the item is visible: wait for them
+    await rep.idle();
     const s = pair(rep, EU, AP);
     assert.equal(s.configuredLagMs, 400);
-    assert.ok(s.lastLagMs! >= 400 && s.lastLagMs! < 2400, `measured ${s.lastLagMs} ms`);
-    assert.ok(pair(rep, EU, US).lastLagMs! >= 100);
+    assert.ok(s.lastLagMs! >= 400, `measured ${s.lastLagMs} ms`);
+    assert.ok(pair(rep, EU, US).lastLagMs! >= 100, `measured ${pair(rep, EU, US).lastLagMs} ms`);
     assert.equal(pair(rep, EU, US).configuredLagMs, 100);
     assert.equal(pair(rep, US, EU).configuredLagMs, 0);
+
+    // each pair has its own lag: from ap-southeast-2 the write reaches us-east-1 (lag 0) while eu-west-1's waits
+    await put(AP, items, item('l-2', 'v', '2026-11-30T10:00:00.000Z', AP));
+    await waitFor('l-2 in us-east-1', () => get(US, items, 'l-2'));
+    assert.deepEqual([pair(rep, AP, EU).configuredLagMs, pair(rep, AP, EU).pending, pair(rep, AP, EU).applied], [60_000, 1, 0]);
+    assert.equal(await get(EU, items, 'l-2'), null, 'still queued for a minute');
   });
 
   it('pause queues a pair\'s writes in order; resume flushes them and the regions converge', async () => {

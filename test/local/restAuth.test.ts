@@ -17,7 +17,7 @@ import { resourceMatches } from '../../local/restAuth';
 
 const ok = () => ({ statusCode: 200, body: '{"ok":true}' });
 
-describe('local REST endpoint: client credentials (issue 10)', () => {
+describe('local REST endpoint: client credentials, one for every region, none needed only by /health', () => {
   const events: APIGatewayProxyEvent[] = [];
   const authEvents: Record<string, unknown>[] = [];
   let decide: (e: Record<string, unknown>) => unknown;

@@ -5,12 +5,22 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ddbClient, dynamoEndpoint } from '../support/dynamodb';
 
 export async function put(region: string, table: string, item: Record<string, unknown>): Promise<void> {
   await ddbClient(region).send(new PutItemCommand({ TableName: table, Item: marshall(item) }));
+}
+
+/** Up to 25 items in one BatchWriteItem (DynamoDB's limit per call); what DynamoDB Local leaves unprocessed is sent again. */
+export async function putBatch(region: string, table: string, items: Record<string, unknown>[]): Promise<void> {
+  if (items.length > 25) throw new Error(`putBatch: at most 25 items per call, got ${items.length}`);
+  let requests = items.map((i) => ({ PutRequest: { Item: marshall(i) } }));
+  while (requests.length > 0) {
+    const out = await ddbClient(region).send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
+    requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+  }
 }
 
 export async function del(region: string, table: string, id: string): Promise<void> {

@@ -1,15 +1,15 @@
 /**
- * The write resolvers under faults (issue 13 items 1 and 4, issue 11's WriteConflict, issue 10's updatedBy), with
- * real contexts on DynamoDB Local. Faults are injected in the DynamoDB client the data sources use (a middleware):
- * between the pipeline's reads and its write another writer changes the app state or the item, or DynamoDB answers
- * ReplicatedWriteConflictException.
+ * The write resolvers under faults (the fence, writeId, WriteConflict, updatedBy, lost answers), with real contexts
+ * on DynamoDB Local. Faults are injected in the DynamoDB client the data sources use (a middleware): between the
+ * pipeline's reads and its write another writer changes the app state or the item, DynamoDB answers an error, or
+ * the write is applied and its answer lost.
  */
 import assert from 'node:assert/strict';
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { createGraphQLExecutor, type CallerIdentity, type GraphQLExecutor, IAM_CALLER } from '../../local/appsync/graphql';
 import type { ResolverSettings } from '../../components/bundle';
-import { APP_STATE_ID, VERSION_CONFLICT, WRITE_CONFLICT, WRITE_FENCED, type WriteMode } from '../../schema/rules';
+import { APP_STATE_ID, STATE_CHANGING, VERSION_CONFLICT, WRITE_CONFLICT, WRITE_FENCED, type WriteMode } from '../../schema/rules';
 import { createTable, ddbClient, uniqueTableName } from '../support/dynamodb';
 import { AP, DELETE, EU, GET, rawItem, rawWriteId, REGIONS, seedItem, setState } from './support';
 
@@ -30,8 +30,17 @@ describe('write resolvers under faults (DynamoDB Local, injected between the pip
   let sent: Sent[] = [];
   /** Runs once, right after the next GetItem of the items table (the loadItem step) answered. */
   let afterLoad: ((region: string) => Promise<void>) | undefined;
-  /** Throws this error name instead of sending a matching command. */
-  let failWith: { command: string; name: string } | undefined;
+  /**
+   * Throws this error name instead of sending a matching command (`after`: send it, then throw: the answer is lost);
+   * once it has fired, `then` is the next fault.
+   */
+  interface Fault {
+    command: string;
+    name: string;
+    after?: boolean;
+    then?: Fault;
+  }
+  let failWith: Fault | undefined;
   const clients = new Map<string, DynamoDBClient>();
 
   function hookedClient(region: string): DynamoDBClient {
@@ -42,8 +51,11 @@ describe('write resolvers under faults (DynamoDB Local, injected between the pip
       (next, context) => async (args) => {
         const input = args.input as Input;
         sent.push({ region, command: context.commandName ?? '', input });
-        if (failWith && context.commandName === failWith.command) {
-          throw Object.assign(new Error('Conflict: the item is being modified by a request in another Region'), { name: failWith.name, $fault: 'client' });
+        const fault = failWith && context.commandName === failWith.command ? failWith : undefined;
+        if (fault) {
+          if (fault.then) failWith = fault.then;
+          if (fault.after) await next(args);
+          throw Object.assign(new Error(`injected ${fault.name}`), { name: fault.name, $fault: 'client' });
         }
         const out = await next(args);
         if (afterLoad && context.commandName === 'GetItemCommand' && input.TableName === items) {
@@ -104,44 +116,126 @@ describe('write resolvers under faults (DynamoDB Local, injected between the pip
     for (const c of clients.values()) c.destroy();
   });
 
-  describe('fence race (issue 13 item 4): the write is one TransactWriteItems with a ConditionCheck on the app state', () => {
-    it('a fence stored after writeGuard read `active` stops the put: WriteFenced, nothing written', async () => {
-      afterLoad = (region) => setStateIn(region, 'fenced');
-      const res = await executor(EU).execute({ query: PUT, variables: { input: { id: 'race-fence', value: 'late' } } });
-      assert.equal(res.data, null);
-      assert.equal(res.errors?.[0].errorType, WRITE_FENCED, JSON.stringify(res.errors));
-      assert.match(res.errors![0].message, /changed to fenced while writing/);
-      assert.equal(await rawItem(fx, EU, 'race-fence'), null, 'nothing written');
-      const tx = sent.find((s) => s.command === 'TransactWriteItemsCommand');
+  describe('the fence: the state read in the same pipeline, then one plain conditional write of the item alone', () => {
+    it('putItem sends: a consistent GetItem of the app state, a consistent GetItem of the item, one UpdateItem of the item — no transaction, no other item', async () => {
+      const res = await executor(EU).execute({ query: PUT, variables: { input: { id: 'shape-1', value: 'v' } } });
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
       assert.deepEqual(
-        (tx?.input.TransactItems as Array<Record<string, Input>>).map((t) => Object.keys(t)[0]),
-        ['ConditionCheck', 'Update'],
-        'one transaction: the app-state check and the versioned update',
+        sent.map((x) => [x.command, x.input.TableName, (x.input.Key as Input | undefined)?.id, x.input.ConsistentRead ?? null]),
+        [
+          ['GetItemCommand', appConfig, { S: APP_STATE_ID }, true],
+          ['GetItemCommand', items, { S: 'shape-1' }, true],
+          ['UpdateItemCommand', items, { S: 'shape-1' }, null],
+        ],
       );
+      assert.match(String(sent[2].input.ConditionExpression), /attribute_not_exists/);
     });
 
-    it('and the delete: the item stays', async () => {
-      await seedItem(fx, EU, { id: 'race-fence-del', value: 'keep', version: 3, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU });
+    it('a fence stored after writeGuard read `active`: that request still commits (it is inside the bound, one request), the next one is refused WriteFenced', async () => {
       afterLoad = (region) => setStateIn(region, 'fenced');
-      const res = await executor(EU).execute({ query: DELETE, variables: { id: 'race-fence-del' } });
-      assert.equal(res.errors?.[0].errorType, WRITE_FENCED, JSON.stringify(res.errors));
-      assert.equal((await rawItem(fx, EU, 'race-fence-del'))?.version, 3);
+      const inFlight = await executor(EU).execute({ query: PUT, variables: { input: { id: 'race-fence', value: 'in flight' } } });
+      assert.equal(inFlight.errors, undefined, JSON.stringify(inFlight.errors));
+      assert.equal((await rawItem(fx, EU, 'race-fence'))?.value, 'in flight');
+      const next = await executor(EU).execute({ query: PUT, variables: { input: { id: 'race-fence', value: 'late' } } });
+      assert.equal(next.errors?.[0].errorType, WRITE_FENCED, JSON.stringify(next.errors));
+      const del = await executor(EU).execute({ query: DELETE, variables: { id: 'race-fence' } });
+      assert.equal(del.errors?.[0].errorType, WRITE_FENCED, JSON.stringify(del.errors));
+      assert.equal((await rawItem(fx, EU, 'race-fence'))?.value, 'in flight', 'nothing after the fence');
     });
 
-    it('writeMode primary: a write from AP is checked against the PRIMARY replica’s state (failover there refuses it)', async () => {
-      // AP still reads active locally; the primary EU has gone to failover, which makes the primary refuse writes
-      afterLoad = (region) => setStateIn(region, 'failover');
+    it('writeMode primary: a write from AP also reads the PRIMARY replica’s state (targetGuard); failover there → StateChanging, retryable, nothing written', async () => {
+      await setStateIn(EU, 'failover');
       const res = await executor(AP, { writeMode: 'primary' }).execute({ query: PUT, variables: { input: { id: 'race-primary', value: 'x' } } });
-      assert.equal(res.errors?.[0].errorType, WRITE_CONFLICT, JSON.stringify(res.errors));
+      assert.equal(res.errors?.[0].errorType, STATE_CHANGING, JSON.stringify(res.errors));
       assert.deepEqual(res.errors?.[0].errorInfo, { retryable: true });
-      assert.match(res.errors![0].message, /app state in eu-west-1 changed to failover/);
+      assert.match(res.errors![0].message, /app state in eu-west-1 is failover, not what ap-southeast-2 reads/);
       assert.equal(await rawItem(fx, EU, 'race-primary'), null);
-      const tx = sent.find((s) => s.command === 'TransactWriteItemsCommand');
-      assert.equal(tx?.region, EU, 'the transaction runs in the target (primary) region');
+      assert.deepEqual(
+        sent.filter((x) => x.input.TableName === appConfig).map((x) => x.region),
+        [AP, EU],
+        'the local state, then the primary’s',
+      );
+      assert.equal(sent.some((x) => x.command !== 'GetItemCommand'), false, 'no write sent');
+    });
+
+    it('writeMode primary: the primary fenced while AP still reads active → WriteFenced; in the primary itself no second state read', async () => {
+      await setStateIn(EU, 'fenced');
+      const res = await executor(AP, { writeMode: 'primary' }).execute({ query: DELETE, variables: { id: 'race-primary-del' } });
+      assert.equal(res.errors?.[0].errorType, WRITE_FENCED, JSON.stringify(res.errors));
+      await setStateIn(EU, 'active');
+      sent = [];
+      const inPrimary = await executor(EU, { writeMode: 'primary' }).execute({ query: PUT, variables: { input: { id: 'in-primary', value: 'x' } } });
+      assert.equal(inPrimary.errors, undefined, JSON.stringify(inPrimary.errors));
+      assert.equal(sent.filter((x) => x.input.TableName === appConfig).length, 1);
+    });
+
+    it('a failover still waiting out the bound (writesFromMs ahead) → StateChanging with retryAfterS; from writesFromMs on, written locally', async () => {
+      const c = ddbClient(AP);
+      const failover = (writesFromMs: number) =>
+        c.send(new PutItemCommand({ TableName: appConfig, Item: marshall({ id: APP_STATE_ID, state: 'failover', updatedAt: new Date().toISOString(), writesFromMs }) }));
+      try {
+        await failover(Date.now() + 15_000);
+        const early = await executor(AP, { writeMode: 'primary' }).execute({ query: PUT, variables: { input: { id: 'wf-gql', value: 'x' } } });
+        assert.equal(early.errors?.[0].errorType, STATE_CHANGING, JSON.stringify(early.errors));
+        const info = early.errors?.[0].errorInfo as { retryable: boolean; retryAfterS: number };
+        assert.equal(info.retryable, true);
+        assert.ok(info.retryAfterS >= 14 && info.retryAfterS <= 15, JSON.stringify(info));
+        assert.equal(await rawItem(fx, AP, 'wf-gql'), null);
+        await failover(Date.now() - 1);
+        const late = await executor(AP, { writeMode: 'primary' }).execute({ query: PUT, variables: { input: { id: 'wf-gql', value: 'x' } } });
+        assert.equal(late.errors, undefined, JSON.stringify(late.errors));
+        assert.equal((late.data?.putItem as Input).updatedRegion, AP);
+      } finally {
+        c.destroy();
+      }
     });
   });
 
-  describe('idempotency (issue 13 item 1): writeId', () => {
+  describe('a write whose answer is lost or that fails: read back before answering (confirmItem)', () => {
+    it('putItem applied, its answer lost (a network error) → the stored write is answered, written once', async () => {
+      failWith = { command: 'UpdateItemCommand', name: 'TimeoutError', after: true };
+      const res = await executor(EU).execute({ query: PUT, variables: { input: { id: 'lost-1', value: 'kept', writeId: 'w-lost-1' } } });
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      assert.deepEqual(((p) => [p.value, p.version])(res.data?.putItem as Input), ['kept', 1]);
+      assert.equal(sent.filter((x) => x.command === 'UpdateItemCommand').length, 1);
+      assert.deepEqual(sent.at(-1)?.command, 'GetItemCommand', 'read back');
+      assert.equal(await rawWriteId(fx, EU, 'lost-1'), 'w-lost-1');
+    });
+
+    it('deleteItem applied, its answer lost → the deleted item is answered', async () => {
+      await seedItem(fx, EU, { id: 'lost-del', value: 'gone', version: 2, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU });
+      failWith = { command: 'DeleteItemCommand', name: 'InternalServerError', after: true };
+      const res = await executor(EU).execute({ query: DELETE, variables: { id: 'lost-del' } });
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      assert.deepEqual(((p) => [p.value, p.version])(res.data?.deleteItem as Input), ['gone', 2]);
+      assert.equal(await rawItem(fx, EU, 'lost-del'), null);
+    });
+
+    it('putItem refused (throttled, nothing applied) → the throttle, errorInfo {outcome: "notApplied", retryable: true}', async () => {
+      failWith = { command: 'UpdateItemCommand', name: 'ProvisionedThroughputExceededException' };
+      const res = await executor(EU).execute({ query: PUT, variables: { input: { id: 'thr-1', value: 'x' } } });
+      assert.equal(res.errors?.[0].errorType, 'DynamoDB:ProvisionedThroughputExceededException', JSON.stringify(res.errors));
+      assert.deepEqual(res.errors?.[0].errorInfo, { outcome: 'notApplied', retryable: true });
+      assert.match(res.errors![0].message, /Read back: there is no such item; nothing of this mutation is in effect, repeating it is safe/);
+      assert.equal(await rawItem(fx, EU, 'thr-1'), null);
+    });
+
+    it('the answer lost and the read-back failing too → errorInfo {outcome: "unknown"} and how to find out; repeating with the writeId answers the stored write', async () => {
+      failWith = { command: 'UpdateItemCommand', name: 'TimeoutError', after: true, then: { command: 'GetItemCommand', name: 'InternalServerError' } };
+      const input = { id: 'unk-1', value: 'maybe', writeId: 'w-unk-1' };
+      const res = await executor(EU).execute({ query: PUT, variables: { input } });
+      assert.deepEqual(sent.map((x) => x.command), ['GetItemCommand', 'GetItemCommand', 'UpdateItemCommand', 'GetItemCommand'], 'state, item, write, read-back');
+      assert.equal(res.errors?.[0].errorType, 'DynamoDB:TimeoutError', JSON.stringify(res.errors));
+      assert.deepEqual(res.errors?.[0].errorInfo, { outcome: 'unknown' });
+      assert.match(res.errors![0].message, /Whether the item was written is unknown \(reading it back failed too: DynamoDB:InternalServerError\): read it \(getItem\), or repeat the mutation with the same writeId/);
+      failWith = undefined;
+      const again = await executor(EU).execute({ query: PUT, variables: { input } });
+      assert.equal(again.errors, undefined, JSON.stringify(again.errors));
+      assert.equal((again.data?.putItem as Input).version, 1, 'answered as the stored write, not written again');
+    });
+  });
+
+  describe('idempotency: writeId', () => {
     it('a retried put with the same writeId answers the stored item and writes nothing; a new writeId writes', async () => {
       const input = { id: 'idem-1', value: 'once', writeId: 'req-1' };
       const first = await executor(EU).execute({ query: PUT, variables: { input } });
@@ -154,6 +248,14 @@ describe('write resolvers under faults (DynamoDB Local, injected between the pip
       assert.equal((next.data?.putItem as Input).version, 2);
     });
 
+    it('the same writeId with another value → IdempotencyKeyReused, nothing written', async () => {
+      await executor(EU).execute({ query: PUT, variables: { input: { id: 'idem-r', value: 'first', writeId: 'req-r' } } });
+      const reused = await executor(EU).execute({ query: PUT, variables: { input: { id: 'idem-r', value: 'second', writeId: 'req-r' } } });
+      assert.equal(reused.errors?.[0].errorType, 'IdempotencyKeyReused', JSON.stringify(reused.errors));
+      assert.match(reused.errors![0].message, /writeId names the write that stored version 1 of item "idem-r" with another value/);
+      assert.deepEqual(((i) => [i?.value, i?.version])(await rawItem(fx, EU, 'idem-r')), ['first', 1]);
+    });
+
     it('a retried put with expectedVersion after a lost answer is not a VersionConflict (the measured 409-while-stored case)', async () => {
       await executor(EU).execute({ query: PUT, variables: { input: { id: 'idem-2', value: 'v1' } } });
       const input = { id: 'idem-2', value: 'v2', expectedVersion: 1, writeId: 'req-v2' };
@@ -164,7 +266,7 @@ describe('write resolvers under faults (DynamoDB Local, injected between the pip
       assert.equal((await rawItem(fx, EU, 'idem-2'))?.version, 2);
     });
 
-    it('the same write landing between load and transaction (the first attempt, racing) is recognised from the cancellation reason', async () => {
+    it('the same write landing between load and write (the first attempt, racing) is recognised by reading the item back', async () => {
       const stored = { id: 'idem-3', value: 'raced', version: 1, updatedAt: '2026-11-30T00:00:00.000Z', updatedRegion: EU, writeId: 'req-3' };
       afterLoad = (region) => putRaw(region, stored);
       const res = await executor(EU).execute({ query: PUT, variables: { input: { id: 'idem-3', value: 'raced', writeId: 'req-3' } } });
@@ -174,7 +276,7 @@ describe('write resolvers under faults (DynamoDB Local, injected between the pip
     });
   });
 
-  describe('conflicts answer WriteConflict, retryable (issue 11)', () => {
+  describe('conflicts answer WriteConflict, retryable', () => {
     it('another write between load and write: WriteConflict {retryable: true}, the other write stands', async () => {
       await executor(EU).execute({ query: PUT, variables: { input: { id: 'conf-1', value: 'base' } } });
       afterLoad = (region) => putRaw(region, { id: 'conf-1', value: 'other writer', version: 2, updatedAt: '2026-11-30T00:00:01.000Z', updatedRegion: EU, writeId: 'other' });
@@ -188,7 +290,7 @@ describe('write resolvers under faults (DynamoDB Local, injected between the pip
       assert.equal(versioned.errors?.[0].errorType, VERSION_CONFLICT, JSON.stringify(versioned.errors));
     });
 
-    it('consistency strong: plain conditional writes (no transaction), ReplicatedWriteConflictException → WriteConflict, consistent reads', async () => {
+    it('consistency strong: plain conditional writes, ReplicatedWriteConflictException → WriteConflict, consistent reads', async () => {
       const strong = executor(EU, { consistency: 'strong' });
       const ok = await strong.execute({ query: PUT, variables: { input: { id: 'mrsc-1', value: 'a' } } });
       assert.equal(ok.errors, undefined, JSON.stringify(ok.errors));
@@ -210,7 +312,7 @@ describe('write resolvers under faults (DynamoDB Local, injected between the pip
     });
   });
 
-  describe('updatedBy (issue 10)', () => {
+  describe('updatedBy', () => {
     it('stores the caller’s subject (AWS_LAMBDA resolverContext.sub, else identity.sub) and removes it for a caller without one', async () => {
       const api = executor(EU, { lambdaAuth: true });
       const alice: CallerIdentity = { mode: 'lambda', identity: { resolverContext: { sub: 'alice' } } };

@@ -11,10 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Emulator, type EmulatorOptions, type EndpointsFile } from '../../local/emulator';
 import { mintToken } from '../../scripts/token';
-import { dynamoEndpoint, uniqueTableName } from './dynamodb';
+import { dynamoLocalEndpoint, uniqueTableName } from './dynamodb';
 import { apiKeyHeaders, ON_CHANGE, RealtimeClient, type Frame } from '../appsync/support';
+import { eventually } from './eventually';
 
 export { ON_CHANGE, RealtimeClient, type Frame };
+export { eventually };
 
 export interface TestEmulator {
   emulator: Emulator;
@@ -32,7 +34,7 @@ export async function startTestEmulator(
   const emulator = await Emulator.start({
     stack: 'dev',
     basePort: 0,
-    dynamodbEndpoint: dynamoEndpoint(),
+    dynamodbEndpoint: dynamoLocalEndpoint(),
     endpointsFile,
     logDir: path.join(dir, 'logs'),
     regions: opts.regions,
@@ -133,12 +135,20 @@ export class Subscriber {
   }
 }
 
-/** Polls until check() returns true (or throws with `what` after timeoutMs). */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+let markers = 0;
+/**
+ * Waits until nothing more will reach these subscribers: replication idle, every region's notifier backlog empty,
+ * then per subscriber a marker written in its region after that and heard (one socket delivers in order, so all
+ * that was published before the marker has arrived). Marker ids start with `zz-marker-`.
+ */
+export async function settleSubscribers(t: TestEmulator, subs: Array<[string, Subscriber]>): Promise<void> {
+  await t.emulator.replicator.idle();
+  await eventually('every notifier backlog empty', () => t.emulator.controls.notifier().every((n) => n.backlog === 0), 30_000);
+  for (const [region, sub] of subs) {
+    const id = `zz-marker-${(markers += 1)}`;
+    const ep = t.endpoints.regions[region];
+    const put = await gql(ep.graphqlUrl, ep.apiKey, 'mutation M($input: PutItemInput!) { putItem(input: $input) { id } }', { input: { id, value: 'marker' } });
+    if (!put.body?.data?.putItem) throw new Error(`the marker write in ${region} failed: ${JSON.stringify(put.body)}`);
+    await eventually(`${region} subscriber heard ${id}`, () => sub.changes(id).length > 0, 10_000);
   }
 }

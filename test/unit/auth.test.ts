@@ -1,5 +1,5 @@
 /**
- * Issue 10 under Pulumi mocks: the deployed client auth, WAF and throttling. For every auth mode, every REST
+ * Under Pulumi mocks: the deployed client auth, WAF and throttling. For every auth mode, every REST
  * Method's authorization (only /health open), the AppSync default and additional auth, the authorizers and their
  * invoke permissions; apiKey mode's one key value in every region's usage plan and /graphql's server-side AppSync
  * key; the WAF web ACLs (stage: rate rule + managed rules; AppSync: managed rules only); stage throttling. Token mode's config is
@@ -41,7 +41,7 @@ const withAuth = (regions: string[], auth: AuthConfig): Promise<ProgramRun> => {
   return runProgram(raw, 'dev', { code: authorizerCode, parsed: { ...parseConfig(raw, { stack: 'dev' }), auth } });
 };
 
-describe('client auth, WAF and throttling (issue 10, Pulumi mocks)', function () {
+describe('client auth, WAF and throttling (Pulumi mocks)', function () {
   this.timeout(120_000);
 
   describe('apiKey mode (the default): one API Gateway key for every region', () => {
@@ -275,7 +275,7 @@ describe('client auth, WAF and throttling (issue 10, Pulumi mocks)', function ()
       assert.deepEqual(perms.map((p) => p.inputs.principal), ['apigateway.amazonaws.com'], 'only API Gateway calls it: AppSync checks OIDC itself');
     });
 
-    it("lambda: the stack's authorizer function guards REST in every region; the permission is created in its own region only", async () => {
+    it("lambda: the stack's authorizer function guards REST in every region; each API's invoke permission is made in the function's region", async () => {
       const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:auth';
       const r = await runProgram({ regions: TWO.join(','), auth: JSON.stringify({ mode: 'lambda', authorizerArn: arn, ttlSeconds: 60 }) });
       for (const region of TWO) {
@@ -287,7 +287,29 @@ describe('client auth, WAF and throttling (issue 10, Pulumi mocks)', function ()
         assert.equal(one(r, 'aws:appsync/graphQLApi:GraphQLApi', region).inputs.lambdaAuthorizerConfig.authorizerUri, arn);
       }
       const perms = ofType(r, 'aws:lambda/permission:Permission').filter((p) => p.inputs.function === arn);
-      assert.deepEqual(perms.map((p) => p.region), ['eu-west-1']);
+      assert.deepEqual(perms.map((p) => p.name).sort(), TWO.map((region) => `api-${region}-rest-authorizer-permission`).sort());
+      for (const region of TWO) {
+        const perm = perms.find((p) => p.name === `api-${region}-rest-authorizer-permission`)!;
+        const rest = one(r, 'aws:apigateway/restApi:RestApi', region);
+        const authorizer = one(r, 'aws:apigateway/authorizer:Authorizer', region);
+        // a statement in the function's policy: through eu-west-1's provider, for the ap-southeast-2 API too
+        assert.equal(perm.region, 'eu-west-1', region);
+        assert.match(String(perm.provider), /::aws-eu-west-1::/);
+        // the API's own execution ARN (its region) and authorizer id: only that API's authorizer may invoke it
+        assert.equal(rest.state.executionArn, `arn:aws:execute-api:${region}:${ACCOUNT}:${idOf(rest)}`);
+        assert.deepEqual([perm.inputs.principal, perm.inputs.action, perm.inputs.sourceArn], ['apigateway.amazonaws.com', 'lambda:InvokeFunction', `${rest.state.executionArn}/authorizers/${idOf(authorizer)}`]);
+        // owned by the API's component (replaced and deleted with it)
+        assert.match(perm.parent, new RegExp(`RegionalApi::api-${region}$`));
+      }
+      noViolations(r);
+    });
+
+    it('lambda: an authorizer outside the stack\'s regions gets no permission from the stack (its owner grants it, README)', async () => {
+      const arn = 'arn:aws:lambda:us-east-1:123456789012:function:auth';
+      const r = await runProgram({ regions: TWO.join(','), auth: JSON.stringify({ mode: 'lambda', authorizerArn: arn }) });
+      assert.equal(ofType(r, 'aws:apigateway/authorizer:Authorizer').length, TWO.length);
+      assert.deepEqual(ofType(r, 'aws:lambda/permission:Permission').filter((p) => p.inputs.function === arn), []);
+      assert.deepEqual(inRegion(r, 'aws:lambda/permission:Permission', 'us-east-1'), [], 'nothing granted in the function\'s region');
     });
   });
 

@@ -32,7 +32,8 @@ export const CONSTRAINTS = JSON.parse(fs.readFileSync(path.join(__dirname, '..',
 /**
  * A rule AWS documents only in prose, with the page that says so: a full-match pattern and length limits (strings),
  * a range (numbers; `integer` for whole numbers), the allowed values, names AWS reserves (`forbidden`: a full-match
- * pattern and why), or, for a value that is an object, the most bytes its JSON may take (`maxJsonBytes`).
+ * pattern and why), or, for a value that is an object, the most bytes its JSON may take (`maxJsonBytes`). `quota`:
+ * not a rule of the API but an account's default service quota the value should stay within (reported as such).
  */
 interface ProseRule {
   source: string;
@@ -43,6 +44,7 @@ interface ProseRule {
   oneOf?: readonly (string | number)[];
   forbidden?: readonly { pattern: string; why: string }[];
   maxJsonBytes?: number;
+  quota?: { max: number; what: string; source: string };
 }
 
 /** AWS's common tag rule: letters, numbers and spaces in UTF-8 plus + - = . _ : / @; keys 1–128, values ≤ 256; no aws: prefix. */
@@ -50,8 +52,8 @@ const TAGGING = 'https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging
 const AWS_PREFIX = [{ pattern: '[aA][wW][sS]:[\\s\\S]*', why: 'the aws: prefix is reserved for AWS' }];
 const COMMON_TAG_KEY: ProseRule = { source: TAGGING, min: 1, max: 128, pattern: '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+', forbidden: AWS_PREFIX };
 const COMMON_TAG_VALUE: ProseRule = { source: TAGGING, max: 256, pattern: '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*', forbidden: AWS_PREFIX };
-/** S3: "^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$" for keys and values (no comma) — the S3 API's Tag, as S3 Control's model has it. */
-const S3_TAGS = 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_Tag.html';
+/** S3: "^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$" for keys and values (no comma): S3 Control's S3Tag, as its model has it. */
+const S3_TAGS = 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_S3Tag.html';
 /** DynamoDB allows fewer characters than the common rule: no @. */
 const DYNAMODB_TAGS = 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TaggingRestrictions.html';
 /** API Gateway: keys up to 128, values up to 256, no aws: prefix, the common character set. */
@@ -59,8 +61,13 @@ const APIGATEWAY_TAGS = 'https://docs.aws.amazon.com/apigateway/latest/developer
 /** API Gateway usage plans: throttle and quota settings (CloudFormation's UsagePlan property pages give the ranges). */
 const USAGE_PLAN_THROTTLE = 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-apigateway-usageplan-throttlesettings.html';
 const USAGE_PLAN_QUOTA = 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-apigateway-usageplan-quotasettings.html';
-/** API Gateway's default account-level throttle per region: 10,000 requests per second, burst 5,000 — a higher stage or plan limit cannot take effect. */
-const ACCOUNT_THROTTLE = 'https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html';
+/**
+ * API Gateway's throttle quota per account and region: by default 10,000 requests per second with a 5,000-request
+ * burst bucket (2,500 / 1,250 in some newer regions). A quota AWS raises on request, not an API limit: a plan above it
+ * is accepted and cannot take effect while the account keeps the default.
+ */
+const ACCOUNT_THROTTLE = 'https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html';
+const THROTTLE_QUOTA = "API Gateway's default throttle quota per account and region, which AWS raises on request";
 export const PROSE: Record<string, ProseRule> = {
   // "If you specify only the function name, it is limited to 64 characters in length."
   'lambda:CreateFunction.FunctionName': { source: 'https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html', min: 1, max: 64, pattern: '[a-zA-Z0-9_-]+' },
@@ -77,7 +84,7 @@ export const PROSE: Record<string, ProseRule> = {
   // "The name for the alarm. This name must be unique within the Region. The name must contain only UTF-8 characters, and can't contain ASCII control characters"
   'cloudwatch:PutMetricAlarm.AlarmName': { source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html', pattern: '[^\\u0000-\\u001F\\u007F]+' },
   // AppSync API keys: the description is a free string; no rule beyond the model's
-  // "The value … is an alphanumeric string between 20 and 128 characters" (issue 10: the key every region shares)
+  // "The value … is an alphanumeric string between 20 and 128 characters" (the shared key apiKey mode gives every region)
   'apigateway:CreateApiKey.value': { source: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html', min: 20, max: 128, pattern: '[A-Za-z0-9]+' },
   // "The name can't exceed 1024 characters" (API keys)
   'apigateway:CreateApiKey.name': { source: 'https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html', min: 1, max: 1024 },
@@ -113,9 +120,10 @@ export const PROSE: Record<string, ProseRule> = {
   'apigateway:CreateRestApi.tags{}': { ...COMMON_TAG_VALUE, source: APIGATEWAY_TAGS },
   // "Function environment variables: 4 KB, for all environment variables associated with the function, in aggregate"
   'lambda:CreateFunction.Environment.Variables': { source: 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html', maxJsonBytes: 4096 },
-  // usage plans: rate and burst at least 0 and within the account's default throttle; quota limit and offset at least 0
-  'apigateway:CreateUsagePlan.throttle.rateLimit': { source: `${USAGE_PLAN_THROTTLE}; ${ACCOUNT_THROTTLE}`, min: 0, max: 10_000 },
-  'apigateway:CreateUsagePlan.throttle.burstLimit': { source: `${USAGE_PLAN_THROTTLE}; ${ACCOUNT_THROTTLE}`, min: 0, max: 5_000, integer: true },
+  // usage plans: rate and burst at least 0 (the API's rule) and within the account's default throttle quota (a quota
+  // check, reported as one); quota limit and offset at least 0
+  'apigateway:CreateUsagePlan.throttle.rateLimit': { source: USAGE_PLAN_THROTTLE, min: 0, quota: { max: 10_000, what: `${THROTTLE_QUOTA} (requests per second)`, source: ACCOUNT_THROTTLE } },
+  'apigateway:CreateUsagePlan.throttle.burstLimit': { source: USAGE_PLAN_THROTTLE, min: 0, integer: true, quota: { max: 5_000, what: `${THROTTLE_QUOTA} (burst)`, source: ACCOUNT_THROTTLE } },
   'apigateway:CreateUsagePlan.quota.limit': { source: USAGE_PLAN_QUOTA, min: 0, integer: true },
   'apigateway:CreateUsagePlan.quota.offset': { source: USAGE_PLAN_QUOTA, min: 0, integer: true },
   // WAF rate-based rules: "EvaluationWindowSec … Valid settings are 60, 120, 300, and 600" (the model has no enumeration)
@@ -148,7 +156,10 @@ export const TAG_MEMBERS: Record<string, { key: string; value: string }> = {
     ['restApi:RestApi', 'apiKey:ApiKey', 'domainName:DomainName', 'stage:Stage', 'usagePlan:UsagePlan'].map((t) => [`aws:apigateway/${t}`, { key: 'apigateway:CreateRestApi.tags{key}', value: 'apigateway:CreateRestApi.tags{}' }]),
   ),
 };
-/** S3 checks tag values against S3's own Tag rule as well as S3 Control's model (the same pattern, two sources). */
+/**
+ * S3 checks a bucket's tag values twice: S3 Control's model, and PutBucketTagging's TagSet (whose model has no
+ * pattern) with the pattern S3Tag states — one rule, as the page gives it, applied to both APIs that tag a bucket.
+ */
 const EXTRA_TAG_RULES: Record<string, { key?: string; value?: string }> = {
   'aws:s3/bucket:Bucket': { value: 's3:PutBucketTagging.Tagging.TagSet[].Value' },
 };
@@ -243,7 +254,7 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
   'aws:acm/certificateValidation:CertificateValidation': { none: 'an ARN and record names' },
   'aws:dynamodb/table:Table': [{ input: 'name', member: 'dynamodb:CreateTable.TableName' }],
   'aws:dynamodb/tableItem:TableItem': { none: 'the item (DynamoDB JSON), checked in topology.test.ts' },
-  // issue 11 drills
+  // drills: the FIS experiment templates and their config bucket
   'aws:fis/experimentTemplate:ExperimentTemplate': [
     { input: 'description', member: 'fis:CreateExperimentTemplate.description' },
     { input: 'actions[].name', member: 'fis:CreateExperimentTemplate.actions{key}' },
@@ -258,7 +269,7 @@ export const MAPPINGS: Record<string, Mapping[] | { none: string }> = {
   'aws:s3/bucket:Bucket': [{ input: 'bucket', member: 's3:CreateBucket.Bucket', autoname: true }],
   'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock': { none: 'a bucket reference and four booleans' },
   'pulumi:providers:aws': { none: 'provider settings, not an AWS API request' },
-  // issue 10: the shared API key, REST authorizers, stage throttling, WAF
+  // client auth: the shared API key, REST authorizers, stage throttling, WAF
   'random:index/randomPassword:RandomPassword': { none: 'generated locally by the random provider, not an AWS API request (its result is checked as the ApiKey value)' },
   'aws:apigateway/apiKey:ApiKey': [
     { input: 'value', member: 'apigateway:CreateApiKey.value' },
@@ -338,6 +349,7 @@ function check(value: unknown, c: Rule, source: string): string | undefined {
     if (c.max !== undefined && value > c.max) return `at most ${c.max} (${source})`;
     if ('integer' in c && c.integer && !Number.isInteger(value)) return `a whole number (${source})`;
     if (oneOf && !oneOf.includes(value)) return `one of ${oneOf.join(', ')} (${source})`;
+    if ('quota' in c && c.quota && value > c.quota.max) return `quota check, not an API limit: at most ${c.quota.max}, ${c.quota.what} (${c.quota.source})`;
     return undefined;
   }
   const s = String(value);

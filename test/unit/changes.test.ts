@@ -53,10 +53,11 @@ describe('config changes (diff of two runs)', function () {
       assert.deepEqual(key.ignoreChanges, ['expires']);
     }
   });
-  // issue 10: REST takes each mode's credential too: the shared API key, its usage plans and /graphql's key swap go,
+  // REST takes each mode's credential too: the shared API key, its usage plans and /graphql's key swap go,
   // a REST authorizer comes (oidc: with the project's authorizer function), and the protected Methods change
   const REST_ADDED: Record<string, (r: string) => string[]> = {
-    lambda: (r) => [`api-${r}-rest-authorizer`, ...(r === 'eu-west-1' ? [`api-${r}-rest-authorizer-permission`] : [])], // the function is in eu-west-1
+    // the function is in eu-west-1, a stack region: every region's API gets its invoke permission (made there)
+    lambda: (r) => [`api-${r}-rest-authorizer`, `api-${r}-rest-authorizer-permission`],
     cognito: (r) => [`api-${r}-rest-authorizer`],
     oidc: (r) => ['', '-role', '-logs', '-policy'].map((s) => `api-${r}-authorizer${s}`).concat(`api-${r}-authorizer`, `api-${r}-rest-authorizer`, `api-${r}-rest-authorizer-permission`),
   };
@@ -115,11 +116,13 @@ describe('config changes (diff of two runs)', function () {
     for (const name of ['tables-items', 'tables-app-config', 'app-state-initial']) assert.equal(d.changed[name], undefined, `${name} changed: ${d.changed[name]}`);
     for (const t of ofType(run, 'aws:dynamodb/table:Table')) assert.equal(t.region, R[0]);
     for (const r of R) {
-      assert.deepEqual(d.changed[`api-${r}-ds-primaryItems`], ['dynamodbConfig']);
-      assert.equal(named(run, `api-${r}-ds-primaryItems`).inputs.dynamodbConfig.region, R[1]);
+      for (const ds of ['primaryItems', 'primaryAppConfig']) {
+        assert.deepEqual(d.changed[`api-${r}-ds-${ds}`], ['dynamodbConfig']);
+        assert.equal(named(run, `api-${r}-ds-${ds}`).inputs.dynamodbConfig.region, R[1]);
+      }
       assert.equal(named(run, `api-${r}-items`).inputs.environment.variables.PRIMARY_REGION, R[1]);
     }
-    const allowed = /^(api-[a-z0-9-]+-(items|health|state|items-policy|ds-primaryItems|ds-primaryItems-policy|fn-[A-Za-z]+|resolver-[A-Za-z]+-[A-Za-z]+)|app-state-[a-z0-9-]+-updater)$/;
+    const allowed = /^(api-[a-z0-9-]+-(items|health|state|items-policy|ds-primary(Items|AppConfig)|ds-primary(Items|AppConfig)-policy|fn-[A-Za-z]+|resolver-[A-Za-z]+-[A-Za-z]+)|app-state-[a-z0-9-]+-updater)$/;
     for (const [name, keys] of Object.entries(d.changed)) assert.match(name, allowed, `${name} changed (${keys})`);
   });
 

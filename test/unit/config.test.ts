@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { AWS_REGIONS, CONFIG_KEYS, ConfigError, parseConfig, projectKeys, readStackFile } from '../../config';
+import { AWS_REGIONS, CONFIG_KEYS, ConfigError, parseConfig, parseStackYaml, projectKeys, readStackFile } from '../../config';
 import { lastRun, runProgram } from '../../scripts/mockCloud';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -42,8 +42,10 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'auth not an object', raw: { ...ok, auth: '"apiKey"' }, key: 'auth', value: '"\\"apiKey\\""' },
   { what: 'auth unknown mode', raw: { ...ok, auth: '{"mode":"iam"}' }, key: 'auth.mode', value: '"iam"' },
   { what: 'auth mode in the wrong case', raw: { ...ok, auth: '{"mode":"apikey"}' }, key: 'auth.mode', value: '"apikey"', says: 'did you mean "apiKey"?' },
+  { what: 'auth mode named after the token (jwt)', raw: { ...ok, auth: '{"mode":"jwt"}' }, key: 'auth.mode', value: '"jwt"', says: 'did you mean "token"?' },
+  { what: 'auth mode by its AppSync name (OPENID_CONNECT)', raw: { ...ok, auth: '{"mode":"OPENID_CONNECT"}' }, key: 'auth.mode', value: '"OPENID_CONNECT"', says: 'did you mean "oidc"?' },
   { what: 'bad auth mode: its other fields are still checked', raw: { ...ok, auth: '{"mode":"apikey","expiresInDays":400}' }, key: 'auth.expiresInDays', value: '400' },
-  { what: 'bad auth mode: fields of the mode they belong to are checked', raw: { ...ok, auth: '{"mode":"jwt","issuer":"http://id.example.com"}' }, key: 'auth.issuer', value: '"http://id.example.com"' },
+  { what: 'bad auth mode: fields of the mode they belong to are checked', raw: { ...ok, auth: '{"mode":"sso","issuer":"http://id.example.com"}' }, key: 'auth.issuer', value: '"http://id.example.com"' },
   { what: 'auth mode missing', raw: { ...ok, auth: '{}' }, key: 'auth.mode', value: '(not set)' },
   { what: 'apiKey expiry too long', raw: { ...ok, auth: '{"mode":"apiKey","expiresInDays":400}' }, key: 'auth.expiresInDays', value: '400' },
   { what: 'apiKey expiry not a number', raw: { ...ok, auth: '{"mode":"apiKey","expiresInDays":"7"}' }, key: 'auth.expiresInDays', value: '"7"' },
@@ -63,7 +65,7 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'alarms threshold not a number', raw: { ...ok, alarms: '{"appsyncLatencyP99Ms":"2s"}' }, key: 'alarms.appsyncLatencyP99Ms', value: '"2s"', says: 'a number from 0 to 60000' },
   { what: 'alarms threshold negative', raw: { ...ok, alarms: '{"functionErrorsPerMinute":-1}' }, key: 'alarms.functionErrorsPerMinute', value: '-1' },
   { what: 'alarms latency beyond the API timeout', raw: { ...ok, alarms: '{"apiGatewayLatencyP99Ms":3000000}' }, key: 'alarms.apiGatewayLatencyP99Ms', value: '3000000' },
-  // issue 10: waf and throttle (config/protection.ts)
+  // waf and throttle (config/protection.ts)
   { what: 'waf neither boolean nor object', raw: { ...ok, waf: 'yes' }, key: 'waf', value: '"yes"', says: 'or true / false' },
   { what: 'waf rate limit below AWS WAF minimum', raw: { ...ok, waf: '{"rateLimitPer5Min":9}' }, key: 'waf.rateLimitPer5Min', value: '9', says: 'from 10' },
   { what: 'waf rate limit not whole', raw: { ...ok, waf: '{"rateLimitPer5Min":100.5}' }, key: 'waf.rateLimitPer5Min', value: '100.5' },
@@ -72,12 +74,14 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'waf unknown field', raw: { ...ok, waf: '{"rateLimit":100}' }, key: 'waf.rateLimit', value: '100', says: 'waf takes: rateLimitPer5Min, managedRules' },
   { what: 'throttle not an object', raw: { ...ok, throttle: '100' }, key: 'throttle', value: '"100"', says: '{rateLimit, burstLimit[, quotaPerDay]}' },
   { what: 'throttle rate zero', raw: { ...ok, throttle: '{"rateLimit":0}' }, key: 'throttle.rateLimit', value: '0', says: 'from 1 to 10000' },
+  { what: 'throttle rate quoted (a string)', raw: { ...ok, throttle: '{"rateLimit":"100"}' }, key: 'throttle.rateLimit', value: '"100"', says: '"100" — a string, not a number: write 100 without quotes; requests per second' },
+  { what: 'token ttl quoted (a string)', raw: { ...ok, auth: '{"mode":"token","secret":"' + 'x'.repeat(32) + '","issuer":"i","audience":"a","ttlSeconds":"60"}' }, key: 'auth.ttlSeconds', value: '"60"', says: 'a string, not a number: write 60 without quotes' },
   { what: 'throttle rate above the account limit', raw: { ...ok, throttle: '{"rateLimit":20000,"burstLimit":5000}' }, key: 'throttle.rateLimit', value: '20000' },
   { what: 'throttle burst not whole', raw: { ...ok, throttle: '{"burstLimit":"200"}' }, key: 'throttle.burstLimit', value: '"200"', says: 'from 1 to 5000' },
   { what: 'throttle burst below the rate', raw: { ...ok, throttle: '{"rateLimit":500,"burstLimit":100}' }, key: 'throttle.burstLimit', value: '100', says: 'at least rateLimit (500)' },
   { what: 'throttle quota zero', raw: { ...ok, throttle: '{"quotaPerDay":0}' }, key: 'throttle.quotaPerDay', value: '0' },
   { what: 'throttle unknown field', raw: { ...ok, throttle: '{"rate":100}' }, key: 'throttle.rate', value: '100', says: 'throttle takes: rateLimit, burstLimit, quotaPerDay' },
-  // issue 11: consistency, witnessRegion, drills (the MRSC shapes in detail: test/unit/consistencyDrills.test.ts)
+  // consistency, witnessRegion, drills (the MRSC shapes in detail: test/unit/consistencyDrills.test.ts)
   { what: 'consistency unknown', raw: { ...ok, consistency: 'linearizable' }, key: 'consistency', value: '"linearizable"', says: 'one of eventual, strong' },
   { what: 'consistency strong outside the MRSC region sets', raw: { ...ok, consistency: 'strong' }, key: 'regions[1]', value: '"ap-southeast-2"', says: 'ap-southeast-2 is in no MRSC region set' },
   { what: 'witnessRegion without strong', raw: { ...ok, witnessRegion: 'eu-west-2' }, key: 'witnessRegion', value: '"eu-west-2"', says: 'only with consistency strong' },
@@ -89,6 +93,17 @@ export const BAD_CONFIGS: ReadonlyArray<{ what: string; raw: Record<string, stri
   { what: 'unknown key (typo of primaryRegion)', raw: { ...ok, primaryregion: 'eu-west-1' }, key: 'primaryregion', value: '"eu-west-1"', says: 'did you mean "primaryRegion"?' },
   { what: 'project namespace misspelt', raw: { 'globalappsync:regions': 'eu-west-1' }, key: 'globalappsync:regions', value: '"eu-west-1"', says: 'did you mean "global-appsync:regions"?' },
   { what: 'aws setting misspelt', raw: { ...ok, 'aws:profil': 'prod' }, key: 'aws:profil', value: '"prod"', says: 'did you mean "aws:profile"?' },
+  { what: 'stateCacheMs negative', raw: { ...ok, stateCacheMs: '-1' }, key: 'stateCacheMs', value: '"-1"', says: 'a whole number of milliseconds from 0 to 10000' },
+  { what: 'stateCacheMs fractional', raw: { ...ok, stateCacheMs: '1.5' }, key: 'stateCacheMs', value: '"1.5"' },
+  { what: 'stateCacheMs over the limit', raw: { ...ok, stateCacheMs: '10001' }, key: 'stateCacheMs', value: '"10001"', says: 'the write bound grows with it' },
+  { what: 'stateCacheMs not a number', raw: { ...ok, stateCacheMs: '1s' }, key: 'stateCacheMs', value: '"1s"' },
+  // aws:defaultTags reach every taggable resource, DynamoDB tables included: DynamoDB's tag rule (no @, no comma)
+  { what: 'default tag value with @ (DynamoDB refuses it)', raw: { ...ok, 'aws:defaultTags': '{"tags":{"team":"platform","owner":"ops@example.com"}}' }, key: 'aws:defaultTags.tags.owner', value: '"ops@example.com"', says: 'this tag value has "@": the provider puts aws:defaultTags on every resource, DynamoDB tables included' },
+  { what: 'default tag key with a comma', raw: { ...ok, 'aws:defaultTags': '{"tags":{"cost,center":"42"}}' }, key: 'aws:defaultTags.tags', value: 'key "cost,center"', says: 'this tag key has ","' },
+  { what: 'default tag key with the aws: prefix', raw: { ...ok, 'aws:defaultTags': '{"tags":{"AWS:team":"x"}}' }, key: 'aws:defaultTags.tags', value: 'key "AWS:team"', says: 'starts with the reserved aws: prefix' },
+  { what: 'default tag value too long', raw: { ...ok, 'aws:defaultTags': JSON.stringify({ tags: { note: 'n'.repeat(257) } }) }, key: 'aws:defaultTags.tags.note', value: '"nnn', says: 'has 257 characters, more than 256' },
+  { what: 'default tag value not a string', raw: { ...ok, 'aws:defaultTags': '{"tags":{"tier":1}}' }, key: 'aws:defaultTags.tags.tier', value: '1', says: 'a string' },
+  { what: 'default tags field misspelt', raw: { ...ok, 'aws:defaultTags': '{"tag":{"team":"platform"}}' }, key: 'aws:defaultTags.tag', value: '{"team":"platform"}', says: 'did you mean "tags"?' },
 ];
 
 /** parseConfig as loadConfig calls it: short keys are the project's, `ns:key` keys keep their namespace. */
@@ -125,6 +140,28 @@ describe('config/', () => {
     assert.match(problemsOf(ok, long).message, new RegExp(`\\(stack name\\): "${long}" — must make a valid Lambda function name: "global-appsync-${long}-state-updater" .* at most 35`));
     assert.match(problemsOf(ok, 'team.prod').message, /\(stack name\): "team\.prod"/);
     assert.equal(parseConfig(ok, { stack: 'x'.repeat(35) }).stack.length, 35);
+  });
+
+  it('stateCacheMs: default 1000, 0 and up to 10000 taken as given; it reaches the items functions and the state updaters\' bound', async () => {
+    assert.equal(parseConfig(ok, { stack: 'dev' }).stateCacheMs, 1000);
+    assert.equal(parseConfig({ ...ok, stateCacheMs: '0' }, { stack: 'dev' }).stateCacheMs, 0);
+    assert.equal(parseConfig({ ...ok, stateCacheMs: '10000' }, { stack: 'dev' }).stateCacheMs, 10000);
+    await runProgram({ ...ok, stateCacheMs: '5000' }, 'dev');
+    const fns = lastRun().resources.filter((r) => r.type === 'aws:lambda/function:Function');
+    const env = (suffix: string) => fns.filter((f) => f.name.endsWith(suffix)).map((f) => f.inputs.environment.variables);
+    assert.deepEqual(env('-items').map((e) => e.STATE_CACHE_MS), ['5000', '5000']);
+    // the bound: 5 s + the items function's 10 s is under AppSync's 30 s request limit, which binds (as it does up
+    // to the largest stateCacheMs: 10 s + 10 s)
+    assert.deepEqual(env('-updater').map((e) => e.STATE_WRITE_BOUND_MS), ['30000', '30000']);
+  });
+
+  it('aws:defaultTags: tags DynamoDB accepts are forwarded as given; the rule is DynamoDB\'s, the page cited', () => {
+    const tags = { team: 'platform', 'cost-center': '12 34/web', 'app:tier': 'gold_1+2=3.0', Ünïcode: 'värde', empty: '' };
+    const all = { 'global-appsync:regions': 'eu-west-1', 'aws:defaultTags': JSON.stringify({ tags }) };
+    assert.deepEqual(parseConfig(projectKeys(all), { stack: 'dev', aws: projectKeys(all, 'aws'), all }).providerSettings.defaultTags, { tags });
+    const err = problemsOf({ ...ok, 'aws:defaultTags': '{"tags":{"owner":"ops@example.com","team":"a,b"}}' });
+    assert.deepEqual(err.problems.map((p) => p.key), ['aws:defaultTags.tags.owner', 'aws:defaultTags.tags.team'], 'every bad tag, each named');
+    assert.match(err.problems[0].allowed, /letters, numbers, spaces and \+ - = \. _ : \/ only, no aws: prefix \(https:\/\/docs\.aws\.amazon\.com\/amazondynamodb\/latest\/developerguide\/TaggingRestrictions\.html\)$/);
   });
 
   it('reports every problem at once', () => {
@@ -199,6 +236,21 @@ describe('config/', () => {
     } finally {
       fs.rmSync(dir, { recursive: true });
     }
+  });
+
+  it('a YAML indentation mistake gets a plain-words hint after the parser\'s message; a setting outside `config:` is named', () => {
+    const cases: Array<[string, RegExp]> = [
+      // one key indented further than the one above it
+      ['config:\n  aws:region: eu-west-1\n    global-appsync:regions: eu-west-1\n', /:2:15: "aws:region: eu-west-1" — not valid YAML: Nested mappings are not allowed in compact mappings \(indentation: a line is indented more than the key above it allows/],
+      // one key indented less than the others of its block
+      ['config:\n  aws:region: eu-west-1\n global-appsync:regions: eu-west-1\n', /:3:1: "global-appsync:regions: eu-west-1" — not valid YAML: All mapping items must start at the same column \(indentation: the keys of one block must start in the same column/],
+      // a list item out of line with the others
+      ['config:\n  global-appsync:regions:\n    - eu-west-1\n   - ap-southeast-2\n', /not valid YAML: A block sequence may not be used as an implicit map key \(indentation: /],
+      ['config:\n\tglobal-appsync:regions: eu-west-1\n', /not valid YAML: Tabs are not allowed as indentation \(indentation: YAML indents with spaces only/],
+    ];
+    for (const [text, says] of cases) assert.throws(() => parseStackYaml(text, 'Pulumi.t.yaml'), (e: unknown) => e instanceof ConfigError && says.test(e.message), text);
+    // not a YAML error at all: the key is simply outside `config:`, which is then empty
+    assert.throws(() => parseStackYaml('config:\nglobal-appsync:regions: eu-west-1\n', 'Pulumi.t.yaml'), /Pulumi\.t\.yaml: global-appsync:regions: "eu-west-1" — not under `config:`: indentation/);
   });
 
   describe('the stack files on disk', () => {

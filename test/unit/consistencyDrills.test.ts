@@ -78,6 +78,26 @@ describe('consistency strong (MRSC) under mocks', function () {
     assert.equal(enables(run).length, 2, 'nothing for the home region, nothing for app-config');
   });
 
+  it('a replica whose stream is off although its enabler ran: the error names the Invocation to replace (a refresh would not re-run it)', async () => {
+    // DescribeTable in us-west-2 shows no stream after the enabler's Invocation (created once; CREATE_ONLY)
+    const run = runProgram({ regions: US3.join(','), consistency: 'strong' }, 'dev', {
+      invoke: (token, _inputs, result) => (token === 'aws:dynamodb/getTable:getTable' && result.region === 'us-west-2' ? { ...result, streamEnabled: false, streamArn: '', streamLabel: '' } : result),
+    });
+    const err = await run.then(
+      () => assert.fail('the run succeeded'),
+      (e: Error) => e,
+    );
+    // the Invocation's own URN (invocation.urn). Pulumi's mocks qualify a type by its parent's type only
+    // (@pulumi/pulumi runtime/mocks.js newUrn); the engine prefixes every ancestor's (GlobalTable$ReplicaStream$...)
+    const invocation = 'global-appsync:index:ReplicaStream$aws:lambda/invocation:Invocation::tables-items-stream-us-west-2-enable';
+    assert.match(err.message, /table global-appsync-dev-items: streamArn \(DescribeTable in us-west-2, after the stream enabler\) is empty for us-west-2, so us-west-2's notifier has no stream to read\./);
+    assert.ok(err.message.includes(`run \`pulumi up --replace 'urn:pulumi:dev::global-appsync::${invocation}'\``), err.message);
+    assert.doesNotMatch(err.message, /pulumi refresh`, then/);
+    // the URN named is the Invocation the run registered, in that region
+    const inv = lastRun().resources.find((r) => r.name === 'tables-items-stream-us-west-2-enable');
+    assert.equal(inv?.region, 'us-west-2');
+  });
+
   it('two EU regions + witness: one STRONG replica and globalTableWitness', async () => {
     const run = await runProgram({ regions: EU2.join(','), consistency: 'strong', witnessRegion: 'eu-west-2' });
     for (const t of tables(run)) {

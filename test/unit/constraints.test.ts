@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { ConfigError, parseConfig, SUPPORTED_REGIONS } from '../../config';
 import { dashboardBody } from '../../components/dashboard';
-import { ofType, runProgram, type ProgramRun } from '../../scripts/mockCloud';
+import { cachedRun, ofType, runProgram, type ProgramRun } from '../../scripts/mockCloud';
 import { CONSTRAINTS, DASHBOARD_LIMITS, dashboardBodyProblem, MAPPINGS, TAG_MEMBERS, violations } from './awsConstraints';
 import { resourceSchema } from './providerSchema';
 
@@ -39,7 +39,7 @@ describe("AWS's documented input constraints", function () {
   it('the constraints file is botocore output for every mapped member', () => {
     assert.match(CONSTRAINTS.botocore, /^\d+\.\d+\.\d+$/);
     assert.match(CONSTRAINTS.extracted, /^\d{4}-\d\d-\d\d$/);
-    // the rule from issue 8 item 1 (IAM descriptions: Latin-1 only) comes out of the model, not from us
+    // IAM descriptions are Latin-1 only: that rule comes out of the model, not from us
     assert.equal(CONSTRAINTS.members['iam:CreateRole.Description'].pattern, '[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*');
     assert.equal(CONSTRAINTS.members['iam:CreateRole.Description'].max, 1000);
     for (const m of Object.values(MAPPINGS)) if (Array.isArray(m)) for (const x of m) assert.ok(CONSTRAINTS.members[x.member], x.member);
@@ -79,7 +79,7 @@ describe("AWS's documented input constraints", function () {
     ]);
     assert.deepEqual(flagged(v), ['b.tags.purpose', 'w.tags{key}', 'f.tags.Name', 'h.tags{key}', 't.tags.owner', 's.tags{key}']);
     assert.ok(v.some((x) => x.resource === 'b' && x.rule.includes('s3control TagResource')), 'S3 Control\'s model rule');
-    assert.ok(v.some((x) => x.resource === 'b' && x.rule.includes('API_Tag.html')), 'S3\'s own Tag rule');
+    assert.ok(v.some((x) => x.resource === 'b' && x.rule.includes('API_control_S3Tag.html')), 'S3 Control\'s S3Tag rule, on the page that states it');
     assert.ok(v.some((x) => x.resource === 'f' && /length ≤ 256, is 257/.test(x.rule)));
     assert.ok(v.some((x) => x.resource === 't' && x.rule.includes('TaggingRestrictions')));
   });
@@ -111,6 +111,10 @@ describe("AWS's documented input constraints", function () {
     ]);
     assert.match(v.find((x) => x.input === 'environment.variables')!.rule, /at most 4096 bytes in all, is 4098/);
     assert.match(v.find((x) => x.input === 'quotaSettings.period')!.rule, /one of DAY, WEEK, MONTH/);
+    // 10,000 rps is the account's default throttle quota (raised on request), not something the API refuses
+    assert.equal(v.find((x) => x.input === 'throttleSettings.rateLimit')!.rule, "quota check, not an API limit: at most 10000, API Gateway's default throttle quota per account and region, which AWS raises on request (requests per second) (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html)");
+    assert.match(v.find((x) => x.input === 'throttleSettings.burstLimit')!.rule, /^a whole number \(https:.*usageplan-throttlesettings/);
+    assert.match(violations([rec('aws:apigateway/usagePlan:UsagePlan', 'q', { name: 'q', throttleSettings: { rateLimit: 1, burstLimit: 5_001 } })])[0].rule, /^quota check, not an API limit: at most 5000, .*\(burst\)/);
     assert.match(v.find((x) => x.input.endsWith('evaluationWindowSec'))!.rule, /one of 60, 120, 300, 600/);
   });
 
@@ -133,7 +137,11 @@ describe("AWS's documented input constraints", function () {
     const tags = (t: Record<string, string>) => JSON.stringify({ tags: t });
     const ok = await runProgram({ regions: 'eu-west-1', 'aws:defaultTags': tags({ project: 'global-appsync', owner: 'platform-team' }) });
     assert.equal(report(ok), '');
-    const at = violations((await runProgram({ regions: 'eu-west-1', 'aws:defaultTags': tags({ owner: 'ops@example.com' }) })).resources);
+    // config/aws.ts refuses it before any resource exists, naming the tag...
+    await assert.rejects(runProgram({ regions: 'eu-west-1', 'aws:defaultTags': tags({ owner: 'ops@example.com' }) }), (e: unknown) => e instanceof ConfigError && e.message.includes('  - aws:defaultTags.tags.owner: "ops@example.com" — this tag value has "@"'));
+    // ...and were it to get through (a config parsed elsewhere), the per-service check still flags the tables
+    const parsed = parseConfig({ regions: 'eu-west-1' }, { stack: 'dev' });
+    const at = violations((await runProgram({ regions: 'eu-west-1' }, 'dev', { parsed: { ...parsed, providerSettings: { defaultTags: { tags: { owner: 'ops@example.com' } } } } })).resources);
     assert.deepEqual(flagged(at), ['tables-items.tags.owner', 'tables-app-config.tags.owner']);
     assert.ok(ofType(ok, 'pulumi:providers:aws').every((p) => String(p.inputs.defaultTags).includes('platform-team')), 'the tags are on every provider');
   });
@@ -160,7 +168,7 @@ describe("AWS's documented input constraints", function () {
   for (const [what, config, stackName] of configs) {
     it(`${what}: no input AWS would refuse`, async () => {
       assert.ok(stack.length >= 20, `longest stack name: ${stack.length}`);
-      const run = await runProgram(config, stackName);
+      const run = await cachedRun(config, stackName);
       assert.equal(report(run), '');
     });
   }

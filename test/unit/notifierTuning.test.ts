@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { ConfigError, parseConfig } from '../../config';
-import { DEFAULT_NOTIFIER_TUNING, PUBLISH_CONCURRENCY_MAX } from '../../config/notifier';
+import { DEFAULT_NOTIFIER_TUNING, notifierConcurrencyWarning, PUBLISH_CONCURRENCY_MAX } from '../../config/notifier';
 import { MAX_SOCKETS } from '../../handlers/lib/signedPost';
 import { cachedRun, named, policies } from '../../scripts/mockCloud';
 
@@ -57,6 +57,15 @@ describe('config reservedConcurrency and notifier (deployed under Pulumi mocks)'
     assert.deepEqual(cfg.notifier, { parallelizationFactor: 4, publishConcurrency: 64 });
     assert.deepEqual(cfg.reservedConcurrency, {});
     assert.ok(PUBLISH_CONCURRENCY_MAX <= MAX_SOCKETS, 'every parallel publish gets its own socket');
+  });
+
+  it('the reservation warning counts the shards it covers and claims no shard count AWS does not document', () => {
+    const text = notifierConcurrencyWarning({ notifier: 9 }, { ...DEFAULT_NOTIFIER_TUNING, parallelizationFactor: 4 })!;
+    assert.match(text, /covers 2 stream shards at full parallelism/);
+    assert.match(text, /DynamoDB decides the shard count: it creates and deletes shards itself and splits them as writes grow, and AWS documents no starting count/);
+    // DescribeStream documents that shards come, go and split; no page gives how many a new stream has
+    assert.doesNotMatch(text, /several|partitions/);
+    assert.equal(notifierConcurrencyWarning({}, DEFAULT_NOTIFIER_TUNING), undefined);
   });
 
   it('refuses each bad value, naming the key, the value and what is allowed', () => {

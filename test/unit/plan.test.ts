@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../scripts/plan';
 import { lastRun } from '../../scripts/mockCloud';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-async function plan(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+async function plan(argv: string[], root?: string): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (l) => out.push(...l.split('\n')), (l) => err.push(...l.split('\n')));
+  const code = await main(argv, (l) => out.push(...l.split('\n')), (l) => err.push(...l.split('\n')), root);
   return { code, out, err };
 }
 
@@ -63,10 +64,11 @@ describe('npm run plan', function () {
   });
 
   it('warns that a notifier reservation covers only so many stream shards, and names the alarm that fires beyond them', async () => {
-    const file = path.join(ROOT, 'Pulumi.plantest-rc.yaml');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-rc-'));
+    const file = path.join(dir, 'Pulumi.plantest-rc.yaml');
     fs.writeFileSync(file, 'config:\n  global-appsync:regions: eu-west-1\n  global-appsync:reservedConcurrency: \'{"notifier": 9}\'\n  global-appsync:notifier: \'{"parallelizationFactor": 4}\'\n');
     try {
-      const { code, out } = await plan(['--stack', 'plantest-rc']);
+      const { code, out } = await plan(['--stack', 'plantest-rc'], dir);
       assert.equal(code, 0);
       const at = out.indexOf('── warnings');
       assert.ok(at > 0, 'a warnings section');
@@ -74,11 +76,34 @@ describe('npm run plan', function () {
       assert.match(text, /reservedConcurrency\.notifier = 9 with notifier\.parallelizationFactor = 4 covers 2 stream shards/);
       assert.match(text, /alarms-<region>-notifier-throttles fires/);
     } finally {
-      fs.rmSync(file);
+      fs.rmSync(dir, { recursive: true });
     }
     // no reservation (dev): nothing to warn about
     const dev = await plan(['--stack', 'dev']);
     assert.equal(dev.out.includes('── warnings'), false);
+  });
+
+  it('warns on stderr about an opt-in region and a plain-text secret in the stack file, and still plans', async () => {
+    // in a folder of its own: a stack file in the project would show up in other tests' "stacks here" lists
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-warn-'));
+    const file = path.join(dir, 'Pulumi.planwarn.yaml');
+    const secret = 'a'.repeat(48);
+    fs.writeFileSync(file, `config:\n  global-appsync:regions:\n    - eu-west-1\n    - me-central-1\n  global-appsync:auth:\n    mode: token\n    issuer: https://auth.example.com/\n    audience: global-appsync\n    secret: ${secret}\n`);
+    try {
+      const { code, out, err } = await plan(['--stack', 'planwarn', '--json'], dir);
+      assert.equal(code, 0, err.join('\n'));
+      assert.deepEqual(Object.keys(JSON.parse(out.join('\n')).regions).slice(0, 2), ['eu-west-1', 'me-central-1'], 'stdout is still the plan alone');
+      const warnings = err.filter((l) => l.startsWith('warning: '));
+      assert.equal(warnings.length, 2, err.join('\n'));
+      assert.match(warnings[0], /^warning: auth\.secret is plain text in Pulumi\.planwarn\.yaml: .* Make it a Pulumi secret \(encrypted in the file\): pulumi config set --secret --path auth\.secret "\$\(openssl rand -base64 48\)" --stack planwarn/);
+      assert.ok(!err.join('\n').includes(secret), 'the secret itself is never printed');
+      assert.match(warnings[1], /^warning: opt-in region me-central-1: it is disabled in an AWS account until enabled, and `pulumi up` fails there until then — enable it first \(AWS console: Account → AWS Regions/);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+    // the committed stack files: three default regions, no secret in them, so no warning
+    const prod = await plan(['--stack', 'prod', '--json']);
+    assert.deepEqual(prod.err.filter((l) => l.startsWith('warning: ')), []);
   });
 
   it('an unknown stack or flag is refused with what exists', async () => {

@@ -64,6 +64,41 @@ describe('npm run plan -- --diff (offline preview)', function () {
     }
   });
 
+  it('adding a region, as printed: no line over 200 characters; the dashboard and the policies summarised; --verbose prints every value in full', async () => {
+    const regions = JSON.stringify([...R, 'ap-northeast-1']);
+    const after = { ...PROD, [key('regions')]: regions };
+    const report = { stack: 'prod', baseline: 'HEAD:Pulumi.prod.yaml', configChanges: configChanges(PROD, after), ...diffPlans(await base(), await variant({ [key('regions')]: regions })) };
+    const lines: string[] = [];
+    printDiff(report, (l) => lines.push(l));
+    assert.deepEqual(lines.filter((l) => l.length > 200), []);
+    // the dashboard: five widgets of the new region's row; the others only move down (y) and gain the new pair's metric
+    assert.ok(lines.includes('        dashboardBody(json).widgets: +5 widgets for ap-northeast-1, 15 changed (y, properties.metrics) (--verbose prints them)'), lines.filter((l) => l.includes('widgets')).join('\n'));
+    for (const r of R) {
+      const at = lines.findIndex((l) => l.endsWith(`  app-state-${r}-updater-policy`));
+      assert.equal(lines[at + 1], '        policy(json).Statement[3].Resource: + "arn:aws:dynamodb:ap-northeast-1:123456789012:table/global-appsync-prod-app-config"', r);
+    }
+    const verbose: string[] = [];
+    printDiff(report, (l) => verbose.push(l), true);
+    const widgets = verbose.find((l) => l.startsWith('        dashboardBody(json).widgets: [{'));
+    assert.ok(widgets && widgets.length > 10_000 && widgets.includes('"title":"ap-northeast-1: health (1 = healthy)"'), 'the whole dashboard, as before');
+  });
+
+  it('statements added to a policy are counted and each said in words; long reasons are wrapped, not cut', async () => {
+    const drills = diffPlans(await base(), await variant({ [key('drills')]: 'true' }));
+    const lines: string[] = [];
+    printDiff({ stack: 'prod', baseline: 'x', configChanges: [], ...drills }, (l) => lines.push(l));
+    const at = lines.indexOf('        policy(json).Statement: +2 statements');
+    assert.ok(at > 0, lines.filter((l) => l.includes('Statement')).join('\n'));
+    assert.match(lines[at + 1], /^ {12}\+ Allow s3:ListBucket on arn:aws:s3:::fis-config-[a-z0-9-]+$/);
+    assert.match(lines[at + 2], /^ {12}\+ Allow s3:GetObject on arn:aws:s3:::fis-config-[a-z0-9-]+\/FisConfigs\/\*$/);
+    const moved = diffPlans(await base(), await variant({ [key('homeRegion')]: 'eu-west-1' }));
+    const out: string[] = [];
+    printDiff({ stack: 'prod', baseline: 'x', configChanges: [], ...moved }, (l) => out.push(l));
+    assert.deepEqual(out.filter((l) => l.length > 200), []);
+    const loss = out.findIndex((l) => l.startsWith('        !! DATA LOSS: replacing it destroys the DynamoDB table global-appsync-prod-items'));
+    assert.equal(`${out[loss]} ${out[loss + 1].trim()}`, '        !! DATA LOSS: replacing it destroys the DynamoDB table global-appsync-prod-items with EVERY ITEM, in every region (its replicas are deleted with it); point-in-time recovery backups of a deleted table are not kept');
+  });
+
   it('moving primaryRegion: resolvers, data sources and Lambda environments change in every region; no table or state item is touched', async () => {
     const d = diffPlans(await base(), await variant({ [key('primaryRegion')]: 'eu-west-1' }));
     assert.deepEqual([d.counts.create, d.counts.replace, d.counts.delete, d.dataLoss.length], [0, 0, 0, 0]);
@@ -133,18 +168,18 @@ describe('npm run plan -- --diff (offline preview)', function () {
     assert.doesNotMatch(JSON.stringify(d), /AKIA(OLD|NEW)|secret-value/);
   });
 
-  it('the README quotes what the preview really prints for prod with homeRegion moved', async () => {
-    const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-    const quoted = /npm run plan -- --stack prod --diff HEAD\n```\n```\n([\s\S]*?)\n```/.exec(readme)?.[1];
-    assert.ok(quoted, 'README has the quoted preview after `npm run plan -- --stack prod --diff HEAD`');
+  it('docs/deploying.md quotes what the preview really prints for prod with homeRegion moved', async () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/deploying.md'), 'utf8');
+    const quoted = /npm run plan -- --stack prod --diff HEAD\n```\n```\n([\s\S]*?)\n```/.exec(doc)?.[1];
+    assert.ok(quoted, 'docs/deploying.md has the quoted preview after `npm run plan -- --stack prod --diff HEAD`');
     const moved = { ...PROD, [key('homeRegion')]: 'eu-west-1' };
     const lines: string[] = [];
     printDiff({ stack: 'prod', baseline: 'HEAD:Pulumi.prod.yaml', configChanges: configChanges(PROD, moved), ...diffPlans(await base(), await cachedRun(moved, 'prod')) }, (l) => lines.push(l));
     const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     for (const q of quoted.split('\n').filter((l) => l.trim() !== '' && l.trim() !== '...')) {
-      // "(...)" and "..." in the README stand for text left out
+      // "(...)" and "..." in the quote stand for text left out
       const re = new RegExp(`^${q.split(/\(\.\.\.\)|\.\.\./).map(escape).join('.*')}$`);
-      assert.ok(lines.some((l) => re.test(l)), `README line not in the output: ${q}`);
+      assert.ok(lines.some((l) => re.test(l)), `docs/deploying.md line not in the output: ${q}`);
     }
   });
 
@@ -164,6 +199,7 @@ describe('npm run plan -- --diff (offline preview)', function () {
       assert.match(out[0], /stack "prod" against HEAD:Pulumi\.prod\.yaml/);
       assert.ok(out.includes('── config changes') && out.includes('   none'), out.join('\n'));
       assert.match(out.find((l) => l.startsWith('── summary'))!, /0 to create, 0 to update, 0 to replace, 0 to delete, \d+ unchanged/);
+      assert.equal((await cli(['--stack', 'prod', '--diff', 'HEAD', '--verbose'])).code, 0, '--verbose is an option of --diff');
     });
 
     it('--diff <file>:<stack> --json: prod with homeRegion moved, as data, tables flagged', async () => {

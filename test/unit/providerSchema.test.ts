@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { runProgram, type Recorded } from '../../scripts/mockCloud';
-import { AWS_VERSION, objectType, resourceSchema, schemaViolations } from './providerSchema';
+import { AWS_VERSION, awsEnum, objectType, resourceSchema, schemaViolations, STRING_ENUMS, type TypeDesc } from './providerSchema';
 
 const DOMAIN = JSON.stringify({ zoneName: 'example.com', name: 'api.example.com' });
 const rec = (type: string, name: string, inputs: Record<string, unknown>): Recorded => ({ type, name, inputs, custom: true }) as never;
@@ -48,6 +48,43 @@ describe(`inputs against the provider's schema (@pulumi/aws ${AWS_VERSION} decla
     assert.match(violations[0].problem, /"nodejs99\.x" is not one of enums\.lambda\.Runtime: .*nodejs22\.x/);
     assert.match(violations[2].problem, /not an input of FunctionArgs/);
     assert.match(violations[5].problem, /required by aws:wafv2\.WebAclRule, missing/);
+  });
+
+  it("inputs declared as a plain string take only AWS's enumeration: botocore's model, or the API reference's list", () => {
+    const { violations } = schemaViolations([
+      rec('aws:dynamodb/table:Table', 't', { name: 't', hashKey: 'id', attributes: [{ name: 'id', type: 'STRING' }], billingMode: 'ON_DEMAND', streamEnabled: true, streamViewType: 'NEW', replicas: [{ regionName: 'eu-west-1', consistencyMode: 'strong' }] }),
+      rec('aws:lambda/eventSourceMapping:EventSourceMapping', 'm', { functionName: 'f', eventSourceArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/t/stream/x', startingPosition: 'EARLIEST', functionResponseTypes: ['ReportItemFailures'] }),
+      rec('aws:apigateway/authorizer:Authorizer', 'a', { restApi: 'r', type: 'LAMBDA' }),
+      rec('aws:apigateway/method:Method', 'x', { restApi: 'r', resourceId: 'i', httpMethod: 'GET', authorization: 'IAM' }),
+      rec('aws:wafv2/webAcl:WebAcl', 'w', { scope: 'Regional', defaultAction: { allow: {} }, visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: 'm', sampledRequestsEnabled: true } }),
+    ]);
+    assert.deepEqual(
+      violations.map((v) => `${v.resource} ${v.path}`),
+      ['t attributes[0].type', 't billingMode', 't streamViewType', 't replicas[0].consistencyMode', 'm startingPosition', 'm functionResponseTypes[0]', 'a type', 'x authorization', 'w scope'],
+    );
+    const problem = (path: string) => violations.find((v) => `${v.resource} ${v.path}` === path)!.problem;
+    assert.match(problem('t streamViewType'), /^"NEW" is not one of dynamodb:CreateTable\.StreamSpecification\.StreamViewType \(botocore [\d.]+ dynamodb CreateTable StreamSpecification\.StreamViewType\): NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY$/);
+    assert.match(problem('t billingMode'), /"ON_DEMAND" is not one of .*: PROVISIONED, PAY_PER_REQUEST$/);
+    assert.match(problem('a type'), /"LAMBDA" is not one of apigateway:CreateAuthorizer\.type .*: TOKEN, REQUEST, COGNITO_USER_POOLS$/);
+    assert.match(problem('w scope'), /"Regional" is not one of wafv2:CreateWebACL\.Scope .*: CLOUDFRONT, REGIONAL$/);
+    // a list AWS documents only in prose names its page
+    assert.match(problem('x authorization'), /"IAM" is not one of apigateway:PutMethod\.authorizationType \(https:\/\/docs\.aws\.amazon\.com\/apigateway\/latest\/api\/API_PutMethod\.html\): NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS$/);
+  });
+
+  it('every STRING_ENUMS entry names a plain-string property the declarations have and an API member with a list', () => {
+    const isEnum = (t: TypeDesc): boolean => t.kind === 'enum' || (t.kind === 'array' && t.of.kind === 'enum');
+    let n = 0;
+    for (const [where, props] of Object.entries(STRING_ENUMS)) {
+      const declared = where.includes('/') ? resourceSchema(where).props : objectType(where);
+      for (const [prop, member] of Object.entries(props)) {
+        assert.ok(isEnum(declared[prop].type), `${where}.${prop}: ${JSON.stringify(declared[prop].type)}`);
+        assert.ok(awsEnum(member).values.length > 0, member);
+        n += 1;
+      }
+    }
+    assert.ok(n >= 30, `${n} properties mapped`);
+    assert.throws(() => awsEnum('dynamodb:CreateTable.TableName'), /botocore [\d.]+ has no enumeration for it; list its values in PROSE_ENUMS/);
+    assert.throws(() => awsEnum('dynamodb:CreateTable.Nope'), /not in config\/aws-constraints\.json: add it to scripts\/extract-aws-constraints\.py/);
   });
 
   const configs: Array<[string, Record<string, string>]> = [

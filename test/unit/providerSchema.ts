@@ -15,6 +15,11 @@
  * (string, number, boolean, list, map, nested object, asset), and a value typed with an enum is one of its values
  * (`string | enums.X` unions included: the provider validates against that list). References to other resources or to
  * helper types the declarations import (e.g. `PolicyDocument`, `RestApi`) are counted as unchecked, not guessed at.
+ *
+ * Where the declarations say only `string` but AWS's API takes one of a fixed list (a table's billingMode, a stream's
+ * view type, an authorizer's type, a web ACL's scope...), STRING_ENUMS puts the API member's enumeration in its place:
+ * botocore's model (config/aws-constraints.json, scripts/extract-aws-constraints.py), or PROSE_ENUMS where the model
+ * has a plain string and the API reference lists the values. So a value AWS refuses fails here, as tsc cannot see.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,6 +38,91 @@ export type TypeDesc =
 export interface Prop {
   type: TypeDesc;
   required: boolean;
+}
+
+const ROOT = path.join(__dirname, '..', '..');
+const CONSTRAINTS = JSON.parse(fs.readFileSync(path.join(ROOT, 'config', 'aws-constraints.json'), 'utf8')) as {
+  botocore: string;
+  members: Record<string, { service: string; operation: string; member: string; enum?: string[] }>;
+};
+
+/** Enumerations AWS documents in prose only (the model's member is a plain string), with the page that lists them. */
+export const PROSE_ENUMS: Record<string, { values: readonly string[]; source: string }> = {
+  // "Valid values are NONE for open access, AWS_IAM ..., CUSTOM ..., or COGNITO_USER_POOLS"
+  'apigateway:PutMethod.authorizationType': { values: ['NONE', 'AWS_IAM', 'CUSTOM', 'COGNITO_USER_POOLS'], source: 'https://docs.aws.amazon.com/apigateway/latest/api/API_PutMethod.html' },
+  // "The type of a usage plan key. Currently, the valid key type is API_KEY."
+  'apigateway:CreateUsagePlanKey.keyType': { values: ['API_KEY'], source: 'https://docs.aws.amazon.com/apigateway/latest/api/API_UsagePlanKey.html' },
+  // "Valid Values: breaching | notBreaching | ignore | missing"
+  'cloudwatch:PutMetricAlarm.TreatMissingData': { values: ['breaching', 'notBreaching', 'ignore', 'missing'], source: 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html' },
+};
+
+/**
+ * Properties declared as a plain `string` (or list of strings) that AWS limits to a list: where the property is
+ * declared (a resource token: its Args; `aws:<ns>.<Name>`: a nested input type) → property → the API member.
+ */
+export const STRING_ENUMS: Record<string, Record<string, string>> = {
+  'aws:dynamodb/table:Table': { billingMode: 'dynamodb:CreateTable.BillingMode', streamViewType: 'dynamodb:CreateTable.StreamSpecification.StreamViewType' },
+  'aws:dynamodb.TableAttribute': { type: 'dynamodb:CreateTable.AttributeDefinitions[].AttributeType' },
+  'aws:dynamodb.TableReplica': { consistencyMode: 'dynamodb:UpdateTable.MultiRegionConsistency' },
+  'aws:lambda/eventSourceMapping:EventSourceMapping': { startingPosition: 'lambda:CreateEventSourceMapping.StartingPosition', functionResponseTypes: 'lambda:CreateEventSourceMapping.FunctionResponseTypes[]' },
+  'aws:lambda/function:Function': { architectures: 'lambda:CreateFunction.Architectures[]' },
+  'aws:lambda.FunctionLoggingConfig': { logFormat: 'lambda:CreateFunction.LoggingConfig.LogFormat' },
+  'aws:lambda.FunctionTracingConfig': { mode: 'lambda:CreateFunction.TracingConfig.Mode' },
+  'aws:apigateway/authorizer:Authorizer': { type: 'apigateway:CreateAuthorizer.type' },
+  'aws:apigateway.RestApiEndpointConfiguration': { types: 'apigateway:CreateRestApi.endpointConfiguration.types[]' },
+  'aws:apigateway.DomainNameEndpointConfiguration': { types: 'apigateway:CreateDomainName.endpointConfiguration.types[]' },
+  'aws:apigateway/domainName:DomainName': { securityPolicy: 'apigateway:CreateDomainName.securityPolicy' },
+  'aws:apigateway/integration:Integration': { type: 'apigateway:PutIntegration.type' },
+  'aws:apigateway/method:Method': { authorization: 'apigateway:PutMethod.authorizationType' },
+  'aws:apigateway/usagePlanKey:UsagePlanKey': { keyType: 'apigateway:CreateUsagePlanKey.keyType' },
+  'aws:appsync/dataSource:DataSource': { type: 'appsync:CreateDataSource.type' },
+  'aws:appsync.FunctionRuntime': { name: 'appsync:CreateFunction.runtime.name' },
+  'aws:appsync.ResolverRuntime': { name: 'appsync:CreateResolver.runtime.name' },
+  'aws:appsync/resolver:Resolver': { kind: 'appsync:CreateResolver.kind' },
+  'aws:appsync/graphQLApi:GraphQLApi': { authenticationType: 'appsync:CreateGraphqlApi.authenticationType' },
+  'aws:appsync.GraphQLApiAdditionalAuthenticationProvider': { authenticationType: 'appsync:CreateGraphqlApi.additionalAuthenticationProviders[].authenticationType' },
+  'aws:appsync.GraphQLApiLogConfig': { fieldLogLevel: 'appsync:CreateGraphqlApi.logConfig.fieldLogLevel' },
+  'aws:appsync.GraphQLApiUserPoolConfig': { defaultAction: 'appsync:CreateGraphqlApi.userPoolConfig.defaultAction' },
+  'aws:cloudwatch/metricAlarm:MetricAlarm': {
+    comparisonOperator: 'cloudwatch:PutMetricAlarm.ComparisonOperator',
+    statistic: 'cloudwatch:PutMetricAlarm.Statistic',
+    treatMissingData: 'cloudwatch:PutMetricAlarm.TreatMissingData',
+  },
+  'aws:acm/certificate:Certificate': { keyAlgorithm: 'acm:RequestCertificate.KeyAlgorithm', validationMethod: 'acm:RequestCertificate.ValidationMethod' },
+  'aws:route53/healthCheck:HealthCheck': { type: 'route53:CreateHealthCheck.HealthCheckConfig.Type', regions: 'route53:CreateHealthCheck.HealthCheckConfig.Regions[]' },
+  'aws:route53.RecordLatencyRoutingPolicy': { region: 'route53:ChangeResourceRecordSets.ChangeBatch.Changes[].ResourceRecordSet.Region' },
+  'aws:wafv2/webAcl:WebAcl': { scope: 'wafv2:CreateWebACL.Scope' },
+  'aws:wafv2.WebAclRuleStatementRateBasedStatement': { aggregateKeyType: 'wafv2:CreateWebACL.Rules[].Statement.RateBasedStatement.AggregateKeyType' },
+  'aws:wafv2.WebAclLoggingConfigurationLoggingFilter': { defaultBehavior: 'wafv2:PutLoggingConfiguration.LoggingConfiguration.LoggingFilter.DefaultBehavior' },
+  'aws:wafv2.WebAclLoggingConfigurationLoggingFilterFilter': {
+    behavior: 'wafv2:PutLoggingConfiguration.LoggingConfiguration.LoggingFilter.Filters[].Behavior',
+    requirement: 'wafv2:PutLoggingConfiguration.LoggingConfiguration.LoggingFilter.Filters[].Requirement',
+  },
+  'aws:wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionActionCondition': { action: 'wafv2:PutLoggingConfiguration.LoggingConfiguration.LoggingFilter.Filters[].Conditions[].ActionCondition.Action' },
+};
+
+/** An API member's allowed values and where they come from; throws when neither the model nor PROSE_ENUMS has a list. */
+export function awsEnum(member: string): { name: string; values: readonly string[] } {
+  const prose = PROSE_ENUMS[member];
+  if (prose) return { name: `${member} (${prose.source})`, values: prose.values };
+  const m = CONSTRAINTS.members[member];
+  if (!m) throw new Error(`${member} is not in config/aws-constraints.json: add it to scripts/extract-aws-constraints.py and run it`);
+  if (!m.enum?.length) throw new Error(`${member}: botocore ${CONSTRAINTS.botocore} has no enumeration for it; list its values in PROSE_ENUMS with the page that documents them`);
+  return { name: `${member} (botocore ${CONSTRAINTS.botocore} ${m.service} ${m.operation} ${m.member})`, values: m.enum };
+}
+
+/** Props with STRING_ENUMS applied: a plain string (or list of them) becomes the API's enumeration. */
+function withAwsEnums(where: string, props: Record<string, Prop>): Record<string, Prop> {
+  for (const [prop, member] of Object.entries(STRING_ENUMS[where] ?? {})) {
+    const p = props[prop];
+    if (!p) throw new Error(`STRING_ENUMS: ${where} declares no ${prop}`);
+    const { name, values } = awsEnum(member);
+    const e: TypeDesc = { kind: 'enum', name, values };
+    if (p.type.kind === 'string') p.type = e;
+    else if (p.type.kind === 'array' && p.type.of.kind === 'string') p.type = { kind: 'array', of: e };
+    else throw new Error(`STRING_ENUMS: ${where}.${prop} is declared ${JSON.stringify(p.type)}, not a plain string: drop it from STRING_ENUMS`);
+  }
+  return props;
 }
 
 const PACKAGES: Record<string, string> = {
@@ -176,7 +266,7 @@ export function objectType(name: string): Record<string, Prop> {
     const types = typesOf(pkg);
     const decl = types.interfaceOf(qualified);
     if (!decl || !types.inputSource) throw new Error(`no input type ${qualified} in @pulumi/${pkg}/types/input.d.ts`);
-    props = propsOf(decl, types.inputSource, pkg);
+    props = withAwsEnums(name, propsOf(decl, types.inputSource, pkg));
     objectProps.set(name, props);
   }
   return props;
@@ -221,7 +311,7 @@ export function resourceSchema(token: string): ResourceSchema {
   const src = parse(file);
   const decl = src.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === `${cls}Args`);
   if (!decl) throw new Error(`${token}: no interface ${cls}Args in ${file}`);
-  const schema = { token, file: `@pulumi/${pkg}/${rel}.d.ts`, args: `${cls}Args`, props: propsOf(decl, src, pkg) };
+  const schema = { token, file: `@pulumi/${pkg}/${rel}.d.ts`, args: `${cls}Args`, props: withAwsEnums(token, propsOf(decl, src, pkg)) };
   resources.set(token, schema);
   return schema;
 }

@@ -3,7 +3,9 @@
  * missing, the home region's error, an empty replica stream ARN, ACM validation records per certificate.
  */
 import assert from 'node:assert/strict';
-import { AWS_REGIONS, ConfigError, parseConfig, SUPPORTED_REGIONS } from '../../config';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AWS_REGIONS, ConfigError, OPT_IN_REGIONS, parseConfig, SUPPORTED_REGIONS } from '../../config';
 import { missingServices } from '../../config/regions';
 import { validationRecordFor } from '../../components/globalRouting';
 import { cachedRun, diffRuns, named, ofType, runProgram } from '../../scripts/mockCloud';
@@ -22,6 +24,14 @@ const problems = (raw: Record<string, string>): ConfigError => {
 
 describe('regions: drain, availability, failures', function () {
   this.timeout(120_000);
+
+  it('opt-in regions: one list, all AWS regions, and the prerequisites in docs/deploying.md name exactly those', () => {
+    assert.deepEqual(OPT_IN_REGIONS.filter((r) => !AWS_REGIONS.includes(r)), []);
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'deploying.md'), 'utf8');
+    const listed = /\*\*Opt-in regions\*\* \(([^:]+):/.exec(doc)?.[1];
+    assert.ok(listed, 'docs/deploying.md has the opt-in list');
+    assert.deepEqual(listed.split(',').map((r) => r.trim()), [...OPT_IN_REGIONS]);
+  });
 
   it('drainRegions: the region stays deployed, its health λ gets DRAIN=true and only its latency record goes', async () => {
     const base = { regions: JSON.stringify(R), homeRegion: R[0], domain: DOMAIN };

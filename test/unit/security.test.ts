@@ -81,16 +81,23 @@ describe('least privilege', function () {
     const arnIn = (t: typeof items, region: string): string =>
       region === t.region ? t.state.arn : t.state.replicas.find((r: { regionName: string }) => r.regionName === region).arn;
     for (const region of R) {
-      // the item writes' fence ConditionCheck reaches the app-config replica of the data source's region, only that
+      // one statement each: the items sources reach their items replica only; the app-config sources their replica,
+      // and in it the app-state item only (dynamodb:LeadingKeys)
       const expected: Record<string, string[]> = {
-        localItems: [arnIn(items, region), arnIn(appConfig, region)],
-        primaryItems: [arnIn(items, R[0]), arnIn(appConfig, R[0])],
+        localItems: [arnIn(items, region)],
+        primaryItems: [arnIn(items, R[0])],
         appConfig: [arnIn(appConfig, region)],
+        primaryAppConfig: [arnIn(appConfig, R[0])],
       };
       for (const [key, arns] of Object.entries(expected)) {
         const doc = JSON.parse(named(run, `api-${region}-ds-${key}-policy`).inputs.policy) as Doc;
-        assert.deepEqual(doc.Statement.flatMap((s) => list(s.Resource)), arns, `${region} ${key}`);
-        if (key !== 'appConfig') assert.deepEqual(list(doc.Statement[1].Action), ['dynamodb:ConditionCheckItem'], `${region} ${key}: only the check on app-config`);
+        assert.equal(doc.Statement.length, 1, `${region} ${key}`);
+        assert.deepEqual(list(doc.Statement[0].Resource), arns, `${region} ${key}`);
+        assert.deepEqual(
+          doc.Statement[0].Condition,
+          key.endsWith('AppConfig') || key === 'appConfig' ? { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['app-state'] } } : undefined,
+          `${region} ${key}: item-level condition`,
+        );
         const ds = named(run, `api-${region}-ds-${key}`);
         assert.equal(ds.inputs.serviceRoleArn, named(run, `api-${region}-ds-${key}-role`).state.arn);
         const trust = JSON.parse(named(run, `api-${region}-ds-${key}-role`).inputs.assumeRolePolicy);
@@ -113,8 +120,7 @@ describe('least privilege', function () {
       for (const r of onSource) {
         const ops = operations(r.inputs.code);
         if (r.inputs.dataSource !== 'none') assert.ok(ops.length > 0, `${r.name}: no DynamoDB operation found in its code`);
-        // a transaction needs no action of its own, its ConditionCheck needs ConditionCheckItem (transaction-apis-iam)
-        for (const op of ops) if (op !== 'TransactWriteItems') (sent[r.inputs.dataSource] ??= new Set()).add(op === 'ConditionCheck' ? 'dynamodb:ConditionCheckItem' : `dynamodb:${op}`);
+        for (const op of ops) (sent[r.inputs.dataSource] ??= new Set()).add(`dynamodb:${op}`);
         // the read AppSync makes by itself: when a conditional write fails, the DynamoDB function GetItems the
         // item to compare it with the request (AppSync JS resolver reference, "Condition expressions")
         if (ops.some((op) => CONDITIONAL_WRITES.includes(op)) && /\bcondition\b/.test(r.inputs.code)) sent[r.inputs.dataSource].add('dynamodb:GetItem');
@@ -132,10 +138,13 @@ describe('least privilege', function () {
     }
     // spelled out, so a change shows in review
     assert.deepEqual(DATA_SOURCE_ACTIONS, {
-      localItems: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
-      primaryItems: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+      localItems: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      primaryItems: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       appConfig: ['dynamodb:GetItem'],
+      primaryAppConfig: ['dynamodb:GetItem'],
     });
+    // no write shares an item with others, so nothing anywhere may run a transaction's condition check
+    for (const { name, doc } of policies(run)) assert.equal(statementsWith(doc, 'dynamodb:ConditionCheckItem').length, 0, name);
   });
 
   it("the notifier may call appsync:GraphQL only on its own region's Mutation.publishItemChange, read only its own stream, send only to its DLQ", async () => {
@@ -180,14 +189,25 @@ describe('least privilege', function () {
         }
       }
       assert.equal(new Set(tableArns(`app-state-${region}-updater-policy`)).size, R.length, 'reads every replica of app-config');
-      // the write fence: GetItem (strong) and ConditionCheckItem (eventual) on the app-config replica written to —
-      // its own, and the primary's (writeMode primary) — and nothing else of app-config
+      assert.deepEqual(
+        updaterDoc.Statement.filter((x) => list(x.Resource).some((r) => r.includes(':dynamodb:') && r.includes(`:${region}:`))).flatMap((x) => list(x.Action)),
+        ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        'what the updater sends to its own replica: a read and a conditional put',
+      );
+      // the write fence: GetItem of the app-state item (and of no other item: dynamodb:LeadingKeys) in the app-config
+      // replica written to — its own, and the primary's (writeMode primary); the items replicas: GetItem, PutItem,
+      // UpdateItem, DeleteItem, what handlers/lib/itemStore.ts sends, and nothing else
       const arnIn = (r: string): string => (r === appConfig.region ? appConfig.state.arn : appConfig.state.replicas.find((x: { regionName: string }) => x.regionName === r).arn);
       const itemsDoc = JSON.parse(named(run, `api-${region}-items-policy`).inputs.policy) as Doc;
-      const fence = statementsWith(itemsDoc, 'dynamodb:ConditionCheckItem');
-      assert.equal(fence.length, 1, 'one fence statement');
-      assert.deepEqual(new Set(list(fence[0].Action)), new Set(['dynamodb:GetItem', 'dynamodb:ConditionCheckItem']));
-      assert.deepEqual(new Set(list(fence[0].Resource)), new Set([arnIn(region), arnIn(R[0])]));
+      const dynamo = itemsDoc.Statement.filter((st) => list(st.Action).some((a) => a.startsWith('dynamodb:')));
+      assert.equal(dynamo.length, 2, 'items, and the fence');
+      const fence = dynamo.find((st) => list(st.Resource).some((r) => r.includes('app-config')))!;
+      assert.deepEqual(list(fence.Action), ['dynamodb:GetItem']);
+      assert.deepEqual(new Set(list(fence.Resource)), new Set([arnIn(region), arnIn(R[0])]));
+      assert.deepEqual(fence.Condition, { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['app-state'] } });
+      const writes = dynamo.find((st) => st !== fence)!;
+      assert.deepEqual(list(writes.Action), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+      assert.equal(writes.Condition, undefined);
       assert.deepEqual(new Set(tableArns(`api-${region}-items-policy`).filter((a) => a.includes(':table/global-appsync-dev-items'))), new Set([items.state.arn, ...items.state.replicas.map((r: { arn: string }) => r.arn)].filter((a: string) => a.includes(`:${region}:`) || a.includes(`:${R[0]}:`))));
     }
   });

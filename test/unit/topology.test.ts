@@ -64,7 +64,7 @@ describe('topology (Pulumi mocks)', function () {
         'aws:lambda/invocation:Invocation': 1,
         'aws:appsync/resolver:Resolver': RESOLVERS.length,
         'aws:appsync/function:Function': Object.keys(FUNCTIONS).length,
-        'aws:appsync/dataSource:DataSource': 4,
+        'aws:appsync/dataSource:DataSource': 5,
       })) {
         assert.equal((c(2)[t] ?? 0) - (c(1)[t] ?? 0), per, `${t} per region`);
       }
@@ -104,6 +104,7 @@ describe('topology (Pulumi mocks)', function () {
           localItems: region,
           primaryItems: ALL[0],
           appConfig: region,
+          primaryAppConfig: ALL[0],
           none: 'NONE',
         });
       }
@@ -341,10 +342,10 @@ describe('topology (Pulumi mocks)', function () {
   describe('Lambdas', () => {
     const ENV: Record<string, string[]> = {
       // CONSISTENCY (issue 11): every function, eventual | strong
-      items: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'ITEMS_TABLE', 'PRIMARY_REGION', 'WRITE_MODE'],
+      items: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'ITEMS_TABLE', 'PRIMARY_REGION', 'STATE_CACHE_MS', 'WRITE_MODE'],
       health: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'DRAIN', 'PRIMARY_REGION'], // reads only the app-config table
       state: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'WRITE_MODE'],
-      updater: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'STATE_REGIONS', 'WRITE_MODE'],
+      updater: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'STATE_REGIONS', 'STATE_WRITE_BOUND_MS', 'WRITE_MODE'],
       notifier: ['APPSYNC_URL', 'CONSISTENCY', 'NOTIFIER_CONCURRENCY', 'NOTIFIER_DLQ_URL'],
       gate: [], // the readiness gate (deploy-time helper): its event says what to wait for
     };
@@ -370,6 +371,11 @@ describe('topology (Pulumi mocks)', function () {
       assert.equal(env(`api-${region}-health`).DRAIN, 'false');
       assert.equal(env(`api-${region}-items`).PRIMARY_REGION, ALL[0]);
       assert.equal(env(`api-${region}-items`).ITEMS_TABLE, 'global-appsync-dev-items');
+      // the write bound: the items containers' state cache (default 1 s) and what the state updater waits out —
+      // 1 s + the items function's 10 s timeout is under AppSync's 30 s request limit, which binds
+      assert.equal(env(`api-${region}-items`).STATE_CACHE_MS, '1000');
+      assert.equal(named(run, `api-${region}-items`).inputs.timeout, 10);
+      assert.equal(env(`app-state-${region}-updater`).STATE_WRITE_BOUND_MS, '30000');
       assert.equal(env(`notifier-${region}`).APPSYNC_URL, named(run, `api-${region}-graphql`).state.uris.GRAPHQL);
     });
 
