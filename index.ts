@@ -13,6 +13,7 @@ import { StackDashboard } from './components/dashboard';
 import { stateUpdaterFunctionName } from './config/names';
 import { GlobalRouting } from './components/globalRouting';
 import { GlobalTable } from './components/globalTable';
+import { RegionReady } from './components/regionReady';
 import { bundledCode, type CodeSource } from './components/lambda';
 import { Notifier } from './components/notifier';
 import { providerFor, regionProviders, ROUTE53_METRICS_REGION } from './components/providers';
@@ -171,8 +172,21 @@ function program(options: ProgramOptions = {}) {
     if (Object.keys(fis.skipped).length > 0) drillsSkipped[region] = fis.skipped;
   }
 
+  // a region enters latency routing only once its replicas are ACTIVE and its /health passes (components/regionReady.ts)
+  const replicas = [tables.items.table, tables.appConfig.table];
+  const ready = (region: string, api: RegionalApi, provider: ReturnType<typeof providerFor>): RegionReady =>
+    new RegionReady(`ready-${region}`, {
+      region,
+      tableNames: [tables.items.name, tables.appConfig.name],
+      replicaArns: [tables.items.byRegion[region].tableArn, tables.appConfig.byRegion[region].tableArn],
+      healthUrl: pulumi.interpolate`https://${api.executeApiHost}/${api.stageName}/health`,
+      drained: cfg.drainRegions.includes(region),
+      tables: replicas,
+      provider,
+      code,
+    });
   const routing = new GlobalRouting('routing', {
-    regions: apis.map(({ region, api, provider }) => ({ region, provider, restApiId: api.restApiId, stageName: api.stageName, executeApiHost: api.executeApiHost })),
+    regions: apis.map(({ region, api, provider }) => ({ region, provider, restApiId: api.restApiId, stageName: api.stageName, executeApiHost: api.executeApiHost, replicas, ready: ready(region, api, provider) })),
     homeRegion: cfg.homeRegion,
     drainRegions: cfg.drainRegions,
     metricsProvider: providerFor(providers, ROUTE53_METRICS_REGION),

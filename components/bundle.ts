@@ -21,10 +21,11 @@ export const HANDLER_NAMES = ['items', 'health', 'state', 'stateUpdater', 'notif
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 /**
  * Deploy-time helpers (handlers/<name>.ts too): functions `pulumi up` itself invokes, never the app or the emulator,
- * and only in some stacks (streamEnabler: MRSC replicas, components/replicaStream.ts). Bundled on demand, not by
+ * and only in some stacks (streamEnabler: MRSC replicas, components/replicaStream.ts; regionReady: routed regions with a
+ * domain, components/regionReady.ts). Bundled on demand, not by
  * `npm run build`, and they take no app environment (components/lambdaEnv.ts covers HANDLER_NAMES only).
  */
-export const DEPLOY_HELPER_NAMES = ['streamEnabler'] as const;
+export const DEPLOY_HELPER_NAMES = ['streamEnabler', 'regionReady'] as const;
 export type DeployHelperName = (typeof DEPLOY_HELPER_NAMES)[number];
 export type BundleName = HandlerName | DeployHelperName;
 

@@ -17,6 +17,9 @@
  * name. If two certificates ask for different records for one name, or a certificate asks for a name we create
  * no record for, the program fails and says which — instead of validating one region with another's record.
  *
+ * Order for a region being added: its replica of both tables (ACTIVE) → its health check; its APIs → its readiness gate
+ * (components/regionReady.ts: replicas ACTIVE in the region, /health passing) → its latency record.
+ *
  * A drained region (`drainRegions`) keeps its health check, certificate and custom domains, but has no latency
  * record: Route53 stops sending it traffic while everything stays deployed (docs/operations.md, "Add or remove a region").
  */
@@ -37,6 +40,13 @@ export interface RoutedRegion {
   restApiId: pulumi.Input<string>;
   stageName: pulumi.Input<string>;
   executeApiHost: pulumi.Input<string>;
+  /**
+   * The resources holding this region's replica of both tables (the Table resources: replicas are inline). The health
+   * check depends on them, so it is created only once the replica is ACTIVE (the provider waits: components/regionReady.ts).
+   */
+  replicas: pulumi.Resource[];
+  /** The region's readiness gate (components/regionReady.ts): its latency record is created only after it passed. */
+  ready: pulumi.Resource;
 }
 
 export interface GlobalRoutingArgs {
@@ -114,7 +124,7 @@ export class GlobalRouting extends pulumi.ComponentResource {
           regions: [...ROUTE53_CHECKER_REGIONS],
           tags: { Name: `${name} ${r.region} /health` },
         },
-        on(r.provider),
+        { ...on(r.provider), dependsOn: r.replicas },
       );
       healthChecks[r.region] = hc;
       new aws.cloudwatch.MetricAlarm(
@@ -205,7 +215,8 @@ export class GlobalRouting extends pulumi.ComponentResource {
             healthCheckId: healthChecks[r.region].id,
             aliases: [{ name: globalDomain.regionalDomainName, zoneId: globalDomain.regionalZoneId, evaluateTargetHealth: true }],
           },
-          on(r.provider),
+          // routing waits for the data: replica ACTIVE and /health passing (components/regionReady.ts), not just the APIs
+          { ...on(r.provider), dependsOn: [...r.replicas, r.ready] },
         );
         new aws.route53.Record(
           `${name}-${r.region}-direct`,

@@ -14,6 +14,9 @@
  *   POST /regions/{region}/start       recovery (endpoints back on the same ports, catch-up)
  *   POST /regions/{region}/drain       health λ DRAIN=true → /health 503 saying why
  *   POST /regions/{region}/undrain
+ *   POST /regions/{region}/add         add a region live: tables, replication, copy, servers, health, rotation
+ *   POST /regions/{region}/remove      remove one: drain, quiesce, replicate out, stop; both answer
+ *                                      {region, action, regions, phases: [{phase, waitedFor, ms, detail?}], totalMs}
  *   POST /replication/pause   {region?, duration?, from?, to?}   an approximation of FIS's
  *                                      aws:dynamodb:global-table-pause-replication: region = every pair into and out
  *                                      of it (FIS's shape), duration = ISO 8601 (PT5M) after which it ends by itself;
@@ -79,6 +82,8 @@ export interface AdminOptions {
   router?: () => Router | undefined;
   /** What the endpoints file holds, for the console (GET /endpoints); undefined until the emulator serves. */
   endpoints?: () => unknown;
+  /** Adding and removing regions live (local/emulator.ts): each answers its phases and their times. */
+  regionChanges?: { add(region: string): Promise<unknown>; remove(region: string): Promise<unknown> };
   /** The DynamoDB path's counters (absent: /status shows none). */
   dynamodb?: () => DynamoDBView;
   port?: number;
@@ -99,6 +104,8 @@ export const ADMIN_ROUTES = [
   'POST /regions/{region}/start',
   'POST /regions/{region}/drain',
   'POST /regions/{region}/undrain',
+  'POST /regions/{region}/add',
+  'POST /regions/{region}/remove',
   'POST /replication/pause {region?, duration?, from?, to?}',
   'POST /replication/resume {region?, from?, to?}',
   'POST /state {state, reason, region?, functionName?}',
@@ -175,7 +182,13 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
     if (m) {
       const region = decodeURIComponent(m[1]);
       const action = m[2];
+      const changes = opts.regionChanges;
+      const unavailable = (): never => {
+        throw new FaultConflictError('this emulator cannot add or remove regions');
+      };
       const actions: Record<string, () => unknown> = {
+        add: () => (changes ? changes.add(region) : unavailable()),
+        remove: () => (changes ? changes.remove(region) : unavailable()),
         stop: () => c.stopRegion(region),
         start: () => c.startRegion(region),
         drain: () => c.drain(region, true),

@@ -102,10 +102,11 @@ export class FaultControls {
   private readonly down = new Set<string>();
   /** region → the timer that ends its notifier-errors drill */
   private readonly notifierTimers = new Map<string, NodeJS.Timeout>();
-  private readonly names: string[];
+  constructor(private readonly o: FaultControlsOptions) {}
 
-  constructor(private readonly o: FaultControlsOptions) {
-    this.names = [...o.regions.keys()];
+  /** The regions now (regions are added and removed while the emulator runs). */
+  private get names(): string[] {
+    return [...this.o.regions.keys()];
   }
 
   region(name: unknown): Region {

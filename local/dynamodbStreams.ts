@@ -237,11 +237,19 @@ export interface StreamPoller {
    * is left to hand over: everything written before the call has been handled.
    */
   settled(): Promise<void>;
+  /**
+   * Resolves once a poll round that began after this call read every readable shard up to its tip (each GetRecords
+   * answered less than a full page) and handed everything over: everything written before the call has been handled.
+   * Unlike settled() it needs no quiet round, so it resolves while writes keep coming.
+   */
+  caughtUp(): Promise<void>;
   /** iteratorRefreshes: iterators re-fetched because DynamoDB Local called them expired or trimmed. */
   stats(): { polls: number; records: number; handled: number; errors: number; iteratorRefreshes: number; shards: number; finishedShards: number };
 }
 
 export const MAX_INTERVAL_MS = 50;
+/** Records per GetRecords call (DynamoDB Streams' maximum): a page shorter than this reached the shard's tip. */
+const PAGE = 1000;
 const MAX_BACKOFF_MS = 2000;
 
 interface ShardState {
@@ -283,6 +291,7 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
   let stopped = false;
   const counters = { polls: 0, records: 0, handled: 0, errors: 0, iteratorRefreshes: 0 };
   let waiters: { since: number; resolve: () => void }[] = [];
+  let tipWaiters: { since: number; resolve: () => void }[] = [];
   let round = 0;
 
   const call = <T>(target: string, payload: unknown): Promise<T> => jsonCall<T>(endpoint, region, 'DynamoDBStreams_20120810', target, payload);
@@ -341,7 +350,7 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
     s.iterator ??= await fetchIterator(s);
     let out: { Records?: DynamoDBRecord[]; NextShardIterator?: string | null };
     try {
-      out = await call('GetRecords', { ShardIterator: s.iterator, Limit: 1000 });
+      out = await call('GetRecords', { ShardIterator: s.iterator, Limit: PAGE });
     } catch (err) {
       if (!staleIterator(err)) throw err;
       // Re-fetch at once, after the last record read (DynamoDB Local also answers TrimmedDataAccessException for
@@ -351,7 +360,7 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
       s.iterator = undefined;
       s.iterator = await fetchIterator(s);
       try {
-        out = await call('GetRecords', { ShardIterator: s.iterator, Limit: 1000 });
+        out = await call('GetRecords', { ShardIterator: s.iterator, Limit: PAGE });
       } catch (again) {
         s.iterator = undefined;
         if (again instanceof DynamoDBLocalError && again.code === 'TrimmedDataAccessException') {
@@ -398,17 +407,25 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
     }
   };
 
+  /** Set by tick: whether the round read every readable shard to its tip and handed everything over. */
+  let atTip = false;
   const tick = async (): Promise<boolean> => {
     if (needDescribe) await discover();
     let quiet = true;
+    atTip = true;
     for (const s of [...shards.values()]) {
       if (stopped) break;
       if (!ready(s)) continue;
       if (s.buffer.length < batchSize && s.iterator !== null) {
-        if ((await read(s)) > 0) quiet = false;
+        const n = await read(s);
+        if (n > 0) quiet = false;
+        if (n >= PAGE) atTip = false;
+      } else if (s.iterator !== null) {
+        atTip = false;
       }
       await deliver(s);
       if (s.buffer.length > 0) quiet = false;
+      if (s.buffer.length > 0) atTip = false;
       if (s.iterator === null && s.buffer.length === 0) {
         s.done = true;
         needDescribe = true; // children of the closed shard may be waiting
@@ -444,6 +461,11 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
           waiters = waiters.filter((w) => w.since >= started);
           for (const w of due) w.resolve();
         }
+        if (atTip && !needDescribe) {
+          const due = tipWaiters.filter((w) => w.since < started);
+          tipWaiters = tipWaiters.filter((w) => w.since >= started);
+          for (const w of due) w.resolve();
+        }
       } catch (err) {
         failures += 1;
         remember(err);
@@ -462,13 +484,19 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
         if (stopped) return resolve();
         waiters.push({ since: round, resolve });
       }),
+    caughtUp: () =>
+      new Promise<void>((resolve) => {
+        if (stopped) return resolve();
+        tipWaiters.push({ since: round, resolve });
+      }),
     stats: () => ({ ...counters, shards: shards.size, finishedShards: [...shards.values()].filter((s) => s.done).length }),
     async stop() {
       stopped = true;
       wake?.();
       await loop;
-      for (const w of waiters) w.resolve();
+      for (const w of [...waiters, ...tipWaiters]) w.resolve();
       waiters = [];
+      tipWaiters = [];
     },
   };
 }

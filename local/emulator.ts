@@ -11,6 +11,7 @@
  * GraphQL + realtime) and B+11+10i (REST); basePort 0 picks free ports everywhere (tests).
  */
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../components/bundle';
@@ -30,6 +31,10 @@ import { startContentionFront, type ContentionFront, type ContentionOptions } fr
 import { describeHealth, startRouter, type HealthSettings, type Router } from './router';
 import { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts, StartError } from './startup';
 import { createRegionTables } from './tables';
+import { createTable, localClient } from './tables';
+import { AWS_REGIONS, missingServices } from '../config/regions';
+import { FaultConflictError, FaultInputError } from './drills';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 
 // The SDK's notice that releases after January 2027 need Node 22 is known (the lockfile pins versions for Node 20).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -119,14 +124,34 @@ export type EndpointsAuth =
   | { mode: 'apiKey'; globalApiKey: string; header: 'x-api-key' }
   | { mode: 'token'; issuer: string; audience: string; header: 'authorization'; secretFile: string | null; tokenCommand: string };
 
+/** One step of add-region / remove-region, as the admin API answers it. */
+export interface RegionPhase {
+  phase: string;
+  /** what it waited for */
+  waitedFor: string;
+  ms: number;
+  detail?: Record<string, unknown>;
+}
+
+export interface RegionChange {
+  region: string;
+  action: 'add' | 'remove';
+  regions: string[];
+  phases: RegionPhase[];
+  totalMs: number;
+}
+
 export { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts, JAVA_HINT, StartError } from './startup';
 
 export class Emulator {
+  /** One region change at a time (add-region / remove-region). */
+  private changing?: string;
+
   private constructor(
     readonly config: StackConfig,
     readonly dynamodb: DynamoDBLocal,
     readonly replicator: Replicator,
-    readonly regions: ReadonlyMap<string, Region>,
+    readonly regions: Map<string, Region>,
     readonly endpointsFile: string | null,
     readonly router: Router,
     readonly admin: AdminServer,
@@ -140,6 +165,8 @@ export class Emulator {
     /** Where its logs go (null: dropped), and whether .emulator/endpoints.json copies its endpoints file. */
     readonly logDir: string | null,
     private readonly current: string | null,
+    /** Its base port (0: free ports): where an added region's ports are (see the header). */
+    private readonly basePort: number,
   ) {}
 
   readonly startedAt = new Date().toISOString();
@@ -314,6 +341,10 @@ export class Emulator {
         controls,
         router: () => r,
         endpoints: () => served.emulator?.endpoints,
+        regionChanges: {
+          add: (region) => (served.emulator as Emulator).addRegion(region),
+          remove: (region) => (served.emulator as Emulator).removeRegion(region),
+        },
         port: basePort ? basePort + 1 : 0,
         dynamodb: () => dynamodbView(front, syncFront),
       });
@@ -327,10 +358,126 @@ export class Emulator {
       await dynamodb.stop();
       throw err;
     }
-    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, contention, contention?.url ?? (sync ? sync.url : dynamodb.endpoint), logDir, opts.endpointsFile === undefined ? root : null);
+    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, contention, contention?.url ?? (sync ? sync.url : dynamodb.endpoint), logDir, opts.endpointsFile === undefined ? root : null, basePort);
     served.emulator = emulator;
     emulator.writeEndpoints();
     return emulator;
+  }
+
+  /**
+   * Adds a region to the running emulator with nothing lost and no empty answers, in the order a deployed region comes
+   * in (components/regionReady.ts): its tables; replication into it (new writes stream in from now); the copy of every
+   * item (last writer wins against what streamed in meanwhile); its servers and notifier; its health checks; the
+   * global endpoint's rotation (its first routed answer waits for the catch-up of everything acknowledged before);
+   * the endpoints file. Writes are never stopped. Answers each phase and how long it took.
+   */
+  async addRegion(region: string): Promise<RegionChange> {
+    if (typeof region !== 'string' || !AWS_REGIONS.includes(region)) throw new FaultInputError(`region ${JSON.stringify(region)} is not an AWS region of the aws partition (e.g. us-west-2)`);
+    const missing = missingServices(region);
+    if (missing.length > 0) throw new FaultInputError(`region ${region}: ${missing.join(', ')} not available there, so the stack cannot be deployed to it`);
+    if (this.regions.has(region)) throw new FaultConflictError(`region ${region} is already one of this emulator's regions (${[...this.regions.keys()].join(', ')})`);
+    const { addRegion, backfill, catchUp } = this.replicator;
+    if (!addRegion || !backfill || !catchUp) throw new FaultConflictError(`consistency ${this.config.consistency}: a region cannot be added (multi-Region strong consistency takes exactly three regions, or two and a witness)`);
+    const down = [...this.regions.values()].filter((r) => !r.running).map((r) => r.name);
+    if (down.length > 0) throw new FaultConflictError(`region ${down.join(', ')} is stopped: start it first (the copy needs every region's writes)`);
+    return this.change(region, 'add', async (step) => {
+      const names = { items: this.config.tableName, appConfig: this.config.appConfigTableName };
+      await step('tables', 'both tables created, empty, in the new region', async () => {
+        const client = localClient(this.dynamodb.endpoint, region);
+        try {
+          await createTable(client, names.items);
+          await createTable(client, names.appConfig);
+        } finally {
+          client.destroy();
+        }
+      });
+      await step('replicate', 'replication into and out of the region started (every write from now on is queued for it)', () => addRegion(region));
+      const source = this.config.primaryRegion;
+      await step('backfill', `every item copied from ${source}, after the other regions applied what their streams held; a newer replicated image is never overwritten`, async () => ({ source, ...(await backfill(region, source)) }));
+      const index = this.regions.size;
+      const all = [...this.regions.keys(), region];
+      const r = await step('start', 'AppSync, REST and the notifier serving (the notifier reading its stream before the endpoints open)', () =>
+        Region.start({
+          region,
+          config: { ...this.config, regions: all },
+          dynamodbEndpoint: this.regionsDynamodbEndpoint,
+          ...(this.logDir ? { logDir: this.logDir } : {}),
+          auth: this.auth,
+          ports: this.basePort ? { graphql: this.basePort + 10 + 10 * index, rest: this.basePort + 11 + 10 * index } : { graphql: 0, rest: 0 },
+          added: true,
+        }),
+      );
+      this.regions.set(region, r);
+      for (const other of this.regions.values()) other.setStateRegions(all);
+      await step('health', `${this.router.settings.failureThreshold} health checks in a row passing (/health reads the table and the app state)`, async () => {
+        this.router.addTarget({ region, ...r.endpoints });
+        await this.router.waitFor(region, true, 120_000);
+      });
+      await step('join', 'in the global endpoint\'s rotation; its first routed answer waited for every write acknowledged before to be applied there', () => this.router.join(region, () => catchUp(region)));
+      await step('endpoints', 'the endpoints file rewritten (temp file + rename)', async () => this.writeEndpoints());
+    });
+  }
+
+  /**
+   * Removes a region: drained first (its /health answers 503 until the global endpoint's checks take it out of the
+   * rotation), its requests in flight answered, every write it accepted replicated to the others; then its servers and
+   * notifier stop, its replication and tables go, and the endpoints file is rewritten. Answers each phase's time.
+   */
+  async removeRegion(region: string): Promise<RegionChange> {
+    const r = this.regions.get(region);
+    if (!r) throw new FaultInputError(`region ${JSON.stringify(region)} is not one of this emulator's regions: ${[...this.regions.keys()].join(', ')}`);
+    if (region === this.config.primaryRegion || region === this.config.homeRegion) {
+      throw new FaultConflictError(`region ${region} is the stack's ${region === this.config.primaryRegion ? 'primaryRegion' : 'homeRegion'}: move it first (pulumi config set primaryRegion ...), then remove the region`);
+    }
+    if (this.regions.size <= 2) throw new FaultConflictError(`region ${region} is one of the last two: the emulator keeps at least two regions`);
+    const { drainOut, removeRegion } = this.replicator;
+    if (!drainOut || !removeRegion) throw new FaultConflictError(`consistency ${this.config.consistency}: a region cannot be removed (multi-Region strong consistency takes exactly three regions, or two and a witness)`);
+    if (!r.running) throw new FaultConflictError(`region ${region} is stopped: start it first, so that what it accepted can replicate out before it goes`);
+    return this.change(region, 'remove', async (step) => {
+      await step('drain', `/health answers 503 (DRAIN) and ${this.router.settings.failureThreshold} health checks failed: out of the rotation`, async () => {
+        r.setDrained(true);
+        await this.router.waitFor(region, false, 120_000);
+      });
+      await step('quiesce', 'every request the global endpoint had sent to the region answered', () => this.router.quiesce(region));
+      await step('replicate-out', 'every write the region accepted applied in every other region', () => drainOut(region));
+      await step('stop', 'servers and notifier stopped, replication to and from it ended, its tables deleted', async () => {
+        await this.router.removeTarget(region);
+        await r.stop();
+        this.regions.delete(region);
+        await removeRegion(region);
+        const all = [...this.regions.keys()];
+        for (const other of this.regions.values()) other.setStateRegions(all);
+        const client = localClient(this.dynamodb.endpoint, region);
+        try {
+          for (const t of [this.config.tableName, this.config.appConfigTableName]) await client.send(new DeleteTableCommand({ TableName: t }));
+        } finally {
+          client.destroy();
+        }
+      });
+      await step('endpoints', 'the endpoints file rewritten (temp file + rename)', async () => this.writeEndpoints());
+    });
+  }
+
+  private async change(region: string, action: 'add' | 'remove', body: (step: <T>(phase: string, waitedFor: string, run: () => Promise<T>) => Promise<T>) => Promise<void>): Promise<RegionChange> {
+    if (this.changing) throw new FaultConflictError(`${this.changing} is under way: one region change at a time`);
+    this.changing = `${action}-region ${region}`;
+    const started = performance.now();
+    const phases: RegionPhase[] = [];
+    try {
+      await body(async (phase, waitedFor, run) => {
+        const t = performance.now();
+        const out = await run();
+        const detail = out && typeof out === 'object' && !(out instanceof Region) ? { detail: out as Record<string, unknown> } : {};
+        phases.push({ phase, waitedFor, ms: Math.round(performance.now() - t), ...detail });
+        return out;
+      });
+    } catch (err) {
+      const done = phases.map((p) => p.phase).join(', ') || 'none';
+      throw new Error(`${action}-region ${region} failed after phases ${done}: ${(err as Error).message}`);
+    } finally {
+      this.changing = undefined;
+    }
+    return { region, action, regions: [...this.regions.keys()], phases, totalMs: Math.round(performance.now() - started) };
   }
 
   /** Where .emulator/endpoints.json is when this emulator keeps it (default layout), else null. */

@@ -63,6 +63,13 @@ export interface RegionOptions {
   logDir?: string;
   /** Client credentials (`auth.mode` as deployed); default: API keys with no shared REST key checked. */
   auth?: RegionAuth;
+  /**
+   * A region added to a running emulator (its tables were just filled by copying): the notifier reads its stream
+   * from the latest record on — the copy is not a change anyone made — and start() resolves only once it holds that
+   * position. The emulator publishes the region's URLs after that, so a subscriber hears every change from the
+   * moment it subscribes.
+   */
+  added?: boolean;
 }
 
 /**
@@ -163,16 +170,21 @@ export class Region {
 
   static async start(opts: RegionOptions): Promise<Region> {
     const r = new Region(opts);
-    try {
-      await r.startEndpoints();
-      r.notifier = await startNotifierLoop({
+    const notifier = (): Promise<NotifierLoop> =>
+      startNotifierLoop({
         endpoint: opts.dynamodbEndpoint,
         region: opts.region,
         table: opts.config.tableName,
         invoke: (event) => r.invokeNotifier(event),
         ...(opts.logDir ? { onDiscard: (range) => appendOnFailure(localDlqFile(opts.logDir as string, opts.region), range) } : {}),
         intervalMs: EMULATOR_POLL_MS,
+        ...(opts.added ? { from: 'LATEST' as const } : {}),
       });
+    try {
+      await r.startEndpoints();
+      r.notifier = await notifier();
+      // an added region's URLs are published only after this: its LATEST position is taken before anyone can subscribe
+      if (opts.added) await r.notifier.poller.caughtUp();
     } catch (err) {
       await r.stop();
       throw err;
@@ -228,6 +240,13 @@ export class Region {
     const hold = this.hold;
     this.hold = undefined;
     hold?.release();
+  }
+
+  /** The regions the state updater knows (STATE_REGIONS, components/lambdaEnv.ts), after a region is added or removed. */
+  setStateRegions(regions: readonly string[]): void {
+    this.envArgs.stateRegions = [...regions];
+    const env = lambdaEnvironments<string>({ ...this.envArgs, drain: this.drained });
+    this.functions.stateUpdater.updateEnvironment({ STATE_REGIONS: env.stateUpdater.STATE_REGIONS });
   }
 
   /** Sets the health λ's DRAIN variable (components/lambdaEnv.ts): drained → /health answers 503 saying why. */

@@ -41,6 +41,18 @@
  * tie-break on region name is this emulator's own rule (DynamoDB documents none).
  * After a pause, a pair resumes only once the destination's own streams are read up to date, so deletes made there
  * during the pause are tombstones before the queued writes arrive.
+ * Adding and removing a region (the emulator's add-region / remove-region), as DynamoDB adds a replica to a live table —
+ * replication to the new replica starts first, then the existing data is copied, writes never stop:
+ *   - addRegion: the pairs into and out of the region exist from one instant on (created synchronously, between two
+ *     stream batches), so every record read after it is queued for the new region as well; its streams are read
+ *     from their first record.
+ *   - backfill: first waits until every record the other regions' streams held has been applied among them (so the
+ *     source holds every write acknowledged before the pairs existed, or something newer), then scans the source's
+ *     tables (strongly consistent) and writes each item with the replicated writes' last-writer-wins condition and
+ *     the tombstones: a copied old image never overwrites a newer replicated one or resurrects a replicated delete;
+ *     an image without `updatedAt` only fills an absent item. Its writes are expected echoes, never replicated back.
+ *   - catchUp: resolves once everything the other streams held when it was called is applied to the new region.
+ *   - drainOut / removeRegion: every write the region accepted is applied everywhere, then its pairs and pollers go.
  * Known limit: a client's own delete in the destination is known to the replicator only once that region's stream
  * has been read (≤ one poll interval later); an older replicated write landing inside that window can recreate the
  * item there. Replicated writes to one item are serialised, so deletes that come through the replicator have no
@@ -50,6 +62,7 @@ import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBLocalError, jsonCall, recordSeenAt, type StreamPoller, startStreamPoller } from './dynamodbStreams';
 import { realisticLagMs } from './latency';
+import { HASH_KEY } from '../schema/tables';
 import { recordIds, trace, tracing } from './trace';
 
 export interface ReplicatorOptions {
@@ -99,7 +112,28 @@ export interface Replicator {
   totals(): ReplicatorTotals;
   /** Resolves when every stream has been read up to date and nothing is pending on unpaused pairs. */
   idle(): Promise<void>;
+  /**
+   * Adding a region, as DynamoDB adds a replica to a live table (see "Adding and removing a region" in the header):
+   * `addRegion` starts replicating to and from `region` (its tables must exist, empty), at once; `backfill` then
+   * copies every item from `source` without overwriting a newer one; `catchUp` resolves once every write other
+   * regions' streams held when it was called has been applied to `region`. Absent under strong consistency.
+   */
+  addRegion?(region: string): Promise<void>;
+  backfill?(region: string, source: string): Promise<BackfillStats>;
+  catchUp?(region: string): Promise<void>;
+  /** Removing one: `drainOut` resolves once every write `region` had accepted is applied everywhere; then `removeRegion`. */
+  drainOut?(region: string): Promise<void>;
+  removeRegion?(region: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface BackfillStats {
+  /** items read from the source's tables */
+  scanned: number;
+  /** items written to the new region */
+  copied: number;
+  /** items not written: the new region already held a newer image (replicated meanwhile) or a newer delete */
+  newerThere: number;
 }
 
 interface Pending {
@@ -110,6 +144,8 @@ interface Pending {
   /** For a REMOVE: its last-writer-wins time (see header). */
   deleteAt: number;
   dueAt: number;
+  /** Order of enqueueing over every pair (a pair's queue is in seq order): what catchUp waits for. */
+  seq: number;
 }
 
 interface Pair {
@@ -169,13 +205,14 @@ function resolveLag(lag: ReplicatorOptions['lagMs']): (from: string, to: string)
 }
 
 export async function startReplicator(o: ReplicatorOptions): Promise<Replicator> {
-  const regions = o?.regions;
-  if (!Array.isArray(regions) || regions.length < 2 || new Set(regions).size !== regions.length || regions.some((r) => typeof r !== 'string' || !r)) {
-    throw new Error(`replicator regions must be at least two distinct region names, got ${JSON.stringify(regions)}`);
+  const given = o?.regions;
+  if (!Array.isArray(given) || given.length < 2 || new Set(given).size !== given.length || given.some((r) => typeof r !== 'string' || !r)) {
+    throw new Error(`replicator regions must be at least two distinct region names, got ${JSON.stringify(given)}`);
   }
   if (!Array.isArray(o.tables) || o.tables.length === 0 || o.tables.some((t) => typeof t !== 'string' || !t)) {
     throw new Error(`replicator tables must be a non-empty list of table names, got ${JSON.stringify(o.tables)}`);
   }
+  const regions = [...o.regions];
   const intervalMs = o.intervalMs ?? 10;
   if (!Number.isInteger(intervalMs) || intervalMs < 1 || intervalMs > 50) throw new Error(`replicator intervalMs must be an integer from 1 to 50, got ${intervalMs}`);
   const lagOf = resolveLag(o.lagMs);
@@ -183,26 +220,24 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
   const { endpoint } = o;
 
   const pairs = new Map<string, Pair>();
-  for (const from of regions) {
-    for (const to of regions) {
-      if (from === to) continue;
-      pairs.set(`${from}\u0000${to}`, {
-        from,
-        to,
-        paused: false,
-        lagMs: lagOf(from, to),
-        queue: [],
-        busy: false,
-        notBefore: 0,
-        failures: 0,
-        lastLagMs: null,
-        maxLagMs: null,
-        applied: 0,
-        superseded: 0,
-        lastError: null,
-      });
-    }
-  }
+  const addPair = (from: string, to: string): void => {
+    pairs.set(`${from}\u0000${to}`, {
+      from,
+      to,
+      paused: false,
+      lagMs: lagOf(from, to),
+      queue: [],
+      busy: false,
+      notBefore: 0,
+      failures: 0,
+      lastLagMs: null,
+      maxLagMs: null,
+      applied: 0,
+      superseded: 0,
+      lastError: null,
+    });
+  };
+  for (const from of regions) for (const to of regions) if (from !== to) addPair(from, to);
   const totals: ReplicatorTotals = { sourceRecords: 0, echoesSkipped: 0 };
   let enqueued = 0;
   /** (region, table, key) → expected echoes of our own writes. */
@@ -259,8 +294,8 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
       if (tracing()) trace({ point: 'replicator.read', region, ids: recordIds([r]), detail: { table } });
       for (const pair of pairs.values()) {
         if (pair.from !== region) continue;
-        pair.queue.push({ table, record: r, seenAt, deleteAt: lwwAt, dueAt: seenAt + pair.lagMs });
         enqueued += 1;
+        pair.queue.push({ table, record: r, seenAt, deleteAt: lwwAt, dueAt: seenAt + pair.lagMs, seq: enqueued });
       }
     }
     return records.length;
@@ -277,7 +312,7 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
    * from different source regions run one after another, so a write's tombstone check never races a delete of the
    * same item still in flight (DynamoDB evaluates each condition atomically; the tombstone is ours).
    */
-  const apply = async (pair: Pair, p: Pending): Promise<boolean> => {
+  const apply = async (pair: Pair, p: Pending, backfill = false): Promise<boolean> => {
     const keys = p.record.dynamodb?.Keys ?? {};
     const k = slot(pair.to, p.table, keys);
     const previous = keyLocks.get(k) ?? Promise.resolve();
@@ -287,14 +322,15 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
     keyLocks.set(k, tail);
     await previous;
     try {
-      return await applyNow(pair, p, k);
+      return await applyNow(pair, p, k, backfill);
     } finally {
       release();
       if (keyLocks.get(k) === tail) keyLocks.delete(k);
     }
   };
 
-  const applyNow = async (pair: Pair, p: Pending, k: string): Promise<boolean> => {
+  /** backfill: a copied old image, never a change — without `updatedAt` it only fills an absent item. */
+  const applyNow = async (pair: Pair, p: Pending, k: string, backfill: boolean): Promise<boolean> => {
     const { record, table } = p;
     const keys = record.dynamodb?.Keys ?? {};
     const keyName = Object.keys(keys)[0];
@@ -340,6 +376,8 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
         ExpressionAttributeNames: { '#k': keyName, '#u': 'updatedAt', '#r': 'updatedRegion' },
         ExpressionAttributeValues: { ':u': { S: updatedAt }, ':r': { S: region } },
       };
+    } else if (backfill) {
+      condition = { ConditionExpression: 'attribute_not_exists(#k)', ExpressionAttributeNames: { '#k': keyName } };
     }
     const hash = canonicalImage(image);
     const entry = expectEcho(k, hash);
@@ -388,14 +426,15 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
   let stopped = false;
   const pollers: StreamPoller[] = [];
   const pollersOf = new Map<string, StreamPoller[]>();
-  try {
-    for (const region of regions) {
-      for (const table of o.tables) {
-        const poller = await startStreamPoller({ endpoint, region, table, intervalMs: Math.min(intervalMs * 2, 50), batchSize: 1000, from: o.from ?? 'TRIM_HORIZON', handle: handleFrom(region, table), log });
-        pollers.push(poller);
-        pollersOf.set(region, [...(pollersOf.get(region) ?? []), poller]);
-      }
+  const startPollers = async (region: string, from: 'TRIM_HORIZON' | 'LATEST'): Promise<void> => {
+    for (const table of o.tables) {
+      const poller = await startStreamPoller({ endpoint, region, table, intervalMs: Math.min(intervalMs * 2, 50), batchSize: 1000, from, handle: handleFrom(region, table), log });
+      pollers.push(poller);
+      pollersOf.set(region, [...(pollersOf.get(region) ?? []), poller]);
     }
+  };
+  try {
+    for (const region of regions) await startPollers(region, o.from ?? 'TRIM_HORIZON');
   } catch (err) {
     await Promise.all(pollers.map((p) => p.stop()));
     throw err;
@@ -421,6 +460,27 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
     }
     if (from !== undefined && from === to) throw new Error(`replicator: ${from} → ${to} is not a region pair`);
     return [...pairs.values()].filter((p) => (from === undefined || p.from === from) && (to === undefined || p.to === to));
+  };
+
+  /** Has the pair applied every record enqueued up to `seq` (its queue is in seq order; the head leaves once applied)? */
+  const appliedThrough = (p: Pair, seq: number): boolean => p.queue.length === 0 || p.queue[0].seq > seq;
+  const waitUntil = async (what: string, done: () => boolean): Promise<void> => {
+    while (!done()) {
+      if (stopped) throw new Error(`replicator stopped while waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  };
+  const caughtUpOf = (which: (region: string) => boolean): Promise<void[]> => Promise.all([...pollersOf].filter(([r]) => which(r)).flatMap(([, ps]) => ps.map((q) => q.caughtUp())));
+  /** Every record the streams of `sources` held when called is applied by the pairs `selected` picks (none may be paused). */
+  const barrier = async (what: string, sources: (region: string) => boolean, selected: (p: Pair) => boolean): Promise<void> => {
+    const paused = [...pairs.values()].filter((p) => selected(p) && p.paused);
+    if (paused.length > 0) throw new Error(`${what}: replication ${paused.map((p) => `${p.from} → ${p.to}`).join(', ')} is paused; resume it first`);
+    await caughtUpOf(sources);
+    const marker = enqueued;
+    await waitUntil(what, () => [...pairs.values()].filter(selected).every((p) => appliedThrough(p, marker)));
+  };
+  const known = (region: string, what: string): void => {
+    if (!regions.includes(region)) throw new Error(`replicator ${what}: ${JSON.stringify(region)} is not one of the regions ${regions.join(', ')}`);
   };
 
   const quiet = (): boolean => [...pairs.values()].every((p) => p.paused || (p.queue.length === 0 && !p.busy && !p.catchingUp));
@@ -459,6 +519,77 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
         lastError: p.lastError,
       })),
     totals: () => ({ ...totals }),
+    async addRegion(region) {
+      if (typeof region !== 'string' || !region || regions.includes(region)) throw new Error(`replicator addRegion: ${JSON.stringify(region)} is empty or already one of the regions ${regions.join(', ')}`);
+      const paused = [...pairs.values()].filter((p) => p.paused);
+      if (paused.length > 0) throw new Error(`replicator addRegion ${region}: replication ${paused.map((p) => `${p.from} → ${p.to}`).join(', ')} is paused; resume it first (the copy must see every write)`);
+      // synchronously, between two stream batches: every record read from now on is queued for the new region too
+      for (const other of regions) {
+        addPair(other, region);
+        addPair(region, other);
+      }
+      regions.push(region);
+      // its tables are new and empty: from their first record (the copy's own writes are expected echoes)
+      await startPollers(region, 'TRIM_HORIZON');
+    },
+    async backfill(region, source) {
+      known(region, 'backfill');
+      known(source, 'backfill source');
+      if (region === source) throw new Error(`replicator backfill: ${region} cannot be filled from itself`);
+      // Writes read before the new pairs existed were queued only between the old regions: once they are applied,
+      // `source` holds every write acknowledged before that moment (or something newer), and everything later is
+      // queued for `region` as well.
+      await barrier(`backfill of ${region}`, (r) => r !== region, (p) => p.to !== region && p.from !== region);
+      const pair = pairs.get(`${source}\u0000${region}`) as Pair;
+      const stats: BackfillStats = { scanned: 0, copied: 0, newerThere: 0 };
+      for (const table of o.tables) {
+        let start: Record<string, AttributeValue> | undefined;
+        do {
+          const page: { Items?: Record<string, AttributeValue>[]; LastEvaluatedKey?: Record<string, AttributeValue> } = await call(source, 'Scan', { TableName: table, ConsistentRead: true, Limit: 500, ...(start ? { ExclusiveStartKey: start } : {}) });
+          const items = page.Items ?? [];
+          stats.scanned += items.length;
+          // a few writes at a time: one item's writes are serialised by its key lock either way
+          for (let i = 0; i < items.length; i += 16) {
+            const done = await Promise.all(
+              items.slice(i, i + 16).map((item) => {
+                const keys = { [HASH_KEY]: item[HASH_KEY] }; // both tables' key (schema/tables.ts)
+                const record = { eventName: 'INSERT', dynamodb: { Keys: keys, NewImage: item } } as DynamoDBRecord;
+                const t = now();
+                return apply(pair, { table, record, seenAt: t, deleteAt: t, dueAt: t, seq: 0 }, true);
+              }),
+            );
+            for (const changed of done) if (changed) stats.copied += 1;
+            else stats.newerThere += 1;
+          }
+          start = page.LastEvaluatedKey;
+        } while (start);
+      }
+      return stats;
+    },
+    async catchUp(region) {
+      known(region, 'catchUp');
+      await barrier(`catch-up of ${region}`, (r) => r !== region, (p) => p.to === region);
+    },
+    async drainOut(region) {
+      known(region, 'drainOut');
+      await barrier(`replication out of ${region}`, (r) => r === region, (p) => p.from === region);
+    },
+    async removeRegion(region) {
+      known(region, 'removeRegion');
+      const gone = [...pairs.entries()].filter(([, p]) => p.from === region || p.to === region);
+      for (const [, p] of gone) p.paused = true; // a pair being drained stops after its current write
+      await waitUntil(`the pairs of ${region} to finish their current write`, () => gone.every(([, p]) => !p.busy));
+      for (const [k] of gone) pairs.delete(k);
+      const own = pollersOf.get(region) ?? [];
+      pollersOf.delete(region);
+      await Promise.all(own.map((q) => q.stop()));
+      for (const q of own) pollers.splice(pollers.indexOf(q), 1);
+      regions.splice(regions.indexOf(region), 1);
+      for (const k of [...tombstones.keys(), ...echoes.keys()]) if (k.startsWith(`${region}\u0000`)) {
+        tombstones.delete(k);
+        echoes.delete(k);
+      }
+    },
     async idle() {
       for (;;) {
         const before = enqueued;

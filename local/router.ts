@@ -102,6 +102,13 @@ export interface RegionHealth {
   changedAt: string | null;
   /** Requests proxied to this region. */
   served: number;
+  /**
+   * Whether the region is in the rotation at all: false while a region being added has not yet passed its health
+   * checks (addTarget → join), and once a region is being removed (removeTarget).
+   */
+  inRotation: boolean;
+  /** When an added region joined the rotation (epoch ms), null for the regions the router started with. */
+  joinedAt: number | null;
 }
 
 export interface Router {
@@ -113,6 +120,22 @@ export interface Router {
   failOpen(): boolean;
   /** Resolves once `region`'s status is `healthy` (used by drills to time detection). */
   waitFor(region: string, healthy: boolean, timeoutMs?: number): Promise<void>;
+  /**
+   * A region being added: health-checked from now on, unhealthy until `failureThreshold` checks pass, and out of the
+   * rotation until join(). (Route53 counts a new health check healthy until it has data; the deployed stack creates
+   * the latency record only after the region's readiness gate, components/regionReady.ts — this is that gate.)
+   */
+  addTarget(target: RouteTarget): void;
+  /**
+   * Puts a healthy added region in the rotation. `warmup` starts now; requests routed to the region wait for it
+   * (once), so its first answers come after it — the emulator passes the replicator's catch-up, so the region's first
+   * answer holds every write acknowledged before it joined.
+   */
+  join(region: string, warmup?: () => Promise<void>): Promise<void>;
+  /** Resolves once no proxied request to `region` is in flight. */
+  quiesce(region: string): Promise<void>;
+  /** Takes a region out of the rotation and stops checking it (its answers in flight still complete). */
+  removeTarget(region: string): Promise<void>;
   /**
    * Stepping the checks by hand (tests of the health rules): pauseChecks stops the periodic checks once the ones in
    * flight are recorded; checkNow runs one check of `region` and answers its health after it; resumeChecks
@@ -161,13 +184,14 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   if (!opts.targets?.length) throw new Error('router: at least one region (target) is required');
   const tokenMode = opts.authMode === 'token';
   if (!tokenMode && (typeof opts.globalApiKey !== 'string' || opts.globalApiKey.length < 8)) throw new Error('router: globalApiKey must be a string of at least 8 characters');
-  const names = opts.targets.map((t) => t.region);
-  const state = new Map<string, RegionHealth>(
-    opts.targets.map((t) => [
-      t.region,
-      { region: t.region, healthy: true, consecutiveFailures: 0, consecutivePasses: 0, checks: 0, lastStatus: null, lastFailure: null, lastCheckedAt: null, changedAt: null, served: 0 },
-    ]),
-  );
+  const targets = [...opts.targets];
+  const names = (): string[] => targets.map((t) => t.region);
+  const fresh = (region: string, healthy: boolean): RegionHealth => ({ region, healthy, consecutiveFailures: 0, consecutivePasses: 0, checks: 0, lastStatus: null, lastFailure: null, lastCheckedAt: null, changedAt: null, served: 0, inRotation: healthy, joinedAt: null });
+  const state = new Map<string, RegionHealth>(targets.map((t) => [t.region, fresh(t.region, true)]));
+  /** region → requests proxied to it and not yet answered */
+  const inFlightTo = new Map<string, number>();
+  /** region → its join warm-up, while requests routed to it must wait for it */
+  const warming = new Map<string, Promise<void>>();
   const watchers = new Set<() => void>();
   let closed = false;
 
@@ -219,21 +243,23 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   const inFlight = new Set<Promise<void>>();
   let paused = false;
   const loop = (t: RouteTarget): void => {
-    if (closed || paused) return;
+    if (closed || paused || !state.has(t.region)) return;
     const run = checkOnce(t).finally(() => {
       inFlight.delete(run);
-      if (!closed && !paused) timers.set(t.region, setTimeout(() => loop(t), settings.intervalMs));
+      if (!closed && !paused && state.has(t.region)) timers.set(t.region, setTimeout(() => loop(t), settings.intervalMs));
     });
     inFlight.add(run);
   };
 
-  const failingOpen = (): boolean => [...state.values()].every((h) => !h.healthy);
+  const routable = (): RouteTarget[] => targets.filter((t) => state.get(t.region)?.inRotation);
+  const failingOpen = (): boolean => routable().every((t) => !state.get(t.region)?.healthy);
   /** The target, and whether it was chosen failing open (no region healthy: every region counts as healthy). */
   const choose = (preferred: string | undefined): { target: RouteTarget; failOpen: boolean } => {
-    const byName = (n: string) => opts.targets.find((t) => t.region === n);
-    if (failingOpen()) return { target: (preferred && byName(preferred)) || opts.targets[0], failOpen: true };
-    if (preferred && state.get(preferred)?.healthy) return { target: byName(preferred) as RouteTarget, failOpen: false };
-    return { target: opts.targets.find((t) => state.get(t.region)?.healthy) as RouteTarget, failOpen: false };
+    const inRotation = routable();
+    const byName = (n: string) => inRotation.find((t) => t.region === n);
+    if (failingOpen()) return { target: (preferred && byName(preferred)) || inRotation[0], failOpen: true };
+    if (preferred && byName(preferred) && state.get(preferred)?.healthy) return { target: byName(preferred) as RouteTarget, failOpen: false };
+    return { target: inRotation.find((t) => state.get(t.region)?.healthy) as RouteTarget, failOpen: false };
   };
   /** `region: last failure; ...` as an HTTP header value (printable ASCII only). */
   const unhealthyHeader = (): string =>
@@ -254,8 +280,8 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
 
     const headerPref = req.headers[PREFERRED_HEADER];
     const preferred = (Array.isArray(headerPref) ? headerPref[0] : headerPref) ?? url.searchParams.get(PREFERRED_QUERY) ?? undefined;
-    if (preferred !== undefined && !names.includes(preferred)) {
-      return sendJson(res, 400, { message: `preferred region ${JSON.stringify(preferred)} (${PREFERRED_HEADER} header or ?${PREFERRED_QUERY}=) is not one of this stack's regions: ${names.join(', ')}` });
+    if (preferred !== undefined && !names().includes(preferred)) {
+      return sendJson(res, 400, { message: `preferred region ${JSON.stringify(preferred)} (${PREFERRED_HEADER} header or ?${PREFERRED_QUERY}=) is not one of this stack's regions: ${names().join(', ')}` });
     }
     const { target, failOpen } = choose(preferred);
     const routedBy: Record<string, string> = { 'x-served-by': target.region, ...(failOpen ? { [FAIL_OPEN_HEADER]: 'true', [UNHEALTHY_HEADER]: unhealthyHeader() } : {}) };
@@ -281,6 +307,18 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     }
     const h = state.get(target.region) as RegionHealth;
     h.served += 1;
+    inFlightTo.set(target.region, (inFlightTo.get(target.region) ?? 0) + 1);
+    try {
+      await proxy(target, upstreamUrl, method, headers, body, res, routedBy, failOpen);
+    } finally {
+      inFlightTo.set(target.region, (inFlightTo.get(target.region) ?? 1) - 1);
+      for (const w of watchers) w();
+    }
+  }
+
+  async function proxy(target: RouteTarget, upstreamUrl: string, method: string, headers: Record<string, string>, body: Buffer, res: http.ServerResponse, routedBy: Record<string, string>, failOpen: boolean): Promise<void> {
+    const warmup = warming.get(target.region);
+    if (warmup) await warmup;
     let upstream: Response;
     try {
       // redirect 'manual': the client gets the region's 3xx as API Gateway would send it
@@ -311,7 +349,23 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
   });
   await listen(server, opts.port ?? 0);
   const { port } = server.address() as AddressInfo;
-  for (const t of opts.targets) loop(t);
+  for (const t of targets) loop(t);
+  const until = (what: string, done: () => boolean, timeoutMs = 120_000): Promise<void> =>
+    done()
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            watchers.delete(w);
+            reject(new Error(`router: ${what} not within ${timeoutMs} ms`));
+          }, timeoutMs);
+          const w = () => {
+            if (!done()) return;
+            clearTimeout(timer);
+            watchers.delete(w);
+            resolve();
+          };
+          watchers.add(w);
+        });
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -321,7 +375,7 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
     failOpen: failingOpen,
     waitFor(region, healthy, timeoutMs = 60_000) {
       const h = state.get(region);
-      if (!h) return Promise.reject(new Error(`router: no region ${region} (regions: ${names.join(', ')})`));
+      if (!h) return Promise.reject(new Error(`router: no region ${region} (regions: ${names().join(', ')})`));
       if (h.healthy === healthy) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -337,21 +391,53 @@ export async function startRouter(opts: RouterOptions): Promise<Router> {
         watchers.add(w);
       });
     },
+    addTarget(target) {
+      if (state.has(target.region)) throw new Error(`router: ${target.region} is already one of the regions (${names().join(', ')})`);
+      targets.push(target);
+      state.set(target.region, fresh(target.region, false));
+      loop(target);
+    },
+    async join(region, warmup) {
+      const h = state.get(region);
+      if (!h) throw new Error(`router: no region ${region} (regions: ${names().join(', ')})`);
+      if (!h.healthy) throw new Error(`router: ${region} has not passed ${settings.failureThreshold} health checks (last: ${h.lastFailure ?? 'none yet'}); it does not join the rotation`);
+      const w = warmup?.();
+      if (w) warming.set(region, w);
+      h.inRotation = true;
+      h.joinedAt = Date.now();
+      for (const x of watchers) x();
+      try {
+        await w;
+      } finally {
+        if (warming.get(region) === w) warming.delete(region);
+      }
+    },
+    quiesce: (region) => until(`requests to ${region} to finish`, () => (inFlightTo.get(region) ?? 0) === 0),
+    async removeTarget(region) {
+      const h = state.get(region);
+      if (!h) throw new Error(`router: no region ${region} (regions: ${names().join(', ')})`);
+      h.inRotation = false;
+      state.delete(region);
+      targets.splice(targets.findIndex((t) => t.region === region), 1);
+      clearTimeout(timers.get(region));
+      timers.delete(region);
+      await until(`requests to ${region} to finish`, () => (inFlightTo.get(region) ?? 0) === 0);
+    },
     async pauseChecks() {
       paused = true;
       for (const t of timers.values()) clearTimeout(t);
       await Promise.allSettled([...inFlight]);
     },
     async checkNow(region) {
-      const target = opts.targets.find((t) => t.region === region);
-      if (!target) throw new Error(`router: no region ${region} (regions: ${names.join(', ')})`);
+      const target = targets.find((t) => t.region === region);
+      if (!target) throw new Error(`router: no region ${region} (regions: ${names().join(', ')})`);
       await checkOnce(target);
       return { ...(state.get(region) as RegionHealth) };
     },
     resumeChecks() {
       if (!paused) return;
       paused = false;
-      for (const t of opts.targets) loop(t);
+      for (const t of targets) loop(t);
     },
     async close() {
       closed = true;

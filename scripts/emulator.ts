@@ -22,6 +22,11 @@ export const USAGE = `usage: npm run emulator -- <command> [options]
   start <region>                  recovery: endpoints back, the region catches up
   drain <region>                  health λ DRAIN=true: /health answers 503, the global endpoint stops sending to it
   undrain <region>
+  add-region <region>             add a region live: its tables, replication into it, a copy of every item (writes
+                                  never stop), its servers and notifier, then the global endpoint's rotation once its
+                                  health checks pass; prints each phase and how long it took
+  remove-region <region>          remove one: drain (out of the rotation), wait for its requests and its writes to
+                                  replicate out, then stop it; prints each phase and how long it took
   pause-replication --region R [--duration PT5M]
                                   approximates FIS aws:dynamodb:global-table-pause-replication: every pair into
                                   and out of R, ended by itself after --duration (ISO 8601, as FIS takes it).
@@ -129,6 +134,11 @@ const renderHealth = (a: unknown) => {
   const open = h.failOpen ? 'NO region is healthy: the global endpoint fails open as Route53 does (routes as if every region were healthy)\n' : '';
   return head + open + table([['region', 'healthy', 'failures in a row', 'last failure', 'requests served'], ...h.regions.map((r) => [r.region, r.healthy ? 'yes' : 'NO', String(r.consecutiveFailures), r.lastFailure ?? '-', String(r.served)])]);
 };
+const renderChange = (a: unknown) => {
+  const c = a as { region: string; action: string; regions: string[]; phases: Array<{ phase: string; waitedFor: string; ms: number; detail?: Record<string, unknown> }>; totalMs: number };
+  const rows = c.phases.map((p) => [p.phase, `${p.ms} ms`, p.waitedFor + (p.detail ? ` ${JSON.stringify(p.detail)}` : '')]);
+  return `${c.action === 'add' ? 'added' : 'removed'} ${c.region} in ${c.totalMs} ms; regions now ${c.regions.join(', ')}\n${table([['phase', 'took', 'waited for'], ...rows])}`;
+};
 const renderBacklog = (a: unknown) => table([['region', 'backlog', 'notifier'], ...(a as Notifier[]).map((n) => [n.region, String(n.backlog), n.held ? 'held (region stopped)' : 'running'])]);
 
 type RegionView = { region: string; running: boolean; drained: boolean; notifierBacklog: number; subscriptions: number };
@@ -231,6 +241,12 @@ function parseCommand(argv: readonly string[]): { cmd: Command; endpoints: strin
       only([]);
       args(1, 'a region, e.g. eu-west-1');
       cmd = { method: 'POST', route: `/regions/${encodeURIComponent(rest[0])}/${name}`, render: (a) => renderRegion[name](a as RegionView) };
+      break;
+    case 'add-region':
+    case 'remove-region':
+      only([]);
+      args(1, 'a region, e.g. us-west-2');
+      cmd = { method: 'POST', route: `/regions/${encodeURIComponent(rest[0])}/${name.split('-')[0]}`, render: renderChange };
       break;
     case 'pause-replication':
     case 'resume-replication':

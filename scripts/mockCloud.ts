@@ -117,13 +117,15 @@ const lambdaFunctions = new Map<string, { bundle?: string }>();
 
 /**
  * An aws.lambda.Invocation: Lambda runs the function in its region with the input and the resource's `result` is what
- * it returns. Only the functions the program invokes are simulated — the stream enabler (handlers/streamEnabler.ts):
+ * it returns. Only the functions the program invokes are simulated — the region readiness gate (regionReady, below) and
+ * the stream enabler (handlers/streamEnabler.ts):
  * UpdateTable in its own region turns that region's replica's stream on; it fails, as the function would, when the
  * table has no replica there or already streams another view type.
  */
 function invoke(region: string, functionName: string, input: string): string {
   const fn = lambdaFunctions.get(`${region}|${functionName}`);
   if (!fn) throw new Error(`Invocation: no function ${functionName} in ${region}`);
+  if (fn.bundle === 'regionReady') return regionReady(region, input);
   if (fn.bundle !== 'streamEnabler') throw new Error(`Invocation of ${functionName} (${fn.bundle ?? 'unknown code'}) is not simulated by the mocks`);
   const { tableName, streamViewType } = JSON.parse(input) as { tableName: string; streamViewType: string };
   const table = dynamoTables.get(tableName)?.get(region);
@@ -132,6 +134,16 @@ function invoke(region: string, functionName: string, input: string): string {
   const enabled = !table.viewType;
   table.viewType = streamViewType;
   return JSON.stringify({ streamArn: streamArnOf(tableName, region), streamLabel: STREAM_LABEL, enabled });
+}
+/**
+ * The readiness gate (handlers/regionReady.ts): DescribeTable of each table in its own region — it fails, as the gate
+ * would time out, when the run created no replica there; /health cannot be asked offline and counts as passing.
+ */
+function regionReady(region: string, input: string): string {
+  const { tables, healthUrl, passes, drained } = JSON.parse(input) as { tables: string[]; healthUrl: string; passes: number; drained: boolean };
+  for (const t of tables) if (!dynamoTables.get(t)?.get(region)) throw new Error(`region ready gate: no table ${t} in ${region} (ResourceNotFoundException until the gate gives up)`);
+  if (!/^https:\/\/[^/]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com\/[^/]+\/health$/.test(healthUrl)) throw new Error(`region ready gate: healthUrl ${healthUrl} is not an execute-api /health URL`);
+  return JSON.stringify({ region, tables: Object.fromEntries(tables.map((t) => [t, 'ACTIVE'])), healthPasses: drained ? 0 : passes, waitedMs: 0 });
 }
 function tablesOf(name: string): Map<string, { viewType?: string }> {
   let t = dynamoTables.get(name);

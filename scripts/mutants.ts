@@ -79,8 +79,8 @@ export const MUTATIONS: Mutation[] = [
   {
     id: 'replicator-ignores-lag',
     file: 'local/replicator.ts',
-    find: 'dueAt: seenAt + pair.lagMs });',
-    replace: 'dueAt: seenAt });',
+    find: 'dueAt: seenAt + pair.lagMs, seq: enqueued });',
+    replace: 'dueAt: seenAt, seq: enqueued });',
     tests: ['test/local/replicator.test.ts'],
     why: 'each region pair replicates after its configured lag',
   },

@@ -22,7 +22,7 @@ import { notifierConcurrencyWarning } from '../config/notifier';
 import { roundTripMs } from '../local/latency';
 import { bundledCode } from '../components/lambda';
 import { cachedRun, type ProgramRun, type Recorded, runProgram } from './mockCloud';
-import { diffPlans, formatDiff, type PlanDiff } from './planDiff';
+import { addedRegionOrder, diffPlans, formatDiff, type PlanDiff } from './planDiff';
 import { runMain } from './runMain';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -133,6 +133,8 @@ export interface PlanDiffReport extends PlanDiff {
   stack: string;
   baseline: string;
   configChanges: ReturnType<typeof configChanges>;
+  /** per region the change adds, one line: the order `pulumi up` brings it in, and what AWS says of fill time */
+  regionsAdded?: string[];
 }
 
 /** `root`: the folder holding the Pulumi.<stack>.yaml files (default: the project; tests give a temporary one). */
@@ -183,7 +185,8 @@ export async function main(argv: string[], out: (line: string) => void = console
     const before = await cachedRun(base.config, base.stack);
     phase = `Pulumi.${stack}.yaml`;
     const after = await cachedRun(current, stack);
-    const report: PlanDiffReport = { stack, baseline: base.label, configChanges: configChanges(base.config, current), ...diffPlans(before, after) };
+    const planned = diffPlans(before, after);
+    const report: PlanDiffReport = { stack, baseline: base.label, configChanges: configChanges(base.config, current), ...planned, regionsAdded: addedRegionOrder(planned, before, after) };
     if (json) out(JSON.stringify(report, null, 2));
     else printDiff(report, out, verbose);
     return 0;
@@ -207,6 +210,7 @@ export function printDiff(report: PlanDiffReport, out: (line: string) => void, v
   out('── config changes');
   if (report.configChanges.length === 0) out('   none');
   for (const c of report.configChanges) out(`   ${c.key}: ${c.before ?? '(not set)'} → ${c.after ?? '(not set)'}`);
+  for (const line of report.regionsAdded ?? []) out(`── region added, in this order: ${line}`);
   formatDiff(report, out, { verbose });
 }
 

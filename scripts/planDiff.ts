@@ -424,3 +424,34 @@ export function formatDiff(diff: PlanDiff, print: (line: string) => void, opts: 
   out(`   !! ${diff.dataLoss.length} change${diff.dataLoss.length === 1 ? '' : 's'} DESTROY DATA — read before running \`pulumi up\`:`);
   for (const c of diff.dataLoss) out(`   - ${c.name} (${c.region}): ${c.action === 'replace' ? 'replaced' : 'deleted'}, losing ${c.dataLoss}`);
 }
+
+/**
+ * What AWS publishes about how long a new replica takes to fill: no rate. A replica is CREATING until DynamoDB calls it
+ * "ready for use" (ACTIVE) — ReplicaDescription.ReplicaStatus,
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ReplicaDescription.html — and the Terraform
+ * provider waits for that for at least 30 minutes (internal/service/dynamodb/wait.go, replicaUpdateTimeout); replicas
+ * of large tables have taken longer than 30 minutes (https://github.com/aws/aws-cdk/issues/10249).
+ */
+export const FILL_TIME_NOTE =
+  'fill time for N GB: AWS publishes no rate (the replica stays CREATING until "ready for use"; adds of large tables have taken over 30 min, aws/aws-cdk#10249); `pulumi up` waits for it (the provider: at least 30 min), watch ReplicaStatus with `aws dynamodb describe-table`';
+
+/**
+ * One line per region the change adds: in which order `pulumi up` brings it in (the program enforces it: the
+ * latency record depends on the replica and the readiness gate, components/regionReady.ts). Empty when no region is added.
+ */
+export function addedRegionOrder(diff: PlanDiff, before: ProgramRun, after: ProgramRun): string[] {
+  const had = new Set(before.resources.filter((r) => r.type === 'pulumi:providers:aws').map((r) => String(r.inputs.region)));
+  const added = after.resources.filter((r) => r.type === 'pulumi:providers:aws' && !had.has(String(r.inputs.region))).map((r) => String(r.inputs.region));
+  const lines: string[] = [];
+  for (const region of added) {
+    const tables = after.resources.filter((r) => r.type === 'aws:dynamodb/table:Table' && (r.inputs.replicas ?? []).some((x: { regionName?: string }) => x.regionName === region)).map((r) => r.name);
+    const created = (diff.regions[region] ?? []).filter((c) => c.action === 'create');
+    const gate = created.filter((c) => c.type === 'aws:lambda/invocation:Invocation').map((c) => c.name);
+    const latency = after.resources.filter((r) => r.type === 'aws:route53/record:Record' && r.region === region && r.inputs.latencyRoutingPolicies).map((r) => r.name);
+    const routing = new Set(['aws:route53/record:Record', 'aws:route53/healthCheck:HealthCheck', 'aws:lambda/invocation:Invocation', 'pulumi:providers:aws']);
+    const apis = created.filter((c) => !routing.has(c.type)).length;
+    const last = latency.length > 0 ? `then routing once healthy (${[...gate, ...latency].join(', then ')})` : 'no latency record (no domain, or drained)';
+    lines.push(`${region}: replica of ${tables.join(', ')} first (filled and ACTIVE), then ${apis} API/function resources, ${last}; ${FILL_TIME_NOTE}`);
+  }
+  return lines;
+}

@@ -21,6 +21,9 @@ function policyOf(run: ProgramRun, name: string): { Action: string[]; Resource: 
   return JSON.parse(named(run, name).inputs.policy as string).Statement;
 }
 
+/** The stream enablers' invocations (the readiness gates', components/regionReady.ts, are every stack's). */
+const enables = (run: ProgramRun): Recorded[] => ofType(run, 'aws:lambda/invocation:Invocation').filter((i) => i.name.startsWith('tables-items-stream-'));
+
 describe('consistency strong (MRSC) under mocks', function () {
   this.timeout(60_000);
 
@@ -35,8 +38,9 @@ describe('consistency strong (MRSC) under mocks', function () {
       assert.equal(t.inputs.streamViewType, 'NEW_AND_OLD_IMAGES');
       assert.equal(t.inputs.ttl, undefined);
     }
-    // the app's five functions per region, and a stream enabler in each replica region (no app environment)
-    const fns = ofType(run, 'aws:lambda/function:Function');
+    // the app's five functions per region, and a stream enabler in each replica region (no app environment); the
+    // readiness gates (components/regionReady.ts, no app environment either) are not the app's
+    const fns = ofType(run, 'aws:lambda/function:Function').filter((f) => !f.name.startsWith('ready-'));
     const enablers = fns.filter((f) => f.name.startsWith('tables-items-stream-'));
     assert.deepEqual(enablers.map((f) => f.region).sort(), ['us-east-2', 'us-west-2']);
     assert.equal(fns.length - enablers.length, 3 * 5);
@@ -71,7 +75,7 @@ describe('consistency strong (MRSC) under mocks', function () {
       const reads = run.invokes.filter((i) => i.token === 'aws:dynamodb/getTable:getTable' && i.provider?.includes(`::aws-${r}::`));
       assert.deepEqual(reads.map((i) => i.inputs.name), [items.inputs.name]);
     }
-    assert.equal(ofType(run, 'aws:lambda/invocation:Invocation').length, 2, 'nothing for the home region, nothing for app-config');
+    assert.equal(enables(run).length, 2, 'nothing for the home region, nothing for app-config');
   });
 
   it('a replica whose stream is off although its enabler ran: the error names the Invocation to replace (a refresh would not re-run it)', async () => {
@@ -103,7 +107,7 @@ describe('consistency strong (MRSC) under mocks', function () {
     // the witness hosts nothing of ours: no provider, no function there
     assert.ok(!run.resources.some((r) => r.region === 'eu-west-2'));
     // the one replica region gets its stream turned on and read there
-    assert.deepEqual(ofType(run, 'aws:lambda/invocation:Invocation').map((i) => i.region), ['eu-central-1']);
+    assert.deepEqual(enables(run).map((i) => i.region), ['eu-central-1']);
     assert.match(named(run, 'notifier-eu-central-1-stream').inputs.eventSourceArn, /^arn:aws:dynamodb:eu-central-1:.*\/stream\//);
   });
 
@@ -113,9 +117,9 @@ describe('consistency strong (MRSC) under mocks', function () {
       assert.ok(t.inputs.replicas.every((r: { consistencyMode?: string }) => r.consistencyMode === undefined));
       assert.equal(t.inputs.globalTableWitness, undefined);
     }
-    for (const f of ofType(run, 'aws:lambda/function:Function')) assert.equal(f.inputs.environment.variables.CONSISTENCY, 'eventual');
+    for (const f of ofType(run, 'aws:lambda/function:Function').filter((x) => !x.name.startsWith('ready-'))) assert.equal(f.inputs.environment.variables.CONSISTENCY, 'eventual');
     // MREC replicas carry the table's stream and the provider reports it: no enabler, replicas[].streamArn is used
-    assert.equal(ofType(run, 'aws:lambda/invocation:Invocation').length, 0);
+    assert.equal(enables(run).length, 0);
     const items = named(run, 'tables-items');
     assert.equal(named(run, 'notifier-ap-southeast-2-stream').inputs.eventSourceArn, items.state.replicas[0].streamArn);
     assert.match(items.state.replicas[0].streamArn, /^arn:aws:dynamodb:ap-southeast-2:/);

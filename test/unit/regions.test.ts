@@ -40,7 +40,9 @@ describe('regions: drain, availability, failures', function () {
     const d = diffRuns(before, after);
     assert.deepEqual(d.added, []);
     assert.deepEqual(d.removed, [`routing-${R[1]}-latency`]);
-    assert.deepEqual(d.changed, { [`api-${R[1]}-health`]: ['environment'], [`routing-${R[1]}-health-alarm`]: ['actionsEnabled'] });
+    // its readiness gate stops waiting for /health; `drained` is a trigger, so undraining runs the gate again first
+    assert.deepEqual(d.changed, { [`api-${R[1]}-health`]: ['environment'], [`routing-${R[1]}-health-alarm`]: ['actionsEnabled'], [`ready-${R[1]}-wait`]: ['input', 'triggers'] });
+    assert.equal(JSON.parse(named(after, `ready-${R[1]}-wait`).inputs.input).drained, true);
     assert.equal(named(after, `routing-${R[1]}-health-alarm`).inputs.actionsEnabled, false, 'a planned drain pages nobody');
     assert.equal(named(after, `routing-${R[0]}-health-alarm`).inputs.actionsEnabled, true);
     assert.equal(named(after, `api-${R[1]}-health`).inputs.environment.variables.DRAIN, 'true');

@@ -58,7 +58,10 @@ describe('topology (Pulumi mocks)', function () {
         'aws:lambda/eventSourceMapping:EventSourceMapping': 1,
         'aws:acm/certificate:Certificate': 1,
         'aws:acm/certificateValidation:CertificateValidation': 1,
-        'aws:lambda/function:Function': HANDLER_NAMES.filter((h) => h !== 'authorizer').length, // items, health, state, notifier, state updater (the authorizer only in auth.mode token)
+        // items, health, state, notifier, state updater (the authorizer only in auth.mode token), and the
+        // readiness gate its latency record waits for (components/regionReady.ts)
+        'aws:lambda/function:Function': HANDLER_NAMES.filter((h) => h !== 'authorizer').length + 1,
+        'aws:lambda/invocation:Invocation': 1,
         'aws:appsync/resolver:Resolver': RESOLVERS.length,
         'aws:appsync/function:Function': Object.keys(FUNCTIONS).length,
         'aws:appsync/dataSource:DataSource': 5,
@@ -344,6 +347,7 @@ describe('topology (Pulumi mocks)', function () {
       state: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'WRITE_MODE'],
       updater: ['APP_CONFIG_TABLE', 'CONSISTENCY', 'PRIMARY_REGION', 'STATE_REGIONS', 'STATE_WRITE_BOUND_MS', 'WRITE_MODE'],
       notifier: ['APPSYNC_URL', 'CONSISTENCY', 'NOTIFIER_CONCURRENCY', 'NOTIFIER_DLQ_URL'],
+      gate: [], // the readiness gate (deploy-time helper): its event says what to wait for
     };
     it('nodejs22.x on arm64, index.handler, own role and log group, exactly the environment contract', async () => {
       const run = await withDomain(2);
