@@ -164,7 +164,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
   it('admin API: 400 naming the bad input, 404 listing routes, 405 on the wrong method', async () => {
     const cases: Array<[string, unknown, RegExp]> = [
       [`/regions/mars-1/stop`, undefined, /region "mars-1" is not one of this emulator's regions: eu-west-1, ap-southeast-2/],
-      [`/regions/${EU}/explode`, undefined, /unknown region action "explode": one of stop, start, drain, undrain/],
+      [`/regions/${EU}/explode`, undefined, /unknown region action "explode": one of add, remove, stop, start, drain, undrain/],
       ['/replication/pause', '{not json', /the body is not JSON/],
       ['/replication/pause', { form: EU }, /unknown field form: allowed are region, duration, from, to/],
       ['/replication/pause', { region: EU, to: AP }, /give region \(every pair into and out of it, as FIS pauses one replica\) or from\/to, not both/],
