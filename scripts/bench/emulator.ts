@@ -7,6 +7,7 @@
  * Targets: ready ≤ 5 s; ≤ 600 MB resident for 2 regions after load.
  */
 import type { Rss, Session } from './emulatorSession';
+import { everySession } from './emulatorSession';
 import { type Row, type Series, sessionName, type SessionSpec, stats } from './series';
 
 const READY_S = 5;
@@ -30,15 +31,7 @@ export function emulatorSeries(): Series<Session> {
     id: 6,
     key: 'emulator',
     name: 'Emulator start and memory',
-    sessions: (ctx) =>
-      ctx.quick
-        ? [{ regions: 2, lag: 'zero' }]
-        : [
-            { regions: 2, lag: 'zero' },
-            { regions: 2, lag: 'realistic' },
-            { regions: 3, lag: 'zero' },
-            { regions: 3, lag: 'realistic' },
-          ],
+    sessions: (ctx) => everySession(ctx.quick),
     async inSession(session) {
       // runs after every other series of the session (series order): this is "after load"
       const after = await session.rss();

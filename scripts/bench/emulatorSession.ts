@@ -16,6 +16,17 @@ export interface SessionSpec {
   lag: 'zero' | 'realistic';
 }
 
+/** The sessions the emulator series measure: 2 and 3 regions at lag 0 and realistic (--quick: 2 regions, lag 0). */
+export function everySession(quick: boolean): SessionSpec[] {
+  if (quick) return [{ regions: 2, lag: 'zero' }];
+  return [
+    { regions: 2, lag: 'zero' },
+    { regions: 2, lag: 'realistic' },
+    { regions: 3, lag: 'zero' },
+    { regions: 3, lag: 'realistic' },
+  ];
+}
+
 export const sessionName = (s: SessionSpec): string => `${s.regions} regions, lag ${s.lag === 'zero' ? '0' : 'realistic'}`;
 
 export interface Rss {

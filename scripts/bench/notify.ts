@@ -8,7 +8,7 @@
  * Target (lag 0, both rates): p50 ≤ 150 ms and p99 ≤ 500 ms.
  */
 import { monotonicMs } from '../../local/trace';
-import { type RegionEndpoint, putItem, type Session, subscribe } from './emulatorSession';
+import { type RegionEndpoint, putItem, type Session, subscribe, everySession } from './emulatorSession';
 import { firstTimes, heaviestHop, HOP_FIX, hopsOf, hopStats, type Hop } from './hops';
 import { type BenchContext, type Row, type Series, sessionName, type SessionSpec, stats, type Stats } from './series';
 
@@ -118,15 +118,7 @@ export function notifySeries(): Series<Session> {
     id: 1,
     key: 'notify',
     name: 'Cross-region notify',
-    sessions: (ctx) =>
-      ctx.quick
-        ? [{ regions: 2, lag: 'zero' }]
-        : [
-            { regions: 2, lag: 'zero' },
-            { regions: 2, lag: 'realistic' },
-            { regions: 3, lag: 'zero' },
-            { regions: 3, lag: 'realistic' },
-          ],
+    sessions: (ctx) => everySession(ctx.quick),
     async inSession(session, ctx) {
       for (const [rate, writes] of ctx.quick
         ? [
