@@ -41,7 +41,7 @@ export function writesSeries(): Series {
         rows.push({
           case: `new design, ${api}: 64 writers ÷ 1 writer`,
           unit: '×',
-          figure: { label: 'ratio', value: Math.round(ratio * 10) / 10, unit: '×' },
+          figure: { label: 'ratio', value: Math.round(ratio * 100) / 100, unit: '×' },
           target: { text: '≥ 3×', met: ratio >= 3 },
           ...(ratio >= 3 ? {} : { why: 'on 2 cores the emulator, its workers and the DynamoDB Local JVM share the CPU the writers would scale into', fix: 'measure on an idle machine or with more cores' }),
         });
