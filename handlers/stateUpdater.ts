@@ -288,12 +288,14 @@ export async function updateState(event: unknown, deps: StateUpdaterDeps): Promi
     if (tooShort) return failure(FENCED_TOO_SHORT, tooShort);
   }
   const ifVersion = current ? (current.version ?? 0) : null;
-  const writesFromMs = newState === 'failover' && deps.rules ? failoverWritesFrom(current, deps.rules, deps.now().getTime()) : null;
+  // one clock reading for both: writesFromMs is promised to be at least updatedAt + the write bound
+  const at = deps.now();
+  const writesFromMs = newState === 'failover' && deps.rules ? failoverWritesFrom(current, deps.rules, at.getTime()) : null;
   const item: StoredState = {
     id: APP_STATE_ID,
     state: newState,
     version: (ifVersion ?? 0) + 1,
-    updatedAt: deps.now().toISOString(),
+    updatedAt: at.toISOString(),
     reason,
     previousState: current ? current.state : null,
     updatedRegion: deps.region,
