@@ -3,7 +3,39 @@
 // runs the tests that need no database, with test/unit/mocharc.cjs). test/support/quiet.ts keeps what the code
 // under test prints in .local/test-output.log (and under a failed test); DEBUG=1 prints it as it happens.
 // test/support/reporter.js ends every run with its 10 slowest tests and hooks.
+const fs = require('node:fs');
+const path = require('node:path');
+
+// The files that take longest, longest first (measured on this 2-core machine; the reporter's "slowest 10" shows
+// where time goes): mocha hands files to its workers in list order, so starting these first keeps one long file from
+// running alone at the end while the other workers sit idle. Every other test file follows in alphabetical order.
+const LONGEST_FIRST = [
+  'test/e2e/drills.test.ts',
+  'test/e2e/routing.test.ts',
+  'test/e2e/failover.test.ts',
+  'test/e2e/emulator.test.ts',
+  'test/console/console.test.ts',
+  'test/e2e/regionAdd.test.ts',
+  'test/e2e/start.test.ts',
+  'test/e2e/readme.test.ts',
+  'test/e2e/drillsReplication.test.ts',
+  'test/appsync/amplify.test.ts',
+];
+const allTests = fs
+  .readdirSync(path.join(__dirname, 'test'), { recursive: true })
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => path.join('test', f))
+  .sort();
+for (const f of LONGEST_FIRST) {
+  if (!allTests.includes(f)) throw new Error(`.mocharc.cjs: ${f} in LONGEST_FIRST is not a test file (renamed or removed?)`);
+}
+
+const namedOnCommandLine = process.argv.slice(2).some((a) => !a.startsWith('-') && (/\.[cm]?[jt]s$/.test(a) || /^(\.\/)?test(\/|$)/.test(a)));
+
 module.exports = {
+  // only when no test file or folder is named on the command line (`npx mocha test/x.test.ts`, `npm test -- test/x`):
+  // mocha adds named files to the configured spec instead of replacing it
+  ...(namedOnCommandLine ? {} : { spec: [...LONGEST_FIRST, ...allTests.filter((f) => !LONGEST_FIRST.includes(f))] }),
   require: ['test/support/requireJdk.js', 'ts-node/register/transpile-only', 'test/support/quiet.ts', 'test/support/dynamodb.ts'],
   extension: ['ts'],
   reporter: 'test/support/reporter.js',

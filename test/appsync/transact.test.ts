@@ -14,13 +14,15 @@ const { util } = appsyncUtilsModule;
 describe('local AppSync data source: TransactWriteItems', () => {
   const a = uniqueTableName('tx-a');
   const b = uniqueTableName('tx-b');
-  const client = ddbClient(REGION);
+  // made in before(): DynamoDB Local's endpoint is known once mocha's global setup ran (after files load, unless parallel)
+  let client: ReturnType<typeof ddbClient>;
   const run = (request: unknown) => executeDynamoDBRequest({ tableName: a, region: REGION }, request, () => client);
   before(async () => {
+    client = ddbClient(REGION);
     await createTable(REGION, a);
     await createTable(REGION, b);
   });
-  after(() => client.destroy());
+  after(() => client?.destroy());
 
   it('writes to two tables atomically and answers {keys, cancellationReasons: null}', async () => {
     const out = await run({
