@@ -5,7 +5,8 @@
  * that is what decideWrite() does with it (writes fail closed), and AppState.state is a non-null enum.
  */
 import { type Context, util } from '@aws-appsync/utils';
-import { APP_STATE_ID, APP_STATES, decideWrite } from '../rules';
+import { APP_STATE_ID, APP_STATES } from '../rules';
+import { decideHere } from './decideHere';
 import { SETTINGS } from './settings';
 
 export function request() {
@@ -18,14 +19,7 @@ export function response(ctx: Context) {
   }
   const item = ctx.result ?? null;
   const stored = item === null ? null : item.state;
-  const decision = decideWrite({
-    state: stored,
-    writesFromMs: item === null ? null : item.writesFromMs,
-    nowMs: util.time.nowEpochMilliSeconds(),
-    writeMode: SETTINGS.writeMode,
-    region: SETTINGS.region,
-    primaryRegion: SETTINGS.primaryRegion,
-  });
+  const decision = decideHere(item);
   const known = APP_STATES.indexOf(stored) >= 0;
   let reason = item === null ? null : (item.reason ?? null);
   if (!known) {

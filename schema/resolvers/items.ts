@@ -36,8 +36,9 @@
  * authorizer) or ctx.identity.sub (Cognito / OIDC); a write without one (API key, IAM) removes it.
  */
 import { type Context, util, runtime } from '@aws-appsync/utils';
-import { APP_STATE_ID, BAD_INPUT, STATE_CHANGING, VERSION_CONFLICT, WRITE_CONFLICT, decideWrite, idProblem, statesAllowingTarget, valueProblem, writeIdProblem } from '../rules';
+import { APP_STATE_ID, BAD_INPUT, STATE_CHANGING, VERSION_CONFLICT, WRITE_CONFLICT, idProblem, statesAllowingTarget, valueProblem, writeIdProblem } from '../rules';
 import { SETTINGS } from './settings';
+import { decideHere } from './decideHere';
 
 export type Target = 'local' | 'primary';
 
@@ -136,14 +137,7 @@ export function targetGuardResponse(ctx: Context) {
   const stored = item === null ? null : item.state;
   const allowed = statesAllowingTarget({ writeMode: SETTINGS.writeMode, region: SETTINGS.region, primaryRegion: SETTINGS.primaryRegion }, 'primary');
   if (allowed.indexOf(stored) < 0) {
-    const there = decideWrite({
-      state: stored,
-      writesFromMs: item === null ? null : item.writesFromMs,
-      nowMs: util.time.nowEpochMilliSeconds(),
-      writeMode: SETTINGS.writeMode,
-      region: SETTINGS.region,
-      primaryRegion: SETTINGS.primaryRegion,
-    });
+    const there = decideHere(item);
     if (!there.allowed) {
       util.error(`${there.message} (the app state in ${SETTINGS.primaryRegion} is ${stored ?? 'missing'})`, there.errorType);
     }

@@ -8,8 +8,8 @@
  * functions, each of which runs only when the target is its own data source.
  */
 import { type Context, util } from '@aws-appsync/utils';
-import { APP_STATE_ID, decideWrite } from '../rules';
-import { SETTINGS } from './settings';
+import { APP_STATE_ID } from '../rules';
+import { decideHere } from './decideHere';
 
 export function request() {
   return { operation: 'GetItem', key: util.dynamodb.toMapValues({ id: APP_STATE_ID }), consistentRead: true };
@@ -19,14 +19,7 @@ export function response(ctx: Context) {
   if (ctx.error) {
     util.error(`app state could not be read, so the write was not attempted: ${ctx.error.message}`, ctx.error.type);
   }
-  const decision = decideWrite({
-    state: ctx.result ? ctx.result.state : null,
-    writesFromMs: ctx.result ? ctx.result.writesFromMs : null,
-    nowMs: util.time.nowEpochMilliSeconds(),
-    writeMode: SETTINGS.writeMode,
-    region: SETTINGS.region,
-    primaryRegion: SETTINGS.primaryRegion,
-  });
+  const decision = decideHere(ctx.result ? ctx.result : null);
   if (!decision.allowed) {
     util.error(decision.message, decision.errorType, null, typeof decision.retryAfterS === 'number' ? { retryable: true, retryAfterS: decision.retryAfterS } : null);
   }
