@@ -440,8 +440,11 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scop
         // a conflict answered the last attempt; an earlier one may have been applied with its reply lost
         if (writing && method === 'DELETE' && current) sentDelete = current;
         conflicts += 1;
-        ctx.tries = (ctx.tries ?? 1) + 1;
-        if (await budget.pause(backoffMs(conflicts, 25, 1000, deps.random))) continue;
+        // a try counts once it is made: a pause the budget refuses ends the loop without another one
+        if (await budget.pause(backoffMs(conflicts, 25, 1000, deps.random))) {
+          ctx.tries = (ctx.tries ?? 1) + 1;
+          continue;
+        }
       }
       if (!writing || isRetryableConflict(err) || (classify(err) === 'misconfigured' && sdkAttempts(err) === 1)) return failure(what, err, ctx);
       return resolveUnknown(err, { what, store, method, itemId, item, current, keyGiven: idempotency.key !== undefined, region: deps.region, budget, ctx });

@@ -490,6 +490,8 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
       assert.equal(calls(), 4);
       assert.deepEqual(budget.pauses, expectedPauses(4), 'the last pause was asked for and refused');
       assert.equal(lines.length, 1);
+      // the log counts the tries made (4), not the one the refused pause would have led to
+      assert.deepEqual((({ tries, sdkAttempts }) => ({ tries, sdkAttempts }))(JSON.parse(lines[0])), { tries: calls(), sdkAttempts: 3 });
       assert.equal(await getItem(EU, tables.items, 'rwc-3'), undefined);
     });
   });
