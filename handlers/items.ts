@@ -75,7 +75,7 @@ import { Budget, BudgetExhausted, DEFAULT_BUDGET_MS, backoffMs } from './lib/bud
 import { documentClient, sdkAttempts } from './lib/dynamo';
 import { loadConfig, type HandlerConfig } from './lib/env';
 import { classify, failure, isRetryableConflict, type FailureContext } from './lib/errors';
-import { parseIdempotencyKey, parseIfMatch, parseVersionText } from './lib/headers';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyValue, parseIdempotencyKey, parseIfMatch, parseVersionText } from './lib/headers';
 import { MAX_ITEM_BODY_BYTES, bodyTooLarge, fail, listNames, methodNotAllowed, restHandler, type HttpRequest, type HttpResponse, type Scope } from './lib/http';
 import { dynamoItemStore, type ItemRecord, type ItemStore, type WriteOutcome } from './lib/itemStore';
 import { stateCache, type StateCache, type StateView } from './lib/stateCache';
@@ -230,10 +230,24 @@ function keyReused(id: string, stored: ItemRecord): HttpResponse {
   );
 }
 
-/** A 5xx for a write whose outcome was unknown, saying what the read-back found (see the header). */
-function withOutcome(res: HttpResponse, outcome: 'notApplied' | 'unknown', detail: string): HttpResponse {
+/**
+ * A 5xx for a write whose outcome was unknown, saying what the read-back found (see the header). A PUT's also
+ * carries the writeId its write was sent with, in the body and as `Idempotency-Key: "<writeId>"`, so that the client
+ * can resend it as the same write even when the request had no key (the handler made one up).
+ */
+function withOutcome(res: HttpResponse, outcome: 'notApplied' | 'unknown', detail: string, writeId?: string): HttpResponse {
   const body = res.body as { error: string; errorType: string };
-  return { ...res, body: { ...body, error: `${body.error}. ${detail}`, outcome } };
+  if (writeId === undefined) return { ...res, body: { ...body, error: `${body.error}. ${detail}`, outcome } };
+  return {
+    ...res,
+    body: { ...body, error: `${body.error}. ${detail}`, outcome, writeId },
+    headers: { ...(res.headers ?? {}), [IDEMPOTENCY_KEY_HEADER]: idempotencyKeyValue(writeId) },
+  };
+}
+
+/** What a PUT's 5xx tells the client to resend with: the header naming its writeId, and where that id came from. */
+function resendWith(writeId: string, keyGiven: boolean): string {
+  return `Idempotency-Key: ${idempotencyKeyValue(writeId)} (${keyGiven ? 'your key' : 'the write id this request was sent with; it had no key'})`;
 }
 
 /** What a PUT sent: its writeId, and the version it writes when that is known beforehand (expectedVersion given). */
@@ -271,10 +285,10 @@ async function resolveUnknown(err: unknown, w: UnknownWrite): Promise<HttpRespon
     stored = await store.get(itemId, budget.signal);
   } catch {
     const how =
-      method === 'PUT'
-        ? `read the item (GET): it holds this write if its value is yours; or resend with the same Idempotency-Key${w.keyGiven ? '' : ' (this request had none: send one)'}, which is answered as this write while the item holds it, or with expectedVersion, which cannot write twice`
+      method === 'PUT' && item
+        ? `read the item (GET): it holds this write if its value is yours; or resend it with ${resendWith(item.writeId, w.keyGiven)}: that is answered as this write while the item holds it, and writes it when it is not there`
         : 'read the item (GET): 404 means it is deleted';
-    return withOutcome(failure(what, err, ctx), 'unknown', `Whether it was ${method === 'PUT' ? 'stored' : 'deleted'} is unknown (reading it back failed too): ${how}`);
+    return withOutcome(failure(what, err, ctx), 'unknown', `Whether it was ${method === 'PUT' ? 'stored' : 'deleted'} is unknown (reading it back failed too): ${how}`, item?.writeId);
   }
   if (method === 'PUT' && item && stored && stored.writeId === item.writeId && (item.version === undefined || stored.version === item.version)) return putAnswer(stored, region);
   if (method === 'DELETE' && current) {
@@ -283,8 +297,16 @@ async function resolveUnknown(err: unknown, w: UnknownWrite): Promise<HttpRespon
       return withOutcome(failure(what, err, ctx), 'unknown', `The item now holds version ${stored.version}, another write: read it (GET) and decide`);
     }
   }
-  const found = method === 'PUT' ? (stored ? `it holds version ${stored.version}, not this write` : 'there is no such item') : `it is still there at version ${stored?.version}`;
-  return withOutcome(failure(what, err, ctx), 'notApplied', `Read back: ${found}; nothing of this request is in effect, sending it again is safe`);
+  if (method === 'PUT' && item) {
+    const found = stored ? `it holds version ${stored.version}, not this write` : 'there is no such item';
+    return withOutcome(
+      failure(what, err, ctx),
+      'notApplied',
+      `Read back: ${found}; nothing of this request is in effect. Resend it with ${resendWith(item.writeId, w.keyGiven)}: should this attempt still land, the resend is answered as it instead of writing again`,
+      item.writeId,
+    );
+  }
+  return withOutcome(failure(what, err, ctx), 'notApplied', `Read back: it is still there at version ${stored?.version}; nothing of this request is in effect, sending it again is safe`);
 }
 
 const defaultScope = (): Scope => ({ requestId: 'direct', budget: Budget.ofMs(DEFAULT_BUDGET_MS) });
