@@ -256,6 +256,11 @@ interface SentWrite {
   version?: number;
 }
 
+/** True when the stored item is the write sent: its writeId (at its version, when that was known beforehand). */
+function holdsSent(stored: ItemRecord | null, item: SentWrite): stored is ItemRecord {
+  return !!stored && stored.writeId === item.writeId && (item.version === undefined || stored.version === item.version);
+}
+
 interface UnknownWrite {
   what: string;
   store: ItemStore;
@@ -290,7 +295,7 @@ async function resolveUnknown(err: unknown, w: UnknownWrite): Promise<HttpRespon
         : 'read the item (GET): 404 means it is deleted';
     return withOutcome(failure(what, err, ctx), 'unknown', `Whether it was ${method === 'PUT' ? 'stored' : 'deleted'} is unknown (reading it back failed too): ${how}`, item?.writeId);
   }
-  if (method === 'PUT' && item && stored && stored.writeId === item.writeId && (item.version === undefined || stored.version === item.version)) return putAnswer(stored, region);
+  if (method === 'PUT' && item && holdsSent(stored, item)) return putAnswer(stored, region);
   if (method === 'DELETE' && current) {
     if (!stored) return deleteAnswer(current, region, store.region);
     if (!(stored.version === current.version && stored.writeId === current.writeId)) {
@@ -472,6 +477,21 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scop
       return resolveUnknown(err, { what, store, method, itemId, item, current, keyGiven: idempotency.key !== undefined, region: deps.region, budget, ctx });
     }
 
+    if (method === 'PUT' && item && out.attempts > 1) {
+      // the condition failed on the SDK's retry: an earlier attempt may be the write that made it fail, applied with
+      // its reply lost. The failed condition's item shows it when it came back; when it did not (a client that drops
+      // it: https://github.com/aws/aws-sdk-js-v3/issues/5045) the item is read back, as for a lost reply
+      let stored: ItemRecord | null | undefined;
+      try {
+        stored = await store.get(itemId, budget.signal);
+      } catch {
+        stored = undefined; // unreadable: the failed condition's own answer stands
+      }
+      if (stored !== undefined) {
+        if (holdsSent(stored, item)) return stored.value === value ? putAnswer(stored, deps.region) : keyReused(itemId, stored);
+        out = { ...out, actual: stored };
+      }
+    }
     if (method === 'DELETE' && !out.actual) {
       return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${store.region}; nothing was deleted`);
     }

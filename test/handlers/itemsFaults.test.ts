@@ -130,6 +130,55 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
         assert.equal(await getItem(EU, tables.items, id), undefined);
       });
 
+      /** The operations sent after the last `op` (what the handler did once that write call ended). */
+      const sentAfter = (op: string) => proxy.seen.slice(proxy.seen.lastIndexOf(op) + 1);
+
+      it('PUT with expectedVersion 1, first reply lost, the retry\'s condition failure without the stored item: read back → 200 version 2 (not 409)', async () => {
+        const id = `lost-cond-noitem-${consistency}`;
+        await putItem(EU, tables.items, { id, value: 'base', version: 1, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU, writeId: 'w1' });
+        through();
+        const before = { puts: timesSent('PutItem'), dropped: proxy.dropped, stripped: proxy.stripped };
+        proxy.arm(['PutItem']);
+        proxy.stripConditionItem(1);
+        try {
+          const res = await invoke(itemsEvent('PUT', id, { body: { value: 'second' }, headers: { 'If-Match': '"1"' } }));
+          assert.equal(timesSent('PutItem') - before.puts, 2, 'the SDK sent the write again');
+          assert.deepEqual([proxy.dropped - before.dropped, proxy.stripped - before.stripped], [1, 1], 'the first reply lost, the retry\'s condition failure without its item');
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+          assert.deepEqual(sentAfter('PutItem'), ['GetItem'], 'the item read back');
+          assert.deepEqual([res.body.version, res.body.previousVersion, res.body.value, res.headers.etag], [2, 1, 'second', '"2"']);
+          assert.deepEqual(((i) => ({ version: i?.version, value: i?.value }))(await getItem(EU, tables.items, id)), { version: 2, value: 'second' });
+        } finally {
+          proxy.stripConditionItem(0);
+        }
+      });
+
+      it('a condition failure on the SDK\'s retry with the item at another writer\'s version: read back, still 409 with that version', async () => {
+        const id = `lost-cond-other-${consistency}`;
+        await putItem(EU, tables.items, { id, value: 'other', version: 2, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU, writeId: 'other-writer' });
+        through();
+        const before = { puts: timesSent('PutItem'), dropped: proxy.dropped };
+        proxy.arm(['PutItem']);
+        const res = await invoke(itemsEvent('PUT', id, { body: { value: 'mine', expectedVersion: 1 } }));
+        assert.deepEqual([timesSent('PutItem') - before.puts, proxy.dropped - before.dropped], [2, 1], 'two attempts, the first one\'s reply lost');
+        assert.deepEqual(sentAfter('PutItem'), ['GetItem'], 'the item read back');
+        assert.equal(res.status, 409, JSON.stringify(res.body));
+        assert.deepEqual([res.body.errorType, res.body.expectedVersion, res.body.actualVersion], ['VersionConflict', 1, 2]);
+        assert.equal((await getItem(EU, tables.items, id))?.value, 'other');
+      });
+
+      it('a genuine conflict answered on the first attempt: 409, no read-back', async () => {
+        const id = `conflict-once-${consistency}`;
+        await putItem(EU, tables.items, { id, value: 'other', version: 2, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU, writeId: 'other-writer' });
+        through();
+        const before = timesSent('PutItem');
+        const res = await invoke(itemsEvent('PUT', id, { body: { value: 'mine', expectedVersion: 1 } }));
+        assert.equal(timesSent('PutItem') - before, 1, 'one attempt');
+        assert.deepEqual(sentAfter('PutItem'), [], 'nothing read back');
+        assert.equal(res.status, 409, JSON.stringify(res.body));
+        assert.deepEqual([res.body.errorType, res.body.actualVersion], ['VersionConflict', 2]);
+      });
+
       it('a different request that finds the same version answers 409: only the request\'s own write is recognised', async () => {
         const id = `lost-other-${consistency}`;
         through();
