@@ -54,8 +54,17 @@
  * (or the write call failed in a way that may have come after DynamoDB applied it), the handler reads the item
  * back before answering: its own write found there is answered as done; otherwise the 5xx says `outcome:
  * "notApplied"` (the item does not hold this write / is still there) or, when the read fails too, `outcome:
- * "unknown"` with how to find out. All work is capped by the invocation's remaining time, with room kept for that
- * read. Writes record the caller (`updatedBy`, from the authorizer) and every item answer carries it.
+ * "unknown"` with how to find out. A PUT's 5xx with an outcome also carries the writeId its write was sent with
+ * (the client's key, or the id the handler made up when there was none) as `writeId` in the body and as the header
+ * `Idempotency-Key: "<writeId>"`, and its text says to resend with that header: a resend is then answered as this
+ * write if it is stored (it did land, or lands late) instead of writing a second version. A DELETE's has neither (a
+ * delete has no writeId to resend with; resent, it finds the item gone). 2xx answers carry no writeId: the write is
+ * done. A PUT whose condition failed on the SDK's retry (more than one attempt: an earlier one may have been
+ * applied with its reply lost) is read back the same way unless the condition's answer already showed this write:
+ * the item holding it → the write's own answer; otherwise (or when the read fails) 409 VersionConflict, naming the
+ * version read. All work is capped by the invocation's remaining time, with room kept for that read. The failure
+ * log's `tries` counts the handler's own tries made (a retry the budget had no time left for is not one). Writes
+ * record the caller (`updatedBy`, from the authorizer) and every item answer carries it.
  */
 import { randomUUID } from 'node:crypto';
 import {
