@@ -54,8 +54,17 @@
  * (or the write call failed in a way that may have come after DynamoDB applied it), the handler reads the item
  * back before answering: its own write found there is answered as done; otherwise the 5xx says `outcome:
  * "notApplied"` (the item does not hold this write / is still there) or, when the read fails too, `outcome:
- * "unknown"` with how to find out. All work is capped by the invocation's remaining time, with room kept for that
- * read. Writes record the caller (`updatedBy`, from the authorizer) and every item answer carries it.
+ * "unknown"` with how to find out. A PUT's 5xx with an outcome also carries the writeId its write was sent with
+ * (the client's key, or the id the handler made up when there was none) as `writeId` in the body and as the header
+ * `Idempotency-Key: "<writeId>"`, and its text says to resend with that header: a resend is then answered as this
+ * write if it is stored (it did land, or lands late) instead of writing a second version. A DELETE's has neither (a
+ * delete has no writeId to resend with; resent, it finds the item gone). 2xx answers carry no writeId: the write is
+ * done. A PUT whose condition failed on the SDK's retry (more than one attempt: an earlier one may have been
+ * applied with its reply lost) is read back the same way unless the condition's answer already showed this write:
+ * the item holding it → the write's own answer; otherwise (or when the read fails) 409 VersionConflict, naming the
+ * version read. All work is capped by the invocation's remaining time, with room kept for that read. The failure
+ * log's `tries` counts the handler's own tries made (a retry the budget had no time left for is not one). Writes
+ * record the caller (`updatedBy`, from the authorizer) and every item answer carries it.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -75,7 +84,7 @@ import { Budget, BudgetExhausted, DEFAULT_BUDGET_MS, backoffMs } from './lib/bud
 import { documentClient, sdkAttempts } from './lib/dynamo';
 import { loadConfig, type HandlerConfig } from './lib/env';
 import { classify, failure, isRetryableConflict, type FailureContext } from './lib/errors';
-import { parseIdempotencyKey, parseIfMatch, parseVersionText } from './lib/headers';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyValue, parseIdempotencyKey, parseIfMatch, parseVersionText } from './lib/headers';
 import { MAX_ITEM_BODY_BYTES, bodyTooLarge, fail, listNames, methodNotAllowed, restHandler, type HttpRequest, type HttpResponse, type Scope } from './lib/http';
 import { dynamoItemStore, type ItemRecord, type ItemStore, type WriteOutcome } from './lib/itemStore';
 import { stateCache, type StateCache, type StateView } from './lib/stateCache';
@@ -230,16 +239,35 @@ function keyReused(id: string, stored: ItemRecord): HttpResponse {
   );
 }
 
-/** A 5xx for a write whose outcome was unknown, saying what the read-back found (see the header). */
-function withOutcome(res: HttpResponse, outcome: 'notApplied' | 'unknown', detail: string): HttpResponse {
+/**
+ * A 5xx for a write whose outcome was unknown, saying what the read-back found (see the header). A PUT's also
+ * carries the writeId its write was sent with, in the body and as `Idempotency-Key: "<writeId>"`, so that the client
+ * can resend it as the same write even when the request had no key (the handler made one up).
+ */
+function withOutcome(res: HttpResponse, outcome: 'notApplied' | 'unknown', detail: string, writeId?: string): HttpResponse {
   const body = res.body as { error: string; errorType: string };
-  return { ...res, body: { ...body, error: `${body.error}. ${detail}`, outcome } };
+  if (writeId === undefined) return { ...res, body: { ...body, error: `${body.error}. ${detail}`, outcome } };
+  return {
+    ...res,
+    body: { ...body, error: `${body.error}. ${detail}`, outcome, writeId },
+    headers: { ...(res.headers ?? {}), [IDEMPOTENCY_KEY_HEADER]: idempotencyKeyValue(writeId) },
+  };
+}
+
+/** What a PUT's 5xx tells the client to resend with: the header naming its writeId, and where that id came from. */
+function resendWith(writeId: string, keyGiven: boolean): string {
+  return `Idempotency-Key: ${idempotencyKeyValue(writeId)} (${keyGiven ? 'your key' : 'the write id this request was sent with; it had no key'})`;
 }
 
 /** What a PUT sent: its writeId, and the version it writes when that is known beforehand (expectedVersion given). */
 interface SentWrite {
   writeId: string;
   version?: number;
+}
+
+/** True when the stored item is the write sent: its writeId (at its version, when that was known beforehand). */
+function holdsSent(stored: ItemRecord | null, item: SentWrite): stored is ItemRecord {
+  return !!stored && stored.writeId === item.writeId && (item.version === undefined || stored.version === item.version);
 }
 
 interface UnknownWrite {
@@ -271,20 +299,28 @@ async function resolveUnknown(err: unknown, w: UnknownWrite): Promise<HttpRespon
     stored = await store.get(itemId, budget.signal);
   } catch {
     const how =
-      method === 'PUT'
-        ? `read the item (GET): it holds this write if its value is yours; or resend with the same Idempotency-Key${w.keyGiven ? '' : ' (this request had none: send one)'}, which is answered as this write while the item holds it, or with expectedVersion, which cannot write twice`
+      method === 'PUT' && item
+        ? `read the item (GET): it holds this write if its value is yours; or resend it with ${resendWith(item.writeId, w.keyGiven)}: that is answered as this write while the item holds it, and writes it when it is not there`
         : 'read the item (GET): 404 means it is deleted';
-    return withOutcome(failure(what, err, ctx), 'unknown', `Whether it was ${method === 'PUT' ? 'stored' : 'deleted'} is unknown (reading it back failed too): ${how}`);
+    return withOutcome(failure(what, err, ctx), 'unknown', `Whether it was ${method === 'PUT' ? 'stored' : 'deleted'} is unknown (reading it back failed too): ${how}`, item?.writeId);
   }
-  if (method === 'PUT' && item && stored && stored.writeId === item.writeId && (item.version === undefined || stored.version === item.version)) return putAnswer(stored, region);
+  if (method === 'PUT' && item && holdsSent(stored, item)) return putAnswer(stored, region);
   if (method === 'DELETE' && current) {
     if (!stored) return deleteAnswer(current, region, store.region);
     if (!(stored.version === current.version && stored.writeId === current.writeId)) {
       return withOutcome(failure(what, err, ctx), 'unknown', `The item now holds version ${stored.version}, another write: read it (GET) and decide`);
     }
   }
-  const found = method === 'PUT' ? (stored ? `it holds version ${stored.version}, not this write` : 'there is no such item') : `it is still there at version ${stored?.version}`;
-  return withOutcome(failure(what, err, ctx), 'notApplied', `Read back: ${found}; nothing of this request is in effect, sending it again is safe`);
+  if (method === 'PUT' && item) {
+    const found = stored ? `it holds version ${stored.version}, not this write` : 'there is no such item';
+    return withOutcome(
+      failure(what, err, ctx),
+      'notApplied',
+      `Read back: ${found}; nothing of this request is in effect. Resend it with ${resendWith(item.writeId, w.keyGiven)}: should this attempt still land, the resend is answered as it instead of writing again`,
+      item.writeId,
+    );
+  }
+  return withOutcome(failure(what, err, ctx), 'notApplied', `Read back: it is still there at version ${stored?.version}; nothing of this request is in effect, sending it again is safe`);
 }
 
 const defaultScope = (): Scope => ({ requestId: 'direct', budget: Budget.ofMs(DEFAULT_BUDGET_MS) });
@@ -440,13 +476,31 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scop
         // a conflict answered the last attempt; an earlier one may have been applied with its reply lost
         if (writing && method === 'DELETE' && current) sentDelete = current;
         conflicts += 1;
-        ctx.tries = (ctx.tries ?? 1) + 1;
-        if (await budget.pause(backoffMs(conflicts, 25, 1000, deps.random))) continue;
+        // a try counts once it is made: a pause the budget refuses ends the loop without another one
+        if (await budget.pause(backoffMs(conflicts, 25, 1000, deps.random))) {
+          ctx.tries = (ctx.tries ?? 1) + 1;
+          continue;
+        }
       }
       if (!writing || isRetryableConflict(err) || (classify(err) === 'misconfigured' && sdkAttempts(err) === 1)) return failure(what, err, ctx);
       return resolveUnknown(err, { what, store, method, itemId, item, current, keyGiven: idempotency.key !== undefined, region: deps.region, budget, ctx });
     }
 
+    if (method === 'PUT' && item && out.attempts > 1) {
+      // the condition failed on the SDK's retry: an earlier attempt may be the write that made it fail, applied with
+      // its reply lost. The failed condition's item shows it when it came back; when it did not (a client that drops
+      // it: https://github.com/aws/aws-sdk-js-v3/issues/5045) the item is read back, as for a lost reply
+      let stored: ItemRecord | null | undefined;
+      try {
+        stored = await store.get(itemId, budget.signal);
+      } catch {
+        stored = undefined; // unreadable: the failed condition's own answer stands
+      }
+      if (stored !== undefined) {
+        if (holdsSent(stored, item)) return stored.value === value ? putAnswer(stored, deps.region) : keyReused(itemId, stored);
+        out = { ...out, actual: stored };
+      }
+    }
     if (method === 'DELETE' && !out.actual) {
       return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${store.region}; nothing was deleted`);
     }

@@ -72,6 +72,14 @@ export function parseIdempotencyKey(header: string | undefined): { key?: string 
   return { key: s };
 }
 
+/** The header's name, lower-cased as the handlers' answers spell their headers. */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+
+/** A writeId as an Idempotency-Key header value: the draft's quoted sf-string, which parseIdempotencyKey reads back. */
+export function idempotencyKeyValue(writeId: string): string {
+  return `"${writeId}"`;
+}
+
 /** What API Gateway puts in `requestContext.authorizer` (REQUEST/TOKEN authorizer context, or Cognito claims). */
 export interface AuthorizerContext {
   sub?: unknown;

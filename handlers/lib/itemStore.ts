@@ -51,7 +51,11 @@ export interface ItemRecord {
 export type WriteOutcome =
   /** put: the stored item (this request's write, possibly found stored by a retry); delete: the deleted item */
   | { ok: true; item: ItemRecord }
-  | { ok: false; reason: 'version'; actual: ItemRecord | null };
+  /**
+   * the condition failed: `actual` is the stored item it answered (null: none, or none came back); `attempts` the SDK
+   * attempts of the call, more than 1 meaning an earlier attempt may have been applied with its reply lost
+   */
+  | { ok: false; reason: 'version'; actual: ItemRecord | null; attempts: number };
 
 export interface ItemStore {
   /** The region whose replica this store writes to / reads from. */
@@ -134,7 +138,7 @@ export function dynamoItemStore(doc: DynamoDBDocumentClient, table: string, regi
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
         const stored = storedOf(err);
-        return holdsWrite(stored, item) ? { ok: true, item: stored } : { ok: false, reason: 'version', actual: stored };
+        return holdsWrite(stored, item) ? { ok: true, item: stored } : { ok: false, reason: 'version', actual: stored, attempts: sdkAttempts(err) };
       }
     },
 
@@ -168,7 +172,7 @@ export function dynamoItemStore(doc: DynamoDBDocumentClient, table: string, regi
         if (!isConditionFailed(err)) throw err;
         // the condition fails only on an item holding this writeId: this write, stored by an earlier attempt
         const stored = storedOf(err);
-        return stored ? { ok: true, item: stored } : { ok: false, reason: 'version', actual: null };
+        return stored ? { ok: true, item: stored } : { ok: false, reason: 'version', actual: null, attempts: sdkAttempts(err) };
       }
     },
 
@@ -189,7 +193,7 @@ export function dynamoItemStore(doc: DynamoDBDocumentClient, table: string, regi
         if (!isConditionFailed(err)) throw err;
         const stored = storedOf(err);
         // gone after an attempt that got no answer: this request's own delete (the version it meant is gone either way)
-        return !stored && sdkAttempts(err) > 1 ? { ok: true, item: current } : { ok: false, reason: 'version', actual: stored };
+        return !stored && sdkAttempts(err) > 1 ? { ok: true, item: current } : { ok: false, reason: 'version', actual: stored, attempts: sdkAttempts(err) };
       }
     },
   };

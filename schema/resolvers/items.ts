@@ -30,7 +30,9 @@
  * this very write (it landed between the load and the write, or an earlier attempt's answer was lost) answers it;
  * any other failure but a replicated-write conflict may have come after DynamoDB applied the write, so the answer
  * says what the read found: the write itself, or errorInfo `outcome: "notApplied"` (the item does not hold it / is
- * still there), or `outcome: "unknown"` when the read failed too.
+ * still there), or `outcome: "unknown"` when the read failed too. A putItem's errorInfo also carries `writeId`, the
+ * id its write was sent with (the client's, or the util.autoId() it got), and the message says to repeat the
+ * mutation with it: only then is a write that lands late, or did land, answered instead of written again.
  *
  * Caller: the write stores `updatedBy`, the caller's subject: ctx.identity.resolverContext.sub (AWS_LAMBDA
  * authorizer) or ctx.identity.sub (Cognito / OIDC); a write without one (API key, IAM) removes it.
@@ -322,10 +324,23 @@ export function confirmRequest(ctx: Context, target: Target) {
   return { operation: 'GetItem', key: util.dynamodb.toMapValues({ id: targetId(ctx) }), consistentRead: true };
 }
 
-/** The write's own error, with what the read-back found (errorInfo.outcome), raised. */
+/**
+ * The write's own error, with what the read-back found (errorInfo.outcome), raised. A putItem's also carries
+ * errorInfo.writeId, the id its write was sent with (util.autoId() when the mutation gave none), to repeat it with.
+ */
 function raiseOutcome(ctx: Context, outcome: string, detail: string) {
   const failed = ctx.stash.writeError;
-  util.error(`${failed.message}. ${detail}`, failed.type, null, outcome === 'unknown' ? { outcome: outcome } : { outcome: outcome, retryable: true });
+  const info: Record<string, unknown> = outcome === 'unknown' ? { outcome: outcome } : { outcome: outcome, retryable: true };
+  if (ctx.args.input) {
+    info.writeId = ctx.stash.writeId;
+  }
+  util.error(`${failed.message}. ${detail}`, failed.type, null, info);
+}
+
+/** How to repeat a putItem as the same write: the writeId it was sent with, and where that id came from. */
+function repeatWith(ctx: Context): string {
+  const given = ctx.args.input.writeId ? 'yours' : 'the one this write was sent with; the mutation had none';
+  return `writeId ${JSON.stringify(ctx.stash.writeId)} (${given})`;
 }
 
 /** confirmItem response: what the item read back says about the failed write (see the header). */
@@ -344,7 +359,7 @@ export function confirmResponse(ctx: Context) {
     raiseOutcome(
       ctx,
       'unknown',
-      `Whether the item was ${verb} is unknown (reading it back failed too: ${ctx.error.type}): ${put ? 'read it (getItem), or repeat the mutation with the same writeId, which is answered as this write while the item holds it' : 'read it (getItem): null means it is deleted'}`,
+      `Whether the item was ${verb} is unknown (reading it back failed too: ${ctx.error.type}): ${put ? `read it (getItem), or repeat the mutation with ${repeatWith(ctx)}, which is answered as this write while the item holds it and writes it when it is not there` : 'read it (getItem): null means it is deleted'}`,
     );
   }
   const stored = ctx.result ?? null;
@@ -357,7 +372,11 @@ export function confirmResponse(ctx: Context) {
     if (conditionFailed) {
       raiseItemChanged(id, expected, stored, verb);
     }
-    raiseOutcome(ctx, 'notApplied', `Read back: ${stored ? `the item holds version ${stored.version}, not this write` : 'there is no such item'}; nothing of this mutation is in effect, repeating it is safe`);
+    raiseOutcome(
+      ctx,
+      'notApplied',
+      `Read back: ${stored ? `the item holds version ${stored.version}, not this write` : 'there is no such item'}; nothing of this mutation is in effect. Repeat it with ${repeatWith(ctx)}: should this attempt still land, the repeat is answered as it instead of writing again`,
+    );
   }
   if (!stored) {
     // gone: deleted by this request (an unanswered attempt) or by another one meanwhile, as asked either way

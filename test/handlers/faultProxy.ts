@@ -3,6 +3,8 @@
  * - `lostReplyProxy`: forwards every request to DynamoDB Local; while armed, for the next N requests of the
  *   chosen operations it lets the request reach DynamoDB (which applies it), waits for the reply, then resets the
  *   client's connection instead of relaying it. The SDK sees ECONNRESET and retries: the "ambiguous write".
+ *   It can also relay a ConditionalCheckFailedException without the stored item the request asked for
+ *   (ReturnValuesOnConditionCheckFailure): the answer a client gets that drops it (aws/aws-sdk-js-v3#5045).
  * - `silentServer`: accepts connections and never answers (a stalled endpoint).
  * - `fakeDynamo`: answers every request with a canned DynamoDB JSON error (throttling, 5xx, AccessDenied …).
  */
@@ -13,6 +15,10 @@ export interface LostReplyProxy {
   url: string;
   /** Drop the reply of the next `count` requests whose X-Amz-Target is one of `operations`. */
   arm(operations: readonly string[], count?: number): void;
+  /** Relay the next `count` ConditionalCheckFailedException replies without their `Item`. */
+  stripConditionItem(count: number): void;
+  /** ConditionalCheckFailedException replies relayed without their `Item` so far. */
+  stripped: number;
   /** X-Amz-Target operation names seen, in order (e.g. TransactWriteItems). */
   seen: string[];
   /** Replies dropped so far. */
@@ -34,7 +40,8 @@ export async function lostReplyProxy(target: string): Promise<LostReplyProxy> {
   const upstream = new URL(target);
   let armedFor: readonly string[] = [];
   let remaining = 0;
-  const state = { seen: [] as string[], dropped: 0 };
+  let strip = 0;
+  const state = { seen: [] as string[], dropped: 0, stripped: 0 };
   const server = http.createServer((req, res) => {
     const op = operationOf(req);
     state.seen.push(op);
@@ -55,8 +62,22 @@ export async function lostReplyProxy(target: string): Promise<LostReplyProxy> {
               req.socket.resetAndDestroy();
               return;
             }
-            res.writeHead(up.statusCode ?? 500, up.headers);
-            res.end(Buffer.concat(body));
+            let reply = Buffer.concat(body);
+            const headers = { ...up.headers };
+            if (strip > 0 && up.statusCode === 400) {
+              const parsed = JSON.parse(reply.toString('utf8')) as { __type?: string; Item?: unknown };
+              if (String(parsed.__type).endsWith('#ConditionalCheckFailedException') && parsed.Item !== undefined) {
+                strip -= 1;
+                state.stripped += 1;
+                delete parsed.Item;
+                reply = Buffer.from(JSON.stringify(parsed));
+                // the body changed: its length and DynamoDB's CRC32 of it no longer hold
+                if (headers['content-length'] !== undefined) headers['content-length'] = String(reply.length);
+                delete headers['x-amz-crc32'];
+              }
+            }
+            res.writeHead(up.statusCode ?? 500, headers);
+            res.end(reply);
           });
         },
       );
@@ -71,11 +92,17 @@ export async function lostReplyProxy(target: string): Promise<LostReplyProxy> {
       armedFor = operations;
       remaining = count;
     },
+    stripConditionItem(count) {
+      strip = count;
+    },
     get seen() {
       return state.seen;
     },
     get dropped() {
       return state.dropped;
+    },
+    get stripped() {
+      return state.stripped;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { handleItems, type ItemsDeps } from '../../handlers/items';
 import { Budget } from '../../handlers/lib/budget';
-import { MAX_CALLER_CHARS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_IF_MATCH_CHARS, callerIdentity, parseIdempotencyKey, parseIfMatch, parseVersionText } from '../../handlers/lib/headers';
+import { MAX_CALLER_CHARS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_IF_MATCH_CHARS, callerIdentity, idempotencyKeyValue, parseIdempotencyKey, parseIfMatch, parseVersionText } from '../../handlers/lib/headers';
 import { toRequest } from '../../handlers/lib/http';
 import { itemsEvent } from '../support/apigw';
 
@@ -116,6 +116,13 @@ describe('header parsers on hostile input (linear, length-capped)', () => {
       const out = parseIdempotencyKey(header);
       assert.ok('problem' in out, `refused: ${JSON.stringify(header)}`);
       assert.match(out.problem, /Idempotency-Key .*(is invalid|over the limit).*1-64 characters of letters, digits and _ \. : -/);
+    }
+  });
+
+  it('idempotencyKeyValue: the quoted sf-string an answer names a writeId with, read back as that writeId', () => {
+    for (const writeId of ['8e03978e-40d5-43e8-bc93-6894a57f9324', 'a.b:c_d-e', 'k'.repeat(64)]) {
+      assert.equal(idempotencyKeyValue(writeId), `"${writeId}"`);
+      assert.deepEqual(parseIdempotencyKey(idempotencyKeyValue(writeId)), { key: writeId });
     }
   });
 

@@ -13,7 +13,7 @@ import { ANSWER_RESERVE_MS, Budget, backoffMs } from '../../handlers/lib/budget'
 import { documentClient } from '../../handlers/lib/dynamo';
 import type { ItemStore } from '../../handlers/lib/itemStore';
 import { itemsEvent, setEnv } from '../support/apigw';
-import { fakeDynamo, lostReplyProxy, silentServer, type LostReplyProxy } from './faultProxy';
+import { fakeDynamo, lostReplyProxy, refusingProxy, silentServer, type LostReplyProxy, type RefusingProxy } from './faultProxy';
 import { AP, EU, createTables, doc, getItem, putItem, scan, setState } from './helpers';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { APP_STATE_ID } from '../../schema/rules';
@@ -130,6 +130,55 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
         assert.equal(await getItem(EU, tables.items, id), undefined);
       });
 
+      /** The operations sent after the last `op` (what the handler did once that write call ended). */
+      const sentAfter = (op: string) => proxy.seen.slice(proxy.seen.lastIndexOf(op) + 1);
+
+      it('PUT with expectedVersion 1, first reply lost, the retry\'s condition failure without the stored item: read back → 200 version 2 (not 409)', async () => {
+        const id = `lost-cond-noitem-${consistency}`;
+        await putItem(EU, tables.items, { id, value: 'base', version: 1, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU, writeId: 'w1' });
+        through();
+        const before = { puts: timesSent('PutItem'), dropped: proxy.dropped, stripped: proxy.stripped };
+        proxy.arm(['PutItem']);
+        proxy.stripConditionItem(1);
+        try {
+          const res = await invoke(itemsEvent('PUT', id, { body: { value: 'second' }, headers: { 'If-Match': '"1"' } }));
+          assert.equal(timesSent('PutItem') - before.puts, 2, 'the SDK sent the write again');
+          assert.deepEqual([proxy.dropped - before.dropped, proxy.stripped - before.stripped], [1, 1], 'the first reply lost, the retry\'s condition failure without its item');
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+          assert.deepEqual(sentAfter('PutItem'), ['GetItem'], 'the item read back');
+          assert.deepEqual([res.body.version, res.body.previousVersion, res.body.value, res.headers.etag], [2, 1, 'second', '"2"']);
+          assert.deepEqual(((i) => ({ version: i?.version, value: i?.value }))(await getItem(EU, tables.items, id)), { version: 2, value: 'second' });
+        } finally {
+          proxy.stripConditionItem(0);
+        }
+      });
+
+      it('a condition failure on the SDK\'s retry with the item at another writer\'s version: read back, still 409 with that version', async () => {
+        const id = `lost-cond-other-${consistency}`;
+        await putItem(EU, tables.items, { id, value: 'other', version: 2, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU, writeId: 'other-writer' });
+        through();
+        const before = { puts: timesSent('PutItem'), dropped: proxy.dropped };
+        proxy.arm(['PutItem']);
+        const res = await invoke(itemsEvent('PUT', id, { body: { value: 'mine', expectedVersion: 1 } }));
+        assert.deepEqual([timesSent('PutItem') - before.puts, proxy.dropped - before.dropped], [2, 1], 'two attempts, the first one\'s reply lost');
+        assert.deepEqual(sentAfter('PutItem'), ['GetItem'], 'the item read back');
+        assert.equal(res.status, 409, JSON.stringify(res.body));
+        assert.deepEqual([res.body.errorType, res.body.expectedVersion, res.body.actualVersion], ['VersionConflict', 1, 2]);
+        assert.equal((await getItem(EU, tables.items, id))?.value, 'other');
+      });
+
+      it('a genuine conflict answered on the first attempt: 409, no read-back', async () => {
+        const id = `conflict-once-${consistency}`;
+        await putItem(EU, tables.items, { id, value: 'other', version: 2, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU, writeId: 'other-writer' });
+        through();
+        const before = timesSent('PutItem');
+        const res = await invoke(itemsEvent('PUT', id, { body: { value: 'mine', expectedVersion: 1 } }));
+        assert.equal(timesSent('PutItem') - before, 1, 'one attempt');
+        assert.deepEqual(sentAfter('PutItem'), [], 'nothing read back');
+        assert.equal(res.status, 409, JSON.stringify(res.body));
+        assert.deepEqual([res.body.errorType, res.body.actualVersion], ['VersionConflict', 2]);
+      });
+
       it('a different request that finds the same version answers 409: only the request\'s own write is recognised', async () => {
         const id = `lost-other-${consistency}`;
         through();
@@ -199,8 +248,9 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
         assert.equal(res.status, 503, JSON.stringify(res.body));
         // the SDK reports a reset connection as TimeoutError (code ECONNRESET): answered as a timeout
         assert.deepEqual([res.body.errorType, res.body.outcome], ['Timeout', 'unknown']);
-        assert.match(res.body.error, /Whether it was stored is unknown \(reading it back failed too\): read the item \(GET\).*resend with the same Idempotency-Key/);
+        assert.match(res.body.error, /Whether it was stored is unknown \(reading it back failed too\): read the item \(GET\).*resend it with Idempotency-Key: "key-[a-z]+-1" \(your key\)/);
         assert.equal(res.headers['retry-after'], '5');
+        assert.deepEqual([res.body.writeId, res.headers['idempotency-key']], [key, `"${key}"`], 'the key is named back as the write id');
         assert.equal(lines.length, 1, lines.join('\n'));
         assert.equal((await getItem(EU, tables.items, id))?.writeId, key, 'it was stored, with the key as its writeId');
 
@@ -212,6 +262,39 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
         assert.equal(other.body.errorType, 'IdempotencyKeyReused');
         assert.match(other.body.error, /names the write that stored version 1 of item "unknown-.*" with another value/);
         assert.deepEqual(((i) => ({ value: i?.value, version: i?.version }))(await getItem(EU, tables.items, id)), { value: 'once', version: 1 }, 'stored once');
+      });
+    });
+
+    describe(`a PUT without Idempotency-Key whose outcome stayed unknown (CONSISTENCY=${consistency}): the 503 names the write id to resend with`, () => {
+      let proxy: LostReplyProxy;
+      before(async () => {
+        proxy = await lostReplyProxy(dynamoEndpoint());
+      });
+      after(() => proxy.close());
+
+      it('every write and read-back reply lost → 503 unknown with writeId (body) and Idempotency-Key (header); resent with that header: 201 version 1, stored once', async () => {
+        const id = `unknown-nokey-${consistency}`;
+        // a warm app state cache: the only reads in the request are the item's (proxied and dropped below)
+        env(EU, { CONSISTENCY: consistency, AWS_ENDPOINT_URL_DYNAMODB: proxy.url, STATE_CACHE_MS: '10000' });
+        assert.equal((await invoke(itemsEvent('PUT', `${id}-warm`, { body: { value: 'w' } }))).status, 201);
+        proxy.arm(['UpdateItem', 'GetItem'], 100);
+        const { result: res } = await capturingErrors(() => invoke(itemsEvent('PUT', id, { body: { value: 'once' } })));
+        proxy.arm([], 0);
+        assert.equal(res.status, 503, JSON.stringify(res.body));
+        assert.equal(res.body.outcome, 'unknown');
+        const stored = await getItem(EU, tables.items, id);
+        assert.ok(typeof stored?.writeId === 'string', 'it was stored, under a write id the handler made up');
+        assert.equal(res.body.writeId, stored.writeId, 'the answer names the write id the write was sent with');
+        assert.equal(res.headers['idempotency-key'], `"${stored.writeId}"`);
+        assert.ok(
+          res.body.error.includes(`resend it with Idempotency-Key: "${stored.writeId}" (the write id this request was sent with; it had no key)`),
+          res.body.error,
+        );
+
+        const resent = await invoke(itemsEvent('PUT', id, { body: { value: 'once' }, headers: { 'Idempotency-Key': String(res.headers['idempotency-key']) } }));
+        assert.equal(resent.status, 201, JSON.stringify(resent.body));
+        assert.deepEqual([resent.body.version, resent.body.created], [1, true], 'answered as the stored write, not a second version');
+        assert.deepEqual(((i) => ({ value: i?.value, version: i?.version }))(await getItem(EU, tables.items, id)), { value: 'once', version: 1 });
       });
     });
 
@@ -370,7 +453,7 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
         const { result: res, lines } = await capturingErrors(() => invoke(itemsEvent('PUT', 'throttled-put', { body: { value: 'v', expectedVersion: 0 } })));
         assert.equal(res.status, 503, JSON.stringify(res.body));
         assert.deepEqual([res.body.errorType, res.body.outcome, res.headers['retry-after']], ['Throttled', 'notApplied', '2']);
-        assert.match(res.body.error, /Read back: there is no such item; nothing of this request is in effect, sending it again is safe/);
+        assert.match(res.body.error, /Read back: there is no such item; nothing of this request is in effect\. Resend it with Idempotency-Key: "[0-9a-f-]{36}" \(the write id this request was sent with; it had no key\)/);
         // the state read, 2 write attempts, the read-back
         assert.equal(fake.requests - before, 4);
         assert.equal(lines.length, 1);
@@ -391,6 +474,52 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
       } finally {
         await fake.close();
       }
+    });
+  });
+
+  describe('a PUT refused on every attempt (DynamoDB Local behind a refusing proxy): the 503 notApplied names the write id to resend with', () => {
+    let proxy: RefusingProxy;
+    before(async () => {
+      proxy = await refusingProxy(dynamoEndpoint());
+    });
+    after(() => proxy.close());
+
+    it('no Idempotency-Key: 503 notApplied with writeId and Idempotency-Key; the attempt landing late, the resend with that header answers it (201 version 1), not a second version', async () => {
+      const id = 'notapplied-nokey';
+      env(EU, { AWS_ENDPOINT_URL_DYNAMODB: proxy.url, AWS_MAX_ATTEMPTS: '2' });
+      const from = proxy.seen.length;
+      proxy.refuse('UpdateItem', 2, 'ProvisionedThroughputExceededException', 'Rate exceeded');
+      const { result: res } = await capturingErrors(() => invoke(itemsEvent('PUT', id, { body: { value: 'v' } })));
+      assert.deepEqual(proxy.seen.slice(from).filter((op) => op !== 'GetItem'), ['UpdateItem!', 'UpdateItem!'], 'both attempts refused');
+      assert.equal(proxy.seen.at(-1), 'GetItem', 'read back');
+      assert.equal(res.status, 503, JSON.stringify(res.body));
+      assert.deepEqual([res.body.errorType, res.body.outcome], ['Throttled', 'notApplied']);
+      const writeId = res.body.writeId;
+      assert.match(String(writeId), /^[0-9a-f-]{36}$/);
+      assert.equal(res.headers['idempotency-key'], `"${writeId}"`);
+      assert.ok(res.body.error.includes(`Resend it with Idempotency-Key: "${writeId}" (the write id this request was sent with; it had no key)`), res.body.error);
+      assert.equal(await getItem(EU, tables.items, id), undefined, 'nothing stored');
+
+      // what the resend guards against: the write the 503 answered lands after the read-back (DynamoDB may apply a
+      // request whose answer was an error), here put in place as it would have been stored
+      await putItem(EU, tables.items, { id, value: 'v', version: 1, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU, writeId });
+      const resent = await invoke(itemsEvent('PUT', id, { body: { value: 'v' }, headers: { 'Idempotency-Key': String(res.headers['idempotency-key']) } }));
+      assert.equal(resent.status, 201, JSON.stringify(resent.body));
+      assert.deepEqual([resent.body.version, resent.body.created], [1, true]);
+      assert.equal((await getItem(EU, tables.items, id))?.version, 1, 'one version, not two');
+    });
+
+    it('DELETE refused on every attempt: 503 notApplied without a write id (a delete has none to resend with)', async () => {
+      const id = 'notapplied-del';
+      await putItem(EU, tables.items, { id, value: 'kept', version: 2, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU, writeId: 'w2' });
+      env(EU, { AWS_ENDPOINT_URL_DYNAMODB: proxy.url, AWS_MAX_ATTEMPTS: '2' });
+      proxy.refuse('DeleteItem', 2, 'ProvisionedThroughputExceededException', 'Rate exceeded');
+      const { result: res } = await capturingErrors(() => invoke(itemsEvent('DELETE', id)));
+      assert.equal(res.status, 503, JSON.stringify(res.body));
+      assert.equal(res.body.outcome, 'notApplied');
+      assert.match(res.body.error, /Read back: it is still there at version 2; nothing of this request is in effect, sending it again is safe/);
+      assert.deepEqual([res.body.writeId, res.headers['idempotency-key']], [undefined, undefined]);
+      assert.equal((await getItem(EU, tables.items, id))?.version, 2);
     });
   });
 
@@ -490,6 +619,8 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
       assert.equal(calls(), 4);
       assert.deepEqual(budget.pauses, expectedPauses(4), 'the last pause was asked for and refused');
       assert.equal(lines.length, 1);
+      // the log counts the tries made (4), not the one the refused pause would have led to
+      assert.deepEqual((({ tries, sdkAttempts }) => ({ tries, sdkAttempts }))(JSON.parse(lines[0])), { tries: calls(), sdkAttempts: 3 });
       assert.equal(await getItem(EU, tables.items, 'rwc-3'), undefined);
     });
   });

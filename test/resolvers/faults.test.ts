@@ -211,13 +211,49 @@ describe('write resolvers under faults (DynamoDB Local, injected between the pip
       assert.equal(await rawItem(fx, EU, 'lost-del'), null);
     });
 
-    it('putItem refused (throttled, nothing applied) → the throttle, errorInfo {outcome: "notApplied", retryable: true}', async () => {
+    it('putItem without writeId refused (throttled, nothing applied) → the throttle, errorInfo {outcome: "notApplied", retryable: true, writeId}; that attempt landing late, the repeat with the writeId answers it', async () => {
       failWith = { command: 'UpdateItemCommand', name: 'ProvisionedThroughputExceededException' };
       const res = await executor(EU).execute({ query: PUT, variables: { input: { id: 'thr-1', value: 'x' } } });
       assert.equal(res.errors?.[0].errorType, 'DynamoDB:ProvisionedThroughputExceededException', JSON.stringify(res.errors));
-      assert.deepEqual(res.errors?.[0].errorInfo, { outcome: 'notApplied', retryable: true });
-      assert.match(res.errors![0].message, /Read back: there is no such item; nothing of this mutation is in effect, repeating it is safe/);
+      const info = res.errors?.[0].errorInfo as { writeId?: unknown };
+      assert.deepEqual(info, { outcome: 'notApplied', retryable: true, writeId: info.writeId });
+      const sentWriteId = (sent.find((x) => x.command === 'UpdateItemCommand')?.input.ExpressionAttributeValues as Record<string, { S?: string }>)[':writeId'].S;
+      assert.ok(typeof sentWriteId === 'string' && sentWriteId.length > 0);
+      assert.equal(info.writeId, sentWriteId, 'the writeId the refused write was sent with');
+      assert.ok(
+        res.errors![0].message.includes(`Read back: there is no such item; nothing of this mutation is in effect. Repeat it with writeId "${sentWriteId}" (the one this write was sent with; the mutation had none)`),
+        res.errors![0].message,
+      );
       assert.equal(await rawItem(fx, EU, 'thr-1'), null);
+      // what the repeat guards against: the refused attempt landing after all (as DynamoDB may apply a request it answered with an error)
+      failWith = undefined;
+      await putRaw(EU, { id: 'thr-1', value: 'x', version: 1, updatedAt: '2026-11-30T00:00:00.000Z', updatedRegion: EU, writeId: sentWriteId });
+      const again = await executor(EU).execute({ query: PUT, variables: { input: { id: 'thr-1', value: 'x', writeId: info.writeId } } });
+      assert.equal(again.errors, undefined, JSON.stringify(again.errors));
+      assert.equal((again.data?.putItem as Input).version, 1, 'answered as that write, not a second version');
+    });
+
+    it('putItem without writeId, its answer lost and the read-back failing → errorInfo {outcome: "unknown", writeId}: the stored write\'s id; repeating with it answers the stored write', async () => {
+      failWith = { command: 'UpdateItemCommand', name: 'TimeoutError', after: true, then: { command: 'GetItemCommand', name: 'InternalServerError' } };
+      const res = await executor(EU).execute({ query: PUT, variables: { input: { id: 'unk-2', value: 'maybe' } } });
+      assert.equal(res.errors?.[0].errorType, 'DynamoDB:TimeoutError', JSON.stringify(res.errors));
+      const stored = await rawWriteId(fx, EU, 'unk-2');
+      assert.ok(typeof stored === 'string', 'the write was applied, under an id the resolver made up');
+      assert.deepEqual(res.errors?.[0].errorInfo, { outcome: 'unknown', writeId: stored });
+      assert.ok(res.errors![0].message.includes(`repeat the mutation with writeId "${stored}" (the one this write was sent with; the mutation had none)`), res.errors![0].message);
+      failWith = undefined;
+      const again = await executor(EU).execute({ query: PUT, variables: { input: { id: 'unk-2', value: 'maybe', writeId: stored } } });
+      assert.equal(again.errors, undefined, JSON.stringify(again.errors));
+      assert.equal((again.data?.putItem as Input).version, 1, 'answered as the stored write, not written again');
+      assert.equal((await rawItem(fx, EU, 'unk-2'))?.version, 1);
+    });
+
+    it('deleteItem refused (throttled) → errorInfo {outcome: "notApplied", retryable: true} without a writeId (a delete has none)', async () => {
+      await seedItem(fx, EU, { id: 'thr-del', value: 'kept', version: 3, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU });
+      failWith = { command: 'DeleteItemCommand', name: 'ProvisionedThroughputExceededException' };
+      const res = await executor(EU).execute({ query: DELETE, variables: { id: 'thr-del' } });
+      assert.deepEqual(res.errors?.[0].errorInfo, { outcome: 'notApplied', retryable: true }, JSON.stringify(res.errors));
+      assert.equal((await rawItem(fx, EU, 'thr-del'))?.version, 3);
     });
 
     it('the answer lost and the read-back failing too → errorInfo {outcome: "unknown"} and how to find out; repeating with the writeId answers the stored write', async () => {
@@ -226,8 +262,8 @@ describe('write resolvers under faults (DynamoDB Local, injected between the pip
       const res = await executor(EU).execute({ query: PUT, variables: { input } });
       assert.deepEqual(sent.map((x) => x.command), ['GetItemCommand', 'GetItemCommand', 'UpdateItemCommand', 'GetItemCommand'], 'state, item, write, read-back');
       assert.equal(res.errors?.[0].errorType, 'DynamoDB:TimeoutError', JSON.stringify(res.errors));
-      assert.deepEqual(res.errors?.[0].errorInfo, { outcome: 'unknown' });
-      assert.match(res.errors![0].message, /Whether the item was written is unknown \(reading it back failed too: DynamoDB:InternalServerError\): read it \(getItem\), or repeat the mutation with the same writeId/);
+      assert.deepEqual(res.errors?.[0].errorInfo, { outcome: 'unknown', writeId: 'w-unk-1' });
+      assert.match(res.errors![0].message, /Whether the item was written is unknown \(reading it back failed too: DynamoDB:InternalServerError\): read it \(getItem\), or repeat the mutation with writeId "w-unk-1" \(yours\)/);
       failWith = undefined;
       const again = await executor(EU).execute({ query: PUT, variables: { input } });
       assert.equal(again.errors, undefined, JSON.stringify(again.errors));
