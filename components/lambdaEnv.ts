@@ -5,7 +5,7 @@
  * Generic over the value type: Pulumi passes Inputs, the emulator plain strings. No imports of @pulumi/*, so the
  * emulator loads it without the Pulumi SDK.
  */
-import { DEFAULT_STATE_CACHE_MS, writeBoundMs } from '../schema/rules';
+import { APPSYNC_REQUEST_LIMIT_MS, DEFAULT_STATE_CACHE_MS, writeBoundMs } from '../schema/rules';
 import type { HandlerName } from './bundle';
 import type { AuthConfig } from '../config/auth';
 import { authorizerEnv } from './authorizerEnv';
@@ -44,6 +44,12 @@ export interface LambdaEnvArgs<T> {
   minFencedSeconds?: number;
   /** config `stateCacheMs`: how long an items container reuses its app state read; absent = 1000 */
   stateCacheMs?: number;
+  /**
+   * The request limits the write bound is made of, when they are not AWS's: the local emulator scales them down
+   * (local/writeBound.ts) and enforces them. Absent: the items function's deployed timeout (ITEMS_TIMEOUT_S) and
+   * AppSync's 30 s request limit.
+   */
+  requestLimits?: { itemsTimeoutMs: number; graphqlRequestLimitMs: number };
 }
 
 export type LambdaEnvironments<T> = Record<HandlerName, Record<string, T | string>>;
@@ -62,7 +68,7 @@ export function lambdaEnvironments<T>(a: LambdaEnvArgs<T>): LambdaEnvironments<T
       ...(a.stateRegions ? { STATE_REGIONS: a.stateRegions.join(',') } : {}),
       ...(a.minFencedSeconds !== undefined ? { STATE_MIN_FENCED_SECONDS: `${a.minFencedSeconds}` } : {}),
       // the fenced dwell and a failover's writesFromMs wait out the write bound (handlers/lib/stateRules.ts)
-      STATE_WRITE_BOUND_MS: `${writeBoundMs(stateCacheMs, ITEMS_TIMEOUT_S * 1000)}`,
+      STATE_WRITE_BOUND_MS: `${writeBoundMs(stateCacheMs, a.requestLimits?.itemsTimeoutMs ?? ITEMS_TIMEOUT_S * 1000, a.requestLimits?.graphqlRequestLimitMs ?? APPSYNC_REQUEST_LIMIT_MS)}`,
     },
     notifier: {
       APPSYNC_URL: a.graphqlUrl,

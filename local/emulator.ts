@@ -35,6 +35,7 @@ import { createTable, localClient } from './tables';
 import { AWS_REGIONS, missingServices } from '../config/regions';
 import { FaultConflictError, FaultInputError } from './drills';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { describeWriteBound, emulatedWriteBound, type EmulatedWriteBound } from './writeBound';
 
 // The SDK's notice that releases after January 2027 need Node 22 is known (the lockfile pins versions for Node 20).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -75,6 +76,11 @@ export interface EmulatorOptions {
   dynamodb?: Promise<DynamoDBLocal>;
   /** The global endpoint's health checks; default 1 s × 3 (Route53's 30 s × 3 scaled 1:30). */
   health?: Partial<HealthSettings>;
+  /**
+   * The write bound in ms (local/writeBound.ts): default AWS's 30 s; a shorter one (stateCacheMs + 2000 to 30000)
+   * scales the request limits it is made of, which the emulator then enforces (`npm start -- --write-bound`).
+   */
+  writeBoundMs?: number;
   /** The global endpoint's one API key (default: a fresh `da2-` key). */
   globalApiKey?: string;
   /** Token mode: the local HS256 secret (default: 48 random bytes, base64url). */
@@ -167,6 +173,8 @@ export class Emulator {
     private readonly current: string | null,
     /** Its base port (0: free ports): where an added region's ports are (see the header). */
     private readonly basePort: number,
+    /** The write bound its regions enforce (local/writeBound.ts). */
+    readonly writeBound: EmulatedWriteBound,
   ) {}
 
   readonly startedAt = new Date().toISOString();
@@ -213,6 +221,13 @@ export class Emulator {
     for (const n of notes) log(`  note: ${n}`);
     if (config.auth.mode !== 'apiKey' && config.auth.mode !== 'token') log(`  note: auth.mode ${config.auth.mode} is served locally as API keys (plus IAM for the notifier)`);
     if (config.auth.mode === 'token' && !config.auth.secret) log(`  note: auth.mode token verifies ${config.auth.jwksUrl ? 'jwksUrl' : 'publicKey'} tokens in AWS; locally HS256 tokens with a local secret (npm run token -- --local)`);
+    let writeBound: EmulatedWriteBound;
+    try {
+      writeBound = emulatedWriteBound(opts.writeBoundMs, config.stateCacheMs);
+    } catch (err) {
+      await opts.dynamodb?.then((d) => d.stop()).catch(() => {});
+      throw err;
+    }
 
     // default layout: a folder per emulator (local/instances.ts), so several can run side by side
     const root = opts.emulatorDir ?? EMULATOR_DIR;
@@ -312,6 +327,7 @@ export class Emulator {
             dynamodbEndpoint: regionsEndpoint,
             logDir: logDir ?? undefined,
             auth,
+            writeBound,
             ports: basePort ? { graphql: basePort + 10 + 10 * i, rest: basePort + 11 + 10 * i } : { graphql: 0, rest: 0 },
           }),
         ),
@@ -322,6 +338,7 @@ export class Emulator {
       const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason;
       for (const r of regions.values()) log(`region ${r.name}: AppSync ${r.endpoints.graphqlUrl}, REST ${r.endpoints.restUrl}`);
+      log(describeWriteBound(writeBound));
       if (logDir !== null) log(`function logs: ${shown(logDir)}/<region>.<function>.log`);
       // A deployed health λ is warm (Route53 calls it every few seconds): warm each region's before the first check.
       await Promise.all([...regions.values()].map((r) => fetch(`${r.endpoints.restUrl}/health`).then((res) => res.arrayBuffer(), () => undefined)));
@@ -358,7 +375,7 @@ export class Emulator {
       await dynamodb.stop();
       throw err;
     }
-    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, contention, contention?.url ?? (sync ? sync.url : dynamodb.endpoint), logDir, opts.endpointsFile === undefined ? root : null, basePort);
+    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, contention, contention?.url ?? (sync ? sync.url : dynamodb.endpoint), logDir, opts.endpointsFile === undefined ? root : null, basePort, writeBound);
     served.emulator = emulator;
     emulator.writeEndpoints();
     return emulator;
@@ -403,6 +420,7 @@ export class Emulator {
           dynamodbEndpoint: this.regionsDynamodbEndpoint,
           ...(this.logDir ? { logDir: this.logDir } : {}),
           auth: this.auth,
+          writeBound: this.writeBound,
           ports: this.basePort ? { graphql: this.basePort + 10 + 10 * index, rest: this.basePort + 11 + 10 * index } : { graphql: 0, rest: 0 },
           added: true,
         }),

@@ -99,6 +99,11 @@ export class LambdaHost {
     return this.env;
   }
 
+  /** The function's timeout: an invocation still running then fails with Sandbox.Timedout. */
+  get timeoutMs(): number {
+    return this.opts.timeoutMs ?? 10_000;
+  }
+
   private spawn(): Worker {
     const { opts } = this;
     this.coldStarts += 1;
@@ -171,7 +176,7 @@ export class LambdaHost {
     if (this.stopped) return Promise.reject(new FunctionError(this.opts.functionName, 'Runtime.ExitError', 'the function has been stopped'));
     this.invocations += 1;
     const id = `${this.opts.functionName}-${(this.seq += 1)}`;
-    const timeoutMs = this.opts.timeoutMs ?? 10_000;
+    const timeoutMs = this.timeoutMs;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);

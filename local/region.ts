@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HANDLER_NAMES, type HandlerName } from '../components/bundle';
 import { DRILLS } from '../config/drills';
-import { ITEMS_TIMEOUT_S, lambdaEnvironments, type LambdaEnvArgs } from '../components/lambdaEnv';
+import { lambdaEnvironments, type LambdaEnvArgs } from '../components/lambdaEnv';
 import { stateUpdaterFunctionName } from '../config/names';
 import type { StackConfig } from '../config';
 import { resolverFiles } from '../schema/resolvers/manifest';
@@ -35,9 +35,13 @@ import { pathToFileURL } from 'node:url';
 import { startRestServer, type RestServer } from './rest';
 import type { RestAuth } from './restAuth';
 import { LOCAL_CREDENTIALS, localClient } from './tables';
+import { emulatedWriteBound, type EmulatedWriteBound } from './writeBound';
 
-/** Function timeouts as deployed (components: lambda.ts default 10 s, health 5 s, notifier 60 s). */
-const TIMEOUT_MS: Record<HandlerName, number> = { items: ITEMS_TIMEOUT_S * 1000, health: 5_000, state: 10_000, stateUpdater: 10_000, notifier: 60_000, authorizer: 10_000 };
+/**
+ * Function timeouts as deployed (components: lambda.ts default 10 s, health 5 s, notifier 60 s); the items function's
+ * follows the emulator's write bound (local/writeBound.ts: its deployed 10 s unless the bound is scaled down).
+ */
+const TIMEOUT_MS: Record<Exclude<HandlerName, 'items'>, number> = { health: 5_000, state: 10_000, stateUpdater: 10_000, notifier: 60_000, authorizer: 10_000 };
 
 /** Appends lines to a file (created empty), like a CloudWatch log stream. */
 function fileLog(file: string): (line: string) => void {
@@ -63,6 +67,8 @@ export interface RegionOptions {
   logDir?: string;
   /** Client credentials (`auth.mode` as deployed); default: API keys with no shared REST key checked. */
   auth?: RegionAuth;
+  /** The write bound and the request limits it is made of (local/writeBound.ts); default AWS's. */
+  writeBound?: EmulatedWriteBound;
   /**
    * A region added to a running emulator (its tables were just filled by copying): the notifier reads its stream
    * from the latest record on — the copy is not a change anyone made — and start() resolves only once it holds that
@@ -113,6 +119,7 @@ export class Region {
     this.name = region;
     this.apiKey = opts.apiKey ?? newApiKey();
     this.ports = { ...opts.ports };
+    const bound = opts.writeBound ?? emulatedWriteBound(undefined, config.stateCacheMs);
     this.executor = createGraphQLExecutor({
       settings: { region, primaryRegion: config.primaryRegion, writeMode: config.writeMode, consistency: config.consistency },
       dataSources: {
@@ -128,6 +135,8 @@ export class Region {
       },
       // API keys, or in token mode AWS_LAMBDA (@aws_lambda); IAM for the notifier either way
       authMode: opts.auth?.mode === 'token' ? 'lambda' : 'apiKey',
+      // AppSync's request limit (30 s), or the scaled write bound's
+      requestLimitMs: bound.graphqlRequestLimitMs,
     });
     this.auth = opts.auth;
     // Load every resolver now (bundle + evaluate, cached per settings), as AppSync has them deployed before the first
@@ -147,7 +156,9 @@ export class Region {
       ...(opts.logDir ? { notifierDlqUrl: pathToFileURL(localDlqFile(opts.logDir, region)).href } : {}),
       stateRegions: config.regions,
       stateCacheMs: config.stateCacheMs,
-      // the drills fail back once the write bound has passed (30 s), not after the deployed default of 60 s in fenced,
+      // the limits this region enforces: the updater's STATE_WRITE_BOUND_MS is computed from them
+      requestLimits: { itemsTimeoutMs: bound.itemsTimeoutMs, graphqlRequestLimitMs: bound.graphqlRequestLimitMs },
+      // the drills fail back once the write bound has passed, not after the deployed default of 60 s in fenced,
       // which is tested on its own
       minFencedSeconds: 0,
     };
@@ -161,7 +172,7 @@ export class Region {
         environment: env[handler] as Record<string, string>,
         dynamodbEndpoint: opts.dynamodbEndpoint,
         credentials: LOCAL_CREDENTIALS,
-        timeoutMs: TIMEOUT_MS[handler],
+        timeoutMs: handler === 'items' ? bound.itemsTimeoutMs : TIMEOUT_MS[handler],
         log: opts.logDir ? fileLog(path.join(opts.logDir, `${region}.${handler}.log`)) : undefined,
       });
     }

@@ -1,6 +1,7 @@
 /**
  * `npm start [-- --stack dev|prod] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
- *   [--health-interval <ms>] [--failure-threshold N] [--auth apiKey|token] [--dynamodb-contention on|off]`
+ *   [--health-interval <ms>] [--failure-threshold N] [--auth apiKey|token] [--dynamodb-contention on|off]
+ *   [--write-bound <ms>]`
  *
  * Runs the whole stack locally (local/emulator.ts), prints one line per step and then the endpoints of every
  * region, the global endpoint (with its health-check scale) and the admin API, writes .emulator/<stack>-<port>/endpoints.json
@@ -16,9 +17,11 @@ import type { Emulator } from './emulator';
 import { checkJava, DEFAULT_BASE_PORT, emulatorConfig, fixedPorts, StartError } from './startup';
 import { assertPortsFree, PortInUseError } from './listen';
 import { DEFAULT_HEALTH, describeHealth } from './router';
+import { emulatedWriteBound, MAX_EMULATED_WRITE_BOUND_MS, WriteBoundError } from './writeBound';
 
 export const USAGE = `usage: npm start [-- --stack S] [--regions a,b,c] [--port N] [--replication-lag 0|<ms>|realistic] [--endpoints F]
                     [--health-interval MS] [--failure-threshold N] [--auth apiKey|token] [--dynamodb-contention on|off]
+                    [--write-bound MS]
 
   --stack             Pulumi stack whose Pulumi.<stack>.yaml is read (default: dev)
   --regions           regions to emulate instead of the stack's (validated the same way)
@@ -33,7 +36,10 @@ export const USAGE = `usage: npm start [-- --stack S] [--regions a,b,c] [--port 
   --auth              serve this client auth mode whatever the stack deploys: token (tokens signed with a local
                       secret the emulator makes; it prints the command that mints one) or apiKey
   --dynamodb-contention on (default): DynamoDB answers as under load in AWS (transaction conflicts, 1,000 write
-                      and 3,000 read units/s per partition key); off: DynamoDB Local's own answers`;
+                      and 3,000 read units/s per partition key); off: DynamoDB Local's own answers
+  --write-bound       the write bound in ms, from stateCacheMs + 2000 to ${MAX_EMULATED_WRITE_BOUND_MS} (default, AWS's): how long the
+                      state updater waits after a fence; the emulator ends GraphQL requests at it and the items
+                      function at it minus stateCacheMs, so the bound still holds`;
 
 class UsageError extends Error {}
 
@@ -52,6 +58,7 @@ export function parseStartArgs(argv: string[]) {
         'failure-threshold': { type: 'string', default: String(DEFAULT_HEALTH.failureThreshold) },
         auth: { type: 'string' },
         'dynamodb-contention': { type: 'string', default: 'on' },
+        'write-bound': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -80,6 +87,10 @@ export function parseStartArgs(argv: string[]) {
   }
   const contentionRaw = values['dynamodb-contention'] ?? 'on';
   if (contentionRaw !== 'on' && contentionRaw !== 'off') throw new UsageError(`--dynamodb-contention ${contentionRaw}: on or off`);
+  const boundRaw = values['write-bound'];
+  if (boundRaw !== undefined && (!/^\d+$/.test(boundRaw) || Number(boundRaw) > MAX_EMULATED_WRITE_BOUND_MS)) {
+    throw new UsageError(`--write-bound ${boundRaw}: a whole number of milliseconds up to ${MAX_EMULATED_WRITE_BOUND_MS} (AWS's bound), at least stateCacheMs + 2000`);
+  }
   const regions = values.regions?.split(',').map((s) => s.trim()).filter(Boolean);
   if (values.regions !== undefined && !regions?.length) throw new UsageError('--regions: give at least one region, e.g. --regions eu-west-1,ap-southeast-2');
   return {
@@ -92,6 +103,7 @@ export function parseStartArgs(argv: string[]) {
     health: { intervalMs, failureThreshold },
     auth: auth as 'apiKey' | 'token' | undefined,
     dynamodbContention: contentionRaw === 'on',
+    writeBoundMs: boundRaw === undefined ? undefined : Number(boundRaw),
   };
 }
 
@@ -102,7 +114,7 @@ function table(rows: string[][]): string {
 
 /** A problem the user can fix is one message and an exit code (2: config, 1: Java, a port); anything else is a bug. */
 function exitOnUserError(err: unknown): never {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof WriteBoundError) {
     console.error(err.message);
     process.exit(2);
   }
@@ -131,6 +143,8 @@ async function main(): Promise<void> {
   let dynamodb: Promise<DynamoDBLocal>;
   try {
     const { config } = emulatorConfig(args.stack, args.regions, undefined, {}, { auth: args.auth });
+    // the bound's least value depends on the stack's stateCacheMs: checked here, before any JVM
+    emulatedWriteBound(args.writeBoundMs, config.stateCacheMs, '--write-bound');
     await assertPortsFree(fixedPorts(args.port, config.regions.length));
     checkJava();
     ensureDynamoDBLocal();
@@ -151,6 +165,7 @@ async function main(): Promise<void> {
       health: args.health,
       auth: args.auth,
       dynamodbContention: args.dynamodbContention,
+      writeBoundMs: args.writeBoundMs,
       log,
       dynamodb,
     });

@@ -121,8 +121,12 @@ export const DEFAULT_STATE_CACHE_MS = 1000;
 /** The largest stateCacheMs: a longer cache only lengthens the bound (and every fenced dwell) for no gain in rate. */
 export const MAX_STATE_CACHE_MS = 10000;
 
-export function writeBoundMs(stateCacheMs: number, itemsFunctionTimeoutMs: number): number {
-  return Math.max(stateCacheMs + Math.min(itemsFunctionTimeoutMs, API_GATEWAY_INTEGRATION_TIMEOUT_MS), APPSYNC_REQUEST_LIMIT_MS);
+/**
+ * `graphqlRequestLimitMs` is AppSync's request limit (30 s, not configurable); only the local emulator runs a shorter
+ * one, when it scales the bound down (local/writeBound.ts).
+ */
+export function writeBoundMs(stateCacheMs: number, itemsFunctionTimeoutMs: number, graphqlRequestLimitMs: number = APPSYNC_REQUEST_LIMIT_MS): number {
+  return Math.max(stateCacheMs + Math.min(itemsFunctionTimeoutMs, API_GATEWAY_INTEGRATION_TIMEOUT_MS), graphqlRequestLimitMs);
 }
 
 /**

@@ -20,6 +20,10 @@
  *   (the errorType label is this emulator's; AppSync's wording differs per case).
  * - scalars: AWSDateTime (ISO 8601 with time zone), AWSTimestamp (integer seconds) and AWSJSON (JSON text) are checked
  *   on input; AWSDate, AWSTime, AWSEmail, AWSURL, AWSPhone, AWSIPAddress pass through as strings.
+ * - the request limit (./requestLimit.ts; 30 s as AppSync's, shorter with `requestLimitMs`): at the deadline every
+ *   resolver still running answers its field null with errorType ExecutionTimeout, and no data source is called for
+ *   the request any more. `settled()` resolves once the resolvers of every request have stopped, those of requests
+ *   already answered included (their late data-source answers are dropped).
  *
  * Subscriptions are not executed here. For the realtime layer: after every mutation operation, each root field that
  * some Subscription field lists in @aws_subscribe(mutations: [...]) and that resolved to non-null is handed to the
@@ -45,6 +49,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { type AuthMode, schemaSource } from '../../schema/source';
+import { checkRequestLimit, type DeadlineClock, DEFAULT_REQUEST_LIMIT_MS, EXECUTION_TIMED_OUT, EXECUTION_TIMEOUT, MACHINE_CLOCK, RequestDeadline, RequestTimedOut } from './requestLimit';
 import { createResolverRunner, type AppSyncError, type ResolverEnvironment, type ResolverRunner } from './runner';
 
 export const APPSYNC_PRELUDE = `
@@ -129,6 +134,10 @@ export interface GraphQLExecutorOptions extends ResolverEnvironment {
   authMode?: AuthMode;
   /** Caller when execute() is given none (default: an API key caller). */
   identity?: CallerIdentity;
+  /** Each request's time limit, 1 to 30000 ms (default AppSync's 30000; the emulator's scaled write bound is shorter). */
+  requestLimitMs?: number;
+  /** The clock request deadlines run on (default the machine's; tests move one by hand). */
+  requestClock?: DeadlineClock;
 }
 
 export interface ExecuteRequest {
@@ -141,7 +150,11 @@ export interface ExecuteRequest {
 export interface GraphQLExecutor {
   readonly schema: GraphQLSchema;
   readonly runner: ResolverRunner;
+  /** Each request's time limit in ms (./requestLimit.ts). */
+  readonly requestLimitMs: number;
   execute(req: ExecuteRequest): Promise<GraphQLResponse>;
+  /** Resolves once no resolver runs any more, including those of requests answered at their deadline. */
+  settled(): Promise<void>;
   /** Registers a listener for published mutation results; returns an unsubscribe function. */
   onPublish(listener: (event: PublishEvent) => void | Promise<void>): () => void;
 }
@@ -218,7 +231,10 @@ class FieldError extends Error {
 interface ExecContext {
   caller: CallerIdentity;
   extraErrors: GraphQLErrorOut[];
+  deadline: RequestDeadline;
 }
+
+const TIMED_OUT: AppSyncError = { message: EXECUTION_TIMED_OUT, errorType: EXECUTION_TIMEOUT };
 
 function selectionList(info: GraphQLResolveInfo): { list: string[]; text: string } {
   const list: string[] = [];
@@ -240,6 +256,9 @@ export function createGraphQLExecutor(opts: GraphQLExecutorOptions): GraphQLExec
   const apiModes: CallerMode[] = [defaultMode, 'iam'];
   const schema = buildAppSyncSchema(defaultMode);
   const runner = createResolverRunner(opts);
+  const requestLimitMs = checkRequestLimit(opts.requestLimitMs ?? DEFAULT_REQUEST_LIMIT_MS);
+  /** Resolver runs not finished yet (a request answered at its deadline leaves its own running). */
+  const running = new Set<Promise<unknown>>();
   const listeners = new Set<(event: PublishEvent) => void | Promise<void>>();
   const bindings = subscriptionBindings(schema);
 
@@ -258,13 +277,29 @@ export function createGraphQLExecutor(opts: GraphQLExecutorOptions): GraphQLExec
         if (!spec) {
           return source && typeof source === 'object' ? (source as Record<string, unknown>)[field.name] : undefined;
         }
+        if (context.deadline.expired) throw new FieldError(TIMED_OUT);
         const sel = selectionList(info);
-        const out = await runner.resolve(type.name, field.name, {
-          arguments: args,
-          identity: context.caller.mode === 'apiKey' ? null : (context.caller.identity ?? {}),
-          source: source ?? null,
-          info: { fieldName: field.name, parentTypeName: type.name, variables: info.variableValues, selectionSetList: sel.list, selectionSetGraphQL: sel.text },
-        });
+        const run = runner.resolve(
+          type.name,
+          field.name,
+          {
+            arguments: args,
+            identity: context.caller.mode === 'apiKey' ? null : (context.caller.identity ?? {}),
+            source: source ?? null,
+            info: { fieldName: field.name, parentTypeName: type.name, variables: info.variableValues, selectionSetList: sel.list, selectionSetGraphQL: sel.text },
+          },
+          context.deadline,
+        );
+        running.add(run);
+        const forget = () => void running.delete(run);
+        run.then(forget, forget);
+        let out: Awaited<typeof run>;
+        try {
+          out = await context.deadline.race(run);
+        } catch (err) {
+          if (err instanceof RequestTimedOut) throw new FieldError(TIMED_OUT);
+          throw err;
+        }
         const path = responsePathAsArray(info.path);
         if (out.aborted) {
           const last = out.errors[out.errors.length - 1];
@@ -310,11 +345,17 @@ export function createGraphQLExecutor(opts: GraphQLExecutorOptions): GraphQLExec
     }
     const invalid = validate(schema, document);
     if (invalid.length) return requestError(invalid);
-    const context: ExecContext = { caller: req.identity ?? opts.identity ?? API_KEY_CALLER, extraErrors: [] };
-    if (!apiModes.includes(context.caller.mode)) {
+    const caller = req.identity ?? opts.identity ?? API_KEY_CALLER;
+    if (!apiModes.includes(caller.mode)) {
       return { data: null, errors: [errorOut({ message: `Unauthorized: this API accepts ${apiModes.join(' and ')} callers`, errorType: 'UnauthorizedException', path: null })] };
     }
-    const result = await gqlExecute({ schema, document, variableValues: req.variables ?? undefined, operationName: req.operationName ?? undefined, contextValue: context });
+    const context: ExecContext = { caller, extraErrors: [], deadline: new RequestDeadline(requestLimitMs, opts.requestClock ?? MACHINE_CLOCK) };
+    let result: Awaited<ReturnType<typeof gqlExecute>>;
+    try {
+      result = await gqlExecute({ schema, document, variableValues: req.variables ?? undefined, operationName: req.operationName ?? undefined, contextValue: context });
+    } finally {
+      context.deadline.end();
+    }
     if (result.data === undefined) return requestError(result.errors ?? []);
     const errors: GraphQLErrorOut[] = [...context.extraErrors];
     for (const e of result.errors ?? []) {
@@ -339,10 +380,16 @@ export function createGraphQLExecutor(opts: GraphQLExecutorOptions): GraphQLExec
     return errors.length ? { data, errors } : { data };
   }
 
+  async function settled(): Promise<void> {
+    while (running.size > 0) await Promise.allSettled([...running]);
+  }
+
   return {
     schema,
     runner,
+    requestLimitMs,
     execute,
+    settled,
     onPublish(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

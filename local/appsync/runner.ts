@@ -26,11 +26,13 @@
  * - like AppSync, a data source error is NOT raised by itself: it is in ctx.error for the response handler to raise.
  * - arguments, requests and results pass through JSON like they do in AppSync (no undefined, no prototypes); what a
  *   handler sees is rebuilt inside the sandbox realm.
+ * - the request's deadline (./requestLimit.ts), when given: no data-source call starts after it (RequestTimedOut).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { bundleResolver, type ResolverSettings } from '../../components/bundle';
 import { type DataSourceKey, FUNCTIONS, type FunctionSpec, RESOLVERS, type ResolverSpec } from '../../schema/resolvers/manifest';
 import { defaultClientFor, executeDynamoDBRequest, type TableRef } from './dynamodb';
+import type { RequestDeadline } from './requestLimit';
 import { unemulatedModuleMessage } from './runtimeFeatures';
 import { createSandbox, type Sandbox } from './sandbox';
 import { type AppSyncError, appsyncUtilsModule, EarlyReturn, type SkipTo, UnsupportedUtilError, UtilError, withAppendedErrors } from './util';
@@ -137,8 +139,8 @@ export interface ResolverRunner {
   readonly env: ResolverEnvironment;
   /** The manifest entry for a field, if it has a resolver. */
   spec(typeName: string, fieldName: string): ResolverSpec | undefined;
-  /** Runs the field's resolver (unit or pipeline) with real data sources. */
-  resolve(typeName: string, fieldName: string, input: ResolveInput): Promise<ResolveOutcome>;
+  /** Runs the field's resolver (unit or pipeline) with real data sources, none of them called after `deadline`. */
+  resolve(typeName: string, fieldName: string, input: ResolveInput, deadline?: RequestDeadline): Promise<ResolveOutcome>;
 }
 
 export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
@@ -147,8 +149,10 @@ export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
   const resolvers = env.manifest?.resolvers ?? RESOLVERS;
   const functions = env.manifest?.functions ?? FUNCTIONS;
 
-  async function dataSource(key: DataSourceKey, request: unknown, ctx: Record<string, unknown>): Promise<void> {
+  async function dataSource(key: DataSourceKey, request: unknown, ctx: Record<string, unknown>, deadline: RequestDeadline | undefined): Promise<void> {
     delete ctx.error;
+    // AppSync's request limit: past the deadline no data source is called (the request has been answered already)
+    deadline?.assertOpen();
     if (key === 'none') {
       ctx.result = inRealm((request as { payload?: unknown } | null)?.payload ?? null);
       return;
@@ -163,16 +167,16 @@ export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
   }
 
   /** request → data source → response for one unit resolver or pipeline function; `end`: skipTo 'END' was asked. */
-  async function step(file: string, key: DataSourceKey, ctx: Record<string, unknown>, errors: AppSyncError[]): Promise<{ value: unknown; end: boolean }> {
+  async function step(file: string, key: DataSourceKey, ctx: Record<string, unknown>, errors: AppSyncError[], deadline: RequestDeadline | undefined): Promise<{ value: unknown; end: boolean }> {
     const mod = loadResolverModule(file, settings);
     const req = callHandler(mod, 'request', file, ctx, errors);
     if (req.early) return { value: req.value, end: req.skipTo === 'END' };
-    await dataSource(key, req.value, ctx);
+    await dataSource(key, req.value, ctx, deadline);
     const res = callHandler(mod, 'response', file, ctx, errors);
     return { value: res.value, end: res.early && res.skipTo === 'END' };
   }
 
-  async function resolve(typeName: string, fieldName: string, input: ResolveInput): Promise<ResolveOutcome> {
+  async function resolve(typeName: string, fieldName: string, input: ResolveInput, deadline?: RequestDeadline): Promise<ResolveOutcome> {
     const spec = resolvers.find((r) => r.typeName === typeName && r.fieldName === fieldName);
     if (!spec) throw new Error(`no resolver for ${typeName}.${fieldName} in schema/resolvers/manifest.ts`);
     const args = json(input.arguments ?? {}) as Record<string, unknown>;
@@ -190,7 +194,7 @@ export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
     const errors: AppSyncError[] = [];
     try {
       if (spec.kind === 'unit') {
-        return { data: (await step(spec.file, spec.dataSource, ctx, errors)).value, errors, aborted: false };
+        return { data: (await step(spec.file, spec.dataSource, ctx, errors, deadline)).value, errors, aborted: false };
       }
       const mod = loadResolverModule(spec.file, settings);
       const before = callHandler(mod, 'request', spec.file, ctx, errors);
@@ -202,7 +206,7 @@ export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
           if (!fn) throw new Error(`pipeline ${typeName}.${fieldName} names unknown function ${name}`);
           delete ctx.result;
           delete ctx.error;
-          const out = await step(fn.file, fn.dataSource, ctx, errors);
+          const out = await step(fn.file, fn.dataSource, ctx, errors, deadline);
           ctx.prev = inRealm({ result: out.value });
           if (out.end) break;
         }

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { startTestEmulator, type TestEmulator } from '../support/emulator';
+import { startTestEmulator, TEST_WRITE_BOUND_MS, type TestEmulator } from '../support/emulator';
 import { chromiumExecutable, launchChromium } from './browser';
 
 const EU = 'eu-west-1'; // region A: first in config order, the global endpoint's choice while healthy
@@ -73,7 +73,7 @@ describe('browser console (headless Chromium)', function () {
     // the browser check first: without Chromium the file fails with one line before an emulator starts
     const launching = launchChromium(chromiumExecutable());
     launching.catch(() => {});
-    t = await startTestEmulator({}, { health: HEALTH }).catch(async (err) => {
+    t = await startTestEmulator({}, { health: HEALTH, writeBoundMs: TEST_WRITE_BOUND_MS }).catch(async (err) => {
       await (await launching.catch(() => undefined))?.close();
       throw err;
     });
@@ -186,7 +186,26 @@ describe('browser console (headless Chromium)', function () {
     await page.selectOption('#faults select[name=state]', 'fenced');
     await page.fill('#faults input[name=reason]', 'console test: fence');
     await page.click('#faults button[data-action="state"]');
-    await until('#action-result[data-outcome="ok"]');
+    // this action's answer (an earlier action's "ok" may still be shown)
+    await page.locator('#action-result[data-outcome="ok"]', { hasText: 'state fenced' }).waitFor({ state: 'attached', timeout: WAIT });
+    // active after fenced is refused until the fence has stood for the write bound (the emulator's, scaled from AWS's
+    // 30 s): tried at once, the refusal is shown with the time it may be retried, and the retry after that time is
+    // accepted (below)
+    const boundS = Number(t.emulator.region(EU).functions.stateUpdater.environment.STATE_WRITE_BOUND_MS) / 1000;
+    assert.equal(boundS, TEST_WRITE_BOUND_MS / 1000);
+    await page.selectOption('#faults select[name=state]', 'active');
+    await page.fill('#faults input[name=reason]', 'console test: unfence');
+    await page.click('#faults button[data-action="state"]');
+    await page.locator('#action-result[data-outcome="error"]', { hasText: 'FencedTooShort' }).waitFor({ state: 'attached', timeout: WAIT });
+    const early = await page.locator('#action-result').innerText();
+    assert.match(early, new RegExp(`FencedTooShort: .*active is allowed after ${boundS} s in fenced \\(the write bound of ${boundS} s`), early);
+    const allowedAt = Date.parse(/retry at (\S+) or later/.exec(early)?.[1] ?? '');
+    assert.ok(Number.isFinite(allowedAt), `the refusal says when to retry: ${early}`);
+    // a reason is required: the admin API's 400 is shown, and the state stays fenced
+    await page.fill('#faults input[name=reason]', '');
+    await page.click('#faults button[data-action="state"]');
+    await page.locator('#action-result[data-outcome="error"]', { hasText: 'HTTP 400' }).waitFor({ state: 'attached', timeout: WAIT });
+    assert.match(await page.locator('#action-result').innerText(), /HTTP 400: reason is required/);
     for (const r of [EU, AP]) await until(`${panel(r)} .app-state[data-state="fenced"][data-writable="false"]`);
     const refused = await call('put', 'while-fenced', EU);
     assert.deepEqual([refused.status, refused.outcome, refused.errorType], ['200', 'error', 'WriteFenced'], refused.text);
@@ -194,21 +213,7 @@ describe('browser console (headless Chromium)', function () {
     const read = await call('get', 'put-a-1', AP);
     assert.match(read.text, /v1 “v-put-a-1” · written in eu-west-1/, 'reads are served while fenced');
     await shot('05-fenced');
-    // a reason is required: the admin API's 400 is shown, and the state stays fenced
-    await page.selectOption('#faults select[name=state]', 'active');
-    await page.fill('#faults input[name=reason]', '');
-    await page.click('#faults button[data-action="state"]');
-    await until('#action-result[data-outcome="error"]');
-    assert.match(await page.locator('#action-result').innerText(), /HTTP 400: reason is required/);
-    // active after fenced is refused until the fence has stood for the write bound (30 s): the refusal is shown with
-    // the time it may be retried, and the retry after that time is accepted
     await page.fill('#faults input[name=reason]', 'console test: unfence');
-    await page.click('#faults button[data-action="state"]');
-    await page.locator('#action-result[data-outcome="error"]', { hasText: 'FencedTooShort' }).waitFor({ state: 'attached', timeout: WAIT });
-    const early = await page.locator('#action-result').innerText();
-    assert.match(early, /FencedTooShort/, early);
-    const allowedAt = Date.parse(/retry at (\S+) or later/.exec(early)?.[1] ?? '');
-    assert.ok(Number.isFinite(allowedAt), `the refusal says when to retry: ${early}`);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, allowedAt - Date.now())));
     await page.click('#faults button[data-action="state"]');
     for (const r of [EU, AP]) await until(`${panel(r)} .app-state[data-state="active"][data-writable="true"]`);

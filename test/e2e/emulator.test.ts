@@ -10,7 +10,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { PUBLISH_ITEM_CHANGE } from '../../schema/publish';
 import { apiKeyHeaders, RealtimeClient } from '../appsync/support';
 import { amplifyClient } from '../support/amplify';
-import { eventually, gql, rest, settleSubscribers, startTestEmulator, Subscriber, type TestEmulator } from '../support/emulator';
+import { eventually, gql, rest, settleSubscribers, startTestEmulator, Subscriber, TEST_WRITE_BOUND_MS, type TestEmulator } from '../support/emulator';
 
 const EU = 'eu-west-1';
 const AP = 'ap-southeast-2';
@@ -21,13 +21,13 @@ const ITEM_KEYS = ['id', 'updatedAt', 'updatedRegion', 'value', 'version'];
 const CHANGE_KEYS = ['changedAt', 'id', 'item', 'kind', 'publishedRegion', 'sequenceNumber'];
 
 describe('emulator end to end (two regions, multi-master)', function () {
-  // the fence test waits out the write bound (30 s) before `active`
+  // the fence test waits out the write bound (scaled to TEST_WRITE_BOUND_MS) before `active`
   this.timeout(120_000);
   let t: TestEmulator;
   const ep = (r: string) => t.endpoints.regions[r];
 
   before(async () => {
-    t = await startTestEmulator();
+    t = await startTestEmulator({}, { writeBoundMs: TEST_WRITE_BOUND_MS });
   });
   after(async () => {
     await t?.stop();
@@ -117,11 +117,32 @@ describe('emulator end to end (two regions, multi-master)', function () {
     assert.equal(((await viaRest.json()) as { data: { getItem: { value: string } } }).data.getItem.value, 'hello', '/graphql is proxied to AppSync');
   });
 
+  it('a scaled write bound: every region ends GraphQL requests at it, the items function at it minus stateCacheMs, and its state updater waits it out', () => {
+    const cacheMs = t.emulator.config.stateCacheMs;
+    assert.deepEqual(t.emulator.writeBound, { boundMs: TEST_WRITE_BOUND_MS, awsBoundMs: 30_000, graphqlRequestLimitMs: TEST_WRITE_BOUND_MS, itemsTimeoutMs: TEST_WRITE_BOUND_MS - cacheMs, stateCacheMs: cacheMs });
+    for (const r of [EU, AP]) {
+      const region = t.emulator.region(r);
+      assert.equal(region.executor.requestLimitMs, TEST_WRITE_BOUND_MS, r);
+      assert.equal(region.functions.items.timeoutMs, TEST_WRITE_BOUND_MS - cacheMs, r);
+      assert.equal(region.functions.items.environment.STATE_CACHE_MS, String(cacheMs), r);
+      assert.equal(region.functions.stateUpdater.environment.STATE_WRITE_BOUND_MS, String(TEST_WRITE_BOUND_MS), r);
+    }
+  });
+
   it('fenced (set through the bundled state updater) refuses every write in every region, writes nothing, serves reads; active again works', async () => {
     await gql(ep(EU).graphqlUrl, ep(EU).apiKey, PUT, { input: { id: 'fence-1', value: 'before' } });
     await eventually('fence-1 in ap-southeast-2', async () => (await rest(`${ep(AP).restUrl}/items/fence-1`, 'GET')).status === 200);
     const answer = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean; updatedAt: string }>({ newState: 'fenced', reason: 'e2e fence' });
     assert.equal(answer.ok, true, JSON.stringify(answer));
+    // active only once the fence has stood for the write bound (a write that read `active` may commit until then):
+    // refused at once, saying when (the updater's bound is the emulator's, scaled from AWS's 30 s)
+    const boundMs = Number(t.emulator.region(EU).functions.stateUpdater.environment.STATE_WRITE_BOUND_MS);
+    assert.equal(boundMs, TEST_WRITE_BOUND_MS);
+    const early = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean; errorType?: string; error?: string }>({ newState: 'active', reason: 'e2e too soon' });
+    assert.deepEqual([early.ok, early.errorType], [false, 'FencedTooShort'], JSON.stringify(early));
+    assert.match(early.error ?? '', new RegExp(`active is allowed after ${boundMs / 1000} s in fenced \\(the write bound of ${boundMs / 1000} s`), early.error);
+    const allowedAt = Date.parse(/retry at (\S+) or later/.exec(early.error ?? '')?.[1] ?? '');
+    assert.ok(allowedAt - Date.parse(answer.updatedAt) >= boundMs, early.error);
     await eventually('fenced state replicated', async () => (await rest(`${ep(AP).restUrl}/state`, 'GET')).body.state === 'fenced');
     // the fence is a bound: an items container may write on the state it read before the fence for stateCacheMs more
     // (a read sent before the fence was visible expires by then), so refusals are certain from that moment on
@@ -144,11 +165,6 @@ describe('emulator end to end (two regions, multi-master)', function () {
     const elsewhere = await t.emulator.region(AP).functions.stateUpdater.invoke<{ ok: boolean; errorType?: string }>({ newState: 'active', reason: 'e2e unfence' });
     assert.deepEqual([elsewhere.ok, elsewhere.errorType], [false, 'NotStateRegion'], JSON.stringify(elsewhere));
     assert.equal((await rest(`${ep(AP).restUrl}/state`, 'GET')).body.state, 'fenced');
-    // active only once the fence has stood for the write bound (30 s: a write that read `active` may commit until then)
-    const early = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean; errorType?: string; error?: string }>({ newState: 'active', reason: 'e2e too soon' });
-    assert.deepEqual([early.ok, early.errorType], [false, 'FencedTooShort'], JSON.stringify(early));
-    const allowedAt = Date.parse(/retry at (\S+) or later/.exec(early.error ?? '')?.[1] ?? '');
-    assert.ok(allowedAt - Date.parse(answer.updatedAt) >= 30_000, early.error);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, allowedAt - Date.now())));
     const back = await t.emulator.region(EU).functions.stateUpdater.invoke<{ ok: boolean }>({ newState: 'active', reason: 'e2e unfence' });
     assert.equal(back.ok, true, JSON.stringify(back));

@@ -12,7 +12,7 @@ import { main as emulatorCli } from '../../scripts/emulator';
 import { main as stateCli } from '../../scripts/state';
 import { FaultControls, parseIsoDuration } from '../../local/drills';
 import { describeHealth, resolveHealth, startRouter, type Router } from '../../local/router';
-import { eventually, startTestEmulator, type TestEmulator } from '../support/emulator';
+import { eventually, startTestEmulator, TEST_WRITE_BOUND_MS, type TestEmulator } from '../support/emulator';
 
 const EU = 'eu-west-1'; // first in the dev stack's regions
 const AP = 'ap-southeast-2';
@@ -29,7 +29,7 @@ async function call(url: string, init: RequestInit = {}) {
 }
 
 describe('global endpoint and admin API (emulator, two regions)', function () {
-  // two tests wait out the write bound (30 s) between fenced and active
+  // two tests wait out the write bound (scaled to TEST_WRITE_BOUND_MS) between fenced and active
   this.timeout(150_000);
   let t: TestEmulator;
   let g: string;
@@ -45,7 +45,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
   };
 
   before(async () => {
-    t = await startTestEmulator({}, { health: HEALTH });
+    t = await startTestEmulator({}, { health: HEALTH, writeBoundMs: TEST_WRITE_BOUND_MS });
     g = t.endpoints.globalUrl;
     admin = t.endpoints.adminUrl;
   });
@@ -292,11 +292,14 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.deepEqual([there.status, there.body.value], [200, 'during'], 'the queued write crossed once the pause ended');
   });
 
+  /** The write bound the state updaters wait out: the emulator's, scaled from AWS's 30 s. */
+  const boundMs = () => Number(t.emulator.region(EU).functions.stateUpdater.environment.STATE_WRITE_BOUND_MS);
+
   /** `active` after `fenced` waits out the write bound (30 s as deployed): until the moment the stored fence allows it. */
   async function fenceStood(): Promise<void> {
     const state = (await call(`${t.endpoints.regions[EU].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body as { state: string; updatedAt: string };
     assert.equal(state.state, 'fenced');
-    const allowedAt = Date.parse(state.updatedAt) + Number(t.emulator.region(EU).functions.stateUpdater.environment.STATE_WRITE_BOUND_MS);
+    const allowedAt = Date.parse(state.updatedAt) + boundMs();
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, allowedAt - Date.now())));
   }
 
@@ -307,6 +310,12 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.match(fenced.err, /region eu-west-1: stack dev's primaryRegion, where fenced is set \(the updater refuses it elsewhere\)/);
     assert.match(fenced.err, /the local emulator's, through its admin API/);
     assert.equal(JSON.parse(fenced.out).ok, true);
+    // refused at once: active only after the write bound (the emulator's, scaled from AWS's 30 s)
+    const tooSoon = await run(['active', '--reason', 'too soon']);
+    assert.equal(tooSoon.code, 1);
+    assert.equal(boundMs(), TEST_WRITE_BOUND_MS);
+    const s = boundMs() / 1000;
+    assert.match(tooSoon.err, new RegExp(`refused: FencedTooShort: .*active is allowed after ${s} s in fenced \\(the write bound of ${s} s`));
     for (const r of [EU, AP]) await eventually(`${r} reads fenced`, async () => (await call(`${t.endpoints.regions[r].restUrl}/state`, { headers: { 'x-api-key': t.endpoints.globalApiKey } })).body.state === 'fenced');
     const refusedMove = await run(['active', '--reason', 'x', '--region', 'mars-1']);
     assert.equal(refusedMove.code, 2);
@@ -314,9 +323,6 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     const wrongStack = await run(['active', '--stack', 'prod']);
     assert.equal(wrongStack.code, 2);
     assert.match(wrongStack.err, /the running emulator serves stack dev/);
-    const tooSoon = await run(['active', '--reason', 'too soon']);
-    assert.equal(tooSoon.code, 1);
-    assert.match(tooSoon.err, /refused: FencedTooShort: .*active is allowed after 30 s in fenced \(the write bound of 30 s/);
     await fenceStood();
     const active = await run(['active', '--reason', 'routing test done']);
     assert.equal(active.code, 0, active.err);

@@ -85,6 +85,8 @@ describe('npm start (local/start.ts as a child process)', function () {
         assert.ok(row, `a table row for ${name} in:\n${r.out()}`);
         for (const v of [reg.graphqlUrl, reg.realtimeUrl, reg.restUrl, reg.apiKey]) assert.ok(row.includes(v), `${v} in "${row}"`);
       }
+      // AWS's write bound by default, and the limits that make it up
+      assert.match(r.out(), /\] write bound 30 s \(as in AWS\): GraphQL requests end at 30 s, the items function at 10 s\n/);
       let health = 0;
       for (let i = 0; i < 50 && health !== 200; i += 1) health = (await fetch(`${e.regions['ap-southeast-2'].restUrl}/health`)).status;
       assert.equal(health, 200, 'the region answers /health (first calls may time out on a loaded machine)');
@@ -189,10 +191,19 @@ describe('npm start (local/start.ts as a child process)', function () {
   });
 
   it('bad config and bad flags are named, exit code 2', async () => {
-    const [stack, regions, lag] = [run(['--stack', 'nope']), run(['--regions', 'eu-west-1,eu-west-9']), run(['--replication-lag', 'soon'])];
-    assert.deepEqual(await Promise.all([stack.exited, regions.exited, lag.exited]), [2, 2, 2]);
+    const [stack, regions, lag, boundWord, boundShort] = [
+      run(['--stack', 'nope']),
+      run(['--regions', 'eu-west-1,eu-west-9']),
+      run(['--replication-lag', 'soon']),
+      run(['--write-bound', '5s']),
+      run(['--write-bound', '2500']),
+    ];
+    assert.deepEqual(await Promise.all([stack.exited, regions.exited, lag.exited, boundWord.exited, boundShort.exited]), [2, 2, 2, 2, 2]);
     assert.match(stack.err(), /--stack: "nope" — no Pulumi\.nope\.yaml; stacks here: dev, prod/);
     assert.match(regions.err(), /regions\[1\]: "eu-west-9" — not an AWS region/);
     assert.match(lag.err(), /--replication-lag soon: 0, a number of milliseconds up to 600000, or realistic/);
+    assert.match(boundWord.err(), /^--write-bound 5s: a whole number of milliseconds up to 30000 \(AWS's bound\), at least stateCacheMs \+ 2000\n/);
+    // the least bound depends on the stack's stateCacheMs (dev: 1 s): refused before any JVM starts
+    assert.equal(boundShort.err(), '--write-bound 2500: a whole number of milliseconds from 3000 (stateCacheMs 1000 + 2000 for the items function) to 30000 (AWS\'s bound)\n');
   });
 });

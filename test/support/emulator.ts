@@ -25,9 +25,18 @@ export interface TestEmulator {
   stop(): Promise<void>;
 }
 
+/**
+ * The write bound of the end-to-end tests that wait it out (fenced → active, a failover's writesFrom): 10 s instead of
+ * AWS's 30 s. The emulator then ends GraphQL requests at 10 s and the items function at 9 s (local/writeBound.ts), far
+ * above what a request or an items cold start takes on a loaded 2-core machine (well under a second). The tests also
+ * check that a change is refused before the bound, with their next call after the change: 10 s leaves that call room
+ * on a machine loaded by four test files at once.
+ */
+export const TEST_WRITE_BOUND_MS = 10_000;
+
 export async function startTestEmulator(
   overrides: Record<string, string> = {},
-  opts: { replicationLag?: number; regions?: string[]; health?: EmulatorOptions['health'] } = {},
+  opts: { replicationLag?: number; regions?: string[]; health?: EmulatorOptions['health']; writeBoundMs?: number } = {},
 ): Promise<TestEmulator> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ga-e2e-'));
   const endpointsFile = path.join(dir, 'endpoints.json');
@@ -40,6 +49,7 @@ export async function startTestEmulator(
     regions: opts.regions,
     replicationLag: opts.replicationLag ?? 0,
     health: opts.health,
+    writeBoundMs: opts.writeBoundMs,
     configOverrides: { tableName: `${uniqueTableName('e2e')}-items`, ...overrides },
   });
   const endpoints = JSON.parse(fs.readFileSync(endpointsFile, 'utf8')) as EndpointsFile;
