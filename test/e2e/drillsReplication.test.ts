@@ -22,8 +22,8 @@ describe('failure drills (multi-master): replication pause and drain', function 
     const ep = t.endpoints.regions;
     const subs = { [EU]: await Subscriber.open(ep[EU].realtimeUrl, ep[EU].graphqlUrl, ep[EU].apiKey), [AP]: await Subscriber.open(ep[AP].realtimeUrl, ep[AP].graphqlUrl, ep[AP].apiKey) };
     try {
-      // start from a quiet replicator: a change the region-kill drill left in flight (A's catch-up) would otherwise be
-      // counted as one of this drill's queued writes (a clean-clone run saw EU pending 51, not 50)
+      // start from a quiet replicator: a change still in flight from the emulator's start (or an earlier drill on this
+      // emulator) would otherwise be counted as one of this drill's queued writes
       await t.emulator.replicator.idle();
       await eventually('nothing pending on any pair before the pause', async () =>
         ((await send(`${t.endpoints.adminUrl}/replication`, {})).body as Array<{ pending: number }>).every((p) => p.pending === 0),
