@@ -682,10 +682,11 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
       assert.equal((await invoke(itemsEvent('PUT', `rwc-proxy-warm-${warmups}`, { body: { value: 'w' } }))).status, 201);
     }
 
-    for (const c of [
+    const cases: { kind: string; op: string; status: number; version: number; headers: Record<string, string> }[] = [
       { kind: 'without expectedVersion', op: 'UpdateItem', status: 201, version: 1, headers: {} },
       { kind: 'with If-Match "1"', op: 'PutItem', status: 200, version: 2, headers: { 'If-Match': '"1"' } },
-    ]) {
+    ];
+    for (const c of cases) {
       it(`PUT ${c.kind}: the first attempt applied with its reply lost, every retry refused → read back before the handler sends it again: ${c.status} version ${c.version} (not 409 "was not applied"), sent no more`, async () => {
         const id = `rwc-lost-${c.op}`;
         if (c.version === 2) await putItem(EU, tables.items, { id, value: 'base', version: 1, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU, writeId: 'w1' });
