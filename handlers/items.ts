@@ -34,7 +34,8 @@
  * is 503 in the primary), 503 StateChanging (a failover still waiting out the write bound, or a written region
  * holding another state than the local replica), and for DynamoDB failures the answers of handlers/lib/errors.ts:
  * 503 Throttled / Unavailable / Timeout with Retry-After, 409 WriteConflict (`retryable: true`) after the
- * handler's own retries of a replicated-write conflict, 500 ConfigError for permanent misconfiguration (and when
+ * handler's own retries of a replicated-write conflict (with an outcome when an attempt may have been applied,
+ * below), 500 ConfigError for permanent misconfiguration (and when
  * the environment contract, handlers/lib/env.ts, is broken). Nothing is written on any error — except a write
  * whose outcome stayed unknown, which says so (below).
  *
@@ -54,15 +55,28 @@
  * (or the write call failed in a way that may have come after DynamoDB applied it), the handler reads the item
  * back before answering: its own write found there is answered as done; otherwise the 5xx says `outcome:
  * "notApplied"` (the item does not hold this write / is still there) or, when the read fails too, `outcome:
- * "unknown"` with how to find out. A PUT's 5xx with an outcome also carries the writeId its write was sent with
- * (the client's key, or the id the handler made up when there was none) as `writeId` in the body and as the header
- * `Idempotency-Key: "<writeId>"`, and its text says to resend with that header: a resend is then answered as this
- * write if it is stored (it did land, or lands late) instead of writing a second version. A DELETE's has neither (a
- * delete has no writeId to resend with; resent, it finds the item gone). 2xx answers carry no writeId: the write is
- * done. A PUT whose condition failed on the SDK's retry (more than one attempt: an earlier one may have been
- * applied with its reply lost) is read back the same way unless the condition's answer already showed this write:
- * the item holding it → the write's own answer; otherwise (or when the read fails) 409 VersionConflict, naming the
- * version read. All work is capped by the invocation's remaining time, with room kept for that read. The failure
+ * "unknown"` with how to find out. A PUT's error with an outcome (a 5xx, or the 409 WriteConflict below) also
+ * carries the writeId its write was sent with (the client's key, or the id the handler made up when there was none)
+ * as `writeId` in the body and as the header `Idempotency-Key: "<writeId>"`, and its text says to resend with that
+ * header: a resend is then answered as this write if it is stored (it did land, or lands late) instead of writing
+ * a second version. A DELETE's has neither (a delete has no writeId to resend with; resent, it finds the item
+ * gone). 2xx answers carry no writeId: the write is done.
+ * An attempt may have been applied without its answer reaching the handler once a write call took more than one
+ * SDK attempt (an earlier one's reply may have been lost) or ended without DynamoDB's refusal. From then on the
+ * handler reads the item back before it says the write was not applied or sends it again:
+ * - a PUT whose condition failed: the item holding this write → the write's own answer; otherwise 409
+ *   VersionConflict naming the version read, which says the write may have been applied and then replaced by a
+ *   newer one (neither the failed condition's item, ALL_OLD, nor the read can show a write applied and then
+ *   overwritten or deleted: the read is there so that the answer never rests on that item alone); the read failing
+ *   → the read's error (503 Timeout / Unavailable / Throttled) with outcome "unknown". A DELETE's 409 says the
+ *   same of its delete;
+ * - a replicated-write conflict (MRSC): before each of the handler's own retries of a PUT the item is read back
+ *   (holding this write → its answer, instead of a second write over what another region wrote since), and the
+ *   conflict it ends with is read back like a lost reply: 409 WriteConflict with an outcome (and writeId).
+ *   What a read cannot tell: a PUT without expectedVersion whose earlier attempt was applied and then replaced by
+ *   another write before the read-back is sent again and lands after that write (last writer wins, as for a
+ *   client's resend); with expectedVersion its condition refuses it (the 409 above).
+ * All work is capped by the invocation's remaining time, with room kept for that read. The failure
  * log's `tries` counts the handler's own tries made (a retry the budget had no time left for is not one). Writes
  * record the caller (`updatedBy`, from the authorizer) and every item answer carries it.
  */
@@ -151,13 +165,23 @@ function etag(version: number): Record<string, string> {
 
 const bad = (msg: string): HttpResponse => fail(400, BAD_INPUT, msg);
 
-function conflict(id: string, expected: number, actual: ItemRecord | null): HttpResponse {
+/**
+ * 409 VersionConflict. `sentBefore` names the request's method when an earlier attempt of its write got no answer
+ * and may have been applied before the item changed again: then "nothing was written" would be a guess.
+ */
+function conflict(id: string, expected: number, actual: ItemRecord | null, sentBefore?: string): HttpResponse {
   const exp = expected === 0 ? 'no item (expectedVersion 0)' : `version ${expected}`;
   const act = actual ? `version ${actual.version}` : 'no item';
+  const after =
+    sentBefore === 'PUT'
+      ? 'your write may have been applied and then replaced by a newer one (or deleted): read the item (GET)'
+      : sentBefore === 'DELETE'
+        ? 'your delete may have been applied and the item written again since: read the item (GET)'
+        : 'nothing was written';
   return {
     status: 409,
     body: {
-      error: `version conflict on item ${JSON.stringify(id)}: expected ${exp}, found ${act}; nothing was written`,
+      error: `version conflict on item ${JSON.stringify(id)}: expected ${exp}, found ${act}; ${after}`,
       errorType: VERSION_CONFLICT,
       expectedVersion: expected,
       actualVersion: actual ? actual.version : null,
@@ -286,11 +310,25 @@ interface UnknownWrite {
 }
 
 /**
+ * The answer when whether the write was applied stays unknown (`why`: reading the item back failed): `err`'s answer
+ * (failure) with outcome "unknown", saying how to find out; a PUT's names the writeId to resend with.
+ */
+function outcomeUnknown(err: unknown, w: UnknownWrite, why: string): HttpResponse {
+  const { what, method, item, ctx } = w;
+  const how =
+    method === 'PUT' && item
+      ? `read the item (GET): it holds this write if its value is yours; or resend it with ${resendWith(item.writeId, w.keyGiven)}: that is answered as this write while the item holds it, and writes it when it is not there`
+      : 'read the item (GET): 404 means it is deleted';
+  return withOutcome(failure(what, err, ctx, { mayHaveApplied: true }), 'unknown', `Whether it was ${method === 'PUT' ? 'stored' : 'deleted'} is unknown (${why}): ${how}`, item?.writeId);
+}
+
+/**
  * A write call that failed in a way that may have come after DynamoDB applied it (every reply lost, a timeout, a
- * 5xx, a throttle on the SDK's retry of an applied attempt): the item is read back before answering. Found to hold
- * this write (PUT), or gone (DELETE: the version it meant is gone, whoever removed it — the rule the SDK's own
- * retries follow) → the write's own answer. Still the item the write replaced → the 5xx with outcome
- * "notApplied". Read-back failed, or a DELETE finding another version → outcome "unknown", saying how to find out.
+ * 5xx, a throttle or a replicated-write conflict on the SDK's retry of an applied attempt): the item is read back
+ * before answering. Found to hold this write (PUT), or gone (DELETE: the version it meant is gone, whoever removed
+ * it — the rule the SDK's own retries follow) → the write's own answer. Still the item the write replaced → the
+ * error with outcome "notApplied". Read-back failed, or a DELETE finding another version → outcome "unknown",
+ * saying how to find out.
  */
 async function resolveUnknown(err: unknown, w: UnknownWrite): Promise<HttpResponse> {
   const { what, store, method, itemId, item, current, region, budget, ctx } = w;
@@ -298,29 +336,26 @@ async function resolveUnknown(err: unknown, w: UnknownWrite): Promise<HttpRespon
   try {
     stored = await store.get(itemId, budget.signal);
   } catch {
-    const how =
-      method === 'PUT' && item
-        ? `read the item (GET): it holds this write if its value is yours; or resend it with ${resendWith(item.writeId, w.keyGiven)}: that is answered as this write while the item holds it, and writes it when it is not there`
-        : 'read the item (GET): 404 means it is deleted';
-    return withOutcome(failure(what, err, ctx), 'unknown', `Whether it was ${method === 'PUT' ? 'stored' : 'deleted'} is unknown (reading it back failed too): ${how}`, item?.writeId);
+    return outcomeUnknown(err, w, 'reading it back failed too');
   }
   if (method === 'PUT' && item && holdsSent(stored, item)) return putAnswer(stored, region);
+  const answered = () => failure(what, err, ctx, { mayHaveApplied: true });
   if (method === 'DELETE' && current) {
     if (!stored) return deleteAnswer(current, region, store.region);
     if (!(stored.version === current.version && stored.writeId === current.writeId)) {
-      return withOutcome(failure(what, err, ctx), 'unknown', `The item now holds version ${stored.version}, another write: read it (GET) and decide`);
+      return withOutcome(answered(), 'unknown', `The item now holds version ${stored.version}, another write: read it (GET) and decide`);
     }
   }
   if (method === 'PUT' && item) {
     const found = stored ? `it holds version ${stored.version}, not this write` : 'there is no such item';
     return withOutcome(
-      failure(what, err, ctx),
+      answered(),
       'notApplied',
       `Read back: ${found}; nothing of this request is in effect. Resend it with ${resendWith(item.writeId, w.keyGiven)}: should this attempt still land, the resend is answered as it instead of writing again`,
       item.writeId,
     );
   }
-  return withOutcome(failure(what, err, ctx), 'notApplied', `Read back: it is still there at version ${stored?.version}; nothing of this request is in effect, sending it again is safe`);
+  return withOutcome(answered(), 'notApplied', `Read back: it is still there at version ${stored?.version}; nothing of this request is in effect, sending it again is safe`);
 }
 
 const defaultScope = (): Scope => ({ requestId: 'direct', budget: Budget.ofMs(DEFAULT_BUDGET_MS) });
@@ -386,6 +421,13 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scop
   let casRounds = 0;
   let stateRounds = 0;
   let conflicts = 0;
+  /**
+   * An attempt of this request's write may have been applied without its reply reaching the handler: a write call
+   * the SDK made more than one attempt of (an earlier one's reply may have been lost), or one that ended without
+   * DynamoDB's refusal (a timeout, a reset connection, a 5xx). From then on the handler reads the item back before
+   * it sends the write again or answers that the write was not applied.
+   */
+  let mayHaveApplied = false;
   for (;;) {
     let view: StateView;
     try {
@@ -436,6 +478,7 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scop
     let current: ItemRecord | null = null;
     let out: WriteOutcome;
     let writing = false;
+    const unknownWrite = (): UnknownWrite => ({ what, store, method, itemId, item, current, keyGiven: idempotency.key !== undefined, region: deps.region, budget, ctx });
     try {
       if (method === 'PUT') {
         const fields = {
@@ -465,47 +508,64 @@ export async function handleItems(req: HttpRequest, deps: ItemsDeps, scope: Scop
           if (sentDelete) return deleteAnswer(sentDelete, deps.region, store.region);
           return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${store.region}; nothing was deleted`);
         }
-        if (expectedVersion !== undefined && current.version !== expectedVersion) return conflict(itemId, expectedVersion, current);
+        if (expectedVersion !== undefined && current.version !== expectedVersion) return conflict(itemId, expectedVersion, current, mayHaveApplied ? method : undefined);
         ifVersion = current.version;
         writing = true;
         out = await store.delete(current, budget.signalLeaving(READ_BACK_RESERVE_MS));
         if (out.ok) return deleteAnswer(out.item, deps.region, store.region);
       }
     } catch (err) {
+      const refusedOnce = sdkAttempts(err) === 1 && ['writeConflict', 'throttled', 'misconfigured'].includes(classify(err));
+      if (writing && !refusedOnce) mayHaveApplied = true;
       if (isRetryableConflict(err) && conflicts < CONFLICT_RETRIES) {
         // a conflict answered the last attempt; an earlier one may have been applied with its reply lost
         if (writing && method === 'DELETE' && current) sentDelete = current;
         conflicts += 1;
         // a try counts once it is made: a pause the budget refuses ends the loop without another one
         if (await budget.pause(backoffMs(conflicts, 25, 1000, deps.random))) {
+          if (method === 'PUT' && item && mayHaveApplied) {
+            // not sent again before reading it back: stored already, it is answered as done instead of being written
+            // a second time (a DELETE reads the item at the top of every round anyway)
+            let stored: ItemRecord | null;
+            try {
+              stored = await store.get(itemId, budget.signal);
+            } catch {
+              return outcomeUnknown(err, unknownWrite(), 'an earlier attempt got no answer, and reading the item back failed');
+            }
+            if (holdsSent(stored, item)) return stored.value === value ? putAnswer(stored, deps.region) : keyReused(itemId, stored);
+          }
           ctx.tries = (ctx.tries ?? 1) + 1;
           continue;
         }
       }
-      if (!writing || isRetryableConflict(err) || (classify(err) === 'misconfigured' && sdkAttempts(err) === 1)) return failure(what, err, ctx);
-      return resolveUnknown(err, { what, store, method, itemId, item, current, keyGiven: idempotency.key !== undefined, region: deps.region, budget, ctx });
+      if (!writing) return failure(what, err, ctx);
+      if (!mayHaveApplied && (isRetryableConflict(err) || classify(err) === 'misconfigured')) return failure(what, err, ctx);
+      return resolveUnknown(err, unknownWrite());
     }
 
-    if (method === 'PUT' && item && out.attempts > 1) {
-      // the condition failed on the SDK's retry: an earlier attempt may be the write that made it fail, applied with
-      // its reply lost. The failed condition's item shows it when it came back; when it did not (a client that drops
-      // it: https://github.com/aws/aws-sdk-js-v3/issues/5045) the item is read back, as for a lost reply
-      let stored: ItemRecord | null | undefined;
+    const sentBefore = mayHaveApplied || out.attempts > 1;
+    if (method === 'PUT' && item && sentBefore) {
+      // the condition failed after an attempt that got no answer (the SDK's retry, or the handler's own after one):
+      // that attempt may be the write that made it fail. The failed condition's item shows it (ALL_OLD); the item
+      // is read back all the same, as for a lost reply, so that the answer never rests on that item alone
+      let stored: ItemRecord | null;
       try {
         stored = await store.get(itemId, budget.signal);
-      } catch {
-        stored = undefined; // unreadable: the failed condition's own answer stands
+      } catch (readErr) {
+        return outcomeUnknown(
+          readErr,
+          { ...unknownWrite(), what: `reading the item back from ${store.region}` },
+          'its condition failed after an attempt that got no answer, and reading it back failed',
+        );
       }
-      if (stored !== undefined) {
-        if (holdsSent(stored, item)) return stored.value === value ? putAnswer(stored, deps.region) : keyReused(itemId, stored);
-        out = { ...out, actual: stored };
-      }
+      if (holdsSent(stored, item)) return stored.value === value ? putAnswer(stored, deps.region) : keyReused(itemId, stored);
+      out = { ...out, actual: stored };
     }
     if (method === 'DELETE' && !out.actual) {
       return fail(404, NOT_FOUND, `item ${JSON.stringify(itemId)} not found in ${store.region}; nothing was deleted`);
     }
     casRounds += 1;
-    if (expectedVersion !== undefined || casRounds >= CAS_ATTEMPTS) return conflict(itemId, expectedVersion ?? ifVersion, out.actual);
+    if (expectedVersion !== undefined || casRounds >= CAS_ATTEMPTS) return conflict(itemId, expectedVersion ?? ifVersion, out.actual, sentBefore ? method : undefined);
   }
 }
 

@@ -105,28 +105,39 @@ export type WriteDecision =
   | { allowed: false; errorType: string; message: string; retryAfterS?: number };
 
 /**
- * The write bound: no write commits in a region later than this many milliseconds after a state change (a fence)
- * is visible in that region's replica. A write reads the state (strongly consistent) at most STATE_CACHE_MS before
- * the request that uses it starts (REST: the items function's per-container cache; GraphQL: the mutation's own
- * pipeline, no cache), and the request then ends within its own limit: the items function's timeout, which API
- * Gateway caps at 29 s for REST (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html), and
- * AppSync's 30 s for a GraphQL request (https://docs.aws.amazon.com/general/latest/gr/appsync.html, "Request
- * execution time for mutations, queries, and subscriptions"). It assumes what every client of DynamoDB assumes: a
- * write takes effect while the call that carries it is open, never after the caller has given up on it.
- * The state updater waits this bound out: the fenced dwell before `active`, and `writesFromMs` on a failover.
+ * The longest a REST handler works on a request (handlers/lib/budget.ts), whatever the function's timeout: API
+ * Gateway's default integration timeout for REST APIs (the deployed APIs keep it), after which the client has its
+ * 504 and no use for an answer. The write bound (writeBoundMs) rests on this cap, not on API Gateway's timeout.
  */
-export const API_GATEWAY_INTEGRATION_TIMEOUT_MS = 29000;
+export const REQUEST_WORK_CAP_MS = 29_000;
 export const APPSYNC_REQUEST_LIMIT_MS = 30000;
 export const DEFAULT_STATE_CACHE_MS = 1000;
 /** The largest stateCacheMs: a longer cache only lengthens the bound (and every fenced dwell) for no gain in rate. */
 export const MAX_STATE_CACHE_MS = 10000;
 
 /**
- * `graphqlRequestLimitMs` is AppSync's request limit (30 s, not configurable); only the local emulator runs a shorter
- * one, when it scales the bound down (local/writeBound.ts).
+ * The write bound: no write commits in a region later than this many milliseconds after a state change (a fence)
+ * is visible in that region's replica. A write reads the state (strongly consistent) at most STATE_CACHE_MS before
+ * the request that uses it starts (REST: the items function's per-container cache; GraphQL: the mutation's own
+ * pipeline, no cache), and the request's work then ends within its own limit:
+ * - REST: the items function's timeout (Lambda ends the invocation), and never later than REQUEST_WORK_CAP_MS, the
+ *   cap handlers/lib/budget.ts puts on the handler's own work (it aborts every DynamoDB call at it), whichever
+ *   comes first. API Gateway's integration timeout is no part of it: it answers the client 504 and leaves the
+ *   function running (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html), and a Regional
+ *   or private REST API's can be raised above 29 s since June 2024
+ *   (https://aws.amazon.com/about-aws/whats-new/2024/06/amazon-api-gateway-integration-timeout-limit-29-seconds/).
+ * - GraphQL: AppSync's 30 s (https://docs.aws.amazon.com/general/latest/gr/appsync.html, "Request execution time
+ *   for mutations, queries, and subscriptions").
+ * It assumes what every client of DynamoDB assumes: a write takes effect while the call that carries it is open,
+ * never after the caller has given up on it.
+ * The state updater waits this bound out: the fenced dwell before `active`, and `writesFromMs` on a failover.
+ *
+ * `itemsFunctionTimeoutMs` is the items function's Lambda timeout; `graphqlRequestLimitMs` AppSync's request limit
+ * (30 s, not configurable), which only the local emulator runs shorter, when it scales the bound down
+ * (local/writeBound.ts).
  */
 export function writeBoundMs(stateCacheMs: number, itemsFunctionTimeoutMs: number, graphqlRequestLimitMs: number = APPSYNC_REQUEST_LIMIT_MS): number {
-  return Math.max(stateCacheMs + Math.min(itemsFunctionTimeoutMs, API_GATEWAY_INTEGRATION_TIMEOUT_MS), graphqlRequestLimitMs);
+  return Math.max(stateCacheMs + Math.min(itemsFunctionTimeoutMs, REQUEST_WORK_CAP_MS), graphqlRequestLimitMs);
 }
 
 /**

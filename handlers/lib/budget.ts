@@ -3,16 +3,17 @@
  * every retry pause) by what Lambda says is left of the invocation, so a stalled dependency ends in a clear 503
  * before Lambda kills the invocation (which API Gateway would turn into a bare 502 with nothing logged).
  *
- * The budget is `context.getRemainingTimeInMillis()` minus a reserve for answering, and never more than API
- * Gateway's integration timeout (29 s by default for REST APIs:
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html), after which the client has its 504
- * anyway. Without a Lambda context (a core called directly) the default applies.
+ * The budget is `context.getRemainingTimeInMillis()` minus a reserve for answering, and never more than
+ * REQUEST_WORK_CAP_MS (schema/rules.ts, 29 s: API Gateway's default integration timeout for REST APIs, after which
+ * the client has its 504 anyway). The cap is the handler's own: API Gateway's timeout does not stop the function
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html), so the write bound (schema/rules.ts
+ * writeBoundMs) counts on this cap and the function's timeout, not on API Gateway. Without a Lambda context (a
+ * core called directly) the default applies.
  */
+import { REQUEST_WORK_CAP_MS } from '../../schema/rules';
 
 /** Kept back from Lambda's remaining time to build, log and return the answer. */
 export const ANSWER_RESERVE_MS = 250;
-/** API Gateway REST's default integration timeout: work past it is never seen by the client. */
-export const API_GATEWAY_TIMEOUT_MS = 29_000;
 /** The budget when there is no Lambda context. */
 export const DEFAULT_BUDGET_MS = 10_000;
 
@@ -42,7 +43,7 @@ export class Budget {
       const remaining = Number(context.getRemainingTimeInMillis());
       if (Number.isFinite(remaining)) ms = remaining - ANSWER_RESERVE_MS;
     }
-    return Budget.ofMs(Math.min(ms, API_GATEWAY_TIMEOUT_MS - ANSWER_RESERVE_MS), now);
+    return Budget.ofMs(Math.min(ms, REQUEST_WORK_CAP_MS - ANSWER_RESERVE_MS), now);
   }
 
   remaining(): number {

@@ -5,7 +5,10 @@
  * - permanent misconfiguration (AccessDenied, ResourceNotFound, ValidationException, bad credentials): 500
  *   ConfigError: retrying cannot help and Retry-After would only multiply the load;
  * - a replicated-write or transaction conflict that outlived the handler's own retries: 409 WriteConflict with
- *   `retryable: true` (the write did not happen; sending it again is safe);
+ *   `retryable: true`. The conflict answers the last attempt only: when an earlier attempt may have been applied
+ *   with its reply lost (`mayHaveApplied`), the answer does not say the write did not happen — the items handler
+ *   reads the item back and adds what it found (handlers/items.ts); otherwise it did not, and sending it again is
+ *   safe;
  * - anything else: 500 InternalError.
  * Answers name the error, never its message (an AccessDenied message carries the account id and role ARN); the
  * log line has the message, truncated. DynamoDB's error names and which are retryable:
@@ -92,8 +95,13 @@ export function logFailure(what: string, err: unknown, ctx: FailureContext, stat
   );
 }
 
+export interface FailureOptions {
+  /** An earlier attempt of the write may have been applied (its reply lost): the answer may not say it was not. */
+  mayHaveApplied?: boolean;
+}
+
 /** The answer for a failed call (and its log line). */
-export function failure(what: string, err: unknown, ctx: FailureContext): HttpResponse {
+export function failure(what: string, err: unknown, ctx: FailureContext, opts: FailureOptions = {}): HttpResponse {
   const name = errorName(err);
   const kind = classify(err);
   let res: HttpResponse;
@@ -111,7 +119,9 @@ export function failure(what: string, err: unknown, ctx: FailureContext): HttpRe
       res = {
         status: 409,
         body: {
-          error: `${what} collided with a concurrent write (${name}) and was not applied; it is safe to send again`,
+          error: opts.mayHaveApplied
+            ? `${what} collided with a concurrent write (${name}) on its last attempt; an earlier attempt got no answer and may have been applied`
+            : `${what} collided with a concurrent write (${name}) and was not applied; it is safe to send again`,
           errorType: WRITE_CONFLICT,
           retryable: true,
         },

@@ -23,16 +23,16 @@
  * Environment (set by components/lambdaEnv.ts for the stateUpdater function):
  * | STATE_REGIONS              | the stack's regions, config order, comma-separated (required) |
  * | STATE_MIN_FENCED_SECONDS   | optional, default 60; 0 leaves only the write bound (the local emulator) |
- * | STATE_WRITE_BOUND_MS       | optional, default 30000 (the bound for the largest REST request API Gateway allows) |
+ * | STATE_WRITE_BOUND_MS       | optional, default 30000 (the bound for the longest REST request the handler's budget allows) |
  */
-import { API_GATEWAY_INTEGRATION_TIMEOUT_MS, DEFAULT_STATE_CACHE_MS, writeBoundMs, type WriteMode } from '../../schema/rules';
+import { DEFAULT_STATE_CACHE_MS, REQUEST_WORK_CAP_MS, writeBoundMs, type WriteMode } from '../../schema/rules';
 import type { AppStateItem } from './appState';
 import { ConfigError } from './env';
 
 export const DEFAULT_MIN_FENCED_SECONDS = 60;
 export const MAX_MIN_FENCED_SECONDS = 3600;
-/** Without STATE_WRITE_BOUND_MS: the bound of the longest REST request API Gateway allows, with the default cache. */
-export const DEFAULT_WRITE_BOUND_MS = writeBoundMs(DEFAULT_STATE_CACHE_MS, API_GATEWAY_INTEGRATION_TIMEOUT_MS);
+/** Without STATE_WRITE_BOUND_MS: the bound of the longest REST request the handler's budget allows, with the default cache. */
+export const DEFAULT_WRITE_BOUND_MS = writeBoundMs(DEFAULT_STATE_CACHE_MS, REQUEST_WORK_CAP_MS);
 export const MAX_WRITE_BOUND_MS = 600_000;
 
 export interface StateRules {

@@ -1,19 +1,31 @@
 /**
- * The request time budget (handlers/lib/budget.ts): derived from Lambda's remaining time, capped by API Gateway's
- * integration timeout, and the jittered backoff the items handler's conflict retries use.
+ * The request time budget (handlers/lib/budget.ts): derived from Lambda's remaining time, capped by the handler's own
+ * REQUEST_WORK_CAP_MS (the write bound rests on it), and the jittered backoff the items handler's conflict retries use.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { ANSWER_RESERVE_MS, API_GATEWAY_TIMEOUT_MS, Budget, DEFAULT_BUDGET_MS, backoffMs } from '../../handlers/lib/budget';
+import { ANSWER_RESERVE_MS, Budget, DEFAULT_BUDGET_MS, backoffMs } from '../../handlers/lib/budget';
+import { REQUEST_WORK_CAP_MS, writeBoundMs } from '../../schema/rules';
 
 describe('request time budget', () => {
   const clock = (t: number) => () => t;
 
-  it('is the remaining invocation time minus the answer reserve, at most API Gateway\'s 29 s, the default without a context', () => {
+  it('is the remaining invocation time minus the answer reserve, at most the 29 s work cap, the default without a context', () => {
     assert.equal(Budget.fromContext({ getRemainingTimeInMillis: () => 3000 }, clock(0)).deadline, 3000 - ANSWER_RESERVE_MS);
-    assert.equal(Budget.fromContext({ getRemainingTimeInMillis: () => 900_000 }, clock(0)).deadline, API_GATEWAY_TIMEOUT_MS - ANSWER_RESERVE_MS);
+    assert.equal(REQUEST_WORK_CAP_MS, 29_000);
+    assert.equal(Budget.fromContext({ getRemainingTimeInMillis: () => 900_000 }, clock(0)).deadline, REQUEST_WORK_CAP_MS - ANSWER_RESERVE_MS);
     assert.equal(Budget.fromContext(undefined, clock(0)).deadline, DEFAULT_BUDGET_MS);
     assert.equal(Budget.fromContext({ getRemainingTimeInMillis: () => 100 }, clock(0)).remaining(), 0, 'less than the reserve left: nothing starts');
+  });
+
+  it('never lets a request work longer than the REST term of the write bound, for any Lambda timeout (API Gateway\'s timeout stops nothing)', () => {
+    // writeBoundMs(0, t, 0) is the REST term alone: how long after its start a request with a t ms Lambda timeout
+    // may still write; the budget the handler gives itself at the start of such an invocation must end by then
+    for (const timeoutMs of [1000, 10_000, 28_000, 29_000, 30_000, 60_000, 300_000, 900_000]) {
+      const work = Budget.fromContext({ getRemainingTimeInMillis: () => timeoutMs }, clock(0)).deadline;
+      assert.ok(work <= writeBoundMs(0, timeoutMs, 0), `a ${timeoutMs} ms function works ${work} ms, past the bound's ${writeBoundMs(0, timeoutMs, 0)} ms`);
+    }
+    assert.equal(writeBoundMs(0, 900_000, 0), REQUEST_WORK_CAP_MS, 'a function longer than the cap counts as the cap');
   });
 
   it('its signal aborts when the budget is spent; pause refuses to sleep past the deadline', async () => {

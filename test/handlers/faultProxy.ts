@@ -4,17 +4,32 @@
  *   chosen operations it lets the request reach DynamoDB (which applies it), waits for the reply, then resets the
  *   client's connection instead of relaying it. The SDK sees ECONNRESET and retries: the "ambiguous write".
  *   It can also relay a ConditionalCheckFailedException without the stored item the request asked for
- *   (ReturnValuesOnConditionCheckFailure): the answer a client gets that drops it (aws/aws-sdk-js-v3#5045).
+ *   (ReturnValuesOnConditionCheckFailure), so that the handler's read-back is what must find its write; and follow
+ *   a plan per operation (`plan`): drop this request's reply, then answer the next ones with a DynamoDB error
+ *   without forwarding them (e.g. ReplicatedWriteConflictException on the SDK's retries of an applied write).
  * - `silentServer`: accepts connections and never answers (a stalled endpoint).
  * - `fakeDynamo`: answers every request with a canned DynamoDB JSON error (throttling, 5xx, AccessDenied …).
  */
 import http from 'node:http';
 import net from 'node:net';
 
+/**
+ * What the proxy does with one request of an operation: `drop` forwards it (DynamoDB applies it) and loses the reply;
+ * `pass` relays it as is; `{ error }` answers it with that DynamoDB error (400) without forwarding it: nothing applied.
+ */
+export type PlannedReply = 'drop' | 'pass' | { error: string; message?: string };
+
 export interface LostReplyProxy {
   url: string;
   /** Drop the reply of the next `count` requests whose X-Amz-Target is one of `operations`. */
   arm(operations: readonly string[], count?: number): void;
+  /**
+   * The next requests of `operation` get these replies, in order (before anything `arm` says); `plan(op, [])` ends
+   * what is left of it.
+   */
+  plan(operation: string, replies: readonly PlannedReply[]): void;
+  /** `<operation>` forwarded and relayed, `<operation>~` forwarded with its reply dropped, `<operation>!` refused, in order. */
+  log: string[];
   /** Relay the next `count` ConditionalCheckFailedException replies without their `Item`. */
   stripConditionItem(count: number): void;
   /** ConditionalCheckFailedException replies relayed without their `Item` so far. */
@@ -41,15 +56,27 @@ export async function lostReplyProxy(target: string): Promise<LostReplyProxy> {
   let armedFor: readonly string[] = [];
   let remaining = 0;
   let strip = 0;
-  const state = { seen: [] as string[], dropped: 0, stripped: 0 };
+  const plans = new Map<string, PlannedReply[]>();
+  const state = { seen: [] as string[], log: [] as string[], dropped: 0, stripped: 0 };
   const server = http.createServer((req, res) => {
     const op = operationOf(req);
     state.seen.push(op);
-    const drop = remaining > 0 && armedFor.includes(op);
-    if (drop) remaining -= 1;
+    const planned = plans.get(op)?.shift();
+    let drop = planned === 'drop';
+    if (planned === undefined && remaining > 0 && armedFor.includes(op)) {
+      remaining -= 1;
+      drop = true;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (typeof planned === 'object') {
+        state.log.push(`${op}!`);
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `planned-${state.seen.length}` });
+        res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${planned.error}`, message: planned.message ?? planned.error }));
+        return;
+      }
+      state.log.push(drop ? `${op}~` : op);
       const out = http.request(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
         (up) => {
@@ -91,6 +118,12 @@ export async function lostReplyProxy(target: string): Promise<LostReplyProxy> {
     arm(operations, count = 1) {
       armedFor = operations;
       remaining = count;
+    },
+    plan(operation, replies) {
+      plans.set(operation, [...replies]);
+    },
+    get log() {
+      return state.log;
     },
     stripConditionItem(count) {
       strip = count;

@@ -13,7 +13,7 @@ import { ANSWER_RESERVE_MS, Budget, backoffMs } from '../../handlers/lib/budget'
 import { documentClient } from '../../handlers/lib/dynamo';
 import type { ItemStore } from '../../handlers/lib/itemStore';
 import { itemsEvent, setEnv } from '../support/apigw';
-import { fakeDynamo, lostReplyProxy, refusingProxy, silentServer, type LostReplyProxy, type RefusingProxy } from './faultProxy';
+import { fakeDynamo, lostReplyProxy, refusingProxy, silentServer, type LostReplyProxy, type PlannedReply, type RefusingProxy } from './faultProxy';
 import { AP, EU, createTables, doc, getItem, putItem, scan, setState } from './helpers';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { APP_STATE_ID } from '../../schema/rules';
@@ -164,7 +164,45 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
         assert.deepEqual(sentAfter('PutItem'), ['GetItem'], 'the item read back');
         assert.equal(res.status, 409, JSON.stringify(res.body));
         assert.deepEqual([res.body.errorType, res.body.expectedVersion, res.body.actualVersion], ['VersionConflict', 1, 2]);
+        // the first attempt may have stored version 2 and another writer replaced it: "nothing was written" would be a guess
+        assert.match(res.body.error, /expected version 1, found version 2; your write may have been applied and then replaced by a newer one \(or deleted\): read the item \(GET\)$/);
         assert.equal((await getItem(EU, tables.items, id))?.value, 'other');
+      });
+
+      it('first reply lost, the retry\'s condition failure without the stored item, and the read-back fails too: 503 outcome "unknown" with writeId and Idempotency-Key (not 409 "nothing was written"); resent with it: 200 version 2, stored once', async () => {
+        const id = `lost-cond-unread-${consistency}`;
+        await putItem(EU, tables.items, { id, value: 'base', version: 1, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU, writeId: 'w1' });
+        // a warm app state cache, so that the only GetItem in the request is the item's read-back
+        env(EU, { CONSISTENCY: consistency, AWS_ENDPOINT_URL_DYNAMODB: proxy.url, STATE_CACHE_MS: '10000' });
+        assert.equal((await invoke(itemsEvent('PUT', `${id}-warm`, { body: { value: 'w' } }))).status, 201);
+        const from = proxy.log.length;
+        proxy.plan('PutItem', ['drop', 'pass']);
+        proxy.plan('GetItem', Array<PlannedReply>(100).fill('drop'));
+        proxy.stripConditionItem(1);
+        let res: Awaited<ReturnType<typeof invoke>>;
+        try {
+          res = (await capturingErrors(() => invoke(itemsEvent('PUT', id, { body: { value: 'second' }, headers: { 'If-Match': '"1"' } })))).result;
+        } finally {
+          proxy.plan('PutItem', []);
+          proxy.plan('GetItem', []);
+          proxy.stripConditionItem(0);
+        }
+        const sent = proxy.log.slice(from);
+        assert.deepEqual(sent.slice(0, 2), ['PutItem~', 'PutItem'], 'the first attempt applied with its reply lost, the retry answered (its condition failed)');
+        assert.ok(sent.length > 2 && sent.slice(2).every((op) => op === 'GetItem~'), `then the read-back, every reply lost: ${sent.join(' ')}`);
+        const stored = await getItem(EU, tables.items, id);
+        assert.deepEqual([stored?.version, stored?.value], [2, 'second'], 'the write is stored: a 409 saying nothing was written would be false');
+        assert.equal(res.status, 503, JSON.stringify(res.body));
+        assert.deepEqual([res.body.errorType, res.body.outcome, res.headers['retry-after']], ['Timeout', 'unknown', '5']);
+        assert.equal(res.body.writeId, stored?.writeId, 'the write id the write was sent with');
+        assert.equal(res.headers['idempotency-key'], `"${res.body.writeId}"`);
+        assert.match(res.body.error, /Whether it was stored is unknown \(its condition failed after an attempt that got no answer, and reading it back failed\): read the item \(GET\)/);
+        assert.ok(res.body.error.includes(`resend it with Idempotency-Key: "${res.body.writeId}" (the write id this request was sent with; it had no key)`), res.body.error);
+
+        const resent = await invoke(itemsEvent('PUT', id, { body: { value: 'second' }, headers: { 'If-Match': '"1"', 'Idempotency-Key': String(res.headers['idempotency-key']) } }));
+        assert.equal(resent.status, 200, JSON.stringify(resent.body));
+        assert.deepEqual([resent.body.version, resent.body.previousVersion, resent.body.value], [2, 1, 'second']);
+        assert.equal((await getItem(EU, tables.items, id))?.version, 2, 'stored once');
       });
 
       it('a genuine conflict answered on the first attempt: 409, no read-back', async () => {
@@ -622,6 +660,67 @@ describe('items handler under faults (DynamoDB Local, real sockets)', () => {
       // the log counts the tries made (4), not the one the refused pause would have led to
       assert.deepEqual((({ tries, sdkAttempts }) => ({ tries, sdkAttempts }))(JSON.parse(lines[0])), { tries: calls(), sdkAttempts: 3 });
       assert.equal(await getItem(EU, tables.items, 'rwc-3'), undefined);
+    });
+  });
+
+  describe('a replicated-write conflict after an attempt that may have been applied (MRSC; DynamoDB Local behind a lost-reply proxy)', () => {
+    let proxy: LostReplyProxy;
+    before(async () => {
+      proxy = await lostReplyProxy(dynamoEndpoint());
+    });
+    after(() => proxy.close());
+    afterEach(() => {
+      proxy.plan('UpdateItem', []);
+      proxy.plan('PutItem', []);
+    });
+    const conflicts = (n: number) => Array<PlannedReply>(n).fill({ error: 'ReplicatedWriteConflictException', message: 'the item is being modified in another Region' });
+    let warmups = 0;
+    /** Three SDK attempts per write call, and a warm app state cache: the only GetItem in a request is the item's. */
+    async function through(): Promise<void> {
+      env(EU, { CONSISTENCY: 'strong', AWS_ENDPOINT_URL_DYNAMODB: proxy.url, AWS_MAX_ATTEMPTS: '3', STATE_CACHE_MS: '10000' });
+      warmups += 1;
+      assert.equal((await invoke(itemsEvent('PUT', `rwc-proxy-warm-${warmups}`, { body: { value: 'w' } }))).status, 201);
+    }
+
+    const cases: { kind: string; op: string; status: number; version: number; headers: Record<string, string> }[] = [
+      { kind: 'without expectedVersion', op: 'UpdateItem', status: 201, version: 1, headers: {} },
+      { kind: 'with If-Match "1"', op: 'PutItem', status: 200, version: 2, headers: { 'If-Match': '"1"' } },
+    ];
+    for (const c of cases) {
+      it(`PUT ${c.kind}: the first attempt applied with its reply lost, every retry refused → read back before the handler sends it again: ${c.status} version ${c.version} (not 409 "was not applied"), sent no more`, async () => {
+        const id = `rwc-lost-${c.op}`;
+        if (c.version === 2) await putItem(EU, tables.items, { id, value: 'base', version: 1, updatedAt: '2026-01-01T00:00:00.000Z', updatedRegion: EU, writeId: 'w1' });
+        await through();
+        const from = proxy.log.length;
+        proxy.plan(c.op, ['drop', ...conflicts(100)]);
+        const { result: res, lines } = await capturingErrors(() => invoke(itemsEvent('PUT', id, { body: { value: 'mine' }, headers: c.headers }), 15_000));
+        assert.deepEqual(proxy.log.slice(from), [`${c.op}~`, `${c.op}!`, `${c.op}!`, 'GetItem'], 'three SDK attempts (the first applied), then the read-back instead of another write');
+        assert.equal(res.status, c.status, JSON.stringify(res.body));
+        assert.deepEqual([res.body.value, res.body.version], ['mine', c.version]);
+        assert.equal(lines.length, 0, lines.join('\n'));
+        assert.deepEqual(((i) => [i?.value, i?.version])(await getItem(EU, tables.items, id)), ['mine', c.version]);
+      });
+    }
+
+    it('PUT refused on every attempt of every try: read back before each of the handler\'s retries and after the last → 409 WriteConflict, outcome notApplied, writeId and Idempotency-Key', async function () {
+      this.timeout(5 * 15_000);
+      const id = 'rwc-never';
+      await through();
+      const from = proxy.log.length;
+      proxy.plan('UpdateItem', conflicts(1000));
+      const { result: res, lines } = await capturingErrors(() => invoke(itemsEvent('PUT', id, { body: { value: 'mine' } }), 15_000));
+      assert.equal(lines.length, 1, lines.join('\n'));
+      const tries = JSON.parse(lines[0]).tries as number;
+      assert.equal(tries, 1 + CONFLICT_RETRIES, 'every retry fitted in the budget');
+      const round = ['UpdateItem!', 'UpdateItem!', 'UpdateItem!', 'GetItem'];
+      assert.deepEqual(proxy.log.slice(from), Array.from({ length: tries }, () => round).flat(), 'each try\'s three SDK attempts, then a read-back');
+      assert.equal(res.status, 409, JSON.stringify(res.body));
+      assert.deepEqual([res.body.errorType, res.body.retryable, res.body.outcome], ['WriteConflict', true, 'notApplied']);
+      assert.match(String(res.body.writeId), /^[0-9a-f-]{36}$/);
+      assert.equal(res.headers['idempotency-key'], `"${res.body.writeId}"`);
+      assert.doesNotMatch(res.body.error, /it is safe to send again/);
+      assert.ok(res.body.error.includes(`Read back: there is no such item; nothing of this request is in effect. Resend it with Idempotency-Key: "${res.body.writeId}"`), res.body.error);
+      assert.equal(await getItem(EU, tables.items, id), undefined);
     });
   });
 
