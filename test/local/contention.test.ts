@@ -12,12 +12,17 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   DeleteItemCommand,
+  QueryCommand,
+  ScanCommand,
   TransactGetItemsCommand,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
   type TransactWriteItem,
   type TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
@@ -187,6 +192,44 @@ describe('DynamoDB contention front (local/contention.ts) on DynamoDB Local', fu
     assert.deepEqual((err as unknown as TransactionCanceledException).CancellationReasons, [CONFLICT, NONE]);
     const ok = await get(); // nothing in flight: it reads
     assert.equal(ok.Responses?.[0].Item?.state.S, 'fenced');
+  });
+
+  it('onWrite hears every write DynamoDB accepted, once it is stored and before the reply; no read, no failed write', async () => {
+    const heard: Array<{ target: string; region: string }> = [];
+    let storedWhenHeard: Promise<boolean> | undefined;
+    const names = { items: '' };
+    const { items, client } = await setup('ct-onwrite', {
+      onWrite: (w) => {
+        heard.push(w);
+        // the first write heard is the put of w-1: DynamoDB Local must hold it already
+        storedWhenHeard ??= ddbClient(EU)
+          .send(new GetItemCommand({ TableName: names.items, Key: { id: S('w-1') }, ConsistentRead: true }))
+          .then((r) => r.Item !== undefined);
+      },
+    });
+    names.items = items;
+    const c = client();
+    const key = (id: string) => ({ id: S(id) });
+
+    await c.send(new PutItemCommand({ TableName: items, Item: { id: S('w-1'), value: S('1') } }));
+    assert.deepEqual(heard, [{ target: 'PutItem', region: EU }], 'heard before the reply came back');
+    assert.equal(await storedWhenHeard, true, 'the write was in DynamoDB Local when onWrite was called');
+    await c.send(new UpdateItemCommand({ TableName: items, Key: key('w-1'), UpdateExpression: 'SET #v = :v', ExpressionAttributeNames: { '#v': 'value' }, ExpressionAttributeValues: { ':v': S('2') } }));
+    await c.send(new DeleteItemCommand({ TableName: items, Key: key('w-1') }));
+    await c.send(new BatchWriteItemCommand({ RequestItems: { [items]: [{ PutRequest: { Item: { id: S('w-2') } } }, { PutRequest: { Item: { id: S('w-3') } } }] } }));
+    await c.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: items, Item: { id: S('w-4') } } }] }));
+    const writes = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'].map((target) => ({ target, region: EU }));
+    assert.deepEqual(heard, writes);
+
+    await c.send(new GetItemCommand({ TableName: items, Key: key('w-2') }));
+    await c.send(new QueryCommand({ TableName: items, KeyConditionExpression: 'id = :id', ExpressionAttributeValues: { ':id': S('w-2') } }));
+    await c.send(new ScanCommand({ TableName: items }));
+    await c.send(new BatchGetItemCommand({ RequestItems: { [items]: { Keys: [key('w-2'), key('w-3')] } } }));
+    await c.send(new TransactGetItemsCommand({ TransactItems: [{ Get: { TableName: items, Key: key('w-4') } }] }));
+    // refused by DynamoDB Local: nothing written
+    const refused = await failure(c.send(new PutItemCommand({ TableName: items, Item: { id: S('w-2') }, ConditionExpression: 'attribute_not_exists(id)' })));
+    assert.equal(refused.name, 'ConditionalCheckFailedException');
+    assert.deepEqual(heard, writes, 'reads and a refused write are not heard');
   });
 
   it('one partition key takes 1,000 write units per second (2 per KB in a transaction) and 3,000 read units, then ThrottlingException; other keys do not share it', async () => {
