@@ -2,7 +2,8 @@
  * Stream poller (local/dynamodbStreams.ts) on DynamoDB Local: records exactly in Lambda's DynamoDB-event format,
  * stream order and batch limits, redelivery of records handle() did not finish, LATEST, a closed shard (DynamoDB
  * Local closes its shard when the stream is disabled), and recovery from an expired iterator and from errors,
- * injected by a proxy in front of DynamoDB Local.
+ * injected by a proxy in front of DynamoDB Local. Pacing: the idle backoff, its cap, and what wakes a sleeping
+ * poller (poke(), settled(), caughtUp()), counted in polls, never timed.
  */
 import assert from 'node:assert/strict';
 import type { DynamoDBRecord } from 'aws-lambda';
