@@ -38,10 +38,11 @@
  * a few GetRecords a second instead of one every intervalMs — Lambda itself polls a DynamoDB stream shard "at a
  * base rate of 4 times per second" (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html, "Polling and
  * batching streams"), which is the emulator's idle cap (EMULATOR_IDLE_MAX_MS). A writer that knows it wrote calls
- * poke(): a sleeping poller polls at once, one in the middle of a round pauses only intervalMs after it (the write
- * may have landed after that round read its shard); a poke while the next poll is due within intervalMs anyway
- * changes nothing, so a burst of writes costs no burst of polls. settled() and caughtUp() wake the poller the same
- * way, so whoever waits for a state never waits out an idle pause.
+ * poke(): the poller polls at once unless its next poll is due within intervalMs anyway, and pauses only intervalMs
+ * after the next round to end (the write may have landed after that round read its shard). Pokes during that pause
+ * change nothing but keep the next one short, so a burst of writes costs one poll every intervalMs — as while
+ * records flow — not one per write, on every stream poked. settled() and caughtUp() wake a sleeping poller the same
+ * way, and keep the pauses at intervalMs while they wait, so whoever waits for a state never waits out an idle pause.
  */
 import { performance } from 'node:perf_hooks';
 import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
@@ -270,8 +271,8 @@ export interface StreamPoller {
    */
   caughtUp(): Promise<void>;
   /**
-   * Something may have been written to the stream: a sleeping poller polls at once; one in the middle of a round
-   * pauses only intervalMs after it. A no-op while the next poll is due within intervalMs anyway (see "Pacing").
+   * Something may have been written to the stream: the poller polls at once unless its next poll is due within
+   * intervalMs anyway, and pauses only intervalMs after the next round to end (see "Pacing").
    */
   poke(): void;
   /** iteratorRefreshes: iterators re-fetched because DynamoDB Local called them expired or trimmed. */
@@ -476,9 +477,9 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
   let wake: (() => void) | undefined;
   /** While sleeping: when the next poll is due (performance.now()). */
   let dueAt = 0;
-  /** Set by a poke during a round: the pause after it is intervalMs, whatever the backoff says. */
-  let pokedInRound = false;
-  /** Sleeping after an error: a poke does not cut that backoff short. */
+  /** Set by poke(): the pause after the next round to end is intervalMs, whatever the backoff says. */
+  let hot = false;
+  /** Sleeping after an error: nothing cuts that backoff short. */
   let erring = false;
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -493,14 +494,15 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
         resolve();
       };
     });
-  /** A write may have landed, or someone waits for a state: poll soon (see "Pacing"). */
+  /** Polls now if the next poll is more than intervalMs away (a nearer one is soon enough). */
+  const hurry = (): void => {
+    if (wake && !erring && dueAt - performance.now() > intervalMs) wake();
+  };
+  /** A write may have landed (see "Pacing"). */
   const poke = (): void => {
     if (stopped) return;
-    if (!wake) {
-      pokedInRound = true;
-      return;
-    }
-    if (!erring && dueAt - performance.now() > intervalMs) wake();
+    hot = true;
+    hurry();
   };
 
   const loop = (async () => {
@@ -509,7 +511,6 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
     let idleMs = intervalMs;
     while (!stopped) {
       const started = ++round;
-      pokedInRound = false;
       let quiet = false;
       try {
         quiet = await tick();
@@ -530,8 +531,13 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
       }
       if (stopped) break;
       idleMs = quiet ? Math.min(idleMs * 2, idleMaxMs) : intervalMs;
+      // poked since the last round ended (the write may have landed after this round read its shard), or someone
+      // still waits for a round: the next one after intervalMs; pokes until then only keep it so (a burst of writes
+      // costs a poll every intervalMs, as while records flow)
+      const soon = hot || waiters.length > 0 || tipWaiters.length > 0;
+      hot = false;
       erring = failures > 0;
-      await sleep(erring ? Math.min(intervalMs * 2 ** failures, MAX_BACKOFF_MS) : pokedInRound ? intervalMs : idleMs);
+      await sleep(erring ? Math.min(intervalMs * 2 ** failures, MAX_BACKOFF_MS) : soon ? intervalMs : idleMs);
     }
   })();
 
@@ -543,13 +549,13 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
       new Promise<void>((resolve) => {
         if (stopped) return resolve();
         waiters.push({ since: round, resolve });
-        poke();
+        hurry();
       }),
     caughtUp: () =>
       new Promise<void>((resolve) => {
         if (stopped) return resolve();
         tipWaiters.push({ since: round, resolve });
-        poke();
+        hurry();
       }),
     poke,
     stats: () => ({ ...counters, shards: shards.size, finishedShards: [...shards.values()].filter((s) => s.done).length }),

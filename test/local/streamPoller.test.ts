@@ -259,14 +259,31 @@ describe('local stream poller', function () {
     await waitFor('5 polls of its own at the 40 ms cap', () => poller.stats().polls >= p0 + 5);
   });
 
-  it('settled() and caughtUp() wake a sleeping poller: one round each', async () => {
-    const { poller } = await idleSetup('poll-waiters', { idleMaxMs: MAX_IDLE_MS });
-    for (let i = 0; i < TO_THE_CAP; i += 1) await poller.settled();
-    const p0 = poller.stats().polls;
-    await guard(poller.caughtUp(), 'caughtUp() of a poller pausing for an hour');
-    assert.equal(poller.stats().polls, p0 + 1);
-    await guard(poller.settled(), 'settled() of a poller pausing for an hour');
-    assert.equal(poller.stats().polls, p0 + 2);
+  it('settled() and caughtUp() wake a sleeping poller (one round each), and one asked mid-round gets the next round after intervalMs', async () => {
+    const proxy = await FaultyProxy.start();
+    try {
+      const { poller } = await idleSetup('poll-waiters', { idleMaxMs: MAX_IDLE_MS, endpoint: proxy.endpoint });
+      for (let i = 0; i < TO_THE_CAP; i += 1) await poller.settled();
+      const p0 = poller.stats().polls;
+      await guard(poller.caughtUp(), 'caughtUp() of a poller pausing for an hour');
+      assert.equal(poller.stats().polls, p0 + 1);
+      await guard(poller.settled(), 'settled() of a poller pausing for an hour');
+      assert.equal(poller.stats().polls, p0 + 2);
+
+      // asked while a round is under way: that round does not count, the next comes intervalMs after it
+      const hold = proxy.holdNextReply('GetRecords');
+      const first = poller.settled();
+      await guard(hold.held, 'the held GetRecords');
+      const second = poller.caughtUp();
+      hold.release();
+      await guard(first, 'the held round');
+      assert.equal(poller.stats().polls, p0 + 3);
+      await guard(second, 'caughtUp() asked mid-round');
+      assert.equal(poller.stats().polls, p0 + 4);
+    } finally {
+      while (pollers.length) await pollers.pop()!.stop();
+      await proxy.stop();
+    }
   });
 
   it('poke(): a sleeping poller polls at once; poked mid-round, it pauses only intervalMs after the round', async () => {
@@ -294,6 +311,41 @@ describe('local stream poller', function () {
       await guard(roundDone, 'the held round to end');
       assert.deepEqual(got, ['poke-1'], 'the held round read before the write');
       assert.equal(await guard(second, 'poke-2, read by the round after the poked one'), 'poke-2');
+    } finally {
+      while (pollers.length) await pollers.pop()!.stop();
+      await proxy.stop();
+    }
+  });
+
+  it('a burst of pokes on a quiet stream costs a poll now and one intervalMs later, then the pause goes back to where the backoff had it', async () => {
+    const { table, poller } = await idleSetup('poll-burst', { idleMaxMs: MAX_IDLE_MS });
+    for (let i = 0; i < TO_THE_CAP; i += 1) await poller.settled();
+    const p0 = poller.stats().polls;
+    for (let i = 0; i < 100; i += 1) poller.poke(); // 100 writes signalled, none written: the rounds find nothing
+    await waitFor('the poked round and the one intervalMs after it', () => poller.stats().polls >= p0 + 2);
+    const clock = await start({ table, intervalMs: 10, handle: async (rs) => rs.length });
+    const c0 = clock.stats().polls;
+    await waitFor('50 polls of the clock poller', () => clock.stats().polls >= c0 + 50);
+    assert.equal(poller.stats().polls, p0 + 2, 'then no poll of its own: the pause is past an hour again, not reset by the pokes');
+  });
+
+  it('pokes while the next poll is due within intervalMs change nothing: polls stay at least intervalMs apart', async () => {
+    const proxy = await FaultyProxy.start();
+    try {
+      const { poller } = await idleSetup('poll-coalesce', { idleMaxMs: MAX_IDLE_MS, endpoint: proxy.endpoint, intervalMs: 50 });
+      for (let i = 0; i < TO_THE_CAP; i += 1) await poller.settled();
+      const reads = () => proxy.calls.filter((c) => c.target === 'GetRecords').map((c) => c.at);
+      const n0 = reads().length;
+      poller.poke();
+      await guard(poller.settled(), 'the poked round'); // it ended: the pause a poke buys (intervalMs) has begun
+      for (let i = 0; i < 100; i += 1) {
+        poller.poke(); // a burst of writes during that pause
+        await new Promise((r) => setImmediate(r));
+      }
+      await waitFor('the round after the pause', () => reads().length >= n0 + 2);
+      const [poked, next] = reads().slice(n0, n0 + 2);
+      // a lower bound only: a loaded machine may wait longer, never shorter (proxy times are whole ms)
+      assert.ok(next - poked >= 50 - 2, `the next poll came ${next - poked} ms after the poked one: a poke during the pause (intervalMs, 50) woke it early`);
     } finally {
       while (pollers.length) await pollers.pop()!.stop();
       await proxy.stop();
