@@ -210,7 +210,7 @@ describe('local stream poller', function () {
   /** `p` or, after `ms`, a failure naming `what`: a guard against a hang only. */
   const guard = <T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> =>
     Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms for ${what}`)), ms).unref())]);
-  const idleSetup = async (prefix: string, o: { idleMaxMs: number; endpoint?: string }) => {
+  const idleSetup = async (prefix: string, o: { idleMaxMs: number; endpoint?: string; intervalMs?: number }) => {
     const table = uniqueTableName(prefix);
     await createTable(REGION, table);
     const got: string[] = [];
