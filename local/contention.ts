@@ -56,6 +56,8 @@
  * service, a body that is not JSON, a table it cannot describe) go through untouched.
  *
  * Counters per region and table (conflicts, throttles) are in `stats()`, which the admin API's /status shows.
+ * Every write it forwarded that DynamoDB accepted is reported to `onWrite` (the emulator wakes its stream pollers
+ * with it: the front is where every write of the regions' functions and resolvers passes).
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -78,6 +80,12 @@ export interface ContentionOptions {
    * to make another overlap it (never set in the emulator).
    */
   beforeForward?: (request: AdmittedRequest) => Promise<void> | void;
+  /**
+   * Called once a write request (WRITE_TARGETS) was forwarded and answered 200, before the reply goes back: the
+   * emulator pokes its stream pollers with it, so a write is read at once instead of after an idle pause. Not for
+   * reads, nor for writes refused here or by DynamoDB (they wrote nothing). An exception thrown here is logged.
+   */
+  onWrite?: (write: { target: string; region: string }) => void;
   log?: (line: string) => void;
 }
 
@@ -178,6 +186,8 @@ const ON_DEMAND_THROTTLE_MESSAGE =
   'Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html';
 const PROVISIONED_THROTTLE_MESSAGE = 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.';
 const TABLE_CHANGES = new Set(['CreateTable', 'DeleteTable', 'UpdateTable']);
+/** The requests that write items (and so stream records): what onWrite reports. */
+export const WRITE_TARGETS: ReadonlySet<string> = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 
 /** DynamoDB's size of an attribute value in bytes (CapacityUnitCalculations.html; numbers approximately, as there). */
 export function attributeSize(v: AttributeValue): number {
@@ -577,6 +587,13 @@ export async function startContentionFront(o: ContentionOptions): Promise<Conten
         }
         const answer = await forward(req.headers, raw, req.url ?? '/');
         if (p && answer.status === 200) topUp(p, answer.body);
+        if (o.onWrite && answer.status === 200 && service === SERVICE && scope && WRITE_TARGETS.has(targetName)) {
+          try {
+            o.onWrite({ target: targetName, region: scope.region });
+          } catch (err) {
+            log(`contention front: onWrite: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
         const late = p?.op.conflicted;
         if (p && late && late.size > 0 && answer.status === 200) {
           // a write of one of its items arrived while this TransactGetItems ran: DynamoDB cancels the read

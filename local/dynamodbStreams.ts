@@ -13,9 +13,14 @@
  *   - eventSourceARN: added (Lambda adds it); the stream ARN with the emulated region instead of "ddblocal"
  *     (`streamArn` is that ARN; the poller keeps DynamoDB Local's own ARN for its calls).
  *   - dynamodb.ApproximateCreationDateTime: AWS gives epoch seconds "rounded down to the closest second"; DynamoDB
- *     Local rounds down to the minute. The poller uses the second it first read the record (it polls every ≤ 50 ms),
- *     kept inside DynamoDB Local's minute, so the value stays a whole epoch second no later than the truth allows.
- *     The first-read time at full resolution (epoch ms with a fraction) is available through recordSeenAt(record).
+ *     Local rounds down to the minute. The poller uses the second it first read the record, clamped into DynamoDB
+ *     Local's minute (at most its start + 59 s), so the value is a whole epoch second and never past the minute
+ *     DynamoDB Local recorded the write in. The first read follows the write by at most one pause between polls
+ *     (see "Pacing") plus a round: that is ≤ intervalMs + a round whenever records flow or the poller is poked,
+ *     ≤ idleMaxMs + a round after a quiet spell with nothing poking it. While that is under a second (the emulator:
+ *     50 ms, or 250 ms unpoked) the value is AWS's second, or the next one when the read falls past a second
+ *     boundary, never earlier than the write's own second. The first-read time at full resolution (epoch ms with a
+ *     fraction) is available through recordSeenAt(record).
  * Everything else (eventID, eventName, eventVersion "1.1", eventSource "aws:dynamodb", Keys, NewImage, OldImage,
  * SequenceNumber, SizeBytes, StreamViewType) is passed through as DynamoDB Local returns it.
  *
@@ -27,15 +32,32 @@
  * yet); so is one that answers TrimmedDataAccessException (DynamoDB Local answers that for an iterator taken while
  * its shard was still empty), and if even that position is trimmed the shard restarts at TRIM_HORIZON. Any other error while polling is remembered (lastError) and
  * retried with exponential backoff (intervalMs doubling up to 2 s); the poller never throws into the process.
+ *
+ * Pacing: after a round that read a record (or left records to hand over again) the next poll is intervalMs later.
+ * After a quiet round the pause doubles, up to idleMaxMs (default intervalMs: no backoff), so an idle stream costs
+ * a few GetRecords a second instead of one every intervalMs — Lambda itself polls a DynamoDB stream shard "at a
+ * base rate of 4 times per second" (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html, "Polling and
+ * batching streams"), which is the emulator's idle cap (EMULATOR_IDLE_MAX_MS). A writer that knows it wrote calls
+ * poke(): the poller polls at once unless its next poll is due within intervalMs anyway, and pauses only intervalMs
+ * after the next round to end (the write may have landed after that round read its shard). Pokes during that pause
+ * change nothing but keep the next one short, so a burst of writes costs one poll every intervalMs — as while
+ * records flow — not one per write, on every stream poked. settled() and caughtUp() wake a sleeping poller the same
+ * way, and keep the pauses at intervalMs while they wait, so whoever waits for a state never waits out an idle pause.
  */
 import { performance } from 'node:perf_hooks';
 import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
 
 /**
- * How often the emulator's notifier loops and replicator read each stream: within the notifier's 50 ms bound and
- * faster than Lambda, which polls a shard 4 times a second, while an idle emulator leaves DynamoDB Local mostly idle.
+ * How often the emulator's notifier loops and replicator read each stream while records flow: within the
+ * notifier's 50 ms bound and faster than Lambda, which polls a shard 4 times a second.
  */
 export const EMULATOR_POLL_MS = 50;
+/**
+ * The longest pause between two polls of an idle stream in the emulator: Lambda's own base rate of 4 polls a second
+ * (see "Pacing" in the header). Writes through the emulator's DynamoDB front poke the pollers, so they are read
+ * after EMULATOR_POLL_MS at most; a write that nothing signals is read within this.
+ */
+export const EMULATOR_IDLE_MAX_MS = 250;
 
 /** An error answered by DynamoDB Local, with its `__type` short name (e.g. ExpiredIteratorException). */
 export class DynamoDBLocalError extends Error {
@@ -206,8 +228,13 @@ export interface StreamPollerOptions {
   endpoint: string;
   region: string;
   table: string;
-  /** Milliseconds between polls, ≤ 50; default 25. */
+  /** Milliseconds between polls while records flow, ≤ 50; default 25. */
   intervalMs?: number;
+  /**
+   * The longest pause after quiet rounds (see "Pacing" in the header): an integer from intervalMs to 3,600,000;
+   * default intervalMs (no backoff).
+   */
+  idleMaxMs?: number;
   /** Max records per handle() call; default 100 (Lambda's default for DynamoDB streams). */
   batchSize?: number;
   /** Where to start reading the shards open at start-up; default TRIM_HORIZON. */
@@ -243,11 +270,18 @@ export interface StreamPoller {
    * Unlike settled() it needs no quiet round, so it resolves while writes keep coming.
    */
   caughtUp(): Promise<void>;
+  /**
+   * Something may have been written to the stream: the poller polls at once unless its next poll is due within
+   * intervalMs anyway, and pauses only intervalMs after the next round to end (see "Pacing").
+   */
+  poke(): void;
   /** iteratorRefreshes: iterators re-fetched because DynamoDB Local called them expired or trimmed. */
   stats(): { polls: number; records: number; handled: number; errors: number; iteratorRefreshes: number; shards: number; finishedShards: number };
 }
 
 export const MAX_INTERVAL_MS = 50;
+/** The largest idleMaxMs: an hour (tests use it to stand for "never on its own"). */
+export const MAX_IDLE_MS = 3_600_000;
 /** Records per GetRecords call (DynamoDB Streams' maximum): a page shorter than this reached the shard's tip. */
 const PAGE = 1000;
 const MAX_BACKOFF_MS = 2000;
@@ -276,6 +310,10 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
     if (typeof o[key] !== 'string' || o[key].length === 0) throw new Error(`startStreamPoller: ${key} must be a non-empty string, got ${JSON.stringify(o[key])}`);
   }
   const intervalMs = positiveInt('intervalMs', o.intervalMs, 25, MAX_INTERVAL_MS);
+  const idleMaxMs = o.idleMaxMs ?? intervalMs;
+  if (!Number.isInteger(idleMaxMs) || idleMaxMs < intervalMs || idleMaxMs > MAX_IDLE_MS) {
+    throw new Error(`startStreamPoller: idleMaxMs must be an integer from intervalMs (${intervalMs}) to ${MAX_IDLE_MS}, got ${String(o.idleMaxMs)}`);
+  }
   const batchSize = positiveInt('batchSize', o.batchSize, 100, 10_000);
   const from = o.from ?? 'TRIM_HORIZON';
   if (from !== 'TRIM_HORIZON' && from !== 'LATEST') throw new Error(`startStreamPoller: from must be TRIM_HORIZON or LATEST, got ${JSON.stringify(from)}`);
@@ -435,9 +473,17 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
     return quiet;
   };
 
+  /** While sleeping: ends the sleep now. */
   let wake: (() => void) | undefined;
+  /** While sleeping: when the next poll is due (performance.now()). */
+  let dueAt = 0;
+  /** Set by poke(): the pause after the next round to end is intervalMs, whatever the backoff says. */
+  let hot = false;
+  /** Sleeping after an error: nothing cuts that backoff short. */
+  let erring = false;
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
+      dueAt = performance.now() + ms;
       const t = setTimeout(() => {
         wake = undefined;
         resolve();
@@ -448,13 +494,26 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
         resolve();
       };
     });
+  /** Polls now if the next poll is more than intervalMs away (a nearer one is soon enough). */
+  const hurry = (): void => {
+    if (wake && !erring && dueAt - performance.now() > intervalMs) wake();
+  };
+  /** A write may have landed (see "Pacing"). */
+  const poke = (): void => {
+    if (stopped) return;
+    hot = true;
+    hurry();
+  };
 
   const loop = (async () => {
     let failures = 0;
+    /** The pause after the next quiet round is twice this, up to idleMaxMs. */
+    let idleMs = intervalMs;
     while (!stopped) {
       const started = ++round;
+      let quiet = false;
       try {
-        const quiet = await tick();
+        quiet = await tick();
         failures = 0;
         if (quiet) {
           const due = waiters.filter((w) => w.since < started);
@@ -471,7 +530,14 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
         remember(err);
       }
       if (stopped) break;
-      await sleep(failures > 0 ? Math.min(intervalMs * 2 ** failures, MAX_BACKOFF_MS) : intervalMs);
+      idleMs = quiet ? Math.min(idleMs * 2, idleMaxMs) : intervalMs;
+      // poked since the last round ended (the write may have landed after this round read its shard), or someone
+      // still waits for a round: the next one after intervalMs; pokes until then only keep it so (a burst of writes
+      // costs a poll every intervalMs, as while records flow)
+      const soon = hot || waiters.length > 0 || tipWaiters.length > 0;
+      hot = false;
+      erring = failures > 0;
+      await sleep(erring ? Math.min(intervalMs * 2 ** failures, MAX_BACKOFF_MS) : soon ? intervalMs : idleMs);
     }
   })();
 
@@ -483,12 +549,15 @@ export async function startStreamPoller(o: StreamPollerOptions): Promise<StreamP
       new Promise<void>((resolve) => {
         if (stopped) return resolve();
         waiters.push({ since: round, resolve });
+        hurry();
       }),
     caughtUp: () =>
       new Promise<void>((resolve) => {
         if (stopped) return resolve();
         tipWaiters.push({ since: round, resolve });
+        hurry();
       }),
+    poke,
     stats: () => ({ ...counters, shards: shards.size, finishedShards: [...shards.values()].filter((s) => s.done).length }),
     async stop() {
       stopped = true;

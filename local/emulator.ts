@@ -17,7 +17,7 @@ import path from 'node:path';
 import { ROOT } from '../components/bundle';
 import { ConfigError, type StackConfig } from '../config';
 import { ensureBundles } from './bundles';
-import { EMULATOR_POLL_MS } from './dynamodbStreams';
+import { EMULATOR_IDLE_MAX_MS, EMULATOR_POLL_MS, MAX_IDLE_MS } from './dynamodbStreams';
 import { assertPortsFree } from './listen';
 import { localSecretFile } from './endpointsFile';
 import { CURRENT_NAME, EMULATOR_DIR, instanceDir, liveOwner, publishCurrent, registerRunning, retireCurrent, writeAtomically } from './instances';
@@ -87,6 +87,11 @@ export interface EmulatorOptions {
   tokenSecret?: string;
   /** Serve this client auth mode whatever the stack deploys (`npm start -- --auth token`; local/startup.ts). */
   auth?: 'apiKey' | 'token';
+  /**
+   * The longest pause between two polls of a quiet stream (notifier loops, replicator), from EMULATOR_POLL_MS to
+   * MAX_IDLE_MS; default EMULATOR_IDLE_MAX_MS. Tests set an hour to show that writes wake the pollers.
+   */
+  streamIdleMaxMs?: number;
   /** One line per step. */
   log?: (line: string) => void;
 }
@@ -175,6 +180,8 @@ export class Emulator {
     private readonly basePort: number,
     /** The write bound its regions enforce (local/writeBound.ts). */
     readonly writeBound: EmulatedWriteBound,
+    /** The stream pollers' longest pause on a quiet stream (EmulatorOptions.streamIdleMaxMs). */
+    private readonly streamIdleMaxMs: number,
   ) {}
 
   readonly startedAt = new Date().toISOString();
@@ -215,6 +222,10 @@ export class Emulator {
     const stack = opts.stack ?? 'dev';
     const basePort = opts.basePort ?? DEFAULT_BASE_PORT;
     const tokenSecret = opts.tokenSecret ?? randomBytes(48).toString('base64url');
+    const streamIdleMaxMs = opts.streamIdleMaxMs ?? EMULATOR_IDLE_MAX_MS;
+    if (!Number.isInteger(streamIdleMaxMs) || streamIdleMaxMs < EMULATOR_POLL_MS || streamIdleMaxMs > MAX_IDLE_MS) {
+      throw new RangeError(`streamIdleMaxMs must be an integer from ${EMULATOR_POLL_MS} to ${MAX_IDLE_MS} (milliseconds), got ${String(opts.streamIdleMaxMs)}`);
+    }
     const { config, notes, warnings } = emulatorConfig(stack, opts.regions, opts.projectDir, opts.configOverrides, { auth: opts.auth, tokenSecret });
     log(`stack ${stack}: ${config.regions.join(', ')} (primary ${config.primaryRegion}, ${config.writeMode})`);
     for (const w of warnings) log(`  warning: ${w}`);
@@ -290,13 +301,28 @@ export class Emulator {
       // The regions' path to DynamoDB: contention front → (consistency strong: synchronous replication) → DynamoDB
       // Local. Contention first, as a region's DynamoDB endpoint meets it before anything is replicated; the
       // replication's own copies go straight to DynamoDB Local (a global table's replication is the service's own).
+      // The stream pollers (notifier loops, replicator) back off to EMULATOR_IDLE_MAX_MS while their streams are
+      // quiet; every write that lands wakes them (a poll already due within EMULATOR_POLL_MS is left alone), so a
+      // write is still read within EMULATOR_POLL_MS. Signals: the contention front (every write of the regions'
+      // functions and resolvers), the replicator and the synchronous replication (their own writes). With the front
+      // off, the regions' writes are read within EMULATOR_IDLE_MAX_MS.
+      const pokeNotifier = (region: string): void => regions.get(region)?.pokeNotifier();
+      const pokeAll = (): void => {
+        for (const r of regions.values()) r.pokeNotifier();
+        replicator?.poke?.();
+      };
       let regionsEndpoint = dynamodb.endpoint;
       if (config.consistency === 'strong' && config.regions.length > 1) {
-        sync = await startSyncReplication({ endpoint: dynamodb.endpoint, regions: [...config.regions], tables: [config.tableName, config.appConfigTableName] });
+        sync = await startSyncReplication({ endpoint: dynamodb.endpoint, regions: [...config.regions], tables: [config.tableName, config.appConfigTableName], onWrite: pokeNotifier });
         regionsEndpoint = sync.url;
       }
       if (opts.dynamodbContention !== false) {
-        contention = await startContentionFront({ log, ...(typeof opts.dynamodbContention === 'object' ? opts.dynamodbContention : {}), endpoint: regionsEndpoint });
+        const given = typeof opts.dynamodbContention === 'object' ? opts.dynamodbContention : {};
+        const onWrite: ContentionOptions['onWrite'] = (w) => {
+          pokeAll();
+          given.onWrite?.(w);
+        };
+        contention = await startContentionFront({ log, ...given, onWrite, endpoint: regionsEndpoint });
         regionsEndpoint = contention.url;
       }
       log(`DynamoDB Local on ${dynamodb.endpoint}, ${contention ? `contention front on ${contention.url} (transaction conflicts; per partition key 1,000 write and 3,000 read units/s)` : 'contention front off'}`);
@@ -313,9 +339,11 @@ export class Emulator {
           regions: [...config.regions],
           tables: [config.tableName, config.appConfigTableName],
           lagMs: opts.replicationLag ?? 0,
-          // streams read every 50 ms (Lambda polls a shard 4 times a second): fast enough to feel instant, and an
-          // idle emulator no longer keeps DynamoDB Local busy
+          // streams read every 50 ms while writes come (Lambda polls a shard 4 times a second): fast enough to feel
+          // instant; a quiet stream 4 times a second, so an idle emulator leaves DynamoDB Local mostly idle
           intervalMs: EMULATOR_POLL_MS / 2,
+          idleMaxMs: streamIdleMaxMs,
+          onWrite: pokeNotifier,
         });
         log(`replicator: ${config.regions.length * (config.regions.length - 1)} region pairs, lag ${describeLag(opts.replicationLag)}`);
       }
@@ -329,6 +357,7 @@ export class Emulator {
             auth,
             writeBound,
             ports: basePort ? { graphql: basePort + 10 + 10 * i, rest: basePort + 11 + 10 * i } : { graphql: 0, rest: 0 },
+            streamIdleMaxMs,
           }),
         ),
       );
@@ -375,7 +404,7 @@ export class Emulator {
       await dynamodb.stop();
       throw err;
     }
-    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, contention, contention?.url ?? (sync ? sync.url : dynamodb.endpoint), logDir, opts.endpointsFile === undefined ? root : null, basePort, writeBound);
+    const emulator = new Emulator(config, dynamodb, replicator, regions, endpointsFile, router, admin as AdminServer, controls as FaultControls, globalApiKey, auth, contention, contention?.url ?? (sync ? sync.url : dynamodb.endpoint), logDir, opts.endpointsFile === undefined ? root : null, basePort, writeBound, streamIdleMaxMs);
     served.emulator = emulator;
     emulator.writeEndpoints();
     return emulator;
@@ -423,6 +452,7 @@ export class Emulator {
           writeBound: this.writeBound,
           ports: this.basePort ? { graphql: this.basePort + 10 + 10 * index, rest: this.basePort + 11 + 10 * index } : { graphql: 0, rest: 0 },
           added: true,
+          streamIdleMaxMs: this.streamIdleMaxMs,
         }),
       );
       this.regions.set(region, r);

@@ -45,6 +45,8 @@ export interface NotifierLoopOptions {
   invoke(event: { Records: DynamoDBRecord[] }): Promise<unknown>;
   /** Poll interval, ≤ 50 ms; default 25. */
   intervalMs?: number;
+  /** The longest pause between polls of a quiet stream (startStreamPoller's idleMaxMs); default intervalMs. */
+  idleMaxMs?: number;
   mapping?: NotifierMapping;
   from?: 'TRIM_HORIZON' | 'LATEST';
   /** One line per discarded range or problem; default console.warn. */
@@ -265,6 +267,7 @@ export async function startNotifierLoop(o: NotifierLoopOptions): Promise<Notifie
     region: o.region,
     table: o.table,
     intervalMs,
+    ...(o.idleMaxMs !== undefined ? { idleMaxMs: o.idleMaxMs } : {}),
     batchSize: mapping.batchSize,
     from: o.from ?? 'TRIM_HORIZON',
     handle,

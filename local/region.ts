@@ -28,7 +28,7 @@ import { resolverFiles } from '../schema/resolvers/manifest';
 import { createGraphQLExecutor, type GraphQLExecutor } from './appsync/graphql';
 import { loadResolverModule } from './appsync/runner';
 import { startAppSyncServer, type AppSyncServer } from './appsync/server';
-import { EMULATOR_POLL_MS } from './dynamodbStreams';
+import { EMULATOR_IDLE_MAX_MS, EMULATOR_POLL_MS } from './dynamodbStreams';
 import { LambdaHost } from './lambdaHost';
 import { appendOnFailure, localDlqFile, startNotifierLoop, type NotifierLoop } from './notifierLoop';
 import { pathToFileURL } from 'node:url';
@@ -76,6 +76,8 @@ export interface RegionOptions {
    * moment it subscribes.
    */
   added?: boolean;
+  /** The notifier loop's longest pause between polls of a quiet stream; default EMULATOR_IDLE_MAX_MS. */
+  streamIdleMaxMs?: number;
 }
 
 /**
@@ -189,6 +191,7 @@ export class Region {
         invoke: (event) => r.invokeNotifier(event),
         ...(opts.logDir ? { onDiscard: (range) => appendOnFailure(localDlqFile(opts.logDir as string, opts.region), range) } : {}),
         intervalMs: EMULATOR_POLL_MS,
+        idleMaxMs: opts.streamIdleMaxMs ?? EMULATOR_IDLE_MAX_MS,
         ...(opts.added ? { from: 'LATEST' as const } : {}),
       });
     try {
@@ -279,6 +282,16 @@ export class Region {
 
   notifierStats() {
     return this.notifier?.stats();
+  }
+
+  /** Something may have been written to this region's items table: the notifier loop reads its stream soon. */
+  pokeNotifier(): void {
+    this.notifier?.poller.poke();
+  }
+
+  /** Resolves once the notifier loop has read its stream up to date and handed everything written before over. */
+  async notifierSettled(): Promise<void> {
+    await this.notifier?.poller.settled();
   }
 
   subscriptions(): number {

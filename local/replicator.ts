@@ -17,7 +17,7 @@
  *     region). updatedAt is compared as a string: the project writes ISO-8601 UTC from toISOString(), whose string
  *     order is time order. Images without a string `updatedAt` (e.g. drain flags) are applied unconditionally.
  *   - deletes: a REMOVE is timestamped with the later of (a) when the REMOVE was first read from the source stream
- *     (sub-ms resolution, ≤ one poll interval after the delete) and (b) the deleted image's updatedAt. (a) because a
+ *     (sub-ms resolution, ≤ one poll pause after the delete: see "Polling" below) and (b) the deleted image's updatedAt. (a) because a
  *     delete is a write that happened when it happened, so it beats every write with an earlier updatedAt and loses
  *     to later ones; (b) because the source accepted the delete after that write, so the delete must beat it (and
  *     every copy of it) even when the writer's clock ran ahead of ours — otherwise the other replicas would keep an
@@ -54,13 +54,17 @@
  *   - catchUp: resolves once everything the other streams held when it was called is applied to the new region.
  *   - drainOut / removeRegion: every write the region accepted is applied everywhere, then its pairs and pollers go.
  * Known limit: a client's own delete in the destination is known to the replicator only once that region's stream
- * has been read (≤ one poll interval later); an older replicated write landing inside that window can recreate the
+ * has been read (≤ one poll pause later); an older replicated write landing inside that window can recreate the
  * item there. Replicated writes to one item are serialised, so deletes that come through the replicator have no
  * such window.
+ * Polling: the streams are read every 2 × intervalMs (≤ 50 ms) while records come; a quiet stream's pause grows to
+ * idleMaxMs (./dynamodbStreams.ts, "Pacing"). poke() wakes every poller (the emulator calls it for each write its
+ * DynamoDB front accepted), and each replicated write wakes its destination's pollers, so a poll pause after a
+ * write is 2 × intervalMs; a write nothing signals is read within idleMaxMs.
  */
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
-import { DynamoDBLocalError, jsonCall, recordSeenAt, type StreamPoller, startStreamPoller } from './dynamodbStreams';
+import { DynamoDBLocalError, jsonCall, MAX_IDLE_MS, recordSeenAt, type StreamPoller, startStreamPoller } from './dynamodbStreams';
 import { realisticLagMs } from './latency';
 import { HASH_KEY } from '../schema/tables';
 import { recordIds, trace, tracing } from './trace';
@@ -73,6 +77,13 @@ export interface ReplicatorOptions {
   lagMs?: number | 'realistic' | ((from: string, to: string) => number);
   /** Milliseconds between scheduler passes and stream polls; ≤ 50, default 10. */
   intervalMs?: number;
+  /**
+   * The longest pause between polls of a quiet stream (startStreamPoller's idleMaxMs, ./dynamodbStreams.ts);
+   * default: the poll interval (no backoff). poke() and every replicated write wake the pollers.
+   */
+  idleMaxMs?: number;
+  /** Called with the destination region after each replicated write that changed it (the emulator pokes that region's notifier). */
+  onWrite?: (region: string) => void;
   from?: 'TRIM_HORIZON' | 'LATEST';
   log?: (line: string) => void;
 }
@@ -112,6 +123,11 @@ export interface Replicator {
   totals(): ReplicatorTotals;
   /** Resolves when every stream has been read up to date and nothing is pending on unpaused pairs. */
   idle(): Promise<void>;
+  /**
+   * Something may have been written to a replicated table: the stream pollers read soon (StreamPoller.poke). The
+   * replicator pokes a destination's pollers itself after its own writes. Absent under strong consistency.
+   */
+  poke?(): void;
   /**
    * Adding a region, as DynamoDB adds a replica to a live table (see "Adding and removing a region" in the header):
    * `addRegion` starts replicating to and from `region` (its tables must exist, empty), at once; `backfill` then
@@ -215,6 +231,11 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
   const regions = [...o.regions];
   const intervalMs = o.intervalMs ?? 10;
   if (!Number.isInteger(intervalMs) || intervalMs < 1 || intervalMs > 50) throw new Error(`replicator intervalMs must be an integer from 1 to 50, got ${intervalMs}`);
+  const pollMs = Math.min(intervalMs * 2, 50);
+  const idleMaxMs = o.idleMaxMs ?? pollMs;
+  if (!Number.isInteger(idleMaxMs) || idleMaxMs < pollMs || idleMaxMs > MAX_IDLE_MS) {
+    throw new Error(`replicator idleMaxMs must be an integer from the stream poll interval (${pollMs} ms) to ${MAX_IDLE_MS}, got ${String(o.idleMaxMs)}`);
+  }
   const lagOf = resolveLag(o.lagMs);
   const log = o.log ?? ((line: string) => console.warn(line));
   const { endpoint } = o;
@@ -322,7 +343,13 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
     keyLocks.set(k, tail);
     await previous;
     try {
-      return await applyNow(pair, p, k, backfill);
+      const changed = await applyNow(pair, p, k, backfill);
+      // the write is a stream record in the destination: its echo for our pollers, a change for its notifier
+      if (changed) {
+        for (const q of pollersOf.get(pair.to) ?? []) q.poke();
+        o.onWrite?.(pair.to);
+      }
+      return changed;
     } finally {
       release();
       if (keyLocks.get(k) === tail) keyLocks.delete(k);
@@ -428,7 +455,7 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
   const pollersOf = new Map<string, StreamPoller[]>();
   const startPollers = async (region: string, from: 'TRIM_HORIZON' | 'LATEST'): Promise<void> => {
     for (const table of o.tables) {
-      const poller = await startStreamPoller({ endpoint, region, table, intervalMs: Math.min(intervalMs * 2, 50), batchSize: 1000, from, handle: handleFrom(region, table), log });
+      const poller = await startStreamPoller({ endpoint, region, table, intervalMs: pollMs, idleMaxMs, batchSize: 1000, from, handle: handleFrom(region, table), log });
       pollers.push(poller);
       pollersOf.set(region, [...(pollersOf.get(region) ?? []), poller]);
     }
@@ -519,6 +546,9 @@ export async function startReplicator(o: ReplicatorOptions): Promise<Replicator>
         lastError: p.lastError,
       })),
     totals: () => ({ ...totals }),
+    poke() {
+      for (const q of pollers) q.poke();
+    },
     async addRegion(region) {
       if (typeof region !== 'string' || !region || regions.includes(region)) throw new Error(`replicator addRegion: ${JSON.stringify(region)} is empty or already one of the regions ${regions.join(', ')}`);
       const paused = [...pairs.values()].filter((p) => p.paused);

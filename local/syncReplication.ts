@@ -31,6 +31,8 @@
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/globaltables-security.html), so this front does
  * the same for requests from that region; writes elsewhere still succeed (two of three MRSC regions) and their copies
  * to the cut-off region wait in order until it is resumed.
+ * Each write that lands in a region — the caller's, once DynamoDB Local accepted it, and every copy, late ones on
+ * resume included — is reported to `onWrite(region)`: the emulator wakes that region's notifier loop with it.
  */
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
@@ -51,6 +53,11 @@ export interface SyncReplicationOptions {
    * write here to make a write from another region overlap it (never set in the emulator).
    */
   beforeForward?: (region: string, items: Array<{ table: string; key: Item }>) => Promise<void> | void;
+  /**
+   * Called with the region after each write to a replicated table lands there: the caller's (answered 200) and each
+   * copy, including copies applied late, on resume. The emulator pokes that region's notifier with it.
+   */
+  onWrite?: (region: string) => void;
 }
 
 export interface SyncReplication extends Replicator {
@@ -133,10 +140,19 @@ export async function startSyncReplication(o: SyncReplicationOptions): Promise<S
     }
   };
 
+  const wrote = (region: string): void => {
+    try {
+      o.onWrite?.(region);
+    } catch (err) {
+      log(`sync replication: onWrite: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
   const applyCopy = async (to: string, c: Copy): Promise<void> => {
     if (c.image) await jsonCall(endpoint, to, 'DynamoDB_20120810', 'PutItem', { TableName: c.table, Item: c.image });
     else await jsonCall(endpoint, to, 'DynamoDB_20120810', 'DeleteItem', { TableName: c.table, Key: c.key });
     applied.set(`${c.from}>${to}`, (applied.get(`${c.from}>${to}`) ?? 0) + 1);
+    wrote(to);
   };
 
   /** The caller's write was accepted in `from`: copy each item's resulting image (or its absence) to every other region. */
@@ -234,7 +250,10 @@ export async function startSyncReplication(o: SyncReplicationOptions): Promise<S
         const run = async () => {
           if (items.length > 0) await o.beforeForward?.(region as string, items.map((i) => ({ table: i.table, key: i.key })));
           const answer = await forward(req, raw);
-          if (answer.status === 200 && items.length > 0) await replicate(region as string, items);
+          if (answer.status === 200 && items.length > 0) {
+            wrote(region as string);
+            await replicate(region as string, items);
+          }
           return answer;
         };
         let answer: Awaited<ReturnType<typeof run>>;

@@ -54,7 +54,7 @@ export function hopStats(all: readonly Record<Hop, number>[]): Record<Hop, Stats
 /** What would shorten each hop in the emulator (for a row that misses its target). */
 export const HOP_FIX: Record<Hop, string> = {
   replication: 'the replicator reads each source stream every 25 ms and applies one write at a time per region pair (local/replicator.ts): read more often, or apply different items in parallel',
-  'stream poll': 'each notifier loop polls its stream every 50 ms (EMULATOR_POLL_MS, local/dynamodbStreams.ts): poll more often, or wake the loop when the replicator or a write lands',
+  'stream poll': 'each notifier loop is woken by every write the replicator or the contention front passes, then polls every 50 ms while records come (EMULATOR_POLL_MS, local/dynamodbStreams.ts): poll more often',
   notifier:
     "the notifier runs in a worker thread sharing the machine's cores with everything else; one batch is in flight per stream (Lambda's own rule): more lanes (parallelizationFactor) or less CPU per publish",
   publish: "AppSync's executor runs publishItemChange's resolver in the emulator's event loop: a lighter resolver path, or fewer concurrent requests",

@@ -7,17 +7,24 @@
  * own item) with 32 writers, and in consistency strong a write from a second region refused with
  * ReplicatedWriteConflictException (local/syncReplication.ts). Overlaps are forced with the fronts' hold before
  * forwarding: the first request waits until the one it must overlap has reached the front — no sleeps.
- * Last, the emulator runs the front by default and its admin API's /status counts what it refused.
+ * onWrite hears each accepted write and nothing else (the front's and the synchronous replication's). Last, the
+ * emulator runs the front by default, its admin API's /status counts what it refused, and a write through it wakes
+ * stream pollers that would otherwise pause for an hour.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   DeleteItemCommand,
+  QueryCommand,
+  ScanCommand,
   TransactGetItemsCommand,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
   type TransactWriteItem,
   type TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
@@ -27,9 +34,12 @@ import { Emulator } from '../../local/emulator';
 import { parseStartArgs } from '../../local/start';
 import { LOCAL_CREDENTIALS } from '../../local/tables';
 import { createTable, ddbClient, dynamoLocalEndpoint, uniqueTableName } from '../support/dynamodb';
+import { waitFor } from './support';
+import { MAX_IDLE_MS } from '../../local/dynamodbStreams';
 
 const EU = 'eu-west-1';
 const US = 'eu-central-1';
+const AP = 'ap-southeast-2';
 const CONFLICT = { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item.' };
 const NONE = { Code: 'None' };
 const S = (s: string) => ({ S: s });
@@ -189,6 +199,44 @@ describe('DynamoDB contention front (local/contention.ts) on DynamoDB Local', fu
     assert.equal(ok.Responses?.[0].Item?.state.S, 'fenced');
   });
 
+  it('onWrite hears every write DynamoDB accepted, once it is stored and before the reply; no read, no failed write', async () => {
+    const heard: Array<{ target: string; region: string }> = [];
+    let storedWhenHeard: Promise<boolean> | undefined;
+    const names = { items: '' };
+    const { items, client } = await setup('ct-onwrite', {
+      onWrite: (w) => {
+        heard.push(w);
+        // the first write heard is the put of w-1: DynamoDB Local must hold it already
+        storedWhenHeard ??= ddbClient(EU)
+          .send(new GetItemCommand({ TableName: names.items, Key: { id: S('w-1') }, ConsistentRead: true }))
+          .then((r) => r.Item !== undefined);
+      },
+    });
+    names.items = items;
+    const c = client();
+    const key = (id: string) => ({ id: S(id) });
+
+    await c.send(new PutItemCommand({ TableName: items, Item: { id: S('w-1'), value: S('1') } }));
+    assert.deepEqual(heard, [{ target: 'PutItem', region: EU }], 'heard before the reply came back');
+    assert.equal(await storedWhenHeard, true, 'the write was in DynamoDB Local when onWrite was called');
+    await c.send(new UpdateItemCommand({ TableName: items, Key: key('w-1'), UpdateExpression: 'SET #v = :v', ExpressionAttributeNames: { '#v': 'value' }, ExpressionAttributeValues: { ':v': S('2') } }));
+    await c.send(new DeleteItemCommand({ TableName: items, Key: key('w-1') }));
+    await c.send(new BatchWriteItemCommand({ RequestItems: { [items]: [{ PutRequest: { Item: { id: S('w-2') } } }, { PutRequest: { Item: { id: S('w-3') } } }] } }));
+    await c.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: items, Item: { id: S('w-4') } } }] }));
+    const writes = ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'].map((target) => ({ target, region: EU }));
+    assert.deepEqual(heard, writes);
+
+    await c.send(new GetItemCommand({ TableName: items, Key: key('w-2') }));
+    await c.send(new QueryCommand({ TableName: items, KeyConditionExpression: 'id = :id', ExpressionAttributeValues: { ':id': S('w-2') } }));
+    await c.send(new ScanCommand({ TableName: items }));
+    await c.send(new BatchGetItemCommand({ RequestItems: { [items]: { Keys: [key('w-2'), key('w-3')] } } }));
+    await c.send(new TransactGetItemsCommand({ TransactItems: [{ Get: { TableName: items, Key: key('w-4') } }] }));
+    // refused by DynamoDB Local: nothing written
+    const refused = await failure(c.send(new PutItemCommand({ TableName: items, Item: { id: S('w-2') }, ConditionExpression: 'attribute_not_exists(id)' })));
+    assert.equal(refused.name, 'ConditionalCheckFailedException');
+    assert.deepEqual(heard, writes, 'reads and a refused write are not heard');
+  });
+
   it('one partition key takes 1,000 write units per second (2 per KB in a transaction) and 3,000 read units, then ThrottlingException; other keys do not share it', async () => {
     let clock = 1_000_000;
     const { items, front, client } = await setup('ct-throttle', { now: () => clock });
@@ -275,6 +323,8 @@ describe('DynamoDB contention front (local/contention.ts) on DynamoDB Local', fu
     const items = uniqueTableName('ct-mrsc-items');
     for (const r of [EU, US]) await createTable(r, items);
     const hold = holdFirst(() => true);
+    /** Where the synchronous replication's onWrite says a write landed (the emulator pokes that region's notifier). */
+    const landed: string[] = [];
     let refusals = 0;
     let lastRefusal!: () => void;
     const refusedEveryAttempt = new Promise<void>((r) => (lastRefusal = r));
@@ -284,6 +334,7 @@ describe('DynamoDB contention front (local/contention.ts) on DynamoDB Local', fu
       tables: [items],
       log: () => undefined,
       beforeForward: (region, touched) => hold.hook({ target: 'PutItem', region, items: touched }),
+      onWrite: (region) => landed.push(region),
     });
     cleanup.push(() => sync.stop());
     let maxAttempts = 0;
@@ -315,6 +366,14 @@ describe('DynamoDB contention front (local/contention.ts) on DynamoDB Local', fu
     }
     // once nothing is in flight the other region writes
     await us.send(new PutItemCommand({ TableName: items, Item: { id: S('z'), from: S(US) } }));
+    assert.deepEqual(landed, [EU, US, US, EU], 'each accepted write, then its copy; no refused attempt');
+    // a copy held back by a pause lands, and is heard, on resume
+    sync.pause(EU, US);
+    await eu.send(new PutItemCommand({ TableName: items, Item: { id: S('z'), from: S('paused') } }));
+    assert.deepEqual(landed.slice(4), [EU]);
+    sync.resume(EU, US);
+    await sync.idle();
+    assert.deepEqual(landed.slice(4), [EU, US]);
   });
 
   it('npm start: --dynamodb-contention on (default) or off, anything else refused with a message', () => {
@@ -324,17 +383,20 @@ describe('DynamoDB contention front (local/contention.ts) on DynamoDB Local', fu
     assert.throws(() => parseStartArgs(['--dynamodb-contention', 'maybe']), { message: '--dynamodb-contention maybe: on or off' });
   });
 
-  it('the emulator runs the front by default: the regions reach DynamoDB through it and /status counts its refusals per region and table', async function () {
+  it('the emulator runs the front by default: the regions reach DynamoDB through it, /status counts its refusals per region and table, and each write through it wakes the stream pollers', async function () {
     this.timeout(120_000);
     const hold = holdFirst((r) => r.target === 'TransactWriteItems');
+    const frontWrites: string[] = [];
     const emulator = await Emulator.start({
       stack: 'dev',
       basePort: 0,
       dynamodbEndpoint: dynamoLocalEndpoint(),
       endpointsFile: null,
       logDir: null,
-      dynamodbContention: { beforeForward: hold.hook, log: () => undefined },
+      dynamodbContention: { beforeForward: hold.hook, onWrite: (w) => frontWrites.push(w.target), log: () => undefined },
       configOverrides: { tableName: `${uniqueTableName('ct-emu')}-items` },
+      // a quiet stream is read only when something wakes its poller (an hour is "never" here)
+      streamIdleMaxMs: MAX_IDLE_MS,
     });
     cleanup.push(() => emulator.stop());
     assert.ok(emulator.contention, 'on by default');
@@ -356,5 +418,21 @@ describe('DynamoDB contention front (local/contention.ts) on DynamoDB Local', fu
       [[EU, cfg.appConfigTableName, 1]],
     );
     assert.equal(status.dynamodb.replicatedWriteConflicts, null, 'eventual consistency: no synchronous replication');
+    assert.deepEqual(frontWrites, ['TransactWriteItems'], 'the test\'s own onWrite still hears the front');
+
+    // 20 quiet rounds of every poller (settled() wakes a poller for one round; the replicator's idle() settles each
+    // of its pollers twice) take their pauses past an hour: from here on only a poke makes them read
+    const regions = [...emulator.regions.values()];
+    for (let i = 0; i < 10; i += 1) await emulator.replicator.idle();
+    for (let i = 0; i < 20; i += 1) await Promise.all(regions.map((r) => r.notifierSettled()));
+    const invocations = (r: string) => emulator.region(r).notifierStats()!.invocations;
+    const [eu0, ap0] = [invocations(EU), invocations(AP)];
+    const written = { id: S('emu-wake'), value: S('v'), version: { N: '1' }, updatedAt: S(new Date().toISOString()), updatedRegion: S(EU) };
+    await c.send(new PutItemCommand({ TableName: cfg.tableName, Item: written }));
+    // the front's onWrite → eu-west-1's notifier and the replicator's pollers; the replicated write → ap-southeast-2's
+    await waitFor('eu-west-1\'s notifier to take the write', () => invocations(EU) > eu0);
+    await waitFor('the write to reach ap-southeast-2', async () => (await ddbClient(AP).send(new GetItemCommand({ TableName: cfg.tableName, Key: { id: S('emu-wake') }, ConsistentRead: true }))).Item);
+    await waitFor('ap-southeast-2\'s notifier to take the replicated write', () => invocations(AP) > ap0);
+    assert.deepEqual(frontWrites, ['TransactWriteItems', 'PutItem']);
   });
 });

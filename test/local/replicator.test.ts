@@ -2,10 +2,12 @@
  * Replicator (local/replicator.ts) across three emulated regions on one DynamoDB Local: writes and deletes reach
  * every other region unchanged (no extra attribute), nothing echoes back, concurrent writes converge to the
  * last writer (updatedAt, then region) everywhere, a delete beats older writes that arrive after it, lag per pair
- * is honoured, pause queues and resume converges, and stats() counts what happened. Plus the realistic-lag table.
+ * is honoured, pause queues and resume converges, stats() counts what happened, and with an idle backoff a poke
+ * and the replicator's own writes wake its pollers. Plus the realistic-lag table.
  */
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
+import { MAX_IDLE_MS } from '../../local/dynamodbStreams';
 import { NEARBY_RTT_MS, realisticLagMs, REPLICATION_BASE_MS, roundTripMs } from '../../local/latency';
 import { type Replicator, type ReplicatorOptions, startReplicator } from '../../local/replicator';
 import { createTable, dynamoEndpoint, uniqueTableName } from '../support/dynamodb';
@@ -167,7 +169,27 @@ describe('local replicator (global table stand-in)', function () {
     assert.ok(after.maxLagMs! >= after.lastLagMs!, 'queued time counts as lag');
   });
 
+  it('with idleMaxMs its quiet streams wait for a poke, and each replicated write wakes its destination\'s pollers and is heard by onWrite', async () => {
+    const heard: string[] = [];
+    const { items, rep } = await setup('rep-poke', { idleMaxMs: MAX_IDLE_MS, onWrite: (region) => heard.push(region) });
+    // each idle() is two quiet rounds of every poller (settled() wakes them): 20 take their pause past an hour
+    for (let i = 0; i < 10; i += 1) await rep.idle();
+    const a = item('w-1', 'one', '2026-11-30T10:00:00.000Z', EU);
+    await put(EU, items, a);
+    assert.ok(rep.poke, 'the asynchronous replicator can be poked');
+    rep.poke(); // what the emulator does for each write its DynamoDB front accepted
+    await waitFor('w-1 in every region', async () => (await everywhere(items, 'w-1')).every((x) => x !== null));
+    // nothing but the replicator's own poke after each replicated write makes US and AP read their streams now
+    await waitFor('both echoes read', () => rep.totals().echoesSkipped === 2);
+    assert.deepEqual(rep.totals(), { sourceRecords: 1, echoesSkipped: 2 });
+    assert.deepEqual(heard.sort(), [AP, US].sort());
+  });
+
   it('refuses bad options and unknown regions with clear errors', async () => {
+    await assert.rejects(
+      startReplicator({ endpoint: dynamoEndpoint(), regions: [EU, US], tables: ['t-x'], intervalMs: 10, idleMaxMs: 19 }),
+      { message: `replicator idleMaxMs must be an integer from the stream poll interval (20 ms) to ${MAX_IDLE_MS}, got 19` },
+    );
     await assert.rejects(startReplicator({ endpoint: dynamoEndpoint(), regions: [EU], tables: ['t-x'] }), /at least two distinct region names, got \["eu-west-1"\]/);
     await assert.rejects(startReplicator({ endpoint: dynamoEndpoint(), regions: [EU, US], tables: ['t-x'], lagMs: -1 }), /lagMs for every pair → {2}must be a finite number ≥ 0, got -1|lagMs .* must be a finite number ≥ 0, got -1/);
     const { rep } = await setup('rep-bad');

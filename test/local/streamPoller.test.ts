@@ -2,11 +2,12 @@
  * Stream poller (local/dynamodbStreams.ts) on DynamoDB Local: records exactly in Lambda's DynamoDB-event format,
  * stream order and batch limits, redelivery of records handle() did not finish, LATEST, a closed shard (DynamoDB
  * Local closes its shard when the stream is disabled), and recovery from an expired iterator and from errors,
- * injected by a proxy in front of DynamoDB Local.
+ * injected by a proxy in front of DynamoDB Local. Pacing: the idle backoff, its cap, and what wakes a sleeping
+ * poller (poke(), settled(), caughtUp()), counted in polls, never timed.
  */
 import assert from 'node:assert/strict';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { recordSeenAt, type StreamPoller, startStreamPoller } from '../../local/dynamodbStreams';
+import { MAX_IDLE_MS, recordSeenAt, type StreamPoller, startStreamPoller } from '../../local/dynamodbStreams';
 import { createTable, dynamoEndpoint, uniqueTableName } from '../support/dynamodb';
 import { del, disableStream, FaultyProxy, item, put, waitFor } from './support';
 
@@ -202,7 +203,162 @@ describe('local stream poller', function () {
     }
   });
 
+  // Pacing: counted in polls (GetRecords calls; one shard, so one per round) from settled points, never timed. Each
+  // settled() wakes the sleeping poller for one quiet round, so N of them take the pause to intervalMs × 2^N.
+  /** Quiet rounds that take a 10 ms poller's pause past an hour (MAX_IDLE_MS): it never polls on its own after them. */
+  const TO_THE_CAP = 20;
+  /** `p` or, after `ms`, a failure naming `what`: a guard against a hang only. */
+  const guard = <T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms for ${what}`)), ms).unref())]);
+  const idleSetup = async (prefix: string, o: { idleMaxMs: number; endpoint?: string; intervalMs?: number }) => {
+    const table = uniqueTableName(prefix);
+    await createTable(REGION, table);
+    const got: string[] = [];
+    let next: ((id: string) => void) | undefined;
+    const poller = await start({
+      table,
+      intervalMs: 10,
+      ...o,
+      handle: async (rs) => {
+        for (const r of rs) {
+          const id = r.dynamodb!.Keys!.id.S!;
+          got.push(id);
+          next?.(id);
+        }
+        return rs.length;
+      },
+    });
+    /** Resolves with the id of the next record handed over. */
+    const nextRecord = (): Promise<string> => new Promise((resolve) => (next = resolve));
+    return { table, got, poller, nextRecord };
+  };
+
+  it('backs off while its stream is quiet (the pause doubling per quiet round) and polls every intervalMs again once a record comes', async () => {
+    const { table, poller, nextRecord } = await idleSetup('poll-idle', { idleMaxMs: MAX_IDLE_MS });
+    for (let i = 0; i < TO_THE_CAP; i += 1) await poller.settled();
+    // a poller without backoff on the same stream is the clock: 50 of its polls take at least 50 × 10 ms
+    const clock = await start({ table, intervalMs: 10, handle: async (rs) => rs.length });
+    const quietPolls = poller.stats().polls;
+    const c0 = clock.stats().polls;
+    await waitFor('50 polls of the clock poller', () => clock.stats().polls >= c0 + 50);
+    assert.equal(poller.stats().polls, quietPolls, 'after 20 quiet rounds it does not poll on its own (its pause is past an hour)');
+
+    const first = nextRecord();
+    await put(REGION, table, item('idle-1', 'v', '2026-11-30T10:00:00.000Z', REGION));
+    poller.poke();
+    assert.equal(await guard(first, 'idle-1'), 'idle-1');
+    // the round that read it set the pause back to intervalMs: 10, 20, 40 ms — not an hour
+    const p1 = poller.stats().polls;
+    await waitFor('3 polls of its own after the record', () => poller.stats().polls >= p1 + 3);
+  });
+
+  it('never pauses longer than idleMaxMs', async () => {
+    const { poller } = await idleSetup('poll-cap', { idleMaxMs: 40 });
+    for (let i = 0; i < TO_THE_CAP; i += 1) await poller.settled();
+    const p0 = poller.stats().polls;
+    await waitFor('5 polls of its own at the 40 ms cap', () => poller.stats().polls >= p0 + 5);
+  });
+
+  it('settled() and caughtUp() wake a sleeping poller (one round each), and one asked mid-round gets the next round after intervalMs', async () => {
+    const proxy = await FaultyProxy.start();
+    try {
+      const { poller } = await idleSetup('poll-waiters', { idleMaxMs: MAX_IDLE_MS, endpoint: proxy.endpoint });
+      for (let i = 0; i < TO_THE_CAP; i += 1) await poller.settled();
+      const p0 = poller.stats().polls;
+      await guard(poller.caughtUp(), 'caughtUp() of a poller pausing for an hour');
+      assert.equal(poller.stats().polls, p0 + 1);
+      await guard(poller.settled(), 'settled() of a poller pausing for an hour');
+      assert.equal(poller.stats().polls, p0 + 2);
+
+      // asked while a round is under way: that round does not count, the next comes intervalMs after it
+      const hold = proxy.holdNextReply('GetRecords');
+      const first = poller.settled();
+      await guard(hold.held, 'the held GetRecords');
+      const second = poller.caughtUp();
+      hold.release();
+      await guard(first, 'the held round');
+      assert.equal(poller.stats().polls, p0 + 3);
+      await guard(second, 'caughtUp() asked mid-round');
+      assert.equal(poller.stats().polls, p0 + 4);
+    } finally {
+      while (pollers.length) await pollers.pop()!.stop();
+      await proxy.stop();
+    }
+  });
+
+  it('poke(): a sleeping poller polls at once; poked mid-round, it pauses only intervalMs after the round', async () => {
+    const proxy = await FaultyProxy.start();
+    try {
+      const { table, got, poller, nextRecord } = await idleSetup('poll-poke', { idleMaxMs: MAX_IDLE_MS, endpoint: proxy.endpoint });
+      for (let i = 0; i < TO_THE_CAP; i += 1) await poller.settled();
+
+      // asleep for an hour: a write and a poke, and the record is handed over
+      const first = nextRecord();
+      await put(REGION, table, item('poke-1', 'v', '2026-11-30T10:00:00.000Z', REGION));
+      poller.poke();
+      assert.equal(await guard(first, 'poke-1 after a poke'), 'poke-1');
+      for (let i = 0; i < TO_THE_CAP; i += 1) await poller.settled();
+
+      // a round whose GetRecords DynamoDB Local has answered (empty) but the poller has not yet received: the write
+      // lands after the read, the poke comes during the round; the round is quiet, yet the next pause is intervalMs
+      const hold = proxy.holdNextReply('GetRecords');
+      const roundDone = poller.settled();
+      await guard(hold.held, 'the held GetRecords');
+      const second = nextRecord();
+      await put(REGION, table, item('poke-2', 'v', '2026-11-30T10:00:00.000Z', REGION));
+      poller.poke();
+      hold.release();
+      await guard(roundDone, 'the held round to end');
+      assert.deepEqual(got, ['poke-1'], 'the held round read before the write');
+      assert.equal(await guard(second, 'poke-2, read by the round after the poked one'), 'poke-2');
+    } finally {
+      while (pollers.length) await pollers.pop()!.stop();
+      await proxy.stop();
+    }
+  });
+
+  it('a burst of pokes on a quiet stream costs a poll now and one intervalMs later, then the pause goes back to where the backoff had it', async () => {
+    const { table, poller } = await idleSetup('poll-burst', { idleMaxMs: MAX_IDLE_MS });
+    for (let i = 0; i < TO_THE_CAP; i += 1) await poller.settled();
+    const p0 = poller.stats().polls;
+    for (let i = 0; i < 100; i += 1) poller.poke(); // 100 writes signalled, none written: the rounds find nothing
+    await waitFor('the poked round and the one intervalMs after it', () => poller.stats().polls >= p0 + 2);
+    const clock = await start({ table, intervalMs: 10, handle: async (rs) => rs.length });
+    const c0 = clock.stats().polls;
+    await waitFor('50 polls of the clock poller', () => clock.stats().polls >= c0 + 50);
+    assert.equal(poller.stats().polls, p0 + 2, 'then no poll of its own: the pause is past an hour again, not reset by the pokes');
+  });
+
+  it('pokes while the next poll is due within intervalMs change nothing: polls stay at least intervalMs apart', async () => {
+    const proxy = await FaultyProxy.start();
+    try {
+      const { poller } = await idleSetup('poll-coalesce', { idleMaxMs: MAX_IDLE_MS, endpoint: proxy.endpoint, intervalMs: 50 });
+      for (let i = 0; i < TO_THE_CAP; i += 1) await poller.settled();
+      const reads = () => proxy.calls.filter((c) => c.target === 'GetRecords').map((c) => c.at);
+      const n0 = reads().length;
+      poller.poke();
+      await guard(poller.settled(), 'the poked round'); // it ended: the pause a poke buys (intervalMs) has begun
+      for (let i = 0; i < 100; i += 1) {
+        poller.poke(); // a burst of writes during that pause
+        await new Promise((r) => setImmediate(r));
+      }
+      await waitFor('the round after the pause', () => reads().length >= n0 + 2);
+      const [poked, next] = reads().slice(n0, n0 + 2);
+      // a lower bound only: a loaded machine may wait longer, never shorter (proxy times are whole ms)
+      assert.ok(next - poked >= 50 - 2, `the next poll came ${next - poked} ms after the poked one: a poke during the pause (intervalMs, 50) woke it early`);
+    } finally {
+      while (pollers.length) await pollers.pop()!.stop();
+      await proxy.stop();
+    }
+  });
+
   it('refuses bad options with a clear error', async () => {
+    for (const idleMaxMs of [5, 12.5, MAX_IDLE_MS + 1, Number.NaN]) {
+      await assert.rejects(
+        startStreamPoller({ endpoint: dynamoEndpoint(), region: REGION, table: 'x-table', intervalMs: 10, idleMaxMs, handle: async () => 0 }),
+        { message: `startStreamPoller: idleMaxMs must be an integer from intervalMs (10) to ${MAX_IDLE_MS}, got ${idleMaxMs}` },
+      );
+    }
     await assert.rejects(startStreamPoller({ endpoint: dynamoEndpoint(), region: REGION, table: 'x-table', intervalMs: 500, handle: async () => 0 }), /intervalMs must be an integer from 1 to 50, got 500/);
     await assert.rejects(startStreamPoller({ endpoint: dynamoEndpoint(), region: REGION, table: 'no-such-table-here', handle: async () => 0 }), /DescribeTable \(eu-west-1\): ResourceNotFoundException/);
   });

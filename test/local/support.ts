@@ -75,6 +75,7 @@ export interface FaultRule {
 export class FaultyProxy {
   readonly calls: ProxiedCall[] = [];
   private rules: FaultRule[] = [];
+  private holds: Array<{ target: string; reached: () => void; gate: Promise<void> }> = [];
   private constructor(private readonly server: http.Server) {}
 
   static async start(): Promise<FaultyProxy> {
@@ -98,6 +99,19 @@ export class FaultyProxy {
 
   fault(rule: FaultRule): void {
     this.rules.push({ ...rule });
+  }
+
+  /**
+   * The next `target` call is forwarded as usual, but its answer is held back until release(): `held` resolves once
+   * DynamoDB Local has answered it and the answer waits (the caller is then mid-call, its request already served).
+   */
+  holdNextReply(target: string): { held: Promise<void>; release: () => void } {
+    let release!: () => void;
+    let reached!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const held = new Promise<void>((r) => (reached = r));
+    this.holds.push({ target, reached, gate });
+    return { held, release };
   }
 
   async stop(): Promise<void> {
@@ -134,6 +148,12 @@ export class FaultyProxy {
       });
       const text = await up.text();
       this.calls.push({ target, body: parsed, status: up.status, at });
+      const hold = this.holds.findIndex((h) => h.target === target);
+      if (hold >= 0) {
+        const [h] = this.holds.splice(hold, 1);
+        h.reached();
+        await h.gate;
+      }
       res.writeHead(up.status, { 'content-type': 'application/x-amz-json-1.0' });
       res.end(text);
     } catch (err) {
