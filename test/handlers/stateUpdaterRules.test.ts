@@ -17,13 +17,18 @@ import { fakeDynamo, silentServer } from './faultProxy';
 import { AP, EU, createTables, getItem, putItem } from './helpers';
 
 /** A probe of the designated (EU) replica through a real SDK client at `endpoint`, as the updater's readIn makes it. */
-function probeAt(endpoint: string, table: string): (region: string, signal?: AbortSignal) => ReturnType<typeof readAppState> {
+/**
+ * The updater's probe of the designated replica, through an SDK client with 2 attempts. `timeoutMs` short (300) for
+ * the server that never answers; the servers that do answer get a long one, so a loaded machine's slow answer is not
+ * taken for a timeout (an extra attempt the test did not ask for).
+ */
+function probeAt(endpoint: string, table: string, timeoutMs = 10_000): (region: string, signal?: AbortSignal) => ReturnType<typeof readAppState> {
   const client = new DynamoDBClient({
     region: EU,
     endpoint,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 300, requestTimeout: 300, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
   });
   const doc = DynamoDBDocumentClient.from(client);
   return (_region, signal) => readAppState(doc, table, signal);
@@ -156,7 +161,7 @@ describe('state updater rules: designated region, fenced dwell, read-back, time 
     await seed('active', new Date().toISOString());
     const silent = await silentServer();
     try {
-      const stalled = await updateState(takeover, { ...stateUpdaterDeps(), readIn: probeAt(silent.url, appConfig), readBackMs: 0 });
+      const stalled = await updateState(takeover, { ...stateUpdaterDeps(), readIn: probeAt(silent.url, appConfig, 300), readBackMs: 0 });
       assert.ok(stalled.ok, JSON.stringify(stalled));
       assert.equal(((await getItem(AP, appConfig, APP_STATE_ID))?.takeover as { probe: string }).probe, 'TimeoutError');
     } finally {
