@@ -1,6 +1,6 @@
 /**
  * `npm start` as a user runs it (local/start.ts in a child process, real ports): ready with a table of endpoints and
- * the endpoints file; SIGINT stops everything — the DynamoDB Local JVM included — and leaves no port listening; a
+ * the endpoints file; Ctrl-C stops everything — the DynamoDB Local JVM included — and leaves no port listening; a
  * port in use, a missing Java and bad config are one clear message each, with no stack trace and nothing left behind.
  */
 import assert from 'node:assert/strict';
@@ -66,15 +66,31 @@ describe('npm start (local/start.ts as a child process)', function () {
   // one loaded by parallel test files
   this.timeout(240_000);
 
-  it('serves every region of the dev stack, prints the endpoints, and SIGINT leaves no process and no listening port', async () => {
-    const base = await freeBase();
-    const file = path.join(tmp(), 'endpoints.json');
-    const r = run(['--port', String(base), '--endpoints', file]);
-    try {
+  describe('one run, from start to Ctrl-C', () => {
+    // one emulator for both steps (each npm start boots a JVM and loads the project: seconds of CPU apiece); the
+    // child leads its own process group, so the stop is what a terminal's Ctrl-C sends to npm and node alike
+    let base: number;
+    let file: string;
+    let r: Run;
+    let e: EndpointsFile;
+    before(async () => {
+      base = await freeBase();
+      file = path.join(tmp(), 'endpoints.json');
+      r = run(['--port', String(base), '--endpoints', file], process.env, true);
       const deadline = Date.now() + 180_000;
       while (!fs.existsSync(file) && Date.now() < deadline && r.child.exitCode === null) await new Promise((res) => setTimeout(res, 100));
       assert.ok(fs.existsSync(file), `no endpoints file; stdout:\n${r.out()}\nstderr:\n${r.err()}`);
-      const e = JSON.parse(fs.readFileSync(file, 'utf8')) as EndpointsFile;
+      e = JSON.parse(fs.readFileSync(file, 'utf8')) as EndpointsFile;
+    });
+    after(() => {
+      try {
+        process.kill(-(r.child.pid as number), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    });
+
+    it('serves every region of the dev stack and prints the endpoints, with one DynamoDB Local JVM', async () => {
       assert.deepEqual(Object.keys(e.regions), ['eu-west-1', 'ap-southeast-2']);
       assert.equal(e.regions['eu-west-1'].graphqlUrl, `http://127.0.0.1:${base + 10}/graphql`);
       assert.equal(e.regions['ap-southeast-2'].restUrl, `http://127.0.0.1:${base + 21}/live`);
@@ -85,34 +101,16 @@ describe('npm start (local/start.ts as a child process)', function () {
         assert.ok(row, `a table row for ${name} in:\n${r.out()}`);
         for (const v of [reg.graphqlUrl, reg.realtimeUrl, reg.restUrl, reg.apiKey]) assert.ok(row.includes(v), `${v} in "${row}"`);
       }
-      // AWS's write bound by default, and the limits that make it up
-      assert.match(r.out(), /\] write bound 30 s \(as in AWS\): GraphQL requests end at 30 s, the items function at 10 s\n/);
       let health = 0;
       for (let i = 0; i < 50 && health !== 200; i += 1) health = (await fetch(`${e.regions['ap-southeast-2'].restUrl}/health`)).status;
       assert.equal(health, 200, 'the region answers /health (first calls may time out on a loaded machine)');
-      const ddbPort = Number(new URL(e.dynamodbEndpoint).port);
-      assert.equal(javaProcessesOn(ddbPort).length, 1, 'one DynamoDB Local JVM');
+      assert.equal(javaProcessesOn(Number(new URL(e.dynamodbEndpoint).port)).length, 1, 'one DynamoDB Local JVM');
+      // AWS's write bound by default, and the limits that make it up
+      assert.match(r.out(), /\] write bound 30 s \(as in AWS\): GraphQL requests end at 30 s, the items function at 10 s\n/);
+    });
 
-      r.child.kill('SIGINT');
-      assert.equal(await r.exited, 0, r.err());
-      const ports = [base, base + 1, base + 10, base + 11, base + 20, base + 21, ddbPort];
-      assert.deepEqual(await Promise.all(ports.map(refused)), ports.map(() => true), 'nothing listens any more');
-      assert.deepEqual(javaProcessesOn(ddbPort), [], 'the JVM is gone');
-      assert.equal(fs.existsSync(file), false, 'the endpoints file is removed with the emulator');
-    } finally {
-      r.child.kill('SIGKILL');
-    }
-  });
-
-  it('Ctrl-C (SIGINT to the whole process group, as a terminal sends it) after writes: a clean stop, no "fetch failed" line', async () => {
-    const base = await freeBase();
-    const file = path.join(tmp(), 'endpoints.json');
-    const r = run(['--port', String(base), '--endpoints', file], process.env, true);
-    try {
+    it('Ctrl-C (SIGINT to the whole process group, as a terminal sends it) after writes: a clean stop, no "fetch failed" line, no process and no listening port left, the endpoints file removed', async () => {
       const deadline = Date.now() + 60_000;
-      while (!fs.existsSync(file) && Date.now() < deadline && r.child.exitCode === null) await new Promise((res) => setTimeout(res, 100));
-      assert.ok(fs.existsSync(file), `no endpoints file; stdout:\n${r.out()}\nstderr:\n${r.err()}`);
-      const e = JSON.parse(fs.readFileSync(file, 'utf8')) as EndpointsFile;
       const headers = { 'x-api-key': e.globalApiKey, 'content-type': 'application/json' };
       const put = await fetch(`${e.regions['eu-west-1'].restUrl}/items/ctrl-c`, { method: 'PUT', headers, body: JSON.stringify({ value: 'before the stop' }) });
       assert.equal(put.status, 201, await put.text());
@@ -122,19 +120,17 @@ describe('npm start (local/start.ts as a child process)', function () {
         assert.ok(Date.now() < deadline, 'the write never replicated');
         there = (await fetch(`${e.regions['ap-southeast-2'].restUrl}/items/ctrl-c`, { headers })).status;
       }
+      const ddbPort = Number(new URL(e.dynamodbEndpoint).port);
       process.kill(-(r.child.pid as number), 'SIGINT');
       assert.equal(await r.exited, 0, r.err());
       const printed = `${r.out()}\n${r.err()}`;
       assert.match(printed, /SIGINT: stopping/);
       assert.doesNotMatch(printed, /fetch failed|stream poller|retrying/, 'nothing reads as an error when the emulator stops');
-      assert.deepEqual(javaProcessesOn(Number(new URL(e.dynamodbEndpoint).port)), [], 'the JVM is stopped too');
-    } finally {
-      try {
-        process.kill(-(r.child.pid as number), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+      const ports = [base, base + 1, base + 10, base + 11, base + 20, base + 21, ddbPort];
+      assert.deepEqual(await Promise.all(ports.map(refused)), ports.map(() => true), 'nothing listens any more');
+      assert.deepEqual(javaProcessesOn(ddbPort), [], 'the JVM is stopped too');
+      assert.equal(fs.existsSync(file), false, 'the endpoints file is removed with the emulator');
+    });
   });
 
   it('--auth token: prints the token command, which mints a token the emulator accepts, run as printed', async () => {
