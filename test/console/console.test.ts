@@ -18,8 +18,8 @@ import { chromiumExecutable, launchChromium } from './browser';
 
 const EU = 'eu-west-1'; // region A: first in config order, the global endpoint's choice while healthy
 const AP = 'ap-southeast-2'; // region B
-/** Route53's 30 s × 3 scaled 1:300, as the drill tests run it: a stopped region is unhealthy within a second. */
-const HEALTH = { intervalMs: 100, failureThreshold: 3 };
+/** Route53's 30 s × 3 scaled 1:150, as the drill tests run it: a stopped region is unhealthy within about a second. */
+const HEALTH = { intervalMs: 200, failureThreshold: 3 };
 /** An outer guard against a hang (5× what the slowest step needs on a loaded machine), not a timing claim. */
 const WAIT = 20_000;
 const ARTIFACTS = path.resolve(__dirname, '..', '..', '.local', 'artifacts', 'console');

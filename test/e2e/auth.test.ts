@@ -2,7 +2,7 @@
  * Client auth end to end in the emulator: one client credential on every path that reads or writes items, in every
  * region and through the global endpoint; a bad one refused on every path; only `/health` open; a client
  * whose region stops goes on through the global endpoint with the same credential. One emulator per auth mode,
- * health checks at 100 ms × 2 so the outage is seen in well under a second.
+ * health checks at 200 ms × 2 so the outage is seen within about a second.
  *
  * token mode: `Authorization: <JWT>` (minted with the emulator's local secret, as `npm run token -- --local` does)
  * on GraphQL over HTTP, realtime connect + start, REST and the REST /graphql path, in each region and globally.
@@ -18,7 +18,7 @@ import { eventually, mintTestToken, rest, startTestEmulator, Subscriber, type Te
 const EU = 'eu-west-1';
 const AP = 'ap-southeast-2';
 const PUT = 'mutation Put($input: PutItemInput!) { putItem(input: $input) { id value version updatedRegion } }';
-const HEALTH = { intervalMs: 100, failureThreshold: 2 };
+const HEALTH = { intervalMs: 200, failureThreshold: 2 };
 
 async function gqlWith(url: string, headers: Record<string, string>, query: string, variables: Record<string, unknown> = {}, extra: Record<string, string> = {}) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers, ...extra }, body: JSON.stringify({ query, variables }) });

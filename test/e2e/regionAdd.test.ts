@@ -34,7 +34,7 @@ describe('adding and removing a region live (emulator, end to end)', function ()
   let t: TestEmulator;
 
   before(async () => {
-    t = await startTestEmulator({}, { health: { intervalMs: 100, failureThreshold: 3 } });
+    t = await startTestEmulator({}, { health: { intervalMs: 200, failureThreshold: 3 } });
   });
   after(async () => {
     await t?.stop();

@@ -17,9 +17,9 @@ import { eventually, startTestEmulator, TEST_WRITE_BOUND_MS, type TestEmulator }
 const EU = 'eu-west-1'; // first in the dev stack's regions
 const AP = 'ap-southeast-2';
 const PUT = 'mutation Put($input: PutItemInput!) { putItem(input: $input) { id value version updatedRegion } }';
-// Route53's threshold, its interval scaled 1:300; an answer may take up to 10 s (Route53: 2 s), so that a loaded
+// Route53's threshold, its interval scaled 1:150; an answer may take up to 10 s (Route53: 2 s), so that a loaded
 // machine's slow answer is not taken for an outage (none of these tests needs a hanging region detected)
-const HEALTH = { intervalMs: 100, failureThreshold: 3, timeoutMs: 10_000 };
+const HEALTH = { intervalMs: 200, failureThreshold: 3, timeoutMs: 10_000 };
 
 async function call(url: string, init: RequestInit = {}) {
   const res = await fetch(url, init);
@@ -262,7 +262,7 @@ describe('global endpoint and admin API (emulator, two regions)', function () {
     assert.ok((pair?.lastLagMs ?? 0) >= resumedAt - queuedAt, `the queued write waited for the resume: last lag ${pair?.lastLagMs} ms, paused for ${(resumedAt - queuedAt).toFixed(0)} ms`);
     const status = await cli(emulatorCli, ['status', ...ep]);
     assert.match(status.out, /eu-west-1\s+up\s+no/);
-    assert.match(status.out, /checks every 100 ms, 3 failures = unhealthy/);
+    assert.match(status.out, /checks every 200 ms, 3 failures = unhealthy/);
   });
 
   it('pause-replication --region R --duration: both directions of R (FIS\'s shape), ended by itself after the duration', async () => {

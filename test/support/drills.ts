@@ -1,7 +1,7 @@
 /**
  * What the failure drills (test/e2e/drills*.test.ts, test/e2e/failover.test.ts) share: writes through the global
  * endpoint and to one region, admin API calls, a replica scan, subscribers' changes per id, and the report line each
- * drill prints. Health checks run at 100 ms × 3 (Route53's 30 s × 3 scaled 1:300) so the drills take seconds.
+ * drill prints. Health checks run at 200 ms × 3 (Route53's 30 s × 3 scaled 1:150) so the drills take seconds.
  */
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -10,7 +10,7 @@ import type { Subscriber, TestEmulator } from './emulator';
 
 export const EU = 'eu-west-1'; // first region and primary of the dev stack
 export const AP = 'ap-southeast-2';
-export const HEALTH = { intervalMs: 100, failureThreshold: 3 };
+export const HEALTH = { intervalMs: 200, failureThreshold: 3 };
 /** Scheduling slack on top of (threshold + 1) × interval for the router's detection, on a busy 2-core machine. */
 export const DETECT_SLACK_MS = 1000;
 export const PUT = 'mutation Put($input: PutItemInput!) { putItem(input: $input) { id value version updatedRegion } }';
