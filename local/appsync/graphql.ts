@@ -52,6 +52,9 @@ import { type AuthMode, schemaSource } from '../../schema/source';
 import { checkRequestLimit, type DeadlineClock, DEFAULT_REQUEST_LIMIT_MS, EXECUTION_TIMED_OUT, EXECUTION_TIMEOUT, MACHINE_CLOCK, RequestDeadline, RequestTimedOut } from './requestLimit';
 import { createResolverRunner, type AppSyncError, type ResolverEnvironment, type ResolverRunner } from './runner';
 
+/** How many distinct query texts an endpoint keeps parsed and validated (see parsedAndValidated). */
+export const DOCUMENT_CACHE_SIZE = 500;
+
 export const APPSYNC_PRELUDE = `
 scalar AWSDate
 scalar AWSTime
@@ -336,14 +339,28 @@ export function createGraphQLExecutor(opts: GraphQLExecutorOptions): GraphQLExec
     }
   }
 
+  // Parsed and validated documents by query text: clients send the same few operations over and over (with other
+  // variables), and parsing plus validating each anew was a visible share of the emulator's CPU under load. What a
+  // document means never changes for a given schema; the oldest entries go first past DOCUMENT_CACHE_SIZE.
+  const documents = new Map<string, { document: DocumentNode; invalid: readonly GraphQLError[] }>();
+  function parsedAndValidated(query: string): { document: DocumentNode; invalid: readonly GraphQLError[] } {
+    const cached = documents.get(query);
+    if (cached) return cached;
+    const document = parse(query);
+    const entry = { document, invalid: validate(schema, document) };
+    if (documents.size >= DOCUMENT_CACHE_SIZE) documents.delete(documents.keys().next().value as string);
+    documents.set(query, entry);
+    return entry;
+  }
+
   async function execute(req: ExecuteRequest): Promise<GraphQLResponse> {
     let document: DocumentNode;
+    let invalid: readonly GraphQLError[];
     try {
-      document = parse(req.query);
+      ({ document, invalid } = parsedAndValidated(req.query));
     } catch (err) {
       return requestError([err as GraphQLError]);
     }
-    const invalid = validate(schema, document);
     if (invalid.length) return requestError(invalid);
     const caller = req.identity ?? opts.identity ?? API_KEY_CALLER;
     if (!apiModes.includes(caller.mode)) {

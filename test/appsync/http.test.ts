@@ -32,6 +32,22 @@ describe('local AppSync endpoint: HTTP', function () {
     assert.equal((got.json.data!.getItem as { value: string }).value, 'first');
   });
 
+  it('the same query text, sent again with other variables, answers for those variables; an invalid one is refused each time (parsed documents are reused)', async () => {
+    for (const [id, value] of [['h-doc-1', 'one'], ['h-doc-2', 'two'], ['h-doc-1', 'three']]) {
+      const put = await post(r.server.graphqlUrl, { query: PUT, variables: { input: { id, value } } });
+      assert.equal((put.json.data!.putItem as { value: string }).value, value);
+      const got = await post(r.server.graphqlUrl, { query: GET, variables: { id } });
+      assert.equal((got.json.data!.getItem as { value: string }).value, value, id);
+    }
+    const bad = 'query { getItem(id: "h-doc-1") { id nosuchfield } }';
+    const first = await post(r.server.graphqlUrl, { query: bad });
+    const again = await post(r.server.graphqlUrl, { query: bad });
+    assert.equal((first.json.errors as Array<{ errorType: string }>)[0].errorType, 'ValidationError');
+    assert.deepEqual(again.json, first.json);
+    // a query that validates against the schema is not answered with another query's errors, nor the reverse
+    assert.equal((await post(r.server.graphqlUrl, { query: GET, variables: { id: 'h-doc-2' } })).json.errors, undefined);
+  });
+
   it('refuses an unknown or missing key with 401 UnauthorizedException', async () => {
     for (const headers of [{ 'x-api-key': 'da2-someoneelseskey' }, {}] as Record<string, string>[]) {
       const res = await post(r.server.graphqlUrl, { query: GET, variables: { id: 'h-1' } }, headers);
