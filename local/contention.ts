@@ -55,9 +55,20 @@
  * TransactionConflictException nor TransactionCanceledException. Requests the front does not understand (another
  * service, a body that is not JSON, a table it cannot describe) go through untouched.
  *
+ * A caller that has gone: a request whose caller closed its connection before the front forwards it (the AWS SDK
+ * aborting a call at an AppSync request's deadline, local/appsync/requestLimit.ts, or at a handler's time budget,
+ * handlers/lib/budget.ts) is dropped, never forwarded, and `dropped` is emitted on `events`. On AWS a request
+ * DynamoDB has not received cannot take effect; here a request can wait in front of DynamoDB Local (behind
+ * beforeForward, or in consistency strong behind an item's lock in the synchronous replication front, which
+ * drops it the same way), and forwarding it once its caller has gone would land a write after the caller gave up
+ * on it, which the write bound (schema/rules.ts writeBoundMs) rules out. A request already forwarded is left to
+ * complete, as DynamoDB completes a request it has received: the front only closes its own connection to the next
+ * hop, so that a front behind it learns that the caller has gone.
+ *
  * Counters per region and table (conflicts, throttles) are in `stats()`, which the admin API's /status shows.
- * Every write it forwarded that DynamoDB accepted is reported to `onWrite` (the emulator wakes its stream pollers
- * with it: the front is where every write of the regions' functions and resolvers passes).
+ * Every write it forwarded that DynamoDB accepted (or that may have landed: its caller went while it was with
+ * DynamoDB) is reported to `onWrite` (the emulator wakes its stream pollers with it: the front is where every write
+ * of the regions' functions and resolvers passes).
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -82,8 +93,9 @@ export interface ContentionOptions {
   beforeForward?: (request: AdmittedRequest) => Promise<void> | void;
   /**
    * Called once a write request (WRITE_TARGETS) was forwarded and answered 200, before the reply goes back: the
-   * emulator pokes its stream pollers with it, so a write is read at once instead of after an idle pause. Not for
-   * reads, nor for writes refused here or by DynamoDB (they wrote nothing). An exception thrown here is logged.
+   * emulator pokes its stream pollers with it, so a write is read at once instead of after an idle pause. Also
+   * called for a write forwarded whose caller went before its answer (DynamoDB may have applied it). Not for reads,
+   * nor for writes refused here or by DynamoDB (they wrote nothing). An exception thrown here is logged.
    */
   onWrite?: (write: { target: string; region: string }) => void;
   log?: (line: string) => void;
@@ -94,6 +106,14 @@ export interface AdmittedRequest {
   region: string;
   /** The items the request holds, in request order. */
   items: Array<{ table: string; key: Item }>;
+  /** Aborted when the caller closes its connection before its answer (the request is then not forwarded). */
+  signal: AbortSignal;
+}
+
+/** A request the front did not forward because its caller had gone: emitted as `dropped` on `events`. */
+export interface Dropped {
+  region: string | undefined;
+  target: string;
 }
 
 /** What the front refused: emitted as `conflict` or `throttle` on `events`. */
@@ -130,7 +150,7 @@ export interface ContentionStats {
 export interface ContentionFront {
   readonly url: string;
   stats(): ContentionStats;
-  /** `conflict` and `throttle` (a Refusal each) as they happen. */
+  /** `conflict` and `throttle` (a Refusal each) as they happen; `dropped` (a Dropped) for each request not forwarded. */
   readonly events: EventEmitter;
   stop(): Promise<void>;
 }
@@ -274,13 +294,13 @@ export async function startContentionFront(o: ContentionOptions): Promise<Conten
     c[field] += 1;
   };
 
-  /** One HTTP exchange with the next hop; the reply is read whole. */
-  const forward = (headers: http.IncomingHttpHeaders, body: Buffer, path = '/'): Promise<{ status: number; headers: http.OutgoingHttpHeaders; body: Buffer }> =>
+  /** One HTTP exchange with the next hop; the reply is read whole. `signal` closes the connection (the caller has gone). */
+  const forward = (headers: http.IncomingHttpHeaders, body: Buffer, path = '/', signal?: AbortSignal): Promise<{ status: number; headers: http.OutgoingHttpHeaders; body: Buffer }> =>
     new Promise((resolve, reject) => {
       const out: http.OutgoingHttpHeaders = {};
       for (const [k, v] of Object.entries(headers)) if (v !== undefined && !['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive'].includes(k)) out[k] = v;
       out['content-length'] = body.length;
-      const req = http.request({ host: target.hostname, port: target.port, path, method: 'POST', headers: out, agent }, (res) => {
+      const req = http.request({ host: target.hostname, port: target.port, path, method: 'POST', headers: out, agent, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
@@ -557,8 +577,25 @@ export async function startContentionFront(o: ContentionOptions): Promise<Conten
   };
 
   const server = http.createServer((req, res) => {
+    // the caller's connection closing before its answer is written: the caller has gone (see the header)
+    const caller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) caller.abort();
+    });
     void (async () => {
       let admitted: Plan | undefined;
+      let scope: ReturnType<typeof signedScope>;
+      let targetName = '';
+      /** A DynamoDB write (onWrite hears it) */
+      let isWrite = false;
+      const wrote = () => {
+        if (!o.onWrite || !isWrite || !scope) return;
+        try {
+          o.onWrite({ target: targetName, region: scope.region });
+        } catch (err) {
+          log(`contention front: onWrite: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      };
       try {
         const raw = (await readBody(req, 16 * 1024 * 1024)) ?? Buffer.alloc(0);
         requests += 1;
@@ -566,8 +603,10 @@ export async function startContentionFront(o: ContentionOptions): Promise<Conten
           sweepIn = 4096;
           sweep();
         }
-        const [service, targetName = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
-        const scope = signedScope(req.headers.authorization);
+        const [service, target = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
+        targetName = target;
+        scope = signedScope(req.headers.authorization);
+        isWrite = service === SERVICE && scope !== undefined && WRITE_TARGETS.has(targetName);
         let p: Plan | null = null;
         if (service === SERVICE && scope) {
           if (TABLE_CHANGES.has(targetName)) for (const k of [...schemas.keys()]) if (k.startsWith(`${scope.akid}/${scope.region}\u0000`)) schemas.delete(k);
@@ -583,17 +622,15 @@ export async function startContentionFront(o: ContentionOptions): Promise<Conten
           const refusal = admit(p);
           if (refusal) return send(res, 400, refusal);
           admitted = p;
-          await o.beforeForward?.({ target: p.target, region: p.region, items: p.op.accesses.map((a) => ({ table: a.table, key: a.key })) });
+          await o.beforeForward?.({ target: p.target, region: p.region, items: p.op.accesses.map((a) => ({ table: a.table, key: a.key })), signal: caller.signal });
         }
-        const answer = await forward(req.headers, raw, req.url ?? '/');
+        if (caller.signal.aborted) {
+          events.emit('dropped', { region: scope?.region, target: targetName } satisfies Dropped);
+          return;
+        }
+        const answer = await forward(req.headers, raw, req.url ?? '/', caller.signal);
         if (p && answer.status === 200) topUp(p, answer.body);
-        if (o.onWrite && answer.status === 200 && service === SERVICE && scope && WRITE_TARGETS.has(targetName)) {
-          try {
-            o.onWrite({ target: targetName, region: scope.region });
-          } catch (err) {
-            log(`contention front: onWrite: ${err instanceof Error ? err.message : String(err)}`);
-          }
-        }
+        if (answer.status === 200) wrote();
         const late = p?.op.conflicted;
         if (p && late && late.size > 0 && answer.status === 200) {
           // a write of one of its items arrived while this TransactGetItems ran: DynamoDB cancels the read
@@ -610,6 +647,12 @@ export async function startContentionFront(o: ContentionOptions): Promise<Conten
         res.writeHead(answer.status, answer.headers);
         res.end(answer.body);
       } catch (err) {
+        if (caller.signal.aborted) {
+          // the caller went while its request was with the next hop: DynamoDB may have applied a write all the same,
+          // so the stream pollers are still told (a poke for nothing costs one poll)
+          wrote();
+          return;
+        }
         log(`contention front: ${err instanceof Error ? err.message : String(err)}`);
         if (!res.headersSent) send(res, 500, { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: err instanceof Error ? err.message : String(err) });
       } finally {

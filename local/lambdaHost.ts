@@ -5,15 +5,29 @@
  * the handler called with (event, context). The answer crosses the boundary as JSON, as Lambda serialises it.
  *
  * - A handler that throws gives {errorType, errorMessage} like Lambda's function error; `invoke` rejects with a
- *   FunctionError carrying them. So does a handler that runs past the timeout (the worker is then replaced, as Lambda
- *   discards a timed-out sandbox).
+ *   FunctionError carrying them.
+ * - The timeout. Lambda fixes an invocation's deadline when it hands the invocation to the runtime
+ *   (Lambda-Runtime-Deadline-Ms, "the date that the function times out in Unix time milliseconds",
+ *   https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html), and context.getRemainingTimeInMillis counts
+ *   down to it; the timeout limits the whole Invoke phase, and a function that times out has its execution
+ *   environment reset: Lambda shuts its runtime down
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html, "Invoke phase").
+ *   Here the deadline is fixed once, at `invoke`, and posted to the worker as an absolute time: the host's timer and
+ *   the handler's getRemainingTimeInMillis end at the same instant. It counts from `invoke`, so the time a message
+ *   waits for the worker (its cold start, which Lambda's Init phase keeps out of the timeout, or a busy event loop)
+ *   is the handler's loss: it never has more time than Lambda would give it. At the deadline `invoke` rejects with
+ *   Sandbox.Timedout and the worker is terminated at once, as Lambda ends the runtime: nothing the handler would do
+ *   after its caller was told it timed out can run, so no write of it can start then (the write bound counts on
+ *   it: local/writeBound.ts). Invocations share a worker here (below), so the others running in it end too, with
+ *   Runtime.ExitError naming the invocation that timed out; Lambda would have run them in sandboxes of their own.
  * - What the function prints goes to `log` line by line (CloudWatch Logs' part; the emulator writes a file per function).
  * - The sandbox starts on the function's first invocation, as Lambda starts one on demand (a cold start): a
  *   function nobody calls costs no worker thread (each is a V8 isolate of its own, tens of MB with the SDK loaded).
  * - `updateEnvironment` replaces the worker (Lambda starts new sandboxes after a configuration update): the old one
  *   finishes what it has in flight, the next invocation starts the new one.
  * - Invocations may overlap in one worker (Node's event loop); Lambda would use several sandboxes, which only
- *   differs in cold starts and module-level state that our handlers keep per (url, region) anyway.
+ *   differs in cold starts, in module-level state that our handlers keep per (url, region) anyway, and in a
+ *   timeout ending the others (above).
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -30,12 +44,12 @@ export class FunctionError extends Error {
   }
 }
 
-// The sandbox: loads the bundle once, then answers {id, event, timeoutMs} messages.
+// The sandbox: loads the bundle once, then answers {id, event, deadlineMs} messages; deadlineMs is the invocation's
+// deadline in epoch milliseconds, fixed by the host at invoke (Lambda-Runtime-Deadline-Ms).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const mod = require(workerData.bundle);
-parentPort.on('message', async ({ id, event, timeoutMs }) => {
-  const deadline = Date.now() + timeoutMs;
+parentPort.on('message', async ({ id, event, deadlineMs }) => {
   const context = {
     functionName: workerData.functionName,
     functionVersion: '$LATEST',
@@ -45,7 +59,7 @@ parentPort.on('message', async ({ id, event, timeoutMs }) => {
     logGroupName: '/aws/lambda/' + workerData.functionName,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadlineMs - Date.now()),
   };
   try {
     const result = await mod.handler(event, context);
@@ -66,6 +80,8 @@ export interface LambdaHostOptions {
   dynamodbEndpoint: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   timeoutMs?: number;
+  /** The bundle to load; default dist/handlers/<handler>/index.js (tests give a handler of their own). */
+  bundle?: string;
   /** Receives each line the function writes to stdout/stderr (Lambda sends them to CloudWatch Logs); default: dropped. */
   log?: (line: string) => void;
 }
@@ -74,6 +90,8 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   timer: NodeJS.Timeout;
+  /** The sandbox running it. */
+  worker: Worker;
 }
 
 export class LambdaHost {
@@ -127,7 +145,7 @@ export class LambdaHost {
       stdout: true,
       stderr: true,
       workerData: {
-        bundle: path.join(DIST, 'handlers', opts.handler, 'index.js'),
+        bundle: opts.bundle ?? path.join(DIST, 'handlers', opts.handler, 'index.js'),
         functionName: opts.functionName,
         functionArn: `arn:aws:lambda:${opts.region}:000000000000:function:${opts.functionName}`,
       },
@@ -137,6 +155,8 @@ export class LambdaHost {
       if (!p) return;
       this.pending.delete(msg.id);
       clearTimeout(p.timer);
+      // a retired sandbox (after a configuration update) ends with its last invocation
+      if (worker !== this.worker && !this.runsIn(worker)) void worker.terminate();
       if (msg.error) {
         this.errors += 1;
         opts.log?.(JSON.stringify({ level: 'ERROR', errorType: msg.error.errorType, errorMessage: msg.error.errorMessage, requestId: msg.id }));
@@ -160,11 +180,19 @@ export class LambdaHost {
     return worker;
   }
 
+  /** Whether an invocation is still running in `worker`. */
+  private runsIn(worker: Worker): boolean {
+    for (const p of this.pending.values()) if (p.worker === worker) return true;
+    return false;
+  }
+
+  /** Fails every invocation still running in `worker`; a sandbox that is gone is never used again. */
   private failAll(worker: Worker, errorType: string, message: string): void {
-    if (worker !== this.worker) return;
-    this.worker = undefined; // a crashed sandbox is gone: the next invocation starts a fresh one
+    if (worker === this.worker) this.worker = undefined; // the next invocation starts a fresh one
     for (const [id, p] of this.pending) {
+      if (p.worker !== worker) continue;
       clearTimeout(p.timer);
+      this.errors += 1;
       p.reject(new FunctionError(this.opts.functionName, errorType, message));
       this.pending.delete(id);
     }
@@ -177,16 +205,22 @@ export class LambdaHost {
     this.invocations += 1;
     const id = `${this.opts.functionName}-${(this.seq += 1)}`;
     const timeoutMs = this.timeoutMs;
+    // the deadline, fixed now for the host's timer and the handler's context alike (see the header)
+    const deadlineMs = Date.now() + timeoutMs;
     return new Promise<T>((resolve, reject) => {
+      const worker = this.worker ?? this.spawn();
       const timer = setTimeout(() => {
         this.pending.delete(id);
         this.errors += 1;
-        this.opts.log?.(`${id} Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
-        reject(new FunctionError(this.opts.functionName, 'Sandbox.Timedout', `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`));
-        this.restart();
+        const message = `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`;
+        this.opts.log?.(`${id} ${message}`);
+        reject(new FunctionError(this.opts.functionName, 'Sandbox.Timedout', message));
+        // Lambda ends the runtime of a timed-out invocation: the handler runs no further, nor does anything else in it
+        this.failAll(worker, 'Runtime.ExitError', `the sandbox was ended when invocation ${id} timed out (here invocations share one sandbox; Lambda runs each in its own)`);
+        void worker.terminate();
       }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      (this.worker ?? this.spawn()).postMessage({ id, event, timeoutMs });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, worker });
+      worker.postMessage({ id, event, deadlineMs });
     });
   }
 
@@ -199,22 +233,24 @@ export class LambdaHost {
     this.restart();
   }
 
-  /** Retires the sandbox; the next invocation starts a fresh one. */
+  /**
+   * Retires the sandbox; the next invocation starts a fresh one. Invocations in flight in the old one finish there:
+   * it is terminated with the last of them (or at the first one's timeout, like any sandbox).
+   */
   private restart(): void {
     const old = this.worker;
     this.worker = undefined;
-    if (!old) return;
-    // let in-flight invocations of the old sandbox finish
-    if (this.pending.size === 0) void old.terminate();
-    else setTimeout(() => void old.terminate(), this.opts.timeoutMs ?? 10_000).unref();
+    if (old && !this.runsIn(old)) void old.terminate();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // the current sandbox and any retired one still running invocations
+    const workers = new Set<Worker>([...this.pending.values()].map((p) => p.worker));
+    if (this.worker) workers.add(this.worker);
     for (const [, p] of this.pending) clearTimeout(p.timer);
     this.pending.clear();
-    const worker = this.worker;
     this.worker = undefined;
-    await worker?.terminate();
+    await Promise.all([...workers].map((w) => w.terminate()));
   }
 }

@@ -33,6 +33,15 @@
  * to the cut-off region wait in order until it is resumed.
  * Each write that lands in a region — the caller's, once DynamoDB Local accepted it, and every copy, late ones on
  * resume included — is reported to `onWrite(region)`: the emulator wakes that region's notifier loop with it.
+ *
+ * A caller that has gone: a request whose caller closed its connection before this front forwards it is dropped,
+ * never forwarded, and `dropped` ({region, target}) is emitted on `events`. On AWS a write cannot take effect
+ * before DynamoDB has received it, and MRSC refuses a conflicting write from another region rather than queueing
+ * it; here a write from the same region waits for the item's lock as long as the write ahead of it takes, so
+ * forwarding it whenever the lock frees could land it after its caller gave up (an AppSync request past its limit,
+ * local/appsync/requestLimit.ts; an items function past its time budget), which the write bound (schema/rules.ts
+ * writeBoundMs) rules out. A request already forwarded to DynamoDB Local is left to complete, copies included, as
+ * DynamoDB completes a request it has received.
  */
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
@@ -50,9 +59,10 @@ export interface SyncReplicationOptions {
   log?: (line: string) => void;
   /**
    * Called for every write to a replicated table once it holds its items, before it is forwarded: tests hold one
-   * write here to make a write from another region overlap it (never set in the emulator).
+   * write here to make a write from another region overlap it (never set in the emulator). `signal` is aborted when
+   * the write's caller closes its connection before its answer (the write is then not forwarded).
    */
-  beforeForward?: (region: string, items: Array<{ table: string; key: Item }>) => Promise<void> | void;
+  beforeForward?: (region: string, items: Array<{ table: string; key: Item }>, signal: AbortSignal) => Promise<void> | void;
   /**
    * Called with the region after each write to a replicated table lands there: the caller's (answered 200) and each
    * copy, including copies applied late, on resume. The emulator pokes that region's notifier with it.
@@ -65,7 +75,11 @@ export interface SyncReplication extends Replicator {
   readonly url: string;
   /** Writes refused with ReplicatedWriteConflictException, per region (the refused request's) and table. */
   writeConflicts(): Array<{ region: string; table: string; count: number }>;
-  /** `conflict` ({region, table}) for each ReplicatedWriteConflictException as it is sent. */
+  /**
+   * `conflict` ({region, table}) for each ReplicatedWriteConflictException as it is sent; `queued` ({region,
+   * table}) for each write that waits for an item another write of its region holds; `dropped` ({region, target})
+   * for each request not forwarded because its caller had gone.
+   */
   readonly events: EventEmitter;
 }
 
@@ -118,12 +132,17 @@ export async function startSyncReplication(o: SyncReplicationOptions): Promise<S
   };
   const keyOf = (names: string[], item: Item): Item => Object.fromEntries(names.map((n) => [n, item[n]]));
 
-  /** Runs `fn` holding every (table, key) lock, taken in a fixed order (no deadlock between batches). */
-  const withLocks = async <T>(slots: string[], fn: () => Promise<T>): Promise<T> => {
+  /**
+   * Runs `fn` holding every (table, key) lock, taken in a fixed order (no deadlock between batches); `queued` is
+   * emitted when one of them is held by another write (of the same region: another region's is refused before).
+   */
+  const withLocks = async <T>(region: string, slots: string[], fn: () => Promise<T>): Promise<T> => {
     const sorted = [...new Set(slots)].sort();
     const releases: Array<() => void> = [];
     for (const s of sorted) {
-      const previous = locks.get(s) ?? Promise.resolve();
+      const held = locks.get(s);
+      if (held) events.emit('queued', { region, table: s.slice(0, s.indexOf('\u0000')) });
+      const previous = held ?? Promise.resolve();
       let release!: () => void;
       const tail = previous.then(() => new Promise<void>((r) => (release = r)));
       locks.set(s, tail);
@@ -209,6 +228,11 @@ export async function startSyncReplication(o: SyncReplicationOptions): Promise<S
   };
 
   const server = http.createServer((req, res) => {
+    // the caller's connection closing before its answer is written: the caller has gone (see the header)
+    const caller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) caller.abort();
+    });
     void (async () => {
       inFlight += 1;
       try {
@@ -248,7 +272,12 @@ export async function startSyncReplication(o: SyncReplicationOptions): Promise<S
           else writing.set(s, { region: region as string, n: 1 });
         }
         const run = async () => {
-          if (items.length > 0) await o.beforeForward?.(region as string, items.map((i) => ({ table: i.table, key: i.key })));
+          if (items.length > 0) await o.beforeForward?.(region as string, items.map((i) => ({ table: i.table, key: i.key })), caller.signal);
+          // the item's lock is ours (or none was needed): forward, unless the caller has gone while it waited
+          if (caller.signal.aborted) {
+            events.emit('dropped', { region, target });
+            return null;
+          }
           const answer = await forward(req, raw);
           if (answer.status === 200 && items.length > 0) {
             wrote(region as string);
@@ -258,7 +287,7 @@ export async function startSyncReplication(o: SyncReplicationOptions): Promise<S
         };
         let answer: Awaited<ReturnType<typeof run>>;
         try {
-          answer = slots.length > 0 ? await withLocks(slots, run) : await run();
+          answer = slots.length > 0 ? await withLocks(region as string, slots, run) : await run();
         } finally {
           for (const s of slots) {
             const w = writing.get(s)!;
@@ -266,6 +295,7 @@ export async function startSyncReplication(o: SyncReplicationOptions): Promise<S
             if (w.n === 0) writing.delete(s);
           }
         }
+        if (!answer) return; // dropped: nobody to answer
         res.writeHead(answer.status, answer.headers);
         res.end(answer.text);
       } catch (err) {

@@ -11,9 +11,9 @@
  * By default the emulator runs AWS's numbers, so `npm start` shows the real dwell. With a shorter bound B
  * (`writeBoundMs`, `npm start -- --write-bound <ms>`) it scales the limits B is made of and enforces them, so the
  * promise still holds with B:
- *   - every AppSync request ends at B (local/appsync/requestLimit.ts),
+ *   - every AppSync request ends at B, its DynamoDB calls in flight aborted (local/appsync/requestLimit.ts),
  *   - the items function's timeout is B − stateCacheMs, at most its deployed 10 s (local/lambdaHost.ts ends the
- *     invocation; the items handler stops its own DynamoDB calls before that, by the remaining time Lambda's
+ *     invocation and its sandbox; the items handler stops its own DynamoDB calls before that, by the remaining time Lambda's
  *     context gives it: handlers/lib/budget.ts),
  *   - the state updaters get STATE_WRITE_BOUND_MS = B, computed from those two limits by components/lambdaEnv.ts,
  *     the one place the deployed functions' environment comes from too.

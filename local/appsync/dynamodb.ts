@@ -293,16 +293,17 @@ function transactItem(raw: unknown, i: number): { sdk: TransactWriteItem; key: A
 }
 
 /** AppSync's TransactWriteItems against the data source's region (see the header for the shapes). */
-async function transactWrite(client: DynamoDBClient, request: Record<string, unknown>): Promise<DataSourceOutcome> {
+async function transactWrite(client: DynamoDBClient, request: Record<string, unknown>, signal: AbortSignal | undefined): Promise<DataSourceOutcome> {
   for (const k of Object.keys(request)) if (k !== 'operation' && k !== 'transactItems') throw new UnsupportedRequestError(`TransactWriteItems.${k}`);
   const list = request.transactItems;
   if (!Array.isArray(list) || list.length === 0) throw new InvalidRequestError('TransactWriteItems.transactItems must be a non-empty list');
   if (list.length > MAX_TRANSACT_ITEMS) throw new InvalidRequestError(`TransactWriteItems.transactItems has ${list.length} items: DynamoDB allows at most ${MAX_TRANSACT_ITEMS}`);
   const parts = list.map((raw, i) => transactItem(raw, i));
   try {
-    await client.send(new TransactWriteItemsCommand({ TransactItems: parts.map((p) => p.sdk) }));
+    await client.send(new TransactWriteItemsCommand({ TransactItems: parts.map((p) => p.sdk) }), { abortSignal: signal });
     return { result: { keys: parts.map((p) => unmarshall(p.key)), cancellationReasons: null } };
   } catch (err) {
+    if (signal?.aborted) throw signal.reason;
     const e = err as Error & { CancellationReasons?: Array<{ Code?: string; Message?: string; Item?: AV }> };
     if (e.name === 'TransactionCanceledException') {
       const reasons = parts.map((_, i) => {
@@ -333,14 +334,19 @@ function items(list: AV[] | undefined): unknown[] {
   return (list ?? []).map((i) => unmarshall(i));
 }
 
-/** Runs one AppSync DynamoDB request against `table`. Service errors become `error`; malformed requests throw. */
+/**
+ * Runs one AppSync DynamoDB request against `table`. Service errors become `error`; malformed requests throw.
+ * `signal` (the request's deadline, ./requestLimit.ts) aborts the call: the SDK closes its connection, and the call
+ * rejects with the signal's reason instead of answering.
+ */
 export async function executeDynamoDBRequest(
   table: TableRef,
   request: unknown,
   clientFor: (region: string) => DynamoDBClient = defaultClientFor,
+  signal?: AbortSignal,
 ): Promise<DataSourceOutcome> {
   if (!request || typeof request !== 'object') throw new UnsupportedRequestError(`a request of type ${typeof request}`);
-  if ((request as { operation?: unknown }).operation === 'TransactWriteItems') return transactWrite(clientFor(table.region), request as Record<string, unknown>);
+  if ((request as { operation?: unknown }).operation === 'TransactWriteItems') return transactWrite(clientFor(table.region), request as Record<string, unknown>, signal);
   const op = checkShape(request as Record<string, unknown>);
   const raw = request as AppSyncDynamoDBRequest;
   checkNoDuplicatePlaceholders(op, raw.update, raw.condition);
@@ -356,15 +362,16 @@ export async function executeDynamoDBRequest(
   const client = clientFor(table.region);
   const TableName = table.tableName;
   const condition = req.condition;
+  const options = { abortSignal: signal };
   try {
     switch (op) {
       case 'GetItem': {
-        const out = await client.send(new GetItemCommand({ TableName, Key: req.key, ConsistentRead: req.consistentRead === true }));
+        const out = await client.send(new GetItemCommand({ TableName, Key: req.key, ConsistentRead: req.consistentRead === true }), options);
         return { result: out.Item ? unmarshall(out.Item) : null };
       }
       case 'PutItem': {
         const Item = { ...(req.attributeValues ?? {}), ...req.key };
-        await client.send(new PutItemCommand({ TableName, Item, ConditionExpression: condition?.expression, ...merged(condition) }));
+        await client.send(new PutItemCommand({ TableName, Item, ConditionExpression: condition?.expression, ...merged(condition) }), options);
         return { result: unmarshall(Item) };
       }
       case 'UpdateItem': {
@@ -379,12 +386,14 @@ export async function executeDynamoDBRequest(
             ReturnValues: 'ALL_NEW',
             ...merged(update, condition),
           }),
+          options,
         );
         return { result: out.Attributes ? unmarshall(out.Attributes) : null };
       }
       case 'DeleteItem': {
         const out = await client.send(
           new DeleteItemCommand({ TableName, Key: req.key, ConditionExpression: condition?.expression, ReturnValues: 'ALL_OLD', ...merged(condition) }),
+          options,
         );
         return { result: out.Attributes ? unmarshall(out.Attributes) : null };
       }
@@ -400,6 +409,7 @@ export async function executeDynamoDBRequest(
             FilterExpression: filter?.expression,
             ...merged(filter),
           }),
+          options,
         );
         return { result: { items: items(out.Items), nextToken: encodeNextToken(out.LastEvaluatedKey), scannedCount: out.ScannedCount ?? 0 } };
       }
@@ -419,12 +429,14 @@ export async function executeDynamoDBRequest(
             ConsistentRead: req.consistentRead === true,
             ...merged(query, filter),
           }),
+          options,
         );
         return { result: { items: items(out.Items), nextToken: encodeNextToken(out.LastEvaluatedKey), scannedCount: out.ScannedCount ?? 0 } };
       }
     }
   } catch (err) {
     if (err instanceof UnsupportedRequestError || err instanceof InvalidRequestError) throw err;
+    if (signal?.aborted) throw signal.reason;
     const e = err as Error;
     return { error: { message: e.message, type: `DynamoDB:${e.name || 'Error'}` } };
   }

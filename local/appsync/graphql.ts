@@ -21,9 +21,9 @@
  * - scalars: AWSDateTime (ISO 8601 with time zone), AWSTimestamp (integer seconds) and AWSJSON (JSON text) are checked
  *   on input; AWSDate, AWSTime, AWSEmail, AWSURL, AWSPhone, AWSIPAddress pass through as strings.
  * - the request limit (./requestLimit.ts; 30 s as AppSync's, shorter with `requestLimitMs`): at the deadline every
- *   resolver still running answers its field null with errorType ExecutionTimeout, and no data source is called for
- *   the request any more. `settled()` resolves once the resolvers of every request have stopped, those of requests
- *   already answered included (their late data-source answers are dropped).
+ *   resolver still running answers its field null with errorType ExecutionTimeout, its data-source calls in flight
+ *   are aborted, and no data source is called for the request any more. `settled()` resolves once the resolvers of
+ *   every request have stopped, those of requests already answered included.
  *
  * Subscriptions are not executed here. For the realtime layer: after every mutation operation, each root field that
  * some Subscription field lists in @aws_subscribe(mutations: [...]) and that resolved to non-null is handed to the

@@ -17,9 +17,18 @@
  *   resolved keep their values.
  * - no data-source call is started for the request after it: a pipeline whose call answers late stops at its next
  *   call (its later steps never reach DynamoDB).
- * - a data-source call in flight is abandoned: its answer is dropped. The request it carries may still take effect
- *   in DynamoDB, as on AWS, where the call was already sent; that is the assumption schema/rules.ts states ("a write
- *   takes effect while the call that carries it is open"), and why the limit must be the bound, not shorter work.
+ * - a data-source call in flight is aborted: each DynamoDB call carries the deadline's AbortSignal (`signal`, given
+ *   to the AWS SDK's send as abortSignal, https://aws.amazon.com/blogs/developer/abortcontroller-in-modular-aws-sdk-for-javascript/),
+ *   so at the deadline the SDK closes the call's connection and its answer is dropped. A call the SDK had not sent
+ *   yet is never sent. One DynamoDB already received completes there: DynamoDB does not undo a request because its
+ *   caller went away, and an abort only ends the caller's side. Between AppSync and DynamoDB Local the emulator has
+ *   its own DynamoDB fronts (../contention.ts, and in consistency strong ../syncReplication.ts, where a write can
+ *   queue behind an item's lock); each drops a request whose caller has gone before it forwards it, so a write
+ *   waiting there at the deadline never lands. That keeps the assumption schema/rules.ts states ("a write takes
+ *   effect while the call that carries it is open, never after the caller has given up on it"): no GraphQL write
+ *   lands later than the limit, save one DynamoDB Local already had, which it applies in its own few milliseconds.
+ *   AWS does not document what AppSync does with a data-source call in flight at its limit; a call it has sent is
+ *   in DynamoDB's hands as here, which is why the limit must be the bound, not shorter work.
  * The clock starts when the executor starts the request (after authorization).
  */
 import { performance } from 'node:perf_hooks';
@@ -69,6 +78,8 @@ export class RequestDeadline {
   private readonly cancel: () => void;
   /** Resolves when the deadline passes (never, once ended first). */
   readonly passed: Promise<void>;
+  /** Aborted (reason: RequestTimedOut) when the deadline passes: every data-source call of the request carries it. */
+  readonly signal: AbortSignal;
 
   constructor(
     readonly limitMs: number,
@@ -77,8 +88,11 @@ export class RequestDeadline {
     this.at = clock.now() + limitMs;
     let resolve!: () => void;
     this.passed = new Promise<void>((r) => (resolve = r));
+    const controller = new AbortController();
+    this.signal = controller.signal;
     this.cancel = clock.after(limitMs, () => {
       this.fired = true;
+      controller.abort(new RequestTimedOut());
       resolve();
     });
   }
@@ -93,7 +107,7 @@ export class RequestDeadline {
     if (this.expired) throw new RequestTimedOut();
   }
 
-  /** `work`'s outcome, or RequestTimedOut at the deadline (work then goes on unobserved: abandoned). */
+  /** `work`'s outcome, or RequestTimedOut at the deadline (work then ends unobserved: its calls are aborted by `signal`). */
   race<T>(work: Promise<T>): Promise<T> {
     if (this.expired) return Promise.reject(new RequestTimedOut());
     return Promise.race([

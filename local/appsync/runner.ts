@@ -26,7 +26,8 @@
  * - like AppSync, a data source error is NOT raised by itself: it is in ctx.error for the response handler to raise.
  * - arguments, requests and results pass through JSON like they do in AppSync (no undefined, no prototypes); what a
  *   handler sees is rebuilt inside the sandbox realm.
- * - the request's deadline (./requestLimit.ts), when given: no data-source call starts after it (RequestTimedOut).
+ * - the request's deadline (./requestLimit.ts), when given: no data-source call starts after it (RequestTimedOut),
+ *   and one in flight then is aborted.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { bundleResolver, type ResolverSettings } from '../../components/bundle';
@@ -160,7 +161,8 @@ export function createResolverRunner(env: ResolverEnvironment): ResolverRunner {
     const table =
       env.dataSources[key] ?? (key === 'primaryAppConfig' && env.dataSources.appConfig ? { tableName: env.dataSources.appConfig.tableName, region: env.settings.primaryRegion } : undefined);
     if (!table) throw new Error(`data source ${key} is not configured for region ${env.settings.region}`);
-    const out = await executeDynamoDBRequest(table, request, clientFor);
+    // the deadline's signal aborts the call if it is still in flight then (./requestLimit.ts)
+    const out = await executeDynamoDBRequest(table, request, clientFor, deadline?.signal);
     // An error usually leaves ctx.result null; a cancelled TransactWriteItems also fills it (cancellationReasons).
     ctx.result = out.result === undefined ? null : inRealm(out.result);
     if (out.error) ctx.error = inRealm(out.error);

@@ -1,19 +1,25 @@
 /**
  * AppSync's request limit on the local endpoint (local/appsync/requestLimit.ts), over a real socket with the
  * executor on DynamoDB Local: a resolver whose DynamoDB call stalls past the limit answers the client with
- * AppSync's timeout error, and no data-source call of that request starts after the deadline; a write in flight at
- * the deadline is abandoned (the client hears the timeout) yet may still land, as on AWS.
+ * AppSync's timeout error, and no data-source call of that request starts after the deadline. A write in flight at
+ * the deadline is aborted: one the SDK has not sent yet is never sent, one a DynamoDB front (local/contention.ts)
+ * holds is dropped there once the front sees its caller go, and only one DynamoDB has already received still lands
+ * (its answer is dropped), as on AWS.
  *
- * The stall is test-controlled: a middleware on the data sources' DynamoDB client holds a chosen call until the
- * test releases it. Deadlines run on a clock the test moves (the executor's requestClock), except in the test of
- * the machine clock's own timer.
+ * The stall is test-controlled: a middleware on the data sources' DynamoDB client holds a chosen call (before it is
+ * sent, or once DynamoDB has answered it) until the test releases it, or a contention front of the test's own holds
+ * it before forwarding. Deadlines run on a clock the test moves (the executor's requestClock), except in the test
+ * of the machine clock's own timer.
  */
 import assert from 'node:assert/strict';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { once } from 'node:events';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AdmittedRequest, type ContentionFront, startContentionFront } from '../../local/contention';
 import { createGraphQLExecutor, type GraphQLExecutor } from '../../local/appsync/graphql';
 import type { DeadlineClock } from '../../local/appsync/requestLimit';
 import { startAppSyncServer, type AppSyncServer } from '../../local/appsync/server';
-import { createTable, ddbClient, uniqueTableName } from '../support/dynamodb';
+import { LOCAL_CREDENTIALS } from '../../local/tables';
+import { createTable, ddbClient, dynamoLocalEndpoint, uniqueTableName } from '../support/dynamodb';
 import { PUT, rawItem, REGIONS, setState } from '../resolvers/support';
 import { API_KEY, CREDS, post, REGION } from './support';
 
@@ -23,19 +29,24 @@ interface Call {
   table: string;
 }
 
-/** Holds the first call matching `which` until release(); `held` resolves when it is being held. */
+/**
+ * Holds the first call matching `which` until release(): before it is sent (`request`), or once DynamoDB has answered
+ * it (`answer`: the call has taken effect, its answer waits); `held` resolves when it is being held.
+ */
 class Gate {
   /** Every call started, in order; `done`: those answered. */
   readonly calls: Call[] = [];
   private readonly done: Call[] = [];
   private waiters: Array<{ which: (c: Call) => boolean; resolve: () => void }> = [];
   private which?: (c: Call) => boolean;
+  private at: 'request' | 'answer' = 'request';
   private open?: () => void;
   held!: Promise<Call>;
   private holding!: (c: Call) => void;
 
-  arm(which: (c: Call) => boolean): void {
+  arm(which: (c: Call) => boolean, at: 'request' | 'answer' = 'request'): void {
     this.which = which;
+    this.at = at;
     this.held = new Promise((resolve) => (this.holding = resolve));
   }
 
@@ -49,20 +60,26 @@ class Gate {
     return new Promise((resolve) => this.waiters.push({ which, resolve }));
   }
 
-  /** The region's client with the gate in its middleware stack: every call is recorded before it is sent. */
-  client(region: string): DynamoDBClient {
-    const c = ddbClient(region);
+  /**
+   * The region's client (on `endpoint`, default the tests' DynamoDB) with the gate in its middleware stack: every
+   * call is recorded before it is sent.
+   */
+  client(region: string, endpoint?: string): DynamoDBClient {
+    const c = endpoint ? new DynamoDBClient({ region, endpoint, credentials: LOCAL_CREDENTIALS }) : ddbClient(region);
     c.middlewareStack.add(
       (next, context) => async (args) => {
         const call = { command: context.commandName ?? '', table: String((args.input as { TableName?: string }).TableName ?? '') };
         this.calls.push(call);
-        if (this.which?.(call)) {
-          this.which = undefined;
+        const hold = this.which?.(call) ? this.at : undefined;
+        if (hold) this.which = undefined;
+        const wait = async () => {
           const opened = new Promise<void>((resolve) => (this.open = resolve));
           this.holding(call);
           await opened;
-        }
+        };
+        if (hold === 'request') await wait();
         const out = await next(args);
+        if (hold === 'answer') await wait();
         this.done.push(call);
         for (const w of this.waiters.filter((x) => x.which(call))) w.resolve();
         this.waiters = this.waiters.filter((x) => !x.which(call));
@@ -114,17 +131,22 @@ describe('local AppSync endpoint: the request limit (AppSync ends a request at 3
     for (const r of REGIONS) for (const t of [items, appConfig]) await createTable(r, t);
     await setState(fx, 'active');
   });
+  /** A test's own contention front: its hold is released before the requests settle, and it stops last. */
+  let front: { front: ContentionFront; release: () => void } | undefined;
   afterEach(async () => {
     gate?.release();
+    front?.release();
     await executor?.settled();
     await server?.close();
     server = undefined;
+    await front?.front.stop();
+    front = undefined;
   });
 
-  /** This region's endpoint on a free port; its executor's data sources use the gate's client. */
-  async function serve(o: { requestLimitMs?: number; requestClock?: DeadlineClock }): Promise<AppSyncServer> {
+  /** This region's endpoint on a free port; its executor's data sources use the gate's client (on `endpoint`). */
+  async function serve(o: { requestLimitMs?: number; requestClock?: DeadlineClock }, endpoint?: string): Promise<AppSyncServer> {
     gate = new Gate();
-    const client = gate.client(REGION);
+    const client = gate.client(REGION, endpoint);
     executor = createGraphQLExecutor({
       settings: { region: REGION, primaryRegion: REGION, writeMode: 'multi-master' },
       dataSources: { localItems: { tableName: items, region: REGION }, primaryItems: { tableName: items, region: REGION }, appConfig: { tableName: appConfig, region: REGION } },
@@ -169,11 +191,11 @@ describe('local AppSync endpoint: the request limit (AppSync ends a request at 3
     assert.equal(await rawItem(fx, REGION, 'stall-1'), null, 'nothing was written');
   });
 
-  it('a write in flight at the deadline is abandoned: the client gets ExecutionTimeout, and the write may still land (as on AWS)', async () => {
+  it('a write the SDK has not sent by the deadline is aborted: the client gets ExecutionTimeout, and the write is never sent', async () => {
     const clock = new HandClock();
     const s = await serve({ requestLimitMs: 5000, requestClock: clock });
     gate.arm(isWrite(items));
-    const answer = post(s.graphqlUrl, { query: PUT, variables: { input: { id: 'stall-2', value: 'landed' } } });
+    const answer = post(s.graphqlUrl, { query: PUT, variables: { input: { id: 'stall-2', value: 'never' } } });
     const held = await gate.held;
     clock.advance(5000);
     const res = await answer;
@@ -187,8 +209,66 @@ describe('local AppSync endpoint: the request limit (AppSync ends a request at 3
     await executor.settled();
     assert.equal(gate.calls.length, before, `no call after the deadline: ${JSON.stringify(gate.calls.slice(before))}`);
     assert.deepEqual(gate.calls[gate.calls.length - 1], held, 'the write was the last call');
-    // DynamoDB applied the call it had been sent before the deadline; its answer was dropped
-    assert.equal((await rawItem(fx, REGION, 'stall-2'))?.value, 'landed');
+    // released after the deadline, the call carries an aborted signal: the SDK never sends it
+    assert.equal(await rawItem(fx, REGION, 'stall-2'), null, 'the write did not land');
+  });
+
+  it('a write in flight at the deadline is aborted: the DynamoDB front holding it sees its caller go, and drops it', async () => {
+    let held!: (r: AdmittedRequest) => void;
+    const reached = new Promise<AdmittedRequest>((r) => (held = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    // the regions' path to DynamoDB in the emulator: a contention front, here holding the item write before forwarding
+    const f = await startContentionFront({
+      endpoint: dynamoLocalEndpoint(),
+      log: () => undefined,
+      beforeForward: async (r) => {
+        if (!/^(Put|Update|Delete)Item$/.test(r.target) || r.items[0]?.table !== items) return;
+        held(r);
+        await released;
+      },
+    });
+    front = { front: f, release };
+    const clock = new HandClock();
+    const s = await serve({ requestLimitMs: 5000, requestClock: clock }, f.url);
+    const answer = post(s.graphqlUrl, { query: PUT, variables: { input: { id: 'stall-4', value: 'late' } } });
+    const request = await reached;
+    assert.equal(request.target, 'UpdateItem', 'putItem writes with a conditional UpdateItem');
+    clock.advance(5000);
+    assert.deepEqual(
+      (await answer).json.errors?.map((e) => e.errorType),
+      ['ExecutionTimeout'],
+    );
+    // the SDK closed the call's connection at the deadline: the front holding it sees its caller go
+    if (!request.signal.aborted) await once(request.signal, 'abort');
+    const dropped = once(f.events, 'dropped');
+    release();
+    assert.deepEqual((await dropped)[0], { region: REGION, target: 'UpdateItem' });
+    await executor.settled();
+    assert.equal(await rawItem(fx, REGION, 'stall-4'), null, 'the write did not land');
+  });
+
+  it('a write DynamoDB already received when the deadline passes still lands, its answer dropped (as on AWS)', async () => {
+    const clock = new HandClock();
+    const s = await serve({ requestLimitMs: 5000, requestClock: clock });
+    // the write reaches DynamoDB; its answer is held until after the deadline
+    gate.arm(isWrite(items), 'answer');
+    const answer = post(s.graphqlUrl, { query: PUT, variables: { input: { id: 'stall-5', value: 'landed' } } });
+    const held = await gate.held;
+    clock.advance(5000);
+    const res = await answer;
+    assert.equal(res.json.data, null);
+    assert.deepEqual(
+      res.json.errors?.map((e) => [e.errorType, e.message]),
+      [['ExecutionTimeout', 'Execution timed out.']],
+    );
+    const before = gate.calls.length;
+    gate.release();
+    await executor.settled();
+    assert.equal(gate.calls.length, before, `no call after the deadline: ${JSON.stringify(gate.calls.slice(before))}`);
+    assert.deepEqual(gate.calls[gate.calls.length - 1], held, 'the write was the last call');
+    // DynamoDB applied the call it had received before the deadline; only its answer was dropped
+    assert.equal((await rawItem(fx, REGION, 'stall-5'))?.value, 'landed');
   });
 
   it('a query: the field still resolving at the deadline is null with the error, a field already resolved keeps its value', async () => {

@@ -7,12 +7,15 @@
  * own item) with 32 writers, and in consistency strong a write from a second region refused with
  * ReplicatedWriteConflictException (local/syncReplication.ts). Overlaps are forced with the fronts' hold before
  * forwarding: the first request waits until the one it must overlap has reached the front — no sleeps.
- * onWrite hears each accepted write and nothing else (the front's and the synchronous replication's). Last, the
+ * onWrite hears each accepted write and nothing else (the front's and the synchronous replication's). A request
+ * whose caller has gone (a raw HTTP client that closes its connection) before a front forwards it is dropped: held
+ * before forwarding at the contention front, and queued behind an item's lock at the synchronous replication. Last, the
  * emulator runs the front by default, its admin API's /status counts what it refused, and a write through it wakes
  * stream pollers that would otherwise pause for an hour.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import http from 'node:http';
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -53,6 +56,28 @@ async function failure(p: Promise<unknown>): Promise<Error & Record<string, unkn
   }
   throw new Error('expected the call to fail, it succeeded');
 }
+
+/**
+ * A DynamoDB call from a raw HTTP client, signed for `region` the way DynamoDB Local reads it (it keeps one database
+ * per access key and region and checks no signature); `destroy()` on the answer closes the connection: the caller
+ * gives up, as the AWS SDK does when a call is aborted.
+ */
+function rawCall(endpoint: string, region: string, target: string, body: unknown): http.ClientRequest {
+  const req = http.request(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `DynamoDB_20120810.${target}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/20260101/${region}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+  });
+  req.on('error', () => undefined); // the test closes it: no answer is expected
+  req.end(JSON.stringify(body));
+  return req;
+}
+
+/** Resolves once `signal` is aborted. */
+const aborted = (signal: AbortSignal): Promise<unknown> => (signal.aborted ? Promise.resolve() : once(signal, 'abort'));
 
 /** A hold for `beforeForward`: the first request matching `when` waits until `release()`; `held` resolves once it waits. */
 function holdFirst(when: (r: AdmittedRequest) => boolean) {
@@ -333,7 +358,7 @@ describe('DynamoDB contention front (local/contention.ts) on DynamoDB Local', fu
       regions: [EU, US],
       tables: [items],
       log: () => undefined,
-      beforeForward: (region, touched) => hold.hook({ target: 'PutItem', region, items: touched }),
+      beforeForward: (region, touched, signal) => hold.hook({ target: 'PutItem', region, items: touched, signal }),
       onWrite: (region) => landed.push(region),
     });
     cleanup.push(() => sync.stop());
@@ -374,6 +399,69 @@ describe('DynamoDB contention front (local/contention.ts) on DynamoDB Local', fu
     sync.resume(EU, US);
     await sync.idle();
     assert.deepEqual(landed.slice(4), [EU, US]);
+  });
+
+  it('a request whose caller closed its connection before the front forwards it is dropped, never forwarded; its item is free again', async () => {
+    const hold = holdFirst((r) => r.target === 'PutItem');
+    let forwarded!: () => void;
+    const wrote = new Promise<string>((r) => (forwarded = () => r('forwarded')));
+    const { items, front, client } = await setup('ct-gone', { beforeForward: hold.hook, onWrite: () => forwarded() });
+    const caller = rawCall(front.url, EU, 'PutItem', { TableName: items, Item: { id: S('gone'), value: S('late') } });
+    const held = await hold.held;
+    caller.destroy();
+    await aborted(held.signal); // the front sees its caller go while it holds the request
+    const dropped = once(front.events, 'dropped').then(([d]) => d as unknown);
+    hold.release();
+    assert.deepEqual(await Promise.race([dropped, wrote]), { region: EU, target: 'PutItem' });
+    const got = await ddbClient(EU).send(new GetItemCommand({ TableName: items, Key: { id: S('gone') }, ConsistentRead: true }));
+    assert.equal(got.Item, undefined, 'the write never reached DynamoDB');
+    // the dropped request let go of its item: a transaction on it is not refused
+    await client().send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { TableName: items, Item: { id: S('gone'), value: S('next') } } }] }));
+  });
+
+  it("consistency strong: a write queued behind an item's lock whose caller has gone is dropped when the lock frees; the write ahead of it lands everywhere", async () => {
+    const items = uniqueTableName('ct-mrsc-gone');
+    for (const r of [EU, US]) await createTable(r, items);
+    const hold = holdFirst(() => true);
+    let calls = 0;
+    const landed: string[] = [];
+    let landedAgain!: () => void;
+    const wrote = new Promise<string>((r) => (landedAgain = () => r('forwarded')));
+    const sync = await startSyncReplication({
+      endpoint: dynamoLocalEndpoint(),
+      regions: [EU, US],
+      tables: [items],
+      log: () => undefined,
+      beforeForward: async (region, touched, signal) => {
+        calls += 1;
+        if (calls === 1) return hold.hook({ target: 'PutItem', region, items: touched, signal });
+        // the write queued behind the first: its caller has gone (below); the front learns of it before going on
+        await aborted(signal);
+      },
+      onWrite: (region) => {
+        landed.push(region);
+        if (landed.length > 2) landedAgain();
+      },
+    });
+    cleanup.push(() => sync.stop());
+    const eu = new DynamoDBClient({ region: EU, endpoint: sync.url, credentials: LOCAL_CREDENTIALS });
+    cleanup.push(() => eu.destroy());
+    const first = eu.send(new PutItemCommand({ TableName: items, Item: { id: S('q'), from: S('first') } }));
+    await hold.held;
+    const queued = once(sync.events, 'queued');
+    const caller = rawCall(sync.url, EU, 'PutItem', { TableName: items, Item: { id: S('q'), from: S('gone') } });
+    assert.deepEqual((await queued)[0], { region: EU, table: items }, 'the second write waits for the item');
+    caller.destroy();
+    const dropped = once(sync.events, 'dropped').then(([d]) => d as unknown);
+    hold.release();
+    await first;
+    assert.deepEqual(await Promise.race([dropped, wrote]), { region: EU, target: 'PutItem' });
+    assert.equal(calls, 2, 'the queued write took the lock after the first, then was dropped');
+    assert.deepEqual(landed, [EU, US], 'the first write and its copy; nothing of the dropped one');
+    for (const r of [EU, US]) {
+      const got = await ddbClient(r).send(new GetItemCommand({ TableName: items, Key: { id: S('q') }, ConsistentRead: true }));
+      assert.equal(got.Item?.from.S, 'first', `${r} has the first write only`);
+    }
   });
 
   it('npm start: --dynamodb-contention on (default) or off, anything else refused with a message', () => {
