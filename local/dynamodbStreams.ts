@@ -19,7 +19,8 @@
  *     (see "Pacing") plus a round: that is ≤ intervalMs + a round whenever records flow or the poller is poked,
  *     ≤ idleMaxMs + a round after a quiet spell with nothing poking it. While that is under a second (the emulator:
  *     50 ms, or 250 ms unpoked) the value is AWS's second, or the next one when the read falls past a second
- *     boundary, never earlier than the write's own second. The first-read time at full resolution (epoch ms with a
+ *     boundary, never earlier than the write's own second (after a polling error the backoff, up to 2 s, can make it
+ *     a later second; the clamp into the minute still holds). The first-read time at full resolution (epoch ms with a
  *     fraction) is available through recordSeenAt(record).
  * Everything else (eventID, eventName, eventVersion "1.1", eventSource "aws:dynamodb", Keys, NewImage, OldImage,
  * SequenceNumber, SizeBytes, StreamViewType) is passed through as DynamoDB Local returns it.
@@ -49,7 +50,7 @@ import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
 
 /**
  * How often the emulator's notifier loops and replicator read each stream while records flow: within the
- * notifier's 50 ms bound and faster than Lambda, which polls a shard 4 times a second.
+ * notifier's 50 ms bound and faster than Lambda's base (idle) rate of 4 polls a shard a second.
  */
 export const EMULATOR_POLL_MS = 50;
 /**

@@ -14,7 +14,8 @@
  *   (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html, "Invoke phase").
  *   Here the deadline is fixed once, at `invoke`, and posted to the worker as an absolute time: the host's timer and
  *   the handler's getRemainingTimeInMillis end at the same instant. It counts from `invoke`, so the time a message
- *   waits for the worker (its cold start, which Lambda's Init phase keeps out of the timeout, or a busy event loop)
+ *   waits for the worker (its cold start, which Lambda's Init phase keeps out of the timeout when Init ends within
+ *   10 s, or a busy event loop)
  *   is the handler's loss: it never has more time than Lambda would give it. At the deadline `invoke` rejects with
  *   Sandbox.Timedout and the worker is terminated at once, as Lambda ends the runtime: nothing the handler would do
  *   after its caller was told it timed out can run, so no write of it can start then (the write bound counts on
