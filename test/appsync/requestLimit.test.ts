@@ -191,11 +191,15 @@ describe('local AppSync endpoint: the request limit (AppSync ends a request at 3
     assert.equal(await rawItem(fx, REGION, 'stall-1'), null, 'nothing was written');
   });
 
-  it('a write the SDK has not sent by the deadline is aborted: the client gets ExecutionTimeout, and the write is never sent', async () => {
+  /**
+   * A putItem whose item write the gate holds (before it is sent, or its answer after DynamoDB has it) while the
+   * request's 5 s deadline passes: the client gets ExecutionTimeout, and once the gate lets go no further call is made.
+   */
+  async function writeHeldPastDeadline(id: string, value: string, holdAt: 'request' | 'answer'): Promise<void> {
     const clock = new HandClock();
     const s = await serve({ requestLimitMs: 5000, requestClock: clock });
-    gate.arm(isWrite(items));
-    const answer = post(s.graphqlUrl, { query: PUT, variables: { input: { id: 'stall-2', value: 'never' } } });
+    gate.arm(isWrite(items), holdAt);
+    const answer = post(s.graphqlUrl, { query: PUT, variables: { input: { id, value } } });
     const held = await gate.held;
     clock.advance(5000);
     const res = await answer;
@@ -209,6 +213,10 @@ describe('local AppSync endpoint: the request limit (AppSync ends a request at 3
     await executor.settled();
     assert.equal(gate.calls.length, before, `no call after the deadline: ${JSON.stringify(gate.calls.slice(before))}`);
     assert.deepEqual(gate.calls[gate.calls.length - 1], held, 'the write was the last call');
+  }
+
+  it('a write the SDK has not sent by the deadline is aborted: the client gets ExecutionTimeout, and the write is never sent', async () => {
+    await writeHeldPastDeadline('stall-2', 'never', 'request');
     // released after the deadline, the call carries an aborted signal: the SDK never sends it
     assert.equal(await rawItem(fx, REGION, 'stall-2'), null, 'the write did not land');
   });
@@ -249,24 +257,8 @@ describe('local AppSync endpoint: the request limit (AppSync ends a request at 3
   });
 
   it('a write DynamoDB already received when the deadline passes still lands, its answer dropped (as on AWS)', async () => {
-    const clock = new HandClock();
-    const s = await serve({ requestLimitMs: 5000, requestClock: clock });
     // the write reaches DynamoDB; its answer is held until after the deadline
-    gate.arm(isWrite(items), 'answer');
-    const answer = post(s.graphqlUrl, { query: PUT, variables: { input: { id: 'stall-5', value: 'landed' } } });
-    const held = await gate.held;
-    clock.advance(5000);
-    const res = await answer;
-    assert.equal(res.json.data, null);
-    assert.deepEqual(
-      res.json.errors?.map((e) => [e.errorType, e.message]),
-      [['ExecutionTimeout', 'Execution timed out.']],
-    );
-    const before = gate.calls.length;
-    gate.release();
-    await executor.settled();
-    assert.equal(gate.calls.length, before, `no call after the deadline: ${JSON.stringify(gate.calls.slice(before))}`);
-    assert.deepEqual(gate.calls[gate.calls.length - 1], held, 'the write was the last call');
+    await writeHeldPastDeadline('stall-5', 'landed', 'answer');
     // DynamoDB applied the call it had received before the deadline; only its answer was dropped
     assert.equal((await rawItem(fx, REGION, 'stall-5'))?.value, 'landed');
   });
