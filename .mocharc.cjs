@@ -1,4 +1,5 @@
-// Tests run transpile-only (type-checking is `npm run typecheck`, once); one DynamoDB Local for the run, which needs
+// Tests run through tsx (esbuild: no type-checking, which is `npm run typecheck`, once; compiled files are cached on
+// disk, so each worker and child process after the first loads them at once); one DynamoDB Local for the run, which needs
 // a JDK: test/support/requireJdk.js stops the run at once with one line when there is none (`npm run test:unit`
 // runs the tests that need no database, with test/unit/mocharc.cjs). test/support/quiet.ts keeps what the code
 // under test prints in .local/test-output.log (and under a failed test); DEBUG=1 prints it as it happens.
@@ -36,16 +37,21 @@ module.exports = {
   // only when no test file or folder is named on the command line (`npx mocha test/x.test.ts`, `npm test -- test/x`):
   // mocha adds named files to the configured spec instead of replacing it
   ...(namedOnCommandLine ? {} : { spec: [...LONGEST_FIRST, ...allTests.filter((f) => !LONGEST_FIRST.includes(f))] }),
-  require: ['test/support/requireJdk.js', 'ts-node/register/transpile-only', 'test/support/quiet.ts', 'test/support/dynamodb.ts'],
+  // mocha starts itself again with this option, and its workers inherit it
+  'node-option': ['import=tsx'],
+  require: ['test/support/requireJdk.js', 'test/support/quiet.ts', 'test/support/dynamodb.ts'],
   extension: ['ts'],
   reporter: 'test/support/reporter.js',
   timeout: 20000,
-  // Four files at a time on this machine's (and CI's) 2 cores: most of an end-to-end file's time is waiting — on
-  // sockets, on DynamoDB Local, on health-check intervals, replication lags and child processes — so two files at
-  // a time left the cores idle much of the run. The tests wait for states, not for times, so the extra contention
-  // slows them down without making them fail. Global fixtures (one DynamoDB Local) still run once, in the main
-  // process; each worker keeps its modules (and its Pulumi-mock runs, scripts/mockCloud.ts cachedRun) between files.
+  // Three files at a time on this machine's (and CI's) 2 cores. Most of an end-to-end file's time is waiting (on
+  // sockets, DynamoDB Local, health-check intervals, replication lags, child processes), so two files at a time
+  // leave the cores idle: 140 s for the suite, 200 s of CPU. But each running emulator also costs CPU just by being
+  // up (stream polls, health checks: about a fifth of a core), so a file slowed down by contention costs more in
+  // all; four at a time made every file longer and the suite slower: 149 s, 274 s of CPU, against 122 s and 208 s
+  // for three (one machine, one afternoon). The tests wait for states, not for times, so contention slows them
+  // down without making them fail. Global fixtures (one DynamoDB Local) still run once, in the main process; each
+  // worker keeps its modules (and its Pulumi-mock runs, scripts/mockCloud.ts cachedRun) between files.
   parallel: true,
-  jobs: 4,
+  jobs: 3,
   recursive: true,
 };

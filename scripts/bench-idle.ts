@@ -1,5 +1,5 @@
 /**
- * `npx ts-node --transpile-only scripts/bench-idle.ts [-- --idle-seconds N] [--samples N] [--gap-seconds N]
+ * `node --import tsx scripts/bench-idle.ts [-- --idle-seconds N] [--samples N] [--gap-seconds N]
  * [--contention on|off]`: what an idle emulator costs and how fast it still notifies. Starts the dev stack's
  * emulator in this process with its own DynamoDB Local, then:
  *   1. idle CPU: nothing written for `--idle-seconds` (default 20): CPU seconds of this process (process.cpuUsage:

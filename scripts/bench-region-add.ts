@@ -1,5 +1,5 @@
 /**
- * `npx ts-node --transpile-only scripts/bench-region-add.ts [--items 10000] [--writers 4] [--region us-west-2]`: how long
+ * `node --import tsx scripts/bench-region-add.ts [--items 10000] [--writers 4] [--region us-west-2]`: how long
  * the emulator takes to add a region to a stack holding N items while writers keep writing through the global
  * endpoint, and how many writes the global endpoint acknowledged meanwhile. A benchmark, not a test: it prints numbers.
  *

@@ -34,7 +34,13 @@ export const USAGE = `usage: npm run build [-- --stack <name>]
 
   Exit status: 0 built, 1 config problems or a bundle AppSync would refuse, 2 bad arguments.`;
 
-export function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): number {
+/** `bundle` makes each resolver's bundle (tests pass one that wraps the real one). */
+export function main(
+  argv: string[],
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+  bundle: typeof bundleResolver = bundleResolver,
+): number {
   let stack: string;
   try {
     const { values } = parseArgs({ args: argv, options: { stack: { type: 'string', short: 's', default: 'dev' }, help: { type: 'boolean', short: 'h', default: false } }, strict: true, allowPositionals: false });
@@ -61,7 +67,7 @@ export function main(argv: string[], out: (line: string) => void = console.log, 
     const settings = { region: cfg.regions[0], primaryRegion: cfg.primaryRegion, writeMode: cfg.writeMode };
     fs.mkdirSync(path.join(DIST, 'resolvers'), { recursive: true });
     for (const file of resolverFiles()) {
-      const code = bundleResolver(file, settings);
+      const code = bundle(file, settings);
       const dest = path.join(DIST, 'resolvers', `${file}.js`);
       fs.writeFileSync(dest, code);
       if (Buffer.byteLength(code) > APPSYNC_CODE_LIMIT) {
@@ -70,7 +76,7 @@ export function main(argv: string[], out: (line: string) => void = console.log, 
       rows.push([path.relative(path.dirname(DIST), dest), Buffer.byteLength(code)]);
     }
     // the bundles as built, with this stack's settings: what `pulumi up` would upload
-    assertResolverBundles([settings]);
+    assertResolverBundles([settings], bundle);
     const width = Math.max(...rows.map(([n]) => n.length));
     for (const [name, size] of rows) out(`${name.padEnd(width)}  ${(size / 1024).toFixed(1).padStart(7)} KiB`);
     out(`${rows.length} bundles, ${(rows.reduce((s, [, n]) => s + n, 0) / 1024).toFixed(1)} KiB in all (resolvers built for ${stack}/${settings.region}; APPSYNC_JS runtime check passed)`);

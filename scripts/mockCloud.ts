@@ -358,13 +358,9 @@ export async function runProgram(
   pulumi.runtime.setAllConfig(qualify(config));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const program = require('../index') as Program;
-  // Pulumi captures a stack trace for every promise and resource; ts-node's source-map formatter makes each one
-  // expensive (most of a run's time). V8's own formatter is used while the program runs (stacks of errors
-  // thrown in between show transpiled positions), then the mapped one is restored.
-  const prepare = Error.prepareStackTrace;
-  (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
-  // Pulumi also records `new Error().stack` on every promise it makes (runtime/debuggable.js), only to print leak
-  // reports: capturing none while the program runs makes an all-region run several times faster. Errors thrown
+  // Pulumi records `new Error().stack` on every promise it makes (runtime/debuggable.js), only to print leak
+  // reports, and formatting each one through the source maps (tsx turns Node's on) would be most of a run's time:
+  // capturing no frames while the program runs makes an all-region run several times faster. Errors thrown
   // meanwhile carry their message but no frames; MOCK_STACK_TRACES=1 keeps them for debugging.
   const stackTraceLimit = Error.stackTraceLimit;
   if (process.env.MOCK_STACK_TRACES !== '1') Error.stackTraceLimit = 0;
@@ -382,7 +378,6 @@ export async function runProgram(
     return { resources: [...resources], invokes: [...invokes], outputs: values, secret };
   } finally {
     process.off('unhandledRejection', onError);
-    Error.prepareStackTrace = prepare;
     Error.stackTraceLimit = stackTraceLimit;
   }
 }

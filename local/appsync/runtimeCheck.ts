@@ -382,12 +382,12 @@ export const CHECK_SETTINGS: readonly ResolverSettings[] = [
 ];
 
 /** Bundles every manifest file (schema/resolvers/manifest.ts) for each settings and checks it. */
-export function checkResolverBundles(settings: readonly ResolverSettings[] = CHECK_SETTINGS): RuntimeViolation[] {
+export function checkResolverBundles(settings: readonly ResolverSettings[] = CHECK_SETTINGS, bundle: typeof bundleResolver = bundleResolver): RuntimeViolation[] {
   const out: RuntimeViolation[] = [];
   const seen = new Set<string>();
   for (const s of settings) {
     for (const file of resolverFiles()) {
-      for (const v of checkResolverCode(bundleResolver(file, s), file)) {
+      for (const v of checkResolverCode(bundle(file, s), file)) {
         const key = `${v.file}:${v.line}:${v.column}:${v.construct}`;
         if (!seen.has(key)) out.push(v);
         seen.add(key);
@@ -401,9 +401,9 @@ export function formatViolation(v: RuntimeViolation): string {
   return `${v.file}.js:${v.line}:${v.column}${v.origin ? ` (from ${v.origin})` : ''}: ${v.construct}`;
 }
 
-/** Throws one error listing every violation in the built resolvers (nothing when they are all clean). */
-export function assertResolverBundles(settings?: readonly ResolverSettings[]): void {
-  const violations = checkResolverBundles(settings);
+/** Throws one error listing every violation in the built resolvers (nothing when they are all clean); `bundle` builds them. */
+export function assertResolverBundles(settings?: readonly ResolverSettings[], bundle: typeof bundleResolver = bundleResolver): void {
+  const violations = checkResolverBundles(settings, bundle);
   if (violations.length) {
     throw new Error(`resolver bundles use ${violations.length} construct(s) APPSYNC_JS does not support:\n${violations.map((v) => `  - ${formatViolation(v)}`).join('\n')}`);
   }

@@ -16,7 +16,7 @@ const MEMORY_MIB = 600;
 interface Measured {
   spec: SessionSpec;
   readyMs: number;
-  /** fork → the host module running (node starting, ts-node loading). */
+  /** fork → the host module running (node starting, tsx loading it). */
   loadMs: number;
   startMs: number;
   idle: Rss;
@@ -66,8 +66,8 @@ export function emulatorSeries(): Series<Session> {
           const start = stats(of.map((m) => m.startMs)).p50 / 1000;
           readyRow.why = `node starting the host ${load.toFixed(1)} s, then ${start.toFixed(
             1
-          )} s to every region serving: the JVM boots while the emulator's modules load (ts-node compiles them), then tables, resolvers, servers`;
-          readyRow.fix = 'load the emulator from precompiled JavaScript (no ts-node at start), and make DynamoDB Local answer sooner (a smaller class path, CDS)';
+          )} s to every region serving: the JVM boots while the emulator's modules load (tsx compiles them, or takes them from its cache), then tables, resolvers, servers`;
+          readyRow.fix = 'load the emulator from precompiled JavaScript, and make DynamoDB Local answer sooner (a smaller class path, CDS)';
         }
         rows.push(readyRow);
         for (const phase of ['idle', 'after'] as const) {
@@ -86,7 +86,7 @@ export function emulatorSeries(): Series<Session> {
           if (regions === 2 && phase === 'after') {
             row.target = { text: `≤ ${MEMORY_MIB} MB`, met: sum !== null && sum <= MEMORY_MIB };
             if (!row.target.met) {
-              row.why = `node ${Math.round(rss.node ?? 0)} MiB: the main thread (heap ${Math.round(rss.heapUsedMiB)} MiB in use, plus ts-node and code) and ${
+              row.why = `node ${Math.round(rss.node ?? 0)} MiB: the main thread (heap ${Math.round(rss.heapUsedMiB)} MiB in use, plus tsx and code) and ${
                 rss.sandboxes
               } Lambda sandboxes, each a worker thread with its own V8 isolate and bundle; DynamoDB Local's JVM ${Math.round(rss.jvm ?? 0)} MiB`;
               row.fix = 'one sandbox per bundle shared by the regions (each region its own environment inside it), and a capped JVM heap for DynamoDB Local (-Xmx)';

@@ -43,7 +43,7 @@ export interface Session {
   endpoints: HostReady['endpoints'];
   /** fork → ready (what `npm start` takes to print its endpoints), and Emulator.start() alone. */
   readyMs: number;
-  /** fork → the host module running (node starting, ts-node loading what the host imports first). */
+  /** fork → the host module running (node starting, tsx loading what the host imports first). */
   loadMs: number;
   startMs: number;
   /** Resident memory right after ready, before any load. */
@@ -59,7 +59,7 @@ export interface Session {
 export async function startSession(spec: SessionSpec): Promise<Session> {
   const forkedAt = monotonicMs();
   const child: ChildProcess = fork(path.join(__dirname, 'emulatorHost.ts'), [String(spec.regions), spec.lag, String(forkedAt)], {
-    execArgv: ['--expose-gc', '-r', 'ts-node/register/transpile-only'],
+    execArgv: ['--expose-gc', '--import', 'tsx'],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';

@@ -86,7 +86,7 @@ export interface Sink {
 }
 
 export async function startSink(latencyMs: number): Promise<Sink> {
-  const child = fork(path.join(__dirname, '..', '..', 'local', 'publishSink.ts'), [String(latencyMs)], { execArgv: ['-r', 'ts-node/register/transpile-only'], stdio: 'inherit' });
+  const child = fork(path.join(__dirname, '..', '..', 'local', 'publishSink.ts'), [String(latencyMs)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   const ask = <T>(m: string): Promise<T> => new Promise((resolve) => (child.once('message', (x) => resolve(x as T)), child.send(m)));
   const { url } = await new Promise<{ url: string }>((resolve, reject) => (child.once('message', (x) => resolve(x as { url: string })), child.once('error', reject)));
   return { url, reset: () => ask('reset'), stats: () => ask('stats'), stop: () => void child.send('stop') };

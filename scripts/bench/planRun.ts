@@ -4,7 +4,7 @@
  * first N of the prod regions followed by every other supported region (config.ts SUPPORTED_REGIONS), the first
  * one home and primary. Prints one JSON line: {regions, resources, custom, loadMs, runMs}.
  *
- *   node -r ts-node/register/transpile-only scripts/bench/planRun.ts <N | all>
+ *   node --import tsx scripts/bench/planRun.ts <N | all>
  */
 const started = performance.now();
 import { readStackFile, SUPPORTED_REGIONS } from '../../config';

@@ -1,6 +1,6 @@
 /**
  * Series 5, plan scaling: `npm run plan` for the prod stack at 1, 2, 4, 8 and 16 regions and at every supported
- * region, each in a fresh process (./planRun.ts: module loading and ts-node's compiling included, as a user's
+ * region, each in a fresh process (./planRun.ts: module loading and tsx's compiling included, as a user's
  * command pays them), wall time and resource count as ratios to one region in the same run. `--quick`: 1 and 16.
  *
  * Target: 16 regions ≤ 5 s.
@@ -26,7 +26,7 @@ function planIn(arg: string): Promise<PlanRun> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'planRun.ts'), arg],
+      ['--import', 'tsx', path.join(__dirname, 'planRun.ts'), arg],
       { cwd: path.join(__dirname, '..', '..'), maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         const wallMs = monotonicMs() - t0;
@@ -72,7 +72,7 @@ export function planSeries(): Series {
         if (r.regions === 16) {
           row.target = { text: `≤ ${TARGET_S} s`, met: r.wallMs <= TARGET_S * 1000 };
           if (!row.target.met) {
-            row.why = `loading the program (ts-node compiling it, @pulumi/aws) takes ${(r.loadMs / 1000).toFixed(
+            row.why = `loading the program (tsx compiling it, @pulumi/aws) takes ${(r.loadMs / 1000).toFixed(
               1
             )} s; the rest is Pulumi's own per-resource work under mocks (promises, serialisation, GC) for ${r.resources} resources`;
             row.fix = 'fewer resources per region, or a quieter machine: the program code itself bundles each resolver once per process and registers nothing twice';

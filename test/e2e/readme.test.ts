@@ -97,7 +97,7 @@ describe('README and docs examples against the emulator', function () {
 
   for (const b of DOCS_EXAMPLES) {
     it(`${b.file}:${b.line} example:${b.example}: every command succeeds against the emulator and prints what it promises`, async function () {
-      this.timeout(300_000); // each `npm run` starts ts-node: seconds apiece on 2 busy cores
+      this.timeout(300_000); // each `npm run` starts node and loads its script: a second or more apiece on 2 busy cores
       const npm = `npm() { if [ "$1" = run ]; then command npm "$@" --endpoints ${JSON.stringify(t.endpointsFile)}; else command npm "$@"; fi; }`;
       const script = `${npm}\ncurl() { command curl "$@"; local status=$?; echo; return $status; }\n${b.text}`;
       const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], { cwd: ROOT, maxBuffer: 16 << 20 });

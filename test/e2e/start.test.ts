@@ -23,7 +23,7 @@ interface Run {
 
 /** `group`: the child leads a process group of its own, so a test can signal it as a terminal does (Ctrl-C). */
 function run(args: string[], env: NodeJS.ProcessEnv = process.env, group = false): Run {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'local/start.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -62,7 +62,7 @@ function javaProcessesOn(port: number): string[] {
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ga-start-'));
 
 describe('npm start (local/start.ts as a child process)', function () {
-  // guards against a hang only: npm start loads ts-node and a JVM, ~15 s on an idle 2-core machine and over 45 s on
+  // guards against a hang only: npm start loads the project's modules and a JVM, ~15 s on an idle 2-core machine and over 45 s on
   // one loaded by parallel test files
   this.timeout(240_000);
 

@@ -3,7 +3,8 @@
 // In parallel, one file per core: these tests compute (Pulumi program runs under mocks, esbuild, graphql), they do
 // not wait, so more workers than cores would only take turns.
 module.exports = {
-  require: ['ts-node/register/transpile-only', 'test/support/quiet.ts'],
+  'node-option': ['import=tsx'],
+  require: ['test/support/quiet.ts'],
   extension: ['ts'],
   reporter: 'test/support/reporter.js',
   timeout: 20000,
