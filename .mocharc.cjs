@@ -44,13 +44,14 @@ module.exports = {
   reporter: 'test/support/reporter.js',
   timeout: 20000,
   // Three files at a time on this machine's (and CI's) 2 cores. Most of an end-to-end file's time is waiting (on
-  // sockets, DynamoDB Local, health-check intervals, replication lags, child processes), so two files at a time
-  // leave the cores idle: 140 s for the suite, 200 s of CPU. But each running emulator also costs CPU just by being
-  // up (stream polls, health checks: about a fifth of a core), so a file slowed down by contention costs more in
-  // all; four at a time made every file longer and the suite slower: 149 s, 274 s of CPU, against 122 s and 208 s
-  // for three (one machine, one afternoon). The tests wait for states, not for times, so contention slows them
-  // down without making them fail. Global fixtures (one DynamoDB Local) still run once, in the main process; each
-  // worker keeps its modules (and its Pulumi-mock runs, scripts/mockCloud.ts cachedRun) between files.
+  // sockets, DynamoDB Local, health-check intervals, replication lags, child processes), so two at a time leave the
+  // cores idle (140 s for the suite). But a running emulator also costs CPU just by being up (stream polls, health
+  // checks: about a fifth of a core), so a file slowed down by contention costs more CPU in all. Measured on clean
+  // clones, same afternoon: 3 jobs 114–120 s and 191–199 s of CPU; 4 jobs 110–123 s and 203–228 s; 5 jobs 129 s
+  // and 244 s. Three is as fast and leaves the most headroom on a slower host. The tests wait for states, not for
+  // times, so contention slows them down without making them fail. Global fixtures (one DynamoDB Local) still run
+  // once, in the main process; each worker keeps its modules (and its Pulumi-mock runs, scripts/mockCloud.ts
+  // cachedRun) between files.
   parallel: true,
   jobs: 3,
   recursive: true,
