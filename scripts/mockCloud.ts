@@ -359,11 +359,15 @@ export async function runProgram(
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const program = require('../index') as Program;
   // Pulumi records `new Error().stack` on every promise it makes (runtime/debuggable.js), only to print leak
-  // reports, and formatting each one through the source maps (tsx turns Node's on) would be most of a run's time:
-  // capturing no frames while the program runs makes an all-region run several times faster. Errors thrown
-  // meanwhile carry their message but no frames; MOCK_STACK_TRACES=1 keeps them for debugging.
+  // reports: capturing no frames while the program runs makes an all-region run several times faster. Errors
+  // thrown meanwhile carry their message but no frames; MOCK_STACK_TRACES=1 keeps them for debugging.
   const stackTraceLimit = Error.stackTraceLimit;
   if (process.env.MOCK_STACK_TRACES !== '1') Error.stackTraceLimit = 0;
+  // Each resource's source position is still read from a full stack (Resource.callsites lifts the limit), which
+  // Node maps through the source maps when they are on (tsx turns them on): a tenth of a run. The positions are
+  // never asserted on, so they stay as transpiled while the program runs.
+  const sourceMaps = process.sourceMapsEnabled;
+  process.setSourceMapsEnabled(false);
   // An error thrown inside an apply() of the program surfaces as an unhandled rejection (Pulumi then waits on
   // the failed outputs forever): fail the run with it at once.
   let onError: (reason: unknown) => void = () => undefined;
@@ -379,6 +383,7 @@ export async function runProgram(
   } finally {
     process.off('unhandledRejection', onError);
     Error.stackTraceLimit = stackTraceLimit;
+    process.setSourceMapsEnabled(sourceMaps);
   }
 }
 

@@ -8,8 +8,8 @@
  * this runs on the output, so code pulled in from anywhere (schema/rules.ts, a library) is checked too.
  *
  *   checkResolverCode(code, name)      → violations in one bundle
- *   checkResolverBundles(settings?)    → violations in every manifest file's bundle
- *   assertResolverBundles(settings?)   → throws one error listing them all (for `npm run build`)
+ *   checkResolverBundles(settings?, bundle?) → violations in every manifest file's bundle (bundle: the bundler, default bundleResolver)
+ *   assertResolverBundles(settings?, bundle?) → throws one error listing them all (for `npm run build`)
  *
  * What it refuses: try/catch/finally, throw, while, do-while, classic for, continue, labels, class, debugger,
  * with; ++, --, ~, `in`, `instanceof`, `new`, `this`, regex literals, async/await, generators, dynamic import();

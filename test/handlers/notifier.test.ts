@@ -500,8 +500,11 @@ describe('notifier (stream → signed publishItemChange)', function () {
     before(async () => {
       const dir = bundleHandler('notifier');
       const file = path.join(dir, 'index.js');
+      // a fresh module (its own clients and publish memo), as a new sandbox has: require, since the ESM loader's
+      // cache (import()) ignores require.cache
       delete require.cache[require.resolve(file)];
-      handler = ((await import(file)) as { handler: typeof handler }).handler;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      handler = (require(file) as { handler: typeof handler }).handler;
       for (const k of [...Object.keys(env), 'APPSYNC_URL']) saved[k] = process.env[k];
     });
     beforeEach(() => {

@@ -33,8 +33,10 @@ describe('write → stream → bundled notifier → publishItemChange (what subs
     fx = await createFixture('multi-master', EU);
     await setState(fx, 'active');
     const file = path.join(bundleHandler('notifier'), 'index.js');
+    // a fresh module, as a new sandbox has: require, since the ESM loader's cache (import()) ignores require.cache
     delete require.cache[require.resolve(file)];
-    notifier = ((await import(file)) as { handler: Handler }).handler;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    notifier = (require(file) as { handler: Handler }).handler;
     // the notifier signs with the default credential chain: here the test setup's env credentials
     for (const region of [EU, AP]) {
       fakes.set(region, await FakeAppSync.start(region, { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! }));

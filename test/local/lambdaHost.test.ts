@@ -193,4 +193,26 @@ exports.handler = async (event, context) => { const remaining = context.getRemai
       }
     });
   });
+
+  it("a sandbox starts with none of the host's Node options (the bundle is plain JavaScript, as Lambda runs it)", async () => {
+    // the precondition: this process runs with options (mocha's workers load TypeScript through --import tsx)
+    assert.ok(process.execArgv.length > 0, `the test process has Node options (${JSON.stringify(process.execArgv)})`);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lambda-host-'));
+    writeFileSync(path.join(dir, 'argv.js'), 'exports.handler = async () => process.execArgv;');
+    const host = new LambdaHost({
+      handler: 'health',
+      bundle: path.join(dir, 'argv.js'),
+      region: 'eu-west-1',
+      functionName: 'argv',
+      environment: {},
+      dynamodbEndpoint: 'http://127.0.0.1:9',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      assert.deepEqual(await host.invoke<string[]>({}), []);
+    } finally {
+      await host.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
