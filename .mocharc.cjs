@@ -37,8 +37,11 @@ module.exports = {
   // only when no test file or folder is named on the command line (`npx mocha test/x.test.ts`, `npm test -- test/x`):
   // mocha adds named files to the configured spec instead of replacing it
   ...(namedOnCommandLine ? {} : { spec: [...LONGEST_FIRST, ...allTests.filter((f) => !LONGEST_FIRST.includes(f))] }),
-  // mocha starts itself again with this option, and its workers inherit it
-  'node-option': ['import=tsx'],
+  // mocha starts itself again with these options, and its workers inherit them. A young generation of up to
+  // 64 MB a semi-space (V8's default is 16): a Pulumi-mock program run makes mostly short-lived objects (promises,
+  // outputs) and spent a third of its CPU in the garbage collector (CPU profile); with 64 MB a 2-region run takes
+  // about a fifth less CPU (346 → 275 ms on average, 10 runs each, 3 times)
+  'node-option': ['import=tsx', 'max-semi-space-size=64'],
   require: ['test/support/requireJdk.js', 'test/support/quiet.ts', 'test/support/dynamodb.ts'],
   extension: ['ts'],
   reporter: 'test/support/reporter.js',

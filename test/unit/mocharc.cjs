@@ -3,7 +3,8 @@
 // In parallel, one file per core: these tests compute (Pulumi program runs under mocks, esbuild, graphql), they do
 // not wait, so more workers than cores would only take turns.
 module.exports = {
-  'node-option': ['import=tsx'],
+  // as in .mocharc.cjs: tsx, and a larger young generation for the Pulumi-mock runs
+  'node-option': ['import=tsx', 'max-semi-space-size=64'],
   require: ['test/support/quiet.ts'],
   extension: ['ts'],
   reporter: 'test/support/reporter.js',
