@@ -50,11 +50,11 @@ module.exports = {
   // sockets, DynamoDB Local, health-check intervals, replication lags, child processes), so two at a time leave the
   // cores idle (140 s for the suite). But a running emulator also costs CPU just by being up (stream polls, health
   // checks: about a fifth of a core), so a file slowed down by contention costs more CPU in all. Measured on clean
-  // clones, same afternoon: 3 jobs 114–120 s and 191–199 s of CPU; 4 jobs 110–123 s and 203–228 s; 5 jobs 129 s
-  // and 244 s. Three is as fast and leaves the most headroom on a slower host. The tests wait for states, not for
-  // times, so contention slows them down without making them fail. Global fixtures (one DynamoDB Local) still run
-  // once, in the main process; each worker keeps its modules (and its Pulumi-mock runs, scripts/mockCloud.ts
-  // cachedRun) between files.
+  // clones, same afternoon: 3 jobs 107–114 s and 176–183 s of CPU; 4 jobs 102 s and 187 s; 5 jobs (before the
+  // young-generation setting above) 129 s and 244 s. Three leaves the most headroom on a slower host, where the
+  // CPU is what runs out. The tests wait for states, not for times, so contention slows them down without making
+  // them fail. Global fixtures (one DynamoDB Local) still run once, in the main process; each worker keeps its
+  // modules (and its Pulumi-mock runs, scripts/mockCloud.ts cachedRun) between files.
   parallel: true,
   jobs: 3,
   recursive: true,
