@@ -46,16 +46,16 @@ module.exports = {
   extension: ['ts'],
   reporter: 'test/support/reporter.js',
   timeout: 20000,
-  // Three files at a time on this machine's (and CI's) 2 cores. Most of an end-to-end file's time is waiting (on
-  // sockets, DynamoDB Local, health-check intervals, replication lags, child processes), so two at a time leave the
-  // cores idle (140 s for the suite). But a running emulator also costs CPU just by being up (stream polls, health
-  // checks: about a fifth of a core), so a file slowed down by contention costs more CPU in all. Measured on clean
-  // clones, same afternoon: 3 jobs 107–114 s and 176–183 s of CPU; 4 jobs 102 s and 187 s; 5 jobs (before the
-  // young-generation setting above) 129 s and 244 s. Three leaves the most headroom on a slower host, where the
-  // CPU is what runs out. The tests wait for states, not for times, so contention slows them down without making
-  // them fail. Global fixtures (one DynamoDB Local) still run once, in the main process; each worker keeps its
-  // modules (and its Pulumi-mock runs, scripts/mockCloud.ts cachedRun) between files.
+  // Four files at a time on this machine's (and CI's) 2 cores. Most of an end-to-end file's time is waiting (on
+  // sockets, DynamoDB Local, health-check intervals, replication lags, child processes), so fewer files at a time
+  // leave the cores idle. More is not free either: a running emulator costs CPU just by being up (stream polls,
+  // health checks: about a fifth of a core), so a file slowed down by contention costs more CPU in all. Measured on
+  // clean clones of the same code, same afternoon: 4 jobs 98–108 s (160–177 s of user CPU), 3 jobs 107–121 s
+  // (158–178 s); 2 jobs took 140 s and 5 jobs 129 s on earlier code. The tests wait for states, not for times, so
+  // contention slows them down without making them fail. Global fixtures (one DynamoDB Local) still run once, in
+  // the main process; each worker keeps its modules (and its Pulumi-mock runs, scripts/mockCloud.ts cachedRun)
+  // between files.
   parallel: true,
-  jobs: 3,
+  jobs: 4,
   recursive: true,
 };

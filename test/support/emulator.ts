@@ -30,7 +30,7 @@ export interface TestEmulator {
  * AWS's 30 s. The emulator then ends GraphQL requests at 10 s and the items function at 9 s (local/writeBound.ts), far
  * above what a request or an items cold start takes on a loaded 2-core machine (well under a second). The tests also
  * check that a change is refused before the bound, with their next call after the change: 10 s leaves that call room
- * on a machine loaded by three test files at once.
+ * on a machine loaded by four test files at once.
  */
 export const TEST_WRITE_BOUND_MS = 10_000;
 
