@@ -50,7 +50,7 @@ module.exports = {
   // sockets, DynamoDB Local, health-check intervals, replication lags, child processes), so fewer files at a time
   // leave the cores idle. More is not free either: a running emulator costs CPU just by being up (stream polls,
   // health checks: about a fifth of a core), so a file slowed down by contention costs more CPU in all. Measured on
-  // clean clones of the same code, same afternoon: 4 jobs 98–108 s (160–177 s of user CPU), 3 jobs 107–121 s
+  // clean clones of the same code, same afternoon: 4 jobs 98–111 s (160–182 s of user CPU), 3 jobs 107–121 s
   // (158–178 s); 2 jobs took 140 s and 5 jobs 129 s on earlier code. The tests wait for states, not for times, so
   // contention slows them down without making them fail. Global fixtures (one DynamoDB Local) still run once, in
   // the main process; each worker keeps its modules (and its Pulumi-mock runs, scripts/mockCloud.ts cachedRun)
