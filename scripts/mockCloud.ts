@@ -365,9 +365,9 @@ export async function runProgram(
   if (process.env.MOCK_STACK_TRACES !== '1') Error.stackTraceLimit = 0;
   // Each resource's source position is still read from a full stack (Resource.callsites lifts the limit), which
   // Node maps through the source maps when they are on (tsx turns them on): a tenth of a run. The positions are
-  // never asserted on, so they stay as transpiled while the program runs.
+  // never asserted on, so they stay as transpiled while the program runs (mapped with MOCK_STACK_TRACES=1).
   const sourceMaps = process.sourceMapsEnabled;
-  process.setSourceMapsEnabled(false);
+  if (process.env.MOCK_STACK_TRACES !== '1') process.setSourceMapsEnabled(false);
   // An error thrown inside an apply() of the program surfaces as an unhandled rejection (Pulumi then waits on
   // the failed outputs forever): fail the run with it at once.
   let onError: (reason: unknown) => void = () => undefined;
